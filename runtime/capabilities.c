@@ -1,0 +1,114 @@
+#include "capabilities.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+static int last_cap(void)
+{
+	static int last = -1;
+
+	if (last < 0) {
+		last = CAP_LAST_CAP;
+		/* The kernel may know more or fewer than our headers. */
+		while (prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
+			last++;
+		while (last > 0 && prctl(PR_CAPBSET_READ, last, 0, 0, 0) < 0)
+			last--;
+	}
+	return last;
+}
+
+static int check_set(char **names, const char *set, struct zrun_error *err)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		cap_value_t v;
+		if (cap_from_name(names[i], &v) < 0)
+			return zrun_error_set(err, 0, "process.capabilities.%s: unknown capability %s", set, names[i]);
+	}
+	return 0;
+}
+
+int caps_validate(const struct spec_capabilities *caps, struct zrun_error *err)
+{
+	if (caps == NULL)
+		return 0;
+	if (check_set(caps->bounding, "bounding", err) < 0 ||
+	    check_set(caps->effective, "effective", err) < 0 ||
+	    check_set(caps->inheritable, "inheritable", err) < 0 ||
+	    check_set(caps->permitted, "permitted", err) < 0 ||
+	    check_set(caps->ambient, "ambient", err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool in_set(char **names, int cap)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		cap_value_t v;
+		if (cap_from_name(names[i], &v) == 0 && (int)v == cap)
+			return true;
+	}
+	return false;
+}
+
+int caps_prepare(const struct spec_capabilities *caps, struct zrun_error *err)
+{
+	if (caps == NULL)
+		return 0;
+	for (int c = 0; c <= last_cap(); c++) {
+		if (!in_set(caps->bounding, c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return zrun_error_set(err, errno, "drop capability %d from the bounding set", c);
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return zrun_error_set(err, errno, "PR_SET_KEEPCAPS");
+	return 0;
+}
+
+static int add_flags(cap_t c, char **names, cap_flag_t flag)
+{
+	for (size_t i = 0; names && names[i]; i++) {
+		cap_value_t v;
+		if (cap_from_name(names[i], &v) < 0 || (int)v > last_cap())
+			continue; /* a capability this kernel does not have */
+		if (cap_set_flag(c, flag, 1, &v, CAP_SET) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int caps_apply(const struct spec_capabilities *caps, struct zrun_error *err)
+{
+	cap_t c;
+
+	if (caps == NULL)
+		return 0;
+	c = cap_init();
+	if (c == NULL)
+		return zrun_error_set(err, errno, "cap_init");
+	if (add_flags(c, caps->effective, CAP_EFFECTIVE) < 0 ||
+	    add_flags(c, caps->permitted, CAP_PERMITTED) < 0 ||
+	    add_flags(c, caps->inheritable, CAP_INHERITABLE) < 0) {
+		cap_free(c);
+		return zrun_error_set(err, errno, "capability sets");
+	}
+	if (cap_set_proc(c) < 0) {
+		int e = errno;
+		cap_free(c);
+		return zrun_error_set(err, e, "set capabilities");
+	}
+	cap_free(c);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return zrun_error_set(err, errno, "clear ambient capabilities");
+	for (size_t i = 0; caps->ambient && caps->ambient[i]; i++) {
+		cap_value_t v;
+		if (cap_from_name(caps->ambient[i], &v) < 0 || (int)v > last_cap())
+			continue;
+		/* Raising fails (EPERM) unless the capability is both permitted and
+		 * inheritable; runc ignores that, and so do we. */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0);
+	}
+	return 0;
+}

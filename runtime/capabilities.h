@@ -1,0 +1,20 @@
+/* capabilities: the five capability sets of process.capabilities, applied
+ * with libcap around the switch to the container's user. */
+#ifndef ZRUN_CAPABILITIES_H
+#define ZRUN_CAPABILITIES_H
+
+#include "error.h"
+#include "spec.h"
+
+/* In the parent, before anything is made: every name must be a capability
+ * libcap knows ("process.capabilities.bounding: unknown capability CAP_FOO"). */
+int caps_validate(const struct spec_capabilities *caps, struct zrun_error *err);
+
+/* Before the uid switch: drop what is not in the bounding set and ask the
+ * kernel to keep permitted capabilities across setuid (PR_SET_KEEPCAPS). */
+int caps_prepare(const struct spec_capabilities *caps, struct zrun_error *err);
+
+/* After the uid switch: set effective, permitted, inheritable, then ambient. */
+int caps_apply(const struct spec_capabilities *caps, struct zrun_error *err);
+
+#endif

@@ -1,0 +1,74 @@
+/* cgroup: one interface over two drivers, cgroup v2 (unified) and cgroup v1
+ * (one hierarchy per controller), chosen at run time. It owns a container's
+ * cgroup from creation to removal: limits from linux.resources, joining,
+ * listing and killing its processes, freezing, stats, removal. */
+#ifndef ZRUN_CGROUP_H
+#define ZRUN_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };
+
+struct cgroup;  /* opaque: driver + resolved path */
+
+/* Which driver this host needs: v2 when /sys/fs/cgroup is a cgroup2 mount,
+ * v1 otherwise (a hybrid host's v1 controllers; its unified mount is unused).
+ * ZRUN_CGROUP_MOUNT (env) overrides /sys/fs/cgroup, for tests only. */
+int cgroup_detect_version(struct zrun_error *err);
+
+/* Resolve a container's cgroup path without touching the filesystem.
+ * cgroups_path is linux.cgroupsPath: absolute = from the hierarchy root,
+ * relative = below the cgroup of the calling process, NULL = "/zrun/<id>".
+ * The result is always an absolute path like "/zrun/api-v1". */
+struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err);
+
+/* Re-open a cgroup from a path saved in state.json (already resolved). */
+struct cgroup *cgroup_open_resolved(const char *resolved_path, struct zrun_error *err);
+
+const char *cgroup_path(const struct cgroup *cg);  /* the resolved absolute path */
+enum cgroup_version cgroup_version(const struct cgroup *cg);
+
+/* Make the cgroup (and missing parents; on v2 enable the needed controllers in
+ * each parent's cgroup.subtree_control) and apply resources (may be NULL).
+ * On failure nothing it made is left. v1 devices: "deny a", the spec's rules,
+ * then the default devices (null, zero, full, tty, random, urandom, console,
+ * pts, ptmx, tun); linux.devices nodes must be in resources->devices to be
+ * allowed. v2 devices need an eBPF program: not applied here. */
+int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err);
+
+/* Apply resources to an existing cgroup (update). */
+int cgroup_update(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err);
+
+/* v2: an O_DIRECTORY|O_CLOEXEC fd of the cgroup for clone3 CLONE_INTO_CGROUP,
+ * owned by cg (do not close). v1: -1. Valid after cgroup_create. */
+int cgroup_dir_fd(struct cgroup *cg);
+
+/* Move pid into the cgroup (every v1 hierarchy, or the v2 one). */
+int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct zrun_error *err);
+
+/* Every pid in the cgroup (recursively on v1/v2 sub-cgroups), sorted, each
+ * once; a cgroup that does not exist has none. *pids is malloc'd. */
+int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct zrun_error *err);
+
+/* Send sig to every process in the cgroup; for SIGKILL, freeze first (or use
+ * cgroup.kill on v2) so nothing escapes by forking. Succeeds on an empty cgroup. */
+int cgroup_kill_all(struct cgroup *cg, int sig, struct zrun_error *err);
+
+/* true when no process is left in the cgroup. */
+bool cgroup_is_empty(struct cgroup *cg);
+
+/* freeze (pause) or thaw (resume); waits until the state is reached. */
+int cgroup_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err);
+
+/* Remove the cgroup directories (after its processes are gone; retries
+ * briefly while the kernel still counts exiting tasks). ENOENT is success. */
+int cgroup_destroy(struct cgroup *cg, struct zrun_error *err);
+
+void cgroup_free(struct cgroup *cg);
+
+#endif

@@ -1,0 +1,511 @@
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capabilities.h"
+#include "cgroup.h"
+#include "init.h"
+#include "zseccomp.h"
+#include "terminal.h"
+
+#define CREATE_TIMEOUT_MS (120 * 1000)
+
+/* Everything create has made so far, undone in reverse on failure. */
+struct create_ctx {
+	const struct container_create_opts *opts;
+	struct spec *spec;
+	char bundle[PATH_MAX];
+	char rootfs[PATH_MAX];
+	bool state_dir_made;
+	int lock_fd;
+	struct cgroup *cg;
+	bool cgroup_made;
+	int ns_fds[SPEC_NS_COUNT];
+	int fifo_fd, console_fd;
+	int sync[2];
+	char **env;
+	pid_t pid;
+};
+
+static void ctx_init(struct create_ctx *c, const struct container_create_opts *opts)
+{
+	memset(c, 0, sizeof(*c));
+	c->opts = opts;
+	c->lock_fd = c->fifo_fd = c->console_fd = -1;
+	c->sync[0] = c->sync[1] = -1;
+	for (int i = 0; i < SPEC_NS_COUNT; i++)
+		c->ns_fds[i] = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void ctx_release(struct create_ctx *c, bool failed)
+{
+	struct zrun_error ignored;
+
+	if (failed && c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (failed && c->cgroup_made) {
+		cgroup_kill_all(c->cg, SIGKILL, &ignored);
+		cgroup_destroy(c->cg, &ignored);
+	}
+	if (failed && c->state_dir_made)
+		state_remove(c->opts->root, c->opts->id, &ignored);
+	cgroup_free(c->cg);
+	for (int i = 0; i < SPEC_NS_COUNT; i++)
+		close_fd(&c->ns_fds[i]);
+	close_fd(&c->fifo_fd);
+	close_fd(&c->console_fd);
+	close_fd(&c->sync[0]);
+	close_fd(&c->sync[1]);
+	close_fd(&c->lock_fd);
+	free(c->env);
+	spec_free(c->spec);
+}
+
+static int validate_spec(struct create_ctx *c, struct zrun_error *err)
+{
+	const struct spec *s = c->spec;
+	const struct spec_linux *lx = s->linux_;
+
+	if (s->process == NULL)
+		return zrun_error_set(err, 0, "config.json: process: is required to create a container");
+	if (caps_validate(s->process->capabilities, err) < 0)
+		return -1;
+	if (lx && lx->seccomp && zseccomp_validate(lx->seccomp, err) < 0)
+		return -1;
+	if (lx && lx->has_intel_rdt)
+		return zrun_error_set(err, 0, "config.json: linux.intelRdt: not supported by zrun");
+	if ((s->hostname || s->domainname) && !spec_namespace_find(s, SPEC_NS_UTS))
+		return zrun_error_set(err, 0, "config.json: hostname: needs a private uts namespace");
+	if (spec_namespace_find(s, SPEC_NS_USER) && !spec_namespace_find(s, SPEC_NS_USER)->path &&
+	    (lx->uid_mappings_len == 0 || lx->gid_mappings_len == 0))
+		return zrun_error_set(err, 0, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
+	if (s->process->terminal && c->opts->console_socket == NULL)
+		return zrun_error_set(err, 0, "process.terminal is set: --console-socket is required");
+	return 0;
+}
+
+static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
+{
+	char joined[PATH_MAX * 2];
+
+	if (realpath(c->opts->bundle, c->bundle) == NULL)
+		return zrun_error_set(err, errno, "bundle %s", c->opts->bundle);
+	c->spec = spec_load_bundle(c->bundle, err);
+	if (c->spec == NULL)
+		return -1;
+	if (c->opts->adjust_spec && c->opts->adjust_spec(c->spec, c->opts->adjust_data, err) < 0)
+		return -1;
+	if (c->spec->root.path[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", c->spec->root.path);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", c->bundle, c->spec->root.path);
+	if (realpath(joined, c->rootfs) == NULL)
+		return zrun_error_set(err, errno, "root.path %s", joined);
+	struct stat st;
+	if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return zrun_error_set(err, ENOTDIR, "root.path %s", c->rootfs);
+	return 0;
+}
+
+/* pid and time namespaces apply to children: join or make them here, in
+ * the short-lived create process, so the cloned init lands inside. */
+static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
+{
+	for (size_t i = 0; c->spec->linux_ && i < c->spec->linux_->namespaces_len; i++) {
+		const struct spec_namespace *ns = &c->spec->linux_->namespaces[i];
+		if (ns->path == NULL)
+			continue;
+		int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return zrun_error_set(err, errno, "linux.namespaces: %s namespace %s",
+					      spec_ns_type_name(ns->type), ns->path);
+		if (ns->type == SPEC_NS_PID || ns->type == SPEC_NS_TIME) {
+			int r = setns(fd, spec_ns_clone_flag(ns->type));
+			int e = errno;
+			close(fd);
+			if (r < 0)
+				return zrun_error_set(err, e, "join %s namespace %s",
+						      spec_ns_type_name(ns->type), ns->path);
+			continue;
+		}
+		c->ns_fds[ns->type] = fd;
+	}
+	const struct spec_namespace *t = spec_namespace_find(c->spec, SPEC_NS_TIME);
+	if (t && t->path == NULL && unshare(CLONE_NEWTIME) < 0)
+		return zrun_error_set(err, errno, "new time namespace");
+	return 0;
+}
+
+static int build_env(struct create_ctx *c, struct zrun_error *err)
+{
+	size_t n = 0, m = 0;
+	char **penv = c->spec->process->env;
+
+	while (penv && penv[n])
+		n++;
+	while (c->opts->extra_env && c->opts->extra_env[m])
+		m++;
+	c->env = calloc(n + m + 1, sizeof(char *));
+	if (c->env == NULL)
+		return zrun_error_set(err, ENOMEM, "environment");
+	for (size_t i = 0; i < n; i++)
+		c->env[i] = penv[i];
+	for (size_t i = 0; i < m; i++)
+		c->env[n + i] = c->opts->extra_env[i];
+	return 0;
+}
+
+static uint64_t clone_flags(const struct spec *s)
+{
+	static const enum spec_ns_type at_clone[] = { SPEC_NS_USER, SPEC_NS_PID, SPEC_NS_NETWORK,
+		SPEC_NS_IPC, SPEC_NS_UTS, SPEC_NS_MOUNT };
+	uint64_t flags = 0;
+
+	for (size_t i = 0; i < sizeof(at_clone) / sizeof(at_clone[0]); i++) {
+		const struct spec_namespace *ns = spec_namespace_find(s, at_clone[i]);
+		if (ns && ns->path == NULL)
+			flags |= (uint64_t)spec_ns_clone_flag(at_clone[i]);
+	}
+	return flags;
+}
+
+static int write_id_map(pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
+			struct zrun_error *err)
+{
+	char path[64], buf[4096];
+	size_t off = 0;
+
+	for (size_t i = 0; i < n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n",
+					m[i].container_id, m[i].host_id, m[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "open %s", path);
+	ssize_t w = write(fd, buf, off);
+	int e = errno;
+	close(fd);
+	return w < 0 ? zrun_error_set(err, e, "write %s", file) : 0;
+}
+
+static int spawn_init(struct create_ctx *c, struct zrun_error *err)
+{
+	const struct spec_namespace *userns = spec_namespace_find(c->spec, SPEC_NS_USER);
+	const struct spec_namespace *cgns = spec_namespace_find(c->spec, SPEC_NS_CGROUP);
+	struct clone_args ca = { .flags = clone_flags(c->spec), .exit_signal = SIGCHLD };
+	int cgfd = cgroup_dir_fd(c->cg);
+
+	if (cgfd >= 0) {
+		/* v2: born in its cgroup; no migration, no window outside it. */
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+	}
+	struct init_args a = {
+		.spec = c->spec, .rootfs = c->rootfs, .bundle = c->bundle,
+		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
+		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
+		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
+		.extra_fds_len = c->opts->extra_fds_len, .env = c->env,
+		.new_cgroup_ns = cgns && cgns->path == NULL, .cgroup_path = cgroup_path(c->cg),
+	};
+	memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
+	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0)
+		return zrun_error_set(err, errno, "clone the container init");
+	if (pid == 0) {
+		close(c->sync[0]);
+		init_main(&a);
+	}
+	c->pid = (pid_t)pid;
+	close_fd(&c->sync[1]);
+	if (cgfd < 0 && cgroup_add_pid(c->cg, c->pid, err) < 0)
+		return -1;
+	if (userns && userns->path == NULL) {
+		const struct spec_linux *lx = c->spec->linux_;
+		if (write_id_map(c->pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len, err) < 0 ||
+		    write_id_map(c->pid, "gid_map", lx->gid_mappings, lx->gid_mappings_len, err) < 0)
+			return zrun_error_prefix(err, "user namespace");
+	}
+	return 0;
+}
+
+static int wait_ready(struct create_ctx *c, struct zrun_error *err)
+{
+	struct sync_msg msg;
+
+	if (sync_send(c->sync[0], SYNC_GO, NULL) < 0)
+		return zrun_error_set(err, errno, "container init exited before setup");
+	if (sync_recv(c->sync[0], &msg, CREATE_TIMEOUT_MS) < 0) {
+		if (errno == ETIMEDOUT)
+			return zrun_error_set(err, 0, "container init did not finish its setup in %d s",
+					      CREATE_TIMEOUT_MS / 1000);
+		int status = 0;
+		waitpid(c->pid, &status, 0);
+		c->pid = 0;
+		return zrun_error_set(err, 0, "container init exited during setup (%s %d)",
+			WIFSIGNALED(status) ? "signal" : "status",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+	if (msg.type == SYNC_ERROR) {
+		zrun_error_clear(err);
+		snprintf(err->msg, sizeof(err->msg), "%s", msg.msg);
+		err->errno_value = msg.errno_value;
+		return -1;
+	}
+	return msg.type == SYNC_READY ? 0 : zrun_error_set(err, EPROTO, "container init");
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct zrun_error *err)
+{
+	char tmp[PATH_MAX + 8], buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "pid file %s", path);
+	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return zrun_error_set(err, e, "pid file %s", path);
+	}
+	return 0;
+}
+
+static int record_state(struct create_ctx *c, struct zrun_error *err)
+{
+	struct container_state st = { 0 };
+	char created[64];
+	struct passwd *pw = getpwuid(geteuid());
+
+	state_now_rfc3339(created, sizeof(created));
+	st.id = (char *)c->opts->id;
+	st.pid = c->pid;
+	st.pid_start_time = state_pid_start_time(c->pid);
+	st.status = STATUS_CREATED;
+	st.bundle = c->bundle;
+	st.rootfs = c->rootfs;
+	st.created = created;
+	st.owner = pw ? pw->pw_name : (char *)"";
+	st.cgroup_path = (char *)cgroup_path(c->cg);
+	st.annotations = c->spec->annotations;
+	st.annotations_len = c->spec->annotations_len;
+	st.extra_json = (char *)c->opts->extra_state_json;
+	return state_write(c->opts->root, &st, err);
+}
+
+static int create_steps(struct create_ctx *c, struct zrun_error *err)
+{
+	char fifo[PATH_MAX];
+
+	if (resolve_paths(c, err) < 0 || validate_spec(c, err) < 0 || build_env(c, err) < 0)
+		return -1;
+	if (state_create_dir(c->opts->root, c->opts->id, err) < 0)
+		return -1;
+	c->state_dir_made = true;
+	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
+	if (c->lock_fd < 0)
+		return -1;
+	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id, err);
+	if (c->cg == NULL)
+		return -1;
+	if (c->opts->systemd_cgroup)
+		return zrun_error_set(err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver (omit the flag)");
+	if (cgroup_create(c->cg, c->spec->linux_ ? c->spec->linux_->resources : NULL, err) < 0)
+		return -1;
+	c->cgroup_made = true;
+	if (parent_namespaces(c, err) < 0)
+		return -1;
+	state_path(fifo, sizeof(fifo), c->opts->root, c->opts->id, "exec.fifo");
+	if (mkfifo(fifo, 0600) < 0)
+		return zrun_error_set(err, errno, "exec fifo %s", fifo);
+	c->fifo_fd = open(fifo, O_RDWR | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return zrun_error_set(err, errno, "exec fifo %s", fifo);
+	if (c->opts->console_socket) {
+		c->console_fd = terminal_connect(c->opts->console_socket, err);
+		if (c->console_fd < 0)
+			return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return zrun_error_set(err, errno, "socketpair");
+	if (spawn_init(c, err) < 0 || wait_ready(c, err) < 0)
+		return -1;
+	if (c->opts->pid_file && write_pid_file(c->opts->pid_file, c->pid, err) < 0)
+		return -1;
+	return record_state(c, err);
+}
+
+int container_create(const struct container_create_opts *opts, bool keep_child, pid_t *pid,
+		     struct zrun_error *err)
+{
+	struct create_ctx c;
+	int r;
+
+	(void)keep_child;
+	if (state_validate_id(opts->id, err) < 0)
+		return -1;
+	ctx_init(&c, opts);
+	r = create_steps(&c, err);
+	if (r == 0)
+		*pid = c.pid;
+	ctx_release(&c, r < 0);
+	return r;
+}
+
+int container_start(const char *root, const char *id, struct zrun_error *err)
+{
+	struct container_state st;
+	char fifo[PATH_MAX];
+	int lock, fd, r = -1;
+
+	if (state_validate_id(id, err) < 0)
+		return -1;
+	lock = state_lock(root, id, err);
+	if (lock < 0)
+		return -1;
+	if (state_read(root, id, &st, err) < 0)
+		goto out_lock;
+	switch (state_live_status(root, &st)) {
+	case STATUS_CREATED:
+		break;
+	case STATUS_STOPPED:
+		zrun_error_set(err, 0, "cannot start a container that has stopped");
+		goto out;
+	default:
+		zrun_error_set(err, 0, "cannot start an already running container");
+		goto out;
+	}
+	state_path(fifo, sizeof(fifo), root, id, "exec.fifo");
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		zrun_error_set(err, errno == ENXIO ? 0 : errno, "container init is not waiting on %s%s",
+			       fifo, errno == ENXIO ? ": it has exited" : "");
+		goto out;
+	}
+	if (write(fd, "0", 1) != 1) {
+		zrun_error_set(err, errno, "write exec fifo");
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	unlink(fifo);
+	st.status = STATUS_RUNNING;
+	r = state_write(root, &st, err);
+out:
+	state_clear(&st);
+out_lock:
+	close(lock);
+	return r;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct zrun_error *err)
+{
+	struct container_state st;
+	int r = -1;
+
+	if (state_validate_id(id, err) < 0 || state_read(root, id, &st, err) < 0)
+		return -1;
+	enum container_status status = state_live_status(root, &st);
+	if (all) {
+		struct cgroup *cg = cgroup_open_resolved(st.cgroup_path, err);
+		if (cg) {
+			r = cgroup_kill_all(cg, sig, err);
+			cgroup_free(cg);
+		}
+	} else if (status == STATUS_STOPPED) {
+		zrun_error_set(err, 0, "container not running");
+	} else if (kill(st.pid, sig) < 0) {
+		zrun_error_set(err, errno, "kill %d", st.pid);
+	} else {
+		r = 0;
+	}
+	state_clear(&st);
+	return r;
+}
+
+/* Wait (bounded) until pid is gone or a zombie. */
+static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 5) {
+		if (state_pid_start_time(pid) != start_time)
+			return true;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return state_pid_start_time(pid) != start_time;
+}
+
+int container_delete(const char *root, const char *id, bool force, struct zrun_error *err)
+{
+	struct container_state st;
+	int lock, r = -1;
+
+	if (state_validate_id(id, err) < 0)
+		return -1;
+	lock = state_lock(root, id, err);
+	if (lock < 0)
+		return (force && strstr(err->msg, "does not exist")) ? 0 : -1;
+	if (state_read(root, id, &st, err) < 0) {
+		/* A create that died before writing state leaves only the dir. */
+		close(lock);
+		if (strstr(err->msg, "does not exist") && state_remove(root, id, err) == 0 && force)
+			return 0;
+		return -1;
+	}
+	enum container_status status = state_live_status(root, &st);
+	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
+		zrun_error_set(err, 0, "cannot delete container %s that is not stopped: %s",
+			       id, state_status_name(status));
+		goto out;
+	}
+	struct cgroup *cg = cgroup_open_resolved(st.cgroup_path, err);
+	if (cg == NULL)
+		goto out;
+	if (status != STATUS_STOPPED) {
+		if (status == STATUS_PAUSED)
+			cgroup_freeze(cg, false, err);
+		kill(st.pid, SIGKILL);
+		cgroup_kill_all(cg, SIGKILL, err);
+		if (!wait_gone(st.pid, st.pid_start_time, 10000)) {
+			zrun_error_set(err, 0, "container init %d did not exit after SIGKILL", st.pid);
+			cgroup_free(cg);
+			goto out;
+		}
+	}
+	/* Processes the init left behind (no pid namespace) die with it. */
+	cgroup_kill_all(cg, SIGKILL, err);
+	r = cgroup_destroy(cg, err);
+	cgroup_free(cg);
+	if (r == 0)
+		r = state_remove(root, id, err);
+out:
+	state_clear(&st);
+	close(lock);
+	return r;
+}

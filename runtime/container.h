@@ -1,0 +1,60 @@
+/* container: the lifecycle of one container as runc defines it: create
+ * (init cloned into its namespaces and cgroup, blocked on the exec fifo),
+ * start, kill, delete, and the foreground run. This is the parent side;
+ * the container's own setup runs in init.c. */
+#ifndef ZRUN_CONTAINER_H
+#define ZRUN_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+#include "state.h"
+
+struct container_create_opts {
+	const char *root;            /* state root, e.g. /run/zrun */
+	const char *id;
+	const char *bundle;          /* bundle dir (made absolute by create) */
+	const char *pid_file;        /* NULL = none */
+	const char *console_socket;  /* NULL = none */
+	bool no_pivot;
+	bool no_new_keyring;
+	bool systemd_cgroup;
+	int preserve_fds;            /* fds 3 .. 3+N-1 are passed on */
+	/* The service layer hands extra fds (listeners) and environment to a
+	 * version: extra_fds[i] becomes fd 3+preserve_fds+i in the container. */
+	const int *extra_fds;
+	int extra_fds_len;
+	char *const *extra_env;      /* NULL-terminated, added to process.env */
+	const char *extra_state_json;/* stored under "zrun" in state.json */
+	/* Called in the parent after the spec is loaded and before anything is
+	 * made, so a caller can adjust it (the service layer reads annotations). */
+	int (*adjust_spec)(struct spec *spec, void *data, struct zrun_error *err);
+	void *adjust_data;
+};
+
+/* Create the container; on success *pid is the init's host pid and the
+ * container is "created". On failure nothing is left behind. When
+ * keep_child is false the caller is expected to exit soon (runc create);
+ * when true (run) the init stays the caller's child for container_wait. */
+int container_create(const struct container_create_opts *opts, bool keep_child,
+		     pid_t *pid, struct zrun_error *err);
+
+/* Release a created container's init (runc's exec-fifo contract). */
+int container_start(const char *root, const char *id, struct zrun_error *err);
+
+/* Send sig to the init, or with all to every process of its cgroup. */
+int container_kill(const char *root, const char *id, int sig, bool all, struct zrun_error *err);
+
+/* Remove a stopped container (or, with force, kill it first). */
+int container_delete(const char *root, const char *id, bool force, struct zrun_error *err);
+
+/* Wait for a child init (run), forwarding signals to it; returns the
+ * exit code the runtime should exit with (status, or 128+signal). */
+int container_wait(pid_t pid);
+
+/* Parse "SIGKILL", "KILL", "9" into a signal number; -1 when unknown. */
+int signal_parse(const char *name);
+
+#endif

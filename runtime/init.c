@@ -1,0 +1,350 @@
+/* The container's init between clone and exec. Order matters and is the
+ * order runc uses: namespaces, hostname/sysctl, mounts, pivot, cwd and the
+ * executable check, rlimits, keyring, user and capabilities, then "ready";
+ * exec only after `start` writes to the exec fifo. */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "capabilities.h"
+#include "mount.h"
+#include "zseccomp.h"
+#include "terminal.h"
+
+int sync_send(int fd, int type, const struct zrun_error *err)
+{
+	struct sync_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = type;
+	if (err) {
+		msg.errno_value = err->errno_value;
+		snprintf(msg.msg, sizeof(msg.msg), "%s", err->msg);
+	}
+	ssize_t n;
+	do {
+		n = send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(msg) ? 0 : -1;
+}
+
+int sync_recv(int fd, struct sync_msg *msg, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (r < 0)
+		return -1;
+	ssize_t n;
+	do {
+		n = recv(fd, msg, sizeof(*msg), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		errno = EPIPE;  /* the other side is gone */
+		return -1;
+	}
+	if (n != (ssize_t)sizeof(*msg)) {
+		errno = EPROTO;
+		return -1;
+	}
+	msg->msg[sizeof(msg->msg) - 1] = '\0';
+	return 0;
+}
+
+__attribute__((noreturn)) static void init_fail(const struct init_args *a, struct zrun_error *err)
+{
+	sync_send(a->sync_fd, SYNC_ERROR, err);
+	_exit(1);
+}
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return env[i] + len + 1;
+	return NULL;
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
+	       access(path, X_OK) == 0;
+}
+
+/* Find args[0] the way execvp would, inside the container, so a missing
+ * program fails `create` with a clear message instead of exiting 127. */
+static int resolve_executable(const char *name, char **env, char *out, size_t len, struct zrun_error *err)
+{
+	if (strchr(name, '/')) {
+		if (!is_executable(name))
+			return zrun_error_set(err, 0, "exec: \"%s\": %s", name,
+				access(name, F_OK) < 0 ? "no such file or directory" : "permission denied");
+		snprintf(out, len, "%s", name);
+		return 0;
+	}
+	const char *path = env_get(env, "PATH");
+	if (path == NULL)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t dlen = end ? (size_t)(end - path) : strlen(path);
+		snprintf(out, len, "%.*s/%s", (int)dlen, dlen ? path : ".", name);
+		if (is_executable(out))
+			return 0;
+		path += dlen + (end ? 1 : 0);
+	}
+	return zrun_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static int join_namespaces(const struct init_args *a, struct zrun_error *err)
+{
+	/* The user namespace first: the others are owned by it. */
+	static const enum spec_ns_type order[] = { SPEC_NS_USER, SPEC_NS_IPC, SPEC_NS_UTS,
+		SPEC_NS_NETWORK, SPEC_NS_CGROUP, SPEC_NS_MOUNT };
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int fd = a->ns_fds[order[i]];
+		if (fd < 0)
+			continue;
+		if (setns(fd, spec_ns_clone_flag(order[i])) < 0)
+			return zrun_error_set(err, errno, "join %s namespace", spec_ns_type_name(order[i]));
+		close(fd);
+		if (order[i] == SPEC_NS_USER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+			return zrun_error_set(err, errno, "become root in the joined user namespace");
+	}
+	return 0;
+}
+
+static int apply_sysctl(const struct spec_linux *lx, struct zrun_error *err)
+{
+	for (size_t i = 0; lx && i < lx->sysctl_len; i++) {
+		char path[512];
+		const char *key = lx->sysctl[i].key;
+		if (strstr(key, "..") || strchr(key, '/'))
+			return zrun_error_set(err, 0, "linux.sysctl: invalid key \"%s\"", key);
+		snprintf(path, sizeof(path), "/proc/sys/%s", key);
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return zrun_error_set(err, errno, "linux.sysctl: %s", key);
+		const char *v = lx->sysctl[i].value;
+		ssize_t n = write(fd, v, strlen(v));
+		int e = errno;
+		close(fd);
+		if (n < 0)
+			return zrun_error_set(err, e, "linux.sysctl: %s = %s", key, v);
+	}
+	return 0;
+}
+
+static int set_identity(const struct spec *spec, bool in_user_ns, struct zrun_error *err)
+{
+	const struct spec_process *p = spec->process;
+	const struct spec_user *u = &p->user;
+
+	if (p->has_oom_score_adj) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		char v[32];
+		int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+		if (fd < 0 || write(fd, v, (size_t)n) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return zrun_error_set(err, e, "process.oomScoreAdj %d", p->oom_score_adj);
+		}
+		close(fd);
+	}
+	for (size_t i = 0; i < p->rlimits_len; i++) {
+		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return zrun_error_set(err, errno, "process.rlimits: %s", p->rlimits[i].type);
+	}
+	if (caps_prepare(p->capabilities, err) < 0)
+		return -1;
+	/* setgroups is refused in a user namespace whose setgroups is "deny". */
+	if (u->additional_gids_len || !in_user_ns) {
+		if (setgroups(u->additional_gids_len, u->additional_gids) < 0 && !(in_user_ns && errno == EPERM))
+			return zrun_error_set(err, errno, "process.user.additionalGids");
+	}
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return zrun_error_set(err, errno, "process.user.gid %u", u->gid);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return zrun_error_set(err, errno, "process.user.uid %u", u->uid);
+	if (caps_apply(p->capabilities, err) < 0)
+		return -1;
+	umask(u->has_umask ? u->umask : 022);
+	return 0;
+}
+
+/* Put extra fds (listeners) at 3+preserve_fds.., and mark every other fd
+ * above them close-on-exec: the program gets stdio, --preserve-fds and the
+ * listeners, nothing of ours (the CVE-2024-21626 class). */
+static int place_fds(const struct init_args *a, struct zrun_error *err)
+{
+	int first = 3 + a->preserve_fds;
+	int high[64];
+
+	if (a->extra_fds_len > 64)
+		return zrun_error_set(err, EINVAL, "too many listener fds");
+	for (int i = 0; i < a->extra_fds_len; i++) {
+		high[i] = fcntl(a->extra_fds[i], F_DUPFD_CLOEXEC, first + a->extra_fds_len);
+		if (high[i] < 0)
+			return zrun_error_set(err, errno, "dup listener fd");
+	}
+	for (int i = 0; i < a->extra_fds_len; i++) {
+		if (dup2(high[i], first + i) < 0)
+			return zrun_error_set(err, errno, "place listener fd");
+		close(high[i]);
+	}
+	unsigned int from = (unsigned)(first + a->extra_fds_len);
+	if (syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return zrun_error_set(err, errno, "close_range");
+	return 0;
+}
+
+static int wait_for_start(int fifo_fd)
+{
+	char c;
+	ssize_t n;
+
+	do {
+		n = read(fifo_fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
+static void setup(const struct init_args *a, char *exe, size_t exe_len, struct zrun_error *err)
+{
+	const struct spec *spec = a->spec;
+	const struct spec_linux *lx = spec->linux_;
+	bool new_mnt = spec_namespace_find(spec, SPEC_NS_MOUNT) && a->ns_fds[SPEC_NS_MOUNT] < 0;
+	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	int devnull = -1;
+
+	if (join_namespaces(a, err) < 0)
+		init_fail(a, err);
+	if (a->new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
+		init_fail(a, (zrun_error_set(err, errno, "new cgroup namespace"), err));
+	if (setsid() < 0)
+		init_fail(a, (zrun_error_set(err, errno, "setsid"), err));
+	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		init_fail(a, (zrun_error_set(err, errno, "hostname %s", spec->hostname), err));
+	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		init_fail(a, (zrun_error_set(err, errno, "domainname %s", spec->domainname), err));
+	if (apply_sysctl(lx, err) < 0)
+		init_fail(a, err);
+	if (new_mnt) {
+		struct rootfs_config cfg = {
+			.spec = spec, .rootfs = a->rootfs, .bundle = a->bundle,
+			.cgroup_path = a->cgroup_path, .in_user_ns = in_user_ns,
+			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
+		};
+		if (rootfs_prepare(&cfg, &devnull, err) < 0 || rootfs_pivot(&cfg, err) < 0)
+			init_fail(a, err);
+		if (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0)
+			init_fail(a, err);
+		if (rootfs_finish(&cfg, devnull, err) < 0)
+			init_fail(a, err);
+	} else if (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0) {
+		init_fail(a, err);
+	}
+	if (chdir(spec->process->cwd) < 0)
+		init_fail(a, (zrun_error_set(err, errno, "process.cwd %s", spec->process->cwd), err));
+	/* A cwd reached through a leaked fd would be outside the root: the
+	 * kernel reports such a cwd as "(unreachable)..." (CVE-2024-21626). */
+	char cwd[4096];
+	if (getcwd(cwd, sizeof(cwd)) == NULL || cwd[0] != '/')
+		init_fail(a, (zrun_error_set(err, 0, "process.cwd %s is outside the container", spec->process->cwd), err));
+	if (resolve_executable(spec->process->args[0], a->env, exe, exe_len, err) < 0)
+		init_fail(a, err);
+	if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 &&
+	    errno != ENOSYS && errno != EPERM)
+		init_fail(a, (zrun_error_set(err, errno, "new session keyring"), err));
+}
+
+void init_main(const struct init_args *args)
+{
+	struct init_args moved = *args;
+	const struct init_args *a = &moved;
+	const struct spec *spec = a->spec;
+	const struct spec_process *p = spec->process;
+	struct zrun_error err = { 0 };
+	struct sync_msg msg;
+	char exe[4096];
+
+	/* Until exec, nothing in the container may open /proc/<us>/exe (the
+	 * host zrun binary) or ptrace us: CVE-2019-5736. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* If create dies before we are ready, so do we. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (args->lock_fd >= 0)
+		close(args->lock_fd);
+	/* Our own fds go above the numbers the program's fds will take (not
+	 * "far above": RLIMIT_NOFILE may be as low as 1024). */
+	int base = 3 + args->preserve_fds + args->extra_fds_len;
+	moved.sync_fd = fcntl(args->sync_fd, F_DUPFD_CLOEXEC, base);
+	moved.fifo_fd = fcntl(args->fifo_fd, F_DUPFD_CLOEXEC, base);
+	if (moved.sync_fd < 0 || moved.fifo_fd < 0)
+		_exit(1);
+	close(args->sync_fd);
+	close(args->fifo_fd);
+	if (args->console_socket_fd >= 0) {
+		moved.console_socket_fd = fcntl(args->console_socket_fd, F_DUPFD_CLOEXEC, base);
+		close(args->console_socket_fd);
+	}
+	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
+		_exit(1);
+	setup(a, exe, sizeof(exe), &err);
+	bool load_seccomp = spec->linux_ && spec->linux_->seccomp;
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+	 * user switch may drop: load it first (as runc does). */
+	if (load_seccomp && !p->no_new_privileges && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0)
+		init_fail(a, &err);
+	if (set_identity(spec, spec_namespace_find(spec, SPEC_NS_USER) != NULL, &err) < 0)
+		init_fail(a, &err);
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		init_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
+	if (place_fds(a, &err) < 0)
+		init_fail(a, &err);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, NULL) < 0)
+		_exit(1);
+	close(a->sync_fd);
+	if (wait_for_start(a->fifo_fd) < 0)
+		_exit(1);
+	close(a->fifo_fd);
+	if (load_seccomp && p->no_new_privileges && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0) {
+		dprintf(2, "zrun: %s\n", err.msg);
+		_exit(127);
+	}
+	execve(exe, p->args, a->env);
+	dprintf(2, "zrun: exec %s: %s\n", exe, strerror(errno));
+	_exit(127);
+}

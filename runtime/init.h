@@ -1,0 +1,49 @@
+/* init: the container's first process, between clone and exec. It joins or
+ * finishes its namespaces, builds the root filesystem, becomes the
+ * configured user with the configured privileges, reports "ready" to the
+ * creating zrun, and waits on the exec fifo for `start` before it execs the
+ * user's program. Shared by container.c (parent side) and init.c. */
+#ifndef ZRUN_INIT_H
+#define ZRUN_INIT_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "spec.h"
+
+enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR };
+
+/* One message on the create <-> init socketpair (SOCK_SEQPACKET). */
+struct sync_msg {
+	int type;
+	int errno_value;
+	char msg[ZRUN_ERROR_MSG_MAX];
+};
+
+struct init_args {
+	const struct spec *spec;
+	const char *rootfs;          /* absolute host path */
+	const char *bundle;          /* absolute host path */
+	bool no_pivot;
+	bool no_new_keyring;
+	int sync_fd;                 /* the init's end of the socketpair */
+	int lock_fd;                 /* create's state lock: closed at once, or it stays held */
+	int fifo_fd;                 /* exec.fifo, opened O_RDWR */
+	int console_socket_fd;       /* -1 = none */
+	int preserve_fds;
+	const int *extra_fds;
+	int extra_fds_len;
+	char **env;                  /* final environment for exec */
+	int ns_fds[SPEC_NS_COUNT];   /* joined namespaces (user, net, ipc, uts, mnt, cgroup); -1 = none */
+	bool new_cgroup_ns;          /* unshare(CLONE_NEWCGROUP) once in the cgroup */
+	const char *cgroup_path;     /* resolved, for cgroup mounts */
+};
+
+/* Runs in the cloned child; never returns. */
+__attribute__((noreturn)) void init_main(const struct init_args *args);
+
+/* Helpers for the two sides. */
+int sync_send(int fd, int type, const struct zrun_error *err);
+int sync_recv(int fd, struct sync_msg *msg, int timeout_ms);
+
+#endif

@@ -1,0 +1,420 @@
+#include "mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mount_internal.h"
+#include "rootpath.h"
+
+struct option_flag {
+	const char *name;
+	bool clear;            /* the option clears the flag ("rw", "suid") */
+	unsigned long flag;
+};
+
+static const struct option_flag option_flags[] = {
+	{ "ro", false, MS_RDONLY }, { "rw", true, MS_RDONLY },
+	{ "nosuid", false, MS_NOSUID }, { "suid", true, MS_NOSUID },
+	{ "nodev", false, MS_NODEV }, { "dev", true, MS_NODEV },
+	{ "noexec", false, MS_NOEXEC }, { "exec", true, MS_NOEXEC },
+	{ "sync", false, MS_SYNCHRONOUS }, { "async", true, MS_SYNCHRONOUS },
+	{ "dirsync", false, MS_DIRSYNC },
+	{ "remount", false, MS_REMOUNT },
+	{ "mand", false, MS_MANDLOCK }, { "nomand", true, MS_MANDLOCK },
+	{ "noatime", false, MS_NOATIME }, { "atime", true, MS_NOATIME },
+	{ "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
+	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
+	{ "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
+};
+
+static const struct option_flag propagation_flags[] = {
+	{ "private", false, MS_PRIVATE }, { "rprivate", false, MS_PRIVATE | MS_REC },
+	{ "shared", false, MS_SHARED }, { "rshared", false, MS_SHARED | MS_REC },
+	{ "slave", false, MS_SLAVE }, { "rslave", false, MS_SLAVE | MS_REC },
+	{ "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+unsigned long mount_propagation_flag(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(propagation_flags); i++)
+		if (strcmp(name, propagation_flags[i].name) == 0)
+			return propagation_flags[i].flag;
+	return 0;
+}
+
+static int data_append(struct mount_options *out, const char *opt, struct zrun_error *err)
+{
+	size_t len = strlen(out->data), add = strlen(opt);
+
+	if (len + add + 2 > sizeof(out->data))
+		return zrun_error_set(err, E2BIG, "mount options too long");
+	if (len)
+		out->data[len++] = ',';
+	memcpy(out->data + len, opt, add + 1);
+	return 0;
+}
+
+int mount_parse_options(char *const *options, struct mount_options *out, struct zrun_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; options && options[i]; i++) {
+		const char *o = options[i];
+		bool known = false;
+
+		if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
+			out->bind = true;
+			out->recursive = o[0] == 'r';
+			continue;
+		}
+		/* Accepted and not needed here: idmapped mounts and tmpcopyup are later work. */
+		if (strcmp(o, "tmpcopyup") == 0)
+			continue;
+		for (size_t j = 0; j < ARRAY_LEN(option_flags) && !known; j++) {
+			if (strcmp(o, option_flags[j].name) != 0)
+				continue;
+			known = true;
+			if (option_flags[j].clear) {
+				out->flags &= ~option_flags[j].flag;
+				out->clear |= option_flags[j].flag;
+			} else {
+				out->flags |= option_flags[j].flag;
+				out->clear &= ~option_flags[j].flag;
+			}
+		}
+		unsigned long prop = mount_propagation_flag(o);
+		if (prop) {
+			out->propagation = prop;
+			known = true;
+		}
+		if (!known && data_append(out, o, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Flags a bind remount must keep: the kernel refuses (EPERM) to drop
+ * nosuid/nodev/noexec/atime flags that are locked on a mount. */
+unsigned long mount_locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	return f;
+}
+
+int mount_remount_bind(const char *target, unsigned long flags, struct zrun_error *err)
+{
+	unsigned long keep = mount_locked_flags(target) & ~MS_RDONLY;
+
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | keep | flags, NULL) < 0) {
+		/* Retry with everything the mount already has (a locked ro, say). */
+		unsigned long all = mount_locked_flags(target);
+		if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | all | flags, NULL) < 0)
+			return zrun_error_set(err, errno, "remount");
+	}
+	return 0;
+}
+
+static bool source_is_dir(const char *source)
+{
+	struct stat st;
+
+	return source == NULL || stat(source, &st) < 0 || S_ISDIR(st.st_mode);
+}
+
+static int bind_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
+		      const struct mount_options *mo, int rootfd, struct zrun_error *err)
+{
+	char source[4096], target[64];
+	int fd;
+
+	if (m->source == NULL)
+		return zrun_error_set(err, 0, "bind mount needs a source");
+	if (m->source[0] == '/')
+		snprintf(source, sizeof(source), "%s", m->source);
+	else
+		snprintf(source, sizeof(source), "%s/%s", cfg->bundle, m->source);
+	if (access(source, F_OK) < 0)
+		return zrun_error_set(err, errno, "source %s", source);
+	fd = source_is_dir(source) ? rootpath_mkdir_all(rootfd, m->destination, 0755, err)
+				   : rootpath_mkfile(rootfd, m->destination, err);
+	if (fd < 0)
+		return -1;
+	rootpath_fd_path(target, sizeof(target), fd);
+	if (mount(source, target, NULL, MS_BIND | (mo->recursive ? MS_REC : 0), NULL) < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "bind %s", source);
+	}
+	close(fd);
+	/* The fd still names the directory under the mount: reopen the mount. */
+	fd = rootpath_open(rootfd, m->destination, O_PATH);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "open after bind");
+	rootpath_fd_path(target, sizeof(target), fd);
+	unsigned long flags = mo->flags & ~MS_REMOUNT;
+	if (flags && mount_remount_bind(target, flags, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (mo->propagation && mount(NULL, target, NULL, mo->propagation, NULL) < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "propagation");
+	}
+	close(fd);
+	return 0;
+}
+
+static int fs_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
+		    const struct mount_options *mo, int rootfd, struct zrun_error *err)
+{
+	char target[64];
+	const char *type = m->type;
+	int fd = rootpath_mkdir_all(rootfd, m->destination, 0755, err);
+
+	if (fd < 0)
+		return -1;
+	rootpath_fd_path(target, sizeof(target), fd);
+	const char *source = m->source ? m->source : type;
+	int r = mount(source, target, type, mo->flags & ~MS_REMOUNT, mo->data[0] ? mo->data : NULL);
+	if (r < 0 && errno == EPERM && cfg->in_user_ns &&
+	    (strcmp(type, "sysfs") == 0 || strcmp(type, "mqueue") == 0)) {
+		/* A user namespace that does not own the net/ipc namespace may not
+		 * mount sysfs/mqueue: bind the host's instead, as runc does. */
+		const char *host = type[0] == 's' ? "/sys" : "/dev/mqueue";
+		r = mount(host, target, NULL, MS_BIND | MS_REC, NULL);
+		if (r == 0 && (mo->flags & MS_RDONLY)) {
+			int fd2 = rootpath_open(rootfd, m->destination, O_PATH);
+			if (fd2 >= 0) {
+				char t2[64];
+				rootpath_fd_path(t2, sizeof(t2), fd2);
+				mount_remount_bind(t2, MS_RDONLY, err);
+				close(fd2);
+			}
+		}
+	}
+	if (r < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "mount %s", type);
+	}
+	close(fd);
+	if (mo->propagation) {
+		fd = rootpath_open(rootfd, m->destination, O_PATH);
+		if (fd < 0)
+			return zrun_error_set(err, errno, "open after mount");
+		rootpath_fd_path(target, sizeof(target), fd);
+		r = mount(NULL, target, NULL, mo->propagation, NULL);
+		int e = errno;
+		close(fd);
+		if (r < 0)
+			return zrun_error_set(err, e, "propagation");
+	}
+	return 0;
+}
+
+static int mount_one(const struct rootfs_config *cfg, const struct spec_mount *m, int rootfd,
+		     struct zrun_error *err)
+{
+	struct mount_options mo;
+
+	if (mount_parse_options(m->options, &mo, err) < 0)
+		return -1;
+	if (m->type && strcmp(m->type, "bind") == 0)
+		mo.bind = true;
+	if (mo.bind)
+		return bind_mount(cfg, m, &mo, rootfd, err);
+	if (m->type == NULL || m->type[0] == '\0')
+		return zrun_error_set(err, 0, "mount type is missing (and not a bind mount)");
+	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)
+		return mount_cgroup(cfg, m, &mo, rootfd, err);
+	return fs_mount(cfg, m, &mo, rootfd, err);
+}
+
+static int set_root_propagation(const char *name, unsigned long fallback, struct zrun_error *err)
+{
+	unsigned long flag = name ? mount_propagation_flag(name) : fallback;
+
+	if (name && flag == 0)
+		return zrun_error_set(err, 0, "linux.rootfsPropagation: unknown value \"%s\"", name);
+	if (mount(NULL, "/", NULL, flag, NULL) < 0)
+		return zrun_error_set(err, errno, "set / propagation");
+	return 0;
+}
+
+int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err)
+{
+	const struct spec *spec = cfg->spec;
+	const char *prop = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
+	int rootfd;
+
+	/* Never let our mounts propagate back to the host (runc's default: rslave). */
+	if (set_root_propagation(prop, MS_SLAVE | MS_REC, err) < 0)
+		return -1;
+	/* pivot_root needs the new root to be a mount point. */
+	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "bind rootfs %s", cfg->rootfs);
+	rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return zrun_error_set(err, errno, "open rootfs %s", cfg->rootfs);
+	for (size_t i = 0; i < spec->mounts_len; i++) {
+		if (mount_one(cfg, &spec->mounts[i], rootfd, err) < 0) {
+			close(rootfd);
+			return zrun_error_prefix(err, "mounts[%zu] %s", i, spec->mounts[i].destination);
+		}
+	}
+	if (dev_setup(cfg, rootfd, err) < 0) {
+		close(rootfd);
+		return -1;
+	}
+	close(rootfd);
+	*devnull_fd = -1;
+	return 0;
+}
+
+int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err)
+{
+	if (chdir(cfg->rootfs) < 0)
+		return zrun_error_set(err, errno, "chdir %s", cfg->rootfs);
+	if (cfg->no_pivot) {
+		if (mount(cfg->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return zrun_error_set(err, errno, "move rootfs to /");
+		if (chroot(".") < 0)
+			return zrun_error_set(err, errno, "chroot");
+		return chdir("/") < 0 ? zrun_error_set(err, errno, "chdir /") : 0;
+	}
+	/* pivot_root(".", ".") stacks the old root on top of the new one; make it
+	 * a slave so detaching it never unmounts anything on the host. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return zrun_error_set(err, errno, "pivot_root %s", cfg->rootfs);
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "make old root rslave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return zrun_error_set(err, errno, "detach old root");
+	if (chdir("/") < 0)
+		return zrun_error_set(err, errno, "chdir /");
+	return 0;
+}
+
+static int mask_path(int rootfd, const char *path, int devnull_fd, struct zrun_error *err)
+{
+	char target[64], source[64];
+	struct stat st;
+	int fd = rootpath_open(rootfd, path, O_PATH | O_NOFOLLOW);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "maskedPaths: %s", path);
+	rootpath_fd_path(target, sizeof(target), fd);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "maskedPaths: %s", path);
+	}
+	int r;
+	if (S_ISDIR(st.st_mode)) {
+		r = mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL);
+	} else {
+		rootpath_fd_path(source, sizeof(source), devnull_fd);
+		r = mount(source, target, NULL, MS_BIND, NULL);
+	}
+	int e = errno;
+	close(fd);
+	if (r < 0 && e != ENOENT)
+		return zrun_error_set(err, e, "maskedPaths: %s", path);
+	return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, struct zrun_error *err)
+{
+	char target[64];
+	int fd = rootpath_open(rootfd, path, O_PATH);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "readonlyPaths: %s", path);
+	rootpath_fd_path(target, sizeof(target), fd);
+	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "readonlyPaths: %s", path);
+	}
+	close(fd);
+	fd = rootpath_open(rootfd, path, O_PATH);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "readonlyPaths: %s", path);
+	rootpath_fd_path(target, sizeof(target), fd);
+	int r = mount_remount_bind(target, MS_RDONLY, err);
+	close(fd);
+	return r < 0 ? zrun_error_prefix(err, "readonlyPaths: %s", path) : 0;
+}
+
+int rootfs_finish(const struct rootfs_config *cfg, int devnull_fd, struct zrun_error *err)
+{
+	const struct spec_linux *lx = cfg->spec->linux_;
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd < 0)
+		return zrun_error_set(err, errno, "open /");
+	(void)devnull_fd;
+	/* Mask with the container's own /dev/null, opened without following a
+	 * symlink and checked to be the null device: a node swapped for a
+	 * symlink would bind something else over the path (CVE-2025-31133). */
+	devnull_fd = rootpath_open(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
+	struct stat st;
+	if (lx && lx->masked_paths && (devnull_fd < 0 || fstat(devnull_fd, &st) < 0 ||
+	    !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)) {
+		if (devnull_fd >= 0)
+			close(devnull_fd);
+		close(rootfd);
+		return zrun_error_set(err, 0, "maskedPaths: /dev/null in the container is not the null device");
+	}
+	for (size_t i = 0; lx && lx->masked_paths && lx->masked_paths[i]; i++) {
+		if (mask_path(rootfd, lx->masked_paths[i], devnull_fd, err) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; lx && lx->readonly_paths && lx->readonly_paths[i]; i++) {
+		if (readonly_path(rootfd, lx->readonly_paths[i], err) < 0)
+			goto fail;
+	}
+	close(rootfd);
+	if (devnull_fd >= 0)
+		close(devnull_fd);
+	if (cfg->spec->root.readonly && mount_remount_bind("/", MS_RDONLY, err) < 0)
+		return zrun_error_prefix(err, "root.readonly");
+	if (lx && lx->rootfs_propagation &&
+	    mount(NULL, "/", NULL, mount_propagation_flag(lx->rootfs_propagation), NULL) < 0)
+		return zrun_error_set(err, errno, "linux.rootfsPropagation %s", lx->rootfs_propagation);
+	return 0;
+fail:
+	close(rootfd);
+	if (devnull_fd >= 0)
+		close(devnull_fd);
+	return -1;
+}

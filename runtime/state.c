@@ -1,0 +1,531 @@
+#include "state.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "json.h"
+
+static const char *const status_names[] = {
+	[STATUS_CREATING] = "creating", [STATUS_CREATED] = "created",
+	[STATUS_RUNNING] = "running", [STATUS_PAUSED] = "paused",
+	[STATUS_STOPPED] = "stopped",
+};
+
+const char *state_status_name(enum container_status status)
+{
+	return status_names[status];
+}
+
+int state_validate_id(const char *id, struct zrun_error *err)
+{
+	size_t len = strlen(id);
+
+	if (len == 0)
+		return zrun_error_set(err, 0, "container id must not be empty");
+	if (len > STATE_ID_MAX)
+		return zrun_error_set(err, 0, "container id is longer than %d bytes", STATE_ID_MAX);
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return zrun_error_set(err, 0, "invalid container id \"%s\"", id);
+	for (const char *p = id; *p; p++) {
+		if (!isalnum((unsigned char)*p) && strchr("_+.-", *p) == NULL)
+			return zrun_error_set(err, 0,
+				"invalid container id \"%s\": only letters, digits and _+.- are allowed", id);
+	}
+	return 0;
+}
+
+int state_path(char *buf, size_t len, const char *root, const char *id, const char *file)
+{
+	int n = file ? snprintf(buf, len, "%s/%s/%s", root, id, file)
+		     : snprintf(buf, len, "%s/%s", root, id);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+int state_create_dir(const char *root, const char *id, struct zrun_error *err)
+{
+	char path[4096];
+
+	if (mkdir(root, 0700) < 0 && errno != EEXIST)
+		return zrun_error_set(err, errno, "create root %s", root);
+	struct stat st;
+	if (stat(root, &st) < 0)
+		return zrun_error_set(err, errno, "root %s", root);
+	if (!S_ISDIR(st.st_mode))
+		return zrun_error_set(err, ENOTDIR, "root %s", root);
+	if (state_path(path, sizeof(path), root, id, NULL) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "state dir of %s", id);
+	if (mkdir(path, 0711) < 0) {
+		if (errno == EEXIST)
+			return zrun_error_set(err, 0, "container %s already exists", id);
+		return zrun_error_set(err, errno, "create state dir %s", path);
+	}
+	return 0;
+}
+
+int state_lock(const char *root, const char *id, struct zrun_error *err)
+{
+	char path[4096];
+	int fd;
+
+	if (state_path(path, sizeof(path), root, id, "lock") < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "lock of %s", id);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return zrun_error_set(err, 0, "container %s does not exist", id);
+		return zrun_error_set(err, errno, "open %s", path);
+	}
+	if (flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "lock %s", path);
+	}
+	return fd;
+}
+
+static void gen_str(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_kv(yajl_gen g, const char *k, const char *v)
+{
+	gen_str(g, k);
+	gen_str(g, v ? v : "");
+}
+
+static void gen_annotations(yajl_gen g, const struct container_state *st)
+{
+	gen_str(g, "annotations");
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < st->annotations_len; i++)
+		gen_kv(g, st->annotations[i].key, st->annotations[i].value);
+	yajl_gen_map_close(g);
+}
+
+static char *gen_take(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	char *out = NULL;
+
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+		out = malloc(len + 1);
+		if (out) {
+			memcpy(out, buf, len);
+			out[len] = '\0';
+		}
+	}
+	yajl_gen_free(g);
+	return out;
+}
+
+static char *state_to_json(const struct container_state *st)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	gen_kv(g, "id", st->id);
+	gen_str(g, "pid");
+	yajl_gen_integer(g, st->pid);
+	gen_str(g, "pid_start_time");
+	yajl_gen_integer(g, (long long)st->pid_start_time);
+	gen_kv(g, "status", state_status_name(st->status));
+	gen_kv(g, "bundle", st->bundle);
+	gen_kv(g, "rootfs", st->rootfs);
+	gen_kv(g, "created", st->created);
+	gen_kv(g, "owner", st->owner);
+	gen_kv(g, "cgroup_path", st->cgroup_path);
+	gen_annotations(g, st);
+	yajl_gen_map_close(g);
+	char *base = gen_take(g);
+	if (base == NULL || st->extra_json == NULL)
+		return base;
+	/* Splice "zrun": <extra_json> before the closing brace. */
+	size_t blen = strlen(base), elen = strlen(st->extra_json);
+	char *out = malloc(blen + elen + 16);
+	if (out) {
+		memcpy(out, base, blen - 1);
+		sprintf(out + blen - 1, ",\"zrun\":%s}", st->extra_json);
+	}
+	free(base);
+	return out;
+}
+
+int state_write(const char *root, const struct container_state *st, struct zrun_error *err)
+{
+	char path[4096], tmp[4096];
+	char *json = state_to_json(st);
+	int fd, ret = -1;
+
+	if (json == NULL)
+		return zrun_error_set(err, ENOMEM, "state of %s", st->id);
+	if (state_path(path, sizeof(path), root, st->id, "state.json") < 0 ||
+	    state_path(tmp, sizeof(tmp), root, st->id, "state.json.tmp") < 0) {
+		free(json);
+		return zrun_error_set(err, ENAMETOOLONG, "state of %s", st->id);
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		zrun_error_set(err, errno, "write %s", tmp);
+		goto out;
+	}
+	size_t len = strlen(json), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, json + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			zrun_error_set(err, errno, "write %s", tmp);
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		zrun_error_set(err, errno, "write %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		zrun_error_set(err, errno, "rename %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(json);
+	return ret;
+}
+
+static char *tree_str(yajl_val root, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+	const char *str = v ? YAJL_GET_STRING(v) : NULL;
+	return strdup(str ? str : "");
+}
+
+static long long tree_int(yajl_val root, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(root, path, yajl_t_number);
+	return (v && YAJL_IS_INTEGER(v)) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+static enum container_status status_from_name(const char *s)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return (enum container_status)i;
+	return STATUS_STOPPED;
+}
+
+static int state_from_tree(yajl_val tree, struct container_state *st)
+{
+	const char *ann_path[] = { "annotations", NULL };
+	yajl_val ann = yajl_tree_get(tree, ann_path, yajl_t_object);
+	char *status;
+
+	st->id = tree_str(tree, "id");
+	st->pid = (pid_t)tree_int(tree, "pid");
+	st->pid_start_time = (unsigned long long)tree_int(tree, "pid_start_time");
+	status = tree_str(tree, "status");
+	st->status = status ? status_from_name(status) : STATUS_STOPPED;
+	free(status);
+	st->bundle = tree_str(tree, "bundle");
+	st->rootfs = tree_str(tree, "rootfs");
+	st->created = tree_str(tree, "created");
+	st->owner = tree_str(tree, "owner");
+	st->cgroup_path = tree_str(tree, "cgroup_path");
+	if (ann && YAJL_IS_OBJECT(ann) && ann->u.object.len > 0) {
+		size_t n = ann->u.object.len;
+		st->annotations = calloc(n, sizeof(*st->annotations));
+		if (st->annotations == NULL)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			yajl_val v = ann->u.object.values[i];
+			st->annotations[i].key = strdup(ann->u.object.keys[i]);
+			st->annotations[i].value = strdup(YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "");
+		}
+		st->annotations_len = n;
+	}
+	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner || !st->cgroup_path)
+		return -1;
+	return 0;
+}
+
+static void gen_value(yajl_gen g, yajl_val v, int depth)
+{
+	if (depth > 32 || v == NULL) {
+		yajl_gen_null(g);
+	} else if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			gen_str(g, v->u.object.keys[i]);
+			gen_value(g, v->u.object.values[i], depth + 1);
+		}
+		yajl_gen_map_close(g);
+	} else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			gen_value(g, v->u.array.values[i], depth + 1);
+		yajl_gen_array_close(g);
+	} else if (YAJL_IS_STRING(v)) {
+		gen_str(g, YAJL_GET_STRING(v));
+	} else if (YAJL_IS_NUMBER(v)) {
+		yajl_gen_number(g, YAJL_GET_NUMBER(v), strlen(YAJL_GET_NUMBER(v)));
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		yajl_gen_bool(g, YAJL_IS_TRUE(v));
+	} else {
+		yajl_gen_null(g);
+	}
+}
+
+/* The "zrun" object is kept as text: find it and copy it verbatim. */
+static char *extract_extra(yajl_val tree)
+{
+	const char *path[] = { "zrun", NULL };
+	yajl_val v = yajl_tree_get(tree, path, yajl_t_any);
+	yajl_gen g;
+
+	if (v == NULL)
+		return NULL;
+	g = yajl_gen_alloc(NULL);
+	if (g == NULL)
+		return NULL;
+	gen_value(g, v, 0);
+	return gen_take(g);
+}
+
+int state_read(const char *root, const char *id, struct container_state *st, struct zrun_error *err)
+{
+	char path[4096];
+	char *buf = NULL;
+	size_t len = 0;
+	yajl_val tree;
+
+	memset(st, 0, sizeof(*st));
+	if (state_path(path, sizeof(path), root, id, "state.json") < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "state of %s", id);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return zrun_error_set(err, 0, "container %s does not exist", id);
+	if (json_read_file(path, STATE_MAX_BYTES, &buf, &len, err) < 0)
+		return -1;
+	tree = json_parse(buf, len, STATE_MAX_BYTES, 64, path, err);
+	free(buf);
+	if (tree == NULL)
+		return -1;
+	if (!YAJL_IS_OBJECT(tree)) {
+		yajl_tree_free(tree);
+		return zrun_error_set(err, 0, "%s: corrupt state file", path);
+	}
+	int r = state_from_tree(tree, st);
+	if (r == 0)
+		st->extra_json = extract_extra(tree);
+	yajl_tree_free(tree);
+	if (r < 0) {
+		state_clear(st);
+		return zrun_error_set(err, ENOMEM, "%s", path);
+	}
+	return 0;
+}
+
+static int remove_tree_at(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (d == NULL) {
+		close(dirfd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EISDIR || errno == EPERM) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (sub < 0 || remove_tree_at(sub) < 0 || unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0)
+				ret = -1;
+		} else {
+			ret = -1;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int state_remove(const char *root, const char *id, struct zrun_error *err)
+{
+	char path[4096];
+	int fd;
+
+	if (state_path(path, sizeof(path), root, id, NULL) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "state of %s", id);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "open %s", path);
+	if (remove_tree_at(fd) < 0 || (rmdir(path) < 0 && errno != ENOENT))
+		return zrun_error_set(err, errno, "remove %s", path);
+	return 0;
+}
+
+unsigned long long state_pid_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	int fd;
+	ssize_t n;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] == '\0')
+		return 0;
+	char state = p[2];
+	if (state == 'Z' || state == 'X')
+		return 0;
+	p += 2;
+	/* field 3 is state; starttime is field 22 */
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+enum container_status state_live_status(const char *root, const struct container_state *st)
+{
+	char fifo[4096];
+
+	if (st->status == STATUS_STOPPED)
+		return STATUS_STOPPED;
+	if (st->pid <= 0 || state_pid_start_time(st->pid) != st->pid_start_time)
+		return st->status == STATUS_CREATING ? STATUS_CREATING : STATUS_STOPPED;
+	if (st->status == STATUS_CREATING || st->status == STATUS_PAUSED)
+		return st->status;
+	if (state_path(fifo, sizeof(fifo), root, st->id, "exec.fifo") == 0 && access(fifo, F_OK) == 0)
+		return STATUS_CREATED;
+	return STATUS_RUNNING;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(const char *root, char ***ids, size_t *n, struct zrun_error *err)
+{
+	DIR *d = opendir(root);
+	struct dirent *de;
+	size_t cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (d == NULL)
+		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "open root %s", root);
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+		if (de->d_name[0] == '.')
+			continue;
+		if (state_path(path, sizeof(path), root, de->d_name, "state.json") < 0 || access(path, F_OK) < 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **grown = realloc(*ids, cap * sizeof(char *));
+			if (grown == NULL)
+				break;
+			*ids = grown;
+		}
+		(*ids)[(*n)++] = strdup(de->d_name);
+	}
+	closedir(d);
+	if (*n)
+		qsort(*ids, *n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+char *state_to_oci_json(const char *root, const struct container_state *st, bool pretty)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	enum container_status status = state_live_status(root, st);
+
+	if (g == NULL)
+		return NULL;
+	if (pretty) {
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	}
+	yajl_gen_map_open(g);
+	gen_kv(g, "ociVersion", "1.2.0");
+	gen_kv(g, "id", st->id);
+	gen_str(g, "pid");
+	yajl_gen_integer(g, status == STATUS_STOPPED ? 0 : st->pid);
+	gen_kv(g, "status", state_status_name(status));
+	gen_kv(g, "bundle", st->bundle);
+	gen_kv(g, "rootfs", st->rootfs);
+	gen_kv(g, "created", st->created);
+	gen_kv(g, "owner", st->owner);
+	gen_annotations(g, st);
+	yajl_gen_map_close(g);
+	return gen_take(g);
+}
+
+void state_clear(struct container_state *st)
+{
+	free(st->id);
+	free(st->bundle);
+	free(st->rootfs);
+	free(st->created);
+	free(st->owner);
+	free(st->cgroup_path);
+	for (size_t i = 0; i < st->annotations_len; i++) {
+		free(st->annotations[i].key);
+		free(st->annotations[i].value);
+	}
+	free(st->annotations);
+	free(st->extra_json);
+	memset(st, 0, sizeof(*st));
+}
+
+void state_now_rfc3339(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
+}

@@ -1,0 +1,79 @@
+/* state: what zrun knows about a container between commands. One directory
+ * per container under the root (default /run/zrun), state.json written
+ * atomically (temp, fsync, rename), and a lock file that every command that
+ * changes the container holds with flock. */
+#ifndef ZRUN_STATE_H
+#define ZRUN_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+#define STATE_ID_MAX 1024
+#define STATE_MAX_BYTES (1024 * 1024)
+
+enum container_status {
+	STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED
+};
+
+struct container_state {
+	char *id;
+	pid_t pid;                         /* host pid of the container's init */
+	unsigned long long pid_start_time; /* /proc/PID/stat starttime: guards pid reuse */
+	enum container_status status;      /* as last written */
+	char *bundle;                      /* absolute */
+	char *rootfs;                      /* absolute */
+	char *created;                     /* RFC 3339, UTC, nanoseconds */
+	char *owner;
+	char *cgroup_path;                 /* resolved, absolute in the hierarchy */
+	struct spec_kv *annotations;
+	size_t annotations_len;
+	/* Service layer data the runtime stores but never interprets:
+	 * a JSON object text kept verbatim under "zrun" in state.json. */
+	char *extra_json;
+};
+
+/* An id is [A-Za-z0-9_+.-]+, not "." or "..", at most STATE_ID_MAX bytes. */
+int state_validate_id(const char *id, struct zrun_error *err);
+
+/* Create ROOT (0700) if needed and ROOT/ID exclusively: an existing id fails
+ * with "container ID already exists". */
+int state_create_dir(const char *root, const char *id, struct zrun_error *err);
+
+/* Take the container's lock (blocking). Returns the lock fd (close to release). */
+int state_lock(const char *root, const char *id, struct zrun_error *err);
+
+int state_write(const char *root, const struct container_state *st, struct zrun_error *err);
+
+/* Fails with "container ID does not exist" when there is no state. */
+int state_read(const char *root, const char *id, struct container_state *st, struct zrun_error *err);
+
+/* Remove ROOT/ID and everything in it. ENOENT is success. */
+int state_remove(const char *root, const char *id, struct zrun_error *err);
+
+/* Path of a file in the container's state dir (static buffer per call site is
+ * not used: writes into buf of size len). */
+int state_path(char *buf, size_t len, const char *root, const char *id, const char *file);
+
+/* The status as it is now: a dead or reused pid means stopped; a live init
+ * that still waits on its exec fifo is created; a frozen cgroup is paused. */
+enum container_status state_live_status(const char *root, const struct container_state *st);
+const char *state_status_name(enum container_status status);
+
+/* Read /proc/PID/stat starttime; 0 when the process does not exist or is a zombie. */
+unsigned long long state_pid_start_time(pid_t pid);
+
+/* The ids of all containers under root, sorted. */
+int state_list(const char *root, char ***ids, size_t *n, struct zrun_error *err);
+
+/* The runc `state` JSON of a container (status is the live one). malloc'd. */
+char *state_to_oci_json(const char *root, const struct container_state *st, bool pretty);
+
+void state_clear(struct container_state *st);
+
+/* Current time in RFC 3339 with nanoseconds, as runc writes "created". */
+void state_now_rfc3339(char *buf, size_t len);
+
+#endif

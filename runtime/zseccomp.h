@@ -1,0 +1,31 @@
+/* zseccomp: turns linux.seccomp of config.json into a libseccomp filter.
+ * Owns the mapping of OCI names (actions, architectures, operators, flags) to
+ * libseccomp, checks them at create time, and loads the filter in the init. */
+#ifndef ZRUN_ZSECCOMP_H
+#define ZRUN_ZSECCOMP_H
+
+#include <seccomp.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* Check at create time, in the parent, that every action, architecture,
+ * operator and flag is known and usable with the linked libseccomp, by
+ * building (never loading) the filter. Unknown syscall names are ignored, as
+ * runc does: they may exist on another architecture or kernel. Messages name
+ * the JSON path ("linux.seccomp.syscalls[3].action: unknown action ..."). */
+int zseccomp_validate(const struct spec_seccomp *s, struct zrun_error *err);
+
+/* Build the libseccomp context without loading it. The context does not set
+ * no_new_privs on load: the caller decides. *out is the caller's to
+ * seccomp_release(); NULL on failure. */
+int zseccomp_build(const struct spec_seccomp *s, scmp_filter_ctx *out, struct zrun_error *err);
+
+/* Build and load the filter into the calling process; meant for the
+ * container's init just before exec. The caller must already have set
+ * no_new_privs or hold CAP_SYS_ADMIN. *notify_fd receives the listener fd
+ * (O_CLOEXEC) when a rule uses SCMP_ACT_NOTIFY, else -1; notify_fd may be NULL
+ * only when no rule uses SCMP_ACT_NOTIFY. */
+int zseccomp_load(const struct spec_seccomp *s, int *notify_fd, struct zrun_error *err);
+
+#endif

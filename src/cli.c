@@ -1,0 +1,148 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "state.h"
+
+#define MAX_OPTS 48
+
+void cli_print_help(const struct command *cmd)
+{
+	printf("Usage: zrun [global options] %s [options] %s\n\n%s\n", cmd->name,
+	       cmd->args ? cmd->args : "", cmd->summary);
+	if (cmd->opts && cmd->opts[0].name)
+		printf("\nOptions:\n");
+	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
+		char left[64];
+		if (o->key < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name,
+				 o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+				 o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
+		printf("  %-30s %s\n", left, o->help);
+	}
+	printf("  %-30s %s\n", "-h, --help", "show this help");
+}
+
+int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
+	      int (*on_opt)(struct cli_ctx *ctx, int key, const char *arg, void *data), void *data)
+{
+	struct option longopts[MAX_OPTS + 2];
+	char shortopts[MAX_OPTS * 2 + 4] = "+h";
+	size_t n = 0, s = 2;
+	const struct command *cmd = ctx->cmd;
+
+	for (const struct cli_opt *o = cmd->opts; o && o->name && n < MAX_OPTS; o++, n++) {
+		longopts[n] = (struct option){ o->name, o->has_arg, NULL, o->key };
+		if (o->key < 256) {
+			shortopts[s++] = (char)o->key;
+			if (o->has_arg == required_argument)
+				shortopts[s++] = ':';
+		}
+	}
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n] = (struct option){ 0 };
+	shortopts[s] = '\0';
+	optind = 0; /* 0, not 1: glibc re-initialises its scan state */
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (c == -1)
+			break;
+		if (c == 'h') {
+			cli_print_help(cmd);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+			if (optopt && optopt < 256 && strchr(shortopts, optopt))
+				return zrun_error_set(&ctx->err, 0, "%s: option -%c needs a value", cmd->name, optopt);
+			return zrun_error_set(&ctx->err, 0, "%s: unknown option %s (see zrun %s --help)",
+					      cmd->name, bad, cmd->name);
+		}
+		if (on_opt(ctx, c, optarg, data) < 0)
+			return -1;
+	}
+	*first_arg = optind;
+	return 0;
+}
+
+int cli_expect_args(struct cli_ctx *ctx, int argc, int first, int want)
+{
+	int have = argc - first;
+
+	if (have < want)
+		return zrun_error_set(&ctx->err, 0, "%s: expects %s (see zrun %s --help)",
+				      ctx->cmd->name, ctx->cmd->args, ctx->cmd->name);
+	if (have > want)
+		return zrun_error_set(&ctx->err, 0, "%s: unexpected argument \"%s\"",
+				      ctx->cmd->name, "extra");
+	return 0;
+}
+
+int cli_parse_uint(struct cli_ctx *ctx, const char *opt, const char *value, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno || *end || value[0] == '-' || value[0] == '\0')
+		return zrun_error_set(&ctx->err, 0, "%s: --%s: \"%s\" is not a non-negative integer",
+				      ctx->cmd->name, opt, value);
+	*out = v;
+	return 0;
+}
+
+static void json_escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 7 < len; p++) {
+		if (*p == '"' || *p == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)*p;
+		} else if (*p < 0x20) {
+			o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+}
+
+void cli_log(const struct cli_ctx *ctx, const char *level, const char *msg)
+{
+	char now[64], esc[ZRUN_ERROR_MSG_MAX * 6 + 16], line[sizeof(esc) + 256];
+	int n;
+
+	if (ctx->log_path == NULL)
+		return;
+	state_now_rfc3339(now, sizeof(now));
+	if (ctx->log_json) {
+		json_escape(msg, esc, sizeof(esc));
+		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+			     level, esc, now);
+	} else {
+		n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", now, level, msg);
+	}
+	int fd = open(ctx->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (n > 0 && write(fd, line, (size_t)n) < 0) {
+		/* nothing better to do: stderr has the message too */
+	}
+	close(fd);
+}
+
+void cli_report_error(const struct cli_ctx *ctx, const char *msg)
+{
+	fprintf(stderr, "zrun: %s\n", msg);
+	cli_log(ctx, "error", msg);
+}

@@ -1,0 +1,67 @@
+/* zrun run [options] ID: create + start, then (unless --detach) wait for
+ * the program, forward signals to it, delete the container and exit with
+ * the program's status. */
+#include "cmd_create.h"
+
+#include <stdio.h>
+
+struct run_opts {
+	struct container_create_opts create;
+	bool detach;
+	bool keep;
+};
+
+static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
+{
+	struct run_opts *o = data;
+	int r = create_opt(ctx, &o->create, key, arg);
+
+	if (r != 1)
+		return r;
+	if (key == 'd')
+		o->detach = true;
+	else if (key == OPT_KEEP)
+		o->keep = true;
+	return 0;
+}
+
+static int run_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct run_opts o = { .create = { .root = ctx->root, .bundle = "." } };
+	struct zrun_error ignored;
+	pid_t pid;
+	int first, r = cli_parse(ctx, argc, argv, &first, on_opt, &o);
+
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	if (cli_expect_args(ctx, argc, first, 1) < 0)
+		return -1;
+	o.create.id = argv[first];
+	o.create.systemd_cgroup = ctx->systemd_cgroup;
+	if (container_create(&o.create, !o.detach, &pid, &ctx->err) < 0)
+		return zrun_error_prefix(&ctx->err, "run %s", o.create.id);
+	if (container_start(ctx->root, o.create.id, &ctx->err) < 0) {
+		container_delete(ctx->root, o.create.id, true, &ignored);
+		return zrun_error_prefix(&ctx->err, "run %s", o.create.id);
+	}
+	if (o.detach)
+		return 0;
+	int status = container_wait(pid);
+	if (!o.keep && container_delete(ctx->root, o.create.id, true, &ctx->err) < 0)
+		cli_report_error(ctx, ctx->err.msg);
+	return status;
+}
+
+static const struct cli_opt run_opts[] = {
+	CREATE_CLI_OPTS,
+	{ "detach", 'd', no_argument, NULL, "return once the program runs" },
+	{ "keep", OPT_KEEP, no_argument, NULL, "do not delete the container when it exits" },
+	{ "no-subreaper", OPT_NO_SUBREAPER, no_argument, NULL, "accepted for runc compatibility" },
+	{ 0 },
+};
+
+const struct command cmd_run = {
+	.name = "run", .args = "<container-id>",
+	.summary = "create and start a container, wait for it and exit with its status",
+	.opts = run_opts, .run = run_run,
+};

@@ -1,0 +1,111 @@
+/* zrun: global options, command dispatch, and the one error printer. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct command *const commands[] = {
+	&cmd_create, &cmd_start, &cmd_run, &cmd_state, &cmd_kill, &cmd_delete,
+	&cmd_list, &cmd_spec, &cmd_features,
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: zrun [global options] COMMAND [options] [arguments]\n\n"
+		"zrun is an OCI container runtime (runc-compatible) that swaps versions\n"
+		"of a network service with zero downtime.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out,
+		"\nGlobal options:\n"
+		"  --root DIR             state directory (default /run/zrun)\n"
+		"  --log FILE             also write errors to FILE\n"
+		"  --log-format FORMAT    text or json (json lines, as runc writes them)\n"
+		"  --debug                verbose logging\n"
+		"  --systemd-cgroup       use the systemd cgroup driver (not supported yet)\n"
+		"  -v, --version          print the version\n"
+		"  -h, --help             show this help\n\n"
+		"Run 'zrun COMMAND --help' for a command's options.\n");
+}
+
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_IGNORED, OPT_IGNORED_ARG };
+
+static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
+		/* runc flags that mean nothing to zrun, accepted so callers work */
+		{ "rootless", required_argument, NULL, OPT_IGNORED_ARG },
+		{ "criu", required_argument, NULL, OPT_IGNORED_ARG },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, "+vh", opts, NULL);
+		switch (c) {
+		case -1:
+			return optind;
+		case OPT_ROOT: ctx->root = optarg; break;
+		case OPT_LOG: ctx->log_path = optarg; break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+				return zrun_error_set(&ctx->err, 0, "--log-format: \"%s\" is not text or json", optarg);
+			ctx->log_json = strcmp(optarg, "json") == 0;
+			break;
+		case OPT_DEBUG: ctx->debug = true; break;
+		case OPT_SYSTEMD: ctx->systemd_cgroup = true; break;
+		case OPT_IGNORED_ARG: break;
+		case 'v':
+			printf("zrun version %s\nspec: 1.2.0\n", ZRUN_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return zrun_error_set(&ctx->err, 0, "unknown global option %s (see zrun --help)",
+					      argv[optind - 1]);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = { .root = "/run/zrun" };
+	int first = parse_globals(&ctx, argc, argv);
+
+	if (first < 0) {
+		cli_report_error(&ctx, ctx.err.msg);
+		return 1;
+	}
+	if (first >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	const char *name = argv[first];
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i]->name, name) != 0)
+			continue;
+		ctx.cmd = commands[i];
+		int rc = commands[i]->run(&ctx, argc - first, argv + first);
+		if (rc < 0) {
+			cli_report_error(&ctx, ctx.err.msg);
+			return 1;
+		}
+		return rc;
+	}
+	zrun_error_set(&ctx.err, 0, "unknown command \"%s\" (see zrun --help)", name);
+	cli_report_error(&ctx, ctx.err.msg);
+	return 1;
+}

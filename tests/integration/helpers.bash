@@ -1,0 +1,59 @@
+# Shared set-up for the integration tests: each test gets its own --root,
+# bundle dir and cgroup parent, and teardown removes whatever is left.
+load "$BATS_TEST_DIRNAME/../lib/bundle.sh"
+
+ZRUN=${ZRUN:-$BATS_TEST_DIRNAME/../../zrun}
+
+setup_common() {
+	TEST_ID="t$$-${BATS_TEST_NUMBER}"
+	WORK=$(mktemp -d /tmp/zrun-it.XXXXXX)
+	ROOT=$WORK/root
+	export CGROUPS_PATH_PARENT="/zrun-test"
+}
+
+teardown_common() {
+	local id
+	for id in $("$ZRUN" --root "$ROOT" list -q 2>/dev/null); do
+		"$ZRUN" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	done
+	rm -rf "$WORK"
+}
+
+zr() {  # zrun with this test's root
+	"$ZRUN" --root "$ROOT" "$@"
+}
+
+# bundle NAME: a fresh busybox bundle at $WORK/NAME (config from the
+# write_config variables in effect)
+bundle() {
+	make_rootfs "$WORK/$1"
+	write_config "$WORK/$1"
+	echo "$WORK/$1"
+}
+
+# The status field of `zrun state`.
+status_of() {
+	zr state "$1" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'
+}
+
+pid_of() {
+	zr state "$1" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'
+}
+
+# Fail with what was expected and what was seen.
+expect_eq() {  # got want [what]
+	if [ "$1" != "$2" ]; then
+		echo "${3:-value}: expected \"$2\", saw \"$1\"" >&2
+		return 1
+	fi
+}
+
+# Nothing of container $1 is left: no state dir, no cgroup in any hierarchy.
+assert_gone() {
+	local id=$1 cg=${2:-/zrun-test/$1}
+	[ ! -e "$ROOT/$id" ] || { echo "state dir $ROOT/$id left" >&2; return 1; }
+	local d
+	for d in /sys/fs/cgroup/*/; do
+		[ ! -d "$d${cg#/}" ] || { echo "cgroup $d${cg#/} left" >&2; return 1; }
+	done
+}

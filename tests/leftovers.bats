@@ -1,0 +1,23 @@
+#!/usr/bin/env bats
+# Runs after every other suite: no test may leave a zrun state dir, cgroup,
+# mount or process behind.
+
+@test "no_state_dir_is_left_in_test_roots" {
+	run sh -c 'ls -d /tmp/zrun-it.* 2>/dev/null'
+	[ -z "$output" ] || { echo "left: $output"; false; }
+}
+
+@test "no_test_cgroup_is_left" {
+	run sh -c "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
+	[ -z "$output" ] || { echo "left: $output"; false; }
+}
+
+@test "no_mount_of_a_test_is_left" {
+	run grep -E 'zrun-it\.|zrun-test' /proc/self/mountinfo
+	[ -z "$output" ] || { echo "left: $output"; false; }
+}
+
+@test "no_container_process_is_left" {
+	run sh -c 'for d in /sys/fs/cgroup/pids/zrun-test /sys/fs/cgroup/zrun-test; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
+	[ -z "$output" ] || { echo "processes left: $output"; false; }
+}

@@ -1,0 +1,378 @@
+#!/bin/sh
+# The cgroup v2 tests, run by busybox ash inside the qemu guest (see run.sh).
+# Prints TAP lines only ("ok N - name" / "not ok N - name" with "#" lines
+# saying what was expected and what was seen): the serial console is slow.
+# Ends with the line "# zrun-vm-done" so the host knows the guest finished.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+CG=/sys/fs/cgroup
+ZRUN=/bin/zrun
+R=/run/zrun-vm           # zrun --root
+B=/tmp/bundles           # bundles
+n=0
+
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+diag()   { echo "#   $*"; }
+diag_file() {  # the last lines of a log, few: the console is slow
+	[ -s "$1" ] && tail -n "${2:-5}" "$1" | cut -c1-200 | sed 's/^/#   | /'
+}
+# check NAME EXPECTED SAW: ok when equal
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "expected '$2', saw '$3'"; fi
+}
+
+# ---------------------------------------------------------------------------
+# 1. cgroup2 itself
+
+t_cgroup2_mounted() {
+	local fstype
+	fstype=$(awk '$2 == "/sys/fs/cgroup" { print $3 }' /proc/mounts)
+	check "cgroup2 is mounted at /sys/fs/cgroup" cgroup2 "$fstype"
+}
+
+t_controllers() {
+	local c missing=""
+	for c in cpu memory pids io cpuset; do
+		grep -qw "$c" $CG/cgroup.subtree_control || missing="$missing $c"
+	done
+	if [ -z "$missing" ]; then
+		ok "controllers enabled in the root cgroup.subtree_control"
+	else
+		not_ok "controllers enabled in the root cgroup.subtree_control"
+		diag "missing:$missing; controllers '$(cat $CG/cgroup.controllers)'," \
+			"subtree_control '$(cat $CG/cgroup.subtree_control)'"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# 2. the unit test binaries, their TAP lines renumbered and prefixed
+
+t_unit() {  # binary
+	local bin=$1 name rc line out=/tmp/unit.out nok=0 nfail=0
+	name=$(basename "$bin")
+	timeout 60 "$bin" >$out 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*)     nok=$((nok + 1)); ok "$name: ${line#* - }" ;;
+		"not ok "*) nfail=$((nfail + 1)); not_ok "$name: ${line#* - }" ;;
+		"#"*)       echo "$line" | cut -c1-200 ;;
+		esac
+	done <$out
+	if [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
+		not_ok "$name exits 0"
+		diag "exit status $rc after $nok passing tests$([ $rc -eq 143 ] && echo ' (timed out)')"
+		diag_file $out
+	elif [ $((nok + nfail)) -eq 0 ]; then
+		not_ok "$name prints TAP lines"
+		diag "no ok/not ok line, exit status $rc"
+		diag_file $out
+	fi
+}
+
+t_units() {
+	local t
+	[ -x /tests/test_cgroup ] || {
+		not_ok "test_cgroup is in the VM"
+		diag "build/tests/test_cgroup was not built when the VM was made"
+	}
+	for t in /tests/test_*; do
+		[ -x "$t" ] && t_unit "$t"
+	done
+}
+
+# ---------------------------------------------------------------------------
+# 3. zrun itself on cgroup v2
+
+# bundle ID ARGS_JSON [RESOURCES_JSON] [NAMESPACES_JSON]: makes $B/ID
+bundle() {
+	local id=$1 args=$2 res=${3:-'{}'}
+	local ns=${4:-'[{"type": "pid"}, {"type": "mount"}, {"type": "ipc"},
+	                {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}]'}
+	rm -rf "$B/$id"
+	mkdir -p "$B/$id"
+	cp -a $B/rootfs "$B/$id/rootfs"
+	cat >"$B/$id/config.json" <<EOF
+{
+	"ociVersion": "1.2.0",
+	"process": {
+		"terminal": false,
+		"user": {"uid": 0, "gid": 0},
+		"args": $args,
+		"env": ["PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/"],
+		"cwd": "/"
+	},
+	"root": {"path": "rootfs"},
+	"hostname": "$id",
+	"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+	"linux": {
+		"namespaces": $ns,
+		"cgroupsPath": "/zrun-vm/$id",
+		"resources": $res
+	}
+}
+EOF
+}
+
+make_rootfs() {
+	local a
+	mkdir -p $B/rootfs/bin $B/rootfs/proc $B/rootfs/dev $B/rootfs/tmp
+	cp /bin/busybox $B/rootfs/bin/busybox
+	for a in $(busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$B/rootfs/bin/$a"
+	done
+	# ash opens /dev/null for background jobs; the config mounts no /dev.
+	mknod -m 666 $B/rootfs/dev/null c 1 3
+	mknod -m 666 $B/rootfs/dev/zero c 1 5
+}
+
+# Each zrun call gets 15 s; after BUDGET s of guest uptime zrun is no longer
+# called (its tests fail at once), so that a hanging zrun cannot push the VM
+# past the host's timeout and lose the TAP lines of the tests that ran.
+BUDGET=200
+budget_spent() { [ "$(cut -d. -f1 /proc/uptime)" -ge $BUDGET ]; }
+# z ARGS...: zrun with a time limit, its output in /tmp/z.log; returns its status
+z() {
+	if budget_spent; then
+		echo "not run: the guest's ${BUDGET} s time budget is spent" >/tmp/z.log
+		return 124
+	fi
+	timeout 15 $ZRUN --root $R "$@" </dev/null >/tmp/z.log 2>&1
+}
+# zq ARGS...: like z, its output appended to /tmp/zq.log, for cleanups
+zq() {
+	budget_spent && return 124
+	timeout 15 $ZRUN --root $R "$@" </dev/null >>/tmp/zq.log 2>&1
+}
+zfail() {  # what was run, its status: the diagnostics
+	diag "'zrun $1' exited $2$([ "$2" = 143 ] && echo ' (killed after 15 s)')"
+	diag_file /tmp/z.log 4
+}
+
+# create ID / start ID: print nothing, or diagnostics and return non-zero
+create() {
+	local rc
+	z create --bundle "$B/$1" "$1"; rc=$?
+	[ $rc -eq 0 ] || { zfail "create --bundle $B/$1 $1" $rc; return 1; }
+}
+start() {
+	local rc
+	z start "$1"; rc=$?
+	[ $rc -eq 0 ] || { zfail "start $1" $rc; return 1; }
+}
+# state_field ID FIELD: a field of `zrun state`'s JSON (string or number)
+state_field() {
+	z state "$1" || return 1
+	tr -d '\n' </tmp/z.log |
+		sed -n "s/.*\"$2\" *: *\"\{0,1\}\([^\",}]*\).*/\1/p"
+}
+cleanup() {  # ID: force-delete, quietly
+	zq kill "$1" SIGKILL
+	zq delete --force "$1"
+	rm -rf "$B/$1"
+}
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds
+wait_for() {
+	local i=0 max=$(($1 * 10)); shift
+	while ! "$@"; do
+		i=$((i + 1)); [ $i -ge $max ] && return 1
+		sleep 0.1
+	done
+}
+procs_empty() { [ -z "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }  # (cgroup files have size 0)
+oom_killed() { [ "$(awk '$1 == "oom_kill" { print $2 }' "$1/memory.events")" -ge 1 ] 2>/dev/null; }
+
+have_zrun() {  # NAME: zrun exists, else a failing test NAME
+	[ -x $ZRUN ] && return 0
+	not_ok "$1"; diag "no zrun binary in the VM (\$ZRUN was missing on the host)"
+	return 1
+}
+
+# (a) run: exit statuses
+t_run_status() {
+	local name="zrun run: /bin/true exits 0, sh -c 'exit 3' exits 3" rc1 rc2
+	have_zrun "$name" || return
+	bundle run-true '["/bin/true"]'
+	bundle run-three '["/bin/sh", "-c", "exit 3"]'
+	z run --bundle $B/run-true run-true; rc1=$?
+	cp /tmp/z.log /tmp/z1.log
+	z run --bundle $B/run-three run-three; rc2=$?
+	if [ $rc1 -eq 0 ] && [ $rc2 -eq 3 ]; then
+		ok "$name"
+	else
+		not_ok "$name"
+		diag "expected exit statuses 0 and 3, saw $rc1 and $rc2"
+		diag_file /tmp/z1.log 3; diag_file /tmp/z.log 3
+	fi
+	cleanup run-true; cleanup run-three
+}
+
+# (b) memory.max
+t_memory_max() {
+	local id=mem-max name="linux.resources.memory.limit sets memory.max"
+	have_zrun "$name" || return
+	bundle $id '["/bin/sleep", "1000"]' '{"memory": {"limit": 33554432}}'
+	if create $id; then
+		check "$name" 33554432 "$(cat $CG/zrun-vm/$id/memory.max 2>&1)"
+	else
+		not_ok "$name"
+	fi
+	cleanup $id
+}
+
+# (c) pids.max and a fork loop that hits it
+t_pids_max() {
+	local id=pids-max cg=$CG/zrun-vm/pids-max name="pids.limit 20: pids.max is 20, a fork loop stays within it"
+	local max cur peak=0 i=0 events
+	have_zrun "$name" || return
+	# ash exits when a fork fails: the loop runs in a subshell, the init then
+	# execs (a fork would fail) and keeps the pid namespace alive.
+	bundle $id '["/bin/sh", "-c", "(for i in $(seq 100); do sleep 5 & done) 2>/dev/null; exec sleep 10"]' \
+		'{"pids": {"limit": 20}}'
+	if ! create $id; then not_ok "$name"; cleanup $id; return; fi
+	max=$(cat $cg/pids.max 2>&1)
+	if ! start $id; then not_ok "$name"; cleanup $id; return; fi
+	while [ $i -lt 30 ]; do  # 3 s of samples
+		cur=$(cat $cg/pids.current 2>/dev/null || echo 0)
+		[ "$cur" -gt "$peak" ] && peak=$cur
+		sleep 0.1; i=$((i + 1))
+	done
+	events=$(awk '$1 == "max" { print $2 }' $cg/pids.events 2>/dev/null)
+	if [ "$max" = 20 ] && [ "$peak" -le 20 ] && [ "$peak" -ge 10 ] && [ "${events:-0}" -ge 1 ]; then
+		ok "$name"
+	else
+		not_ok "$name"
+		diag "expected pids.max 20, peak pids.current 10..20, pids.events max >= 1;" \
+			"saw '$max', $peak, '${events}'"
+	fi
+	cleanup $id
+}
+
+# (d) the init is in the container's cgroup from the start (CLONE_INTO_CGROUP)
+t_clone_into_cgroup() {
+	local id=into-cg name="after create the init is in 0::/zrun-vm/into-cg" pid status
+	have_zrun "$name" || return
+	bundle $id '["/bin/sleep", "1000"]'
+	if ! create $id; then not_ok "$name"; cleanup $id; return; fi
+	pid=$(state_field $id pid)
+	status=$(state_field $id status)
+	if [ -z "$pid" ] || [ "$pid" -le 0 ] 2>/dev/null; then
+		not_ok "$name"; diag "no pid in 'zrun state $id'"; diag_file /tmp/z.log 4
+	elif [ "$status" != created ]; then
+		not_ok "$name"; diag "expected state status 'created', saw '$status'"
+	else
+		check "$name" "0::/zrun-vm/$id" "$(cat /proc/$pid/cgroup 2>&1)"
+	fi
+	cleanup $id
+}
+
+# (e) the OOM killer acts within memory.max
+t_oom() {
+	local id=oom cg=$CG/zrun-vm/oom name="memory.limit 16 MiB: a 64 MiB allocation is OOM-killed"
+	have_zrun "$name" || return
+	# ash doubles a string up to 64 MiB: anonymous memory, really touched.
+	bundle $id '["/bin/sh", "-c", "x=a; i=0; while [ $i -lt 26 ]; do x=$x$x; i=$((i+1)); done; echo survived"]' \
+		'{"memory": {"limit": 16777216}}'
+	if create $id && start $id; then
+		if wait_for 20 oom_killed $cg; then
+			ok "$name"
+		else
+			not_ok "$name"
+			diag "expected memory.events oom_kill >= 1; saw: $(tr '\n' ' ' <$cg/memory.events 2>&1)"
+			diag "memory.max '$(cat $cg/memory.max 2>&1)', memory.peak '$(cat $cg/memory.peak 2>&1)'"
+		fi
+	else
+		not_ok "$name"
+	fi
+	cleanup $id
+}
+
+# (f) kill --all reaches every process of the cgroup. No pid namespace here:
+# killing the init alone would then leave its children running.
+t_kill_all() {
+	local id=kill-all cg=$CG/zrun-vm/kill-all name="kill --all SIGKILL empties the cgroup (no pid namespace)"
+	local rc nprocs
+	have_zrun "$name" || return
+	bundle $id '["/bin/sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & wait"]' '{}' \
+		'[{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}]'
+	if ! { create $id && start $id; }; then not_ok "$name"; cleanup $id; return; fi
+	if ! wait_for 10 sh -c "[ \$(wc -l <$cg/cgroup.procs) -ge 4 ]"; then
+		not_ok "$name"; diag "expected 4 processes in $cg, saw $(wc -l <$cg/cgroup.procs 2>&1)"
+		cleanup $id; return
+	fi
+	z kill --all $id SIGKILL; rc=$?
+	if [ $rc -ne 0 ]; then
+		not_ok "$name"; zfail "kill --all $id SIGKILL" $rc
+	elif wait_for 10 procs_empty $cg; then
+		ok "$name"
+	else
+		nprocs=$(wc -l <$cg/cgroup.procs)
+		not_ok "$name"; diag "expected an empty cgroup.procs, saw $nprocs processes after 10 s"
+	fi
+	cleanup $id
+}
+
+# (g) delete --force of a running container removes its cgroup
+t_delete_force() {
+	local id=del-force cg=$CG/zrun-vm/del-force name="delete --force removes the cgroup of a running container"
+	local rc
+	have_zrun "$name" || return
+	bundle $id '["/bin/sleep", "1000"]'
+	if ! { create $id && start $id; }; then not_ok "$name"; cleanup $id; return; fi
+	if [ ! -d $cg ]; then not_ok "$name"; diag "$cg does not exist after start"; cleanup $id; return; fi
+	z delete --force $id; rc=$?
+	if [ $rc -ne 0 ]; then
+		not_ok "$name"; zfail "delete --force $id" $rc
+	elif [ -d $cg ]; then
+		not_ok "$name"; diag "$cg still exists; cgroup.procs: $(tr '\n' ' ' <$cg/cgroup.procs)"
+	elif z state $id; then
+		not_ok "$name"; diag "'zrun state $id' still succeeds after delete"
+	else
+		ok "$name"
+	fi
+	cleanup $id
+}
+
+# (h) cpu: shares and quota converted for v2
+t_cpu() {
+	local id=cpu cg=$CG/zrun-vm/cpu name="cpu shares 1024, quota 50000/100000: cpu.weight 39, cpu.max '50000 100000'"
+	have_zrun "$name" || return
+	bundle $id '["/bin/sleep", "1000"]' '{"cpu": {"shares": 1024, "quota": 50000, "period": 100000}}'
+	if create $id; then
+		check "$name" "39 / 50000 100000" "$(cat $cg/cpu.weight 2>&1) / $(cat $cg/cpu.max 2>&1)"
+	else
+		not_ok "$name"
+	fi
+	cleanup $id
+}
+
+# Nothing left behind: no cgroup under zrun-vm, no container state.
+t_leftovers() {
+	local name="nothing left under $CG/zrun-vm or in $R" left
+	have_zrun "$name" || return
+	left=$(cd $CG/zrun-vm 2>/dev/null && find . -mindepth 1 -type d | tr '\n' ' ')
+	left="$left$(ls -A $R 2>/dev/null | tr '\n' ' ')"
+	if [ -z "$left" ] && rmdir $CG/zrun-vm 2>/dev/null; then
+		ok "$name"
+	elif [ -z "$left" ] && [ ! -d $CG/zrun-vm ]; then
+		ok "$name"   # zrun removes empty parents itself
+	else
+		not_ok "$name"; diag "left: ${left:-$CG/zrun-vm cannot be removed}"
+	fi
+}
+
+t_cgroup2_mounted
+t_controllers
+t_units
+mkdir -p $B $R
+make_rootfs
+t_run_status
+t_memory_max
+t_pids_max
+t_clone_into_cgroup
+t_oom
+t_kill_all
+t_delete_force
+t_cpu
+t_leftovers
+echo "# zrun-vm-done $n tests at uptime $(cut -d' ' -f1 /proc/uptime) s"
