@@ -5,10 +5,12 @@ BUILD   ?= build
 VERSION := 0.1.0
 
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
-            cpio qemu-system-x86 crun runc wrk
+            cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
+# -Wno-format-truncation: every message buffer is bounded on purpose, and a
+# message cut at 1 KiB is what we want, not a build failure.
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
            -fstack-protector-strong -fPIE -Iruntime -Isrc -DZRUN_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
@@ -24,6 +26,9 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check deps unit install clean demo bench
 all: zrun
+
+# the demo app and its v1/v2 bundles (bundles/out/)
+include bundles/bundles.mk
 
 zrun: $(RUNTIME_OBJ) $(SRC_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -49,15 +54,21 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) zrun unit
+	$(MAKE) zrun unit bundles
 	@tests/run.sh
 
 install: zrun
 	install -D -m 0755 zrun $(DESTDIR)$(PREFIX)/sbin/zrun
 
 clean:
-	rm -rf $(BUILD) zrun
+	rm -rf $(BUILD) zrun bundles/out
 
-# Until `zrun swap` lands (issue 4), the demo shows the OCI lifecycle.
-demo: deps zrun
-	@tests/demo.sh
+# v1 under load, a swap to v2 and back, and the count of failed requests.
+demo: deps zrun bundles
+	@bundles/demo.sh
+
+BENCH_ARGS ?=
+# Lifecycle benchmark against crun and runc (root; BENCH_ARGS=--quick for a short run).
+bench: deps zrun
+	bench/lifecycle $(BENCH_ARGS)
+	bench/phases $(BENCH_ARGS)

@@ -158,6 +158,23 @@ static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 	const struct spec_namespace *t = spec_namespace_find(c->spec, SPEC_NS_TIME);
 	if (t && t->path == NULL && unshare(CLONE_NEWTIME) < 0)
 		return zrun_error_set(err, errno, "new time namespace");
+	const struct spec_linux *lx = c->spec->linux_;
+	if (t && t->path == NULL && lx && lx->has_time_offsets) {
+		/* Offsets can only be set before any process enters the new
+		 * namespace: the init is cloned into it next. */
+		char buf[128];
+		int n = snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+				 (long long)lx->time_monotonic.secs, lx->time_monotonic.nanosecs,
+				 (long long)lx->time_boottime.secs, lx->time_boottime.nanosecs);
+		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return zrun_error_set(err, e, "linux.timeOffsets");
+		}
+		close(fd);
+	}
 	return 0;
 }
 
@@ -297,7 +314,10 @@ static int write_pid_file(const char *path, pid_t pid, struct zrun_error *err)
 	return 0;
 }
 
-static int record_state(struct create_ctx *c, struct zrun_error *err)
+/* Written twice: "creating" (pid 0) as soon as the cgroup path is known, so
+ * `state` and `list` show a container whose create is in progress (and a
+ * delete knows which cgroup to clean if that create died), then "created". */
+static int record_state(struct create_ctx *c, enum container_status status, struct zrun_error *err)
 {
 	struct container_state st = { 0 };
 	char created[64];
@@ -305,9 +325,9 @@ static int record_state(struct create_ctx *c, struct zrun_error *err)
 
 	state_now_rfc3339(created, sizeof(created));
 	st.id = (char *)c->opts->id;
-	st.pid = c->pid;
-	st.pid_start_time = state_pid_start_time(c->pid);
-	st.status = STATUS_CREATED;
+	st.pid = status == STATUS_CREATING ? 0 : c->pid;
+	st.pid_start_time = state_pid_start_time(st.pid);
+	st.status = status;
 	st.bundle = c->bundle;
 	st.rootfs = c->rootfs;
 	st.created = created;
@@ -332,7 +352,7 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	if (c->lock_fd < 0)
 		return -1;
 	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id, err);
-	if (c->cg == NULL)
+	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
 	if (c->opts->systemd_cgroup)
 		return zrun_error_set(err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver (omit the flag)");
@@ -358,7 +378,7 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (c->opts->pid_file && write_pid_file(c->opts->pid_file, c->pid, err) < 0)
 		return -1;
-	return record_state(c, err);
+	return record_state(c, STATUS_CREATED, err);
 }
 
 int container_create(const struct container_create_opts *opts, bool keep_child, pid_t *pid,
@@ -397,6 +417,10 @@ int container_start(const char *root, const char *id, struct zrun_error *err)
 	case STATUS_STOPPED:
 		zrun_error_set(err, 0, "cannot start a container that has stopped");
 		goto out;
+	case STATUS_CREATING:
+		/* We hold the lock: the create that wrote "creating" is gone. */
+		zrun_error_set(err, 0, "cannot start a container whose create did not finish; delete it");
+		goto out;
 	default:
 		zrun_error_set(err, 0, "cannot start an already running container");
 		goto out;
@@ -424,6 +448,24 @@ out_lock:
 	return r;
 }
 
+/* Signal the init through a pidfd taken before its start time is checked:
+ * a pid that was reused between the check and kill() cannot be hit. */
+static int signal_init(const struct container_state *st, int sig, struct zrun_error *err)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+
+	if (pidfd < 0)
+		return errno == ESRCH ? zrun_error_set(err, 0, "container not running")
+				      : zrun_error_set(err, errno, "pidfd_open %d", st->pid);
+	int r = 0;
+	if (state_pid_start_time(st->pid) != st->pid_start_time)
+		r = zrun_error_set(err, 0, "container not running");
+	else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		r = zrun_error_set(err, errno, "kill %d", st->pid);
+	close(pidfd);
+	return r;
+}
+
 int container_kill(const char *root, const char *id, int sig, bool all, struct zrun_error *err)
 {
 	struct container_state st;
@@ -440,10 +482,11 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct z
 		}
 	} else if (status == STATUS_STOPPED) {
 		zrun_error_set(err, 0, "container not running");
-	} else if (kill(st.pid, sig) < 0) {
-		zrun_error_set(err, errno, "kill %d", st.pid);
+	} else if (status == STATUS_CREATING || st.pid <= 0) {
+		/* pid 0 would signal our own process group */
+		zrun_error_set(err, 0, "container is still being created");
 	} else {
-		r = 0;
+		r = signal_init(&st, sig, err);
 	}
 	state_clear(&st);
 	return r;
@@ -479,6 +522,10 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 		return -1;
 	}
 	enum container_status status = state_live_status(root, &st);
+	/* We hold the lock, so a "creating" container's create has died: what
+	 * it made (cgroup, maybe an init in it) is cleaned like a stopped one. */
+	if (status == STATUS_CREATING)
+		status = STATUS_STOPPED;
 	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
 		zrun_error_set(err, 0, "cannot delete container %s that is not stopped: %s",
 			       id, state_status_name(status));
@@ -490,7 +537,8 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 	if (status != STATUS_STOPPED) {
 		if (status == STATUS_PAUSED)
 			cgroup_freeze(cg, false, err);
-		kill(st.pid, SIGKILL);
+		if (st.pid > 0)
+			kill(st.pid, SIGKILL);
 		cgroup_kill_all(cg, SIGKILL, err);
 		if (!wait_gone(st.pid, st.pid_start_time, 10000)) {
 			zrun_error_set(err, 0, "container init %d did not exit after SIGKILL", st.pid);

@@ -50,6 +50,11 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct z
 /* Remove a stopped container (or, with force, kill it first). */
 int container_delete(const char *root, const char *id, bool force, struct zrun_error *err);
 
+/* Block the signals container_wait forwards, so that one arriving between
+ * start and the wait is queued for the program instead of killing the
+ * caller. Call it after create (the init must not inherit the mask). */
+void container_wait_prepare(void);
+
 /* Wait for a child init (run), forwarding signals to it; returns the
  * exit code the runtime should exit with (status, or 128+signal). */
 int container_wait(pid_t pid);

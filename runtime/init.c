@@ -188,11 +188,12 @@ static int set_identity(const struct spec *spec, bool in_user_ns, struct zrun_er
 	}
 	if (caps_prepare(p->capabilities, err) < 0)
 		return -1;
-	/* setgroups is refused in a user namespace whose setgroups is "deny". */
-	if (u->additional_gids_len || !in_user_ns) {
-		if (setgroups(u->additional_gids_len, u->additional_gids) < 0 && !(in_user_ns && errno == EPERM))
-			return zrun_error_set(err, errno, "process.user.additionalGids");
-	}
+	/* Always replace the groups: inherited host groups would otherwise stay
+	 * (unmapped in a user namespace). Only a joined user namespace whose
+	 * setgroups is "deny" refuses, and then there is nothing to drop. */
+	if (setgroups(u->additional_gids_len, u->additional_gids) < 0 &&
+	    !(in_user_ns && errno == EPERM && u->additional_gids_len == 0))
+		return zrun_error_set(err, errno, "process.user.additionalGids");
 	if (setresgid(u->gid, u->gid, u->gid) < 0)
 		return zrun_error_set(err, errno, "process.user.gid %u", u->gid);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
@@ -250,6 +251,13 @@ static void setup(const struct init_args *a, char *exe, size_t exe_len, struct z
 
 	if (join_namespaces(a, err) < 0)
 		init_fail(a, err);
+	/* Cloned into a new user namespace we still hold the host's ids, which
+	 * that namespace cannot map: files we create on its mounts (a tmpfs
+	 * /dev) fail with EOVERFLOW. The maps are written before SYNC_GO, so
+	 * become the namespace's root now, as runc does. */
+	if (in_user_ns && a->ns_fds[SPEC_NS_USER] < 0 &&
+	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		init_fail(a, (zrun_error_set(err, errno, "become root in the new user namespace"), err));
 	if (a->new_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		init_fail(a, (zrun_error_set(err, errno, "new cgroup namespace"), err));
 	if (setsid() < 0)
@@ -289,6 +297,40 @@ static void setup(const struct init_args *a, char *exe, size_t exe_len, struct z
 		init_fail(a, (zrun_error_set(err, errno, "new session keyring"), err));
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+	return *(const int *)x - *(const int *)y;
+}
+
+/* The init is a fork of `zrun create` and would otherwise hold every fd of
+ * that process (the caller's pipes, locks) until it execs at `start`, long
+ * after create returned: keep only what the init and the program need. */
+static void close_unneeded_fds(const struct init_args *a)
+{
+	int keep[SPEC_NS_COUNT + 64 + 8];
+	size_t n = 0;
+
+	keep[n++] = a->sync_fd;
+	keep[n++] = a->fifo_fd;
+	if (a->console_socket_fd >= 0)
+		keep[n++] = a->console_socket_fd;
+	for (int i = 0; i < SPEC_NS_COUNT; i++)
+		if (a->ns_fds[i] >= 0)
+			keep[n++] = a->ns_fds[i];
+	for (int i = 0; i < a->extra_fds_len && i < 64; i++)
+		keep[n++] = a->extra_fds[i];
+	qsort(keep, n, sizeof(int), cmp_int);
+	unsigned int from = (unsigned)(3 + a->preserve_fds);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
 void init_main(const struct init_args *args)
 {
 	struct init_args moved = *args;
@@ -319,6 +361,7 @@ void init_main(const struct init_args *args)
 		moved.console_socket_fd = fcntl(args->console_socket_fd, F_DUPFD_CLOEXEC, base);
 		close(args->console_socket_fd);
 	}
+	close_unneeded_fds(a);
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
 	setup(a, exe, sizeof(exe), &err);
@@ -343,6 +386,14 @@ void init_main(const struct init_args *args)
 	if (load_seccomp && p->no_new_privileges && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0) {
 		dprintf(2, "zrun: %s\n", err.msg);
 		_exit(127);
+	}
+	/* socket activation: LISTEN_PID is our pid as the program will see it */
+	char listen_pid[32];
+	for (size_t i = 0; a->env && a->env[i]; i++) {
+		if (strcmp(a->env[i], "LISTEN_PID=") == 0) {
+			snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
+			a->env[i] = listen_pid;
+		}
 	}
 	execve(exe, p->args, a->env);
 	dprintf(2, "zrun: exec %s: %s\n", exe, strerror(errno));

@@ -259,26 +259,20 @@ static int mount_one(const struct rootfs_config *cfg, const struct spec_mount *m
 	return fs_mount(cfg, m, &mo, rootfd, err);
 }
 
-static int set_root_propagation(const char *name, unsigned long fallback, struct zrun_error *err)
-{
-	unsigned long flag = name ? mount_propagation_flag(name) : fallback;
-
-	if (name && flag == 0)
-		return zrun_error_set(err, 0, "linux.rootfsPropagation: unknown value \"%s\"", name);
-	if (mount(NULL, "/", NULL, flag, NULL) < 0)
-		return zrun_error_set(err, errno, "set / propagation");
-	return 0;
-}
-
 int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err)
 {
 	const struct spec *spec = cfg->spec;
 	const char *prop = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
 	int rootfd;
 
-	/* Never let our mounts propagate back to the host (runc's default: rslave). */
-	if (set_root_propagation(prop, MS_SLAVE | MS_REC, err) < 0)
-		return -1;
+	/* Never let our mounts propagate back to the host: the whole tree, the
+	 * old root included, becomes rslave first whatever rootfsPropagation
+	 * says (that is applied to the new root after pivot, in rootfs_finish).
+	 * This also makes detaching the old root after pivot_root safe. */
+	if (prop && mount_propagation_flag(prop) == 0)
+		return zrun_error_set(err, 0, "linux.rootfsPropagation: unknown value \"%s\"", prop);
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "make / rslave");
 	/* pivot_root needs the new root to be a mount point. */
 	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return zrun_error_set(err, errno, "bind rootfs %s", cfg->rootfs);
@@ -294,6 +288,17 @@ int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun
 	if (dev_setup(cfg, rootfd, err) < 0) {
 		close(rootfd);
 		return -1;
+	}
+	/* A missing process.cwd is made inside the rootfs, as runc does; before
+	 * root.readonly takes effect. */
+	const char *cwd = spec->process ? spec->process->cwd : NULL;
+	if (cwd && cwd[0] == '/') {
+		int cwdfd = rootpath_mkdir_all(rootfd, cwd, 0755, err);
+		if (cwdfd < 0) {
+			close(rootfd);
+			return zrun_error_prefix(err, "process.cwd");
+		}
+		close(cwdfd);
 	}
 	close(rootfd);
 	*devnull_fd = -1;
@@ -311,12 +316,13 @@ int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err)
 			return zrun_error_set(err, errno, "chroot");
 		return chdir("/") < 0 ? zrun_error_set(err, errno, "chdir /") : 0;
 	}
-	/* pivot_root(".", ".") stacks the old root on top of the new one; make it
-	 * a slave so detaching it never unmounts anything on the host. */
+	/* pivot_root(".", ".") stacks the old root on top of the new one. It is
+	 * already rslave (rootfs_prepare), so detaching it never unmounts
+	 * anything on the host. No rslave again here: mount(".") resolves to the
+	 * new root, and MS_REC would turn the container's own rshared mounts
+	 * into private ones. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return zrun_error_set(err, errno, "pivot_root %s", cfg->rootfs);
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return zrun_error_set(err, errno, "make old root rslave");
 	if (umount2(".", MNT_DETACH) < 0)
 		return zrun_error_set(err, errno, "detach old root");
 	if (chdir("/") < 0)

@@ -33,51 +33,108 @@ void rootpath_fd_path(char *buf, size_t len, int fd)
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
+/* Symlinks followed while making one path, as the kernel's MAXSYMLINKS. */
+#define ROOTPATH_MAX_LINKS 40
+
+static int reopen_dir(int rootfd, const char *resolved)
+{
+	return rootpath_open(rootfd, resolved[0] ? resolved : "/", O_PATH | O_DIRECTORY);
+}
+
+/* Walk path one component at a time from the root, making what is missing.
+ * A symlink met on the way (absolute, or climbing with "..") is read and
+ * its target walked in turn from the root or the current directory, never
+ * above the root: a dangling "/evil -> /tmp/x" in an image makes
+ * <rootfs>/tmp/x, never the host's /tmp/x. "resolved" holds the path walked
+ * so far, free of symlinks, so ".." can be taken lexically. */
 int rootpath_mkdir_all(int rootfd, const char *path, mode_t mode, struct zrun_error *err)
 {
-	char partial[4096];
-	size_t len = strlen(path);
-	int fd;
+	char todo[4096], next[4096], resolved[4096] = "", target[4096];
+	int links = 0, dirfd;
 
-	if (len >= sizeof(partial))
+	if (strlen(path) >= sizeof(todo))
 		return zrun_error_set(err, ENAMETOOLONG, "%s", path);
-	fd = rootpath_open(rootfd, path, O_PATH | O_DIRECTORY);
-	if (fd >= 0)
-		return fd;
-	if (errno == ENOTDIR)
-		return zrun_error_set(err, ENOTDIR, "%s", path);
-	/* Walk from the top, making each missing component inside the root. */
-	for (size_t i = 1; i <= len; i++) {
-		if (i != len && path[i] != '/')
-			continue;
-		memcpy(partial, path, i);
-		partial[i] = '\0';
-		char *slash = strrchr(partial, '/');
-		if (slash == NULL || slash[1] == '\0')
-			continue;
-		fd = rootpath_open(rootfd, partial, O_PATH | O_DIRECTORY);
-		if (fd >= 0) {
-			close(fd);
-			continue;
-		}
-		if (errno != ENOENT)
-			return zrun_error_set(err, errno, "%s", partial);
-		*slash = '\0';
-		int parent = rootpath_open(rootfd, partial[0] ? partial : "/", O_PATH | O_DIRECTORY);
-		if (parent < 0)
-			return zrun_error_set(err, errno, "%s", partial[0] ? partial : "/");
-		if (mkdirat(parent, slash + 1, mode) < 0 && errno != EEXIST) {
-			int e = errno;
-			close(parent);
-			*slash = '/';
-			return zrun_error_set(err, e, "mkdir %s", partial);
-		}
-		close(parent);
-	}
-	fd = rootpath_open(rootfd, path, O_PATH | O_DIRECTORY);
-	if (fd < 0)
+	dirfd = rootpath_open(rootfd, path, O_PATH | O_DIRECTORY);
+	if (dirfd >= 0)
+		return dirfd;
+	if (errno != ENOENT)
 		return zrun_error_set(err, errno, "%s", path);
-	return fd;
+	dirfd = reopen_dir(rootfd, resolved);
+	if (dirfd < 0)
+		return zrun_error_set(err, errno, "%s: the root", path);
+	strcpy(todo, path);
+	char *rest = todo;
+	while (*rest) {
+		char *comp = rest;
+		while (*comp == '/')
+			comp++;
+		if (*comp == '\0')
+			break;
+		char *end = strchr(comp, '/');
+		rest = end ? end + 1 : comp + strlen(comp);
+		if (end)
+			*end = '\0';
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *slash = strrchr(resolved, '/');
+			if (slash)
+				*slash = '\0';
+			close(dirfd);
+			dirfd = reopen_dir(rootfd, resolved);
+			if (dirfd < 0)
+				return zrun_error_set(err, errno, "%s: %s", path, resolved);
+			continue;
+		}
+		size_t rlen = strlen(resolved), clen = strlen(comp);
+		if (rlen + clen + 2 > sizeof(resolved))
+			goto too_long;
+		struct stat st;
+		if (fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				goto fail_errno;
+			if (mkdirat(dirfd, comp, mode) < 0 && errno != EEXIST)
+				goto fail_errno;
+		} else if (S_ISLNK(st.st_mode)) {
+			if (++links > ROOTPATH_MAX_LINKS) {
+				errno = ELOOP;
+				goto fail_errno;
+			}
+			ssize_t n = readlinkat(dirfd, comp, target, sizeof(target) - 1);
+			if (n < 0)
+				goto fail_errno;
+			target[n] = '\0';
+			if ((size_t)snprintf(next, sizeof(next), "%s/%s", target, rest) >= sizeof(next))
+				goto too_long;
+			strcpy(todo, next);
+			rest = todo;
+			if (target[0] == '/') {
+				resolved[0] = '\0';
+				close(dirfd);
+				dirfd = reopen_dir(rootfd, resolved);
+				if (dirfd < 0)
+					return zrun_error_set(err, errno, "%s: the root", path);
+			}
+			continue;
+		} else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			goto fail_errno;
+		}
+		int child = openat(dirfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (child < 0)
+			goto fail_errno;
+		close(dirfd);
+		dirfd = child;
+		resolved[rlen] = '/';
+		memcpy(resolved + rlen + 1, comp, clen + 1);
+	}
+	return dirfd;
+too_long:
+	errno = ENAMETOOLONG;
+fail_errno:;
+	int e = errno;
+	close(dirfd);
+	return zrun_error_set(err, e, "mkdir %s (at %s)", path, resolved[0] ? resolved : "/");
 }
 
 int rootpath_parent(int rootfd, const char *path, char *base, size_t base_len, struct zrun_error *err)

@@ -15,7 +15,8 @@
 int rootpath_open(int rootfd, const char *path, int open_flags);
 
 /* Make path and its missing parents as directories (mode) inside root and
- * return an O_PATH fd of it. */
+ * return an O_PATH fd of it. Symlinks on the way, even dangling ones, are
+ * followed as if root were "/": their missing targets are made inside. */
 int rootpath_mkdir_all(int rootfd, const char *path, mode_t mode, struct zrun_error *err);
 
 /* Make path as an empty regular file (parents as directories) unless it

@@ -70,6 +70,18 @@ int state_create_dir(const char *root, const char *id, struct zrun_error *err)
 			return zrun_error_set(err, 0, "container %s already exists", id);
 		return zrun_error_set(err, errno, "create state dir %s", path);
 	}
+	/* The lock file is made here and only here: state_lock never creates
+	 * it, or a command racing a delete would put it back into the dir that
+	 * delete is removing (rmdir: "Directory not empty"). */
+	if (state_path(path, sizeof(path), root, id, "lock") < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "lock of %s", id);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+		state_remove(root, id, err);
+		return zrun_error_set(err, e, "create %s", path);
+	}
+	close(fd);
 	return 0;
 }
 
@@ -80,7 +92,7 @@ int state_lock(const char *root, const char *id, struct zrun_error *err)
 
 	if (state_path(path, sizeof(path), root, id, "lock") < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "lock of %s", id);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return zrun_error_set(err, 0, "container %s does not exist", id);
@@ -90,6 +102,12 @@ int state_lock(const char *root, const char *id, struct zrun_error *err)
 		int e = errno;
 		close(fd);
 		return zrun_error_set(err, e, "lock %s", path);
+	}
+	/* The holder we waited for may have deleted the container. */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		close(fd);
+		return zrun_error_set(err, 0, "container %s does not exist", id);
 	}
 	return fd;
 }
@@ -424,15 +442,37 @@ unsigned long long state_pid_start_time(pid_t pid)
 	return start;
 }
 
+/* A create in progress holds the container's lock from before it writes
+ * "creating" until it writes "created" or removes everything: a lock that
+ * nobody holds means that create died. (A caller that holds the lock itself
+ * sees it held: start and delete handle "creating" on their own.) */
+static bool creator_alive(const char *root, const char *id)
+{
+	char path[4096];
+	bool alive = false;
+
+	if (state_path(path, sizeof(path), root, id, "lock") < 0)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		alive = true;
+	close(fd);
+	return alive;
+}
+
 enum container_status state_live_status(const char *root, const struct container_state *st)
 {
 	char fifo[4096];
 
 	if (st->status == STATUS_STOPPED)
 		return STATUS_STOPPED;
+	if (st->status == STATUS_CREATING)
+		return creator_alive(root, st->id) ? STATUS_CREATING : STATUS_STOPPED;
 	if (st->pid <= 0 || state_pid_start_time(st->pid) != st->pid_start_time)
-		return st->status == STATUS_CREATING ? STATUS_CREATING : STATUS_STOPPED;
-	if (st->status == STATUS_CREATING || st->status == STATUS_PAUSED)
+		return STATUS_STOPPED;
+	if (st->status == STATUS_PAUSED)
 		return st->status;
 	if (state_path(fifo, sizeof(fifo), root, st->id, "exec.fifo") == 0 && access(fifo, F_OK) == 0)
 		return STATUS_CREATED;

@@ -35,8 +35,10 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
 	      int (*on_opt)(struct cli_ctx *ctx, int key, const char *arg, void *data), void *data)
 {
 	struct option longopts[MAX_OPTS + 2];
-	char shortopts[MAX_OPTS * 2 + 4] = "+h";
-	size_t n = 0, s = 2;
+	/* '+': stop at the first argument (the id); ':': a missing value is
+	 * reported as ':', for long options too, not as an unknown option. */
+	char shortopts[MAX_OPTS * 2 + 4] = "+:h";
+	size_t n = 0, s = 3;
 	const struct command *cmd = ctx->cmd;
 
 	for (const struct cli_opt *o = cmd->opts; o && o->name && n < MAX_OPTS; o++, n++) {
@@ -60,12 +62,19 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
 			cli_print_help(cmd);
 			return 1;
 		}
-		if (c == '?' || c == ':') {
-			const char *bad = argv[optind - 1];
-			if (optopt && optopt < 256 && strchr(shortopts, optopt))
-				return zrun_error_set(&ctx->err, 0, "%s: option -%c needs a value", cmd->name, optopt);
+		if (c == ':' || c == '?') {
+			/* name the option as the user wrote it: "--long" or the one
+			 * letter of a bundle like "-qx" */
+			char name[8];
+			const char *word = argv[optind - 1];
+			if (strncmp(word, "--", 2) != 0 && optopt > 0 && optopt < 256) {
+				snprintf(name, sizeof(name), "-%c", optopt);
+				word = name;
+			}
+			if (c == ':')
+				return zrun_error_set(&ctx->err, 0, "%s: option %s needs a value", cmd->name, word);
 			return zrun_error_set(&ctx->err, 0, "%s: unknown option %s (see zrun %s --help)",
-					      cmd->name, bad, cmd->name);
+					      cmd->name, word, cmd->name);
 		}
 		if (on_opt(ctx, c, optarg, data) < 0)
 			return -1;
@@ -82,8 +91,8 @@ int cli_expect_args(struct cli_ctx *ctx, int argc, int first, int want)
 		return zrun_error_set(&ctx->err, 0, "%s: expects %s (see zrun %s --help)",
 				      ctx->cmd->name, ctx->cmd->args, ctx->cmd->name);
 	if (have > want)
-		return zrun_error_set(&ctx->err, 0, "%s: unexpected argument \"%s\"",
-				      ctx->cmd->name, "extra");
+		return zrun_error_set(&ctx->err, 0, "%s: too many arguments: expects %s (see zrun %s --help)",
+				      ctx->cmd->name, want ? ctx->cmd->args : "none", ctx->cmd->name);
 	return 0;
 }
 
@@ -125,13 +134,14 @@ void cli_log(const struct cli_ctx *ctx, const char *level, const char *msg)
 	if (ctx->log_path == NULL)
 		return;
 	state_now_rfc3339(now, sizeof(now));
-	if (ctx->log_json) {
-		json_escape(msg, esc, sizeof(esc));
+	/* Both formats quote msg the same way (logrus does too): a quote or a
+	 * newline in a path must not end the field or the line. */
+	json_escape(msg, esc, sizeof(esc));
+	if (ctx->log_json)
 		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
 			     level, esc, now);
-	} else {
-		n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", now, level, msg);
-	}
+	else
+		n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", now, level, esc);
 	int fd = open(ctx->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;

@@ -59,6 +59,6 @@ void cli_report_error(const struct cli_ctx *ctx, const char *msg);
 void cli_log(const struct cli_ctx *ctx, const char *level, const char *msg);
 
 extern const struct command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete,
-	cmd_list, cmd_spec, cmd_features;
+	cmd_list, cmd_spec, cmd_features, cmd_swap, cmd_service;
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 struct run_opts {
-	struct container_create_opts create;
+	struct create_cli cli;
 	bool detach;
 	bool keep;
 };
@@ -14,7 +14,7 @@ struct run_opts {
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
 	struct run_opts *o = data;
-	int r = create_opt(ctx, &o->create, key, arg);
+	int r = create_opt(ctx, &o->cli, key, arg);
 
 	if (r != 1)
 		return r;
@@ -27,27 +27,28 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 
 static int run_run(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct run_opts o = { .create = { .root = ctx->root, .bundle = "." } };
+	struct run_opts o = { .cli = { .create = { .bundle = "." } } };
 	struct zrun_error ignored;
 	pid_t pid;
 	int first, r = cli_parse(ctx, argc, argv, &first, on_opt, &o);
 
 	if (r != 0)
 		return r > 0 ? 0 : -1;
-	if (cli_expect_args(ctx, argc, first, 1) < 0)
+	if (create_args(ctx, &o.cli, argc, argv, first) < 0)
 		return -1;
-	o.create.id = argv[first];
-	o.create.systemd_cgroup = ctx->systemd_cgroup;
-	if (container_create(&o.create, !o.detach, &pid, &ctx->err) < 0)
-		return zrun_error_prefix(&ctx->err, "run %s", o.create.id);
-	if (container_start(ctx->root, o.create.id, &ctx->err) < 0) {
-		container_delete(ctx->root, o.create.id, true, &ignored);
-		return zrun_error_prefix(&ctx->err, "run %s", o.create.id);
+	struct container_create_opts *c = &o.cli.create;
+	if (version_create(c, &o.cli.version, !o.detach, &pid, &ctx->err) < 0)
+		return zrun_error_prefix(&ctx->err, "run %s", c->id);
+	if (!o.detach)
+		container_wait_prepare();
+	if (container_start(ctx->root, c->id, &ctx->err) < 0) {
+		version_delete(ctx->root, c->id, true, &ignored);
+		return zrun_error_prefix(&ctx->err, "run %s", c->id);
 	}
 	if (o.detach)
 		return 0;
 	int status = container_wait(pid);
-	if (!o.keep && container_delete(ctx->root, o.create.id, true, &ctx->err) < 0)
+	if (!o.keep && version_delete(ctx->root, c->id, true, &ctx->err) < 0)
 		cli_report_error(ctx, ctx->err.msg);
 	return status;
 }
@@ -61,7 +62,7 @@ static const struct cli_opt run_opts[] = {
 };
 
 const struct command cmd_run = {
-	.name = "run", .args = "<container-id>",
+	.name = "run", .args = "<container-id> [bundle]",
 	.summary = "create and start a container, wait for it and exit with its status",
 	.opts = run_opts, .run = run_run,
 };

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "container.h"
 #include "state.h"
+#include "version.h"
 
 static int no_opts(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -96,7 +97,7 @@ static int run_delete(struct cli_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : -1;
 	if (cli_expect_args(ctx, argc, first, 1) < 0)
 		return -1;
-	if (container_delete(ctx->root, argv[first], o.force, &ctx->err) < 0)
+	if (version_delete(ctx->root, argv[first], o.force, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "delete %s", argv[first]);
 	return 0;
 }

@@ -8,7 +8,7 @@
 
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_state, &cmd_kill, &cmd_delete,
-	&cmd_list, &cmd_spec, &cmd_features,
+	&cmd_list, &cmd_spec, &cmd_features, &cmd_swap, &cmd_service,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -53,7 +53,8 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, "+vh", opts, NULL);
+		/* leading ':' : a missing value is ':' rather than '?' */
+		int c = getopt_long(argc, argv, "+:vh", opts, NULL);
 		switch (c) {
 		case -1:
 			return optind;
@@ -73,6 +74,9 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			return zrun_error_set(&ctx->err, 0, "global option %s needs a value (see zrun --help)",
+					      argv[optind - 1]);
 		default:
 			return zrun_error_set(&ctx->err, 0, "unknown global option %s (see zrun --help)",
 					      argv[optind - 1]);

@@ -21,3 +21,8 @@
 	run sh -c 'for d in /sys/fs/cgroup/pids/zrun-test /sys/fs/cgroup/zrun-test; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
 	[ -z "$output" ] || { echo "processes left: $output"; false; }
 }
+
+@test "no_service_keeper_or_demo_server_is_left" {
+	run sh -c "ps -eo pid=,stat=,comm= | awk '\$3 == \"zrun-keeper\" && \$2 !~ /Z/ || \$3 == \"httpd\"'"
+	[ -z "$output" ] || { echo "left: $output"; false; }
+}

@@ -1,0 +1,63 @@
+/* zrun swap OLD NEW: start NEW (if only created), probe it ready, then
+ * drain and stop OLD; abort with OLD untouched if NEW is never ready. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "service.h"
+#include "swap.h"
+
+enum { OPT_TIMEOUT = 400, OPT_GRACE_PERIOD, OPT_KEEP_OLD, OPT_WAIT, OPT_FORMAT };
+
+static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
+{
+	struct swap_opts *o = data;
+
+	switch (key) {
+	case OPT_TIMEOUT:
+		if (duration_parse(arg, &o->timeout_ms) < 0 || o->timeout_ms == 0)
+			return zrun_error_set(&ctx->err, 0, "swap: --timeout \"%s\": expected a duration like 30s", arg);
+		return 0;
+	case OPT_GRACE_PERIOD:
+		if (duration_parse(arg, &o->grace_ms) < 0)
+			return zrun_error_set(&ctx->err, 0, "swap: --grace-period \"%s\": expected a duration like 30s", arg);
+		return 0;
+	case OPT_KEEP_OLD: o->keep_old = true; return 0;
+	case OPT_WAIT: o->wait = true; return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
+			return zrun_error_set(&ctx->err, 0, "swap: --format \"%s\": expected text or json", arg);
+		o->json = strcmp(arg, "json") == 0;
+		return 0;
+	}
+	return 0;
+}
+
+static int run_swap(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct swap_opts o = { .root = ctx->root, .timeout_ms = 120000, .grace_ms = -1, .out = stdout };
+	int first, r = cli_parse(ctx, argc, argv, &first, on_opt, &o);
+
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	if (cli_expect_args(ctx, argc, first, 2) < 0)
+		return -1;
+	o.old_id = argv[first];
+	o.new_id = argv[first + 1];
+	if (swap_run(&o, &ctx->err) < 0)
+		return -1;
+	return 0;
+}
+
+static const struct cli_opt swap_table[] = {
+	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if NEW is not ready within D (default 2m)" },
+	{ "grace-period", OPT_GRACE_PERIOD, required_argument, "D", "time OLD may drain before SIGKILL (default: OLD's, 30s)" },
+	{ "keep-old", OPT_KEEP_OLD, no_argument, NULL, "stop OLD but keep it (a swap back is a rollback)" },
+	{ "wait", OPT_WAIT, no_argument, NULL, "wait for another swap of the service instead of failing" },
+	{ "format", OPT_FORMAT, required_argument, "FMT", "text (default) or json: one object per step" },
+	{ 0 },
+};
+
+const struct command cmd_swap = { .name = "swap", .args = "<old-id> <new-id>",
+	.summary = "replace a running version of a service by another, with no refused connection",
+	.opts = swap_table, .run = run_swap };

@@ -1,0 +1,356 @@
+#include "keeper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+#define KEEPER_REPLY_TIMEOUT_MS 2000
+
+static int keeper_addr(const char *root, const char *name, struct sockaddr_un *addr)
+{
+	char path[PATH_MAX];
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (service_path(path, sizeof(path), root, name, "keeper.sock") < 0 ||
+	    strlen(path) >= sizeof(addr->sun_path))
+		return -1;
+	strcpy(addr->sun_path, path);
+	return 0;
+}
+
+static int send_fds(int sock, const int *fds, size_t n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * LISTENER_MAX)];
+	char tag = 'F';
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
+
+	memset(cbuf, 0, sizeof(cbuf));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* Serve one client: 'F' fetch, 'Q' quit, 'P' ping. Returns 1 to quit. */
+static int serve_client(int client, const int *fds, size_t n)
+{
+	struct pollfd p = { .fd = client, .events = POLLIN };
+	char cmd = 0;
+
+	if (poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0 || recv(client, &cmd, 1, 0) != 1)
+		return 0;
+	if (cmd == 'F')
+		send_fds(client, fds, n);
+	else if (cmd == 'P')
+		send(client, "P", 1, MSG_NOSIGNAL);
+	return cmd == 'Q';
+}
+
+static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fds, size_t n)
+{
+	sigset_t set;
+
+	prctl(PR_SET_NAME, "zrun-keeper", 0, 0, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+				_exit(0);
+		}
+		if (p[0].revents & POLLIN) {
+			int client = accept4(listen_sock, NULL, NULL, SOCK_CLOEXEC);
+			if (client < 0)
+				continue;
+			int quit = serve_client(client, fds, n);
+			close(client);
+			if (quit)
+				_exit(0);
+		}
+	}
+}
+
+/* The keeper must hold nothing of the zrun that forked it (above all no
+ * flock'd lock file: that lock would stay taken for the keeper's life). */
+static void close_other_fds(int keep_sock, const int *fds, size_t n)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		bool keep = fd == keep_sock;
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = fds[i] == fd;
+		if (!keep)
+			close(fd);
+	}
+}
+
+bool keeper_alive(const struct service *svc)
+{
+	return svc->keeper_pid > 0 && state_pid_start_time(svc->keeper_pid) == svc->keeper_start_time;
+}
+
+int keeper_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err)
+{
+	struct sockaddr_un addr;
+	int report[2];
+
+	if (keeper_addr(root, svc->name, &addr) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "keeper socket of %s", svc->name);
+	unlink(addr.sun_path);
+	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0 || bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(sock, 64) < 0) {
+		int e = errno;
+		if (sock >= 0)
+			close(sock);
+		return zrun_error_set(err, e, "keeper socket %s", addr.sun_path);
+	}
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		close(sock);
+		return zrun_error_set(err, errno, "pipe");
+	}
+	pid_t mid = fork();
+	if (mid < 0) {
+		close(sock);
+		return zrun_error_set(err, errno, "fork keeper");
+	}
+	if (mid == 0) {
+		/* Detach: new session, reparented to init/subreaper, no stdio. */
+		setsid();
+		pid_t k = fork();
+		if (k != 0) {
+			if (write(report[1], &k, sizeof(k)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (chdir("/") < 0)
+			_exit(1);
+		close_other_fds(sock, fds, svc->n_listeners);
+		keeper_main(sock, fds, svc->n_listeners);
+	}
+	close(sock);
+	close(report[1]);
+	pid_t keeper = 0;
+	ssize_t r = read(report[0], &keeper, sizeof(keeper));
+	close(report[0]);
+	waitpid(mid, NULL, 0);
+	if (r != sizeof(keeper) || keeper <= 0)
+		return zrun_error_set(err, 0, "keeper of service %s did not start", svc->name);
+	svc->keeper_pid = keeper;
+	svc->keeper_start_time = state_pid_start_time(keeper);
+	return 0;
+}
+
+static int connect_keeper(const char *root, const char *name)
+{
+	struct sockaddr_un addr;
+
+	if (keeper_addr(root, name, &addr) < 0)
+		return -1;
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int fetch_from_keeper(const char *root, const struct service *svc, int *fds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * LISTENER_MAX)];
+	char tag;
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	int s = connect_keeper(root, svc->name);
+
+	if (s < 0)
+		return -1;
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	if (send(s, "F", 1, MSG_NOSIGNAL) != 1 || poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0 ||
+	    recvmsg(s, &msg, MSG_CMSG_CLOEXEC) <= 0) {
+		close(s);
+		return -1;
+	}
+	close(s);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int) * svc->n_listeners))
+		return -1;
+	memcpy(fds, CMSG_DATA(c), sizeof(int) * svc->n_listeners);
+	return 0;
+}
+
+static bool same_address(int fd, const struct listener *l)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof(a);
+	int listening = 0;
+	socklen_t ol = sizeof(listening);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) < 0 || !listening)
+		return false;
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0 || a.ss_family != l->addr.ss_family)
+		return false;
+	if (l->kind == LISTENER_UNIX)
+		return strcmp(((struct sockaddr_un *)&a)->sun_path, l->path) == 0;
+	return len == l->addr_len && memcmp(&a, &l->addr, len) == 0;
+}
+
+/* Look through the fds of pid for sockets listening on the service's
+ * addresses and copy them (pidfd_getfd); 0 when all were found. */
+static int recover_from_pid(pid_t pid, const struct service *svc, int *fds)
+{
+	char dir[64];
+	int found = 0;
+
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		fds[i] = -1;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		close(pidfd);
+		return -1;
+	}
+	for (int target = 0; target < 65536 && found < (int)svc->n_listeners; target++) {
+		char name[16], link[64];
+		snprintf(name, sizeof(name), "%d", target);
+		ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+		if (n < 0) {
+			if (errno == ENOENT && target > 1024)
+				break;
+			continue;
+		}
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) != 0)
+			continue;
+		int fd = (int)syscall(SYS_pidfd_getfd, pidfd, target, 0);
+		if (fd < 0)
+			continue;
+		bool used = false;
+		for (size_t i = 0; i < svc->n_listeners && !used; i++) {
+			if (fds[i] < 0 && same_address(fd, &svc->listeners[i])) {
+				fds[i] = fd;
+				found++;
+				used = true;
+			}
+		}
+		if (!used)
+			close(fd);
+	}
+	close(dfd);
+	close(pidfd);
+	if (found == (int)svc->n_listeners)
+		return 0;
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return -1;
+}
+
+static int recover(const char *root, struct service *svc, int *fds, struct zrun_error *err)
+{
+	char **ids;
+	size_t n;
+
+	if (service_versions(root, svc->name, &ids, &n, err) < 0)
+		return -1;
+	int r = -1;
+	for (size_t i = 0; i < n && r < 0; i++) {
+		struct container_state st;
+		struct zrun_error ignored;
+		if (state_read(root, ids[i], &st, &ignored) < 0)
+			continue;
+		struct cgroup *cg = cgroup_open_resolved(st.cgroup_path, &ignored);
+		pid_t *pids = NULL;
+		size_t np = 0;
+		if (cg && cgroup_pids(cg, &pids, &np, &ignored) == 0)
+			for (size_t j = 0; j < np && r < 0; j++)
+				r = recover_from_pid(pids[j], svc, fds);
+		free(pids);
+		cgroup_free(cg);
+		state_clear(&st);
+	}
+	service_free_ids(ids, n);
+	if (r < 0)
+		return zrun_error_set(err, 0, "service %s: its keeper is gone and no running version holds its listeners",
+				      svc->name);
+	return 0;
+}
+
+int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err)
+{
+	if (fetch_from_keeper(root, svc, fds) == 0)
+		return 0;
+	/* The keeper is gone: take the sockets from a version and start anew. */
+	if (recover(root, svc, fds, err) < 0)
+		return -1;
+	if (keeper_alive(svc))
+		kill(svc->keeper_pid, SIGKILL);
+	if (keeper_spawn(root, svc, fds, err) < 0 || service_save(root, svc, err) < 0) {
+		for (size_t i = 0; i < svc->n_listeners; i++)
+			close(fds[i]);
+		return -1;
+	}
+	return 0;
+}
+
+void keeper_stop(const char *root, const struct service *svc)
+{
+	int s = connect_keeper(root, svc->name);
+
+	if (s >= 0) {
+		if (send(s, "Q", 1, MSG_NOSIGNAL) != 1 && keeper_alive(svc))
+			kill(svc->keeper_pid, SIGTERM);
+		close(s);
+	} else if (keeper_alive(svc)) {
+		kill(svc->keeper_pid, SIGTERM);
+	}
+	/* Bounded wait so the caller can say the service is gone. */
+	for (int i = 0; i < 200 && keeper_alive(svc); i++) {
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}

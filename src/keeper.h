@@ -1,0 +1,28 @@
+/* keeper: the tiny per-service process that holds the listening sockets
+ * for as long as the service has a version, so the port never closes
+ * between versions. One poll loop over its unix socket and a signalfd; it
+ * hands the listeners out over SCM_RIGHTS. If it dies, the listeners are
+ * recovered from a running version (pidfd_getfd) and a new keeper starts. */
+#ifndef ZRUN_KEEPER_H
+#define ZRUN_KEEPER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "service.h"
+
+/* Start a keeper holding fds; records its pid in svc (caller saves). */
+int keeper_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err);
+
+/* Fetch the listeners (svc->n_listeners fds, O_CLOEXEC) from the keeper;
+ * when it is gone, recover them from a running version and restart it. */
+int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err);
+
+/* Ask the keeper to exit (the service's last version is gone). */
+void keeper_stop(const char *root, const struct service *svc);
+
+/* true when the keeper recorded in svc is alive. */
+bool keeper_alive(const struct service *svc);
+
+#endif

@@ -1,0 +1,297 @@
+/* http, tcp and exec probes, and the dispatch of one probe attempt. */
+#include "probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+#define PROBE_RESPONSE_MAX 8192  /* a probe reads at most this much */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Where a probe connects: the listener's address, with the wildcard
+ * replaced by loopback. */
+static void probe_address(const struct listener *l, struct sockaddr_storage *a, socklen_t *len)
+{
+	memcpy(a, &l->addr, sizeof(*a));
+	*len = l->addr_len;
+	if (a->ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)a;
+		if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if (a->ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)a;
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			in6->sin6_addr = in6addr_loopback;
+	}
+}
+
+static int connect_with_timeout(const struct sockaddr_storage *a, socklen_t len, long deadline)
+{
+	int s = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -1;
+	if (connect(s, (const struct sockaddr *)a, len) < 0 && errno != EINPROGRESS) {
+		close(s);
+		return -1;
+	}
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	long left = deadline - now_ms();
+	int err = 0;
+	socklen_t el = sizeof(err);
+	if (left <= 0 || poll(&p, 1, (int)left) <= 0 ||
+	    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* The inode of the server side of our connection s (0 while not yet
+ * accepted): an exact sock_diag lookup of the reversed 4-tuple. */
+static unsigned long server_side_inode(int s)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t ll = sizeof(local), pl = sizeof(peer);
+
+	if (getsockname(s, (struct sockaddr *)&local, &ll) < 0 || getpeername(s, (struct sockaddr *)&peer, &pl) < 0)
+		return 0;
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = (uint8_t)local.ss_family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U;
+	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (local.ss_family == AF_INET) {
+		struct sockaddr_in *l = (struct sockaddr_in *)&local, *p = (struct sockaddr_in *)&peer;
+		req.r.id.idiag_sport = p->sin_port;
+		req.r.id.idiag_dport = l->sin_port;
+		memcpy(req.r.id.idiag_src, &p->sin_addr, 4);
+		memcpy(req.r.id.idiag_dst, &l->sin_addr, 4);
+	} else if (local.ss_family == AF_INET6) {
+		struct sockaddr_in6 *l = (struct sockaddr_in6 *)&local, *p = (struct sockaddr_in6 *)&peer;
+		req.r.id.idiag_sport = p->sin6_port;
+		req.r.id.idiag_dport = l->sin6_port;
+		memcpy(req.r.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(req.r.id.idiag_dst, &l->sin6_addr, 16);
+	} else {
+		return 0;
+	}
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return 0;
+	char buf[8192];
+	unsigned long ino = 0;
+	if (send(nl, &req, sizeof(req), 0) == sizeof(req)) {
+		ssize_t n = recv(nl, buf, sizeof(buf), 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		if (n > 0 && NLMSG_OK(h, (unsigned)n) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			struct inet_diag_msg *m = NLMSG_DATA(h);
+			ino = m->idiag_inode;
+		}
+	}
+	close(nl);
+	return ino;
+}
+
+/* Read an HTTP response (headers and a Content-Length body) without
+ * closing: the server side must still exist for attribution. */
+static int read_status(int s, long deadline, int *status)
+{
+	char buf[PROBE_RESPONSE_MAX + 1];
+	size_t got = 0;
+
+	while (got < PROBE_RESPONSE_MAX) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		long left = deadline - now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return -1;
+		ssize_t n = recv(s, buf + got, PROBE_RESPONSE_MAX - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		char *end = strstr(buf, "\r\n\r\n");
+		if (end == NULL)
+			continue;
+		const char *cl = strcasestr(buf, "\r\ncontent-length:");
+		size_t body = cl ? strtoul(cl + 17, NULL, 10) : 0;
+		if (got >= (size_t)(end + 4 - buf) + body || got == PROBE_RESPONSE_MAX)
+			break;
+	}
+	buf[got] = '\0';
+	return sscanf(buf, "HTTP/%*d.%*d %d", status) == 1 ? 0 : -1;
+}
+
+/* Connect (http: and ask) until a connection is served by the version
+ * under test, within the probe's timeout. Answers from other versions do
+ * not count either way. */
+static enum probe_result probe_connection(const struct probe_spec *p, const struct probe_target *t,
+					  char *reason, size_t len)
+{
+	const struct listener *l = &t->svc->listeners[0];
+	struct sockaddr_storage a;
+	socklen_t alen;
+	long deadline = now_ms() + p->timeout_ms;
+	int others = 0;
+
+	probe_address(l, &a, &alen);
+	if (l->kind == LISTENER_UNIX) {
+		snprintf(reason, len, "http/tcp probes need a tcp listener");
+		return PROBE_FAIL;
+	}
+	while (now_ms() < deadline) {
+		int s = connect_with_timeout(&a, alen, deadline);
+		if (s < 0) {
+			snprintf(reason, len, "connect %s: %s", l->url, strerror(errno ? errno : ETIMEDOUT));
+			return PROBE_FAIL;
+		}
+		int status = 0;
+		unsigned long ino = 0;
+		if (p->kind == PROBE_HTTP) {
+			char req[700];
+			int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: zrun-probe\r\n\r\n",
+					 p->target);
+			if (send(s, req, (size_t)n, MSG_NOSIGNAL) != n || read_status(s, deadline, &status) < 0) {
+				close(s);
+				snprintf(reason, len, "GET %s: no HTTP response in time", p->target);
+				return PROBE_FAIL;
+			}
+			ino = server_side_inode(s);
+		} else {
+			/* tcp: the connection counts once a process accepted it */
+			while (now_ms() < deadline && (ino = server_side_inode(s)) == 0) {
+				struct timespec ts = { 0, 2 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+		bool mine = probe_version_holds(t, ino);
+		close(s);
+		if (!mine) {
+			others++;
+			continue;
+		}
+		if (p->kind == PROBE_TCP || (status >= 200 && status < 400))
+			return PROBE_PASS;
+		snprintf(reason, len, "GET %s answered %d", p->target, status);
+		return PROBE_FAIL;
+	}
+	snprintf(reason, len, "no probe connection reached %s in %ld ms (%d answered by other versions)",
+		 t->id, p->timeout_ms, others);
+	return PROBE_FAIL;
+}
+
+/* exec: the command in the version's namespaces and cgroup, exit 0 = ready. */
+static enum probe_result probe_exec(const struct probe_spec *p, const struct probe_target *t,
+				    char *reason, size_t len)
+{
+	static const char *const ns[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "mnt" };
+	int fds[7];
+
+	for (size_t i = 0; i < 7; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", t->init_pid, ns[i]);
+		char self[64], mine[64], theirs[64];
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", ns[i]);
+		ssize_t a = readlink(path, theirs, sizeof(theirs) - 1), b = readlink(self, mine, sizeof(mine) - 1);
+		/* join only the namespaces that differ from ours (setns to our own user ns fails) */
+		fds[i] = (a > 0 && b > 0 && !(a == b && memcmp(theirs, mine, (size_t)a) == 0))
+			 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	}
+	pid_t child = fork();
+	if (child == 0) {
+		struct zrun_error ignored;
+		struct cgroup *cg = cgroup_open_resolved(t->cgroup_path, &ignored);
+		if (cg == NULL || cgroup_add_pid(cg, getpid(), &ignored) < 0)
+			_exit(126);
+		for (size_t i = 0; i < 7; i++)
+			if (fds[i] >= 0 && setns(fds[i], 0) < 0)
+				_exit(126);
+		pid_t grandchild = fork();  /* enters the pid namespace */
+		if (grandchild == 0) {
+			int null = open("/dev/null", O_RDWR);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+			execl("/bin/sh", "sh", "-c", p->target, (char *)NULL);
+			_exit(127);
+		}
+		int st = 0;
+		if (grandchild < 0 || waitpid(grandchild, &st, 0) < 0)
+			_exit(126);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	for (size_t i = 0; i < 7; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (child < 0) {
+		snprintf(reason, len, "fork: %s", strerror(errno));
+		return PROBE_FAIL;
+	}
+	long deadline = now_ms() + p->timeout_ms;
+	int st = 0;
+	while (waitpid(child, &st, WNOHANG) == 0) {
+		if (now_ms() >= deadline) {
+			kill(child, SIGKILL);
+			waitpid(child, &st, 0);
+			snprintf(reason, len, "exec %s: timed out after %ld ms", p->target, p->timeout_ms);
+			return PROBE_FAIL;
+		}
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return PROBE_PASS;
+	snprintf(reason, len, "exec %s: exit %d", p->target, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return PROBE_FAIL;
+}
+
+enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
+			     char *reason, size_t reason_len)
+{
+	switch (p->kind) {
+	case PROBE_ACCEPTING:
+		if (probe_accepting(t))
+			return PROBE_PASS;
+		snprintf(reason, reason_len, "not accepting on the service listeners yet");
+		return PROBE_FAIL;
+	case PROBE_HTTP:
+	case PROBE_TCP:
+		return probe_connection(p, t, reason, reason_len);
+	case PROBE_EXEC:
+		return probe_exec(p, t, reason, reason_len);
+	case PROBE_NOTIFY:
+		return probe_notify(t, reason, reason_len);
+	}
+	return PROBE_FAIL;
+}

@@ -1,0 +1,46 @@
+/* probe: proving a new version ready, never assuming it. One attempt of
+ * one probe kind against one version; the swap counts successes and
+ * failures with Kubernetes' thresholds. An http or tcp probe counts only
+ * when the connection was accepted by the version under test (sock_diag
+ * gives the server side's inode; it must be in that version's fd tables),
+ * because the shared accept queue may hand the probe to the old version. */
+#ifndef ZRUN_PROBE_H
+#define ZRUN_PROBE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "service.h"
+
+struct probe_target {
+	const char *id;               /* for messages */
+	const char *cgroup_path;      /* the version's cgroup */
+	pid_t init_pid;
+	const struct service *svc;
+	unsigned long inodes[LISTENER_MAX]; /* the listeners' socket inodes */
+	int notify_fd;                /* notify: the bound NOTIFY_SOCKET, or -1 */
+	bool notified;                /* notify: READY=1 seen (stays true) */
+};
+
+enum probe_result { PROBE_FAIL = 0, PROBE_PASS = 1 };
+
+/* One attempt, bounded by p->timeout_ms. On failure, reason says why. */
+enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
+			     char *reason, size_t reason_len);
+
+/* Is a process of the version accepting on one of the listeners? (the
+ * `accepting` probe; also used to tell whether an old version serves) */
+bool probe_accepting(const struct probe_target *t);
+
+/* Does a process of the version hold the socket with this inode? */
+bool probe_version_holds(const struct probe_target *t, unsigned long inode);
+
+/* notify: NEW's NOTIFY_SOCKET ("@zrun-notify-HASH", an abstract unix
+ * datagram socket of the service's network namespace), from the root and
+ * the version id, so create can set it and swap can bind it. */
+int probe_notify_address(const char *root, const char *id, char *buf, size_t len);
+/* Bind it (SOCK_DGRAM, SO_PASSCRED, non-blocking): the fd, or -1. */
+int probe_notify_bind(const char *root, const char *id, struct zrun_error *err);
+enum probe_result probe_notify(struct probe_target *t, char *reason, size_t len);
+
+#endif

@@ -1,0 +1,122 @@
+/* The `notify` probe: sd_notify's READY=1, as systemd services send it.
+ * NEW's NOTIFY_SOCKET is an abstract unix datagram socket
+ * ("@zrun-notify-HASH", HASH of the root and the version id), so it needs
+ * no path inside the container's rootfs and no mount: an abstract name
+ * lives in a network namespace, and a version shares the service's
+ * namespace by default, which is the one zrun runs in. `zrun swap` binds
+ * it before it starts NEW; a READY=1 counts only from a process of NEW's
+ * cgroup (SO_PASSCRED gives the sender's pid). */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "probe.h"
+
+#define NOTIFY_DATAGRAM_MAX 4096
+
+int probe_notify_address(const char *root, const char *id, char *buf, size_t len)
+{
+	char real[PATH_MAX];
+	uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+
+	if (realpath(root, real) == NULL)
+		snprintf(real, sizeof(real), "%s", root);
+	for (const char *p = real; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ '/') * 1099511628211ULL;
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	int n = snprintf(buf, len, "@zrun-notify-%016llx", (unsigned long long)h);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+int probe_notify_bind(const char *root, const char *id, struct zrun_error *err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char name[64];
+	int one = 1;
+
+	if (probe_notify_address(root, id, name, sizeof(name)) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "notify socket of %s", id);
+	size_t n = strlen(name);
+	memcpy(a.sun_path, name, n);
+	a.sun_path[0] = '\0';  /* abstract */
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return zrun_error_set(err, errno, "notify socket");
+	if (setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    bind(s, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
+		int e = errno;
+		close(s);
+		return zrun_error_set(err, e, "notify socket %s of %s", name, id);
+	}
+	return s;
+}
+
+static bool in_version(const struct probe_target *t, pid_t pid)
+{
+	struct zrun_error ignored;
+	struct cgroup *cg = cgroup_open_resolved(t->cgroup_path, &ignored);
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (cg && cgroup_pids(cg, &pids, &n, &ignored) == 0)
+		for (size_t i = 0; i < n && !found; i++)
+			found = pids[i] == pid;
+	free(pids);
+	cgroup_free(cg);
+	return found;
+}
+
+static bool has_ready(const char *msg)
+{
+	for (const char *p = msg; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "READY=1", 7) == 0 && (p[7] == '\n' || p[7] == '\0'))
+			return true;
+	return false;
+}
+
+/* Read what NEW sent since the last attempt; READY=1 is remembered. */
+enum probe_result probe_notify(struct probe_target *t, char *reason, size_t len)
+{
+	int others = 0;
+
+	if (t->notify_fd < 0) {
+		snprintf(reason, len, "no notify socket (it is bound by zrun swap before it starts NEW)");
+		return PROBE_FAIL;
+	}
+	while (!t->notified) {
+		char buf[NOTIFY_DATAGRAM_MAX + 1];
+		char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+		struct iovec iov = { buf, NOTIFY_DATAGRAM_MAX };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(t->notify_fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			break;
+		buf[n] = '\0';
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		pid_t sender = 0;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			sender = ((struct ucred *)(void *)CMSG_DATA(c))->pid;
+		if (!has_ready(buf))
+			continue;
+		if (sender > 0 && in_version(t, sender))
+			t->notified = true;
+		else
+			others++;
+	}
+	if (t->notified)
+		return PROBE_PASS;
+	snprintf(reason, len, "no READY=1 on NOTIFY_SOCKET from %s yet%s", t->id,
+		 others ? " (a READY=1 from a process outside its cgroup was ignored)" : "");
+	return PROBE_FAIL;
+}

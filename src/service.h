@@ -1,0 +1,73 @@
+/* service: the versions of one app that share listeners. A service lives
+ * in ROOT/.services/NAME/ (service.json, the keeper's socket, the swap
+ * record and locks); each version is an ordinary container whose state
+ * carries its service settings under "zrun". */
+#ifndef ZRUN_SERVICE_H
+#define ZRUN_SERVICE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "listener.h"
+#include "state.h"
+
+#define SERVICE_NAME_MAX 64
+
+enum probe_kind { PROBE_ACCEPTING, PROBE_HTTP, PROBE_TCP, PROBE_EXEC, PROBE_NOTIFY };
+
+struct probe_spec {
+	enum probe_kind kind;
+	char target[512];          /* http: path; exec: command line */
+	long initial_delay_ms, period_ms, timeout_ms;
+	int success_threshold, failure_threshold;
+};
+
+/* What a version carries about its service (state.json "zrun"). */
+struct version_config {
+	char service[SERVICE_NAME_MAX];
+	struct probe_spec probe;
+	int stop_signal;
+	long grace_period_ms;
+	bool own_netns;
+};
+
+struct service {
+	char name[SERVICE_NAME_MAX];
+	struct listener listeners[LISTENER_MAX];
+	size_t n_listeners;
+	pid_t keeper_pid;
+	unsigned long long keeper_start_time;
+};
+
+int service_validate_name(const char *name, struct zrun_error *err);
+/* ROOT/.services/NAME[/file] */
+int service_path(char *buf, size_t len, const char *root, const char *name, const char *file);
+
+int service_load(const char *root, const char *name, struct service *svc, struct zrun_error *err);
+int service_save(const char *root, const struct service *svc, struct zrun_error *err);
+bool service_exists(const char *root, const char *name);
+/* Remove the service dir (after its keeper is gone). */
+int service_remove(const char *root, const char *name, struct zrun_error *err);
+
+/* flock on ROOT/.services/NAME/FILE (made with the dir if needed). nonblock:
+ * returns -2 when another process holds it. */
+int service_lock(const char *root, const char *name, const char *file, bool nonblock,
+		 struct zrun_error *err);
+
+/* The ids of the containers of a service, sorted. */
+int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err);
+void service_free_ids(char **ids, size_t n);
+
+/* Version settings to and from the "zrun" object of a container's state. */
+char *version_config_json(const struct version_config *vc);
+int version_config_from_state(const struct container_state *st, struct version_config *vc);
+void version_config_defaults(struct version_config *vc);
+
+/* "--probe" values: accepting | http[:PATH] | tcp | exec:CMD | notify */
+int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err);
+/* "30s", "500ms", "2m", "1.5s", or a plain number of seconds. */
+int duration_parse(const char *s, long *ms);
+const char *probe_kind_name(enum probe_kind k);
+
+#endif

@@ -1,0 +1,514 @@
+#include "swap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "json.h"
+#include "keeper.h"
+#include "probe.h"
+#include "version.h"
+
+enum swap_state { SW_CREATED, SW_STARTING, SW_PROBING, SW_READY, SW_DRAINING, SW_DONE, SW_ABORTED };
+static const char *const state_names[] = { "created", "starting", "probing", "ready", "draining", "done", "aborted" };
+
+struct swap_record {
+	char old_id[STATE_ID_MAX + 1], new_id[STATE_ID_MAX + 1];
+	enum swap_state state;
+	pid_t pid;
+	unsigned long long pid_start;
+	bool keep_old;
+	char reason[512];
+};
+
+struct swap_run {
+	const struct swap_opts *o;
+	char service[SERVICE_NAME_MAX];
+	struct swap_record rec;
+	struct container_state old_st, new_st;
+	struct version_config old_vc, new_vc;
+	long t0;
+	int notify_fd;          /* notify probe: NEW's NOTIFY_SOCKET, bound before NEW starts */
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void say(FILE *out, bool json, const char *step, const char *version, long elapsed_ms,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void say(FILE *out, bool json, const char *step, const char *version, long elapsed_ms,
+		const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (out == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json) {
+		struct json_buf b = { 0 };
+		json_buf_printf(&b, "{\"step\":");
+		json_escape(&b, step);
+		json_buf_printf(&b, ",\"version\":");
+		json_escape(&b, version);
+		json_buf_printf(&b, ",\"elapsed_ms\":%ld,\"message\":", elapsed_ms);
+		json_escape(&b, msg);
+		json_buf_printf(&b, "}");
+		if (b.data)
+			fprintf(out, "%s\n", b.data);
+		json_buf_free(&b);
+	} else {
+		fprintf(out, "%s: %s\n", version, msg);
+	}
+	fflush(out);
+}
+
+static int record_write(const char *root, const char *service, const struct swap_record *r,
+			struct zrun_error *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	struct json_writer w;
+
+	json_w_init(&w, false);
+	json_w_object_begin(&w);
+	json_w_key(&w, "old");
+	json_w_string(&w, r->old_id);
+	json_w_key(&w, "new");
+	json_w_string(&w, r->new_id);
+	json_w_key(&w, "state");
+	json_w_string(&w, state_names[r->state]);
+	json_w_key(&w, "pid");
+	json_w_int(&w, r->pid);
+	json_w_key(&w, "pid_start");
+	json_w_uint(&w, r->pid_start);
+	json_w_key(&w, "keep_old");
+	json_w_bool(&w, r->keep_old);
+	json_w_key(&w, "reason");
+	json_w_string(&w, r->reason);
+	json_w_object_end(&w);
+	char *json = json_w_finish(&w);
+	if (json == NULL)
+		return zrun_error_set(err, ENOMEM, "swap record");
+	service_path(path, sizeof(path), root, service, "swap.json");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(json);
+	int r2 = -1;
+	if (fd >= 0 && write(fd, json, len) == (ssize_t)len && fsync(fd) == 0 && close(fd) == 0) {
+		fd = -1;
+		r2 = rename(tmp, path);
+	}
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	free(json);
+	if (r2 < 0)
+		return zrun_error_set(err, e, "write %s", path);
+	return 0;
+}
+
+static int record_read(const char *root, const char *service, struct swap_record *r)
+{
+	char path[PATH_MAX], *buf = NULL, *s = NULL;
+	size_t len;
+	struct zrun_error err;
+	int64_t pid = 0;
+	uint64_t start = 0;
+
+	memset(r, 0, sizeof(*r));
+	service_path(path, sizeof(path), root, service, "swap.json");
+	if (access(path, F_OK) < 0 || json_read_file(path, 64 * 1024, &buf, &len, &err) < 0)
+		return -1;
+	yajl_val t = json_parse(buf, len, 64 * 1024, 8, path, &err);
+	free(buf);
+	if (t == NULL)
+		return -1;
+	struct json_ctx c;
+	json_ctx_init(&c, path, &err);
+	if (json_get_string(&c, t, "old", &s) == 1)
+		snprintf(r->old_id, sizeof(r->old_id), "%s", s);
+	free(s);
+	s = NULL;
+	if (json_get_string(&c, t, "new", &s) == 1)
+		snprintf(r->new_id, sizeof(r->new_id), "%s", s);
+	free(s);
+	s = NULL;
+	if (json_get_string(&c, t, "state", &s) == 1)
+		for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+			if (strcmp(s, state_names[i]) == 0)
+				r->state = (enum swap_state)i;
+	free(s);
+	s = NULL;
+	if (json_get_string(&c, t, "reason", &s) == 1)
+		snprintf(r->reason, sizeof(r->reason), "%s", s);
+	free(s);
+	json_get_int(&c, t, "pid", 0, INT32_MAX, &pid);
+	json_get_uint(&c, t, "pid_start", UINT64_MAX, &start);
+	json_get_bool(&c, t, "keep_old", &r->keep_old);
+	r->pid = (pid_t)pid;
+	r->pid_start = start;
+	yajl_tree_free(t);
+	return 0;
+}
+
+/* Test builds and tests can stop a swap dead at a step (fault injection). */
+static void fault_point(enum swap_state s)
+{
+	const char *at = getenv("ZRUN_TEST_KILL_SWAP_AT");
+	if (at && strcmp(at, state_names[s]) == 0)
+		raise(SIGKILL);
+}
+
+static int enter(struct swap_run *w, enum swap_state s, struct zrun_error *err)
+{
+	w->rec.state = s;
+	if (record_write(w->o->root, w->service, &w->rec, err) < 0)
+		return -1;
+	fault_point(s);
+	return 0;
+}
+
+/* Wait until pid is gone, at most timeout_ms. Works for non-children (pidfd). */
+static bool wait_exit(pid_t pid, unsigned long long start_time, long timeout_ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	long deadline = now_ms() + timeout_ms;
+
+	if (pidfd < 0 || state_pid_start_time(pid) != start_time) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return state_pid_start_time(pid) != start_time;
+	}
+	while (now_ms() < deadline) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		long left = deadline - now_ms();
+		if (poll(&p, 1, (int)(left > 100 ? 100 : left)) > 0)
+			break;
+		if (state_pid_start_time(pid) != start_time)
+			break;
+	}
+	close(pidfd);
+	return state_pid_start_time(pid) != start_time;
+}
+
+/* Stop a version gracefully: its stop signal, the grace period, then
+ * SIGKILL to every process of its cgroup. */
+static void stop_version(const char *root, const char *id, const struct container_state *st,
+			 const struct version_config *vc, long grace_ms, FILE *out, bool json, long t0)
+{
+	struct zrun_error ignored;
+	long t = now_ms();
+
+	if (state_live_status(root, st) != STATUS_STOPPED) {
+		kill(st->pid, vc->stop_signal);
+		say(out, json, "draining", id, now_ms() - t0, "signal %d sent, draining (grace period %.1f s)",
+		    vc->stop_signal, (double)grace_ms / 1000);
+		if (wait_exit(st->pid, st->pid_start_time, grace_ms)) {
+			say(out, json, "drained", id, now_ms() - t0, "drained in %.2f s", (double)(now_ms() - t) / 1000);
+		} else {
+			say(out, json, "killed", id, now_ms() - t0, "still running after %.1f s: SIGKILL",
+			    (double)grace_ms / 1000);
+		}
+	}
+	struct cgroup *cg = cgroup_open_resolved(st->cgroup_path, &ignored);
+	if (cg) {
+		cgroup_kill_all(cg, SIGKILL, &ignored);
+		for (int i = 0; i < 200 && !cgroup_is_empty(cg); i++) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		cgroup_free(cg);
+	}
+}
+
+static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error *err)
+{
+	const struct swap_opts *o = w->o;
+	struct zrun_error ignored;
+
+	snprintf(w->rec.reason, sizeof(w->rec.reason), "%s", reason);
+	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s keeps serving, untouched",
+	    reason, o->old_id);
+	stop_version(o->root, o->new_id, &w->new_st, &w->new_vc, 2000, o->out, o->json, w->t0);
+	if (version_delete(o->root, o->new_id, true, &ignored) < 0)
+		say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "delete: %s", ignored.msg);
+	enter(w, SW_ABORTED, &ignored);
+	return zrun_error_set(err, 0, "swap %s -> %s aborted: %s", o->old_id, o->new_id, reason);
+}
+
+static int fill_target(struct swap_run *w, struct probe_target *t, struct service *svc, struct zrun_error *err)
+{
+	int fds[LISTENER_MAX];
+
+	if (service_load(w->o->root, w->service, svc, err) < 0 || keeper_fetch(w->o->root, svc, fds, err) < 0)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < svc->n_listeners; i++) {
+		t->inodes[i] = listener_inode(fds[i]);
+		close(fds[i]);
+	}
+	t->id = w->o->new_id;
+	t->notify_fd = w->notify_fd;
+	t->notified = false;
+	t->cgroup_path = w->new_st.cgroup_path;
+	t->init_pid = w->new_st.pid;
+	t->svc = svc;
+	return 0;
+}
+
+/* Probe NEW until ready (Kubernetes semantics); -1 with reason on failure. */
+static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struct zrun_error *err)
+{
+	const struct probe_spec *p = &w->new_vc.probe;
+	struct probe_target t;
+	struct service svc;
+	long deadline = w->t0 + w->o->timeout_ms;
+	int ok = 0, bad = 0, tries = 0;
+	long t_probe = now_ms();
+
+	if (fill_target(w, &t, &svc, err) < 0) {
+		snprintf(reason, len, "%s", err->msg);
+		return -1;
+	}
+	int pidfd = (int)syscall(SYS_pidfd_open, w->new_st.pid, 0);
+	long next = now_ms() + p->initial_delay_ms;
+	for (;;) {
+		/* Sleep until the next probe, waking at once if NEW exits. */
+		while (now_ms() < next) {
+			long left = next - now_ms();
+			struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+			if (pidfd >= 0 && poll(&pf, 1, (int)(left > 200 ? 200 : left)) > 0)
+				break;
+			if (pidfd < 0) {
+				struct timespec ts = { 0, 20 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+			}
+			if (state_pid_start_time(w->new_st.pid) != w->new_st.pid_start_time || now_ms() > deadline)
+				break;
+		}
+		if (state_pid_start_time(w->new_st.pid) != w->new_st.pid_start_time) {
+			snprintf(reason, len, "%s exited during probing", w->o->new_id);
+			break;
+		}
+		if (now_ms() > deadline) {
+			snprintf(reason, len, "not ready before the %.1f s timeout", (double)w->o->timeout_ms / 1000);
+			break;
+		}
+		next = now_ms() + p->period_ms;
+		tries++;
+		char why[512] = "";
+		if (probe_once(p, &t, why, sizeof(why)) == PROBE_PASS) {
+			bad = 0;
+			if (++ok >= p->success_threshold) {
+				if (pidfd >= 0)
+					close(pidfd);
+				say(w->o->out, w->o->json, "ready", w->o->new_id, now_ms() - w->t0,
+				    "ready after %d probe%s (%ld ms)", tries, tries == 1 ? "" : "s", now_ms() - t_probe);
+				return 0;
+			}
+		} else {
+			ok = 0;
+			if (++bad >= p->failure_threshold) {
+				snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind), bad, why);
+				break;
+			}
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return -1;
+}
+
+static int load_versions(struct swap_run *w, struct zrun_error *err)
+{
+	const struct swap_opts *o = w->o;
+
+	if (strcmp(o->old_id, o->new_id) == 0)
+		return zrun_error_set(err, 0, "cannot swap %s with itself", o->old_id);
+	if (version_load(o->root, o->old_id, &w->old_st, &w->old_vc, err) < 0)
+		return -1;
+	if (version_load(o->root, o->new_id, &w->new_st, &w->new_vc, err) < 0)
+		return -1;
+	if (strcmp(w->old_vc.service, w->new_vc.service) != 0)
+		return zrun_error_set(err, 0, "%s is a version of service %s but %s is of service %s",
+				      o->old_id, w->old_vc.service, o->new_id, w->new_vc.service);
+	snprintf(w->service, sizeof(w->service), "%s", w->old_vc.service);
+	enum container_status s = state_live_status(o->root, &w->old_st);
+	if (s != STATUS_RUNNING)
+		return zrun_error_set(err, 0, "%s is %s, not running: nothing to swap from", o->old_id,
+				      state_status_name(s));
+	s = state_live_status(o->root, &w->new_st);
+	if (s != STATUS_CREATED && s != STATUS_RUNNING)
+		return zrun_error_set(err, 0, "%s is %s: it must be created or running", o->new_id,
+				      state_status_name(s));
+	return 0;
+}
+
+static int take_swap_lock(struct swap_run *w, struct zrun_error *err)
+{
+	int lock = service_lock(w->o->root, w->service, "swap.lock", !w->o->wait, err);
+	if (lock == -2) {
+		struct swap_record r;
+		if (record_read(w->o->root, w->service, &r) == 0)
+			return zrun_error_set(err, 0, "another swap of service %s is in progress (%s -> %s, pid %d); use --wait to queue",
+					      w->service, r.old_id, r.new_id, r.pid);
+		return zrun_error_set(err, 0, "another swap of service %s is in progress", w->service);
+	}
+	return lock;
+}
+
+static int swap_steps(struct swap_run *w, struct zrun_error *err)
+{
+	const struct swap_opts *o = w->o;
+	char reason[700];
+
+	snprintf(w->rec.old_id, sizeof(w->rec.old_id), "%s", o->old_id);
+	snprintf(w->rec.new_id, sizeof(w->rec.new_id), "%s", o->new_id);
+	w->rec.pid = getpid();
+	w->rec.pid_start = state_pid_start_time(getpid());
+	w->rec.keep_old = o->keep_old;
+	if (enter(w, SW_CREATED, err) < 0)
+		return -1;
+	if (w->new_vc.probe.kind == PROBE_NOTIFY) {
+		/* bound before NEW starts, so its READY=1 is not lost */
+		w->notify_fd = probe_notify_bind(o->root, o->new_id, err);
+		if (w->notify_fd < 0) {
+			snprintf(reason, sizeof(reason), "%s", err->msg);
+			return abort_swap(w, reason, err);
+		}
+		if (state_live_status(o->root, &w->new_st) != STATUS_CREATED)
+			say(o->out, o->json, "probing", o->new_id, now_ms() - w->t0,
+			    "already running: a READY=1 it sent before this swap is not seen");
+	}
+	if (state_live_status(o->root, &w->new_st) == STATUS_CREATED) {
+		if (enter(w, SW_STARTING, err) < 0)
+			return -1;
+		if (container_start(o->root, o->new_id, err) < 0) {
+			snprintf(reason, sizeof(reason), "start: %s", err->msg);
+			return abort_swap(w, reason, err);
+		}
+		say(o->out, o->json, "started", o->new_id, now_ms() - w->t0, "started (pid %d)", w->new_st.pid);
+	}
+	if (enter(w, SW_PROBING, err) < 0)
+		return -1;
+	if (probe_until_ready(w, reason, sizeof(reason), err) < 0)
+		return abort_swap(w, reason, err);
+	if (enter(w, SW_READY, err) < 0 || enter(w, SW_DRAINING, err) < 0)
+		return -1;
+	long grace = o->grace_ms >= 0 ? o->grace_ms : w->old_vc.grace_period_ms;
+	stop_version(o->root, o->old_id, &w->old_st, &w->old_vc, grace, o->out, o->json, w->t0);
+	if (!o->keep_old) {
+		if (version_delete(o->root, o->old_id, true, err) < 0)
+			return -1;
+		say(o->out, o->json, "deleted", o->old_id, now_ms() - w->t0, "deleted");
+	}
+	if (enter(w, SW_DONE, err) < 0)
+		return -1;
+	say(o->out, o->json, "done", o->new_id, now_ms() - w->t0, "serving; swap from %s done in %.2f s",
+	    o->old_id, (double)(now_ms() - w->t0) / 1000);
+	return 0;
+}
+
+int swap_run(const struct swap_opts *o, struct zrun_error *err)
+{
+	struct swap_run w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.notify_fd = -1;
+	w.t0 = now_ms();
+	r = load_versions(&w, err);
+	if (r == 0) {
+		int lock = take_swap_lock(&w, err);
+		if (lock < 0) {
+			r = -1;
+		} else {
+			r = swap_repair(o->root, w.service, o->out, o->json, err);
+			if (r == 0) {
+				/* a repair may have changed either version: read them again */
+				state_clear(&w.old_st);
+				state_clear(&w.new_st);
+				r = load_versions(&w, err);
+			}
+			if (r == 0)
+				r = swap_steps(&w, err);
+			close(lock);
+		}
+	}
+	if (w.notify_fd >= 0)
+		close(w.notify_fd);
+	state_clear(&w.old_st);
+	state_clear(&w.new_st);
+	return r;
+}
+
+int swap_repair(const char *root, const char *service, FILE *out, bool json, struct zrun_error *err)
+{
+	struct swap_record r;
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error ignored;
+
+	(void)err;
+	if (record_read(root, service, &r) < 0 || r.state == SW_DONE || r.state == SW_ABORTED)
+		return 0;
+	if (r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())
+		return 0;  /* that swap is still running */
+	long t0 = now_ms();
+	if (r.state < SW_DRAINING) {
+		/* OLD was never signalled: undo by removing NEW. */
+		say(out, json, "repair", r.new_id, 0, "a swap %s -> %s stopped while %s: undoing it",
+		    r.old_id, r.new_id, state_names[r.state]);
+		if (version_load(root, r.new_id, &st, &vc, &ignored) == 0) {
+			stop_version(root, r.new_id, &st, &vc, 2000, out, json, t0);
+			state_clear(&st);
+			version_delete(root, r.new_id, true, &ignored);
+		}
+		snprintf(r.reason, sizeof(r.reason), "interrupted while %s; undone", state_names[r.state]);
+		r.state = SW_ABORTED;
+	} else {
+		/* NEW was ready and OLD draining: finish. */
+		say(out, json, "repair", r.old_id, 0, "a swap %s -> %s stopped while draining: finishing it",
+		    r.old_id, r.new_id);
+		if (version_load(root, r.old_id, &st, &vc, &ignored) == 0) {
+			stop_version(root, r.old_id, &st, &vc, vc.grace_period_ms, out, json, t0);
+			state_clear(&st);
+			if (!r.keep_old)
+				version_delete(root, r.old_id, true, &ignored);
+		}
+		snprintf(r.reason, sizeof(r.reason), "interrupted while draining; finished");
+		r.state = SW_DONE;
+	}
+	return record_write(root, service, &r, &ignored) < 0 ? 0 : 0;
+}
+
+char *swap_describe(const char *root, const char *service)
+{
+	struct swap_record r;
+	char buf[2600];
+
+	if (record_read(root, service, &r) < 0)
+		return NULL;
+	bool alive = r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start;
+	snprintf(buf, sizeof(buf), "%s -> %s: %s%s%s%s", r.old_id, r.new_id, state_names[r.state],
+		 (r.state < SW_DONE && !alive) ? " (its zrun swap died; the next swap or status repairs it)" : "",
+		 r.reason[0] ? ": " : "", r.reason);
+	return strdup(buf);
+}

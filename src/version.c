@@ -1,0 +1,302 @@
+#include "version.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keeper.h"
+#include "probe.h"
+
+/* A setting from the flag, else the bundle's annotation, else NULL. */
+static const char *setting(const char *flag, const struct spec *spec, const char *annotation)
+{
+	return flag ? flag : spec_annotation(spec, annotation);
+}
+
+static int parse_duration_setting(const char *value, const char *what, long *out, struct zrun_error *err)
+{
+	if (value && duration_parse(value, out) < 0)
+		return zrun_error_set(err, 0, "%s \"%s\": expected a duration like 500ms, 2s or 1m", what, value);
+	return 0;
+}
+
+static int parse_count_setting(const char *value, const char *what, int *out, struct zrun_error *err)
+{
+	char *end;
+
+	if (value == NULL)
+		return 0;
+	long v = strtol(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || v < 1 || v > 1000)
+		return zrun_error_set(err, 0, "%s \"%s\": expected a whole number from 1 to 1000", what, value);
+	*out = (int)v;
+	return 0;
+}
+
+static int build_config(const struct version_opts *vo, const struct spec *spec, struct version_config *vc,
+			struct zrun_error *err)
+{
+	const char *s;
+
+	version_config_defaults(vc);
+	snprintf(vc->service, sizeof(vc->service), "%s", setting(vo->service, spec, "zrun.service"));
+	if ((s = setting(vo->probe, spec, "zrun.probe")) && probe_parse(s, &vc->probe, err) < 0)
+		return -1;
+	if (parse_duration_setting(setting(vo->probe_initial_delay, spec, "zrun.probe.initial-delay"),
+				   "--probe-initial-delay", &vc->probe.initial_delay_ms, err) < 0 ||
+	    parse_duration_setting(setting(vo->probe_period, spec, "zrun.probe.period"),
+				   "--probe-period", &vc->probe.period_ms, err) < 0 ||
+	    parse_duration_setting(setting(vo->probe_timeout, spec, "zrun.probe.timeout"),
+				   "--probe-timeout", &vc->probe.timeout_ms, err) < 0 ||
+	    parse_count_setting(setting(vo->probe_success_threshold, spec, "zrun.probe.success-threshold"),
+				"--probe-success-threshold", &vc->probe.success_threshold, err) < 0 ||
+	    parse_count_setting(setting(vo->probe_failure_threshold, spec, "zrun.probe.failure-threshold"),
+				"--probe-failure-threshold", &vc->probe.failure_threshold, err) < 0 ||
+	    parse_duration_setting(setting(vo->grace_period, spec, "zrun.grace-period"),
+				   "--grace-period", &vc->grace_period_ms, err) < 0)
+		return -1;
+	if (vc->probe.period_ms < 10 || vc->probe.timeout_ms < 10)
+		return zrun_error_set(err, 0, "probe period and timeout must be at least 10ms");
+	s = setting(vo->stop_signal, spec, "zrun.stop-signal");
+	if (s == NULL)
+		s = spec_annotation(spec, "org.opencontainers.image.stopSignal");
+	if (s && (vc->stop_signal = signal_parse(s)) < 0)
+		return zrun_error_set(err, 0, "--stop-signal \"%s\": unknown signal", s);
+	s = setting(vo->net, spec, "zrun.net");
+	if (s && strcmp(s, "own") != 0 && strcmp(s, "service") != 0)
+		return zrun_error_set(err, 0, "--net \"%s\": expected service or own", s);
+	vc->own_netns = s && strcmp(s, "own") == 0;
+	/* NOTIFY_SOCKET is an abstract socket of the service's namespace */
+	if (vc->own_netns && vc->probe.kind == PROBE_NOTIFY)
+		return zrun_error_set(err, 0, "--probe notify needs --net service: NOTIFY_SOCKET is an abstract unix socket of the service's network namespace");
+	return 0;
+}
+
+/* --listen flags, else the annotation zrun.listen (comma-separated). */
+static int collect_listeners(const struct version_opts *vo, const struct spec *spec,
+			     struct listener *out, size_t *n, struct zrun_error *err)
+{
+	char buf[4096];
+	*n = 0;
+	for (size_t i = 0; i < vo->n_listen; i++)
+		if (listener_parse(vo->listen[i], (int)i, &out[(*n)++], err) < 0)
+			return -1;
+	const char *ann = spec_annotation(spec, "zrun.listen");
+	if (*n > 0 || ann == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", ann);
+	for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (*n == LISTENER_MAX)
+			return zrun_error_set(err, 0, "zrun.listen: more than %d listeners", LISTENER_MAX);
+		if (listener_parse(tok, (int)*n, &out[*n], err) < 0)
+			return zrun_error_prefix(err, "annotation zrun.listen");
+		(*n)++;
+	}
+	return 0;
+}
+
+/* A version joins the service's network namespace (the one zrun runs in):
+ * drop the bundle's own network namespace unless --net own. */
+static int join_service_netns(struct spec *spec, void *data, struct zrun_error *err)
+{
+	const struct version_config *vc = data;
+	struct spec_linux *lx = spec->linux_;
+
+	(void)err;
+	if (vc->own_netns || lx == NULL)
+		return 0;
+	for (size_t i = 0; i < lx->namespaces_len; i++) {
+		if (lx->namespaces[i].type != SPEC_NS_NETWORK)
+			continue;
+		free(lx->namespaces[i].path);
+		memmove(&lx->namespaces[i], &lx->namespaces[i + 1],
+			(lx->namespaces_len - i - 1) * sizeof(lx->namespaces[0]));
+		lx->namespaces_len--;
+		break;
+	}
+	return 0;
+}
+
+/* Get the service's listener fds: from its keeper, or by making the
+ * service when this is its first version. *made says which. */
+static int service_fds(const char *root, struct service *svc, const struct listener *ls, size_t nls,
+		       int *fds, bool *made, struct zrun_error *err)
+{
+	*made = false;
+	if (service_exists(root, svc->name)) {
+		char name[SERVICE_NAME_MAX];
+		snprintf(name, sizeof(name), "%s", svc->name);
+		if (service_load(root, name, svc, err) < 0)
+			return -1;
+		if (nls && !listener_sets_equal(ls, nls, svc->listeners, svc->n_listeners))
+			return zrun_error_set(err, 0, "listens on %s%s; this version names %s%s (a service's versions share its listeners)",
+				svc->listeners[0].url, svc->n_listeners > 1 ? ", ..." : "",
+				ls[0].url, nls > 1 ? ", ..." : "");
+		return keeper_fetch(root, svc, fds, err);
+	}
+	if (nls == 0)
+		return zrun_error_set(err, 0, "does not exist yet: its first version needs --listen [NAME=]tcp://HOST:PORT or unix:/PATH");
+	memcpy(svc->listeners, ls, nls * sizeof(*ls));
+	svc->n_listeners = nls;
+	for (size_t i = 0; i < nls; i++) {
+		fds[i] = listener_open(&ls[i], err);
+		if (fds[i] < 0) {
+			while (i--)
+				close(fds[i]);
+			return -1;
+		}
+	}
+	if (keeper_spawn(root, svc, fds, err) < 0 || service_save(root, svc, err) < 0) {
+		for (size_t i = 0; i < nls; i++)
+			close(fds[i]);
+		if (keeper_alive(svc))
+			keeper_stop(root, svc);
+		struct zrun_error ignored;
+		service_remove(root, svc->name, &ignored);
+		return -1;
+	}
+	*made = true;
+	return 0;
+}
+
+static void end_service_if_empty(const char *root, const char *name)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	char **ids;
+	size_t n;
+
+	if (service_versions(root, name, &ids, &n, &ignored) < 0)
+		return;
+	service_free_ids(ids, n);
+	if (n > 0 || service_load(root, name, &svc, &ignored) < 0)
+		return;
+	keeper_stop(root, &svc);
+	for (size_t i = 0; i < svc.n_listeners; i++)
+		if (svc.listeners[i].kind == LISTENER_UNIX)
+			unlink(svc.listeners[i].path);
+	service_remove(root, name, &ignored);
+}
+
+static int create_in_service(struct container_create_opts *opts, struct version_config *vc,
+			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
+			     struct zrun_error *err)
+{
+	struct service svc = { 0 };
+	int fds[LISTENER_MAX];
+	char env_fds[32], env_names[LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
+	char *extra_env[5] = { env_fds, env_names, env_pid, NULL, NULL };
+	bool made;
+
+	snprintf(svc.name, sizeof(svc.name), "%s", vc->service);
+	int lock = service_lock(opts->root, svc.name, "service.lock", false, err);
+	if (lock < 0)
+		return -1;
+	if (service_fds(opts->root, &svc, ls, nls, fds, &made, err) < 0) {
+		struct zrun_error ignored;
+		/* the lock made the service dir: do not leave it for a service
+		 * that was never made */
+		if (!service_exists(opts->root, svc.name))
+			service_remove(opts->root, svc.name, &ignored);
+		close(lock);
+		return zrun_error_prefix(err, "service %s", vc->service);
+	}
+	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", svc.n_listeners);
+	size_t off = (size_t)snprintf(env_names, sizeof(env_names), "LISTEN_FDNAMES=");
+	for (size_t i = 0; i < svc.n_listeners; i++)
+		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s", i ? ":" : "",
+					svc.listeners[i].name);
+	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
+	 * namespace; the init fills in its pid when it shares the host's. */
+	snprintf(env_pid, sizeof(env_pid), "LISTEN_PID=");
+	if (vc->probe.kind == PROBE_NOTIFY) {
+		char name[64];
+		probe_notify_address(opts->root, opts->id, name, sizeof(name));
+		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", name);
+		extra_env[3] = env_notify;
+	}
+	char *state_json = version_config_json(vc);
+	opts->extra_fds = fds;
+	opts->extra_fds_len = (int)svc.n_listeners;
+	opts->extra_env = extra_env;
+	opts->extra_state_json = state_json;
+	opts->adjust_spec = join_service_netns;
+	opts->adjust_data = vc;
+	int r = state_json ? container_create(opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+	free(state_json);
+	for (size_t i = 0; i < svc.n_listeners; i++)
+		close(fds[i]);
+	if (r < 0 && made)
+		end_service_if_empty(opts->root, svc.name);
+	close(lock);
+	return r;
+}
+
+int version_create(struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
+		   pid_t *pid, struct zrun_error *err)
+{
+	struct version_config vc;
+	struct listener ls[LISTENER_MAX];
+	size_t nls = 0;
+	struct spec *spec = spec_load_bundle(opts->bundle, err);
+	if (spec == NULL)
+		return -1;
+	const char *service = setting(vo->service, spec, "zrun.service");
+	if (service == NULL) {
+		spec_free(spec);
+		if (vo->n_listen || vo->probe)
+			return zrun_error_set(err, 0, "--listen and --probe need --service NAME (or the zrun.service annotation)");
+		return container_create(opts, keep_child, pid, err);
+	}
+	int r = service_validate_name(service, err);
+	if (r == 0)
+		r = build_config(vo, spec, &vc, err);
+	if (r == 0)
+		r = collect_listeners(vo, spec, ls, &nls, err);
+	spec_free(spec);
+	if (r < 0)
+		return -1;
+	if (state_validate_id(opts->id, err) < 0)
+		return -1;
+	return create_in_service(opts, &vc, ls, nls, keep_child, pid, err);
+}
+
+int version_load(const char *root, const char *id, struct container_state *st,
+		 struct version_config *vc, struct zrun_error *err)
+{
+	if (state_validate_id(id, err) < 0 || state_read(root, id, st, err) < 0)
+		return -1;
+	if (version_config_from_state(st, vc) < 0) {
+		state_clear(st);
+		return zrun_error_set(err, 0, "container %s is not a version of a service", id);
+	}
+	return 0;
+}
+
+int version_delete(const char *root, const char *id, bool force, struct zrun_error *err)
+{
+	struct container_state st;
+	struct version_config vc;
+	char service[SERVICE_NAME_MAX] = "";
+	struct zrun_error ignored;
+
+	if (state_validate_id(id, err) < 0)
+		return -1;
+	if (state_read(root, id, &st, &ignored) == 0) {
+		if (version_config_from_state(&st, &vc) == 0)
+			snprintf(service, sizeof(service), "%s", vc.service);
+		state_clear(&st);
+	}
+	if (container_delete(root, id, force, err) < 0)
+		return -1;
+	if (service[0]) {
+		int lock = service_lock(root, service, "service.lock", false, &ignored);
+		end_service_if_empty(root, service);
+		if (lock >= 0)
+			close(lock);
+	}
+	return 0;
+}

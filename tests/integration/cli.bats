@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# The command line as a runc user or containerd sees it: --version, --help,
+# COMMAND --help, spec, features, --log with --log-format, global flags.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+RUNC_COMMANDS="create start run state kill delete list spec features"
+
+# The command names of `zrun --help`.
+listed_commands() {
+	"$ZRUN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'
+}
+
+@test "version_prints_the_version_and_the_spec_version" {
+	run --separate-stderr zr --version
+	expect_eq "$status" 0 "exit status"
+	[[ "${lines[0]}" =~ ^zrun\ version\ [0-9]+\.[0-9]+\.[0-9]+ ]] || { echo "saw: ${lines[0]}"; false; }
+	[[ "$output" == *"spec: 1.2."* ]] || { echo "saw: $output"; false; }
+	run zr -v
+	expect_eq "$status" 0 "exit status of -v"
+}
+
+@test "help_lists_every_runc_command_and_global_option" {
+	run --separate-stderr zr --help
+	expect_eq "$status" 0 "exit status"
+	[[ "${lines[0]}" == Usage:* ]] || { echo "first line: ${lines[0]}"; false; }
+	local c got; got=" $(listed_commands | tr '\n' ' ') "
+	for c in $RUNC_COMMANDS; do
+		[[ "$got" == *" $c "* ]] || { echo "command $c not in --help: $got"; false; }
+	done
+	for c in --root --log --log-format --debug --systemd-cgroup --version --help; do
+		[[ "$output" == *"$c"* ]] || { echo "global option $c not in --help"; false; }
+	done
+}
+
+@test "no_command_prints_usage_and_fails" {
+	run --separate-stderr zr
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == Usage:* ]] || { echo "stderr: $stderr"; false; }
+	expect_eq "$output" "" "stdout"
+}
+
+@test "every_command_help_exits_0_and_prints_usage" {
+	local c n=0
+	for c in $(listed_commands); do
+		run --separate-stderr zr "$c" --help
+		expect_eq "$status" 0 "exit status of $c --help"
+		[[ "${lines[0]}" == Usage:*" $c "* ]] || { echo "$c --help first line: ${lines[0]}"; false; }
+		expect_eq "$stderr" "" "stderr of $c --help"
+		run zr "$c" -h
+		expect_eq "$status" 0 "exit status of $c -h"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 9 ] || { echo "only $n commands listed"; false; }
+	[ ! -e "$ROOT" ] || { echo "--help made $ROOT"; false; }
+}
+
+@test "create_and_run_help_list_runcs_flags" {
+	local c f
+	for c in create run; do
+		run zr "$c" --help
+		for f in --bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds; do
+			[[ "$output" == *"$f"* ]] || { echo "$c --help lacks $f"; false; }
+		done
+	done
+	run zr run --help
+	[[ "$output" == *--detach* ]]
+	run zr kill --help
+	[[ "$output" == *--all* ]]
+	run zr delete --help
+	[[ "$output" == *--force* ]]
+	run zr list --help
+	[[ "$output" == *--format* && "$output" == *--quiet* ]]
+}
+
+@test "features_is_runtime_spec_features_json" {
+	run --separate-stderr zr features
+	expect_eq "$status" 0 "exit status"
+	echo "$output" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)
+assert f["ociVersionMin"] <= f["ociVersionMax"], f
+ns = set(f["linux"]["namespaces"])
+want = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}
+assert want <= ns, f"namespaces: expected {sorted(want)}, saw {sorted(ns)}"
+assert "bind" in f["mountOptions"] and "ro" in f["mountOptions"], f["mountOptions"]
+assert f["linux"]["seccomp"]["enabled"] is True
+assert f["linux"]["cgroup"]["v1"] is True and f["linux"]["cgroup"]["v2"] is True
+'
+}
+
+@test "spec_writes_a_config_that_run_accepts" {
+	mkdir -p "$WORK/sb"
+	make_rootfs "$WORK/sb"
+	run --separate-stderr zr spec --bundle "$WORK/sb"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$output$stderr" "" "output of spec"
+	python3 - "$WORK/sb/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+assert c["ociVersion"].startswith("1."), c["ociVersion"]
+assert c["root"]["path"] == "rootfs", c["root"]
+assert c["process"]["args"] == ["sh"], c["process"]["args"]
+# run without a terminal, a program that proves it ran, a test cgroup
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "hostname; exit 5"]
+c["linux"]["cgroupsPath"] = "/zrun-test/sb"
+json.dump(c, open(p, "w"))
+PY
+	run zr run -b "$WORK/sb" "$TEST_ID"
+	expect_eq "$status" 5 "exit status of run"
+	expect_eq "$output" "zrun" "hostname from the default spec"
+	assert_gone "$TEST_ID" /zrun-test/sb
+}
+
+@test "spec_writes_into_the_current_directory_by_default" {
+	mkdir -p "$WORK/here"
+	cd "$WORK/here"
+	zr spec
+	python3 -c 'import json; json.load(open("config.json"))'
+}
+
+@test "spec_refuses_to_overwrite_a_config" {
+	mkdir -p "$WORK/sb"
+	echo '{"mine": true}' > "$WORK/sb/config.json"
+	run --separate-stderr zr spec -b "$WORK/sb"
+	[ "$status" -ne 0 ]
+	expect_eq "${#stderr_lines[@]}" 1 "stderr lines"
+	[[ "$stderr" == *"config.json exists"* ]] || { echo "stderr: $stderr"; false; }
+	expect_eq "$(cat "$WORK/sb/config.json")" '{"mine": true}' "config.json"
+}
+
+@test "log_json_writes_level_msg_time_on_failure" {
+	run --separate-stderr zr --log "$WORK/log.json" --log-format json start "$TEST_ID"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"does not exist"* ]] || { echo "stderr: $stderr"; false; }
+	expect_eq "$(wc -l < "$WORK/log.json")" 1 "log lines"
+	python3 - "$WORK/log.json" "$TEST_ID" <<'PY'
+import json, re, sys
+line = json.loads(open(sys.argv[1]).readline())
+assert line["level"] == "error", line
+assert sys.argv[2] in line["msg"] and "does not exist" in line["msg"], line
+assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", line["time"]), line
+PY
+	# a second failure appends
+	run zr --log "$WORK/log.json" --log-format json kill "$TEST_ID"
+	expect_eq "$(wc -l < "$WORK/log.json")" 2 "log lines after a second failure"
+}
+
+@test "log_json_escapes_quotes_in_the_message" {
+	mkdir -p "$WORK/b\"q"
+	run zr --log "$WORK/log.json" --log-format json create -b "$WORK/b\"q" "$TEST_ID"
+	[ "$status" -ne 0 ]
+	python3 -c 'import json, sys; l = json.loads(open(sys.argv[1]).readline()); assert "b\"q" in l["msg"], l' "$WORK/log.json"
+	assert_gone "$TEST_ID"
+}
+
+@test "log_text_writes_a_logfmt_line_on_failure" {
+	run zr --log "$WORK/log.txt" start "$TEST_ID"
+	[ "$status" -ne 0 ]
+	grep -qE '^time="[^"]+" level=error msg=".*does not exist.*"$' "$WORK/log.txt" || { echo "log: $(cat "$WORK/log.txt")"; false; }
+}
+
+@test "log_gets_nothing_when_a_command_succeeds" {
+	run zr --log "$WORK/log.json" --log-format json list
+	expect_eq "$status" 0 "exit status"
+	[ ! -s "$WORK/log.json" ] || { echo "log: $(cat "$WORK/log.json")"; false; }
+}
+
+@test "runc_global_flags_are_accepted" {
+	run zr --debug --rootless false --log "$WORK/log" list -q
+	expect_eq "$status" 0 "exit status ($output)"
+	expect_eq "$output" "" "output"
+}
+
+@test "systemd_cgroup_fails_clearly_when_a_container_needs_it" {
+	run zr --systemd-cgroup list
+	expect_eq "$status" 0 "list with --systemd-cgroup"
+	ARGS='["true"]' B=$(bundle b1)
+	run --separate-stderr zr --systemd-cgroup create -b "$B" "$TEST_ID"
+	[ "$status" -ne 0 ]
+	expect_eq "${#stderr_lines[@]}" 1 "stderr lines"
+	[[ "$stderr" == *systemd* ]] || { echo "stderr: $stderr"; false; }
+	assert_gone "$TEST_ID" /zrun-test/b1
+}
+
+@test "create_takes_the_bundle_from_the_current_directory_by_default" {
+	ARGS='["sh","-c","exit 4"]' B=$(bundle b1)
+	cd "$B"
+	run zr run "$TEST_ID"
+	expect_eq "$status" 4 "exit status"
+	assert_gone "$TEST_ID" /zrun-test/b1
+}

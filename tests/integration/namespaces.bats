@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# Each namespace kind really isolates (or is really shared when joined by path).
+
+load helpers
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+ALL_NS='{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}'
+
+# ns_of PID KIND: the namespace a process is in ("net:[4026...]")
+ns_of() { readlink "/proc/$1/ns/$2"; }
+
+@test "pid_namespace_makes_init_pid_1_and_hides_host_pids" {
+	ARGS="[\"sh\",\"-c\",\"echo pid=\$\$; set -- /proc/[0-9]*; echo \$#; test -d /proc/$$ && echo host-pid-visible; true\"]"
+	B=$(bundle pidns)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]}" "pid=1" "init pid"
+	# only sh itself exists in the new pid namespace
+	expect_eq "${lines[1]}" 1 "pids in /proc"
+	[[ "$output" != *host-pid-visible* ]]
+	assert_gone "$TEST_ID" /zrun-test/pidns
+}
+
+@test "network_namespace_has_only_loopback" {
+	ARGS='["sh","-c","tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d \" \"; ls /sys/class/net"]'
+	B=$(bundle netns)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$output" "$(printf 'lo\nlo')" "interfaces"
+	assert_gone "$TEST_ID" /zrun-test/netns
+}
+
+@test "mount_namespace_hides_container_mounts_from_the_host" {
+	ARGS='["sleep","30"]'
+	MOUNTS_EXTRA=',{"destination":"/mnt/inside","type":"tmpfs","source":"tmpfs"}'
+	B=$(bundle mntns)
+	zr create -b "$B" "$TEST_ID"
+	pid=$(pid_of "$TEST_ID")
+	grep -q ' /mnt/inside ' "/proc/$pid/mountinfo" || { echo "container lacks /mnt/inside"; false; }
+	if grep -E "$B|/mnt/inside" /proc/self/mountinfo; then
+		echo "container mounts visible on the host"; false
+	fi
+	[ "$(ns_of "$pid" mnt)" != "$(ns_of $$ mnt)" ]
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/mntns
+}
+
+@test "ipc_namespace_hides_host_ipc_objects" {
+	shmid=$(ipcmk -M 4096 | grep -o '[0-9]*$')
+	ARGS='["sh","-c","tail -n +2 /proc/sysvipc/shm | wc -l"]' B=$(bundle ipcns)
+	run zr run -b "$B" "$TEST_ID"
+	host_count=$(tail -n +2 /proc/sysvipc/shm | wc -l)
+	ipcrm -m "$shmid"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	[ "$host_count" -ge 1 ]
+	expect_eq "$output" 0 "shm segments seen inside"
+	assert_gone "$TEST_ID" /zrun-test/ipcns
+}
+
+@test "uts_namespace_sets_hostname_and_domainname" {
+	host_name=$(hostname)
+	host_domain=$(cat /proc/sys/kernel/domainname)
+	ARGS='["sh","-c","hostname; cat /proc/sys/kernel/domainname"]'
+	TOP_EXTRA=',"domainname":"zrun.example"'
+	B=$(bundle utsns)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]}" "zrun-test" "hostname"
+	expect_eq "${lines[1]}" "zrun.example" "domainname"
+	expect_eq "$(hostname)" "$host_name" "host hostname"
+	expect_eq "$(cat /proc/sys/kernel/domainname)" "$host_domain" "host domainname"
+	assert_gone "$TEST_ID" /zrun-test/utsns
+}
+
+@test "cgroup_namespace_shows_root_paths" {
+	ARGS='["cat","/proc/self/cgroup"]'
+	NAMESPACES="[$ALL_NS,{\"type\":\"cgroup\"}]"
+	B=$(bundle cgns)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	[ "${#lines[@]}" -gt 0 ]
+	for l in "${lines[@]}"; do
+		[ "${l##*:}" = / ] || { echo "expected path /, saw: $l"; false; }
+	done
+	assert_gone "$TEST_ID" /zrun-test/cgns
+}
+
+@test "without_cgroup_namespace_the_host_cgroup_path_shows" {
+	ARGS='["cat","/proc/self/cgroup"]'
+	B=$(bundle nocgns)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	[[ "$output" == *"pids:/zrun-test/nocgns"* ]] || { echo "expected pids:/zrun-test/nocgns"; false; }
+	assert_gone "$TEST_ID" /zrun-test/nocgns
+}
+
+@test "user_namespace_maps_container_root_to_host_100000" {
+	chmod 755 "$WORK"
+	mkdir "$WORK/shared"
+	chown 100000:100000 "$WORK/shared"
+	ARGS='["sh","-c","id; cat /proc/self/uid_map /proc/self/gid_map; touch /shared/made-inside"]'
+	NAMESPACES="[$ALL_NS,{\"type\":\"user\"}]"
+	LINUX_EXTRA=',"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]'
+	MOUNTS_EXTRA=",{\"destination\":\"/shared\",\"type\":\"bind\",\"source\":\"$WORK/shared\",\"options\":[\"rbind\"]}"
+	B=$(bundle userns)
+	chown -R 100000:100000 "$B/rootfs"
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	[[ "${lines[0]}" == "uid=0(root) gid=0(root)"* ]] || { echo "id: expected root, saw ${lines[0]}"; false; }
+	[[ "${lines[1]}" =~ ^\ +0\ +100000\ +65536$ ]] || { echo "uid_map: ${lines[1]}"; false; }
+	[[ "${lines[2]}" =~ ^\ +0\ +100000\ +65536$ ]] || { echo "gid_map: ${lines[2]}"; false; }
+	expect_eq "$(stat -c %u:%g "$WORK/shared/made-inside")" "100000:100000" "owner on the host"
+	assert_gone "$TEST_ID" /zrun-test/userns
+}
+
+@test "time_namespace_is_new" {
+	ARGS='["sleep","30"]'
+	NAMESPACES="[$ALL_NS,{\"type\":\"time\"}]"
+	B=$(bundle timens)
+	zr create -b "$B" "$TEST_ID"
+	pid=$(pid_of "$TEST_ID")
+	[ "$(ns_of "$pid" time)" != "$(ns_of $$ time)" ] || { echo "time ns is the host's: $(ns_of "$pid" time)"; false; }
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/timens
+}
+
+@test "time_namespace_offsets_shift_boottime" {
+	ARGS='["cat","/proc/uptime"]'
+	NAMESPACES="[$ALL_NS,{\"type\":\"time\"}]"
+	LINUX_EXTRA=',"timeOffsets":{"boottime":{"secs":86400,"nanosecs":0},"monotonic":{"secs":3600}}'
+	B=$(bundle timeoff)
+	run zr run -b "$B" "$TEST_ID"
+	[ "$status" -eq 0 ] || { echo "run failed: $output"; false; }
+	inside=${output%%.*}
+	host=$(cut -d. -f1 /proc/uptime)
+	[ $((inside - host)) -ge 86000 ] && [ $((inside - host)) -le 86500 ] ||
+		{ echo "expected uptime about $((host + 86400)), saw $inside"; false; }
+	assert_gone "$TEST_ID" /zrun-test/timeoff
+}
+
+@test "joining_namespaces_by_path_shares_them" {
+	ARGS='["sleep","30"]' A=$(bundle joina)
+	zr create -b "$A" "$TEST_ID-a"
+	pa=$(pid_of "$TEST_ID-a")
+	ARGS='["sh","-c","for k in net ipc uts pid; do readlink /proc/self/ns/$k; done; hostname; echo pid=$$"]'
+	NAMESPACES="[{\"type\":\"network\",\"path\":\"/proc/$pa/ns/net\"},{\"type\":\"ipc\",\"path\":\"/proc/$pa/ns/ipc\"},{\"type\":\"uts\",\"path\":\"/proc/$pa/ns/uts\"},{\"type\":\"pid\",\"path\":\"/proc/$pa/ns/pid\"},{\"type\":\"mount\"}]"
+	B=$(bundle joinb)
+	run zr run -b "$B" "$TEST_ID-b"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]}" "$(ns_of "$pa" net)" "net ns"
+	expect_eq "${lines[1]}" "$(ns_of "$pa" ipc)" "ipc ns"
+	expect_eq "${lines[2]}" "$(ns_of "$pa" uts)" "uts ns"
+	expect_eq "${lines[3]}" "$(ns_of "$pa" pid)" "pid ns"
+	[ "${lines[0]}" != "$(ns_of $$ net)" ]
+	[ "${lines[5]}" != "pid=1" ] || { echo "joined pid ns but is pid 1"; false; }
+	zr delete --force "$TEST_ID-a"
+	assert_gone "$TEST_ID-a" /zrun-test/joina
+	assert_gone "$TEST_ID-b" /zrun-test/joinb
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# zrun swap under real load (wrk on loopback): no failed request across
+# many swaps, every abort path leaves OLD untouched, OLD drains gracefully,
+# and a swap or keeper killed at any step leaves the service serving.
+# Ports 18600-18649 (18600 + test number).
+
+PORT_BASE=18600
+load service_helpers
+
+setup() { svc_setup; }
+teardown() { svc_teardown; }
+
+# swaps N: N consecutive swaps from $TEST_ID-v0, printing the durations.
+swaps() {
+	local n=$1 i prev=$TEST_ID-v0 id b t durations=()
+	for i in $(seq "$n"); do
+		id=$TEST_ID-v$i
+		b=$(mkver "v$i")
+		vcreate "$id" "$b" --probe-period 50ms
+		zr swap "$prev" "$id" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
+		t=$(sed -n 's/.*done in \([0-9.]*\) s.*/\1/p' "$WORK/swap.out")
+		durations+=("$t")
+		assert_version_gone "$prev"
+		prev=$id
+	done
+	printf '%s\n' "${durations[@]}" | sort -n | awk '{a[NR]=$1; s+=$1} END {
+		printf "# %d swaps: min %.3f s, median %.3f s, max %.3f s, mean %.3f s\n", NR, a[1], a[int((NR+1)/2)], a[NR], s/NR }' >&3
+	wait_serving "$URL/" "v$n"
+}
+
+@test "swap_20_times_under_keepalive_load_fails_no_request" {
+	first_version "$TEST_ID-v0"
+	wrk_start
+	swaps 20
+	sleep 0.3
+	wrk_stop
+}
+
+@test "swap_20_times_under_connection_close_load_fails_no_request" {
+	first_version "$TEST_ID-v0"
+	wrk_start -H 'Connection: close'
+	swaps 20
+	sleep 0.3
+	wrk_stop
+}
+
+# abort_case NEW-FLAGS -- CREATE-FLAGS -- SWAP-FLAGS: a swap that must abort
+# with OLD untouched and NEW gone; prints the reason line.
+abort_case() {
+	local old=$TEST_ID-old new=$TEST_ID-new pid b
+	first_version "$old"
+	pid=$(init_pid "$old")
+	local nflags=() cflags=() sflags=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do nflags+=("$1"); shift; done
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do cflags+=("$1"); shift; done
+	shift
+	sflags=("$@")
+	b=$(mkver new "${nflags[@]}")
+	vcreate "$new" "$b" "${cflags[@]}"
+	run zr swap "${sflags[@]}" "$old" "$new"
+	echo "$output"
+	assert_one_line_error "aborted"
+	echo "# $(printf '%s\n' "$output" | grep '^zrun: ')" >&3
+	assert_untouched "$old" "$pid"
+	assert_version_gone "$new"
+	# OLD never received its stop signal: it served, it was never draining.
+	! grep -q "^httpd $old: .*draining" "$WORK/containers.log"
+}
+
+@test "swap_aborts_when_new_never_ready" {
+	abort_case --start-delay-ms 60000 -- --probe-period 100ms --probe-failure-threshold 3 --
+	[[ "$output" == *"probe failed 3 times"* ]]
+}
+
+@test "swap_aborts_when_new_exits_early" {
+	abort_case --start-delay-ms 60000 --exit-after-ms 300 -- --probe-period 100ms --probe-failure-threshold 50 --
+	[[ "$output" == *"exited"* ]]
+}
+
+@test "swap_aborts_when_new_answers_503_while_old_answers_200" {
+	abort_case --fail-health -- --probe http:/healthz --probe-period 100ms --probe-failure-threshold 5 --
+	[[ "$output" == *"503"* ]] || [[ "$output" == *"no probe connection reached"* ]]
+}
+
+@test "swap_aborts_when_new_is_not_ready_before_the_timeout" {
+	abort_case --start-delay-ms 5000 -- --probe-period 100ms --probe-failure-threshold 1000 -- --timeout 1s
+	[[ "$output" == *"timeout"* ]]
+}
+
+@test "swap_lets_an_in_flight_request_to_old_complete" {
+	local old=$TEST_ID-old new=$TEST_ID-new b
+	first_version "$old"
+	# The slow request goes to OLD: NEW does not exist yet.
+	curl -s -D "$WORK/slow.head" -o "$WORK/slow.body" -w '%{http_code}' --max-time 10 "$URL/sleep?ms=2000" > "$WORK/slow.code" &
+	local curl_pid=$!
+	sleep 0.3
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms
+	run zr swap "$old" "$new"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait "$curl_pid"
+	expect_eq "$(cat "$WORK/slow.code")" 200 "in-flight /sleep?ms=2000 during the swap"
+	grep -qi "^X-Version: $old" "$WORK/slow.head" || { echo "the slow request was not served by OLD: $(cat "$WORK/slow.head")" >&2; false; }
+	[[ "$output" == *"drained in"* ]]
+	assert_version_gone "$old"
+}
+
+@test "swap_sigkills_an_old_that_ignores_sigterm_after_the_grace_period" {
+	local old=$TEST_ID-old new=$TEST_ID-new b
+	b=$(mkver old --ignore-sigterm)
+	vcreate "$old" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --grace-period 1s
+	zr start "$old"
+	wait_serving "$URL/" old
+	local pid cgdirs
+	pid=$(init_pid "$old")
+	cgdirs=$(ls -d /sys/fs/cgroup/*/zrun/"$old" 2>/dev/null)
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms
+	local t0=$(date +%s%N)
+	run zr swap --keep-old "$old" "$new"
+	local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "$output"
+	echo "# swap with an OLD ignoring SIGTERM took $ms ms (grace period 1 s)" >&3
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SIGKILL"* ]]
+	[ "$ms" -ge 1000 ] && [ "$ms" -lt 4000 ]
+	! kill -0 "$pid" 2>/dev/null
+	local d
+	for d in $cgdirs; do
+		[ ! -s "$d/cgroup.procs" ] || { echo "$d still has processes: $(cat "$d/cgroup.procs")" >&2; false; }
+	done
+	wait_serving "$URL/" new
+	expect_eq "$(status_of "$old")" stopped "status of the kept OLD"
+}
+
+# kill_swap_at STATE: under load, a swap killed after writing STATE; then
+# `service status` repairs; then a following swap works.
+kill_swap_at() {
+	local state=$1 old=$TEST_ID-old new=$TEST_ID-new next=$TEST_ID-next b
+	first_version "$old"
+	wrk_start
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms
+	run env ZRUN_TEST_KILL_SWAP_AT="$state" "$ZRUN" --root "$ROOT" swap "$old" "$new"
+	echo "$output"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status" >&2; false; }
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer right after the killed swap"
+	run zr service status api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"repair"* ]] || [[ "$output" == *"stopped while"* ]]
+	if [ "$state" = draining ]; then
+		assert_version_gone "$old"
+		expect_eq "$(status_of "$new")" running "status of NEW"
+		wait_serving "$URL/" new
+		old=$new
+	else
+		assert_version_gone "$new"
+		expect_eq "$(status_of "$old")" running "status of OLD"
+		wait_serving "$URL/" old
+	fi
+	[[ "$(zr service status api)" == *"last swap"* ]]
+	b=$(mkver next)
+	vcreate "$next" "$b" --probe-period 50ms
+	zr swap "$old" "$next"
+	wait_serving "$URL/" next
+	wrk_stop
+}
+
+@test "swap_killed_while_created_is_undone_without_a_failed_request" { kill_swap_at created; }
+@test "swap_killed_while_starting_is_undone_without_a_failed_request" { kill_swap_at starting; }
+@test "swap_killed_while_probing_is_undone_without_a_failed_request" { kill_swap_at probing; }
+@test "swap_killed_while_ready_is_undone_without_a_failed_request" { kill_swap_at ready; }
+@test "swap_killed_while_draining_is_finished_without_a_failed_request" { kill_swap_at draining; }
+
+@test "keeper_killed_running_version_serves_and_next_swap_recovers_listeners" {
+	local old=$TEST_ID-old new=$TEST_ID-new b k k2
+	first_version "$old"
+	k=$(svc_keepers)
+	[ -n "$k" ] && alive "$k"
+	zr service status api | grep -q "keeper pid $k (running)"
+	wrk_start
+	kill -9 "$k"
+	sleep 0.3
+	alive "$k" && { echo "keeper $k survived kill -9" >&2; false; }
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer with the keeper gone"
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms
+	zr swap "$old" "$new"
+	wait_serving "$URL/" new
+	wrk_stop
+	k2=$(svc_keepers)
+	[ -n "$k2" ] && [ "$k2" != "$k" ] && alive "$k2"
+	expect_eq "$(cat "/proc/$k2/comm")" zrun-keeper "the new keeper's name"
+	zr service status api | grep -q "keeper pid $k2 (running)"
+	# kill it again: `service status` alone recovers the listeners too
+	kill -9 "$k2"
+	sleep 0.2
+	run zr service status api
+	echo "$output"
+	[[ "$output" == *"keeper $k2 was gone: listeners recovered"* ]]
+	local k3=$(svc_keepers)
+	[ "$k3" != "$k2" ] && alive "$k3"
+	wait_serving "$URL/" new
+}
+
+@test "swap_format_json_prints_one_json_object_per_line" {
+	local old=$TEST_ID-old new=$TEST_ID-new b
+	first_version "$old"
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms
+	zr swap --format json "$old" "$new" > "$WORK/swap.json"
+	cat "$WORK/swap.json"
+	[ "$(wc -l < "$WORK/swap.json")" -ge 3 ]
+	while IFS= read -r line; do
+		printf '%s' "$line" | python3 -m json.tool > /dev/null || { echo "not JSON: $line" >&2; false; }
+	done < "$WORK/swap.json"
+	grep -q '"step":"ready"' "$WORK/swap.json"
+	grep -q '"step":"done"' "$WORK/swap.json"
+	# an aborted swap too
+	b=$(mkver bad --start-delay-ms 60000)
+	vcreate "$TEST_ID-bad" "$b" --probe-period 50ms --probe-failure-threshold 2
+	run zr swap --format json "$new" "$TEST_ID-bad"
+	[ "$status" -ne 0 ]
+	printf '%s\n' "$output" | grep -v '^zrun: ' | while IFS= read -r line; do
+		printf '%s' "$line" | python3 -m json.tool > /dev/null || { echo "not JSON: $line" >&2; exit 1; }
+	done
+}

@@ -1,0 +1,173 @@
+/* test_service: the parsers of the service layer (src/listener.c,
+ * src/service.c): --listen URLs, --probe specs and durations. The unit
+ * build links runtime/ only, so the two src files are compiled in here. */
+#include "../../src/listener.c"
+#include "../../src/service.c"
+#include "unit.h"
+
+#include <arpa/inet.h>
+
+TEST(listen_tcp_ipv4_with_and_without_a_name)
+{
+	struct listener l;
+	struct zrun_error err;
+
+	CHECK_INT(listener_parse("tcp://127.0.0.1:8080", 0, &l, &err), 0);
+	CHECK_STR(l.name, "l0");
+	CHECK_STR(l.url, "tcp://127.0.0.1:8080");
+	CHECK_INT(l.kind, LISTENER_TCP);
+	CHECK_INT(l.port, 8080);
+	CHECK_INT(l.addr.ss_family, AF_INET);
+	CHECK_INT(listener_parse("web=tcp://*:80", 3, &l, &err), 0);
+	CHECK_STR(l.name, "web");
+	CHECK_STR(l.host, "0.0.0.0");
+}
+
+TEST(listen_tcp_ipv6_and_unix)
+{
+	struct listener l;
+	struct zrun_error err;
+
+	CHECK_INT(listener_parse("tcp://[::1]:9000", 1, &l, &err), 0);
+	CHECK_STR(l.name, "l1");
+	CHECK_STR(l.host, "::1");
+	CHECK_INT(l.addr.ss_family, AF_INET6);
+	CHECK_INT(listener_parse("unix:/run/api.sock", 0, &l, &err), 0);
+	CHECK_INT(l.kind, LISTENER_UNIX);
+	CHECK_STR(l.path, "/run/api.sock");
+	CHECK_INT(listener_parse("admin=unix:/run/a=b.sock", 0, &l, &err), 0);
+	CHECK_STR(l.name, "admin");
+	CHECK_STR(l.path, "/run/a=b.sock");
+}
+
+TEST(listen_refuses_bad_urls)
+{
+	static const char *const bad[] = { "tcp://x:99999", "tcp://127.0.0.1:0", "tcp://127.0.0.1:", "tcp://127.0.0.1",
+		"ftp://127.0.0.1:80", "unix:relative", "tcp://not-an-ip:80", "tcp://[::1]80", "=tcp://1.2.3.4:5",
+		"a:b=tcp://1.2.3.4:5", "", NULL };
+	struct listener l;
+	struct zrun_error err;
+
+	for (size_t i = 0; bad[i]; i++) {
+		err.msg[0] = '\0';
+		int r = listener_parse(bad[i], 0, &l, &err);
+		if (r == 0)
+			printf("#   --listen %s was accepted\n", bad[i]);
+		CHECK(r < 0);
+		CHECK(strstr(err.msg, "--listen") != NULL);
+	}
+}
+
+TEST(listener_sets_compare_names_and_urls)
+{
+	struct listener a[2], b[2];
+	struct zrun_error err;
+
+	listener_parse("web=tcp://127.0.0.1:1", 0, &a[0], &err);
+	listener_parse("unix:/x", 1, &a[1], &err);
+	listener_parse("web=tcp://127.0.0.1:1", 0, &b[0], &err);
+	listener_parse("unix:/x", 1, &b[1], &err);
+	CHECK(listener_sets_equal(a, 2, b, 2));
+	CHECK(!listener_sets_equal(a, 2, b, 1));
+	listener_parse("tcp://127.0.0.1:1", 0, &b[0], &err);
+	CHECK(!listener_sets_equal(a, 2, b, 2));
+}
+
+TEST(probe_specs)
+{
+	struct probe_spec p = { 0 };
+	struct zrun_error err;
+
+	CHECK_INT(probe_parse("accepting", &p, &err), 0);
+	CHECK_INT(p.kind, PROBE_ACCEPTING);
+	CHECK_INT(probe_parse("http", &p, &err), 0);
+	CHECK_INT(p.kind, PROBE_HTTP);
+	CHECK_STR(p.target, "/");
+	CHECK_INT(probe_parse("http:/healthz", &p, &err), 0);
+	CHECK_STR(p.target, "/healthz");
+	CHECK_INT(probe_parse("tcp", &p, &err), 0);
+	CHECK_INT(p.kind, PROBE_TCP);
+	CHECK_INT(probe_parse("exec:test -e /ready", &p, &err), 0);
+	CHECK_INT(p.kind, PROBE_EXEC);
+	CHECK_STR(p.target, "test -e /ready");
+	CHECK_INT(probe_parse("notify", &p, &err), 0);
+	CHECK_INT(p.kind, PROBE_NOTIFY);
+	CHECK(probe_parse("bogus", &p, &err) < 0);
+	CHECK(strstr(err.msg, "bogus") != NULL);
+	CHECK(probe_parse("http:healthz", &p, &err) < 0);
+	CHECK(probe_parse("http:/a b", &p, &err) < 0);
+	CHECK(probe_parse("exec:", &p, &err) < 0);
+}
+
+TEST(durations)
+{
+	long ms = -1;
+
+	CHECK_INT(duration_parse("500ms", &ms), 0);
+	CHECK_INT(ms, 500);
+	CHECK_INT(duration_parse("2s", &ms), 0);
+	CHECK_INT(ms, 2000);
+	CHECK_INT(duration_parse("1.5s", &ms), 0);
+	CHECK_INT(ms, 1500);
+	CHECK_INT(duration_parse("3", &ms), 0);
+	CHECK_INT(ms, 3000);
+	CHECK_INT(duration_parse("1m", &ms), 0);
+	CHECK_INT(ms, 60000);
+	CHECK(duration_parse("", &ms) < 0);
+	CHECK(duration_parse("-1s", &ms) < 0);
+	CHECK(duration_parse("soon", &ms) < 0);
+	CHECK(duration_parse("5parsecs", &ms) < 0);
+}
+
+TEST(service_names)
+{
+	struct zrun_error err;
+
+	CHECK_INT(service_validate_name("api", &err), 0);
+	CHECK_INT(service_validate_name("api-v2_x.y", &err), 0);
+	CHECK(service_validate_name("", &err) < 0);
+	CHECK(service_validate_name(".hidden", &err) < 0);
+	CHECK(service_validate_name("a/b", &err) < 0);
+}
+
+TEST(version_config_round_trips_through_state)
+{
+	struct version_config vc, back;
+	struct container_state st;
+
+	version_config_defaults(&vc);
+	snprintf(vc.service, sizeof(vc.service), "api");
+	vc.probe.kind = PROBE_HTTP;
+	snprintf(vc.probe.target, sizeof(vc.probe.target), "/healthz");
+	vc.probe.period_ms = 50;
+	vc.probe.failure_threshold = 7;
+	vc.grace_period_ms = 1000;
+	vc.stop_signal = 3;
+	vc.own_netns = true;
+	memset(&st, 0, sizeof(st));
+	st.extra_json = version_config_json(&vc);
+	CHECK_INT(version_config_from_state(&st, &back), 0);
+	CHECK_STR(back.service, "api");
+	CHECK_INT(back.probe.kind, PROBE_HTTP);
+	CHECK_STR(back.probe.target, "/healthz");
+	CHECK_INT(back.probe.period_ms, 50);
+	CHECK_INT(back.probe.timeout_ms, 1000);
+	CHECK_INT(back.probe.failure_threshold, 7);
+	CHECK_INT(back.grace_period_ms, 1000);
+	CHECK_INT(back.stop_signal, 3);
+	CHECK(back.own_netns);
+	free(st.extra_json);
+}
+
+int main(void)
+{
+	RUN(listen_tcp_ipv4_with_and_without_a_name);
+	RUN(listen_tcp_ipv6_and_unix);
+	RUN(listen_refuses_bad_urls);
+	RUN(listener_sets_compare_names_and_urls);
+	RUN(probe_specs);
+	RUN(durations);
+	RUN(service_names);
+	RUN(version_config_round_trips_through_state);
+	UNIT_DONE();
+}
