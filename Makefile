@@ -5,7 +5,8 @@ BUILD   ?= build
 VERSION := 0.1.0
 
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
-            cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace
+            cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
+            clang libclang-rt-14-dev containerd podman
 
 CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: every message buffer is bounded on purpose, and a
@@ -24,11 +25,12 @@ SRC_OBJ     := $(SRC_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check deps unit install clean demo bench
+.PHONY: all check deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan
 all: zrun
 
 # the demo app and its v1/v2 bundles (bundles/out/)
 include bundles/bundles.mk
+include bundles/node-api/node-api.mk
 
 zrun: $(RUNTIME_OBJ) $(SRC_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -44,24 +46,32 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(RUNTIME_OBJ)
 unit: $(UNIT_BIN)
 
 # Installs what is missing (Debian 12, as root), then builds and runs every test.
-deps:
-	@missing=""; for p in $(PKG_DEPS); do \
+# apt-install what of $(1) is missing (Debian 12, as root)
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(PKG_DEPS))
+
+bench-deps: deps
+	$(call apt_install,gnuplot-nox)
 
 check: deps
-	$(MAKE) zrun unit bundles
+	$(MAKE) zrun unit bundles zrun-asan fuzz-build
 	@tests/run.sh
 
 install: zrun
 	install -D -m 0755 zrun $(DESTDIR)$(PREFIX)/sbin/zrun
 
 clean:
-	rm -rf $(BUILD) zrun bundles/out
+	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD)
 
 # v1 under load, a swap to v2 and back, and the count of failed requests.
 demo: deps zrun bundles
@@ -69,6 +79,59 @@ demo: deps zrun bundles
 
 BENCH_ARGS ?=
 # Lifecycle benchmark against crun and runc (root; BENCH_ARGS=--quick for a short run).
-bench: deps zrun
+bench: bench-deps zrun bundles node-api-bundles
 	bench/lifecycle $(BENCH_ARGS)
 	bench/phases $(BENCH_ARGS)
+	bench/swap $(BENCH_ARGS)
+	bench/overhead $(BENCH_ARGS)
+
+# ---- sanitizers: an ASan+UBSan zrun, and libFuzzer targets (clang) ----
+
+# build-asan/zrun: the same sources with ASan and UBSan (any UB aborts); the
+# `asan` suite of tests/run.sh runs the integration tests with it.
+ASAN_BUILD  := build-asan
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# -Wno-maybe-uninitialized: gcc reports false ones under -O1 with sanitizers.
+ASAN_CFLAGS := $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -Wno-maybe-uninitialized $(ASAN_FLAGS)
+ASAN_OBJ    := $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o) $(SRC_SRC:%.c=$(ASAN_BUILD)/%.o)
+
+$(ASAN_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+$(ASAN_BUILD)/zrun: $(ASAN_OBJ)
+	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
+
+zrun-asan: $(ASAN_BUILD)/zrun
+
+# Fuzz targets: every parser of untrusted bytes, with ASan, UBSan and LSan.
+# `make fuzz` runs each for FUZZ_SECONDS; `make check` for a short while.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_BUILD   := build-fuzz
+FUZZ_TARGETS := fuzz_spec fuzz_state fuzz_listen fuzz_probe_spec fuzz_http_status
+# No -Werror: a clang-only warning in new code must not stop make check.
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -Iruntime -Isrc \
+                -DZRUN_VERSION='"$(VERSION)"' $(ASAN_FLAGS)
+FUZZ_OBJ     := $(RUNTIME_SRC:%.c=$(FUZZ_BUILD)/%.o) \
+                $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(SRC_SRC)))
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libzrun.a: $(FUZZ_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libzrun.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libzrun.a $(LIBS)
+
+# The yajl CVE checks: yajl_tree_parse wrapped to count what reaches yajl.
+$(FUZZ_BUILD)/yajl_caps: tests/fuzz/yajl_caps.c tests/unit/unit.h $(FUZZ_BUILD)/libzrun.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -Wl,--wrap=yajl_tree_parse -o $@ $< \
+		$(FUZZ_BUILD)/libzrun.a $(LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/yajl_caps
+
+fuzz: deps fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh

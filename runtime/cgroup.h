@@ -38,10 +38,11 @@ enum cgroup_version cgroup_version(const struct cgroup *cg);
  * On failure nothing it made is left. v1 devices: "deny a", the spec's rules,
  * then the default devices (null, zero, full, tty, random, urandom, console,
  * pts, ptmx, tun); linux.devices nodes must be in resources->devices to be
- * allowed. v2 devices need an eBPF program: not applied here. */
+ * allowed. v2 devices: the same rules as an eBPF program (cgroup_v2_devices). */
 int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err);
 
-/* Apply resources to an existing cgroup (update). */
+/* Apply resources to an existing cgroup (update); device rules, when given,
+ * replace the previous ones on both drivers. */
 int cgroup_update(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err);
 
 /* v2: an O_DIRECTORY|O_CLOEXEC fd of the cgroup for clone3 CLONE_INTO_CGROUP,
@@ -68,6 +69,62 @@ int cgroup_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err);
 /* Remove the cgroup directories (after its processes are gone; retries
  * briefly while the kernel still counts exiting tasks). ENOENT is success. */
 int cgroup_destroy(struct cgroup *cg, struct zrun_error *err);
+
+/* Counters of a cgroup, in runc's `events --stats` units (nanoseconds,
+ * bytes). Every array is bounded; what does not fit is left out. */
+#define CGROUP_STATS_CPUS_MAX 1024
+#define CGROUP_STATS_RAW_MAX 128
+#define CGROUP_STATS_BLKIO_MAX 256
+#define CGROUP_STATS_HUGETLB_MAX 8
+
+struct cgroup_memory_entry {
+	uint64_t limit, usage, max, failcnt;
+};
+
+struct cgroup_blkio_entry {
+	uint64_t major, minor, value;
+	char op[16];            /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+};
+
+struct cgroup_stats {
+	uint64_t cpu_total_ns, cpu_kernel_ns, cpu_user_ns;
+	uint64_t cpu_percpu_ns[CGROUP_STATS_CPUS_MAX];
+	size_t cpu_percpu_len;  /* 0 on v2 (no per-cpu counters) */
+	uint64_t throttling_periods, throttled_periods, throttled_time_ns;
+
+	uint64_t memory_cache;
+	struct cgroup_memory_entry memory_usage, memory_swap, memory_kernel, memory_kernel_tcp;
+	struct { char name[64]; uint64_t value; } memory_raw[CGROUP_STATS_RAW_MAX];
+	size_t memory_raw_len;  /* memory.stat as it is */
+
+	uint64_t pids_current, pids_limit; /* limit 0 = no limit */
+
+	struct cgroup_blkio_entry io_service_bytes[CGROUP_STATS_BLKIO_MAX];
+	size_t io_service_bytes_len;
+	struct cgroup_blkio_entry io_serviced[CGROUP_STATS_BLKIO_MAX];
+	size_t io_serviced_len;
+
+	struct { char size[16]; uint64_t usage, max, failcnt; } hugetlb[CGROUP_STATS_HUGETLB_MAX];
+	size_t hugetlb_len;
+
+	uint64_t oom_kills;     /* memory.events / memory.oom_control oom_kill */
+};
+
+/* Fill *stats (zeroed first) from the cgroup's files. A controller that is
+ * absent leaves its counters 0; a cgroup that is gone is an error. */
+int cgroup_stats(struct cgroup *cg, struct cgroup_stats *stats, struct zrun_error *err);
+
+/* The OOM kill count alone (cheap, for polling): memory.events oom_kill on
+ * v2, memory.oom_control oom_kill on v1. -1 with err when unreadable. */
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *count, struct zrun_error *err);
+
+/* v2 devices: build, load and attach (BPF_F_ALLOW_MULTI) a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program enforcing default deny, the rules in
+ * order (the last match wins, as on v1) and then the default device list;
+ * programs attached before (an earlier update) are detached once the new
+ * one is in place. cgroup_ebpf.c. */
+int cgroup_v2_devices(struct cgroup *cg, const struct spec_resources *resources,
+		      struct zrun_error *err);
 
 void cgroup_free(struct cgroup *cg);
 

@@ -58,6 +58,8 @@ extern const struct cgroup_driver cgroup_v1_driver;
 /* cgroup_v1_resources.c: linux.resources onto the v1 hierarchies. */
 int v1_apply(struct cgroup *cg, const struct spec_resources *r, bool creating,
 	     struct zrun_error *err);
+/* The rdma.max line of one linux.resources.rdma entry; -1 if it does not fit. */
+int cg_rdma_value(const struct spec_rdma_limit *l, char *buf, size_t size);
 /* The hierarchy that holds controller, NULL when it is not mounted. */
 struct cgroup_hierarchy *v1_find(struct cgroup *cg, const char *controller);
 extern const struct cgroup_driver cgroup_v2_driver;

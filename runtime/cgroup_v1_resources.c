@@ -266,9 +266,49 @@ static int apply_hugetlb_netcls(struct cgroup *cg, const struct spec_resources *
 			return -1;
 	}
 	if (r->has_network_class_id) {
-		if ((dir = need_dir(cg, "net_cls", err)) == NULL)
+		if ((dir = need_dir(cg, "net_cls", err)) == NULL ||
+		    write_u64(cg, dir, "net_cls.classid", r->network_class_id, err) < 0)
 			return -1;
-		return write_u64(cg, dir, "net_cls.classid", r->network_class_id, err);
+	}
+	if (r->network_priorities_len > 0 && (dir = need_dir(cg, "net_prio", err)) == NULL)
+		return -1;
+	for (size_t i = 0; i < r->network_priorities_len; i++) {
+		char value[96];
+		snprintf(value, sizeof(value), "%s %u", r->network_priorities[i].name,
+			 (unsigned)r->network_priorities[i].priority);
+		if (cg_write(cg, dir, "net_prio.ifpriomap", value, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* rdma.max takes "mlx5_1 hca_handle=3 hca_object=10000", the same on v1 and v2. */
+int cg_rdma_value(const struct spec_rdma_limit *l, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s", l->device);
+
+	if (l->has_hca_handles)
+		n += snprintf(buf + n, size - (size_t)n, " hca_handle=%u", (unsigned)l->hca_handles);
+	if (l->has_hca_objects)
+		n += snprintf(buf + n, size - (size_t)n, " hca_object=%u", (unsigned)l->hca_objects);
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+static int apply_rdma(struct cgroup *cg, const struct spec_resources *r, struct zrun_error *err)
+{
+	const char *dir;
+
+	if (r->rdma_len > 0 && (dir = need_dir(cg, "rdma", err)) == NULL)
+		return -1;
+	for (size_t i = 0; i < r->rdma_len; i++) {
+		char value[256];
+		if (cg_rdma_value(&r->rdma[i], value, sizeof(value)) < 0)
+			return zrun_error_set(err, 0, "cgroup %s: linux.resources.rdma: device name too long",
+					      cg->path);
+		if (!r->rdma[i].has_hca_handles && !r->rdma[i].has_hca_objects)
+			continue;
+		if (cg_write(cg, dir, "rdma.max", value, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -334,7 +374,7 @@ int v1_apply(struct cgroup *cg, const struct spec_resources *r, bool creating,
 				      cg->path);
 	if (r != NULL && (apply_memory(cg, r, err) < 0 || apply_cpu(cg, r, err) < 0 ||
 			  apply_cpuset_pids(cg, r, err) < 0 || apply_blkio(cg, r, err) < 0 ||
-			  apply_hugetlb_netcls(cg, r, err) < 0))
+			  apply_hugetlb_netcls(cg, r, err) < 0 || apply_rdma(cg, r, err) < 0))
 		return -1;
 	return apply_devices(cg, r, creating, err);
 }

@@ -1,7 +1,7 @@
 /* cgroup_v2: the driver for a unified hierarchy at /sys/fs/cgroup. It enables
  * controllers down the tree, maps linux.resources onto the v2 files the way
  * runc converts them, and uses cgroup.kill / cgroup.freeze. Device rules on
- * v2 need an eBPF program, which is not this module's job. */
+ * v2 are an eBPF program, built and attached by cgroup_ebpf.c. */
 #include "cgroup_driver.h"
 
 #include <errno.h>
@@ -16,7 +16,7 @@
 
 /* Enabled in every level above a container, when the level offers them. */
 static const char *const wanted_controllers[] = {
-	"cpuset", "cpu", "io", "memory", "hugetlb", "pids", NULL,
+	"cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", NULL,
 };
 
 static int v2_init(struct cgroup *cg, struct zrun_error *err)
@@ -307,15 +307,35 @@ static int apply_hugetlb_unified(struct cgroup *cg, const struct spec_resources 
 	return 0;
 }
 
+/* rdma.max as on v1; v2 has no net_cls/net_prio (use eBPF or tc there). */
+static int apply_rdma_net(struct cgroup *cg, const struct spec_resources *r, struct zrun_error *err)
+{
+	if (r->has_network_class_id || r->network_priorities_len > 0)
+		return zrun_error_set(err, 0, "cgroup %s: linux.resources.network: classID and priorities need the cgroup v1 net_cls/net_prio controllers; cgroup v2 has none",
+				      cg->path);
+	for (size_t i = 0; i < r->rdma_len; i++) {
+		char value[256];
+		if (cg_rdma_value(&r->rdma[i], value, sizeof(value)) < 0)
+			return zrun_error_set(err, 0, "cgroup %s: linux.resources.rdma: device name too long",
+					      cg->path);
+		if ((r->rdma[i].has_hca_handles || r->rdma[i].has_hca_objects) &&
+		    v2_write(cg, "rdma.max", value, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int v2_apply(struct cgroup *cg, const struct spec_resources *r, bool creating,
 		    struct zrun_error *err)
 {
-	(void)creating; /* device rules: the eBPF program, attached by its own module */
-	if (r == NULL)
-		return 0;
-	if (apply_memory(cg, r, err) < 0 || apply_cpu(cg, r, err) < 0 || apply_io(cg, r, err) < 0 ||
-	    apply_hugetlb_unified(cg, r, err) < 0)
+	if (r != NULL && (apply_memory(cg, r, err) < 0 || apply_cpu(cg, r, err) < 0 ||
+			  apply_io(cg, r, err) < 0 || apply_rdma_net(cg, r, err) < 0 ||
+			  apply_hugetlb_unified(cg, r, err) < 0))
 		return -1;
+	/* Devices: an eBPF program (cgroup_ebpf.c), made at create and
+	 * replaced by an update that names device rules. */
+	if (creating || (r != NULL && r->devices_len > 0))
+		return cgroup_v2_devices(cg, r, err);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,7 +22,9 @@
 
 #include "capabilities.h"
 #include "cgroup.h"
+#include "hooks.h"
 #include "init.h"
+#include "lsm.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -99,13 +103,15 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (lx && lx->has_intel_rdt)
 		return zrun_error_set(err, 0, "config.json: linux.intelRdt: not supported by zrun");
+	if (lsm_validate(s, err) < 0)
+		return zrun_error_prefix(err, "config.json");
 	if ((s->hostname || s->domainname) && !spec_namespace_find(s, SPEC_NS_UTS))
 		return zrun_error_set(err, 0, "config.json: hostname: needs a private uts namespace");
 	if (spec_namespace_find(s, SPEC_NS_USER) && !spec_namespace_find(s, SPEC_NS_USER)->path &&
 	    (lx->uid_mappings_len == 0 || lx->gid_mappings_len == 0))
 		return zrun_error_set(err, 0, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
-	if (s->process->terminal && c->opts->console_socket == NULL)
-		return zrun_error_set(err, 0, "process.terminal is set: --console-socket is required");
+	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
+		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
 	return 0;
 }
 
@@ -247,7 +253,7 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
-		.extra_fds_len = c->opts->extra_fds_len, .env = c->env,
+		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .stdio_fds = c->opts->stdio_fds,
 		.new_cgroup_ns = cgns && cgns->path == NULL, .cgroup_path = cgroup_path(c->cg),
 	};
 	memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
@@ -271,13 +277,72 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
+static char *create_state_json(struct create_ctx *c, enum container_status status);
+
+/* SYNC_HOOKS: the init has its mounts and waits before pivot_root. */
+static int run_runtime_hooks(struct create_ctx *c, struct zrun_error *err)
+{
+	char *creating = create_state_json(c, STATUS_CREATING);
+	char *created = create_state_json(c, STATUS_CREATED);
+	int r = -1;
+
+	if (creating == NULL || created == NULL) {
+		zrun_error_set(err, ENOMEM, "hooks: state");
+		goto out;
+	}
+	if (hooks_run(&c->spec->hooks.prestart, "prestart", creating, err) < 0 ||
+	    hooks_run(&c->spec->hooks.create_runtime, "createRuntime", creating, err) < 0)
+		goto out;
+	size_t a = strlen(creating) + 1, b = strlen(created) + 1;
+	if (a + b >= HOOK_STATE_MAX) {
+		zrun_error_set(err, E2BIG, "hooks: the state JSON is over %d bytes", HOOK_STATE_MAX);
+		goto out;
+	}
+	char *both = malloc(a + b);
+	if (both == NULL) {
+		zrun_error_set(err, ENOMEM, "hooks: state");
+		goto out;
+	}
+	memcpy(both, creating, a);
+	memcpy(both + a, created, b);
+	if (sync_send(c->sync[0], SYNC_GO, NULL) < 0 ||
+	    send(c->sync[0], both, a + b, MSG_NOSIGNAL) != (ssize_t)(a + b))
+		zrun_error_set(err, errno, "container init exited before its hooks");
+	else
+		r = 0;
+	free(both);
+out:
+	free(creating);
+	free(created);
+	return r;
+}
+
+/* SYNC_SECCOMP: the init's notify fd, for linux.seccomp.listenerPath. */
+static int forward_seccomp_fd(struct create_ctx *c, int fd, struct zrun_error *err)
+{
+	const struct spec_seccomp *sc = c->spec->linux_ ? c->spec->linux_->seccomp : NULL;
+	char *state = create_state_json(c, STATUS_CREATING);
+	int r;
+
+	if (fd < 0 || sc == NULL || state == NULL)
+		r = zrun_error_set(err, fd < 0 ? EPROTO : ENOMEM, "linux.seccomp: notify fd from the init");
+	else if (c->opts->seccomp_notify)
+		r = c->opts->seccomp_notify(fd, c->pid, c->opts->seccomp_notify_data, err);
+	else
+		r = zseccomp_send_listener(sc, fd, c->pid, state, err);
+	free(state);
+	return r;
+}
+
 static int wait_ready(struct create_ctx *c, struct zrun_error *err)
 {
 	struct sync_msg msg;
+	int passed;
 
 	if (sync_send(c->sync[0], SYNC_GO, NULL) < 0)
 		return zrun_error_set(err, errno, "container init exited before setup");
-	if (sync_recv(c->sync[0], &msg, CREATE_TIMEOUT_MS) < 0) {
+again:
+	if (sync_recv_fd(c->sync[0], &msg, CREATE_TIMEOUT_MS, &passed) < 0) {
 		if (errno == ETIMEDOUT)
 			return zrun_error_set(err, 0, "container init did not finish its setup in %d s",
 					      CREATE_TIMEOUT_MS / 1000);
@@ -294,6 +359,17 @@ static int wait_ready(struct create_ctx *c, struct zrun_error *err)
 		err->errno_value = msg.errno_value;
 		return -1;
 	}
+	int r = 0;
+	if (msg.type == SYNC_HOOKS)
+		r = run_runtime_hooks(c, err);
+	else if (msg.type == SYNC_SECCOMP)
+		r = forward_seccomp_fd(c, passed, err);
+	if (passed >= 0)
+		close(passed);
+	if (r < 0)
+		return -1;
+	if (msg.type == SYNC_HOOKS || msg.type == SYNC_SECCOMP)
+		goto again;
 	return msg.type == SYNC_READY ? 0 : zrun_error_set(err, EPROTO, "container init");
 }
 
@@ -317,13 +393,35 @@ static int write_pid_file(const char *path, pid_t pid, struct zrun_error *err)
 /* Written twice: "creating" (pid 0) as soon as the cgroup path is known, so
  * `state` and `list` show a container whose create is in progress (and a
  * delete knows which cgroup to clean if that create died), then "created". */
+static void fill_state(struct create_ctx *c, enum container_status status, struct container_state *st,
+		       char *created, size_t created_len);
+
 static int record_state(struct create_ctx *c, enum container_status status, struct zrun_error *err)
 {
-	struct container_state st = { 0 };
+	struct container_state st;
 	char created[64];
+
+	fill_state(c, status, &st, created, sizeof(created));
+	return state_write(c->opts->root, &st, err);
+}
+
+/* The runtime-spec state a hook or a seccomp agent gets (pid: the init). */
+static char *create_state_json(struct create_ctx *c, enum container_status status)
+{
+	struct container_state st;
+	char created[64];
+
+	fill_state(c, status, &st, created, sizeof(created));
+	return hooks_state_json(&st, status, c->pid);
+}
+
+static void fill_state(struct create_ctx *c, enum container_status status, struct container_state *stp,
+		       char *created, size_t created_len)
+{
+	struct container_state st = { 0 };
 	struct passwd *pw = getpwuid(geteuid());
 
-	state_now_rfc3339(created, sizeof(created));
+	state_now_rfc3339(created, created_len);
 	st.id = (char *)c->opts->id;
 	st.pid = status == STATUS_CREATING ? 0 : c->pid;
 	st.pid_start_time = state_pid_start_time(st.pid);
@@ -336,7 +434,7 @@ static int record_state(struct create_ctx *c, enum container_status status, stru
 	st.annotations = c->spec->annotations;
 	st.annotations_len = c->spec->annotations_len;
 	st.extra_json = (char *)c->opts->extra_state_json;
-	return state_write(c->opts->root, &st, err);
+	*stp = st;
 }
 
 static int create_steps(struct create_ctx *c, struct zrun_error *err)
@@ -371,6 +469,10 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 		c->console_fd = terminal_connect(c->opts->console_socket, err);
 		if (c->console_fd < 0)
 			return -1;
+	} else if (c->opts->console_relay && c->spec->process->terminal) {
+		c->console_fd = fcntl(c->opts->console_relay_fd, F_DUPFD_CLOEXEC, 0);
+		if (c->console_fd < 0)
+			return zrun_error_set(err, errno, "console relay");
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return zrun_error_set(err, errno, "socketpair");
@@ -378,6 +480,12 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (c->opts->pid_file && write_pid_file(c->opts->pid_file, c->pid, err) < 0)
 		return -1;
+	if (hooks_after_create(&c->spec->hooks)) {
+		char path[PATH_MAX];
+		state_path(path, sizeof(path), c->opts->root, c->opts->id, "hooks.json");
+		if (hooks_save(path, &c->spec->hooks, err) < 0)
+			return -1;
+	}
 	return record_state(c, STATUS_CREATED, err);
 }
 
@@ -396,6 +504,62 @@ int container_create(const struct container_create_opts *opts, bool keep_child, 
 		*pid = c.pid;
 	ctx_release(&c, r < 0);
 	return r;
+}
+
+/* The hooks create kept for start and delete; NULL when there are none. */
+static struct spec *load_hooks(const char *root, const char *id, struct zrun_error *err)
+{
+	char path[PATH_MAX];
+	struct zrun_error ignored;
+
+	state_path(path, sizeof(path), root, id, "hooks.json");
+	struct spec *s = hooks_load(path, &ignored);
+	if (s == NULL && ignored.msg[0])
+		hooks_warn(ignored.msg);
+	(void)err;
+	return s;
+}
+
+/* With startContainer hooks, start waits for their verdict: the init takes
+ * our byte, runs them, then either execs (its fifo fd is close-on-exec, so
+ * the fifo loses its last writer: EOF here) or writes "F" and the error. */
+static int wait_start_hooks(const char *fifo, const struct container_state *st, int wfd,
+			    struct zrun_error *err)
+{
+	int rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int avail;
+
+	if (rfd < 0) {
+		close(wfd);
+		return zrun_error_set(err, errno, "open %s", fifo);
+	}
+	/* Read only once the init has consumed our byte, or we could take it;
+	 * if it dies first, what is left is our "0" or its "F..." verdict. */
+	while (ioctl(wfd, FIONREAD, &avail) == 0 && avail > 0 &&
+	       state_pid_start_time(st->pid) == st->pid_start_time) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	close(wfd);
+	char buf[ZRUN_ERROR_MSG_MAX];
+	size_t len = 0;
+	for (;;) {
+		struct pollfd p = { .fd = rfd, .events = POLLIN };
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
+		ssize_t n = read(rfd, buf + len, sizeof(buf) - 1 - len);
+		if (n > 0)
+			len += (size_t)n;
+		if (n == 0 || len == sizeof(buf) - 1 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	close(rfd);
+	buf[len] = '\0';
+	if (len > 0 && buf[0] == '0')
+		return zrun_error_set(err, 0, "container init exited before it started");
+	if (len > 0 && buf[0] == 'F')
+		return zrun_error_set(err, 0, "%s; the container has stopped", buf + 1);
+	return 0;
 }
 
 int container_start(const char *root, const char *id, struct zrun_error *err)
@@ -437,10 +601,25 @@ int container_start(const char *root, const char *id, struct zrun_error *err)
 		close(fd);
 		goto out;
 	}
-	close(fd);
+	struct spec *hooks = load_hooks(root, id, err);
+	int verdict = 0;
+	if (hooks && hooks->hooks.start_container.len)
+		verdict = wait_start_hooks(fifo, &st, fd, err);
+	else
+		close(fd);
 	unlink(fifo);
 	st.status = STATUS_RUNNING;
 	r = state_write(root, &st, err);
+	if (verdict < 0)
+		r = -1;
+	if (r == 0 && hooks && hooks->hooks.poststart.len) {
+		/* runtime-spec: a failing poststart hook is a warning, no more. */
+		char *json = hooks_state_json(&st, STATUS_RUNNING, st.pid);
+		if (json)
+			hooks_run_warn(&hooks->hooks.poststart, "poststart", json);
+		free(json);
+	}
+	spec_free(hooks);
 out:
 	state_clear(&st);
 out_lock:
@@ -550,8 +729,18 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 	cgroup_kill_all(cg, SIGKILL, err);
 	r = cgroup_destroy(cg, err);
 	cgroup_free(cg);
+	struct spec *hooks = r == 0 ? load_hooks(root, id, err) : NULL;
 	if (r == 0)
 		r = state_remove(root, id, err);
+	/* runtime-spec: poststop runs once the container is gone; a failure
+	 * is a warning and the deletion stands. */
+	if (r == 0 && hooks && hooks->hooks.poststop.len) {
+		char *json = hooks_state_json(&st, STATUS_STOPPED, 0);
+		if (json)
+			hooks_run_warn(&hooks->hooks.poststop, "poststop", json);
+		free(json);
+	}
+	spec_free(hooks);
 out:
 	state_clear(&st);
 	close(lock);

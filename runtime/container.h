@@ -18,6 +18,10 @@ struct container_create_opts {
 	const char *bundle;          /* bundle dir (made absolute by create) */
 	const char *pid_file;        /* NULL = none */
 	const char *console_socket;  /* NULL = none */
+	/* A foreground run without --console-socket: a connected socket of the
+	 * caller's that receives the pty master, which the caller relays. */
+	bool console_relay;
+	int console_relay_fd;
 	bool no_pivot;
 	bool no_new_keyring;
 	bool systemd_cgroup;
@@ -28,10 +32,18 @@ struct container_create_opts {
 	int extra_fds_len;
 	char *const *extra_env;      /* NULL-terminated, added to process.env */
 	const char *extra_state_json;/* stored under "zrun" in state.json */
+	/* NULL: the container inherits create's stdio. Else 3 fds that become
+	 * its 0, 1, 2 (-1: inherit that one); the service layer's log pipes. */
+	const int *stdio_fds;
 	/* Called in the parent after the spec is loaded and before anything is
 	 * made, so a caller can adjust it (the service layer reads annotations). */
 	int (*adjust_spec)(struct spec *spec, void *data, struct zrun_error *err);
 	void *adjust_data;
+	/* NULL: a seccomp notify fd goes to linux.seccomp.listenerPath. Else
+	 * it is handed to this (the service layer's keeper takes it); called
+	 * before create returns, while the init waits on the exec fifo. */
+	int (*seccomp_notify)(int fd, pid_t pid, void *data, struct zrun_error *err);
+	void *seccomp_notify_data;
 };
 
 /* Create the container; on success *pid is the init's host pid and the
@@ -58,6 +70,10 @@ void container_wait_prepare(void);
 /* Wait for a child init (run), forwarding signals to it; returns the
  * exit code the runtime should exit with (status, or 128+signal). */
 int container_wait(pid_t pid);
+
+/* container_wait that also relays the pty master (when >= 0) to stdin and
+ * stdout, and our window size to it; closes master. */
+int container_wait_console(pid_t pid, int master);
 
 /* Parse "SIGKILL", "KILL", "9" into a signal number; -1 when unknown. */
 int signal_parse(const char *name);

@@ -22,7 +22,11 @@
 #include <unistd.h>
 
 #include "capabilities.h"
+#include "executable.h"
+#include "hooks.h"
+#include "lsm.h"
 #include "mount.h"
+#include "procattr.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -45,9 +49,43 @@ int sync_send(int fd, int type, const struct zrun_error *err)
 
 int sync_recv(int fd, struct sync_msg *msg, int timeout_ms)
 {
+	return sync_recv_fd(fd, msg, timeout_ms, NULL);
+}
+
+int sync_send_fd(int fd, int type, int passed)
+{
+	struct sync_msg msg;
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
+
+	memset(&msg, 0, sizeof(msg));
+	memset(control, 0, sizeof(control));
+	msg.type = type;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &passed, sizeof(int));
+	ssize_t n;
+	do {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(msg) ? 0 : -1;
+}
+
+int sync_recv_fd(int fd, struct sync_msg *msg, int timeout_ms, int *passed)
+{
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
 	int r;
 
+	if (passed)
+		*passed = -1;
 	do {
 		r = poll(&p, 1, timeout_ms);
 	} while (r < 0 && errno == EINTR);
@@ -59,8 +97,18 @@ int sync_recv(int fd, struct sync_msg *msg, int timeout_ms)
 		return -1;
 	ssize_t n;
 	do {
-		n = recv(fd, msg, sizeof(*msg), 0);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		int got;
+		memcpy(&got, CMSG_DATA(cm), sizeof(int));
+		if (passed && *passed < 0)
+			*passed = got;
+		else
+			close(got);
+	}
 	if (n == 0) {
 		errno = EPIPE;  /* the other side is gone */
 		return -1;
@@ -77,49 +125,6 @@ __attribute__((noreturn)) static void init_fail(const struct init_args *a, struc
 {
 	sync_send(a->sync_fd, SYNC_ERROR, err);
 	_exit(1);
-}
-
-static const char *env_get(char **env, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (size_t i = 0; env && env[i]; i++)
-		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
-			return env[i] + len + 1;
-	return NULL;
-}
-
-static bool is_executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
-	       access(path, X_OK) == 0;
-}
-
-/* Find args[0] the way execvp would, inside the container, so a missing
- * program fails `create` with a clear message instead of exiting 127. */
-static int resolve_executable(const char *name, char **env, char *out, size_t len, struct zrun_error *err)
-{
-	if (strchr(name, '/')) {
-		if (!is_executable(name))
-			return zrun_error_set(err, 0, "exec: \"%s\": %s", name,
-				access(name, F_OK) < 0 ? "no such file or directory" : "permission denied");
-		snprintf(out, len, "%s", name);
-		return 0;
-	}
-	const char *path = env_get(env, "PATH");
-	if (path == NULL)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t dlen = end ? (size_t)(end - path) : strlen(path);
-		snprintf(out, len, "%.*s/%s", (int)dlen, dlen ? path : ".", name);
-		if (is_executable(out))
-			return 0;
-		path += dlen + (end ? 1 : 0);
-	}
-	return zrun_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
 static int join_namespaces(const struct init_args *a, struct zrun_error *err)
@@ -241,7 +246,49 @@ static int wait_for_start(int fifo_fd)
 	return n == 1 ? 0 : -1;
 }
 
-static void setup(const struct init_args *a, char *exe, size_t exe_len, struct zrun_error *err)
+static bool has_create_hooks(const struct spec *spec)
+{
+	const struct spec_hooks *h = &spec->hooks;
+
+	return h->prestart.len || h->create_runtime.len || h->create_container.len ||
+	       h->start_container.len;
+}
+
+/* runtime-spec runtime.md, lifecycle steps 3-5: with the mounts made and
+ * before pivot_root, create runs prestart and createRuntime in the runtime
+ * namespace; then createContainer runs here, in the container's namespaces,
+ * its path still resolved from the host's root. *state gets the state JSON
+ * texts create sent ("creating" NUL "created"), kept for startContainer. */
+static int run_create_hooks(const struct init_args *a, char **state, struct zrun_error *err)
+{
+	struct sync_msg msg;
+	ssize_t n;
+
+	if (!has_create_hooks(a->spec))
+		return 0;
+	if (sync_send(a->sync_fd, SYNC_HOOKS, NULL) < 0 || sync_recv(a->sync_fd, &msg, -1) < 0 ||
+	    msg.type != SYNC_GO)
+		return zrun_error_set(err, EPROTO, "hooks: no answer from zrun create");
+	*state = malloc(HOOK_STATE_MAX);
+	if (*state == NULL)
+		return zrun_error_set(err, ENOMEM, "hooks");
+	do {
+		n = recv(a->sync_fd, *state, HOOK_STATE_MAX - 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0 || memchr(*state, '\0', (size_t)n) == NULL)
+		return zrun_error_set(err, EPROTO, "hooks: no state from zrun create");
+	(*state)[n] = '\0';
+	return hooks_run(&a->spec->hooks.create_container, "createContainer", *state, err);
+}
+
+/* The state for startContainer: the second text of run_create_hooks'. */
+static const char *created_state(const char *state)
+{
+	return state + strlen(state) + 1;
+}
+
+static void setup(const struct init_args *a, char **hook_state, char *exe, size_t exe_len,
+		  struct zrun_error *err)
 {
 	const struct spec *spec = a->spec;
 	const struct spec_linux *lx = spec->linux_;
@@ -274,13 +321,15 @@ static void setup(const struct init_args *a, char *exe, size_t exe_len, struct z
 			.cgroup_path = a->cgroup_path, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
 		};
-		if (rootfs_prepare(&cfg, &devnull, err) < 0 || rootfs_pivot(&cfg, err) < 0)
+		if (rootfs_prepare(&cfg, &devnull, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
+		    rootfs_pivot(&cfg, err) < 0)
 			init_fail(a, err);
 		if (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0)
 			init_fail(a, err);
 		if (rootfs_finish(&cfg, devnull, err) < 0)
 			init_fail(a, err);
-	} else if (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0) {
+	} else if (run_create_hooks(a, hook_state, err) < 0 ||
+		   (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0)) {
 		init_fail(a, err);
 	}
 	if (chdir(spec->process->cwd) < 0)
@@ -290,11 +339,27 @@ static void setup(const struct init_args *a, char *exe, size_t exe_len, struct z
 	char cwd[4096];
 	if (getcwd(cwd, sizeof(cwd)) == NULL || cwd[0] != '/')
 		init_fail(a, (zrun_error_set(err, 0, "process.cwd %s is outside the container", spec->process->cwd), err));
-	if (resolve_executable(spec->process->args[0], a->env, exe, exe_len, err) < 0)
+	if (executable_resolve(spec->process->args[0], a->env, exe, exe_len, err) < 0)
 		init_fail(a, err);
 	if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 &&
 	    errno != ENOSYS && errno != EPERM)
 		init_fail(a, (zrun_error_set(err, errno, "new session keyring"), err));
+}
+
+/* Load the filter; a notify fd goes to create, which hands it to the
+ * listener (runc's order: the agent is reached from the runtime namespace). */
+static int load_seccomp_filter(const struct init_args *a, struct zrun_error *err)
+{
+	int notify_fd;
+
+	if (zseccomp_load(a->spec->linux_->seccomp, &notify_fd, err) < 0)
+		return -1;
+	if (notify_fd < 0)
+		return 0;
+	int r = sync_send_fd(a->sync_fd, SYNC_SECCOMP, notify_fd);
+	int e = errno;
+	close(notify_fd);
+	return r < 0 ? zrun_error_set(err, e, "linux.seccomp: passing the notify fd to zrun create") : 0;
 }
 
 static int cmp_int(const void *x, const void *y)
@@ -348,6 +413,11 @@ void init_main(const struct init_args *args)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (args->lock_fd >= 0)
 		close(args->lock_fd);
+	/* Only the container gets these (log pipes): create keeps its own
+	 * stderr for its error messages. */
+	for (int i = 0; args->stdio_fds && i < 3; i++)
+		if (args->stdio_fds[i] >= 0 && args->stdio_fds[i] != i && dup2(args->stdio_fds[i], i) < 0)
+			_exit(1);
 	/* Our own fds go above the numbers the program's fds will take (not
 	 * "far above": RLIMIT_NOFILE may be as low as 1024). */
 	int base = 3 + args->preserve_fds + args->extra_fds_len;
@@ -364,16 +434,25 @@ void init_main(const struct init_args *args)
 	close_unneeded_fds(a);
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
-	setup(a, exe, sizeof(exe), &err);
+	char *hook_state = NULL;
+	setup(a, &hook_state, exe, sizeof(exe), &err);
+	if (procattr_apply(spec, &err) < 0)
+		init_fail(a, &err);
 	bool load_seccomp = spec->linux_ && spec->linux_->seccomp;
+	/* A notify listener must have its fd before create returns, so then the
+	 * filter is loaded before "ready" whatever noNewPrivileges says (runc
+	 * does the same); the fifo wait and exec then pass through it. */
+	bool notify = load_seccomp && spec->linux_->seccomp->listener_path;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
 	 * user switch may drop: load it first (as runc does). */
-	if (load_seccomp && !p->no_new_privileges && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0)
+	if (load_seccomp && !p->no_new_privileges && load_seccomp_filter(a, &err) < 0)
 		init_fail(a, &err);
 	if (set_identity(spec, spec_namespace_find(spec, SPEC_NS_USER) != NULL, &err) < 0)
 		init_fail(a, &err);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		init_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
+	if (load_seccomp && p->no_new_privileges && notify && load_seccomp_filter(a, &err) < 0)
+		init_fail(a, &err);
 	if (place_fds(a, &err) < 0)
 		init_fail(a, &err);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -382,8 +461,22 @@ void init_main(const struct init_args *args)
 	close(a->sync_fd);
 	if (wait_for_start(a->fifo_fd) < 0)
 		_exit(1);
+	/* runtime-spec: startContainer runs in the container, after start and
+	 * before the program; a failure stops the container, and `start`
+	 * (waiting on the fifo) reports it. */
+	if (hook_state && hooks_run(&spec->hooks.start_container, "startContainer",
+				    created_state(hook_state), &err) < 0) {
+		dprintf(a->fifo_fd, "F%s", err.msg);
+		dprintf(2, "zrun: %s\n", err.msg);
+		_exit(127);
+	}
 	close(a->fifo_fd);
-	if (load_seccomp && p->no_new_privileges && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0) {
+	free(hook_state);
+	if (load_seccomp && p->no_new_privileges && !notify && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0) {
+		dprintf(2, "zrun: %s\n", err.msg);
+		_exit(127);
+	}
+	if (lsm_apply_exec_labels(p, &err) < 0) {
 		dprintf(2, "zrun: %s\n", err.msg);
 		_exit(127);
 	}

@@ -11,7 +11,12 @@
 #include "error.h"
 #include "spec.h"
 
-enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR };
+/* SYNC_HOOKS: init -> create, "mounts done, before pivot_root": create runs
+ * prestart and createRuntime, then answers SYNC_GO followed by one payload
+ * message holding the state JSON for the init's own hooks ("creating" NUL
+ * "created"). SYNC_SECCOMP: init -> create, carries the seccomp notify fd
+ * (SCM_RIGHTS) that create forwards to linux.seccomp.listenerPath. */
+enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR, SYNC_HOOKS, SYNC_SECCOMP };
 
 /* One message on the create <-> init socketpair (SOCK_SEQPACKET). */
 struct sync_msg {
@@ -33,6 +38,7 @@ struct init_args {
 	int preserve_fds;
 	const int *extra_fds;
 	int extra_fds_len;
+	const int *stdio_fds;        /* NULL, or 3 fds for 0, 1, 2 (-1 = keep) */
 	char **env;                  /* final environment for exec */
 	int ns_fds[SPEC_NS_COUNT];   /* joined namespaces (user, net, ipc, uts, mnt, cgroup); -1 = none */
 	bool new_cgroup_ns;          /* unshare(CLONE_NEWCGROUP) once in the cgroup */
@@ -45,5 +51,9 @@ __attribute__((noreturn)) void init_main(const struct init_args *args);
 /* Helpers for the two sides. */
 int sync_send(int fd, int type, const struct zrun_error *err);
 int sync_recv(int fd, struct sync_msg *msg, int timeout_ms);
+/* The same, with one fd passed along (SCM_RIGHTS); *passed is -1 when the
+ * message carried none. */
+int sync_send_fd(int fd, int type, int passed);
+int sync_recv_fd(int fd, struct sync_msg *msg, int timeout_ms, int *passed);
 
 #endif

@@ -77,7 +77,12 @@ int mount_parse_options(char *const *options, struct mount_options *out, struct 
 			out->recursive = o[0] == 'r';
 			continue;
 		}
-		/* Accepted and not needed here: idmapped mounts and tmpcopyup are later work. */
+		if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+			out->idmap = true;
+			out->idmap_recursive = o[0] == 'r';
+			continue;
+		}
+		/* Accepted and not needed here: tmpcopyup is later work. */
 		if (strcmp(o, "tmpcopyup") == 0)
 			continue;
 		for (size_t j = 0; j < ARRAY_LEN(option_flags) && !known; j++) {
@@ -168,7 +173,12 @@ static int bind_mount(const struct rootfs_config *cfg, const struct spec_mount *
 	if (fd < 0)
 		return -1;
 	rootpath_fd_path(target, sizeof(target), fd);
-	if (mount(source, target, NULL, MS_BIND | (mo->recursive ? MS_REC : 0), NULL) < 0) {
+	if (mo->idmap || m->uid_mappings_len) {
+		if (mount_idmapped_bind(cfg, m, mo, source, fd, err) < 0) {
+			close(fd);
+			return -1;
+		}
+	} else if (mount(source, target, NULL, MS_BIND | (mo->recursive ? MS_REC : 0), NULL) < 0) {
 		int e = errno;
 		close(fd);
 		return zrun_error_set(err, e, "bind %s", source);
@@ -204,6 +214,20 @@ static int fs_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
 		return -1;
 	rootpath_fd_path(target, sizeof(target), fd);
 	const char *source = m->source ? m->source : type;
+	const char *label = cfg->spec->linux_ ? cfg->spec->linux_->mount_label : NULL;
+	struct mount_options labelled;
+	/* linux.mountLabel: an SELinux context for the filesystems zrun makes
+	 * (as runc: not proc, sysfs, mqueue, whose labels are the kernel's). */
+	if (label && label[0] && strcmp(type, "proc") && strcmp(type, "sysfs") && strcmp(type, "mqueue")) {
+		char opt[4200];
+		labelled = *mo;
+		snprintf(opt, sizeof(opt), "context=\"%s\"", label);
+		if (data_append(&labelled, opt, err) < 0) {
+			close(fd);
+			return -1;
+		}
+		mo = &labelled;
+	}
 	int r = mount(source, target, type, mo->flags & ~MS_REMOUNT, mo->data[0] ? mo->data : NULL);
 	if (r < 0 && errno == EPERM && cfg->in_user_ns &&
 	    (strcmp(type, "sysfs") == 0 || strcmp(type, "mqueue") == 0)) {

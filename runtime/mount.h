@@ -38,6 +38,7 @@ struct mount_options {
 	unsigned long clear;       /* MS_* explicitly cleared (rw, suid, ...) */
 	unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
 	bool bind, recursive;
+	bool idmap, idmap_recursive; /* "idmap" / "ridmap": an idmapped bind mount */
 	char data[4096];
 };
 int mount_parse_options(char *const *options, struct mount_options *out, struct zrun_error *err);

@@ -4,9 +4,15 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
-#define JSON_PATH_MAX 96     /* "linux.seccomp.syscalls[N].args[M].index" fits */
+#include "json.h"
+
+#define SECCOMP_JSON_PATH_MAX 96     /* "linux.seccomp.syscalls[N].args[M].index" fits */
 #define SYSCALL_ARGS_MAX 6  /* the kernel passes six syscall arguments */
 #define ERRNO_RET_MAX 0xffff /* SECCOMP_RET_DATA is 16 bits; larger would be truncated */
 
@@ -181,7 +187,7 @@ static int resolve_arg(const struct spec_seccomp_arg *arg, size_t sc_i, size_t a
 static int add_architectures(scmp_filter_ctx ctx, const struct spec_seccomp *s,
 			     struct zrun_error *err)
 {
-	char path[JSON_PATH_MAX];
+	char path[SECCOMP_JSON_PATH_MAX];
 	uint32_t arch;
 	int rc;
 
@@ -203,7 +209,7 @@ static int add_architectures(scmp_filter_ctx ctx, const struct spec_seccomp *s,
 
 static int apply_flags(scmp_filter_ctx ctx, const struct spec_seccomp *s, struct zrun_error *err)
 {
-	char path[JSON_PATH_MAX];
+	char path[SECCOMP_JSON_PATH_MAX];
 
 	for (size_t i = 0; s->flags != NULL && s->flags[i] != NULL; i++) {
 		const struct flag_name *flag;
@@ -225,7 +231,7 @@ static int add_syscall_rule(scmp_filter_ctx ctx, const struct spec_seccomp_sysca
 			    size_t sc_i, uint32_t default_action, bool *added_notify,
 			    struct zrun_error *err)
 {
-	char action_path[JSON_PATH_MAX], errno_path[JSON_PATH_MAX];
+	char action_path[SECCOMP_JSON_PATH_MAX], errno_path[SECCOMP_JSON_PATH_MAX];
 	struct scmp_arg_cmp conds[SYSCALL_ARGS_MAX], one;
 	unsigned per_index[SYSCALL_ARGS_MAX] = { 0 };
 	bool one_rule_per_arg = false;
@@ -279,7 +285,7 @@ static int add_syscall_rule(scmp_filter_ctx ctx, const struct spec_seccomp_sysca
  * reported as such wherever it is and whatever this kernel supports. */
 static int check_names(const struct spec_seccomp *s, struct zrun_error *err)
 {
-	char action_path[JSON_PATH_MAX], errno_path[JSON_PATH_MAX];
+	char action_path[SECCOMP_JSON_PATH_MAX], errno_path[SECCOMP_JSON_PATH_MAX];
 	const struct flag_name *flag;
 	struct scmp_arg_cmp cmp;
 	uint32_t value;
@@ -425,5 +431,219 @@ int zseccomp_load(const struct spec_seccomp *s, int *notify_fd, struct zrun_erro
 		*notify_fd = fd;
 	}
 	seccomp_release(ctx);
+	return 0;
+}
+
+const char *const *zseccomp_known_flags(void)
+{
+	static const char *names[ARRAY_LEN(flags) + 1];
+
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+		names[i] = flags[i].name;
+	return names;
+}
+
+bool zseccomp_flag_supported(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+		if (strcmp(name, flags[i].name) == 0)
+			return flags[i].attr != ATTR_UNSUPPORTED && seccomp_api_get() >= flags[i].api_level;
+	return false;
+}
+
+static char *process_state_json(const struct spec_seccomp *s, pid_t pid, const char *state_json)
+{
+	struct json_buf b = { 0 };
+
+	json_buf_printf(&b, "{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
+			"\"metadata\":", (int)pid);
+	json_escape(&b, s->listener_metadata ? s->listener_metadata : "");
+	json_buf_printf(&b, ",\"state\":%s}", state_json);
+	if (b.failed) {
+		json_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+int zseccomp_send_listener(const struct spec_seccomp *s, int notify_fd, pid_t pid,
+			   const char *state_json, struct zrun_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	if (s->listener_path == NULL || strlen(s->listener_path) >= sizeof(addr.sun_path))
+		return zrun_error_set(err, 0, "linux.seccomp.listenerPath: missing or longer than %zu bytes",
+				      sizeof(addr.sun_path) - 1);
+	memcpy(addr.sun_path, s->listener_path, strlen(s->listener_path) + 1);
+	char *msg = process_state_json(s, pid, state_json);
+	if (msg == NULL)
+		return zrun_error_set(err, ENOMEM, "linux.seccomp: containerProcessState");
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+		if (sock >= 0)
+			close(sock);
+		free(msg);
+		return zrun_error_set(err, e, "linux.seccomp.listenerPath: connect %s", s->listener_path);
+	}
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = msg, .iov_len = strlen(msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
+	memset(control, 0, sizeof(control));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
+	ssize_t n;
+	do {
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	int e = errno;
+	size_t len = iov.iov_len;
+	close(sock);
+	free(msg);
+	if (n != (ssize_t)len)
+		return zrun_error_set(err, n < 0 ? e : EMSGSIZE, "linux.seccomp.listenerPath: send to %s",
+				      s->listener_path);
+	return 0;
+}
+
+/* ---- adding user-notification rules to a bundle's profile ---- */
+
+static bool action_allows(const char *action)
+{
+	return action != NULL && (strcmp(action, "SCMP_ACT_ALLOW") == 0 || strcmp(action, "SCMP_ACT_LOG") == 0);
+}
+
+static bool names_has(const char *const *names, const char *name)
+{
+	for (size_t i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Drop names[] from an unconditional allowing rule; false when nothing
+ * of the rule is left (the caller removes it). */
+static bool drop_names(struct spec_seccomp_syscall *sc, const char *const *names)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; sc->names[i] != NULL; i++) {
+		if (names_has(names, sc->names[i]))
+			free(sc->names[i]);
+		else
+			sc->names[out++] = sc->names[i];
+	}
+	sc->names[out] = NULL;
+	return out > 0;
+}
+
+static void syscall_rule_free(struct spec_seccomp_syscall *sc)
+{
+	json_strv_free(sc->names);
+	free(sc->action);
+	for (size_t j = 0; sc->args != NULL && j < sc->args_len; j++)
+		free(sc->args[j].op);
+	free(sc->args);
+}
+
+/* The bundle's own rules keep precedence: a rule of its own for one of
+ * names (anything but an unconditional allow) is a conflict, and so is a
+ * default that denies them or a notify listener of its own. */
+static int check_notify_merge(const struct spec_seccomp *s, const char *const *names,
+			      struct zrun_error *err)
+{
+	if (s->listener_path != NULL)
+		return zrun_error_set(err, 0, "linux.seccomp.listenerPath: the bundle has its own "
+				      "notify listener (%s); one filter has one listener", s->listener_path);
+	for (size_t i = 0; i < s->syscalls_len; i++) {
+		const struct spec_seccomp_syscall *sc = &s->syscalls[i];
+		if (sc->action != NULL && strcmp(sc->action, "SCMP_ACT_NOTIFY") == 0)
+			return zrun_error_set(err, 0, "linux.seccomp.syscalls[%zu]: the bundle uses "
+					      "SCMP_ACT_NOTIFY itself; one filter has one listener", i);
+		for (size_t n = 0; sc->names != NULL && sc->names[n] != NULL; n++) {
+			if (!names_has(names, sc->names[n]) || (action_allows(sc->action) && sc->args_len == 0))
+				continue;
+			return zrun_error_set(err, 0, "linux.seccomp.syscalls[%zu]: the bundle's own rule "
+					      "for %s (%s%s) keeps precedence", i, sc->names[n],
+					      sc->action ? sc->action : "", sc->args_len ? " with args" : "");
+		}
+	}
+	if (action_allows(s->default_action))
+		return 0;
+	for (size_t k = 0; names[k] != NULL; k++) {
+		bool allowed = false;
+		for (size_t i = 0; i < s->syscalls_len && !allowed; i++)
+			allowed = s->syscalls[i].names != NULL && action_allows(s->syscalls[i].action) &&
+				  names_has((const char *const *)s->syscalls[i].names, names[k]);
+		if (!allowed)
+			return zrun_error_set(err, 0, "linux.seccomp: the bundle's profile denies %s "
+					      "(defaultAction %s, no rule allows it)", names[k],
+					      s->default_action ? s->default_action : "");
+	}
+	return 0;
+}
+
+static char **strv_dup(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n] != NULL)
+		n++;
+	char **out = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; out != NULL && i < n; i++) {
+		if ((out[i] = strdup(v[i])) == NULL) {
+			json_strv_free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+int zseccomp_add_notify(struct spec_linux *lx, const char *const *names, const char *listener_path,
+			struct zrun_error *err)
+{
+	struct spec_seccomp *s = lx->seccomp;
+
+	if (s == NULL) {
+		s = calloc(1, sizeof(*s));
+		if (s == NULL || (s->default_action = strdup("SCMP_ACT_ALLOW")) == NULL) {
+			free(s);
+			return zrun_error_set(err, ENOMEM, "linux.seccomp");
+		}
+		lx->seccomp = s;
+	} else if (check_notify_merge(s, names, err) < 0) {
+		return -1;
+	}
+	/* An allow of the bundle's for these names gives way to the notify
+	 * rule (libseccomp takes one action per unconditional syscall). */
+	size_t out = 0;
+	for (size_t i = 0; i < s->syscalls_len; i++) {
+		struct spec_seccomp_syscall *sc = &s->syscalls[i];
+		if (sc->names != NULL && !drop_names(sc, names)) {
+			syscall_rule_free(sc);
+			continue;
+		}
+		s->syscalls[out++] = *sc;
+	}
+	s->syscalls_len = out;
+	struct spec_seccomp_syscall *grown = realloc(s->syscalls, (out + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return zrun_error_set(err, ENOMEM, "linux.seccomp");
+	s->syscalls = grown;
+	struct spec_seccomp_syscall *rule = &grown[out];
+	memset(rule, 0, sizeof(*rule));
+	rule->names = strv_dup(names);
+	rule->action = strdup("SCMP_ACT_NOTIFY");
+	s->listener_path = strdup(listener_path);
+	if (rule->names == NULL || rule->action == NULL || s->listener_path == NULL) {
+		json_strv_free(rule->names);
+		free(rule->action);
+		return zrun_error_set(err, ENOMEM, "linux.seccomp");
+	}
+	s->syscalls_len = out + 1;
 	return 0;
 }

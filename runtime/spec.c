@@ -115,6 +115,22 @@ static int parse_mount(struct json_ctx *c, yajl_val v, void *item)
 		if (m->options == NULL)
 			return json_oom(c);
 	}
+	/* runtime-spec 1.2 idmapped mounts: both maps or neither. */
+	void *items = NULL;
+	int r = json_get_objects(c, v, "uidMappings", sizeof(struct spec_id_mapping),
+				 spec_parse_id_mapping, &items, &m->uid_mappings_len);
+	m->uid_mappings = items;
+	if (r < 0)
+		return -1;
+	items = NULL;
+	r = json_get_objects(c, v, "gidMappings", sizeof(struct spec_id_mapping),
+			     spec_parse_id_mapping, &items, &m->gid_mappings_len);
+	m->gid_mappings = items;
+	if (r < 0)
+		return -1;
+	if ((m->uid_mappings_len == 0) != (m->gid_mappings_len == 0))
+		return json_fail_key(c, m->uid_mappings_len ? "gidMappings" : "uidMappings",
+				     "is required with %s", m->uid_mappings_len ? "uidMappings" : "gidMappings");
 	return 0;
 }
 
@@ -335,6 +351,8 @@ void spec_free(struct spec *spec)
 		free(spec->mounts[i].type);
 		free(spec->mounts[i].source);
 		json_strv_free(spec->mounts[i].options);
+		free(spec->mounts[i].uid_mappings);
+		free(spec->mounts[i].gid_mappings);
 	}
 	free(spec->mounts);
 	hook_list_free(&spec->hooks.prestart);

@@ -44,6 +44,14 @@ struct spec_console_size {
 	unsigned height, width;
 };
 
+struct spec_scheduler {        /* process.scheduler, for sched_setattr(2) */
+	int policy;           /* SCHED_* value, resolved at parse time */
+	int nice;
+	int priority;
+	uint64_t flags;       /* SCHED_FLAG_* bits */
+	uint64_t runtime_ns, deadline_ns, period_ns;
+};
+
 struct spec_process {
 	bool terminal;
 	bool has_console_size;
@@ -60,7 +68,10 @@ struct spec_process {
 	char *selinux_label;
 	bool has_oom_score_adj;
 	int oom_score_adj;
-	/* ioPriority, scheduler, personality are parsed by later work */
+	bool has_io_priority;
+	int io_priority_class; /* IOPRIO_CLASS_RT 1, BE 2, IDLE 3 */
+	int io_priority;      /* 0..7 */
+	struct spec_scheduler *scheduler; /* NULL = absent */
 };
 
 struct spec_root {
@@ -73,7 +84,8 @@ struct spec_mount {
 	char *type;           /* may be NULL (bind mounts) */
 	char *source;         /* may be NULL */
 	char **options;       /* NULL-terminated, may be empty */
-	/* uidMappings/gidMappings for idmapped mounts: later work */
+	struct spec_id_mapping *uid_mappings, *gid_mappings; /* idmapped mount; NULL = none */
+	size_t uid_mappings_len, gid_mappings_len;
 };
 
 struct spec_hook {
@@ -144,6 +156,17 @@ struct spec_hugepage_limit {
 	uint64_t limit;
 };
 
+struct spec_net_priority {     /* linux.resources.network.priorities[] */
+	char *name;           /* interface */
+	uint32_t priority;
+};
+
+struct spec_rdma_limit {       /* linux.resources.rdma, one per device */
+	char *device;
+	bool has_hca_handles, has_hca_objects;
+	uint32_t hca_handles, hca_objects;
+};
+
 /* Every optional number has a has_ flag: absent means "leave the default". */
 struct spec_resources {
 	struct spec_device_cgroup *devices;
@@ -181,6 +204,11 @@ struct spec_resources {
 
 	bool has_network_class_id;
 	uint32_t network_class_id;
+	struct spec_net_priority *network_priorities;
+	size_t network_priorities_len;
+
+	struct spec_rdma_limit *rdma;
+	size_t rdma_len;
 
 	struct spec_kv *unified;
 	size_t unified_len;
@@ -238,7 +266,7 @@ struct spec_linux {
 	struct spec_time_offset time_boottime, time_monotonic;
 	bool has_intel_rdt;   /* present but unsupported: rejected at create */
 	bool has_personality;
-	char *personality_domain;
+	char *personality_domain; /* "LINUX" or "LINUX32", checked at parse time */
 };
 
 struct spec {
@@ -266,6 +294,11 @@ struct spec *spec_load_bundle(const char *bundle_dir, struct zrun_error *err);
 /* Parse one OCI "process" object (as `exec --process` receives it). */
 struct spec_process *spec_parse_process(const char *json, size_t len, const char *origin,
 					struct zrun_error *err);
+
+/* Parse one OCI LinuxResources object (as `update --resources` receives it). */
+struct spec_resources *spec_parse_resources_doc(const char *json, size_t len, const char *origin,
+						struct zrun_error *err);
+void spec_resources_destroy(struct spec_resources *r); /* frees r itself too */
 
 void spec_free(struct spec *spec);
 void spec_process_free(struct spec_process *process);

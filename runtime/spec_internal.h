@@ -13,6 +13,8 @@ int spec_parse_process_obj(struct json_ctx *c, yajl_val v, struct spec_process *
 /* spec_linux.c */
 int spec_parse_linux(struct json_ctx *c, yajl_val v, struct spec_linux *l);
 void spec_linux_free(struct spec_linux *l);
+/* One {containerID, hostID, size} (linux.uidMappings, mounts[].uidMappings). */
+int spec_parse_id_mapping(struct json_ctx *c, yajl_val v, void *item);
 
 /* spec_resources.c */
 int spec_parse_resources(struct json_ctx *c, yajl_val v, struct spec_resources *r);

@@ -64,7 +64,7 @@ static int parse_namespaces(struct json_ctx *c, yajl_val top, struct spec_linux 
 
 /* ---- id mappings and devices ---- */
 
-static int parse_id_mapping(struct json_ctx *c, yajl_val v, void *item)
+int spec_parse_id_mapping(struct json_ctx *c, yajl_val v, void *item)
 {
 	struct spec_id_mapping *m = item;
 	uint64_t container_id, host_id, size;
@@ -302,6 +302,14 @@ static int parse_misc(struct json_ctx *c, yajl_val top, struct spec_linux *l)
 		if (json_require(c, json_get_string(c, v, "domain", &l->personality_domain),
 				 "domain") < 0)
 			return -1;
+		if (strcmp(l->personality_domain, "LINUX") != 0 &&
+		    strcmp(l->personality_domain, "LINUX32") != 0)
+			return json_fail_key(c, "domain", "unknown domain \"%s\" (LINUX or LINUX32)",
+					     l->personality_domain);
+		/* config-linux.md: flags is reserved, with no values defined yet. */
+		yajl_val flags = json_obj_get(v, "flags");
+		if (flags && !(YAJL_IS_ARRAY(flags) && flags->u.array.len == 0) && !YAJL_IS_NULL(flags))
+			return json_fail_key(c, "flags", "no personality flags are supported");
 		json_path_restore(c, saved);
 	}
 	return parse_time_offsets(c, top, l);
@@ -334,13 +342,13 @@ static int parse_lists(struct json_ctx *c, yajl_val top, struct spec_linux *l)
 	int r;
 
 	r = json_get_objects(c, top, "uidMappings", sizeof(struct spec_id_mapping),
-			     parse_id_mapping, &items, &l->uid_mappings_len);
+			     spec_parse_id_mapping, &items, &l->uid_mappings_len);
 	l->uid_mappings = items;
 	if (r < 0)
 		return -1;
 	items = NULL;
 	r = json_get_objects(c, top, "gidMappings", sizeof(struct spec_id_mapping),
-			     parse_id_mapping, &items, &l->gid_mappings_len);
+			     spec_parse_id_mapping, &items, &l->gid_mappings_len);
 	l->gid_mappings = items;
 	if (r < 0)
 		return -1;

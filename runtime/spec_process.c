@@ -3,10 +3,15 @@
  * are checked against the running kernel where they are applied. */
 #include "spec_internal.h"
 
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6
+#endif
 
 static const struct {
 	const char *name;
@@ -210,6 +215,123 @@ static int parse_security(struct json_ctx *c, yajl_val top, struct spec_process 
 	return 0;
 }
 
+/* config.md "ioPriority": the class names of ioprio_set(2). */
+static int parse_io_priority(struct json_ctx *c, yajl_val top, struct spec_process *p)
+{
+	static const char *const classes[] = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+					       "IOPRIO_CLASS_IDLE" };
+	char *class = NULL;
+	int64_t prio = 0;
+	size_t saved;
+	yajl_val v;
+	int r;
+
+	r = json_get_object(c, top, "ioPriority", &v);
+	if (r <= 0)
+		return r;
+	saved = json_path_key(c, "ioPriority");
+	if (json_require(c, json_get_string(c, v, "class", &class), "class") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strcmp(class, classes[i]) == 0)
+			p->io_priority_class = (int)i + 1;
+	if (p->io_priority_class == 0) {
+		json_fail_key(c, "class", "unknown class \"%s\"", class);
+		free(class);
+		return -1;
+	}
+	free(class);
+	if (json_get_int(c, v, "priority", 0, 7, &prio) < 0)
+		return -1;
+	p->io_priority = (int)prio;
+	p->has_io_priority = true;
+	json_path_restore(c, saved);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int value;
+} sched_policies[] = {
+	{ "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO }, { "SCHED_RR", SCHED_RR },
+	{ "SCHED_BATCH", SCHED_BATCH }, { "SCHED_ISO", 4 }, { "SCHED_IDLE", SCHED_IDLE },
+	{ "SCHED_DEADLINE", SCHED_DEADLINE },
+}, sched_flags[] = {
+	{ "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
+	{ "SCHED_FLAG_DL_OVERRUN", 0x04 }, { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+	{ "SCHED_FLAG_KEEP_PARAMS", 0x10 }, { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+	{ "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
+};
+
+static int parse_sched_flags(struct json_ctx *c, yajl_val v, struct spec_scheduler *s)
+{
+	char **flags = NULL;
+	int r = json_get_strv(c, v, "flags", &flags);
+
+	for (size_t i = 0; r > 0 && flags[i]; i++) {
+		int found = -1;
+		for (size_t j = 0; j < sizeof(sched_flags) / sizeof(sched_flags[0]); j++)
+			if (strcmp(flags[i], sched_flags[j].name) == 0)
+				found = sched_flags[j].value;
+		if (found < 0) {
+			json_path_key(c, "flags");
+			json_path_index(c, i);
+			json_fail(c, "unknown flag \"%s\"", flags[i]);
+			r = -1;
+			break;
+		}
+		s->flags |= (uint64_t)found;
+	}
+	json_strv_free(flags);
+	return r < 0 ? -1 : 0;
+}
+
+/* config.md "scheduler": the fields of struct sched_attr (sched_setattr(2)). */
+static int parse_scheduler(struct json_ctx *c, yajl_val top, struct spec_process *p)
+{
+	struct spec_scheduler *s;
+	char *policy = NULL;
+	int64_t nice = 0, prio = 0;
+	size_t saved;
+	yajl_val v;
+	int r;
+
+	r = json_get_object(c, top, "scheduler", &v);
+	if (r <= 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return json_oom(c);
+	p->scheduler = s;
+	saved = json_path_key(c, "scheduler");
+	if (json_require(c, json_get_string(c, v, "policy", &policy), "policy") < 0)
+		return -1;
+	s->policy = -1;
+	for (size_t i = 0; i < sizeof(sched_policies) / sizeof(sched_policies[0]); i++)
+		if (strcmp(policy, sched_policies[i].name) == 0)
+			s->policy = sched_policies[i].value;
+	if (s->policy < 0) {
+		json_fail_key(c, "policy", "unknown policy \"%s\"", policy);
+		free(policy);
+		return -1;
+	}
+	free(policy);
+	if (json_get_int(c, v, "nice", -20, 19, &nice) < 0 ||
+	    json_get_int(c, v, "priority", 0, 99, &prio) < 0 ||
+	    json_get_uint(c, v, "runtime", UINT64_MAX, &s->runtime_ns) < 0 ||
+	    json_get_uint(c, v, "deadline", UINT64_MAX, &s->deadline_ns) < 0 ||
+	    json_get_uint(c, v, "period", UINT64_MAX, &s->period_ns) < 0 ||
+	    parse_sched_flags(c, v, s) < 0)
+		return -1;
+	s->nice = (int)nice;
+	s->priority = (int)prio;
+	/* sched(7): a priority only means something to the real-time policies. */
+	if (s->priority != 0 && s->policy != SCHED_FIFO && s->policy != SCHED_RR)
+		return json_fail_key(c, "priority", "must be 0 unless policy is SCHED_FIFO or SCHED_RR");
+	json_path_restore(c, saved);
+	return 0;
+}
+
 int spec_parse_process_obj(struct json_ctx *c, yajl_val v, struct spec_process *p)
 {
 	void *items = NULL;
@@ -240,6 +362,8 @@ int spec_parse_process_obj(struct json_ctx *c, yajl_val v, struct spec_process *
 	p->rlimits = items;
 	if (r < 0 || check_rlimit_duplicates(c, p) < 0)
 		return -1;
+	if (parse_io_priority(c, v, p) < 0 || parse_scheduler(c, v, p) < 0)
+		return -1;
 	return parse_security(c, v, p);
 }
 
@@ -269,5 +393,6 @@ void spec_process_free(struct spec_process *process)
 	free(process->rlimits);
 	free(process->apparmor_profile);
 	free(process->selinux_label);
+	free(process->scheduler);
 	free(process);
 }

@@ -132,6 +132,18 @@ static int parse_cpu(struct json_ctx *c, yajl_val top, struct spec_resources *r)
 	return 0;
 }
 
+static int parse_net_priority(struct json_ctx *c, yajl_val v, void *item)
+{
+	struct spec_net_priority *p = item;
+	uint64_t prio = 0;
+
+	if (json_require(c, json_get_string(c, v, "name", &p->name), "name") < 0 ||
+	    json_require(c, json_get_uint(c, v, "priority", UINT32_MAX, &prio), "priority") < 0)
+		return -1;
+	p->priority = (uint32_t)prio;
+	return 0;
+}
+
 static int parse_pids_and_network(struct json_ctx *c, yajl_val top, struct spec_resources *r)
 {
 	uint64_t class_id = 0;
@@ -151,11 +163,51 @@ static int parse_pids_and_network(struct json_ctx *c, yajl_val top, struct spec_
 	if (got < 0)
 		return -1;
 	if (got > 0) {
+		void *items = NULL;
 		if (opt_uint(c, v, "classID", UINT32_MAX, &r->has_network_class_id, &class_id) < 0)
 			return -1;
 		r->network_class_id = (uint32_t)class_id;
+		got = json_get_objects(c, v, "priorities", sizeof(struct spec_net_priority),
+				       parse_net_priority, &items, &r->network_priorities_len);
+		r->network_priorities = items;
+		if (got < 0)
+			return -1;
 		json_path_restore(c, saved);
 	}
+	return 0;
+}
+
+/* rdma: {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}} */
+static int parse_rdma(struct json_ctx *c, yajl_val top, struct spec_resources *r)
+{
+	size_t saved, n;
+	yajl_val v;
+	int got = enter(c, top, "rdma", &v, &saved);
+
+	if (got <= 0)
+		return got;
+	n = v->u.object.len;
+	r->rdma = calloc(n ? n : 1, sizeof(*r->rdma));
+	if (r->rdma == NULL)
+		return json_oom(c);
+	for (size_t i = 0; i < n; i++) {
+		struct spec_rdma_limit *l = &r->rdma[r->rdma_len];
+		uint64_t x = 0;
+		size_t dev_saved = json_path_key(c, v->u.object.keys[i]);
+		if (!YAJL_IS_OBJECT(v->u.object.values[i]))
+			return json_fail(c, "must be an object");
+		if ((l->device = strdup(v->u.object.keys[i])) == NULL)
+			return json_oom(c);
+		r->rdma_len++;
+		if (opt_uint(c, v->u.object.values[i], "hcaHandles", UINT32_MAX, &l->has_hca_handles, &x) < 0)
+			return -1;
+		l->hca_handles = (uint32_t)x;
+		if (opt_uint(c, v->u.object.values[i], "hcaObjects", UINT32_MAX, &l->has_hca_objects, &x) < 0)
+			return -1;
+		l->hca_objects = (uint32_t)x;
+		json_path_restore(c, dev_saved);
+	}
+	json_path_restore(c, saved);
 	return 0;
 }
 
@@ -263,7 +315,8 @@ int spec_parse_resources(struct json_ctx *c, yajl_val v, struct spec_resources *
 	if (got < 0)
 		return -1;
 	if (parse_memory(c, v, r) < 0 || parse_cpu(c, v, r) < 0 ||
-	    parse_pids_and_network(c, v, r) < 0 || parse_block_io(c, v, r) < 0)
+	    parse_pids_and_network(c, v, r) < 0 || parse_block_io(c, v, r) < 0 ||
+	    parse_rdma(c, v, r) < 0)
 		return -1;
 	items = NULL;
 	got = json_get_objects(c, v, "hugepageLimits", sizeof(struct spec_hugepage_limit),
@@ -293,5 +346,42 @@ void spec_resources_free(struct spec_resources *r)
 	for (i = 0; r->hugepage_limits != NULL && i < r->hugepage_limits_len; i++)
 		free(r->hugepage_limits[i].page_size);
 	free(r->hugepage_limits);
+	for (i = 0; r->network_priorities != NULL && i < r->network_priorities_len; i++)
+		free(r->network_priorities[i].name);
+	free(r->network_priorities);
+	for (i = 0; r->rdma != NULL && i < r->rdma_len; i++)
+		free(r->rdma[i].device);
+	free(r->rdma);
 	spec_kv_free(r->unified, r->unified_len);
+}
+
+void spec_resources_destroy(struct spec_resources *r)
+{
+	spec_resources_free(r);
+	free(r);
+}
+
+struct spec_resources *spec_parse_resources_doc(const char *json, size_t len, const char *origin,
+						struct zrun_error *err)
+{
+	struct spec_resources *r;
+	struct json_ctx c;
+	yajl_val top = json_parse(json, len, SPEC_MAX_BYTES, SPEC_MAX_DEPTH, origin, err);
+
+	if (top == NULL)
+		return NULL;
+	json_ctx_init(&c, origin, err);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		json_oom(&c);
+	} else if (!YAJL_IS_OBJECT(top)) {
+		json_fail(&c, "must be a JSON object (OCI linux.resources)");
+		free(r);
+		r = NULL;
+	} else if (spec_parse_resources(&c, top, r) < 0) {
+		spec_resources_destroy(r);
+		r = NULL;
+	}
+	yajl_tree_free(top);
+	return r;
 }

@@ -52,12 +52,36 @@ int state_path(char *buf, size_t len, const char *root, const char *id, const ch
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+int state_create_root(const char *root, struct zrun_error *err)
+{
+	char path[4096];
+
+	/* Like runc, make the missing parents too: containerd's runc shim
+	 * passes ROOT/NAMESPACE and leaves ROOT to the runtime. */
+	if (root[0] == '\0')
+		return zrun_error_set(err, 0, "--root: empty path");
+	if (snprintf(path, sizeof(path), "%s", root) >= (int)sizeof(path))
+		return zrun_error_set(err, ENAMETOOLONG, "root %s", root);
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return zrun_error_set(err, errno, "create root %s", path);
+		if (c == '\0')
+			break;
+		*p = c;
+	}
+	return 0;
+}
+
 int state_create_dir(const char *root, const char *id, struct zrun_error *err)
 {
 	char path[4096];
 
-	if (mkdir(root, 0700) < 0 && errno != EEXIST)
-		return zrun_error_set(err, errno, "create root %s", root);
+	if (state_create_root(root, err) < 0)
+		return -1;
 	struct stat st;
 	if (stat(root, &st) < 0)
 		return zrun_error_set(err, errno, "root %s", root);
@@ -330,12 +354,35 @@ static char *extract_extra(yajl_val tree)
 	return gen_take(g);
 }
 
+int state_parse_json(const char *buf, size_t len, const char *origin, struct container_state *st,
+		     struct zrun_error *err)
+{
+	yajl_val tree;
+
+	memset(st, 0, sizeof(*st));
+	tree = json_parse(buf, len, STATE_MAX_BYTES, 64, origin, err);
+	if (tree == NULL)
+		return -1;
+	if (!YAJL_IS_OBJECT(tree)) {
+		yajl_tree_free(tree);
+		return zrun_error_set(err, 0, "%s: corrupt state file", origin);
+	}
+	int r = state_from_tree(tree, st);
+	if (r == 0)
+		st->extra_json = extract_extra(tree);
+	yajl_tree_free(tree);
+	if (r < 0) {
+		state_clear(st);
+		return zrun_error_set(err, ENOMEM, "%s", origin);
+	}
+	return 0;
+}
+
 int state_read(const char *root, const char *id, struct container_state *st, struct zrun_error *err)
 {
 	char path[4096];
 	char *buf = NULL;
 	size_t len = 0;
-	yajl_val tree;
 
 	memset(st, 0, sizeof(*st));
 	if (state_path(path, sizeof(path), root, id, "state.json") < 0)
@@ -344,23 +391,9 @@ int state_read(const char *root, const char *id, struct container_state *st, str
 		return zrun_error_set(err, 0, "container %s does not exist", id);
 	if (json_read_file(path, STATE_MAX_BYTES, &buf, &len, err) < 0)
 		return -1;
-	tree = json_parse(buf, len, STATE_MAX_BYTES, 64, path, err);
+	int r = state_parse_json(buf, len, path, st, err);
 	free(buf);
-	if (tree == NULL)
-		return -1;
-	if (!YAJL_IS_OBJECT(tree)) {
-		yajl_tree_free(tree);
-		return zrun_error_set(err, 0, "%s: corrupt state file", path);
-	}
-	int r = state_from_tree(tree, st);
-	if (r == 0)
-		st->extra_json = extract_extra(tree);
-	yajl_tree_free(tree);
-	if (r < 0) {
-		state_clear(st);
-		return zrun_error_set(err, ENOMEM, "%s", path);
-	}
-	return 0;
+	return r;
 }
 
 static int remove_tree_at(int dirfd)

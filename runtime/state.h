@@ -38,6 +38,9 @@ struct container_state {
 /* An id is [A-Za-z0-9_+.-]+, not "." or "..", at most STATE_ID_MAX bytes. */
 int state_validate_id(const char *id, struct zrun_error *err);
 
+/* Make ROOT and its missing parents (mode 0700). */
+int state_create_root(const char *root, struct zrun_error *err);
+
 /* Create ROOT (0700) if needed and ROOT/ID exclusively: an existing id fails
  * with "container ID already exists". */
 int state_create_dir(const char *root, const char *id, struct zrun_error *err);
@@ -49,6 +52,11 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 
 /* Fails with "container ID does not exist" when there is no state. */
 int state_read(const char *root, const char *id, struct container_state *st, struct zrun_error *err);
+
+/* The state.json text buf[0..len) (capped at STATE_MAX_BYTES, as read by
+ * state_read); origin names it in messages. Exposed for the fuzzer. */
+int state_parse_json(const char *buf, size_t len, const char *origin, struct container_state *st,
+		     struct zrun_error *err);
 
 /* Remove ROOT/ID and everything in it. ENOENT is success. */
 int state_remove(const char *root, const char *id, struct zrun_error *err);

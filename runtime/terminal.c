@@ -47,6 +47,30 @@ int terminal_send_fd(int sock, int fd, const char *name)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
+int terminal_recv_fd(int sock, struct zrun_error *err)
+{
+	char name[128], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return zrun_error_set(err, errno, "receive the pty master");
+	if (n == 0)
+		return zrun_error_set(err, ENODATA, "receive the pty master");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return zrun_error_set(err, EPROTO, "receive the pty master");
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
 int terminal_setup(int console_socket_fd, const struct spec_process *process, struct zrun_error *err)
 {
 	char peer_name[64];

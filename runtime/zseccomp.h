@@ -5,6 +5,8 @@
 #define ZRUN_ZSECCOMP_H
 
 #include <seccomp.h>
+#include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "spec.h"
@@ -27,5 +29,27 @@ int zseccomp_build(const struct spec_seccomp *s, scmp_filter_ctx *out, struct zr
  * (O_CLOEXEC) when a rule uses SCMP_ACT_NOTIFY, else -1; notify_fd may be NULL
  * only when no rule uses SCMP_ACT_NOTIFY. */
 int zseccomp_load(const struct spec_seccomp *s, int *notify_fd, struct zrun_error *err);
+
+/* In the runtime namespace, at create: connect to s->listener_path and send
+ * the runtime-spec containerProcessState (ociVersion, fds ["seccompFd"],
+ * pid, metadata = listenerMetadata, state) with notify_fd as SCM_RIGHTS,
+ * in one message, as runc does. state_json is the container's state. */
+int zseccomp_send_listener(const struct spec_seccomp *s, int notify_fd, pid_t pid,
+			   const char *state_json, struct zrun_error *err);
+
+/* Send the syscalls names (NULL-terminated) to a user-notification
+ * listener, merged into lx's own profile (made when there is none: default
+ * allow): the bundle's unconditional allow of one of them gives way; any
+ * other rule of its own for them, a default that denies them, or a notify
+ * listener of its own is an error (the bundle keeps precedence). Sets
+ * listenerPath to listener_path, so the init loads the filter before "ready"
+ * and create receives the notify fd (container_create_opts.seccomp_notify). */
+int zseccomp_add_notify(struct spec_linux *lx, const char *const *names, const char *listener_path,
+			struct zrun_error *err);
+
+/* Names of the seccomp filter flags zrun knows (NULL-terminated), and
+ * whether this libseccomp and kernel can set one (for `zrun features`). */
+const char *const *zseccomp_known_flags(void);
+bool zseccomp_flag_supported(const char *name);
 
 #endif

@@ -21,6 +21,7 @@ static int version_opt(struct cli_ctx *ctx, struct version_opts *v, int key, con
 	case OPT_STOP_SIGNAL: v->stop_signal = arg; return 0;
 	case OPT_GRACE: v->grace_period = arg; return 0;
 	case OPT_NET: v->net = arg; return 0;
+	case OPT_INTERCEPT: v->intercept = true; return 0;
 	default: return 1;
 	}
 }

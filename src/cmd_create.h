@@ -10,7 +10,7 @@
 enum { OPT_PID_FILE = 300, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT, OPT_NO_NEW_KEYRING,
        OPT_PRESERVE_FDS, OPT_DETACH, OPT_NO_SUBREAPER, OPT_KEEP,
        OPT_SERVICE, OPT_LISTEN, OPT_PROBE, OPT_PROBE_DELAY, OPT_PROBE_PERIOD, OPT_PROBE_TIMEOUT,
-       OPT_PROBE_SUCCESS, OPT_PROBE_FAILURE, OPT_STOP_SIGNAL, OPT_GRACE, OPT_NET };
+       OPT_PROBE_SUCCESS, OPT_PROBE_FAILURE, OPT_STOP_SIGNAL, OPT_GRACE, OPT_NET, OPT_INTERCEPT };
 
 /* Everything create and run take from the command line. */
 struct create_cli {
@@ -35,7 +35,8 @@ struct create_cli {
 	{ "probe-failure-threshold", OPT_PROBE_FAILURE, required_argument, "N", "failures in a row that abort a swap (default 3)" }, \
 	{ "stop-signal", OPT_STOP_SIGNAL, required_argument, "SIG", "signal that starts a graceful stop (default SIGTERM)" }, \
 	{ "grace-period", OPT_GRACE, required_argument, "D", "time to drain before SIGKILL (default 30s)" }, \
-	{ "net", OPT_NET, required_argument, "MODE", "service (join the service's network, default) or own" }
+	{ "net", OPT_NET, required_argument, "MODE", "service (join the service's network, default) or own" }, \
+	{ "intercept", OPT_INTERCEPT, no_argument, NULL, "give the shared listener to a program that binds the service's port itself (bind/listen via seccomp)" }
 
 /* Handles one shared option; returns 1 when key is not one of them. */
 int create_opt(struct cli_ctx *ctx, struct create_cli *o, int key, const char *arg);

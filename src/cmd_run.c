@@ -3,7 +3,12 @@
  * the program's status. */
 #include "cmd_create.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "terminal.h"
 
 struct run_opts {
 	struct create_cli cli;
@@ -37,17 +42,44 @@ static int run_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (create_args(ctx, &o.cli, argc, argv, first) < 0)
 		return -1;
 	struct container_create_opts *c = &o.cli.create;
-	if (version_create(c, &o.cli.version, !o.detach, &pid, &ctx->err) < 0)
+	/* process.terminal in the foreground without --console-socket: the
+	 * init sends the pty master to us and we relay it. */
+	int relay[2] = { -1, -1 }, master = -1;
+	if (!o.detach && c->console_socket == NULL) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
+			return zrun_error_set(&ctx->err, errno, "run %s: socketpair", c->id);
+		c->console_relay = true;
+		c->console_relay_fd = relay[1];
+	}
+	r = version_create(c, &o.cli.version, !o.detach, &pid, &ctx->err);
+	if (relay[1] >= 0)
+		close(relay[1]);
+	if (r < 0) {
+		if (relay[0] >= 0)
+			close(relay[0]);
 		return zrun_error_prefix(&ctx->err, "run %s", c->id);
+	}
+	if (relay[0] >= 0) {
+		/* Sent during create when the process has a terminal. */
+		master = terminal_recv_fd(relay[0], &ctx->err);
+		close(relay[0]);
+		if (master < 0 && ctx->err.errno_value != ENODATA && ctx->err.errno_value != EAGAIN) {
+			version_delete(ctx->root, c->id, true, &ignored);
+			return zrun_error_prefix(&ctx->err, "run %s", c->id);
+		}
+		zrun_error_clear(&ctx->err);
+	}
 	if (!o.detach)
 		container_wait_prepare();
 	if (container_start(ctx->root, c->id, &ctx->err) < 0) {
+		if (master >= 0)
+			close(master);
 		version_delete(ctx->root, c->id, true, &ignored);
 		return zrun_error_prefix(&ctx->err, "run %s", c->id);
 	}
 	if (o.detach)
 		return 0;
-	int status = container_wait(pid);
+	int status = container_wait_console(pid, master);
 	if (!o.keep && version_delete(ctx->root, c->id, true, &ctx->err) < 0)
 		cli_report_error(ctx, ctx->err.msg);
 	return status;

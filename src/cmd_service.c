@@ -12,8 +12,14 @@
 #include "service.h"
 #include "swap.h"
 #include "version.h"
+#include "service_dump.h"
+#include "supervise.h"
+#include "cgroup.h"
+#include <time.h>
 
-struct service_opts { bool json; };
+struct service_opts { bool json; const char *file; };
+
+enum { OPT_FILE = 560 };
 
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -23,8 +29,45 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 		if (strcmp(arg, "json") != 0 && strcmp(arg, "table") != 0 && strcmp(arg, "text") != 0)
 			return zrun_error_set(&ctx->err, 0, "service: --format \"%s\": expected text or json", arg);
 		o->json = strcmp(arg, "json") == 0;
+	} else if (key == OPT_FILE) {
+		o->file = arg;
 	}
 	return 0;
+}
+
+struct version_usage { long uptime_s; uint64_t cpu_ns, memory_bytes; };
+
+/* Uptime of the init, cpu and memory of the version's cgroup. */
+static void version_usage(const struct container_state *st, enum container_status s, struct version_usage *u)
+{
+	struct zrun_error ignored;
+	char path[64], buf[1024];
+
+	memset(u, 0, sizeof(*u));
+	if (s != STATUS_RUNNING)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/stat", st->pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		char *p = strrchr(buf, ')');
+		for (int k = 2; p && k < 22; k++)
+			p = strchr(p + 1, ' ');
+		struct timespec now;
+		clock_gettime(CLOCK_BOOTTIME, &now);
+		if (p)
+			u->uptime_s = now.tv_sec - (long)(strtoull(p + 1, NULL, 10) / (unsigned long long)sysconf(_SC_CLK_TCK));
+	}
+	struct cgroup *cg = cgroup_open_resolved(st->cgroup_path, &ignored);
+	struct cgroup_stats *cs = calloc(1, sizeof(*cs));
+	if (cg && cs && cgroup_stats(cg, cs, &ignored) == 0) {
+		u->cpu_ns = cs->cpu_total_ns;
+		u->memory_bytes = cs->memory_usage.usage;
+	}
+	free(cs);
+	cgroup_free(cg);
 }
 
 static void print_versions(const char *root, const char *name, struct json_writer *w)
@@ -42,20 +85,46 @@ static void print_versions(const char *root, const char *name, struct json_write
 			continue;
 		enum container_status s = state_live_status(root, &st);
 		int pid = s == STATUS_STOPPED ? 0 : st.pid;
+		struct supervise_info si;
+		struct version_usage u;
+		char restart[32];
+		supervise_info(root, name, ids[i], &si);
+		version_usage(&st, s, &u);
+		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
 		if (w) {
 			json_w_object_begin(w);
 			json_w_key(w, "id");
 			json_w_string(w, ids[i]);
+			json_w_key(w, "version");
+			json_w_string(w, version_group(&vc, ids[i]));
 			json_w_key(w, "pid");
 			json_w_int(w, pid);
 			json_w_key(w, "status");
 			json_w_string(w, state_status_name(s));
+			json_w_key(w, "ready");
+			json_w_bool(w, s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
 			json_w_key(w, "probe");
 			json_w_string(w, probe_kind_name(vc.probe.kind));
+			json_w_key(w, "restart");
+			json_w_string(w, restart);
+			json_w_key(w, "restarts");
+			json_w_int(w, si.restarts);
+			json_w_key(w, "last_exit");
+			json_w_string(w, si.last_exit);
+			json_w_key(w, "supervision");
+			json_w_string(w, si.message);
+			json_w_key(w, "uptime_s");
+			json_w_int(w, u.uptime_s);
+			json_w_key(w, "cpu_ns");
+			json_w_uint(w, u.cpu_ns);
+			json_w_key(w, "memory_bytes");
+			json_w_uint(w, u.memory_bytes);
 			json_w_object_end(w);
 		} else {
-			printf("  %-24s pid %-8d %-8s probe %s\n", ids[i], pid, state_status_name(s),
-			       probe_kind_name(vc.probe.kind));
+			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",
+			       ids[i], pid, state_status_name(s), si.restarts, (long)u.uptime_s,
+			       (double)u.cpu_ns / 1e9, (double)u.memory_bytes / 1048576.0, probe_kind_name(vc.probe.kind),
+			       restart, si.message[0] ? "; " : "", si.message);
 		}
 		state_clear(&st);
 	}
@@ -126,6 +195,12 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 			json_w_object_end(&w);
 		}
 		json_w_array_end(&w);
+		json_w_key(&w, "current");
+		json_w_string(&w, svc.current);
+		json_w_key(&w, "previous");
+		json_w_string(&w, svc.previous);
+		json_w_key(&w, "replicas");
+		json_w_int(&w, svc.replicas);
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
 		print_versions(ctx->root, name, &w);
@@ -142,6 +217,9 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		for (size_t i = 0; i < svc.n_listeners; i++)
 			printf("  listener %s %s\n", svc.listeners[i].name, svc.listeners[i].url);
 		printf("  keeper pid %d (%s)\n", svc.keeper_pid, keeper_alive(&svc) ? "running" : "gone: recovered by the next create or swap");
+		if (svc.current[0])
+			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
+			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
 		printf("versions:\n");
 		print_versions(ctx->root, name, NULL);
 		if (last)
@@ -217,14 +295,25 @@ static int run_service(struct cli_ctx *ctx, int argc, char **argv)
 			return zrun_error_prefix(&ctx->err, "service status");
 		return status_one(ctx, argv[first + 1], o.json);
 	}
-	return zrun_error_set(&ctx->err, 0, "service: expected `list` or `status NAME` (see zrun service --help)");
+	if (argc - first == 2 && strcmp(argv[first], "restart") == 0) {
+		if (version_restart(ctx->root, argv[first + 1], &ctx->err) < 0)
+			return zrun_error_prefix(&ctx->err, "service restart %s", argv[first + 1]);
+		return 0;
+	}
+	if (argc - first == 1 && strcmp(argv[first], "save") == 0)
+		return service_dump_save(ctx->root, o.file, stdout, &ctx->err) < 0 ? -1 : 0;
+	if (argc - first == 1 && strcmp(argv[first], "restore") == 0)
+		return service_dump_restore(ctx->root, o.file, stdout, &ctx->err) < 0 ? -1 : 0;
+	return zrun_error_set(&ctx->err, 0, "service: expected list, status NAME, save, restore or restart ID (see zrun service --help)");
 }
 
 static const struct cli_opt service_table[] = {
 	{ "format", 'f', required_argument, "FMT", "text (default) or json" },
+	{ "file", OPT_FILE, required_argument, "PATH", "save/restore: the file (default ROOT/services.json)" },
 	{ 0 },
 };
 
-const struct command cmd_service = { .name = "service", .args = "list | status <name>",
+const struct command cmd_service = { .name = "service",
+	.args = "list | status <name> | save | restore | restart <version-id>",
 	.summary = "list services, or show one: listeners, keeper, versions, last swap",
 	.opts = service_table, .run = run_service };

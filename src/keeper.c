@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "intercept.h"
+#include "supervise.h"
 
 #define KEEPER_REPLY_TIMEOUT_MS 2000
 
@@ -52,22 +54,54 @@ static int send_fds(int sock, const int *fds, size_t n)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-/* Serve one client: 'F' fetch, 'Q' quit, 'P' ping. Returns 1 to quit. */
-static int serve_client(int client, const int *fds, size_t n)
+/* Serve one client: 'F' fetch, 'Q' quit, 'P' ping, 'R' look at the
+ * versions again, 'L'+ID with one fd: the version's stdout/stderr pipe,
+ * 'S'+ID with one fd: the version's seccomp notify fd (--intercept; the
+ * answer is 'S', or 'E' when the keeper cannot take it).
+ * Returns 1 to quit. */
+static int serve_client(int client, const int *fds, size_t n, struct supervisor *sup,
+			struct interceptor *ic)
 {
 	struct pollfd p = { .fd = client, .events = POLLIN };
-	char cmd = 0;
+	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 
-	if (poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0 || recv(client, &cmd, 1, 0) != 1)
+	if (poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0)
 		return 0;
-	if (cmd == 'F')
+	ssize_t len = recvmsg(client, &msg, MSG_CMSG_CLOEXEC);
+	if (len < 1)
+		return 0;
+	buf[len] = '\0';
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int fd = -1;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (buf[0] == 'L' && fd >= 0 && len > 1 && sup) {
+		supervise_add_log(sup, buf + 1, fd);
+		fd = -1;
+		send(client, "L", 1, MSG_NOSIGNAL);
+	} else if (buf[0] == 'S' && fd >= 0 && len > 1) {
+		int r = ic ? intercept_add(ic, buf + 1, fd) : -1;
+		if (ic == NULL)
+			close(fd);
+		fd = -1;
+		send(client, r == 0 ? "S" : "E", 1, MSG_NOSIGNAL);
+	} else if (buf[0] == 'F') {
 		send_fds(client, fds, n);
-	else if (cmd == 'P')
+	} else if (buf[0] == 'P') {
 		send(client, "P", 1, MSG_NOSIGNAL);
-	return cmd == 'Q';
+	} else if (buf[0] == 'R' && sup) {
+		supervise_rescan(sup);
+		send(client, "R", 1, MSG_NOSIGNAL);
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf[0] == 'Q';
 }
 
-static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fds, size_t n)
+static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fds, size_t n,
+						  struct supervisor *sup, struct interceptor *ic)
 {
 	sigset_t set;
 
@@ -80,25 +114,40 @@ static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fd
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
+		struct pollfd p[2 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX] = {
+			{ .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		size_t ns = sup ? supervise_pollfds(sup, p + 2, SUPERVISE_POLL_MAX) : 0;
+		size_t ni = ic ? intercept_pollfds(ic, p + 2 + ns, INTERCEPT_POLL_MAX) : 0;
+		int r = poll(p, 2 + ns + ni, sup ? supervise_timeout_ms(sup) : -1);
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			_exit(1);
 		}
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
+				if (sup)
+					supervise_shutdown(sup);
 				_exit(0);
+			}
 		}
+		/* a program waits in bind/listen: answer it first */
+		if (ic)
+			intercept_handle(ic, p + 2 + ns, ni);
+		if (sup)
+			supervise_handle(sup, p + 2, ns);
 		if (p[0].revents & POLLIN) {
 			int client = accept4(listen_sock, NULL, NULL, SOCK_CLOEXEC);
 			if (client < 0)
 				continue;
-			int quit = serve_client(client, fds, n);
+			int quit = serve_client(client, fds, n, sup, ic);
 			close(client);
-			if (quit)
+			if (quit) {
+				if (sup)
+					supervise_shutdown(sup);
 				_exit(0);
+			}
 		}
 	}
 }
@@ -125,7 +174,18 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 {
 	struct sockaddr_un addr;
 	int report[2];
+	char abs_root[PATH_MAX];
 
+	if (realpath(root, abs_root) == NULL)
+		snprintf(abs_root, sizeof(abs_root), "%s", root);
+	/* the keeper restarts versions with this zrun (by path: it is the
+	 * host's binary, run on the host, never inside a container) */
+	if (svc->zrun_path[0] == '\0' && realpath("/proc/self/exe", svc->zrun_path) == NULL)
+		svc->zrun_path[0] = '\0';
+	/* zrun runs from a sealed memfd copy (cloned_binary.c): the keeper,
+	 * a fork of it, then execs that same copy through /proc/self/exe */
+	if (strncmp(svc->zrun_path, "/memfd:", 7) == 0)
+		svc->zrun_path[0] = '\0';
 	if (keeper_addr(root, svc->name, &addr) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "keeper socket of %s", svc->name);
 	unlink(addr.sun_path);
@@ -163,7 +223,10 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 		if (chdir("/") < 0)
 			_exit(1);
 		close_other_fds(sock, fds, svc->n_listeners);
-		keeper_main(sock, fds, svc->n_listeners);
+		struct supervisor *sup = supervise_new(abs_root, svc->name, svc->zrun_path);
+		if (sup)
+			supervise_rescan(sup);
+		keeper_main(sock, fds, svc->n_listeners, sup, intercept_new(fds, svc->n_listeners));
 	}
 	close(sock);
 	close(report[1]);
@@ -353,4 +416,58 @@ void keeper_stop(const char *root, const struct service *svc)
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* One request with an optional fd; waits for the one-byte answer, which
+ * goes to *answer_out when not NULL. */
+static int keeper_request(const char *root, const char *name, const char *msg, size_t len, int fd,
+			  char *answer_out)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], answer;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = connect_keeper(root, name);
+
+	if (s < 0)
+		return -1;
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	int r = (sendmsg(s, &m, MSG_NOSIGNAL) == (ssize_t)len && poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) > 0 &&
+		 recv(s, &answer, 1, 0) == 1) ? 0 : -1;
+	close(s);
+	if (r == 0 && answer_out)
+		*answer_out = answer;
+	return r;
+}
+
+int keeper_send_log(const char *root, const struct service *svc, const char *id, int fd)
+{
+	char msg[STATE_ID_MAX + 2];
+
+	snprintf(msg, sizeof(msg), "L%s", id);
+	return keeper_request(root, svc->name, msg, strlen(msg), fd, NULL);
+}
+
+int keeper_send_notify(const char *root, const struct service *svc, const char *id, int fd)
+{
+	char msg[STATE_ID_MAX + 2], answer = 0;
+
+	snprintf(msg, sizeof(msg), "S%s", id);
+	if (keeper_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
+		return -1;
+	return answer == 'S' ? 0 : -1;
+}
+
+void keeper_rescan(const char *root, const char *service)
+{
+	keeper_request(root, service, "R", 1, -1, NULL);
 }

@@ -22,6 +22,17 @@ int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_er
 /* Ask the keeper to exit (the service's last version is gone). */
 void keeper_stop(const char *root, const struct service *svc);
 
+/* Hand the keeper a version's stdout/stderr pipe (read end; the caller
+ * keeps its copy): it drains it into logs/ID.log. */
+int keeper_send_log(const char *root, const struct service *svc, const char *id, int fd);
+
+/* Hand the keeper a version's seccomp notify fd (--intercept; the caller
+ * keeps its copy): it answers the version's bind and listen calls. */
+int keeper_send_notify(const char *root, const struct service *svc, const char *id, int fd);
+
+/* Ask the keeper to look at the versions again (one was started). */
+void keeper_rescan(const char *root, const char *service);
+
 /* true when the keeper recorded in svc is alive. */
 bool keeper_alive(const struct service *svc);
 

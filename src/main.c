@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cloned_binary.h"
+#include "hooks.h"
 
 static const struct command *const commands[] = {
-	&cmd_create, &cmd_start, &cmd_run, &cmd_state, &cmd_kill, &cmd_delete,
+	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
 	&cmd_list, &cmd_spec, &cmd_features, &cmd_swap, &cmd_service,
+	&cmd_pause, &cmd_resume, &cmd_update, &cmd_events, &cmd_ps, &cmd_deploy, &cmd_rollback, &cmd_scale, &cmd_logs,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -84,10 +87,28 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
 	}
 }
 
+/* Warnings from runtime/ (a failing poststart or poststop hook). */
+static void report_warning(const char *msg, void *data)
+{
+	fprintf(stderr, "zrun: warning: %s\n", msg);
+	cli_log(data, "warning", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .root = "/run/zrun" };
 	int first = parse_globals(&ctx, argc, argv);
+
+	/* A command that forks a container init or enters a container must
+	 * never let it reach the host binary (CVE-2019-5736): run from a sealed
+	 * copy. Commands that only read or signal skip the copy (~2 ms). */
+	if (first >= 0 && first < argc && !cloned_binary_needless(argv[first]) &&
+	    cloned_binary_ensure(argv, &ctx.err) < 0) {
+		cli_report_error(&ctx, ctx.err.msg);
+		return 1;
+	}
+
+	hooks_set_warn_handler(report_warning, &ctx);
 
 	if (first < 0) {
 		cli_report_error(&ctx, ctx.err.msg);

@@ -21,7 +21,6 @@
 
 #include "cgroup.h"
 
-#define PROBE_RESPONSE_MAX 8192  /* a probe reads at most this much */
 
 static long now_ms(void)
 {
@@ -122,14 +121,59 @@ static unsigned long server_side_inode(int s)
 	return ino;
 }
 
+int probe_parse_http_status(const char *buf, size_t len, int *status, bool *complete)
+{
+	static const char head_end[] = "\r\n\r\n", cl_name[] = "\r\ncontent-length:";
+	const char *end = memmem(buf, len, head_end, 4);
+	size_t i = 0, code = 0, digits = 0;
+
+	*complete = false;
+	if (end != NULL) {
+		size_t head = (size_t)(end - buf) + 4, body = 0;
+		/* Content-Length in the head only; a value too big for the buffer
+		 * (or garbage) just means "read until full or closed". */
+		for (size_t j = 0; j + sizeof(cl_name) - 1 <= head; j++) {
+			if (strncasecmp(buf + j, cl_name, sizeof(cl_name) - 1) != 0)
+				continue;
+			size_t k = j + sizeof(cl_name) - 1;
+			while (k < head && (buf[k] == ' ' || buf[k] == '\t'))
+				k++;
+			for (; k < head && buf[k] >= '0' && buf[k] <= '9'; k++)
+				body = body > PROBE_RESPONSE_MAX ? body : body * 10 + (size_t)(buf[k] - '0');
+			break;
+		}
+		*complete = len >= head + body;
+	}
+	/* "HTTP/<digits>.<digits> <3 digits>" */
+	if (len < 5 || memcmp(buf, "HTTP/", 5) != 0)
+		return -1;
+	for (i = 5; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
+		digits++;
+	if (digits == 0 || i >= len || buf[i++] != '.')
+		return -1;
+	for (digits = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
+		digits++;
+	if (digits == 0 || i >= len || buf[i] != ' ')
+		return -1;
+	while (i < len && buf[i] == ' ')
+		i++;
+	for (digits = 0; i < len && digits < 4 && buf[i] >= '0' && buf[i] <= '9'; i++, digits++)
+		code = code * 10 + (size_t)(buf[i] - '0');
+	if (digits != 3 || (i < len && buf[i] >= '0' && buf[i] <= '9'))
+		return -1;
+	*status = (int)code;
+	return 0;
+}
+
 /* Read an HTTP response (headers and a Content-Length body) without
  * closing: the server side must still exist for attribution. */
 static int read_status(int s, long deadline, int *status)
 {
-	char buf[PROBE_RESPONSE_MAX + 1];
+	char buf[PROBE_RESPONSE_MAX];
 	size_t got = 0;
+	bool complete = false;
 
-	while (got < PROBE_RESPONSE_MAX) {
+	while (got < PROBE_RESPONSE_MAX && !complete) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 		long left = deadline - now_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
@@ -138,17 +182,9 @@ static int read_status(int s, long deadline, int *status)
 		if (n <= 0)
 			break;
 		got += (size_t)n;
-		buf[got] = '\0';
-		char *end = strstr(buf, "\r\n\r\n");
-		if (end == NULL)
-			continue;
-		const char *cl = strcasestr(buf, "\r\ncontent-length:");
-		size_t body = cl ? strtoul(cl + 17, NULL, 10) : 0;
-		if (got >= (size_t)(end + 4 - buf) + body || got == PROBE_RESPONSE_MAX)
-			break;
+		probe_parse_http_status(buf, got, status, &complete);
 	}
-	buf[got] = '\0';
-	return sscanf(buf, "HTTP/%*d.%*d %d", status) == 1 ? 0 : -1;
+	return probe_parse_http_status(buf, got, status, &complete);
 }
 
 /* Connect (http: and ask) until a connection is served by the version

@@ -28,6 +28,13 @@ enum probe_result { PROBE_FAIL = 0, PROBE_PASS = 1 };
 enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
 			     char *reason, size_t reason_len);
 
+#define PROBE_RESPONSE_MAX 8192  /* an http probe reads at most this much */
+
+/* The status of the HTTP response in buf[0..len) (no NUL needed): 0 and
+ * *status when it starts "HTTP/d.d NNN", else -1. *complete tells whether
+ * the head and its Content-Length body are all there. */
+int probe_parse_http_status(const char *buf, size_t len, int *status, bool *complete);
+
 /* Is a process of the version accepting on one of the listeners? (the
  * `accepting` probe; also used to tell whether an old version serves) */
 bool probe_accepting(const struct probe_target *t);

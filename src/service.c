@@ -1,6 +1,7 @@
 #include "service.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,8 +40,8 @@ static int ensure_dir(const char *root, const char *name, struct zrun_error *err
 {
 	char path[PATH_MAX];
 
-	if (mkdir(root, 0700) < 0 && errno != EEXIST)
-		return zrun_error_set(err, errno, "create root %s", root);
+	if (state_create_root(root, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/.services", root);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return zrun_error_set(err, errno, "create %s", path);
@@ -79,6 +80,16 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 	json_w_int(&w, svc->keeper_pid);
 	json_w_key(&w, "keeper_start_time");
 	json_w_uint(&w, svc->keeper_start_time);
+	json_w_key(&w, "current");
+	json_w_string(&w, svc->current);
+	json_w_key(&w, "previous");
+	json_w_string(&w, svc->previous);
+	json_w_key(&w, "seq");
+	json_w_uint(&w, svc->seq);
+	json_w_key(&w, "replicas");
+	json_w_int(&w, svc->replicas);
+	json_w_key(&w, "zrun_path");
+	json_w_string(&w, svc->zrun_path);
 	json_w_object_end(&w);
 	char *json = json_w_finish(&w);
 	if (json == NULL)
@@ -101,6 +112,30 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 		return zrun_error_set(err, e, "write %s", path);
 	}
 	return 0;
+}
+
+/* Optional fields (zrun deploy's): absent in services made by create. */
+static void load_deploy_record(struct json_ctx *c, yajl_val tree, struct service *svc)
+{
+	char *s = NULL;
+	uint64_t u = 0;
+	int64_t n = 0;
+
+	if (json_get_string(c, tree, "current", &s) == 1)
+		snprintf(svc->current, sizeof(svc->current), "%s", s);
+	free(s);
+	s = NULL;
+	if (json_get_string(c, tree, "previous", &s) == 1)
+		snprintf(svc->previous, sizeof(svc->previous), "%s", s);
+	free(s);
+	s = NULL;
+	if (json_get_string(c, tree, "zrun_path", &s) == 1)
+		snprintf(svc->zrun_path, sizeof(svc->zrun_path), "%s", s);
+	free(s);
+	if (json_get_uint(c, tree, "seq", UINT32_MAX, &u) == 1)
+		svc->seq = (unsigned long)u;
+	if (json_get_int(c, tree, "replicas", 0, 1000, &n) == 1)
+		svc->replicas = (int)n;
 }
 
 int service_load(const char *root, const char *name, struct service *svc, struct zrun_error *err)
@@ -130,6 +165,8 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 		r = json_get_int(&c, tree, "keeper_pid", 0, INT32_MAX, &pid);
 	if (r >= 0)
 		r = json_get_uint(&c, tree, "keeper_start_time", UINT64_MAX, &start);
+	if (r >= 0)
+		load_deploy_record(&c, tree, svc);
 	yajl_tree_free(tree);
 	if (r < 0) {
 		json_strv_free(urls);
@@ -149,16 +186,34 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 	return 0;
 }
 
+/* Everything in the service dir: the records, locks, socket, stop
+ * markers, the supervisor's record and logs/ (one level down). */
 static int remove_dir_files(const char *dir)
 {
-	static const char *const files[] = { "service.json", "service.json.tmp", "keeper.sock", "swap.json",
-		"swap.json.tmp", "swap.lock", "service.lock", NULL };
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 512];
+	DIR *d = opendir(dir);
+	struct dirent *de;
 
-	for (size_t i = 0; files[i]; i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir, files[i]) < (int)sizeof(path))
-			unlink(path);
+	while (d && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) < 0 && (errno == EISDIR || errno == EPERM)) {
+			DIR *sub = opendir(path);
+			struct dirent *se;
+			char file[sizeof(path) + 260];
+			while (sub && (se = readdir(sub)) != NULL)
+				if (se->d_name[0] != '.' || (strcmp(se->d_name, ".") && strcmp(se->d_name, "..")))
+					if (snprintf(file, sizeof(file), "%s/%s", path, se->d_name) < (int)sizeof(file))
+						unlink(file);
+			if (sub)
+				closedir(sub);
+			rmdir(path);
+		}
 	}
+	if (d)
+		closedir(d);
 	return rmdir(dir);
 }
 
@@ -282,6 +337,14 @@ char *version_config_json(const struct version_config *vc)
 	json_w_int(&w, vc->grace_period_ms);
 	json_w_key(&w, "own_netns");
 	json_w_bool(&w, vc->own_netns);
+	json_w_key(&w, "intercept");
+	json_w_bool(&w, vc->intercept);
+	json_w_key(&w, "group");
+	json_w_string(&w, vc->group);
+	json_w_key(&w, "restart");
+	json_w_int(&w, vc->restart);
+	json_w_key(&w, "restart_max");
+	json_w_int(&w, vc->restart_max);
 	json_w_object_end(&w);
 	return json_w_finish(&w);
 }
@@ -299,7 +362,7 @@ int version_config_from_state(const struct container_state *st, struct version_c
 {
 	struct zrun_error err;
 	struct json_ctx c;
-	char *service = NULL, *kind = NULL, *target = NULL;
+	char *service = NULL, *kind = NULL, *target = NULL, *group = NULL;
 	long n;
 
 	version_config_defaults(vc);
@@ -329,7 +392,15 @@ int version_config_from_state(const struct container_state *st, struct version_c
 			vc->stop_signal = (int)n;
 		get_long(&c, t, "grace_period_ms", &vc->grace_period_ms);
 		json_get_bool(&c, t, "own_netns", &vc->own_netns);
+		json_get_bool(&c, t, "intercept", &vc->intercept);
+		if (json_get_string(&c, t, "group", &group) == 1)
+			snprintf(vc->group, sizeof(vc->group), "%s", group);
+		if (get_long(&c, t, "restart", &n) == 1 && n <= RESTART_ALWAYS)
+			vc->restart = (enum restart_policy)n;
+		if (get_long(&c, t, "restart_max", &n) == 1)
+			vc->restart_max = (int)n;
 	}
+	free(group);
 	free(service);
 	free(kind);
 	free(target);
@@ -355,7 +426,9 @@ int duration_parse(const char *s, long *ms)
 		v *= 3600000;
 	else if (strcmp(end, "ms") != 0)
 		return -1;
-	if (v < 0 || v > 86400000.0 * 7)
+	/* Written so that NaN ("nan", "nanms") fails too: converting it to
+	 * long is undefined (found by tests/fuzz/fuzz_probe_spec). */
+	if (!(v >= 0 && v <= 86400000.0 * 7))
 		return -1;
 	*ms = (long)v;
 	return 0;
@@ -385,4 +458,41 @@ int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err)
 			"--probe %s: expected accepting, http[:PATH], tcp, exec:COMMAND or notify", spec);
 	}
 	return 0;
+}
+
+int restart_parse(const char *spec, enum restart_policy *policy, int *max, struct zrun_error *err)
+{
+	char *end;
+
+	*max = 0;
+	if (strcmp(spec, "no") == 0) {
+		*policy = RESTART_NO;
+	} else if (strcmp(spec, "always") == 0) {
+		*policy = RESTART_ALWAYS;
+	} else if (strcmp(spec, "on-failure") == 0) {
+		*policy = RESTART_ON_FAILURE;
+	} else if (strncmp(spec, "on-failure:", 11) == 0) {
+		long v = strtol(spec + 11, &end, 10);
+		if (spec[11] == '\0' || *end != '\0' || v < 1 || v > 1000000)
+			return zrun_error_set(err, 0, "--restart %s: MAX must be a whole number from 1", spec);
+		*policy = RESTART_ON_FAILURE;
+		*max = (int)v;
+	} else {
+		return zrun_error_set(err, 0, "--restart \"%s\": expected no, on-failure[:MAX] or always", spec);
+	}
+	return 0;
+}
+
+const char *restart_format(enum restart_policy policy, int max, char *buf, size_t len)
+{
+	if (policy == RESTART_ON_FAILURE && max > 0)
+		snprintf(buf, len, "on-failure:%d", max);
+	else
+		snprintf(buf, len, "%s", policy == RESTART_NO ? "no" : policy == RESTART_ALWAYS ? "always" : "on-failure");
+	return buf;
+}
+
+const char *version_group(const struct version_config *vc, const char *id)
+{
+	return vc->group[0] ? vc->group : id;
 }

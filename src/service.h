@@ -5,6 +5,7 @@
 #ifndef ZRUN_SERVICE_H
 #define ZRUN_SERVICE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -23,6 +24,8 @@ struct probe_spec {
 	int success_threshold, failure_threshold;
 };
 
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+
 /* What a version carries about its service (state.json "zrun"). */
 struct version_config {
 	char service[SERVICE_NAME_MAX];
@@ -30,6 +33,14 @@ struct version_config {
 	int stop_signal;
 	long grace_period_ms;
 	bool own_netns;
+	/* --intercept: bind(2)/listen(2) of the service's addresses get the
+	 * shared listener (intercept.c) instead of LISTEN_FDS */
+	bool intercept;
+	/* zrun deploy: the version (replica group) this container is a replica
+	 * of: "api-3" for api-3 and api-3.r1, api-3.r2 ...; "" = its own id. */
+	char group[STATE_ID_MAX + 1];
+	enum restart_policy restart;   /* done by the keeper */
+	int restart_max;               /* on-failure:MAX; 0 = no limit */
 };
 
 struct service {
@@ -38,6 +49,12 @@ struct service {
 	size_t n_listeners;
 	pid_t keeper_pid;
 	unsigned long long keeper_start_time;
+	/* zrun deploy's record (empty for services made by create alone) */
+	char current[STATE_ID_MAX + 1];   /* the version (group) deploy made last */
+	char previous[STATE_ID_MAX + 1];  /* the one it replaced, when kept (rollback) */
+	unsigned long seq;                /* ids SERVICE-1, SERVICE-2, ... */
+	int replicas;                     /* of current; 0 = not deployed */
+	char zrun_path[PATH_MAX];         /* the zrun the keeper runs for restarts */
 };
 
 int service_validate_name(const char *name, struct zrun_error *err);
@@ -69,5 +86,13 @@ int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err);
 /* "30s", "500ms", "2m", "1.5s", or a plain number of seconds. */
 int duration_parse(const char *s, long *ms);
 const char *probe_kind_name(enum probe_kind k);
+
+/* "--restart" values: no | on-failure[:MAX] | always */
+int restart_parse(const char *spec, enum restart_policy *policy, int *max, struct zrun_error *err);
+/* "on-failure:5" back (buf of 32). */
+const char *restart_format(enum restart_policy policy, int max, char *buf, size_t len);
+
+/* The group of a version: vc->group, else its own id. */
+const char *version_group(const struct version_config *vc, const char *id);
 
 #endif

@@ -27,6 +27,7 @@ struct swap_record {
 	pid_t pid;
 	unsigned long long pid_start;
 	bool keep_old;
+	bool group;             /* old/new name replica groups (zrun deploy --replicas) */
 	char reason[512];
 };
 
@@ -99,6 +100,8 @@ static int record_write(const char *root, const char *service, const struct swap
 	json_w_uint(&w, r->pid_start);
 	json_w_key(&w, "keep_old");
 	json_w_bool(&w, r->keep_old);
+	json_w_key(&w, "group");
+	json_w_bool(&w, r->group);
 	json_w_key(&w, "reason");
 	json_w_string(&w, r->reason);
 	json_w_object_end(&w);
@@ -161,6 +164,7 @@ static int record_read(const char *root, const char *service, struct swap_record
 	json_get_int(&c, t, "pid", 0, INT32_MAX, &pid);
 	json_get_uint(&c, t, "pid_start", UINT64_MAX, &start);
 	json_get_bool(&c, t, "keep_old", &r->keep_old);
+	json_get_bool(&c, t, "group", &r->group);
 	r->pid = (pid_t)pid;
 	r->pid_start = start;
 	yajl_tree_free(t);
@@ -215,6 +219,8 @@ static void stop_version(const char *root, const char *id, const struct containe
 	struct zrun_error ignored;
 	long t = now_ms();
 
+	/* before any signal: the keeper must not restart what a swap stops */
+	version_mark_stopping(root, vc->service, id);
 	if (state_live_status(root, st) != STATUS_STOPPED) {
 		kill(st->pid, vc->stop_signal);
 		say(out, json, "draining", id, now_ms() - t0, "signal %d sent, draining (grace period %.1f s)",
@@ -472,6 +478,8 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 	if (r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())
 		return 0;  /* that swap is still running */
 	long t0 = now_ms();
+	if (r.group)
+		return swap_group_repair(root, service, r.old_id, r.new_id, r.state < SW_DRAINING, r.keep_old, out, json);
 	if (r.state < SW_DRAINING) {
 		/* OLD was never signalled: undo by removing NEW. */
 		say(out, json, "repair", r.new_id, 0, "a swap %s -> %s stopped while %s: undoing it",
@@ -511,4 +519,72 @@ char *swap_describe(const char *root, const char *service)
 		 (r.state < SW_DONE && !alive) ? " (its zrun swap died; the next swap or status repairs it)" : "",
 		 r.reason[0] ? ": " : "", r.reason);
 	return strdup(buf);
+}
+
+/* ---- what zrun deploy's replica groups use (swap_group.c) ---- */
+
+int swap_note(const char *root, const char *service, const char *old_group, const char *new_group,
+	      const char *state, bool keep_old, const char *reason, struct zrun_error *err)
+{
+	struct swap_record r = { .keep_old = keep_old, .group = true };
+
+	snprintf(r.old_id, sizeof(r.old_id), "%s", old_group);
+	snprintf(r.new_id, sizeof(r.new_id), "%s", new_group);
+	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (strcmp(state, state_names[i]) == 0)
+			r.state = (enum swap_state)i;
+	r.pid = getpid();
+	r.pid_start = state_pid_start_time(r.pid);
+	if (record_write(root, service, &r, err) < 0)
+		return -1;
+	fault_point(r.state);
+	return 0;
+}
+
+void swap_stop_version(const char *root, const char *id, long grace_ms, FILE *out, bool json)
+{
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error ignored;
+
+	if (version_load(root, id, &st, &vc, &ignored) < 0)
+		return;
+	stop_version(root, id, &st, &vc, grace_ms < 0 ? vc.grace_period_ms : grace_ms, out, json, now_ms());
+	state_clear(&st);
+}
+
+int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE *out, bool json,
+			 struct zrun_error *err)
+{
+	struct swap_opts o = { .root = root, .old_id = "", .new_id = id, .timeout_ms = timeout_ms,
+			       .out = out, .json = json };
+	struct swap_run w;
+	char reason[700];
+	int r = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.o = &o;
+	w.notify_fd = -1;
+	w.t0 = now_ms();
+	if (version_load(root, id, &w.new_st, &w.new_vc, err) < 0)
+		return -1;
+	snprintf(w.service, sizeof(w.service), "%s", w.new_vc.service);
+	if (w.new_vc.probe.kind == PROBE_NOTIFY && (w.notify_fd = probe_notify_bind(root, id, err)) < 0)
+		goto out;
+	if (state_live_status(root, &w.new_st) == STATUS_CREATED) {
+		if (container_start(root, id, err) < 0)
+			goto out;
+		say(out, json, "started", id, now_ms() - w.t0, "started (pid %d)", w.new_st.pid);
+	}
+	if (probe_until_ready(&w, reason, sizeof(reason), err) < 0) {
+		zrun_error_set(err, 0, "%s not ready: %s", id, reason);
+		goto out;
+	}
+	r = 0;
+out:
+	if (w.notify_fd >= 0)
+		close(w.notify_fd);
+	state_clear(&w.new_st);
+	return r;
 }

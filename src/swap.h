@@ -29,6 +29,30 @@ int swap_run(const struct swap_opts *o, struct zrun_error *err);
  * what it did to out (may be NULL). 0 when nothing was left to do. */
 int swap_repair(const char *root, const char *service, FILE *out, bool json, struct zrun_error *err);
 
+/* ---- replica groups (zrun deploy --replicas N; swap_group.c) ---- */
+
+/* Swap the running replicas old_ids (group old_group) for the created
+ * replicas new_ids (group new_group): start all of NEW, probe each ready,
+ * then drain all of OLD at once. Any NEW not ready: all of NEW goes, OLD
+ * untouched. Same record, lock, repair and invariant as swap_run. */
+int swap_group_run(const struct swap_opts *o, const char *service, const char *old_group, char **old_ids,
+		   size_t n_old, const char *new_group, char **new_ids, size_t n_new, struct zrun_error *err);
+int swap_group_repair(const char *root, const char *service, const char *old_group, const char *new_group,
+		      bool undo, bool keep_old, FILE *out, bool json);
+
+/* The containers of a group (sorted ids; service_free_ids them). */
+void swap_group_members(const char *root, const char *service, const char *group, char ***ids, size_t *n);
+
+/* Write the swap record for a group swap at a step (state name). */
+int swap_note(const char *root, const char *service, const char *old_group, const char *new_group,
+	      const char *state, bool keep_old, const char *reason, struct zrun_error *err);
+/* Mark, signal, wait up to grace_ms (< 0: its own), SIGKILL its cgroup. */
+void swap_stop_version(const char *root, const char *id, long grace_ms, FILE *out, bool json);
+/* Start a created version (notify socket bound first) and probe it until
+ * ready, within timeout_ms; the error says why not. */
+int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE *out, bool json,
+			 struct zrun_error *err);
+
 /* The last swap record of a service as one line ("api-v1 -> api-v2: done"),
  * or NULL when there is none. malloc'd. */
 char *swap_describe(const char *root, const char *service);

@@ -1,12 +1,14 @@
 #include "version.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "intercept.h"
 #include "keeper.h"
 #include "probe.h"
 
@@ -69,6 +71,14 @@ static int build_config(const struct version_opts *vo, const struct spec *spec, 
 	if (s && strcmp(s, "own") != 0 && strcmp(s, "service") != 0)
 		return zrun_error_set(err, 0, "--net \"%s\": expected service or own", s);
 	vc->own_netns = s && strcmp(s, "own") == 0;
+	s = spec_annotation(spec, "zrun.intercept");
+	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+		return zrun_error_set(err, 0, "annotation zrun.intercept \"%s\": expected true or false", s);
+	vc->intercept = vo->intercept || (s && strcmp(s, "true") == 0);
+	if (vo->restart && restart_parse(vo->restart, &vc->restart, &vc->restart_max, err) < 0)
+		return -1;
+	if (vo->group)
+		snprintf(vc->group, sizeof(vc->group), "%s", vo->group);
 	/* NOTIFY_SOCKET is an abstract socket of the service's namespace */
 	if (vc->own_netns && vc->probe.kind == PROBE_NOTIFY)
 		return zrun_error_set(err, 0, "--probe notify needs --net service: NOTIFY_SOCKET is an abstract unix socket of the service's network namespace");
@@ -117,6 +127,43 @@ static int join_service_netns(struct spec *spec, void *data, struct zrun_error *
 		lx->namespaces_len--;
 		break;
 	}
+	return 0;
+}
+
+/* What create_in_service hands container_create's hooks. */
+struct version_hooks {
+	const struct version_config *vc;
+	const char *root;
+	const struct service *svc;
+	const char *id;
+};
+
+static int adjust_version_spec(struct spec *spec, void *data, struct zrun_error *err)
+{
+	const struct version_hooks *h = data;
+	char sock[PATH_MAX];
+
+	if (join_service_netns(spec, (void *)h->vc, err) < 0)
+		return -1;
+	if (!h->vc->intercept)
+		return 0;
+	if (service_path(sock, sizeof(sock), h->root, h->svc->name, "keeper.sock") < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "keeper socket of %s", h->svc->name);
+	return intercept_prepare_spec(spec, sock, err);
+}
+
+/* --intercept: the version's notify fd goes to the keeper, which answers
+ * its bind and listen calls for as long as the service lives. */
+static int give_notify_fd(int fd, pid_t pid, void *data, struct zrun_error *err)
+{
+	const struct version_hooks *h = data;
+
+	(void)pid;
+	if (intercept_check_kernel(fd, err) < 0)
+		return -1;
+	if (keeper_send_notify(h->root, h->svc, h->id, fd) < 0)
+		return zrun_error_set(err, 0, "--intercept: the keeper of service %s did not take the seccomp notify fd",
+				      h->svc->name);
 	return 0;
 }
 
@@ -181,6 +228,55 @@ static void end_service_if_empty(const char *root, const char *name)
 	service_remove(root, name, &ignored);
 }
 
+void version_mark_stopping(const char *root, const char *service, const char *id)
+{
+	char name[STATE_ID_MAX + 16], path[PATH_MAX];
+
+	snprintf(name, sizeof(name), "stop-%s", id);
+	if (service_path(path, sizeof(path), root, service, name) == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+bool version_is_stopping(const char *root, const char *service, const char *id)
+{
+	char name[STATE_ID_MAX + 16], path[PATH_MAX];
+
+	snprintf(name, sizeof(name), "stop-%s", id);
+	return service_path(path, sizeof(path), root, service, name) == 0 && access(path, F_OK) == 0;
+}
+
+static void clear_stopping(const char *root, const char *service, const char *id)
+{
+	char name[STATE_ID_MAX + 16], path[PATH_MAX];
+
+	snprintf(name, sizeof(name), "stop-%s", id);
+	if (service_path(path, sizeof(path), root, service, name) == 0)
+		unlink(path);
+}
+
+/* Versions made by zrun deploy (a group) write stdout and stderr into a
+ * pipe whose read end the keeper holds and drains into logs/ID.log. */
+static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3])
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (keeper_send_log(root, svc, id, p[0]) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[0]);
+	stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	stdio[1] = p[1];
+	stdio[2] = p[1];
+	return 0;
+}
+
 static int create_in_service(struct container_create_opts *opts, struct version_config *vc,
 			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
 			     struct zrun_error *err)
@@ -219,14 +315,34 @@ static int create_in_service(struct container_create_opts *opts, struct version_
 		extra_env[3] = env_notify;
 	}
 	char *state_json = version_config_json(vc);
+	int stdio[3] = { -1, -1, -1 };
+	struct version_hooks hooks = { .vc = vc, .root = opts->root, .svc = &svc, .id = opts->id };
+	clear_stopping(opts->root, svc.name, opts->id);
+	if (vc->group[0] && opts->stdio_fds == NULL && log_pipe(opts->root, &svc, opts->id, stdio) == 0)
+		opts->stdio_fds = stdio;
 	opts->extra_fds = fds;
 	opts->extra_fds_len = (int)svc.n_listeners;
 	opts->extra_env = extra_env;
+	if (vc->intercept) {
+		/* the program binds its own port and gets the shared socket
+		 * there: no socket activation, or it would take fd 3 instead */
+		opts->extra_fds_len = 0;
+		extra_env[0] = extra_env[3];
+		extra_env[1] = NULL;
+		opts->seccomp_notify = give_notify_fd;
+		opts->seccomp_notify_data = &hooks;
+	}
 	opts->extra_state_json = state_json;
-	opts->adjust_spec = join_service_netns;
-	opts->adjust_data = vc;
+	opts->adjust_spec = adjust_version_spec;
+	opts->adjust_data = &hooks;
 	int r = state_json ? container_create(opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
+	if (opts->stdio_fds == stdio) {
+		opts->stdio_fds = NULL;
+		if (stdio[0] >= 0)
+			close(stdio[0]);
+		close(stdio[1]);
+	}
 	for (size_t i = 0; i < svc.n_listeners; i++)
 		close(fds[i]);
 	if (r < 0 && made)
@@ -245,10 +361,15 @@ int version_create(struct container_create_opts *opts, const struct version_opts
 	if (spec == NULL)
 		return -1;
 	const char *service = setting(vo->service, spec, "zrun.service");
+	/* Kubernetes gives a pod's annotations to its pause container too: that
+	 * sandbox never serves, so it is never a version. */
+	const char *ctype = spec_annotation(spec, "io.kubernetes.cri.container-type");
+	if (vo->service == NULL && ctype && strcmp(ctype, "sandbox") == 0)
+		service = NULL;
 	if (service == NULL) {
 		spec_free(spec);
-		if (vo->n_listen || vo->probe)
-			return zrun_error_set(err, 0, "--listen and --probe need --service NAME (or the zrun.service annotation)");
+		if (vo->n_listen || vo->probe || vo->intercept)
+			return zrun_error_set(err, 0, "--listen, --probe and --intercept need --service NAME (or the zrun.service annotation)");
 		return container_create(opts, keep_child, pid, err);
 	}
 	int r = service_validate_name(service, err);
@@ -290,6 +411,8 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 			snprintf(service, sizeof(service), "%s", vc.service);
 		state_clear(&st);
 	}
+	if (service[0])
+		version_mark_stopping(root, service, id);
 	if (container_delete(root, id, force, err) < 0)
 		return -1;
 	if (service[0]) {
@@ -299,4 +422,39 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 			close(lock);
 	}
 	return 0;
+}
+
+int version_create_from(const char *root, const char *id, const char *bundle, const struct version_config *vc,
+			const struct listener *ls, size_t nls, struct zrun_error *err)
+{
+	struct container_create_opts opts = { .root = root, .id = id, .bundle = bundle };
+	struct version_config copy = *vc;
+	pid_t pid;
+
+	if (state_validate_id(id, err) < 0)
+		return -1;
+	return create_in_service(&opts, &copy, ls, nls, false, &pid, err);
+}
+
+int version_restart(const char *root, const char *id, struct zrun_error *err)
+{
+	struct container_state st;
+	struct version_config vc;
+	char bundle[PATH_MAX];
+
+	if (version_load(root, id, &st, &vc, err) < 0)
+		return -1;
+	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
+	enum container_status s = state_live_status(root, &st);
+	state_clear(&st);
+	if (s == STATUS_RUNNING)
+		return zrun_error_set(err, 0, "%s is running", id);
+	if (version_is_stopping(root, vc.service, id))
+		return zrun_error_set(err, 0, "%s is being stopped by zrun: not restarted", id);
+	/* container_delete, not version_delete: the service (its keeper and
+	 * listeners) must stay while its only version comes back. */
+	if (container_delete(root, id, true, err) < 0 ||
+	    version_create_from(root, id, bundle, &vc, NULL, 0, err) < 0)
+		return -1;
+	return container_start(root, id, err);
 }

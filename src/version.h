@@ -17,6 +17,9 @@ struct version_opts {
 	const char *probe_success_threshold, *probe_failure_threshold;
 	const char *stop_signal, *grace_period;
 	const char *net;                     /* "service" (default) or "own" */
+	const char *restart;                 /* --restart no|on-failure[:MAX]|always */
+	const char *group;                   /* zrun deploy: the replica group */
+	bool intercept;                      /* --intercept (else annotation zrun.intercept) */
 };
 
 /* container_create, plus the service part when the version belongs to one
@@ -26,6 +29,22 @@ int version_create(struct container_create_opts *opts, const struct version_opts
 
 /* container_delete, then end the service when its last version is gone. */
 int version_delete(const char *root, const char *id, bool force, struct zrun_error *err);
+
+/* Create version id of the service named in vc from bundle, with the
+ * settings already resolved (scale, restarts, rollback, restore). ls/nls:
+ * the listeners when the service may not exist yet (restore), else 0. */
+int version_create_from(const char *root, const char *id, const char *bundle, const struct version_config *vc,
+			const struct listener *ls, size_t nls, struct zrun_error *err);
+
+/* The keeper restarts a version that exited: recreate it from its bundle
+ * and settings (the service stays) and start it. */
+int version_restart(const char *root, const char *id, struct zrun_error *err);
+
+/* A version that zrun itself stops (a swap drains or aborts it, scale or
+ * delete removes it) is marked first, so the keeper does not restart it.
+ * The mark goes when the version is created again. */
+void version_mark_stopping(const char *root, const char *service, const char *id);
+bool version_is_stopping(const char *root, const char *service, const char *id);
 
 /* Read a version's settings; fails when id is not a version of a service. */
 int version_load(const char *root, const char *id, struct container_state *st,

@@ -8,7 +8,7 @@
 }
 
 @test "no_test_cgroup_is_left" {
-	run sh -c "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
+	run sh -c "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test/*' -o -path '*/zrun/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
 	[ -z "$output" ] || { echo "left: $output"; false; }
 }
 

@@ -3,10 +3,15 @@
 # tests inside a qemu VM, the leftover check last), each producing TAP, and
 # ends with the one line "N passed, N failed". Exit status 1 if any failed.
 # ZRUN_TESTS="unit integration" limits which suites run (for development).
+# containerd: ctr and podman driving zrun (tests/containerd, docs/containerd.md).
+# asan: the integration tests again with build-asan/zrun (ASAN_TESTS picks
+# the files); fuzz: the yajl checks and each fuzz target for FUZZ_SECONDS.
 set -u
 cd "$(dirname "$0")/.."
 export ZRUN="$PWD/zrun"
-suites="${ZRUN_TESTS:-unit integration vm leftovers}"
+# A hung test fails after 5 minutes instead of holding up the whole run.
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+suites="${ZRUN_TESTS:-unit integration asan fuzz containerd vm leftovers}"
 passed=0 failed=0
 log_dir=$(mktemp -d /tmp/zrun-check.XXXXXX)
 
@@ -31,6 +36,27 @@ run_suite() {  # name, command...
 	fi
 }
 
+# The integration tests with the ASan+UBSan zrun, then one more TAP line:
+# no sanitizer report anywhere (a keeper or an init has no terminal, so
+# reports go to files). Leaks are not checked: zrun exits without freeing.
+run_asan() {
+	local reports=$log_dir/asan-reports
+	mkdir -p "$reports"
+	ZRUN="$PWD/build-asan/zrun" \
+	ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$reports/asan:log_exe_name=1" \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1" \
+		bats --tap ${ASAN_TESTS:-tests/integration}
+	local rc=$?
+	if [ -z "$(ls -A "$reports")" ]; then
+		echo "ok - asan: no AddressSanitizer or UBSan report"
+	else
+		echo "not ok - asan: sanitizer reports:"
+		cat "$reports"/* | sed 's/^/# /' | head -60
+		rc=1
+	fi
+	return $rc
+}
+
 for suite in $suites; do
 	case $suite in
 	unit)
@@ -39,6 +65,12 @@ for suite in $suites; do
 		done ;;
 	integration)
 		run_suite integration bats --tap tests/integration ;;
+	asan)
+		run_suite asan run_asan ;;
+	fuzz)
+		run_suite fuzz tests/fuzz/run.sh ;;
+	containerd)  # zrun under Debian's containerd and podman
+		run_suite containerd bats --tap tests/containerd ;;
 	vm)
 		[ -x tests/vm/run.sh ] && run_suite vm-cgroup2 tests/vm/run.sh ;;
 	leftovers)

@@ -289,3 +289,17 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	wait_serving "$URL/" new
 	! grep -q "NOTIFY_SOCKET" "$WORK/containers.log" || { cat "$WORK/containers.log" >&2; false; }
 }
+
+@test "a_kubernetes_sandbox_with_service_annotations_is_not_a_version" {
+	local b ann
+	# CRI hands a pod's annotations to its pause container as well
+	ann=",\"annotations\": {\"zrun.service\": \"api\", \"zrun.listen\": \"tcp://127.0.0.1:$PORT\",
+		\"io.kubernetes.cri.container-type\": \"sandbox\"}"
+	b=$(TOP_EXTRA=$ann mkver pause)
+	echo "$TEST_ID" >> "$WORK/ids"
+	zr create "$TEST_ID" "$b" >> "$WORK/containers.log" 2>&1
+	run zr service status api
+	[ "$status" -ne 0 ] || { echo "the sandbox made service api: $output"; false; }
+	[ ! -e "$ROOT/.services/api" ]
+	zr delete --force "$TEST_ID"
+}

@@ -398,6 +398,52 @@ TEST(rejects_relative_or_missing_cwd)
 	CHECK_REJECTS(HEAD "'process':{'args':['sh']}}", "config.json: process.cwd: is required");
 }
 
+TEST(parses_io_priority_scheduler_and_mount_id_mappings)
+{
+	struct zrun_error err;
+	struct spec *s = parse_q(HEAD "'process':{'args':['sh'],'cwd':'/',"
+		"'ioPriority':{'class':'IOPRIO_CLASS_BE','priority':4},"
+		"'scheduler':{'policy':'SCHED_DEADLINE','runtime':1000,'deadline':2000,'period':3000,"
+		"'flags':['SCHED_FLAG_RESET_ON_FORK','SCHED_FLAG_RECLAIM']}},"
+		"'mounts':[{'destination':'/m','source':'/s','type':'bind','options':['idmap'],"
+		"'uidMappings':[{'containerID':0,'hostID':100000,'size':65536}],"
+		"'gidMappings':[{'containerID':0,'hostID':200000,'size':10}]}],"
+		"'linux':{'personality':{'domain':'LINUX32','flags':[]}}}", &err);
+
+	CHECK(s != NULL);
+	if (s == NULL) {
+		printf("#   %s\n", err.msg);
+		return;
+	}
+	CHECK(s->process->has_io_priority);
+	CHECK_INT(s->process->io_priority_class, 2);
+	CHECK_INT(s->process->io_priority, 4);
+	CHECK(s->process->scheduler != NULL);
+	CHECK_INT(s->process->scheduler->policy, 6);
+	CHECK_INT(s->process->scheduler->runtime_ns, 1000);
+	CHECK_INT(s->process->scheduler->period_ns, 3000);
+	CHECK_INT(s->process->scheduler->flags, 3);
+	CHECK_INT(s->mounts[0].uid_mappings_len, 1);
+	CHECK_INT(s->mounts[0].uid_mappings[0].host_id, 100000);
+	CHECK_INT(s->mounts[0].gid_mappings[0].size, 10);
+	CHECK_STR(s->linux_->personality_domain, "LINUX32");
+	spec_free(s);
+}
+
+TEST(rejects_bad_io_priority_scheduler_personality_and_half_id_mappings)
+{
+	CHECK_REJECTS(HEAD "'process':{'args':['sh'],'cwd':'/','ioPriority':{'class':'IOPRIO_CLASS_BE','priority':8}}}",
+		      "config.json: process.ioPriority.priority: must be an integer between 0 and 7");
+	CHECK_REJECTS(HEAD "'process':{'args':['sh'],'cwd':'/','scheduler':{'policy':'SCHED_FAST'}}}",
+		      "config.json: process.scheduler.policy: unknown policy \"SCHED_FAST\"");
+	CHECK_REJECTS(HEAD "'process':{'args':['sh'],'cwd':'/','scheduler':{'policy':'SCHED_OTHER','flags':['X']}}}",
+		      "config.json: process.scheduler.flags[0]: unknown flag \"X\"");
+	CHECK_REJECTS(HEAD "'linux':{'personality':{'domain':'LINUX','flags':['X']}}}",
+		      "config.json: linux.personality.flags: no personality flags are supported");
+	CHECK_REJECTS(HEAD "'mounts':[{'destination':'/m','uidMappings':[{'containerID':0,'hostID':1,'size':1}]}]}",
+		      "config.json: mounts[0].gidMappings: is required with uidMappings");
+}
+
 TEST(rejects_top_level_that_is_not_an_object)
 {
 	CHECK_REJECTS("['ociVersion']", "config.json: must be a JSON object");
@@ -848,6 +894,8 @@ int main(void)
 	RUN(rejects_missing_root_path);
 	RUN(rejects_relative_or_missing_cwd);
 	RUN(rejects_top_level_that_is_not_an_object);
+	RUN(parses_io_priority_scheduler_and_mount_id_mappings);
+	RUN(rejects_bad_io_priority_scheduler_personality_and_half_id_mappings);
 	RUN(rejects_unknown_namespace_type);
 	RUN(rejects_duplicate_namespace);
 	RUN(rejects_relative_namespace_path);

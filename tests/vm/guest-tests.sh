@@ -109,6 +109,7 @@ bundle() {
 		"namespaces": $ns,
 		"cgroupsPath": "/zrun-vm/$id",
 		"resources": $res
+		${LINUX_EXTRA:-}
 	}
 }
 EOF
@@ -346,6 +347,84 @@ t_cpu() {
 	cleanup $id
 }
 
+# (i) devices: the eBPF program denies a node that has no allow rule
+usage_usec() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
+t_devices() {
+	local name="v2 devices: /dev/kmsg without an allow rule: EPERM; /dev/null works; allowed, it opens"
+	local args='["/bin/sh", "-c", "echo x >/dev/null && echo null-ok; exec 3>/dev/kmsg && echo kmsg-opened"]'
+	local out1 out2
+	have_zrun "$name" || return
+	LINUX_EXTRA=', "devices": [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 438}]' \
+		bundle dev-deny "$args" '{"devices": [{"allow": false, "access": "rwm"}]}'
+	LINUX_EXTRA=', "devices": [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 438}]' \
+		bundle dev-allow "$args" '{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]}'
+	z run --bundle $B/dev-deny dev-deny; out1=$(tr '\n' ' ' </tmp/z.log)
+	z run --bundle $B/dev-allow dev-allow; out2=$(tr '\n' ' ' </tmp/z.log)
+	case "$out1|$out2" in
+	*null-ok*kmsg*"not permitted"*"|"*null-ok*kmsg-opened*) ok "$name" ;;
+	*) not_ok "$name"; diag "denied run: $out1"; diag "allowed run: $out2" ;;
+	esac
+	cleanup dev-deny; cleanup dev-allow
+}
+
+# (j) pause/resume: cgroup.freeze, status, cpu usage flat while frozen
+t_pause() {
+	local id=pause cg=$CG/zrun-vm/pause name="v2 pause freezes (cpu.stat flat, status paused), resume thaws"
+	local a b c st1 st2 fr
+	have_zrun "$name" || return
+	bundle $id '["/bin/sh", "-c", "while :; do :; done"]'
+	if ! { create $id && start $id; }; then not_ok "$name"; cleanup $id; return; fi
+	z pause $id || { not_ok "$name"; zfail "pause $id" $?; cleanup $id; return; }
+	st1=$(state_field $id status); fr=$(cat $cg/cgroup.freeze)
+	a=$(usage_usec $cg); sleep 1; b=$(usage_usec $cg)
+	z resume $id || { not_ok "$name"; zfail "resume $id" $?; cleanup $id; return; }
+	st2=$(state_field $id status)
+	sleep 1; c=$(usage_usec $cg)
+	if [ "$st1" = paused ] && [ "$fr" = 1 ] && [ "$a" = "$b" ] && [ "$st2" = running ] &&
+	   [ "$c" -gt $((b + 100000)) ]; then
+		ok "$name"
+	else
+		not_ok "$name"
+		diag "expected status paused, cgroup.freeze 1, usage flat, then running and +100 ms;"
+		diag "saw '$st1', '$fr', usage_usec $a -> $b, '$st2', then $c"
+	fi
+	cleanup $id
+}
+
+# (k) update: memory.max follows --memory and --resources
+t_update() {
+	local id=update cg=$CG/zrun-vm/update name="v2 update --memory 64m, then pids via --resources FILE"
+	local m p
+	have_zrun "$name" || return
+	bundle $id '["/bin/sleep", "1000"]' '{"memory": {"limit": 33554432}}'
+	if ! create $id; then not_ok "$name"; cleanup $id; return; fi
+	z update --memory 64m $id || { not_ok "$name"; zfail "update --memory 64m $id" $?; cleanup $id; return; }
+	m=$(cat $cg/memory.max)
+	echo '{"pids": {"limit": 9}}' >/tmp/res.json
+	z update --resources /tmp/res.json $id || { not_ok "$name"; zfail "update --resources $id" $?; cleanup $id; return; }
+	p=$(cat $cg/pids.max)
+	check "$name" "67108864 9" "$m $p"
+	cleanup $id
+}
+
+# (l) events --stats: runc's schema from the v2 files
+t_events() {
+	local id=events name="v2 events --stats: a stats event with cpu, memory.usage and pids"
+	local out
+	have_zrun "$name" || return
+	bundle $id '["/bin/sh", "-c", "while :; do :; done"]' '{"pids": {"limit": 12}}'
+	if ! { create $id && start $id; }; then not_ok "$name"; cleanup $id; return; fi
+	sleep 0.3
+	z events --stats $id || { not_ok "$name"; zfail "events --stats $id" $?; cleanup $id; return; }
+	out=$(cat /tmp/z.log)
+	case $out in
+	'{"type":"stats","id":"events","data":{"cpu":{"usage":{"total":'[1-9]*'"memory":{'*'"usage":{"limit":'*'"usage":'[1-9]*'"pids":{"current":1,"limit":12}'*)
+		ok "$name" ;;
+	*) not_ok "$name"; diag "$(echo "$out" | cut -c1-300)" ;;
+	esac
+	cleanup $id
+}
+
 # Nothing left behind: no cgroup under zrun-vm, no container state.
 t_leftovers() {
 	local name="nothing left under $CG/zrun-vm or in $R" left
@@ -374,5 +453,9 @@ t_oom
 t_kill_all
 t_delete_force
 t_cpu
+t_devices
+t_pause
+t_update
+t_events
 t_leftovers
 echo "# zrun-vm-done $n tests at uptime $(cut -d' ' -f1 /proc/uptime) s"

@@ -1,0 +1,66 @@
+#include "procattr.h"
+
+#include <errno.h>
+#include <linux/sched/types.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_CLASS_SHIFT 13
+
+static int apply_personality(const struct spec_linux *lx, struct zrun_error *err)
+{
+	if (lx == NULL || !lx->has_personality)
+		return 0;
+	unsigned long persona = strcmp(lx->personality_domain, "LINUX32") == 0 ? PER_LINUX32 : PER_LINUX;
+	if (personality(persona) < 0)
+		return zrun_error_set(err, errno, "linux.personality: %s", lx->personality_domain);
+	return 0;
+}
+
+static int apply_io_priority(const struct spec_process *p, struct zrun_error *err)
+{
+	static const char *const names[] = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
+
+	if (!p->has_io_priority)
+		return 0;
+	int value = (p->io_priority_class << IOPRIO_CLASS_SHIFT) | p->io_priority;
+	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) < 0)
+		return zrun_error_set(err, errno, "process.ioPriority: %s %d",
+				      names[p->io_priority_class], p->io_priority);
+	return 0;
+}
+
+static int apply_scheduler(const struct spec_process *p, struct zrun_error *err)
+{
+	const struct spec_scheduler *s = p->scheduler;
+	struct sched_attr attr;
+
+	if (s == NULL)
+		return 0;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.sched_policy = (unsigned)s->policy;
+	attr.sched_flags = s->flags;
+	attr.sched_nice = s->nice;
+	attr.sched_priority = (unsigned)s->priority;
+	attr.sched_runtime = s->runtime_ns;
+	attr.sched_deadline = s->deadline_ns;
+	attr.sched_period = s->period_ns;
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		return zrun_error_set(err, errno, "process.scheduler: sched_setattr (policy %d, nice %d, "
+				      "priority %d)", s->policy, s->nice, s->priority);
+	return 0;
+}
+
+int procattr_apply(const struct spec *spec, struct zrun_error *err)
+{
+	if (apply_personality(spec->linux_, err) < 0)
+		return -1;
+	if (spec->process && (apply_io_priority(spec->process, err) < 0 ||
+			      apply_scheduler(spec->process, err) < 0))
+		return -1;
+	return 0;
+}

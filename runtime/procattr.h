@@ -1,0 +1,13 @@
+/* procattr: the per-process kernel attributes of config.json that the init
+ * sets on itself before exec and the program inherits: linux.personality,
+ * process.ioPriority (ioprio_set) and process.scheduler (sched_setattr). */
+#ifndef ZRUN_PROCATTR_H
+#define ZRUN_PROCATTR_H
+
+#include "error.h"
+#include "spec.h"
+
+/* In the init, before the user switch (a real-time policy needs CAP_SYS_NICE). */
+int procattr_apply(const struct spec *spec, struct zrun_error *err);
+
+#endif

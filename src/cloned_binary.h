@@ -1,0 +1,22 @@
+/* cloned_binary: the CVE-2019-5736 defence. zrun runs from a sealed memfd
+ * copy of itself, so what a container can reach through /proc/PID/exe of
+ * an init (a fork of zrun) or through "#!/proc/self/exe" is a copy the
+ * kernel refuses to write, never the zrun binary on the host. */
+#ifndef ZRUN_CLONED_BINARY_H
+#define ZRUN_CLONED_BINARY_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+/* Return 0 when already running from a sealed copy; otherwise make one
+ * and re-execute it with argv (does not return on success). -1 with err
+ * set when the copy cannot be made or executed. */
+int cloned_binary_ensure(char **argv, struct zrun_error *err);
+
+/* Commands that never fork an init nor enter a container (start only
+ * writes the exec fifo of an init that create already made from the copy):
+ * they need no copy. Any other command, new ones included, gets one. */
+bool cloned_binary_needless(const char *command);
+
+#endif

@@ -1,0 +1,373 @@
+#include "deploy.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keeper.h"
+#include "swap.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void replica_id(char *buf, size_t len, const char *group, int k)
+{
+	if (k == 0)
+		snprintf(buf, len, "%s", group);
+	else
+		snprintf(buf, len, "%s.r%d", group, k);
+}
+
+/* The replica index of id in group: 0 for the group id itself. */
+static int replica_index(const char *group, const char *id)
+{
+	size_t gl = strlen(group);
+	if (strcmp(id, group) == 0)
+		return 0;
+	if (strncmp(id, group, gl) == 0 && strncmp(id + gl, ".r", 2) == 0)
+		return atoi(id + gl + 2);
+	return INT_MAX;
+}
+
+static bool container_exists(const char *root, const char *id)
+{
+	char path[PATH_MAX];
+	return state_path(path, sizeof(path), root, id, NULL) == 0 && access(path, F_OK) == 0;
+}
+
+int deploy_running(const char *root, const char *service, char *group, size_t group_len, char ***out,
+		   size_t *n_out, struct zrun_error *err)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	char **ids;
+	size_t n;
+
+	*out = NULL;
+	*n_out = 0;
+	group[0] = '\0';
+	if (service_load(root, service, &svc, &ignored) < 0)
+		memset(&svc, 0, sizeof(svc));
+	if (service_versions(root, service, &ids, &n, err) < 0)
+		return -1;
+	char **running = calloc(n + 1, sizeof(char *));
+	char **groups = calloc(n + 1, sizeof(char *));
+	size_t nr = 0;
+	for (size_t i = 0; running && groups && i < n; i++) {
+		struct container_state st;
+		struct version_config vc;
+		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
+			continue;
+		if (state_live_status(root, &st) == STATUS_RUNNING) {
+			groups[nr] = strdup(version_group(&vc, ids[i]));
+			running[nr++] = strdup(ids[i]);
+			if (strcmp(groups[nr - 1], svc.current) == 0 || group[0] == '\0')
+				snprintf(group, group_len, "%s", groups[nr - 1]);
+		}
+		state_clear(&st);
+	}
+	service_free_ids(ids, n);
+	*out = calloc(nr + 1, sizeof(char *));
+	for (size_t i = 0; i < nr; i++) {
+		if (*out && strcmp(groups[i], group) == 0)
+			(*out)[(*n_out)++] = running[i];
+		else
+			free(running[i]);
+		free(groups[i]);
+	}
+	free(running);
+	free(groups);
+	return *out ? 0 : zrun_error_set(err, ENOMEM, "versions of %s", service);
+}
+
+static void say(FILE *out, bool json, const char *service, long t0, const char *fmt, const char *a, int n)
+{
+	char msg[1200];
+
+	if (out == NULL)
+		return;
+	snprintf(msg, sizeof(msg), fmt, a, n, n == 1 ? "" : "s", (double)(now_ms() - t0) / 1000);
+	if (json)
+		fprintf(out, "{\"step\":\"deployed\",\"version\":\"%s\",\"elapsed_ms\":%ld,\"message\":\"%s\"}\n", a,
+			now_ms() - t0, msg);
+	else
+		fprintf(out, "%s: %s\n", service, msg);
+	fflush(out);
+}
+
+static void remove_ids(const char *root, char **ids, size_t n)
+{
+	struct zrun_error ignored;
+
+	for (size_t i = 0; i < n; i++)
+		if (ids[i]) {
+			swap_stop_version(root, ids[i], 2000, NULL, false);
+			version_delete(root, ids[i], true, &ignored);
+		}
+}
+
+/* Drop a kept version that is no longer the rollback target. */
+static void forget_group(const char *root, const char *service, const char *group)
+{
+	char **ids;
+	size_t n;
+	struct zrun_error ignored;
+
+	swap_group_members(root, service, group, &ids, &n);
+	for (size_t i = 0; i < n; i++)
+		version_delete(root, ids[i], true, &ignored);
+	service_free_ids(ids, n);
+}
+
+/* The service record after a deploy or rollback: what runs, what is kept. */
+static void record(const char *root, const char *service, const char *current, const char *previous,
+		   int replicas, unsigned long seq)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	int lock = service_lock(root, service, "service.lock", false, &ignored);
+
+	if (service_load(root, service, &svc, &ignored) == 0) {
+		snprintf(svc.current, sizeof(svc.current), "%s", current);
+		snprintf(svc.previous, sizeof(svc.previous), "%s", previous);
+		svc.replicas = replicas;
+		if (seq > svc.seq)
+			svc.seq = seq;
+		service_save(root, &svc, &ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+	keeper_rescan(root, service);
+}
+
+static int swap_groups(const char *root, const char *service, const char *old_group, char **old, size_t n_old,
+		       const char *new_group, char **new_ids, size_t n_new, const struct swap_opts *so,
+		       struct zrun_error *err)
+{
+	if (n_old == 1 && n_new == 1 && strcmp(old[0], old_group) == 0 && strcmp(new_ids[0], new_group) == 0) {
+		struct swap_opts one = *so;
+		one.old_id = old[0];
+		one.new_id = new_ids[0];
+		return swap_run(&one, err);
+	}
+	(void)root;
+	return swap_group_run(so, service, old_group, old, n_old, new_group, new_ids, n_new, err);
+}
+
+static int next_group(const struct deploy_opts *o, const struct service *svc, char *group, size_t len,
+		      unsigned long *seq, struct zrun_error *err)
+{
+	*seq = 0;
+	if (o->id) {
+		if (state_validate_id(o->id, err) < 0)
+			return -1;
+		snprintf(group, len, "%s", o->id);
+		return container_exists(o->root, group) ? zrun_error_set(err, 0, "container %s already exists", group) : 0;
+	}
+	for (*seq = svc->seq + 1;; (*seq)++) {
+		snprintf(group, len, "%s-%lu", o->service, *seq);
+		if (!container_exists(o->root, group))
+			return 0;
+	}
+}
+
+int deploy_run(struct deploy_opts *o, struct zrun_error *err)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	char group[STATE_ID_MAX + 1], old_group[STATE_ID_MAX + 1], id[STATE_ID_MAX + 16];
+	char *new_ids[DEPLOY_REPLICAS_MAX + 1] = { 0 };
+	char **old = NULL;
+	size_t n_old = 0;
+	unsigned long seq;
+	long t0 = now_ms();
+	int r = -1;
+
+	if (service_validate_name(o->service, err) < 0)
+		return -1;
+	bool existed = service_exists(o->root, o->service);
+	int lock = service_lock(o->root, o->service, "deploy.lock", false, err);
+	if (lock < 0)
+		return -1;
+	if (!existed || service_load(o->root, o->service, &svc, &ignored) < 0)
+		memset(&svc, 0, sizeof(svc));
+	if (deploy_running(o->root, o->service, old_group, sizeof(old_group), &old, &n_old, err) < 0 ||
+	    next_group(o, &svc, group, sizeof(group), &seq, err) < 0)
+		goto out;
+	o->vo.service = o->service;
+	o->vo.group = group;
+	for (int k = 0; k < o->replicas; k++) {
+		struct container_create_opts c = { .root = o->root, .bundle = o->bundle };
+		pid_t pid;
+		replica_id(id, sizeof(id), group, k);
+		c.id = id;
+		if (container_exists(o->root, id)) {
+			zrun_error_set(err, 0, "container %s already exists", id);
+			goto undo;
+		}
+		if (version_create(&c, &o->vo, false, &pid, err) < 0) {
+			zrun_error_prefix(err, "create %s", id);
+			goto undo;
+		}
+		new_ids[k] = strdup(id);
+	}
+	if (n_old == 0) {
+		/* start: every replica proven ready, or none stays */
+		for (int k = 0; k < o->replicas; k++)
+			if (swap_start_and_probe(o->root, new_ids[k], o->timeout_ms, o->out, o->json, err) < 0)
+				goto undo;
+		say(o->out, o->json, o->service, t0, "%s started: %d replica%s ready in %.2f s", group, o->replicas);
+	} else {
+		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .grace_ms = o->grace_ms,
+					.keep_old = o->keep_old, .wait = o->wait, .json = o->json, .out = o->out };
+		/* a failed swap has removed NEW itself */
+		if (swap_groups(o->root, o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas,
+				&so, err) < 0)
+			goto out;
+		say(o->out, o->json, o->service, t0, "%s serving: %d replica%s, deployed in %.2f s", group, o->replicas);
+	}
+	if (o->keep_old && svc.previous[0] && strcmp(svc.previous, old_group) != 0 && strcmp(svc.previous, group) != 0)
+		forget_group(o->root, o->service, svc.previous);
+	record(o->root, o->service, group, (o->keep_old && n_old) ? old_group : "", o->replicas, seq);
+	r = 0;
+	goto out;
+undo:
+	remove_ids(o->root, new_ids, (size_t)o->replicas);
+out:
+	for (int k = 0; k < o->replicas; k++)
+		free(new_ids[k]);
+	service_free_ids(old, n_old);
+	if (!service_exists(o->root, o->service))
+		service_remove(o->root, o->service, &ignored);
+	close(lock);
+	return r;
+}
+
+/* Make a kept (stopped) version created again, from its own bundle. */
+static int recreate(const char *root, const char *id, struct zrun_error *err)
+{
+	struct container_state st;
+	struct version_config vc;
+	char bundle[PATH_MAX];
+
+	if (version_load(root, id, &st, &vc, err) < 0)
+		return -1;
+	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
+	enum container_status s = state_live_status(root, &st);
+	state_clear(&st);
+	if (s == STATUS_CREATED)
+		return 0;
+	if (s == STATUS_RUNNING)
+		return zrun_error_set(err, 0, "%s is running", id);
+	if (container_delete(root, id, true, err) < 0)
+		return -1;
+	return version_create_from(root, id, bundle, &vc, NULL, 0, err);
+}
+
+int deploy_rollback(const char *root, const char *service, long timeout_ms, bool json, FILE *out,
+		    struct zrun_error *err)
+{
+	struct service svc;
+	char cur[STATE_ID_MAX + 1], prev[STATE_ID_MAX + 1];
+	char **old = NULL, **ids = NULL;
+	size_t n_old = 0, n = 0;
+	long t0 = now_ms();
+
+	if (service_load(root, service, &svc, err) < 0)
+		return -1;
+	if (svc.previous[0] == '\0')
+		return zrun_error_set(err, 0, "service %s has no previous version kept (deploy with --keep-old keeps it)",
+				      service);
+	snprintf(prev, sizeof(prev), "%s", svc.previous);
+	int lock = service_lock(root, service, "deploy.lock", false, err);
+	if (lock < 0)
+		return -1;
+	int r = deploy_running(root, service, cur, sizeof(cur), &old, &n_old, err);
+	if (r == 0 && n_old == 0)
+		r = zrun_error_set(err, 0, "service %s has no running version to roll back from", service);
+	if (r == 0) {
+		swap_group_members(root, service, prev, &ids, &n);
+		if (n == 0)
+			r = zrun_error_set(err, 0, "the previous version %s of service %s is gone", prev, service);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = recreate(root, ids[i], err);
+	if (r == 0) {
+		struct swap_opts so = { .root = root, .timeout_ms = timeout_ms, .grace_ms = -1, .keep_old = true,
+					.json = json, .out = out };
+		r = swap_groups(root, service, cur, old, n_old, prev, ids, n, &so, err);
+	}
+	if (r == 0) {
+		say(out, json, service, t0, "rolled back to %s: %d replica%s, in %.2f s", prev, (int)n);
+		record(root, service, prev, cur, (int)n, 0);
+	}
+	service_free_ids(old, n_old);
+	service_free_ids(ids, n);
+	close(lock);
+	return r;
+}
+
+static int cmp_replica(const void *a, const void *b, void *group)
+{
+	int x = replica_index(group, *(char *const *)a), y = replica_index(group, *(char *const *)b);
+	return (x > y) - (x < y);
+}
+
+int deploy_scale(const char *root, const char *service, int n, long timeout_ms, bool json, FILE *out,
+		 struct zrun_error *err)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	char group[STATE_ID_MAX + 1], id[STATE_ID_MAX + 16];
+	char **ids = NULL;
+	size_t m = 0;
+	long t0 = now_ms();
+
+	if (service_load(root, service, &svc, err) < 0)
+		return -1;
+	int lock = service_lock(root, service, "deploy.lock", false, err);
+	if (lock < 0)
+		return -1;
+	int r = deploy_running(root, service, group, sizeof(group), &ids, &m, err);
+	if (r == 0 && m == 0)
+		r = zrun_error_set(err, 0, "service %s has no running version to scale", service);
+	if (r == 0)
+		qsort_r(ids, m, sizeof(char *), cmp_replica, group);
+	/* up: copies of replica 0 (its bundle and settings), each proven ready */
+	struct container_state st;
+	struct version_config vc;
+	if (r == 0 && (int)m < n && (r = version_load(root, ids[0], &st, &vc, err)) == 0) {
+		snprintf(vc.group, sizeof(vc.group), "%s", group);
+		for (int k = 1, have = (int)m; r == 0 && have < n; k++) {
+			replica_id(id, sizeof(id), group, k);
+			if (container_exists(root, id))
+				continue;
+			r = version_create_from(root, id, st.bundle, &vc, NULL, 0, err);
+			if (r == 0 && (r = swap_start_and_probe(root, id, timeout_ms, out, json, err)) < 0) {
+				swap_stop_version(root, id, 2000, NULL, false);
+				version_delete(root, id, true, &ignored);
+			}
+			have++;
+		}
+		state_clear(&st);
+	}
+	/* down: the highest replicas drain gracefully */
+	for (int k = (int)m - 1; r == 0 && k >= n; k--) {
+		swap_stop_version(root, ids[k], -1, out, json);
+		version_delete(root, ids[k], true, &ignored);
+	}
+	if (r == 0) {
+		say(out, json, service, t0, "%s scaled to %d replica%s in %.2f s", group, n);
+		record(root, service, group, svc.previous, n, 0);
+	}
+	service_free_ids(ids, m);
+	close(lock);
+	return r;
+}

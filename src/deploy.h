@@ -1,0 +1,46 @@
+/* deploy: the service operations a deploy script calls. `deploy` is the
+ * idempotent "reload or start": with no running version it creates and
+ * starts one (N replicas) and waits until each is ready; otherwise it
+ * creates the next version (SERVICE-1, SERVICE-2, ... or --id) and swaps
+ * to it. `rollback` swaps back to the kept previous version; `scale` adds
+ * or removes replicas of the current one. Replica k > 0 of version api-3 is
+ * the container api-3.rk; replica 0 is api-3 itself. */
+#ifndef ZRUN_DEPLOY_H
+#define ZRUN_DEPLOY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "version.h"
+
+#define DEPLOY_REPLICAS_MAX 64
+
+struct deploy_opts {
+	const char *root;
+	const char *service, *bundle;
+	const char *id;               /* --id, else SERVICE-<n+1> */
+	struct version_opts vo;       /* listeners, probe, restart ... (service, group set here) */
+	int replicas;                 /* >= 1 */
+	long timeout_ms, grace_ms;    /* as zrun swap's; grace < 0: the version's own */
+	bool keep_old, wait, json;
+	FILE *out;
+};
+
+int deploy_run(struct deploy_opts *o, struct zrun_error *err);
+
+/* Swap back to the kept previous version (recreated from its bundle). */
+int deploy_rollback(const char *root, const char *service, long timeout_ms, bool json, FILE *out,
+		    struct zrun_error *err);
+
+/* Run n replicas of the current version: new ones are probed ready before
+ * scale returns; removed ones drain gracefully (highest index first). */
+int deploy_scale(const char *root, const char *service, int n, long timeout_ms, bool json, FILE *out,
+		 struct zrun_error *err);
+
+/* The running containers of the service, and the group they belong to
+ * (the service's current, else that of the first running one). */
+int deploy_running(const char *root, const char *service, char *group, size_t group_len, char ***ids,
+		   size_t *n, struct zrun_error *err);
+
+#endif

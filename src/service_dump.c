@@ -1,0 +1,251 @@
+#include "service_dump.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deploy.h"
+#include "json.h"
+#include "keeper.h"
+#include "swap.h"
+#include "version.h"
+
+static void default_file(char *buf, size_t len, const char *root, const char *file)
+{
+	if (file)
+		snprintf(buf, len, "%s", file);
+	else
+		snprintf(buf, len, "%s/services.json", root);
+}
+
+/* One service: its record and replica 0 of what runs. 0 when saved. */
+static int save_one(const char *root, const char *name, struct json_writer *w)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	char group[STATE_ID_MAX + 1], item[700];
+	char **ids;
+	size_t n;
+	struct container_state st;
+	struct version_config vc;
+
+	if (service_load(root, name, &svc, &ignored) < 0 ||
+	    deploy_running(root, name, group, sizeof(group), &ids, &n, &ignored) < 0)
+		return -1;
+	int r = -1;
+	if (n > 0 && version_load(root, group, &st, &vc, &ignored) == 0) {
+		char *vjson = version_config_json(&vc);
+		json_w_object_begin(w);
+		json_w_key(w, "name");
+		json_w_string(w, name);
+		json_w_key(w, "listeners");
+		json_w_array_begin(w);
+		for (size_t i = 0; i < svc.n_listeners; i++) {
+			snprintf(item, sizeof(item), "%s=%s", svc.listeners[i].name, svc.listeners[i].url);
+			json_w_string(w, item);
+		}
+		json_w_array_end(w);
+		json_w_key(w, "bundle");
+		json_w_string(w, st.bundle);
+		json_w_key(w, "current");
+		json_w_string(w, group);
+		json_w_key(w, "replicas");
+		json_w_int(w, (int64_t)n);
+		json_w_key(w, "seq");
+		json_w_uint(w, svc.seq);
+		json_w_key(w, "version");
+		json_w_string(w, vjson ? vjson : "{}");
+		json_w_object_end(w);
+		free(vjson);
+		state_clear(&st);
+		r = 0;
+	}
+	service_free_ids(ids, n);
+	return r;
+}
+
+int service_dump_save(const char *root, const char *file, FILE *out, struct zrun_error *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	struct json_writer w;
+	int count = 0;
+
+	default_file(path, sizeof(path), root, file);
+	snprintf(dir, sizeof(dir), "%s/.services", root);
+	json_w_init(&w, true);
+	json_w_object_begin(&w);
+	json_w_key(&w, "services");
+	json_w_array_begin(&w);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && save_one(root, de->d_name, &w) == 0)
+			count++;
+	if (d)
+		closedir(d);
+	json_w_array_end(&w);
+	json_w_object_end(&w);
+	char *text = json_w_finish(&w);
+	if (text == NULL)
+		return zrun_error_set(err, ENOMEM, "save");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+	int r = -1;
+	if (fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0 &&
+	    close(fd) == 0) {
+		fd = -1;
+		r = rename(tmp, path);
+	}
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	if (r < 0) {
+		unlink(tmp);
+		return zrun_error_set(err, e, "write %s", path);
+	}
+	if (out)
+		fprintf(out, "saved %d service%s to %s\n", count, count == 1 ? "" : "s", path);
+	return 0;
+}
+
+/* What is left of a service whose processes all died: its versions'
+ * state and cgroups, and a service record naming a dead keeper. The logs
+ * stay. */
+static void clear_remains(const char *root, const char *name)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	char **ids;
+	size_t n;
+	char path[PATH_MAX];
+
+	if (service_versions(root, name, &ids, &n, &ignored) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			version_mark_stopping(root, name, ids[i]);
+			container_delete(root, ids[i], true, &ignored);
+		}
+		service_free_ids(ids, n);
+	}
+	if (service_load(root, name, &svc, &ignored) == 0 && keeper_alive(&svc))
+		keeper_stop(root, &svc);
+	if (service_path(path, sizeof(path), root, name, "service.json") == 0)
+		unlink(path);
+	if (service_path(path, sizeof(path), root, name, "swap.json") == 0)
+		unlink(path);
+}
+
+static int restore_one(const char *root, struct json_ctx *c, yajl_val s, FILE *out, struct zrun_error *err)
+{
+	char *name = NULL, *bundle = NULL, *current = NULL, *vjson = NULL, **urls = NULL;
+	int64_t replicas = 1;
+	uint64_t seq = 0;
+	struct listener ls[LISTENER_MAX];
+	size_t nls = 0;
+	char group[STATE_ID_MAX + 1];
+	char **running;
+	size_t nrun = 0;
+	int r = -1;
+
+	if (json_get_string(c, s, "name", &name) != 1 || json_get_string(c, s, "bundle", &bundle) != 1 ||
+	    json_get_string(c, s, "current", &current) != 1 || json_get_string(c, s, "version", &vjson) != 1 ||
+	    json_get_strv(c, s, "listeners", &urls) != 1) {
+		zrun_error_set(err, 0, "a service entry lacks name, bundle, current, version or listeners");
+		goto out;
+	}
+	json_get_int(c, s, "replicas", 1, DEPLOY_REPLICAS_MAX, &replicas);
+	json_get_uint(c, s, "seq", UINT32_MAX, &seq);
+	if (service_validate_name(name, err) < 0)
+		goto out;
+	for (size_t i = 0; urls[i] && i < LISTENER_MAX; i++, nls++)
+		if (listener_parse(urls[i], (int)i, &ls[i], err) < 0)
+			goto out;
+	if (deploy_running(root, name, group, sizeof(group), &running, &nrun, err) == 0) {
+		service_free_ids(running, nrun);
+		if (nrun > 0) {
+			if (out)
+				fprintf(out, "%s: already running (%s)\n", name, group);
+			r = 0;
+			goto out;
+		}
+	}
+	clear_remains(root, name);
+	struct container_state fake = { .extra_json = vjson };
+	struct version_config vc;
+	if (version_config_from_state(&fake, &vc) < 0) {
+		zrun_error_set(err, 0, "service %s: bad version settings", name);
+		goto out;
+	}
+	snprintf(vc.group, sizeof(vc.group), "%s", current);
+	for (int64_t k = 0; k < replicas; k++) {
+		char id[STATE_ID_MAX + 16];
+		if (k == 0)
+			snprintf(id, sizeof(id), "%s", current);
+		else
+			snprintf(id, sizeof(id), "%s.r%d", current, (int)k);
+		if (version_create_from(root, id, bundle, &vc, ls, nls, err) < 0 ||
+		    swap_start_and_probe(root, id, 120000, NULL, false, err) < 0) {
+			zrun_error_prefix(err, "service %s: %s", name, id);
+			goto out;
+		}
+	}
+	struct service svc;
+	struct zrun_error ignored;
+	if (service_load(root, name, &svc, &ignored) == 0) {
+		snprintf(svc.current, sizeof(svc.current), "%s", current);
+		svc.replicas = (int)replicas;
+		svc.seq = (unsigned long)seq;
+		service_save(root, &svc, &ignored);
+	}
+	keeper_rescan(root, name);
+	if (out)
+		fprintf(out, "%s: restored %s (%d replica%s)\n", name, current, (int)replicas, replicas == 1 ? "" : "s");
+	r = 0;
+out:
+	free(name);
+	free(bundle);
+	free(current);
+	free(vjson);
+	json_strv_free(urls);
+	return r;
+}
+
+int service_dump_restore(const char *root, const char *file, FILE *out, struct zrun_error *err)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len;
+	yajl_val list;
+	int failed = 0;
+
+	default_file(path, sizeof(path), root, file);
+	if (json_read_file(path, 4 * 1024 * 1024, &buf, &len, err) < 0)
+		return -1;
+	yajl_val t = json_parse(buf, len, 4 * 1024 * 1024, 8, path, err);
+	free(buf);
+	if (t == NULL)
+		return -1;
+	struct json_ctx c;
+	json_ctx_init(&c, path, err);
+	if (json_get_array(&c, t, "services", &list) != 1) {
+		yajl_tree_free(t);
+		return zrun_error_set(err, 0, "%s: no \"services\" array", path);
+	}
+	for (size_t i = 0; i < list->u.array.len; i++) {
+		struct zrun_error one = { 0 };
+		struct json_ctx ci;
+		json_ctx_init(&ci, path, &one);
+		if (restore_one(root, &ci, list->u.array.values[i], out, &one) < 0) {
+			fprintf(stderr, "zrun: service restore: %s\n", one.msg);
+			failed++;
+		}
+	}
+	yajl_tree_free(t);
+	if (failed)
+		return zrun_error_set(err, 0, "service restore: %d service%s not restored", failed, failed == 1 ? "" : "s");
+	return 0;
+}

@@ -1,0 +1,576 @@
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "service.h"
+#include "version.h"
+
+#define WATCH_MAX 64
+#define LOG_MAX 64
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 30000
+#define HEALTHY_MS 10000
+#define RESCAN_MS 1000
+
+/* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
+ * holder of a pidfd; the keeper is not the parent of the inits it watches. */
+struct zrun_pidfd_info {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+	uint32_t coredump_mask, spare;
+};
+#define ZRUN_PIDFD_GET_INFO _IOWR(0xFF, 11, struct zrun_pidfd_info)
+#define ZRUN_PIDFD_INFO_EXIT (1ULL << 3)
+
+enum watch_state { W_RUNNING, W_BACKOFF, W_RESTARTING, W_EXITED, W_GAVE_UP };
+static const char *const watch_state_names[] = { "running", "backoff", "restarting", "exited", "crash-loop" };
+
+struct watch {
+	bool used;
+	char id[STATE_ID_MAX + 1];
+	pid_t pid;
+	unsigned long long start;
+	int pidfd;                 /* the init, while running */
+	enum watch_state state;
+	enum restart_policy policy;
+	int max;
+	int restarts, streak;      /* all restarts; those since the last healthy run */
+	long backoff_ms, due_ms, started_ms;
+	char last_exit[64], message[160];
+	pid_t child;               /* `zrun service restart ID`, while it runs */
+	int child_fd;
+};
+
+struct log_sink {
+	bool used;
+	char id[STATE_ID_MAX + 1];
+	int pipe_fd, file_fd;
+	off_t size;
+};
+
+enum slot_kind { SLOT_INIT, SLOT_CHILD, SLOT_LOG };
+
+struct supervisor {
+	char root[PATH_MAX], service[SERVICE_NAME_MAX], zrun[PATH_MAX];
+	struct watch w[WATCH_MAX];
+	struct log_sink logs[LOG_MAX];
+	long next_rescan_ms;
+	/* what each polled fd is, in the order supervise_pollfds gave them */
+	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path)
+{
+	struct supervisor *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	snprintf(s->root, sizeof(s->root), "%s", root);
+	snprintf(s->service, sizeof(s->service), "%s", service);
+	snprintf(s->zrun, sizeof(s->zrun), "%s", zrun_path);
+	s->next_rescan_ms = now_ms();
+	return s;
+}
+
+/* ---- the record status reads ---- */
+
+static void save_record(struct supervisor *s)
+{
+	struct json_writer jw;
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+
+	json_w_init(&jw, false);
+	json_w_object_begin(&jw);
+	for (int i = 0; i < WATCH_MAX; i++) {
+		const struct watch *w = &s->w[i];
+		if (!w->used)
+			continue;
+		json_w_key(&jw, w->id);
+		json_w_object_begin(&jw);
+		json_w_key(&jw, "state");
+		json_w_string(&jw, watch_state_names[w->state]);
+		json_w_key(&jw, "restarts");
+		json_w_int(&jw, w->restarts);
+		json_w_key(&jw, "last_exit");
+		json_w_string(&jw, w->last_exit);
+		json_w_key(&jw, "message");
+		json_w_string(&jw, w->message);
+		json_w_object_end(&jw);
+	}
+	json_w_object_end(&jw);
+	char *text = json_w_finish(&jw);
+	if (text == NULL || service_path(path, sizeof(path), s->root, s->service, "supervise.json") < 0) {
+		free(text);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+	if (fd >= 0) {
+		bool ok = write(fd, text, len) == (ssize_t)len;
+		close(fd);
+		if (!ok || rename(tmp, path) < 0)
+			unlink(tmp);
+	}
+	free(text);
+}
+
+int supervise_info(const char *root, const char *service, const char *id, struct supervise_info *out)
+{
+	char path[PATH_MAX], *buf = NULL, *str = NULL;
+	size_t len;
+	struct zrun_error err;
+	struct json_ctx c;
+	int64_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (service_path(path, sizeof(path), root, service, "supervise.json") < 0 || access(path, F_OK) < 0 ||
+	    json_read_file(path, 1024 * 1024, &buf, &len, &err) < 0)
+		return -1;
+	yajl_val t = json_parse(buf, len, 1024 * 1024, 8, path, &err);
+	free(buf);
+	if (t == NULL)
+		return -1;
+	const char *key[] = { id, NULL };
+	yajl_val v = yajl_tree_get(t, key, yajl_t_object);
+	if (v == NULL) {
+		yajl_tree_free(t);
+		return -1;
+	}
+	json_ctx_init(&c, path, &err);
+	if (json_get_int(&c, v, "restarts", 0, INT32_MAX, &n) == 1)
+		out->restarts = (int)n;
+	if (json_get_string(&c, v, "state", &str) == 1)
+		snprintf(out->state, sizeof(out->state), "%s", str);
+	free(str);
+	str = NULL;
+	if (json_get_string(&c, v, "last_exit", &str) == 1)
+		snprintf(out->last_exit, sizeof(out->last_exit), "%s", str);
+	free(str);
+	str = NULL;
+	if (json_get_string(&c, v, "message", &str) == 1)
+		snprintf(out->message, sizeof(out->message), "%s", str);
+	free(str);
+	yajl_tree_free(t);
+	return 0;
+}
+
+/* ---- logs ---- */
+
+static int log_open(struct supervisor *s, const char *id, off_t *size)
+{
+	char dir[PATH_MAX], path[PATH_MAX + STATE_ID_MAX + 16];
+	struct stat sb;
+
+	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
+		return -1;
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/%s.log", dir, id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	*size = (fd >= 0 && fstat(fd, &sb) == 0) ? sb.st_size : 0;
+	return fd;
+}
+
+/* ID.log -> ID.log.1 -> ID.log.2 (the oldest goes). */
+static void log_rotate(struct supervisor *s, struct log_sink *l)
+{
+	char dir[PATH_MAX], a[PATH_MAX + STATE_ID_MAX + 16], b[sizeof(a)];
+
+	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
+		return;
+	snprintf(a, sizeof(a), "%s/%s.log.1", dir, l->id);
+	snprintf(b, sizeof(b), "%s/%s.log.2", dir, l->id);
+	rename(a, b);
+	snprintf(b, sizeof(b), "%s/%s.log", dir, l->id);
+	rename(b, a);
+	if (l->file_fd >= 0)
+		close(l->file_fd);
+	l->file_fd = log_open(s, l->id, &l->size);
+}
+
+static void log_close(struct log_sink *l)
+{
+	if (l->pipe_fd >= 0)
+		close(l->pipe_fd);
+	if (l->file_fd >= 0)
+		close(l->file_fd);
+	memset(l, 0, sizeof(*l));
+	l->pipe_fd = l->file_fd = -1;
+}
+
+/* Read what is there (never blocks: the pipe is non-blocking) and append
+ * it; the file rotates before it would pass the cap. 1 when the pipe ended. */
+static int log_drain(struct supervisor *s, struct log_sink *l)
+{
+	char buf[65536];
+
+	for (int rounds = 0; rounds < 16; rounds++) {
+		ssize_t n = read(l->pipe_fd, buf, sizeof(buf));
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : 1;
+		if (l->size + n > SUPERVISE_LOG_MAX_BYTES)
+			log_rotate(s, l);
+		if (l->file_fd >= 0 && write(l->file_fd, buf, (size_t)n) == n)
+			l->size += n;
+	}
+	return 0;
+}
+
+void supervise_add_log(struct supervisor *s, const char *id, int fd)
+{
+	struct log_sink *l = NULL;
+
+	for (int i = 0; i < LOG_MAX; i++) {
+		if (s->logs[i].used && strcmp(s->logs[i].id, id) == 0) {
+			/* a restarted version: what its old pipe still holds goes first */
+			log_drain(s, &s->logs[i]);
+			log_close(&s->logs[i]);
+		}
+	}
+	for (int i = 0; i < LOG_MAX && l == NULL; i++)
+		if (!s->logs[i].used)
+			l = &s->logs[i];
+	if (l == NULL) {
+		close(fd);
+		return;
+	}
+	l->used = true;
+	snprintf(l->id, sizeof(l->id), "%s", id);
+	l->pipe_fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	l->file_fd = log_open(s, id, &l->size);
+}
+
+/* ---- watching versions ---- */
+
+static struct watch *find(struct supervisor *s, const char *id)
+{
+	for (int i = 0; i < WATCH_MAX; i++)
+		if (s->w[i].used && strcmp(s->w[i].id, id) == 0)
+			return &s->w[i];
+	return NULL;
+}
+
+static struct watch *add(struct supervisor *s, const char *id)
+{
+	for (int i = 0; i < WATCH_MAX; i++) {
+		struct watch *w = &s->w[i];
+		if (!w->used) {
+			memset(w, 0, sizeof(*w));
+			w->used = true;
+			w->pidfd = w->child_fd = -1;
+			w->backoff_ms = BACKOFF_FIRST_MS;
+			snprintf(w->id, sizeof(w->id), "%s", id);
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static void watch_running(struct watch *w, pid_t pid, unsigned long long start)
+{
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->pid = pid;
+	w->start = start;
+	w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	w->state = W_RUNNING;
+	w->started_ms = now_ms();
+	w->message[0] = '\0';
+	/* the pid may already be gone (or reused): check after the pidfd */
+	if (state_pid_start_time(pid) != start && w->pidfd >= 0) {
+		close(w->pidfd);
+		w->pidfd = -1;
+	}
+}
+
+/* The wait status of a version's init that exited: from /proc while it is
+ * a zombie (its parent, init or a subreaper, has not reaped it yet), else
+ * from the pidfd (Linux 6.15+). -1 when unknown. */
+static int exit_status(const struct watch *w)
+{
+	char path[64], buf[2048];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", w->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		/* fields after ')' start at 3: starttime is 22, exit_code 52 */
+		char *p = strrchr(buf, ')');
+		unsigned long long start = 0;
+		for (int f = 2; p && f < 52; f++) {
+			p = strchr(p + 1, ' ');
+			if (p && f == 21)
+				start = strtoull(p + 1, NULL, 10);
+		}
+		if (p && start == w->start)
+			return atoi(p + 1);
+	}
+	struct zrun_pidfd_info info = { .mask = ZRUN_PIDFD_INFO_EXIT };
+	if (w->pidfd >= 0 && ioctl(w->pidfd, ZRUN_PIDFD_GET_INFO, &info) == 0 && (info.mask & ZRUN_PIDFD_INFO_EXIT))
+		return info.exit_code;
+	return -1;
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "unknown");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+}
+
+/* The version's init is gone (status -1: unknown). Restart it or say why not. */
+static void exited(struct supervisor *s, struct watch *w, int status)
+{
+	long now = now_ms();
+
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->pidfd = -1;
+	describe_status(status, w->last_exit, sizeof(w->last_exit));
+	bool failed = status != 0;
+	if (version_is_stopping(s->root, s->service, w->id)) {
+		w->state = W_EXITED;
+		snprintf(w->message, sizeof(w->message), "stopped by zrun");
+	} else if (w->policy == RESTART_NO || (w->policy == RESTART_ON_FAILURE && !failed)) {
+		w->state = W_EXITED;
+		snprintf(w->message, sizeof(w->message), "exited (%s); restart policy: not restarted", w->last_exit);
+	} else {
+		if (w->started_ms && now - w->started_ms >= HEALTHY_MS) {
+			w->backoff_ms = BACKOFF_FIRST_MS;
+			w->streak = 0;
+		}
+		if (w->policy == RESTART_ON_FAILURE && w->max > 0 && w->streak >= w->max) {
+			w->state = W_GAVE_UP;
+			snprintf(w->message, sizeof(w->message), "crash loop: stopped after %d restarts (last %s)",
+				 w->max, w->last_exit);
+		} else {
+			w->state = W_BACKOFF;
+			w->due_ms = now + w->backoff_ms;
+			snprintf(w->message, sizeof(w->message), "%s; restart in %ld ms", w->last_exit, w->backoff_ms);
+			w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->backoff_ms * 2;
+		}
+	}
+	save_record(s);
+}
+
+/* `zrun --root ROOT service restart ID`, its output into the version's log. */
+static void spawn_restart(struct supervisor *s, struct watch *w)
+{
+	char logpath[PATH_MAX + STATE_ID_MAX + 16], dir[PATH_MAX];
+
+	if (version_is_stopping(s->root, s->service, w->id)) {
+		w->state = W_EXITED;
+		snprintf(w->message, sizeof(w->message), "stopped by zrun");
+		save_record(s);
+		return;
+	}
+	service_path(dir, sizeof(dir), s->root, s->service, "logs");
+	mkdir(dir, 0700);
+	snprintf(logpath, sizeof(logpath), "%s/%s.log", dir, w->id);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		int null = open("/dev/null", O_RDWR);
+		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(null, 0);
+		dup2(log >= 0 ? log : null, 1);
+		dup2(log >= 0 ? log : null, 2);
+		syscall(SYS_close_range, 3, ~0U, 0);
+		const char *zrun = s->zrun[0] == '/' ? s->zrun : "/proc/self/exe";
+		execl(zrun, "zrun", "--root", s->root, "service", "restart", w->id, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0) {
+		w->due_ms = now_ms() + w->backoff_ms;
+		return;
+	}
+	w->child = pid;
+	w->child_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	w->state = W_RESTARTING;
+	w->streak++;
+	w->restarts++;
+	snprintf(w->message, sizeof(w->message), "restarting (restart %d, after %s)", w->restarts, w->last_exit);
+	save_record(s);
+}
+
+static void child_done(struct supervisor *s, struct watch *w)
+{
+	int status = 0;
+
+	if (waitpid(w->child, &status, WNOHANG) == 0)
+		return;
+	close(w->child_fd);
+	w->child_fd = -1;
+	w->child = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		w->state = W_EXITED;   /* the rescan sees it running */
+		s->next_rescan_ms = 0;
+		return;
+	}
+	/* could not come back: as another failure, with backoff */
+	w->started_ms = 0;
+	exited(s, w, 1 << 8);
+	snprintf(w->message + strlen(w->message), sizeof(w->message) - strlen(w->message), " (restart failed, see its log)");
+	save_record(s);
+}
+
+void supervise_rescan(struct supervisor *s)
+{
+	char **ids;
+	size_t n;
+	struct zrun_error ignored;
+	bool changed = false;
+
+	s->next_rescan_ms = now_ms() + RESCAN_MS;
+	if (service_versions(s->root, s->service, &ids, &n, &ignored) < 0)
+		return;
+	for (int i = 0; i < WATCH_MAX; i++) {
+		struct watch *w = &s->w[i];
+		bool present = false;
+		for (size_t j = 0; j < n && !present; j++)
+			present = w->used && strcmp(ids[j], w->id) == 0;
+		if (w->used && !present && w->child == 0) {
+			if (w->pidfd >= 0)
+				close(w->pidfd);
+			w->used = false;
+			changed = true;
+		}
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct container_state st;
+		struct version_config vc;
+		if (version_load(s->root, ids[j], &st, &vc, &ignored) < 0)
+			continue;
+		enum container_status status = state_live_status(s->root, &st);
+		struct watch *w = find(s, ids[j]);
+		if (w == NULL && status != STATUS_CREATED && (w = add(s, ids[j])) != NULL) {
+			changed = true;
+			w->state = W_EXITED;
+			w->policy = vc.restart;
+			w->max = vc.restart_max;
+			if (status == STATUS_STOPPED && !version_is_stopping(s->root, s->service, ids[j])) {
+				w->pid = st.pid;
+				exited(s, w, -1);   /* exited before we watched it */
+			}
+		}
+		if (w && status == STATUS_RUNNING && (w->state != W_RUNNING || w->pid != st.pid) &&
+		    w->state != W_RESTARTING) {
+			w->policy = vc.restart;
+			w->max = vc.restart_max;
+			watch_running(w, st.pid, st.pid_start_time);
+			changed = true;
+		}
+		state_clear(&st);
+	}
+	service_free_ids(ids, n);
+	if (changed)
+		save_record(s);
+}
+
+size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < WATCH_MAX && n < max && n < SUPERVISE_POLL_MAX; i++) {
+		struct watch *w = &s->w[i];
+		if (w->used && w->state == W_RUNNING && w->pidfd >= 0) {
+			p[n] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
+			s->slots[n].kind = SLOT_INIT;
+			s->slots[n++].index = i;
+		}
+		if (w->used && w->child_fd >= 0 && n < max && n < SUPERVISE_POLL_MAX) {
+			p[n] = (struct pollfd){ .fd = w->child_fd, .events = POLLIN };
+			s->slots[n].kind = SLOT_CHILD;
+			s->slots[n++].index = i;
+		}
+	}
+	for (int i = 0; i < LOG_MAX && n < max && n < SUPERVISE_POLL_MAX; i++) {
+		if (s->logs[i].used) {
+			p[n] = (struct pollfd){ .fd = s->logs[i].pipe_fd, .events = POLLIN };
+			s->slots[n].kind = SLOT_LOG;
+			s->slots[n++].index = i;
+		}
+	}
+	return n;
+}
+
+int supervise_timeout_ms(const struct supervisor *s)
+{
+	long now = now_ms(), next = s->next_rescan_ms;
+
+	for (int i = 0; i < WATCH_MAX; i++)
+		if (s->w[i].used && s->w[i].state == W_BACKOFF && s->w[i].due_ms < next)
+			next = s->w[i].due_ms;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].revents == 0)
+			continue;
+		int k = s->slots[i].index;
+		if (s->slots[i].kind == SLOT_LOG) {
+			if (log_drain(s, &s->logs[k]))
+				log_close(&s->logs[k]);
+		} else if (s->slots[i].kind == SLOT_CHILD) {
+			child_done(s, &s->w[k]);
+		} else if (s->w[k].state == W_RUNNING) {
+			exited(s, &s->w[k], exit_status(&s->w[k]));
+		}
+	}
+	long now = now_ms();
+	for (int i = 0; i < WATCH_MAX; i++)
+		if (s->w[i].used && s->w[i].state == W_BACKOFF && s->w[i].due_ms <= now)
+			spawn_restart(s, &s->w[i]);
+	if (now >= s->next_rescan_ms)
+		supervise_rescan(s);
+}
+
+void supervise_shutdown(struct supervisor *s)
+{
+	for (int i = 0; i < WATCH_MAX; i++) {
+		struct watch *w = &s->w[i];
+		if (w->used && w->child > 0) {
+			kill(w->child, SIGKILL);
+			waitpid(w->child, NULL, 0);
+		}
+	}
+	for (int i = 0; i < LOG_MAX; i++)
+		if (s->logs[i].used) {
+			log_drain(s, &s->logs[i]);
+			log_close(&s->logs[i]);
+		}
+}

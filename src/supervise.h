@@ -1,0 +1,45 @@
+/* supervise: what the keeper does for the versions of its service besides
+ * holding the listeners: it watches each running version's init through a
+ * pidfd and restarts one that exits against its restart policy (backoff
+ * 100 ms doubling to 30 s, reset after 10 s of healthy running; a crash
+ * loop stops at MAX and says so), and it drains the versions' stdout and
+ * stderr pipes into size-capped, rotated files logs/ID.log. All of it is
+ * driven from the keeper's one poll loop: no threads, every child reaped. */
+#ifndef ZRUN_SUPERVISE_H
+#define ZRUN_SUPERVISE_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#define SUPERVISE_LOG_MAX_BYTES (1024 * 1024)  /* per file; 2 rotations kept */
+#define SUPERVISE_POLL_MAX 200
+
+struct supervisor;
+
+struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path);
+
+/* The fds to poll (after the keeper's own), and how long poll may sleep. */
+size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max);
+int supervise_timeout_ms(const struct supervisor *s);
+/* After poll: p/n as filled by supervise_pollfds, with revents. Then the
+ * timers (restarts that are due, the periodic rescan). */
+void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n);
+
+/* A version's stdout/stderr pipe (read end; owned from now on). */
+void supervise_add_log(struct supervisor *s, const char *id, int fd);
+/* Look at the service's versions again (a version was created or started). */
+void supervise_rescan(struct supervisor *s);
+/* The keeper exits: end and reap restart children, flush logs. */
+void supervise_shutdown(struct supervisor *s);
+
+/* For status: the keeper's record of a version (restarts, last exit, its
+ * supervision state) from ROOT/.services/NAME/supervise.json. */
+struct supervise_info {
+	int restarts;
+	char state[32];        /* running, backoff, restarting, exited, crash-loop */
+	char last_exit[64];    /* "exit 2", "signal 9", "unknown" or "" */
+	char message[160];
+};
+int supervise_info(const char *root, const char *service, const char *id, struct supervise_info *out);
+
+#endif

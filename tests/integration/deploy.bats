@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# zrun deploy / rollback / scale / logs / restart policy / save+restore:
+# what pm2 users rely on, driven through the real binary under real load.
+# Ports 18700-18799 (18700 + test number).
+
+PORT_BASE=18700
+load service_helpers
+
+setup() { svc_setup; SVC=d$BATS_TEST_NUMBER; }
+teardown() { svc_teardown; }
+
+# deploy NAME [httpd flags] -- [deploy flags]: deploy a bundle of httpd
+# answering NAME; remembers the ids it made for the teardown checks.
+deploy() {
+	local name=$1 b hflags=() dflags=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do hflags+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	dflags=("$@")
+	b=$(mkver "$name" "${hflags[@]}")
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms "${dflags[@]}" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+}
+
+# pids_seen N: the distinct X-Pid of N fresh connections, 4 at a time
+# (idle processes sharing one listener are woken together and race for
+# accept; with one client at a time one of them tends to win every race)
+pids_seen() {
+	seq "$1" | xargs -P 4 -I{} curl -s -D - -o /dev/null --max-time 2 "$URL/" | tr -d '\r' | sed -n 's/^X-Pid: //p' | sort | uniq -c
+}
+
+svc_json() { zr service --format json status "$SVC"; }
+
+@test "deploy_from_nothing_starts_and_waits_ready" {
+	deploy v1
+	grep -q "$SVC-1 started: 1 replica ready" "$WORK/deploy.out"
+	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer"
+	expect_eq "$(status_of "$SVC-1")" running "status"
+}
+
+@test "deploy_over_running_service_under_load_fails_no_request" {
+	deploy v1
+	wrk_start
+	deploy v2
+	deploy v3
+	sleep 0.3
+	wrk_stop
+	wait_serving "$URL/" v3
+	assert_version_gone "$SVC-1"
+	assert_version_gone "$SVC-2"
+}
+
+@test "rollback_swaps_back_to_the_kept_version" {
+	run zr rollback "$SVC"
+	assert_one_line_error "does not exist"
+	deploy v1
+	deploy v2 -- --keep-old
+	wait_serving "$URL/" v2
+	zr rollback "$SVC"
+	wait_serving "$URL/" v1
+	svc_json | grep -q "\"current\":\"$SVC-1\""
+	# and forward again: the rollback kept v2
+	zr rollback "$SVC"
+	wait_serving "$URL/" v2
+	run zr rollback nosuch
+	assert_one_line_error "nosuch"
+}
+
+@test "replicas_2_share_the_load" {
+	# the host's pid namespace, so that X-Pid tells the replicas apart
+	NAMESPACES='[{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]' deploy v1 -- --replicas 2
+	expect_eq "$(status_of "$SVC-1.r1")" running "replica 1"
+	local pids
+	pids=$(pids_seen 200)
+	echo "# requests per X-Pid over 200 fresh connections: $(echo $pids)" >&3
+	[ "$(echo "$pids" | wc -l)" -ge 2 ] || { echo "expected 2 pids to answer, saw: $pids" >&2; return 1; }
+}
+
+@test "swap_of_2_replicas_under_load_fails_no_request" {
+	deploy v1 -- --replicas 2
+	wrk_start -H 'Connection: close'
+	deploy v2 -- --replicas 2
+	deploy v3 -- --replicas 2
+	sleep 0.3
+	wrk_stop
+	wait_serving "$URL/" v3
+	assert_version_gone "$SVC-1"
+	assert_version_gone "$SVC-1.r1"
+	assert_version_gone "$SVC-2.r1"
+	zr scale "$SVC" 3
+	expect_eq "$(status_of "$SVC-3.r2")" running "scaled up"
+	zr scale "$SVC" 1
+	assert_version_gone "$SVC-3.r2"
+	assert_version_gone "$SVC-3.r1"
+	wait_serving "$URL/" v3
+}
+
+@test "crashing_version_is_restarted_with_backoff_and_a_crash_loop_stops_at_max" {
+	deploy v1 --crash-after 2 -- --restart on-failure:3
+	local pid0 i
+	pid0=$(pid_of "$SVC-1")
+	# crash it 4 times: 3 restarts, then the loop stops
+	for i in 1 2 3 4; do
+		for _ in $(seq 100); do
+			curl -s -o /dev/null --max-time 1 "$URL/" || true
+			zr service status "$SVC" | grep -q "crash loop" && break
+			sleep 0.05
+		done
+	done
+	zr service status "$SVC" > "$WORK/status"
+	cat "$WORK/status"
+	grep -q "crash loop: stopped after 3 restarts" "$WORK/status"
+	grep -q "restarts 3" "$WORK/status"
+	grep -q "last exit 2" "$WORK/status"
+	svc_json | grep -q '"restarts":3'
+	zr logs "$SVC" | grep -q "crashing after 2 requests"
+	grep -h "restart" "$ROOT"/.services/"$SVC"/logs/*.log >/dev/null || true
+	[ "$(pid_of "$SVC-1")" != "$pid0" ]
+}
+
+@test "logs_stay_under_their_cap_and_follow_across_a_swap" {
+	# a chatty version: ~6 MiB on stderr, then it serves
+	local b
+	b=$(mkver v1)
+	sed -i 's|"args": *\[[^]]*\]|"args": ["/bin/sh", "-c", "i=0; while [ $i -lt 60000 ]; do echo chatty line $i with some padding to make it about a hundred bytes long xxxxxxxxxxxxxxxx; i=$((i+1)); done; exec /httpd --version-name v1"]|' "$b/config.json"
+	grep -q chatty "$b/config.json"
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 1000 --timeout 60s "$SVC" "$b" > "$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+	sleep 0.5
+	local f size total=0
+	for f in "$ROOT"/.services/"$SVC"/logs/*; do
+		size=$(stat -c %s "$f")
+		total=$((total + size))
+		[ "$size" -le 1048576 ] || { echo "$f is $size bytes, over the 1 MiB cap" >&2; return 1; }
+	done
+	echo "# logs after ~6 MiB of output: $(ls "$ROOT/.services/$SVC/logs" | wc -l) files, $total bytes" >&3
+	zr logs --tail 3 "$SVC" | grep -q "^$SVC-1 | chatty line 59999"
+	timeout 8 "$ZRUN" --root "$ROOT" logs -f "$SVC" > "$WORK/follow.out" 2>&1 &
+	local fpid=$!
+	sleep 0.5
+	deploy v2
+	sleep 1.5
+	kill -INT $fpid 2>/dev/null || true
+	wait $fpid || true
+	grep -q "^$SVC-1 | httpd v1: .*" "$WORK/follow.out" || { cat "$WORK/follow.out" >&2; return 1; }
+	grep -q "^$SVC-2 | " "$WORK/follow.out" || { echo "no line of $SVC-2 followed" >&2; cat "$WORK/follow.out" >&2; return 1; }
+}
+
+@test "save_and_restore_bring_a_service_back_after_all_its_processes_died" {
+	deploy v1 -- --replicas 2
+	zr service save > "$WORK/save.out"
+	grep -q "saved 1 service" "$WORK/save.out"
+	local k id cg
+	k=$(svc_keepers)
+	kill -9 $k
+	for id in "$SVC-1" "$SVC-1.r1"; do
+		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
+			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
+		done
+	done
+	sleep 0.5
+	! curl -s --max-time 1 "$URL/" >/dev/null || { echo "still answering after kill -9" >&2; return 1; }
+	zr service restore > "$WORK/restore.out"
+	cat "$WORK/restore.out"
+	grep -q "restored $SVC-1 (2 replicas)" "$WORK/restore.out"
+	wait_serving "$URL/" v1
+	expect_eq "$(status_of "$SVC-1.r1")" running "replica 1 after restore"
+}
+
+@test "bad_input_unknown_service_replicas_and_restart_typo_leave_nothing" {
+	local b
+	b=$(mkver v1)
+	run zr scale nosuch 2
+	assert_one_line_error "nosuch"
+	run zr deploy --replicas 0 --listen "tcp://127.0.0.1:$PORT" "$SVC" "$b"
+	assert_one_line_error "--replicas"
+	run zr deploy --replicas -1 --listen "tcp://127.0.0.1:$PORT" "$SVC" "$b"
+	assert_one_line_error "--replicas"
+	run zr deploy --restart on-falure --listen "tcp://127.0.0.1:$PORT" "$SVC" "$b"
+	assert_one_line_error "on-falure"
+	run zr logs nosuch
+	assert_one_line_error "nosuch"
+	[ -z "$(ls -A "$ROOT/.services" 2>/dev/null)" ]
+	[ -z "$(zr list -q 2>/dev/null)" ]
+	deploy v1
+	run zr scale "$SVC" 0
+	assert_one_line_error "from 1"
+}
