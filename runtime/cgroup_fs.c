@@ -3,6 +3,7 @@
  * that remembers what it made; bottom-up removal with a bounded EBUSY retry;
  * recursive pid listing. */
 #include "cgroup_driver.h"
+#include "fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,7 +69,7 @@ int cg_write(const struct cgroup *cg, const char *dir, const char *file, const c
 	if (fd < 0)
 		return zrun_error_set(err, errno, "cgroup %s: %s: open", cg->path, file);
 	/* A cgroup file takes one value per write(2); never split it. */
-	n = write(fd, value, len);
+	n = fault_check("cgroup-write", NULL) < 0 ? -1 : write(fd, value, len);
 	saved = errno;
 	close(fd);
 	if (n < 0)

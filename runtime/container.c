@@ -22,6 +22,7 @@
 
 #include "capabilities.h"
 #include "cgroup.h"
+#include "fault.h"
 #include "hooks.h"
 #include "init.h"
 #include "lsm.h"
@@ -373,23 +374,6 @@ again:
 	return msg.type == SYNC_READY ? 0 : zrun_error_set(err, EPROTO, "container init");
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct zrun_error *err)
-{
-	char tmp[PATH_MAX + 8], buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", pid);
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "pid file %s", path);
-	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return zrun_error_set(err, e, "pid file %s", path);
-	}
-	return 0;
-}
-
 /* Written twice: "creating" (pid 0) as soon as the cgroup path is known, so
  * `state` and `list` show a container whose create is in progress (and a
  * delete knows which cgroup to clean if that create died), then "created". */
@@ -446,17 +430,23 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	if (state_create_dir(c->opts->root, c->opts->id, err) < 0)
 		return -1;
 	c->state_dir_made = true;
+	if (fault_check("create-after-state-dir", err) < 0)
+		return -1;
 	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
 	if (c->lock_fd < 0)
 		return -1;
 	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id, err);
 	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
+	if (fault_check("create-after-creating-state", err) < 0)
+		return -1;
 	if (c->opts->systemd_cgroup)
 		return zrun_error_set(err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver (omit the flag)");
 	if (cgroup_create(c->cg, c->spec->linux_ ? c->spec->linux_->resources : NULL, err) < 0)
 		return -1;
 	c->cgroup_made = true;
+	if (fault_check("create-after-cgroup", err) < 0)
+		return -1;
 	if (parent_namespaces(c, err) < 0)
 		return -1;
 	state_path(fifo, sizeof(fifo), c->opts->root, c->opts->id, "exec.fifo");
@@ -465,6 +455,8 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	c->fifo_fd = open(fifo, O_RDWR | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return zrun_error_set(err, errno, "exec fifo %s", fifo);
+	if (fault_check("create-after-fifo", err) < 0)
+		return -1;
 	if (c->opts->console_socket) {
 		c->console_fd = terminal_connect(c->opts->console_socket, err);
 		if (c->console_fd < 0)
@@ -474,11 +466,13 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 		if (c->console_fd < 0)
 			return zrun_error_set(err, errno, "console relay");
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+	if (fault_check("create-socketpair", NULL) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return zrun_error_set(err, errno, "socketpair");
-	if (spawn_init(c, err) < 0 || wait_ready(c, err) < 0)
+	if (spawn_init(c, err) < 0 || fault_check("create-after-clone", err) < 0 ||
+	    wait_ready(c, err) < 0 || fault_check("create-after-ready", err) < 0)
 		return -1;
-	if (c->opts->pid_file && write_pid_file(c->opts->pid_file, c->pid, err) < 0)
+	if (c->opts->pid_file && state_write_pid_file(c->opts->pid_file, c->pid, err) < 0)
 		return -1;
 	if (hooks_after_create(&c->spec->hooks)) {
 		char path[PATH_MAX];
@@ -486,7 +480,12 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 		if (hooks_save(path, &c->spec->hooks, err) < 0)
 			return -1;
 	}
-	return record_state(c, STATUS_CREATED, err);
+	if (record_state(c, STATUS_CREATED, err) < 0)
+		return -1;
+	/* The init waits for this (EOF: we died before "created", it exits). */
+	sync_send(c->sync[0], SYNC_GO, NULL);
+	fault_point("create-after-created-state");
+	return 0;
 }
 
 int container_create(const struct container_create_opts *opts, bool keep_child, pid_t *pid,
@@ -596,11 +595,16 @@ int container_start(const char *root, const char *id, struct zrun_error *err)
 			       fifo, errno == ENXIO ? ": it has exited" : "");
 		goto out;
 	}
+	if (fault_check("start-before-fifo-write", err) < 0) {
+		close(fd);
+		goto out;
+	}
 	if (write(fd, "0", 1) != 1) {
 		zrun_error_set(err, errno, "write exec fifo");
 		close(fd);
 		goto out;
 	}
+	fault_point("start-after-fifo-write");
 	struct spec *hooks = load_hooks(root, id, err);
 	int verdict = 0;
 	if (hooks && hooks->hooks.start_container.len)
@@ -727,8 +731,10 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 	}
 	/* Processes the init left behind (no pid namespace) die with it. */
 	cgroup_kill_all(cg, SIGKILL, err);
+	fault_point("delete-after-kill");
 	r = cgroup_destroy(cg, err);
 	cgroup_free(cg);
+	fault_point("delete-after-cgroup-destroy");
 	struct spec *hooks = r == 0 ? load_hooks(root, id, err) : NULL;
 	if (r == 0)
 		r = state_remove(root, id, err);

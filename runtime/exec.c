@@ -23,6 +23,7 @@
 #include "cgroup.h"
 #include "cgroup_driver.h"
 #include "container.h"
+#include "fault.h"
 #include "exec_internal.h"
 #include "json.h"
 #include "lsm.h"
@@ -372,7 +373,7 @@ static int spawn(struct exec_ctx *c, struct zrun_error *err)
 		.spec = &c->view, .process = c->process,
 		.seccomp = c->spec->linux_ ? c->spec->linux_->seccomp : NULL,
 		.sync_fd = c->sync[1], .console_fd = c->console_fd, .lock_fd = c->lock_fd,
-		.preserve_fds = c->opts->preserve_fds,
+		.preserve_fds = c->opts->preserve_fds, .parent = getpid(),
 	};
 	for (int i = 0; i < EXEC_NS_COUNT; i++) {
 		a.ns_fds[i] = c->ns_fds[i];
@@ -389,6 +390,7 @@ static int spawn(struct exec_ctx *c, struct zrun_error *err)
 	if (pid == 0)
 		exec_child_main(&a);
 	c->setup_pid = (pid_t)pid;
+	fault_point("exec-after-clone");
 	close_fd(&c->sync[1]);
 	close_fd(&c->console_fd);
 	if (c->cgroup_fd < 0 && cgroup_add_pid(c->cg, c->setup_pid, err) < 0)
@@ -492,23 +494,6 @@ static int wait_started(struct exec_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct zrun_error *err)
-{
-	char tmp[PATH_MAX + 8], buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", pid);
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "pid file %s", path);
-	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return zrun_error_set(err, e, "pid file %s", path);
-	}
-	return 0;
-}
-
 static int exec_steps(struct exec_ctx *c, int *console_master, struct zrun_error *err)
 {
 	if (find_container(c, err) < 0 || load_process(c, err) < 0)
@@ -532,7 +517,7 @@ static int exec_steps(struct exec_ctx *c, int *console_master, struct zrun_error
 		if (*console_master < 0)
 			return -1;
 	}
-	if (c->opts->pid_file && write_pid_file(c->opts->pid_file, c->pid, err) < 0)
+	if (c->opts->pid_file && state_write_pid_file(c->opts->pid_file, c->pid, err) < 0)
 		return -1;
 	return 0;
 }

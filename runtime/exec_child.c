@@ -230,6 +230,9 @@ void exec_child_main(const struct exec_child *args)
 	 * ptrace us (CVE-2019-5736). The fork below inherits this. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* zrun exec died before PDEATHSIG was set: nobody waits for us. */
+	if (getppid() != args->parent)
+		_exit(1);
 	if (args->lock_fd >= 0)
 		close(args->lock_fd);
 	/* Our fds go above the numbers --preserve-fds passes on. */

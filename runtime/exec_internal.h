@@ -37,6 +37,7 @@ struct exec_child {
 	int console_fd;                     /* pty master goes here; -1 = no tty */
 	int lock_fd;                        /* the caller's state lock: closed at once */
 	int preserve_fds;
+	pid_t parent;                       /* zrun exec: gone before PDEATHSIG was set = exit */
 };
 
 int exec_msg_send(int fd, int type, pid_t pid, const struct zrun_error *err);

@@ -458,6 +458,10 @@ void init_main(const struct init_args *args)
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (sync_send(a->sync_fd, SYNC_READY, NULL) < 0)
 		_exit(1);
+	/* create answers SYNC_GO once "created" is recorded; EOF means it died
+	 * before: nobody knows of us, so no init is left waiting on the fifo. */
+	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
+		_exit(1);
 	close(a->sync_fd);
 	if (wait_for_start(a->fifo_fd) < 0)
 		_exit(1);

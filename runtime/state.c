@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "fault.h"
 #include "json.h"
 
 static const char *const status_names[] = {
@@ -33,8 +35,11 @@ int state_validate_id(const char *id, struct zrun_error *err)
 
 	if (len == 0)
 		return zrun_error_set(err, 0, "container id must not be empty");
-	if (len > STATE_ID_MAX)
-		return zrun_error_set(err, 0, "container id is longer than %d bytes", STATE_ID_MAX);
+	/* The id names a directory under --root: a longer one fails later
+	 * with a bare ENAMETOOLONG that echoes it twice. */
+	if (len > STATE_ID_MAX || len > NAME_MAX)
+		return zrun_error_set(err, 0, "container id is longer than %d bytes",
+				      STATE_ID_MAX < NAME_MAX ? STATE_ID_MAX : NAME_MAX);
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
 		return zrun_error_set(err, 0, "invalid container id \"%s\"", id);
 	for (const char *p = id; *p; p++) {
@@ -227,7 +232,7 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 	}
 	size_t len = strlen(json), off = 0;
 	while (off < len) {
-		ssize_t n = write(fd, json + off, len - off);
+		ssize_t n = fault_check("state-write", NULL) < 0 ? -1 : write(fd, json + off, len - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -507,8 +512,16 @@ enum container_status state_live_status(const char *root, const struct container
 		return STATUS_STOPPED;
 	if (st->status == STATUS_PAUSED)
 		return st->status;
-	if (state_path(fifo, sizeof(fifo), root, st->id, "exec.fifo") == 0 && access(fifo, F_OK) == 0)
-		return STATUS_CREATED;
+	if (state_path(fifo, sizeof(fifo), root, st->id, "exec.fifo") == 0 && access(fifo, F_OK) == 0) {
+		/* A start killed after its fifo write leaves the fifo behind: the
+		 * init is still created only while it holds the fifo open (ENXIO:
+		 * no reader, it has exec'd the program). */
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		if (fd >= 0 || errno != ENXIO)
+			return STATUS_CREATED;
+	}
 	return STATUS_RUNNING;
 }
 
@@ -601,4 +614,22 @@ void state_now_rfc3339(char *buf, size_t len)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+int state_write_pid_file(const char *path, pid_t pid, struct zrun_error *err)
+{
+	char tmp[PATH_MAX + 8], buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+
+	/* written whole, then renamed: a reader never sees a partial pid */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "pid file %s", path);
+	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return zrun_error_set(err, e, "pid file %s", path);
+	}
+	return 0;
 }

@@ -81,6 +81,9 @@ char *state_to_oci_json(const char *root, const struct container_state *st, bool
 
 void state_clear(struct container_state *st);
 
+/* --pid-file: the pid, written to a temp file and renamed into place. */
+int state_write_pid_file(const char *path, pid_t pid, struct zrun_error *err);
+
 /* Current time in RFC 3339 with nanoseconds, as runc writes "created". */
 void state_now_rfc3339(char *buf, size_t len);
 

@@ -42,13 +42,18 @@ static int ensure_dir(const char *root, const char *name, struct zrun_error *err
 
 	if (state_create_root(root, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/.services", root);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return zrun_error_set(err, errno, "create %s", path);
-	service_path(path, sizeof(path), root, name, NULL);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return zrun_error_set(err, errno, "create %s", path);
-	return 0;
+	/* Twice: service_remove of another service may rmdir an empty
+	 * .services between the two mkdirs. */
+	for (int tries = 0;; tries++) {
+		snprintf(path, sizeof(path), "%s/.services", root);
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return zrun_error_set(err, errno, "create %s", path);
+		service_path(path, sizeof(path), root, name, NULL);
+		if (mkdir(path, 0700) == 0 || errno == EEXIST)
+			return 0;
+		if (errno != ENOENT || tries > 0)
+			return zrun_error_set(err, errno, "create %s", path);
+	}
 }
 
 bool service_exists(const char *root, const char *name)
@@ -224,6 +229,9 @@ int service_remove(const char *root, const char *name, struct zrun_error *err)
 	service_path(dir, sizeof(dir), root, name, NULL);
 	if (remove_dir_files(dir) < 0 && errno != ENOENT)
 		return zrun_error_set(err, errno, "remove %s", dir);
+	/* The last service gone: no empty .services left under --root. */
+	snprintf(dir, sizeof(dir), "%s/.services", root);
+	rmdir(dir);
 	return 0;
 }
 

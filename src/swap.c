@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fault.h"
 #include "json.h"
 #include "keeper.h"
 #include "probe.h"
@@ -172,11 +173,14 @@ static int record_read(const char *root, const char *service, struct swap_record
 }
 
 /* Test builds and tests can stop a swap dead at a step (fault injection). */
-static void fault_point(enum swap_state s)
+static void swap_fault_point(enum swap_state s)
 {
 	const char *at = getenv("ZRUN_TEST_KILL_SWAP_AT");
 	if (at && strcmp(at, state_names[s]) == 0)
 		raise(SIGKILL);
+	char name[64];
+	snprintf(name, sizeof(name), "swap-%s", state_names[s]);
+	fault_point(name);
 }
 
 static int enter(struct swap_run *w, enum swap_state s, struct zrun_error *err)
@@ -184,7 +188,7 @@ static int enter(struct swap_run *w, enum swap_state s, struct zrun_error *err)
 	w->rec.state = s;
 	if (record_write(w->o->root, w->service, &w->rec, err) < 0)
 		return -1;
-	fault_point(s);
+	swap_fault_point(s);
 	return 0;
 }
 
@@ -348,9 +352,9 @@ static int load_versions(struct swap_run *w, struct zrun_error *err)
 	if (strcmp(o->old_id, o->new_id) == 0)
 		return zrun_error_set(err, 0, "cannot swap %s with itself", o->old_id);
 	if (version_load(o->root, o->old_id, &w->old_st, &w->old_vc, err) < 0)
-		return -1;
+		return zrun_error_prefix(err, "swap %s", o->old_id);
 	if (version_load(o->root, o->new_id, &w->new_st, &w->new_vc, err) < 0)
-		return -1;
+		return zrun_error_prefix(err, "swap %s", o->new_id);
 	if (strcmp(w->old_vc.service, w->new_vc.service) != 0)
 		return zrun_error_set(err, 0, "%s is a version of service %s but %s is of service %s",
 				      o->old_id, w->old_vc.service, o->new_id, w->new_vc.service);
@@ -538,7 +542,7 @@ int swap_note(const char *root, const char *service, const char *old_group, cons
 	r.pid_start = state_pid_start_time(r.pid);
 	if (record_write(root, service, &r, err) < 0)
 		return -1;
-	fault_point(r.state);
+	swap_fault_point(r.state);
 	return 0;
 }
 

@@ -289,7 +289,8 @@ EOF
 	while [ ! -S "$sock" ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 	run zr run --console-socket "$sock" -b "$B" "$TEST_ID"
 	echo "$output"
-	kill "$py" 2>/dev/null; wait "$py" 2>/dev/null || true
+	kill "$py" 2>/dev/null || true  # it may have ended already
+	wait "$py" 2>/dev/null || true
 	cat "$WORK/console.out"
 	assert_core_pattern_unchanged
 	assert_gone "$TEST_ID" /zrun-test/console

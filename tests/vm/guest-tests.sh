@@ -425,6 +425,27 @@ t_events() {
 	cleanup $id
 }
 
+# (m) exec into a running container lands in its cgroup, returns its status
+t_exec() {
+	local id=exec-cg name="v2 exec: the exec'd process is in 0::/zrun-vm/exec-cg, 'exit 5' returns 5"
+	local pid init_cg exec_cg rc
+	have_zrun "$name" || return
+	# No cgroup namespace: the exec'd process then reads the host's path.
+	bundle $id '["/bin/sleep", "1000"]' '{}' \
+		'[{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}]'
+	if ! { create $id && start $id; }; then not_ok "$name"; cleanup $id; return; fi
+	pid=$(state_field $id pid)
+	init_cg=$(cat /proc/$pid/cgroup 2>&1)
+	z exec $id cat /proc/self/cgroup; rc=$?
+	exec_cg=$(cat /tmp/z.log)
+	if [ $rc -ne 0 ]; then
+		not_ok "$name"; zfail "exec $id cat /proc/self/cgroup" $rc; cleanup $id; return
+	fi
+	z exec $id sh -c 'exit 5'; rc=$?
+	check "$name" "0::/zrun-vm/$id 0::/zrun-vm/$id 5" "$init_cg $exec_cg $rc"
+	cleanup $id
+}
+
 # Nothing left behind: no cgroup under zrun-vm, no container state.
 t_leftovers() {
 	local name="nothing left under $CG/zrun-vm or in $R" left
@@ -457,5 +478,6 @@ t_devices
 t_pause
 t_update
 t_events
+t_exec
 t_leftovers
 echo "# zrun-vm-done $n tests at uptime $(cut -d' ' -f1 /proc/uptime) s"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# Fault injection (issue 8): `zrun deploy` killed (SIGKILL) mid-way, at each
+# step of the swap it runs, under load: the service keeps serving with no
+# failed request, `service status` tells what happened, and the next deploy
+# works. The hook: ZRUN_TEST_FAULT=swap-<state> (runtime/fault.c).
+# Ports 18900-18999 (18900 + test number).
+
+PORT_BASE=18900
+load service_helpers
+
+setup() { svc_setup; SVC=f$BATS_TEST_NUMBER; }
+teardown() { svc_teardown; }
+
+deploy_v() {  # name [extra env for zrun]
+	local b; b=$(mkver "$1")
+	shift
+	rc=0
+	env "$@" "$ZRUN" --root "$ROOT" deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms \
+		"$SVC" "$b" </dev/null >"$WORK/deploy.out" 2>&1 3>&- || rc=$?
+	zr list -q >> "$WORK/ids"
+}
+
+deploy_killed_at() {  # swap state
+	deploy_v v1
+	[ "$rc" -eq 0 ] || { cat "$WORK/deploy.out"; false; }
+	wait_serving "$URL/" v1
+	wrk_start
+	deploy_v v2 ZRUN_TEST_FAULT="swap-$1"
+	[ "$rc" -eq 137 ] || { echo "expected deploy to die of SIGKILL (137), saw $rc: $(cat "$WORK/deploy.out")"; false; }
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer right after the killed deploy"
+	run zr service status "$SVC"
+	echo "$output" | sed "s|^|# |" >&3
+	[ "$status" -eq 0 ]
+	# status repairs the dead swap and says so; one version serves after it
+	[[ "$output" == *"stopped while $1"* ]] || { echo "status does not tell the swap died while $1"; false; }
+	[[ "$output" == *"last swap: $SVC-1 -> $SVC-2"* ]]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" = 200 ]
+	deploy_v v3
+	[ "$rc" -eq 0 ] || { cat "$WORK/deploy.out"; false; }
+	wait_serving "$URL/" v3
+	wrk_stop
+}
+
+@test "deploy_killed_while_starting_keeps_serving_and_the_next_deploy_works" { deploy_killed_at starting; }
+@test "deploy_killed_while_probing_keeps_serving_and_the_next_deploy_works" { deploy_killed_at probing; }
+@test "deploy_killed_while_draining_keeps_serving_and_the_next_deploy_works" { deploy_killed_at draining; }
