@@ -15,6 +15,9 @@ z() { "$ZRUN" --root "$ROOT" "$@"; }
 cleanup() {
 	for id in $(z list -q 2>/dev/null); do z delete --force "$id" >/dev/null 2>&1 || true; done
 	rm -rf "$ROOT"
+	# the versions' parent cgroup, once empty (zrun leaves parents alone)
+	for d in /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+	return 0
 }
 trap cleanup EXIT
 

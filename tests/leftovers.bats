@@ -26,3 +26,13 @@
 	run sh -c "ps -eo pid=,stat=,comm= | awk '\$3 == \"zrun-keeper\" && \$2 !~ /Z/ || \$3 == \"httpd\"'"
 	[ -z "$output" ] || { echo "left: $output"; false; }
 }
+
+@test "no_parent_cgroup_of_the_tests_or_demo_is_left" {
+	run sh -c "find /sys/fs/cgroup -maxdepth 2 -mindepth 1 -type d \\( -name zrun -o -name zrun-test -o -name zrun-demo -o -name 'zrun-unit-*' \\) 2>/dev/null"
+	[ -z "$output" ] || { echo "left: $output"; false; }
+}
+
+@test "the_default_state_root_is_left_empty" {
+	# podman's tests use zrun's default root; nothing may stay in it
+	[ ! -d /run/zrun ] || [ -z "$(ls -A /run/zrun)" ] || { echo "left in /run/zrun: $(ls -A /run/zrun)"; false; }
+}

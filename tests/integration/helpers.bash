@@ -17,6 +17,18 @@ teardown_common() {
 		"$ZRUN" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
 	done
 	rm -rf "$WORK"
+	remove_parent_cgroups
+}
+
+# zrun never removes a parent cgroup (other containers may share it); the
+# tests made /zrun-test and /zrun, so they remove them once empty (rmdir
+# refuses a cgroup that still has children or processes).
+remove_parent_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	return 0
 }
 
 zr() {  # zrun with this test's root

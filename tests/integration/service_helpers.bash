@@ -47,6 +47,7 @@ svc_teardown() {
 		assert_gone "$id" "/zrun/$id" || ok=1
 	done
 	rm -rf "$WORK"
+	remove_parent_cgroups
 	return $ok
 }
 
