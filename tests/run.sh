@@ -13,7 +13,6 @@ export ZRUN="$PWD/zrun"
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 suites="${ZRUN_TESTS:-unit integration asan fuzz containerd vm leftovers}"
 passed=0 failed=0
-log_dir=$(mktemp -d /tmp/zrun-check.XXXXXX)
 
 count() {  # count TAP lines of file $1 into the totals
 	local p f
@@ -22,18 +21,34 @@ count() {  # count TAP lines of file $1 into the totals
 	passed=$((passed + p)); failed=$((failed + f))
 }
 
-run_suite() {  # name, command...
-	local name=$1; shift
-	local out="$log_dir/$name.tap"
+# Runs one suite with a deadline, so a hang is one failure and the rest of
+# the run goes on instead of the whole run hitting CI's limit. The suite
+# writes to a file, shown live by `tail --pid`: a process a test left
+# behind that still holds the output can not keep the run waiting (a pipe
+# to tee would wait for its last writer). `timeout` signals the suite's
+# whole process group; whatever escaped it the leftovers suite reports.
+run_suite() {  # name, limit in seconds, command...
+	local name=$1 limit=$2; shift 2
+	local out="$log_dir/$name.tap" start=$SECONDS
 	echo "== $name"
-	"$@" 2>&1 | tee "$out"
-	local rc=${PIPESTATUS[0]}
+	: > "$out"
+	timeout -k 20 "$limit" "$@" > "$out" 2>&1 < /dev/null &
+	local pid=$!
+	tail -n +1 -f --pid="$pid" "$out" &
+	local tail_pid=$!
+	wait "$pid"
+	local rc=$?
+	wait "$tail_pid"
 	count "$out"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "not ok - $name did not finish within ${limit}s (stopped)"
+		failed=$((failed + 1))
 	# A suite that crashed before reporting must still count as a failure.
-	if [ "$rc" -ne 0 ] && ! grep -qE '^not ok ' "$out"; then
+	elif [ "$rc" -ne 0 ] && ! grep -qE '^not ok ' "$out"; then
 		echo "not ok - $name exited $rc without reporting a failing test"
 		failed=$((failed + 1))
 	fi
+	echo "# $name: $((SECONDS - start)) s"
 }
 
 # The integration tests with the ASan+UBSan zrun, then one more TAP line:
@@ -57,24 +72,36 @@ run_asan() {
 	return $rc
 }
 
+# `run.sh --asan LOG_DIR`: the asan suite as a command, so that run_suite
+# can put a deadline on it.
+if [ "${1:-}" = --asan ]; then
+	log_dir=$2
+	run_asan
+	exit
+fi
+log_dir=$(mktemp -d /tmp/zrun-check.XXXXXX)
+
+# Each suite's limit is several times what it takes on a 2-core machine
+# (the times are printed after each suite); all of them together stay
+# under CI's 90 minutes even if every suite hung.
 for suite in $suites; do
 	case $suite in
 	unit)
 		for t in build/tests/test_*; do
-			[ -x "$t" ] && run_suite "unit-$(basename "$t")" "$t"
+			[ -x "$t" ] && run_suite "unit-$(basename "$t")" 120 "$t"
 		done ;;
 	integration)
-		run_suite integration bats --tap tests/integration ;;
+		run_suite integration 900 bats --tap tests/integration ;;
 	asan)
-		run_suite asan run_asan ;;
+		run_suite asan 1200 "$PWD/tests/run.sh" --asan "$log_dir" ;;
 	fuzz)
-		run_suite fuzz tests/fuzz/run.sh ;;
+		run_suite fuzz 480 tests/fuzz/run.sh ;;
 	containerd)  # zrun under Debian's containerd and podman
-		run_suite containerd bats --tap tests/containerd ;;
+		run_suite containerd 600 bats --tap tests/containerd ;;
 	vm)
-		[ -x tests/vm/run.sh ] && run_suite vm-cgroup2 tests/vm/run.sh ;;
+		[ -x tests/vm/run.sh ] && run_suite vm-cgroup2 900 tests/vm/run.sh ;;
 	leftovers)
-		run_suite leftovers bats --tap tests/leftovers.bats ;;
+		run_suite leftovers 180 bats --tap tests/leftovers.bats ;;
 	esac
 done
 rm -rf "$log_dir"

@@ -194,6 +194,9 @@ build_image() {  # OUT.tar
 }
 
 # Run CMD under a pseudo-terminal (script(1)); exit status is CMD's.
+# The time limit is outside the pty: a `timeout` inside it would put the
+# command in a background process group of the pty, where a program that sets
+# the terminal up (podman -it) is stopped by SIGTTOU/SIGTTIN, and stays so.
 in_pty() {  # CMD (a shell string)
-	script -qefc "$1" /dev/null </dev/null
+	timeout -k 5 "$CTD_TIMEOUT" script -qefc "$1" /dev/null </dev/null
 }

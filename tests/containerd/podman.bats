@@ -90,7 +90,7 @@ LOOP='trap "exit 0" TERM; while :; do sleep 0.1; done'
 }
 
 @test "podman_run_it_gives_a_terminal" {
-	run in_pty "timeout $CTD_TIMEOUT podman --root $PM_DIR/root --runroot $PM_DIR/runroot --tmpdir $PM_DIR/tmp --runtime $ZRUN --cgroup-manager=cgroupfs --events-backend=file run -it --rm $PM_RUN_FLAGS $IMAGE sh -c 'tty; exit 5'"
+	run in_pty "podman --root $PM_DIR/root --runroot $PM_DIR/runroot --tmpdir $PM_DIR/tmp --runtime $ZRUN --cgroup-manager=cgroupfs --events-backend=file run -it --rm $PM_RUN_FLAGS $IMAGE sh -c 'tty; exit 5'"
 	expect_eq "$status" 5 "exit status of podman run -it"
 	expect_match "$output" '/dev/pts/[0-9]+' "tty inside the container"
 }
