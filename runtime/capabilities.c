@@ -1,10 +1,13 @@
 #include "capabilities.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int last_cap(void)
 {
@@ -110,5 +113,27 @@ int caps_apply(const struct spec_capabilities *caps, struct zrun_error *err)
 		 * inheritable; runc ignores that, and so do we. */
 		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0);
 	}
+	return 0;
+}
+
+int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err)
+{
+	const struct spec_user *u = &p->user;
+
+	if (caps_prepare(p->capabilities, err) < 0)
+		return -1;
+	/* Always replace the groups: inherited host groups would otherwise stay
+	 * (unmapped in a user namespace). Only a joined user namespace whose
+	 * setgroups is "deny" refuses, and then there is nothing to drop. */
+	if (setgroups(u->additional_gids_len, u->additional_gids) < 0 &&
+	    !(in_user_ns && errno == EPERM && u->additional_gids_len == 0))
+		return zrun_error_set(err, errno, "process.user.additionalGids");
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return zrun_error_set(err, errno, "process.user.gid %u", u->gid);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return zrun_error_set(err, errno, "process.user.uid %u", u->uid);
+	if (caps_apply(p->capabilities, err) < 0)
+		return -1;
+	umask(u->has_umask ? u->umask : 022);
 	return 0;
 }

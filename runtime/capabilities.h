@@ -17,4 +17,10 @@ int caps_prepare(const struct spec_capabilities *caps, struct zrun_error *err);
 /* After the uid switch: set effective, permitted, inheritable, then ambient. */
 int caps_apply(const struct spec_capabilities *caps, struct zrun_error *err);
 
+/* The switch to process.user with its capabilities, for the init and for an
+ * exec'd process alike: groups, gid, uid, the capability sets, umask.
+ * IN_USER_NS: the container has a user namespace (a joined one whose
+ * setgroups is "deny" refuses even an empty group list). */
+int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err);
+
 #endif

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +23,7 @@
 #include "executable.h"
 #include "lsm.h"
 #include "procattr.h"
+#include "procfs.h"
 #include "terminal.h"
 #include "zseccomp.h"
 
@@ -99,28 +98,6 @@ static int join_namespaces(const struct exec_child *a, struct zrun_error *err)
 	return 0;
 }
 
-static int set_limits(const struct spec_process *p, struct zrun_error *err)
-{
-	if (p->has_oom_score_adj) {
-		char v[32];
-		int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, v, (size_t)n) < 0) {
-			int e = errno;
-			if (fd >= 0)
-				close(fd);
-			return zrun_error_set(err, e, "process.oomScoreAdj %d", p->oom_score_adj);
-		}
-		close(fd);
-	}
-	for (size_t i = 0; i < p->rlimits_len; i++) {
-		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return zrun_error_set(err, errno, "process.rlimits: %s", p->rlimits[i].type);
-	}
-	return 0;
-}
-
 /* A notify fd (SCMP_ACT_NOTIFY) goes to the caller, which hands it to the
  * listener from the runtime's namespaces, as it does for the init. */
 static int load_seccomp(const struct exec_child *a, struct zrun_error *err)
@@ -135,27 +112,6 @@ static int load_seccomp(const struct exec_child *a, struct zrun_error *err)
 	int e = errno;
 	close(notify_fd);
 	return r < 0 ? zrun_error_set(err, e, "linux.seccomp: passing the notify fd to zrun exec") : 0;
-}
-
-static int set_identity(const struct spec_process *p, struct zrun_error *err)
-{
-	const struct spec_user *u = &p->user;
-
-	if (caps_prepare(p->capabilities, err) < 0)
-		return -1;
-	/* A joined user namespace whose setgroups is "deny" refuses even an
-	 * empty list; then there is nothing to drop. */
-	if (setgroups(u->additional_gids_len, u->additional_gids) < 0 &&
-	    !(errno == EPERM && u->additional_gids_len == 0))
-		return zrun_error_set(err, errno, "process.user.additionalGids");
-	if (setresgid(u->gid, u->gid, u->gid) < 0)
-		return zrun_error_set(err, errno, "process.user.gid %u", u->gid);
-	if (setresuid(u->uid, u->uid, u->uid) < 0)
-		return zrun_error_set(err, errno, "process.user.uid %u", u->uid);
-	if (caps_apply(p->capabilities, err) < 0)
-		return -1;
-	umask(u->has_umask ? u->umask : 022);
-	return 0;
 }
 
 /* The program gets stdio and --preserve-fds, nothing of ours (the
@@ -195,14 +151,14 @@ __attribute__((noreturn)) static void program_main(const struct exec_child *a)
 		child_fail(a, (zrun_error_set(&err, 0, "cwd %s is outside the container", p->cwd), &err));
 	if (executable_resolve(p->args[0], p->env, exe, sizeof(exe), &err) < 0)
 		child_fail(a, &err);
-	if (set_limits(p, &err) < 0 || procattr_apply(a->spec, &err) < 0 ||
-	    lsm_apply_exec_labels(p, &err) < 0)
+	if (procattr_apply_limits(p, a->proc_fd, &err) < 0 || procattr_apply(a->spec, &err) < 0 ||
+	    lsm_apply_exec_labels(p, a->proc_fd, &err) < 0)
 		child_fail(a, &err);
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
 	 * user switch may drop: load it first (as the init and runc do). */
 	if (seccomp && !p->no_new_privileges && load_seccomp(a, &err) < 0)
 		child_fail(a, &err);
-	if (set_identity(p, &err) < 0)
+	if (caps_switch_user(p, spec_namespace_find(a->spec, SPEC_NS_USER) != NULL, &err) < 0)
 		child_fail(a, &err);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
@@ -253,6 +209,15 @@ void exec_child_main(const struct exec_child *args)
 	} while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(m) || m.type != EXEC_GO)
 		_exit(1);
+	/* Before the container's mount namespace: the /proc whose files
+	 * nothing of the container can cover (procfs.h). */
+	int proc_fd = procfs_open(&err);
+	if (proc_fd < 0)
+		child_fail(&moved, &err);
+	moved.proc_fd = fcntl(proc_fd, F_DUPFD_CLOEXEC, base);
+	close(proc_fd);
+	if (moved.proc_fd < 0)
+		child_fail(&moved, (zrun_error_set(&err, errno, "dup /proc fd"), &err));
 	if (join_namespaces(&moved, &err) < 0)
 		child_fail(&moved, &err);
 	/* The pid (and time) namespace applies to children: fork into it.

@@ -38,6 +38,7 @@ struct exec_child {
 	int lock_fd;                        /* the caller's state lock: closed at once */
 	int preserve_fds;
 	pid_t parent;                       /* zrun exec: gone before PDEATHSIG was set = exit */
+	int proc_fd;                        /* set by the child: the host's /proc (procfs.h) */
 };
 
 int exec_msg_send(int fd, int type, pid_t pid, const struct zrun_error *err);

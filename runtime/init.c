@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
@@ -15,7 +14,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,10 +21,12 @@
 
 #include "capabilities.h"
 #include "executable.h"
+#include "fds.h"
 #include "hooks.h"
 #include "lsm.h"
 #include "mount.h"
 #include "procattr.h"
+#include "procfs.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -145,67 +145,23 @@ static int join_namespaces(const struct init_args *a, struct zrun_error *err)
 	return 0;
 }
 
-static int apply_sysctl(const struct spec_linux *lx, struct zrun_error *err)
+/* Through the host's /proc (procfs.h): the files under sys/ are those of
+ * the namespaces we are in now. */
+static int apply_sysctl(const struct spec_linux *lx, int proc_fd, struct zrun_error *err)
 {
 	for (size_t i = 0; lx && i < lx->sysctl_len; i++) {
-		char path[512];
+		char path[512], what[600];
 		const char *key = lx->sysctl[i].key;
 		if (strstr(key, "..") || strchr(key, '/'))
 			return zrun_error_set(err, 0, "linux.sysctl: invalid key \"%s\"", key);
-		snprintf(path, sizeof(path), "/proc/sys/%s", key);
-		for (char *p = path + 10; *p; p++)
+		snprintf(path, sizeof(path), "sys/%s", key);
+		for (char *p = path + 4; *p; p++)
 			if (*p == '.')
 				*p = '/';
-		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			return zrun_error_set(err, errno, "linux.sysctl: %s", key);
-		const char *v = lx->sysctl[i].value;
-		ssize_t n = write(fd, v, strlen(v));
-		int e = errno;
-		close(fd);
-		if (n < 0)
-			return zrun_error_set(err, e, "linux.sysctl: %s = %s", key, v);
+		snprintf(what, sizeof(what), "linux.sysctl: %s", key);
+		if (procfs_write(proc_fd, path, lx->sysctl[i].value, what, err) < 0)
+			return -1;
 	}
-	return 0;
-}
-
-static int set_identity(const struct spec *spec, bool in_user_ns, struct zrun_error *err)
-{
-	const struct spec_process *p = spec->process;
-	const struct spec_user *u = &p->user;
-
-	if (p->has_oom_score_adj) {
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		char v[32];
-		int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-		if (fd < 0 || write(fd, v, (size_t)n) < 0) {
-			int e = errno;
-			if (fd >= 0)
-				close(fd);
-			return zrun_error_set(err, e, "process.oomScoreAdj %d", p->oom_score_adj);
-		}
-		close(fd);
-	}
-	for (size_t i = 0; i < p->rlimits_len; i++) {
-		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return zrun_error_set(err, errno, "process.rlimits: %s", p->rlimits[i].type);
-	}
-	if (caps_prepare(p->capabilities, err) < 0)
-		return -1;
-	/* Always replace the groups: inherited host groups would otherwise stay
-	 * (unmapped in a user namespace). Only a joined user namespace whose
-	 * setgroups is "deny" refuses, and then there is nothing to drop. */
-	if (setgroups(u->additional_gids_len, u->additional_gids) < 0 &&
-	    !(in_user_ns && errno == EPERM && u->additional_gids_len == 0))
-		return zrun_error_set(err, errno, "process.user.additionalGids");
-	if (setresgid(u->gid, u->gid, u->gid) < 0)
-		return zrun_error_set(err, errno, "process.user.gid %u", u->gid);
-	if (setresuid(u->uid, u->uid, u->uid) < 0)
-		return zrun_error_set(err, errno, "process.user.uid %u", u->uid);
-	if (caps_apply(p->capabilities, err) < 0)
-		return -1;
-	umask(u->has_umask ? u->umask : 022);
 	return 0;
 }
 
@@ -313,7 +269,7 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 		init_fail(a, (zrun_error_set(err, errno, "hostname %s", spec->hostname), err));
 	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
 		init_fail(a, (zrun_error_set(err, errno, "domainname %s", spec->domainname), err));
-	if (apply_sysctl(lx, err) < 0)
+	if (apply_sysctl(lx, a->proc_fd, err) < 0)
 		init_fail(a, err);
 	if (new_mnt) {
 		struct rootfs_config cfg = {
@@ -362,11 +318,6 @@ static int load_seccomp_filter(const struct init_args *a, struct zrun_error *err
 	return r < 0 ? zrun_error_set(err, e, "linux.seccomp: passing the notify fd to zrun create") : 0;
 }
 
-static int cmp_int(const void *x, const void *y)
-{
-	return *(const int *)x - *(const int *)y;
-}
-
 /* The init is a fork of `zrun create` and would otherwise hold every fd of
  * that process (the caller's pipes, locks) until it execs at `start`, long
  * after create returned: keep only what the init and the program need. */
@@ -384,16 +335,7 @@ static void close_unneeded_fds(const struct init_args *a)
 			keep[n++] = a->ns_fds[i];
 	for (int i = 0; i < a->extra_fds_len && i < 64; i++)
 		keep[n++] = a->extra_fds[i];
-	qsort(keep, n, sizeof(int), cmp_int);
-	unsigned int from = (unsigned)(3 + a->preserve_fds);
-	for (size_t i = 0; i < n; i++) {
-		if (keep[i] < (int)from)
-			continue;
-		if ((unsigned)keep[i] > from)
-			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, from, ~0U, 0);
+	fds_close_except((unsigned)(3 + a->preserve_fds), keep, n);
 }
 
 void init_main(const struct init_args *args)
@@ -434,6 +376,15 @@ void init_main(const struct init_args *args)
 	close_unneeded_fds(a);
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
+	/* Before any namespace is joined or mount made: the /proc whose files
+	 * nothing of the container can cover. Above the program's fds. */
+	int proc_fd = procfs_open(&err);
+	if (proc_fd < 0)
+		init_fail(a, &err);
+	moved.proc_fd = fcntl(proc_fd, F_DUPFD_CLOEXEC, base);
+	close(proc_fd);
+	if (moved.proc_fd < 0)
+		init_fail(a, (zrun_error_set(&err, errno, "dup /proc fd"), &err));
 	char *hook_state = NULL;
 	setup(a, &hook_state, exe, sizeof(exe), &err);
 	if (procattr_apply(spec, &err) < 0)
@@ -447,7 +398,8 @@ void init_main(const struct init_args *args)
 	 * user switch may drop: load it first (as runc does). */
 	if (load_seccomp && !p->no_new_privileges && load_seccomp_filter(a, &err) < 0)
 		init_fail(a, &err);
-	if (set_identity(spec, spec_namespace_find(spec, SPEC_NS_USER) != NULL, &err) < 0)
+	if (procattr_apply_limits(p, a->proc_fd, &err) < 0 ||
+	    caps_switch_user(p, spec_namespace_find(spec, SPEC_NS_USER) != NULL, &err) < 0)
 		init_fail(a, &err);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		init_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
@@ -480,7 +432,7 @@ void init_main(const struct init_args *args)
 		dprintf(2, "zrun: %s\n", err.msg);
 		_exit(127);
 	}
-	if (lsm_apply_exec_labels(p, &err) < 0) {
+	if (lsm_apply_exec_labels(p, a->proc_fd, &err) < 0) {
 		dprintf(2, "zrun: %s\n", err.msg);
 		_exit(127);
 	}

@@ -1,5 +1,7 @@
 #include "lsm.h"
 
+#include "procfs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,34 +43,19 @@ int lsm_validate(const struct spec *spec, struct zrun_error *err)
 	return 0;
 }
 
-static int write_attr(const char *path, const char *value, const char *what,
-		      struct zrun_error *err)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return zrun_error_set(err, errno, "%s: open %s", what, path);
-	ssize_t n = write(fd, value, strlen(value));
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return zrun_error_set(err, e, "%s: write \"%s\" to %s", what, value, path);
-	return 0;
-}
-
-int lsm_apply_exec_labels(const struct spec_process *p, struct zrun_error *err)
+int lsm_apply_exec_labels(const struct spec_process *p, int proc_fd, struct zrun_error *err)
 {
 	if (p->apparmor_profile && p->apparmor_profile[0]) {
 		char cmd[4096];
 		snprintf(cmd, sizeof(cmd), "exec %s", p->apparmor_profile);
 		/* The LSM's own file first (5.8+, stacked LSMs), else the shared one. */
-		const char *path = access("/proc/self/attr/apparmor/exec", F_OK) == 0
-			? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
-		if (write_attr(path, cmd, "process.apparmorProfile", err) < 0)
+		const char *path = procfs_exists(proc_fd, "thread-self/attr/apparmor/exec") == 0
+			? "thread-self/attr/apparmor/exec" : "thread-self/attr/exec";
+		if (procfs_write(proc_fd, path, cmd, "process.apparmorProfile", err) < 0)
 			return -1;
 	}
 	if (p->selinux_label && p->selinux_label[0] &&
-	    write_attr("/proc/self/attr/exec", p->selinux_label, "process.selinuxLabel", err) < 0)
+	    procfs_write(proc_fd, "thread-self/attr/exec", p->selinux_label, "process.selinuxLabel", err) < 0)
 		return -1;
 	return 0;
 }

@@ -17,7 +17,8 @@ bool lsm_selinux_enabled(void);
 int lsm_validate(const struct spec *spec, struct zrun_error *err);
 
 /* In the init (or an exec'd process) right before execve: the labels the
- * program gets at exec (/proc/self/attr/.../exec). */
-int lsm_apply_exec_labels(const struct spec_process *p, struct zrun_error *err);
+ * program gets at exec (/proc/self/attr/.../exec), written through PROC_FD
+ * (procfs_open() from before the container's mounts). */
+int lsm_apply_exec_labels(const struct spec_process *p, int proc_fd, struct zrun_error *err);
 
 #endif

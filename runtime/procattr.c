@@ -2,10 +2,14 @@
 
 #include <errno.h>
 #include <linux/sched/types.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "procfs.h"
 
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_CLASS_SHIFT 13
@@ -62,5 +66,22 @@ int procattr_apply(const struct spec *spec, struct zrun_error *err)
 	if (spec->process && (apply_io_priority(spec->process, err) < 0 ||
 			      apply_scheduler(spec->process, err) < 0))
 		return -1;
+	return 0;
+}
+
+int procattr_apply_limits(const struct spec_process *p, int proc_fd, struct zrun_error *err)
+{
+	if (p->has_oom_score_adj) {
+		char v[32], what[64];
+		snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+		snprintf(what, sizeof(what), "process.oomScoreAdj %d", p->oom_score_adj);
+		if (procfs_write(proc_fd, "self/oom_score_adj", v, what, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < p->rlimits_len; i++) {
+		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return zrun_error_set(err, errno, "process.rlimits: %s", p->rlimits[i].type);
+	}
 	return 0;
 }

@@ -10,4 +10,9 @@
 /* In the init, before the user switch (a real-time policy needs CAP_SYS_NICE). */
 int procattr_apply(const struct spec *spec, struct zrun_error *err);
 
+/* process.oomScoreAdj (written through PROC_FD, see procfs.h) and
+ * process.rlimits, before the user switch (raising a limit needs
+ * CAP_SYS_RESOURCE). */
+int procattr_apply_limits(const struct spec_process *p, int proc_fd, struct zrun_error *err);
+
 #endif

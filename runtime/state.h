@@ -84,6 +84,16 @@ void state_clear(struct container_state *st);
 /* --pid-file: the pid, written to a temp file and renamed into place. */
 int state_write_pid_file(const char *path, pid_t pid, struct zrun_error *err);
 
+/* TEXT[0..len) written to PATH.tmp in full, then renamed over PATH: a
+ * reader (or a zrun killed half-way) sees the old file or the new one,
+ * never a part. DURABLE: fsync before the rename, for a file meant to
+ * outlive a crash of the machine; state under --root is not (it describes
+ * processes that do not survive one, and /run is emptied at boot). MODE is
+ * the new file's. FAULT names a fault-injection point for each write
+ * (fault.h), or is NULL. Errors name PATH and the errno. */
+int state_write_file(const char *path, const char *text, size_t len, mode_t mode, bool durable,
+		     const char *fault, struct zrun_error *err);
+
 /* Current time in RFC 3339 with nanoseconds, as runc writes "created". */
 void state_now_rfc3339(char *buf, size_t len);
 

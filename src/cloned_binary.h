@@ -1,7 +1,9 @@
-/* cloned_binary: the CVE-2019-5736 defence. zrun runs from a sealed memfd
- * copy of itself, so what a container can reach through /proc/PID/exe of
- * an init (a fork of zrun) or through "#!/proc/self/exe" is a copy the
- * kernel refuses to write, never the zrun binary on the host. */
+/* cloned_binary: the CVE-2019-5736 defence. zrun re-executes itself from
+ * a private read-only overlayfs mount of its own directory (no copy), or
+ * where that cannot be made from a sealed memfd copy, so what a container
+ * can reach through /proc/PID/exe of an init (a fork of zrun) or through
+ * "#!/proc/self/exe" is a file the kernel refuses to write, never the zrun
+ * binary on the host. */
 #ifndef ZRUN_CLONED_BINARY_H
 #define ZRUN_CLONED_BINARY_H
 
@@ -9,8 +11,8 @@
 
 #include "error.h"
 
-/* Return 0 when already running from a sealed copy; otherwise make one
- * and re-execute it with argv (does not return on success). -1 with err
+/* Return 0 when already running from the overlay or a sealed copy;
+ * otherwise make one and re-execute it with argv (does not return on success). -1 with err
  * set when the copy cannot be made or executed. */
 int cloned_binary_ensure(char **argv, struct zrun_error *err);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fds.h"
 #include "intercept.h"
 #include "supervise.h"
 
@@ -154,15 +155,17 @@ static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fd
 
 /* The keeper must hold nothing of the zrun that forked it (above all no
  * flock'd lock file: that lock would stay taken for the keeper's life). */
+/* Every fd above 2 but the socket and the listeners, whatever its number
+ * (RLIMIT_NOFILE may be far above 1024). */
 static void close_other_fds(int keep_sock, const int *fds, size_t n)
 {
-	for (int fd = 3; fd < 1024; fd++) {
-		bool keep = fd == keep_sock;
-		for (size_t i = 0; i < n && !keep; i++)
-			keep = fds[i] == fd;
-		if (!keep)
-			close(fd);
-	}
+	int keep[LISTENER_MAX + 1];
+	size_t k = 0;
+
+	keep[k++] = keep_sock;
+	for (size_t i = 0; i < n && k < LISTENER_MAX + 1; i++)
+		keep[k++] = fds[i];
+	fds_close_except(3, keep, k);
 }
 
 bool keeper_alive(const struct service *svc)

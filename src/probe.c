@@ -9,17 +9,18 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "service.h"
+#include "state.h"
 
 
 static long now_ms(void)
@@ -245,66 +246,74 @@ static enum probe_result probe_connection(const struct probe_spec *p, const stru
 	return PROBE_FAIL;
 }
 
-/* exec: the command in the version's namespaces and cgroup, exit 0 = ready. */
+/* The pid `zrun exec --pid-file` wrote, or 0. */
+static pid_t read_pid_file(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+	return pid > 1 ? (pid_t)pid : 0;
+}
+
+/* exec: `zrun exec` of the command in the version, exit 0 = ready. As
+ * Kubernetes runs exec probes through the runtime, the command gets the
+ * version's own process settings (user, capabilities, seccomp, LSM label,
+ * no_new_privs, rlimits) besides its namespaces and cgroup: the program
+ * it runs comes from the image, and must not run with the prober's
+ * privileges. On timeout the command is killed by the pid zrun exec wrote. */
 static enum probe_result probe_exec(const struct probe_spec *p, const struct probe_target *t,
 				    char *reason, size_t len)
 {
-	static const char *const ns[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "mnt" };
-	int fds[7];
+	char pid_file[PATH_MAX], name[STATE_ID_MAX + 16];
 
-	for (size_t i = 0; i < 7; i++) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", t->init_pid, ns[i]);
-		char self[64], mine[64], theirs[64];
-		snprintf(self, sizeof(self), "/proc/self/ns/%s", ns[i]);
-		ssize_t a = readlink(path, theirs, sizeof(theirs) - 1), b = readlink(self, mine, sizeof(mine) - 1);
-		/* join only the namespaces that differ from ours (setns to our own user ns fails) */
-		fds[i] = (a > 0 && b > 0 && !(a == b && memcmp(theirs, mine, (size_t)a) == 0))
-			 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	snprintf(name, sizeof(name), "probe-%s.pid", t->id);
+	if (service_path(pid_file, sizeof(pid_file), t->root, t->svc->name, name) < 0) {
+		snprintf(reason, len, "exec %s: no place for the probe's pid file", p->target);
+		return PROBE_FAIL;
 	}
+	unlink(pid_file);
 	pid_t child = fork();
 	if (child == 0) {
-		struct zrun_error ignored;
-		struct cgroup *cg = cgroup_open_resolved(t->cgroup_path, &ignored);
-		if (cg == NULL || cgroup_add_pid(cg, getpid(), &ignored) < 0)
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 			_exit(126);
-		for (size_t i = 0; i < 7; i++)
-			if (fds[i] >= 0 && setns(fds[i], 0) < 0)
-				_exit(126);
-		pid_t grandchild = fork();  /* enters the pid namespace */
-		if (grandchild == 0) {
-			int null = open("/dev/null", O_RDWR);
-			if (null >= 0) {
-				dup2(null, 0);
-				dup2(null, 1);
-				dup2(null, 2);
-			}
-			execl("/bin/sh", "sh", "-c", p->target, (char *)NULL);
-			_exit(127);
-		}
-		int st = 0;
-		if (grandchild < 0 || waitpid(grandchild, &st, 0) < 0)
-			_exit(126);
-		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		syscall(SYS_close_range, 3, ~0U, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl("/proc/self/exe", "zrun", "--root", t->root, "exec", "--pid-file", pid_file, t->id,
+		      "/bin/sh", "-c", p->target, (char *)NULL);
+		_exit(126);
 	}
-	for (size_t i = 0; i < 7; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 	if (child < 0) {
 		snprintf(reason, len, "fork: %s", strerror(errno));
 		return PROBE_FAIL;
 	}
 	long deadline = now_ms() + p->timeout_ms;
 	int st = 0;
+	bool timed_out = false;
 	while (waitpid(child, &st, WNOHANG) == 0) {
 		if (now_ms() >= deadline) {
+			pid_t cmd = read_pid_file(pid_file);
+			if (cmd > 0)
+				kill(cmd, SIGKILL);
 			kill(child, SIGKILL);
 			waitpid(child, &st, 0);
-			snprintf(reason, len, "exec %s: timed out after %ld ms", p->target, p->timeout_ms);
-			return PROBE_FAIL;
+			timed_out = true;
+			break;
 		}
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
+	}
+	unlink(pid_file);
+	if (timed_out) {
+		snprintf(reason, len, "exec %s: timed out after %ld ms", p->target, p->timeout_ms);
+		return PROBE_FAIL;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return PROBE_PASS;

@@ -13,7 +13,8 @@
 #include "service.h"
 
 struct probe_target {
-	const char *id;               /* for messages */
+	const char *id;               /* the version */
+	const char *root;             /* the state root, for exec probes */
 	const char *cgroup_path;      /* the version's cgroup */
 	pid_t init_pid;
 	const struct service *svc;

@@ -66,7 +66,7 @@ bool service_exists(const char *root, const char *name)
 int service_save(const char *root, const struct service *svc, struct zrun_error *err)
 {
 	struct json_writer w;
-	char path[PATH_MAX], tmp[PATH_MAX + 8], item[700];
+	char path[PATH_MAX], item[700];
 
 	if (ensure_dir(root, svc->name, err) < 0)
 		return -1;
@@ -100,23 +100,9 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "service %s", svc->name);
 	service_path(path, sizeof(path), root, svc->name, "service.json");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t len = strlen(json);
-	int r = -1;
-	if (fd >= 0 && write(fd, json, len) == (ssize_t)len && fsync(fd) == 0 && close(fd) == 0) {
-		fd = -1;
-		r = rename(tmp, path);
-	}
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
+	int r = state_write_file(path, json, strlen(json), 0600, false, NULL, err);
 	free(json);
-	if (r < 0) {
-		unlink(tmp);
-		return zrun_error_set(err, e, "write %s", path);
-	}
-	return 0;
+	return r;
 }
 
 /* Optional fields (zrun deploy's): absent in services made by create. */

@@ -70,7 +70,7 @@ static int save_one(const char *root, const char *name, struct json_writer *w)
 
 int service_dump_save(const char *root, const char *file, FILE *out, struct zrun_error *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX];
 	struct json_writer w;
 	int count = 0;
 
@@ -92,23 +92,19 @@ int service_dump_save(const char *root, const char *file, FILE *out, struct zrun
 	char *text = json_w_finish(&w);
 	if (text == NULL)
 		return zrun_error_set(err, ENOMEM, "save");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Read at boot (docs/pm2.md): written durably, with a final newline. */
 	size_t len = strlen(text);
-	int r = -1;
-	if (fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0 &&
-	    close(fd) == 0) {
-		fd = -1;
-		r = rename(tmp, path);
+	char *line = realloc(text, len + 2);
+	if (line == NULL) {
+		free(text);
+		return zrun_error_set(err, ENOMEM, "save");
 	}
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	free(text);
-	if (r < 0) {
-		unlink(tmp);
-		return zrun_error_set(err, e, "write %s", path);
-	}
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	int r = state_write_file(path, line, len + 1, 0600, true, NULL, err);
+	free(line);
+	if (r < 0)
+		return -1;
 	if (out)
 		fprintf(out, "saved %d service%s to %s\n", count, count == 1 ? "" : "s", path);
 	return 0;

@@ -402,8 +402,8 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		int null = open("/dev/null", O_RDWR);
-		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(null, 0);
 		dup2(log >= 0 ? log : null, 1);
 		dup2(log >= 0 ? log : null, 2);

@@ -84,7 +84,7 @@ static void say(FILE *out, bool json, const char *step, const char *version, lon
 static int record_write(const char *root, const char *service, const struct swap_record *r,
 			struct zrun_error *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX];
 	struct json_writer w;
 
 	json_w_init(&w, false);
@@ -110,21 +110,9 @@ static int record_write(const char *root, const char *service, const struct swap
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "swap record");
 	service_path(path, sizeof(path), root, service, "swap.json");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t len = strlen(json);
-	int r2 = -1;
-	if (fd >= 0 && write(fd, json, len) == (ssize_t)len && fsync(fd) == 0 && close(fd) == 0) {
-		fd = -1;
-		r2 = rename(tmp, path);
-	}
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
+	int r2 = state_write_file(path, json, strlen(json), 0600, false, NULL, err);
 	free(json);
-	if (r2 < 0)
-		return zrun_error_set(err, e, "write %s", path);
-	return 0;
+	return r2;
 }
 
 static int record_read(const char *root, const char *service, struct swap_record *r)
@@ -274,6 +262,7 @@ static int fill_target(struct swap_run *w, struct probe_target *t, struct servic
 		close(fds[i]);
 	}
 	t->id = w->o->new_id;
+	t->root = w->o->root;
 	t->notify_fd = w->notify_fd;
 	t->notified = false;
 	t->cgroup_path = w->new_st.cgroup_path;

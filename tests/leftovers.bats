@@ -2,34 +2,30 @@
 # Runs after every other suite: no test may leave a zrun state dir, cgroup,
 # mount or process behind.
 
+load lib/leftovers
+
 @test "no_state_dir_is_left_in_test_roots" {
-	run sh -c 'ls -d /tmp/zrun-it.* 2>/dev/null'
-	[ -z "$output" ] || { echo "left: $output"; false; }
+	expect_nothing_left 'ls -d /tmp/zrun-it.* 2>/dev/null'
 }
 
 @test "no_test_cgroup_is_left" {
-	run sh -c "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test/*' -o -path '*/zrun/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
-	[ -z "$output" ] || { echo "left: $output"; false; }
+	expect_nothing_left "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test/*' -o -path '*/zrun/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
 }
 
 @test "no_mount_of_a_test_is_left" {
-	run grep -E 'zrun-it\.|zrun-test' /proc/self/mountinfo
-	[ -z "$output" ] || { echo "left: $output"; false; }
+	expect_nothing_left "grep -E 'zrun-it\.|zrun-test' /proc/self/mountinfo"
 }
 
 @test "no_container_process_is_left" {
-	run sh -c 'for d in /sys/fs/cgroup/pids/zrun-test /sys/fs/cgroup/zrun-test; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
-	[ -z "$output" ] || { echo "processes left: $output"; false; }
+	expect_nothing_left 'for d in /sys/fs/cgroup/pids/zrun-test /sys/fs/cgroup/zrun-test; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
 }
 
 @test "no_service_keeper_or_demo_server_is_left" {
-	run sh -c "ps -eo pid=,stat=,comm= | awk '\$3 == \"zrun-keeper\" && \$2 !~ /Z/ || \$3 == \"httpd\"'"
-	[ -z "$output" ] || { echo "left: $output"; false; }
+	expect_nothing_left "ps -eo pid=,stat=,comm= | awk '\$3 == \"zrun-keeper\" && \$2 !~ /Z/ || \$3 == \"httpd\"'"
 }
 
 @test "no_parent_cgroup_of_the_tests_or_demo_is_left" {
-	run sh -c "find /sys/fs/cgroup -maxdepth 2 -mindepth 1 -type d \\( -name zrun -o -name zrun-test -o -name zrun-demo -o -name 'zrun-unit-*' \\) 2>/dev/null"
-	[ -z "$output" ] || { echo "left: $output"; false; }
+	expect_nothing_left "find /sys/fs/cgroup -maxdepth 2 -mindepth 1 -type d \\( -name zrun -o -name zrun-test -o -name zrun-demo -o -name 'zrun-unit-*' \\) 2>/dev/null"
 }
 
 @test "the_default_state_root_is_left_empty" {

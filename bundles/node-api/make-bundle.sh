@@ -5,9 +5,8 @@
 #
 # The rootfs holds node, the shared libraries ldd names for it, the app and
 # its node_modules (`npm ci` from the committed package-lock.json, once, in
-# $APP_BUILD; the npm registry is the only network it needs). Like
-# bundles/make-bundle.sh: pid/mount/ipc/uts namespaces and no network one (it
-# shares the service's network namespace), cgroupsPath left to the runtime.
+# $APP_BUILD; the npm registry is the only network it needs). The config:
+# bundles/bundle-lib.sh, as for bundles/make-bundle.sh.
 # Environment: NODE (default: `command -v node`), APP_BUILD (default
 # bundles/out/node-api-app), EXTRA_ENV (more "K=V" words for process.env).
 set -eu
@@ -32,15 +31,11 @@ if ! cmp -s "$here/app/package-lock.json" "$app_build/package-lock.json" ||
 		fail "npm ci failed in $app_build"
 fi
 
-# Built beside OUTDIR and renamed into place, so a half-made bundle is never
-# seen under its name.
-mkdir -p "$(dirname "$out")"
-tmp=$(mktemp -d "$(dirname "$out")/.make-bundle.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-root=$tmp/rootfs
-mkdir -p "$root/proc" "$root/dev" "$root/tmp" "$root/usr/bin" "$root/app"
-chmod 1777 "$root/tmp"
-chmod 755 "$tmp" "$root"
+# shellcheck source=../bundle-lib.sh
+. "$here/../bundle-lib.sh"
+bundle_begin "$out"
+root=$bundle_tmp/rootfs
+mkdir -p "$root/usr/bin" "$root/app"
 cp "$node" "$root/usr/bin/node"
 # Every library ldd resolves and the loader, copied (symlinks followed) to
 # the very path ldd printed: the loader's default search path finds them with
@@ -56,40 +51,5 @@ env="\"PATH=/usr/bin:/bin\", \"NODE_ENV=production\", \"VERSION=$version\""
 for kv in ${EXTRA_ENV:-}; do
 	env="$env, \"$kv\""
 done
-nofile=${NOFILE:-65536}
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ]; then
-	nofile=$hard
-fi
-caps='["CAP_NET_BIND_SERVICE"]'
-cat > "$tmp/config.json" <<JSON
-{
-	"ociVersion": "1.0.2",
-	"process": {
-		"terminal": false,
-		"user": { "uid": 0, "gid": 0 },
-		"args": ["/usr/bin/node", "/app/server.js"],
-		"env": [$env],
-		"cwd": "/app",
-		"capabilities": { "bounding": $caps, "effective": $caps, "permitted": $caps },
-		"rlimits": [{ "type": "RLIMIT_NOFILE", "hard": $nofile, "soft": $nofile }],
-		"noNewPrivileges": true
-	},
-	"root": { "path": "rootfs", "readonly": false },
-	"hostname": "node-api-$version",
-	"mounts": [
-		{ "destination": "/proc", "type": "proc", "source": "proc" },
-		{ "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid","strictatime","mode=755","size=65536k"] },
-		{ "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"] },
-		{ "destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid","noexec","nodev","mode=1777","size=65536k"] }
-	],
-	"linux": {
-		"namespaces": [{ "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" }],
-		"maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/scsi"],
-		"readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-	}
-}
-JSON
-rm -rf "$out"
-mv "$tmp" "$out"
-trap - EXIT
+bundle_config '"/usr/bin/node", "/app/server.js"' "$env" /app "\"node-api-$version\""
+bundle_commit "$out"

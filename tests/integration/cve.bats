@@ -59,8 +59,9 @@ assert_no_mount_at() {
 	zr create -b "$V" "v$TEST_ID"
 	local pid
 	pid=$(pid_of "v$TEST_ID")
-	# the init runs from the sealed copy (src/cloned_binary.c), not $ZRUN
-	[[ "$(readlink /proc/$pid/exe)" == /memfd:zrun* ]] || { echo "init exe: $(readlink /proc/$pid/exe)" >&2; false; }
+	# the init runs from the read-only overlay of src/cloned_binary.c (a
+	# detached mount: the link names the file at its root), not $ZRUN
+	expect_eq "$(readlink /proc/$pid/exe)" /zrun "the created init's exe"
 	NAMESPACES='[{"type":"pid","path":"/proc/'$pid'/ns/pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]'
 	ARGS='["sh","-c","readlink /proc/1/exe && echo READLINK; cat /proc/1/exe >/dev/null && echo READ; echo x >> /proc/1/exe && echo WROTE; echo x >> /proc/1/fd/0 && echo FD; true"]'
 	A=$(bundle attacker)
@@ -75,6 +76,23 @@ assert_no_mount_at() {
 	zr delete --force "v$TEST_ID"
 	assert_gone "v$TEST_ID" /zrun-test/victim
 	assert_gone "a$TEST_ID" /zrun-test/attacker
+}
+
+@test "cve_2019_5736_a_memfd_copy_is_used_where_the_overlay_cannot_be_made" {
+	# A directory with ":" cannot be an overlayfs lowerdir unescaped: zrun
+	# falls back to a sealed memfd copy. Breaks if that fallback is lost
+	# (the init would run from the host file).
+	mkdir -p "$WORK/with:colon"
+	cp "$ZRUN" "$WORK/with:colon/zrun"
+	ZRUN=$WORK/with:colon/zrun
+	ARGS='["sleep","60"]' V=$(bundle memfdcopy)
+	zr create -b "$V" "$TEST_ID"
+	local pid exe
+	pid=$(pid_of "$TEST_ID")
+	exe=$(readlink /proc/$pid/exe)
+	[[ "$exe" == /memfd:zrun* ]] || { echo "init exe: $exe, expected the memfd copy" >&2; false; }
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/memfdcopy
 }
 
 # The original CVE-2019-5736 exploit, set up: a rootfs $SHARED with
@@ -152,9 +170,9 @@ shebang_attack_failed() {
 
 @test "cve_2019_5736_shebang_proc_self_exe_cannot_overwrite_zrun" {
 	# The program of a second container (in the attacker's pid namespace)
-	# is /evil. zrun re-executes itself from a sealed memfd
-	# (src/cloned_binary.c), so the file reached is a copy nobody can
-	# write. Breaks if cloned_binary_ensure() is no longer called for
+	# is /evil. zrun re-executes itself from a read-only overlay (or a
+	# sealed memfd; src/cloned_binary.c), so the file reached is one
+	# nobody can write. Breaks if cloned_binary_ensure() is no longer called for
 	# create/run: WROTE appears and the binary's sha changes (as it did
 	# before cloned_binary.c).
 	shebang_attack_setup
@@ -330,6 +348,25 @@ EOF
 		expect_eq "$(ls "$WORK/hostproc")" marker "host dir content"
 		assert_gone "$TEST_ID" "/zrun-test/$(basename "$B")"
 	done
+}
+
+@test "cve_2025_52881_a_mount_over_proc_files_cannot_catch_the_runtimes_writes" {
+	# The config binds a file over the init's /proc/1/oom_score_adj (as a
+	# racing mount could cover /proc/self/attr/exec with core_pattern).
+	# Breaks if the init writes process.oomScoreAdj (or an LSM label)
+	# through the container's /proc instead of the host's procfs handle
+	# (runtime/procfs.c): the bait file gets 432 and the process keeps 0.
+	ARGS='["sleep","30"]' PROCESS_EXTRA=',"oomScoreAdj":432' \
+	MOUNTS_EXTRA=', {"destination": "/proc/1/oom_score_adj", "type": "bind", "source": "'$WORK/bait'", "options": ["bind"]}' \
+		B=$(bundle procbait)
+	: > "$WORK/bait"
+	zr run -d -b "$B" "$TEST_ID"
+	local pid
+	pid=$(pid_of "$TEST_ID")
+	expect_eq "$(cat "$WORK/bait")" "" "what the bait file over /proc/1/oom_score_adj got"
+	expect_eq "$(cat "/proc/$pid/oom_score_adj")" 432 "oom_score_adj of the process"
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/procbait
 }
 
 @test "symlink_race_on_bind_mount_destinations_never_mounts_on_the_host" {

@@ -269,6 +269,22 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	assert_version_gone "$new"
 }
 
+@test "exec_probe_runs_with_the_versions_privileges_not_the_probers" {
+	# The probe's command comes from the image: it must get what the
+	# version's process gets (capabilities, no_new_privs), as a Kubernetes
+	# exec probe does, not the full root of zrun swap. Breaks if
+	# probe_exec() (src/probe.c) runs it with only setns into the version.
+	local old=$TEST_ID-old new=$TEST_ID-new b
+	first_version "$old"
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms --probe-failure-threshold 2 --probe \
+		'exec:for f in CapEff CapBnd CapPrm NoNewPrivs; do test "$(grep "^$f:" /proc/self/status)" = "$(grep "^$f:" /proc/1/status)" || exit 1; done'
+	run zr swap "$old" "$new"
+	echo "$output"
+	expect_eq "$status" 0 "exit status of the swap with the exec probe"
+	wait_serving "$URL/" new
+}
+
 @test "notify_probe_passes_when_new_sends_ready_and_aborts_when_it_never_does" {
 	local old=$TEST_ID-old new=$TEST_ID-new silent=$TEST_ID-silent b
 	first_version "$old"

@@ -1,0 +1,78 @@
+#include "procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static bool is_procfs(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+int procfs_open(struct zrun_error *err)
+{
+	int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return zrun_error_set(err, errno, "open /proc");
+	struct stat st;
+	/* The root directory of a procfs mount has inode 1. */
+	if (!is_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != 1) {
+		close(fd);
+		return zrun_error_set(err, 0, "/proc is not the root of a procfs mount");
+	}
+	return fd;
+}
+
+static int procfs_openat(int proc_fd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	do {
+		fd = syscall(SYS_openat2, proc_fd, path, &how, sizeof(how));
+	} while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+	if (fd >= 0 && !is_procfs((int)fd)) {
+		close((int)fd);
+		errno = EXDEV;
+		return -1;
+	}
+	return (int)fd;
+}
+
+int procfs_exists(int proc_fd, const char *path)
+{
+	int fd = procfs_openat(proc_fd, path, O_PATH);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int procfs_write(int proc_fd, const char *path, const char *value, const char *what,
+		 struct zrun_error *err)
+{
+	int fd = procfs_openat(proc_fd, path, O_WRONLY);
+
+	if (fd < 0)
+		return zrun_error_set(err, errno, "%s: open /proc/%s", what, path);
+	ssize_t n = write(fd, value, strlen(value));
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return zrun_error_set(err, e, "%s: write \"%s\" to /proc/%s", what, value, path);
+	return 0;
+}
