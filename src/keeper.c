@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "fds.h"
+#include "guardian.h"
 #include "intercept.h"
 #include "supervise.h"
 
@@ -61,7 +62,7 @@ static int send_fds(int sock, const int *fds, size_t n)
  * answer is 'S', or 'E' when the keeper cannot take it).
  * Returns 1 to quit. */
 static int serve_client(int client, const int *fds, size_t n, struct supervisor *sup,
-			struct interceptor *ic)
+			struct interceptor *ic, const struct guardian *g)
 {
 	struct pollfd p = { .fd = client, .events = POLLIN };
 	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int))];
@@ -79,6 +80,7 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	if (buf[0] == 'L' && fd >= 0 && len > 1 && sup) {
+		guardian_keep_log(g, buf + 1, fd);
 		supervise_add_log(sup, buf + 1, fd);
 		fd = -1;
 		send(client, "L", 1, MSG_NOSIGNAL);
@@ -101,25 +103,49 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 	return buf[0] == 'Q';
 }
 
-static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fds, size_t n,
-						  struct supervisor *sup, struct interceptor *ic)
-{
-	sigset_t set;
+/* What a keeper is started with, and its guardian keeps for the next one. */
+struct keeper_args {
+	int listen_sock;
+	const int *fds;
+	size_t n;
+	const char *root;          /* absolute */
+	const struct service *svc;
+};
 
-	prctl(PR_SET_NAME, "zrun-keeper", 0, 0, 0);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+/* The guardian is gone (killed on its own): this keeper is the service's
+ * keeper of record now, so that `service status` and the next command see
+ * it alive, not a dead pid to recover from. */
+static void become_keeper_of_record(const struct keeper_args *a)
+{
+	struct zrun_error ignored;
+	struct service svc;
+	int lock = service_lock(a->root, a->svc->name, "service.lock", false, &ignored);
+
+	if (lock < 0)
+		return;
+	if (service_load(a->root, a->svc->name, &svc, &ignored) == 0) {
+		svc.keeper_pid = getpid();
+		svc.keeper_start_time = state_pid_start_time(svc.keeper_pid);
+		service_save(a->root, &svc, &ignored);
+	}
+	close(lock);
+}
+
+static __attribute__((noreturn)) void keeper_main(const struct keeper_args *a, struct supervisor *sup,
+						  struct interceptor *ic, const struct guardian *g)
+{
+	int listen_sock = a->listen_sock;
+	const int *fds = a->fds;
+	size_t n = a->n;
+	int sfd = guardian_daemon_signals("zrun-keeper");
+	int guardian = (int)syscall(SYS_pidfd_open, getppid(), 0);
 	for (;;) {
-		struct pollfd p[2 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX] = {
+		struct pollfd p[3 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX] = {
 			{ .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
 		size_t ns = sup ? supervise_pollfds(sup, p + 2, SUPERVISE_POLL_MAX) : 0;
 		size_t ni = ic ? intercept_pollfds(ic, p + 2 + ns, INTERCEPT_POLL_MAX) : 0;
-		int r = poll(p, 2 + ns + ni, sup ? supervise_timeout_ms(sup) : -1);
+		p[2 + ns + ni] = (struct pollfd){ .fd = guardian, .events = POLLIN };
+		int r = poll(p, 3 + ns + ni, sup ? supervise_timeout_ms(sup) : -1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,11 +164,16 @@ static __attribute__((noreturn)) void keeper_main(int listen_sock, const int *fd
 			intercept_handle(ic, p + 2 + ns, ni);
 		if (sup)
 			supervise_handle(sup, p + 2, ns);
+		if (guardian >= 0 && p[2 + ns + ni].revents) {
+			close(guardian);
+			guardian = -1;
+			become_keeper_of_record(a);
+		}
 		if (p[0].revents & POLLIN) {
 			int client = accept4(listen_sock, NULL, NULL, SOCK_CLOEXEC);
 			if (client < 0)
 				continue;
-			int quit = serve_client(client, fds, n, sup, ic);
+			int quit = serve_client(client, fds, n, sup, ic, g);
 			close(client);
 			if (quit) {
 				if (sup)
@@ -166,6 +197,26 @@ static void close_other_fds(int keep_sock, const int *fds, size_t n)
 	for (size_t i = 0; i < n && k < LISTENER_MAX + 1; i++)
 		keep[k++] = fds[i];
 	fds_close_except(3, keep, k);
+}
+
+/* In the guardian's child: a keeper, with the log pipes the guardian kept
+ * (a keeper that died left them there). */
+static void keeper_worker(struct guardian *g, void *arg)
+{
+	const struct keeper_args *a = arg;
+	struct supervisor *sup = supervise_new(a->root, a->svc->name, a->svc->zrun_path);
+
+	if (sup)
+		supervise_rescan(sup);
+	for (int i = 0; i < GUARDIAN_LOG_MAX; i++)
+		if (g->logs[i].used) {
+			if (sup)
+				supervise_add_log(sup, g->logs[i].id, g->logs[i].fd);
+			else
+				close(g->logs[i].fd);
+			g->logs[i].used = false;
+		}
+	keeper_main(a, sup, intercept_new(a->fds, a->n), g);
 }
 
 bool keeper_alive(const struct service *svc)
@@ -226,10 +277,10 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 		if (chdir("/") < 0)
 			_exit(1);
 		close_other_fds(sock, fds, svc->n_listeners);
-		struct supervisor *sup = supervise_new(abs_root, svc->name, svc->zrun_path);
-		if (sup)
-			supervise_rescan(sup);
-		keeper_main(sock, fds, svc->n_listeners, sup, intercept_new(fds, svc->n_listeners));
+		struct keeper_args a = { .listen_sock = sock, .fds = fds, .n = svc->n_listeners,
+					 .root = abs_root, .svc = svc };
+		struct guardian g = { .sock = -1 };
+		guardian_main(&g, keeper_worker, &a);
 	}
 	close(sock);
 	close(report[1]);
@@ -393,8 +444,12 @@ int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_er
 	/* The keeper is gone: take the sockets from a version and start anew. */
 	if (recover(root, svc, fds, err) < 0)
 		return -1;
-	if (keeper_alive(svc))
-		kill(svc->keeper_pid, SIGKILL);
+	/* One that does not answer goes, with its guardian or keeper: the two
+	 * share a process group of their own (keeper_spawn's setsid). */
+	if (keeper_alive(svc)) {
+		pid_t group = getpgid(svc->keeper_pid);
+		kill(group > 1 && group != getpgrp() ? -group : svc->keeper_pid, SIGKILL);
+	}
 	if (keeper_spawn(root, svc, fds, err) < 0 || service_save(root, svc, err) < 0) {
 		for (size_t i = 0; i < svc->n_listeners; i++)
 			close(fds[i]);

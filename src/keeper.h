@@ -1,8 +1,10 @@
 /* keeper: the tiny per-service process that holds the listening sockets
  * for as long as the service has a version, so the port never closes
  * between versions. One poll loop over its unix socket and a signalfd; it
- * hands the listeners out over SCM_RIGHTS. If it dies, the listeners are
- * recovered from a running version (pidfd_getfd) and a new keeper starts. */
+ * hands the listeners out over SCM_RIGHTS. It runs under a guardian
+ * (guardian.h) that forks a new one with the same fds if it dies; if both
+ * die, the listeners are recovered from a running version (pidfd_getfd)
+ * and a new keeper starts. */
 #ifndef ZRUN_KEEPER_H
 #define ZRUN_KEEPER_H
 

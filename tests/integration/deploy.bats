@@ -153,7 +153,8 @@ svc_json() { zr service --format json status "$SVC"; }
 	grep -q "saved 1 service" "$WORK/save.out"
 	local k id cg
 	k=$(svc_keepers)
-	kill -9 $k
+	# the keeper and its guardian both
+	kill -9 $k $(pgrep -P "$k")
 	for id in "$SVC-1" "$SVC-1.r1"; do
 		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
 			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
@@ -186,4 +187,32 @@ svc_json() { zr service --format json status "$SVC"; }
 	deploy v1
 	run zr scale "$SVC" 0
 	assert_one_line_error "from 1"
+}
+
+@test "keeper_killed_while_a_version_logs_the_version_lives_and_its_log_goes_on" {
+	# A version whose shell logs a line every 20 ms beside httpd: with no
+	# process left holding the read end of its log pipe, the next echo
+	# dies of SIGPIPE (as a Go or Python program writing to stdout would).
+	# The keeper's guardian holds a copy and forks a new keeper with it.
+	local b pid k k2 before after
+	b=$(mkver v1)
+	sed -i 's|"args": *\[[^]]*\]|"args": ["/bin/sh", "-c", "(while :; do echo tick; sleep 0.02; done) \& exec /httpd --version-name v1"]|' "$b/config.json"
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 40 "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+	wait_serving "$URL/" v1
+	pid=$(pid_of "$SVC-1")
+	k=$(pgrep -x -P "$(svc_keepers)" zrun-keeper)
+	[ -n "$k" ] || { echo "no keeper under the guardian $(svc_keepers)" >&2; return 1; }
+	kill -9 "$k"
+	sleep 1
+	alive "$pid" || { echo "the version's init $pid died with its keeper" >&2; return 1; }
+	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer after the keeper was killed"
+	k2=$(pgrep -x -P "$(svc_keepers)" zrun-keeper)
+	[ -n "$k2" ] && [ "$k2" != "$k" ] || { echo "no new keeper (old $k, now '$k2')" >&2; return 1; }
+	before=$(zr logs "$SVC" | grep -c tick)
+	sleep 0.5
+	after=$(zr logs "$SVC" | grep -c tick)
+	[ "$after" -gt "$before" ] || { echo "the log stopped: $before then $after tick lines" >&2; return 1; }
+	echo "# ticks logged: $before, 0.5 s later $after" >&3
 }

@@ -209,7 +209,7 @@ holds_shared() {
 	pid=$(init_pid "$TEST_ID-v0")
 	# the port is really bound, by the program alone (not the keeper's socket)
 	ss -ltnp "sport = :$other" | grep -q "pid=$pid," || { ss -ltnp >&2; return 1; }
-	! ss -ltnp "sport = :$other" | grep -q zrun-keeper
+	! ss -ltnp "sport = :$other" | grep -qE 'zrun-(keeper|guardian)'
 	! holds_shared "$pid"
 }
 

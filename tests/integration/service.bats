@@ -15,7 +15,7 @@ assert_nothing_left() {  # id
 	assert_version_gone "$1"
 	[ ! -e "$ROOT/.services/api" ] || { echo "service dir left: $(ls -A "$ROOT/.services/api")" >&2; return 1; }
 	local k
-	for k in $(pgrep -x zrun-keeper); do
+	for k in $(pgrep -x 'zrun-(keeper|guardian)'); do
 		if alive "$k" && ! grep -qx "$k" "$WORK/keepers.before"; then
 			echo "a new keeper $k is left" >&2
 			return 1
@@ -23,7 +23,7 @@ assert_nothing_left() {  # id
 	done
 }
 
-keepers_before() { pgrep -x zrun-keeper > "$WORK/keepers.before" || true; }
+keepers_before() { pgrep -x 'zrun-(keeper|guardian)' > "$WORK/keepers.before" || true; }
 
 @test "create_refuses_bad_listen_and_probe_specs_and_leaves_nothing" {
 	local b=$(mkver v1) id=$TEST_ID-v1 spec

@@ -19,7 +19,8 @@ svc_setup() {
 	WRK_PID=
 }
 
-# The keeper pids recorded by the services of this root.
+# The keeper pids recorded by the services of this root (each keeper's
+# guardian, src/guardian.c, or a keeper whose guardian was killed).
 svc_keepers() {
 	cat "$ROOT"/.services/*/service.json 2>/dev/null | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2
 }

@@ -176,6 +176,9 @@ kill_swap_at() {
 @test "swap_killed_while_draining_is_finished_without_a_failed_request" { kill_swap_at draining; }
 
 @test "keeper_killed_running_version_serves_and_next_swap_recovers_listeners" {
+	# First the keeper's guardian is killed (the keeper serves on and
+	# becomes the keeper of record), then that keeper: the next command
+	# recovers the listeners from a running version.
 	local old=$TEST_ID-old new=$TEST_ID-new b k k2
 	first_version "$old"
 	k=$(svc_keepers)
@@ -204,6 +207,28 @@ kill_swap_at() {
 	local k3=$(svc_keepers)
 	[ "$k3" != "$k2" ] && alive "$k3"
 	wait_serving "$URL/" new
+}
+
+@test "a_keeper_that_stops_answering_is_replaced_with_its_guardian" {
+	# The keeper hangs (SIGSTOP) while its guardian lives: the next swap
+	# gets no answer, recovers the listeners from the running version and
+	# kills the old pair by their process group. Breaks if keeper_fetch()
+	# kills only the recorded pid: the stopped keeper would stay forever.
+	local old=$TEST_ID-old new=$TEST_ID-new b g k g2
+	first_version "$old"
+	g=$(svc_keepers)
+	k=$(pgrep -x -P "$g" zrun-keeper)
+	[ -n "$k" ] || { echo "no keeper under the guardian $g" >&2; return 1; }
+	kill -STOP "$k"
+	b=$(mkver new)
+	vcreate "$new" "$b" --probe-period 50ms
+	zr swap "$old" "$new"
+	wait_serving "$URL/" new
+	sleep 0.2
+	alive "$g" && { echo "the old guardian $g is still there" >&2; return 1; }
+	alive "$k" && { echo "the stopped keeper $k is still there" >&2; return 1; }
+	g2=$(svc_keepers)
+	[ -n "$g2" ] && [ "$g2" != "$g" ] && alive "$g2" || { echo "no new keeper (old $g, now '$g2')" >&2; return 1; }
 }
 
 @test "swap_format_json_prints_one_json_object_per_line" {

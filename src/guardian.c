@@ -1,0 +1,181 @@
+#include "guardian.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BACKOFF_FIRST_MS 50
+#define BACKOFF_MAX_MS 5000
+#define STABLE_MS 10000   /* a keeper that lived this long starts the backoff anew */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int guardian_daemon_signals(const char *name)
+{
+	sigset_t set;
+
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+void guardian_keep_log(const struct guardian *g, const char *id, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)id, .iov_len = strlen(id) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+
+	if (g == NULL || g->sock < 0 || iov.iov_len == 0)
+		return;
+	memset(cbuf, 0, sizeof(cbuf));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	sendmsg(g->sock, &msg, MSG_NOSIGNAL);
+}
+
+/* A log pipe from the keeper: kept under its id (a restarted version
+ * replaces its old pipe). false at the end of the stream or on an error. */
+static bool take_log(struct guardian *g, int sock)
+{
+	char id[STATE_ID_MAX + 1], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = id, .iov_len = sizeof(id) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int fd = -1;
+
+	if (n <= 0)
+		return false;
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return true;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	id[n] = '\0';
+	struct guardian_log *slot = NULL;
+	for (int i = 0; i < GUARDIAN_LOG_MAX; i++) {
+		if (g->logs[i].used && strcmp(g->logs[i].id, id) == 0) {
+			close(g->logs[i].fd);
+			g->logs[i].used = false;
+		}
+		if (!g->logs[i].used && slot == NULL)
+			slot = &g->logs[i];
+	}
+	if (slot == NULL) {
+		close(fd);
+		return true;
+	}
+	slot->used = true;
+	snprintf(slot->id, sizeof(slot->id), "%s", id);
+	slot->fd = fd;
+	return true;
+}
+
+/* Until the keeper exits: its status. Log pipes whose writers are all
+ * gone (POLLHUP: the version is gone) are let go; the keeper drains its own
+ * copy. */
+static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, int sfd, bool *stopping)
+{
+	bool sock_ended = false;
+
+	for (;;) {
+		struct pollfd p[3 + GUARDIAN_LOG_MAX] = {
+			{ .fd = pidfd, .events = POLLIN }, { .fd = sock_ended ? -1 : sock, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN } };
+		int slot[GUARDIAN_LOG_MAX];
+		nfds_t n = 3;
+		for (int i = 0; i < GUARDIAN_LOG_MAX; i++)
+			if (g->logs[i].used) {
+				slot[n - 3] = i;
+				p[n++] = (struct pollfd){ .fd = g->logs[i].fd, .events = 0 };
+			}
+		if (poll(p, n, -1) < 0 && errno != EINTR)
+			return -1;
+		if (p[0].revents) {
+			int status = 0;
+			waitpid(keeper, &status, 0);
+			/* pipes it sent just before it died are still queued */
+			struct pollfd q = { .fd = sock, .events = POLLIN };
+			while (!sock_ended && poll(&q, 1, 0) > 0 && (q.revents & POLLIN) && take_log(g, sock))
+				;
+			return status;
+		}
+		if ((p[1].revents & (POLLIN | POLLHUP)) && !take_log(g, sock))
+			sock_ended = true;
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
+				*stopping = true;
+				kill(keeper, SIGTERM);
+			}
+		}
+		for (nfds_t i = 3; i < n; i++)
+			if (p[i].revents & (POLLHUP | POLLERR)) {
+				close(g->logs[slot[i - 3]].fd);
+				g->logs[slot[i - 3]].used = false;
+			}
+	}
+}
+
+void guardian_main(struct guardian *g, void (*worker)(struct guardian *g, void *arg), void *arg)
+{
+	int fails = 0;
+	bool stopping = false;
+	int sfd = guardian_daemon_signals("zrun-guardian");
+	for (;;) {
+		int sp[2];
+		if (sfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			_exit(1);
+		long started = now_ms();
+		pid_t keeper = fork();
+		if (keeper == 0) {
+			close(sp[0]);
+			close(sfd);
+			g->sock = sp[1];
+			worker(g, arg);
+			_exit(1);
+		}
+		close(sp[1]);
+		int pidfd = keeper > 0 ? (int)syscall(SYS_pidfd_open, keeper, 0) : -1;
+		int status = pidfd >= 0 ? watch_keeper(g, keeper, pidfd, sp[0], sfd, &stopping) : -1;
+		if (pidfd >= 0)
+			close(pidfd);
+		close(sp[0]);
+		if (stopping || (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			_exit(0);
+		/* It died: again at once, then slower while it keeps dying. */
+		fails = now_ms() - started > STABLE_MS ? 1 : fails + 1;
+		long wait_ms = fails <= 1 ? 0 : BACKOFF_FIRST_MS << (fails - 2 < 7 ? fails - 2 : 7);
+		if (wait_ms > BACKOFF_MAX_MS)
+			wait_ms = BACKOFF_MAX_MS;
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		if (wait_ms > 0 && poll(&p, 1, (int)wait_ms) > 0) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+				_exit(0);
+		}
+	}
+}

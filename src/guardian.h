@@ -1,0 +1,42 @@
+/* guardian: the keeper's parent. It holds a copy of every fd the keeper
+ * holds for the service (keeper.sock's listening socket, the listeners,
+ * the read end of each version's log pipe) and does nothing else, so that
+ * when the keeper dies it forks a new one at once with all of them: the
+ * port and keeper.sock never close, and a version writing to its log never
+ * finds the pipe without a reader (SIGPIPE, EPIPE: the death of a Go,
+ * Python or Node program that logs). */
+#ifndef ZRUN_GUARDIAN_H
+#define ZRUN_GUARDIAN_H
+
+#include <stdbool.h>
+
+#include "state.h"
+
+#define GUARDIAN_LOG_MAX 64
+
+struct guardian_log {
+	bool used;
+	char id[STATE_ID_MAX + 1];
+	int fd;
+};
+
+struct guardian {
+	struct guardian_log logs[GUARDIAN_LOG_MAX]; /* a new keeper starts with these */
+	int sock;                                   /* the keeper's end to its guardian, or -1 */
+};
+
+/* Runs the keeper as WORKER(g, arg) in a child, and again after each death
+ * that was not a clean exit (status 0), with a backoff while it keeps
+ * dying; exits when the keeper exits cleanly. SIGTERM/SIGINT are passed to
+ * the keeper. Never returns. */
+__attribute__((noreturn)) void guardian_main(struct guardian *g, void (*worker)(struct guardian *g, void *arg),
+					     void *arg);
+
+/* For the guardian and the keeper: name the process (ps, pgrep), take
+ * SIGTERM, SIGINT and SIGHUP through the signalfd returned, ignore SIGPIPE. */
+int guardian_daemon_signals(const char *name);
+
+/* In the keeper: give the guardian a copy of version ID's log pipe. */
+void guardian_keep_log(const struct guardian *g, const char *id, int fd);
+
+#endif
