@@ -54,3 +54,24 @@ write_bench_config() {
 }
 JSON
 }
+
+# zrun's default cgroup parent (/zrun, for versions whose config names no
+# cgroupsPath): a bench removes it at the end only if it was not there at the
+# start (others may share it), so a `make check` after `make bench` finds
+# nothing of the bench (tests/leftovers.bats).
+zrun_parent_before() {
+	if compgen -G "/sys/fs/cgroup/*/zrun" >/dev/null || [ -d /sys/fs/cgroup/zrun ]; then
+		echo had
+	else
+		echo none
+	fi
+}
+
+remove_zrun_parent_if_made() {  # what zrun_parent_before said at the start
+	[ "$1" = none ] || return 0
+	local d
+	for d in /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	return 0
+}

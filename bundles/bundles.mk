@@ -16,7 +16,7 @@ bundles/out/httpd: $(HTTPD_SRC) $(HTTPD_HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@ (static)"; $(CC) $(HTTPD_CFLAGS) -static -o $@ $(HTTPD_SRC)
 
-bundles/out/httpd-%/config.json: bundles/out/httpd bundles/make-bundle.sh
+bundles/out/httpd-%/config.json: bundles/out/httpd bundles/make-bundle.sh bundles/bundle-lib.sh
 	@echo "  BUNDLE bundles/out/httpd-$*"; bundles/make-bundle.sh httpd $* bundles/out/httpd-$*
 
 # `make bundles/out/httpd-v1/` names the bundle directory itself.

@@ -3,7 +3,7 @@
 # `npm ci` (the npm registry is the only network). Included by the top
 # Makefile; `make -f bundles/node-api/node-api.mk node-api-bundles` also works.
 NODE_API_VERSIONS := v1 v2
-NODE_API_DEPS     := bundles/node-api/make-bundle.sh bundles/node-api/app/server.js \
+NODE_API_DEPS     := bundles/node-api/make-bundle.sh bundles/bundle-lib.sh bundles/node-api/app/server.js \
                      bundles/node-api/app/package.json bundles/node-api/app/package-lock.json
 
 .PHONY: node-api-bundles
