@@ -210,14 +210,10 @@ void exec_child_main(const struct exec_child *args)
 	if (n != (ssize_t)sizeof(m) || m.type != EXEC_GO)
 		_exit(1);
 	/* Before the container's mount namespace: the /proc whose files
-	 * nothing of the container can cover (procfs.h). */
-	int proc_fd = procfs_open(&err);
-	if (proc_fd < 0)
+	 * nothing of the container can cover (procfs.h), when needed. */
+	moved.proc_fd = -1;
+	if (procattr_needs_procfs(NULL, moved.process) && (moved.proc_fd = procfs_open(base, &err)) < 0)
 		child_fail(&moved, &err);
-	moved.proc_fd = fcntl(proc_fd, F_DUPFD_CLOEXEC, base);
-	close(proc_fd);
-	if (moved.proc_fd < 0)
-		child_fail(&moved, (zrun_error_set(&err, errno, "dup /proc fd"), &err));
 	if (join_namespaces(&moved, &err) < 0)
 		child_fail(&moved, &err);
 	/* The pid (and time) namespace applies to children: fork into it.

@@ -377,14 +377,11 @@ void init_main(const struct init_args *args)
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
 	/* Before any namespace is joined or mount made: the /proc whose files
-	 * nothing of the container can cover. Above the program's fds. */
-	int proc_fd = procfs_open(&err);
-	if (proc_fd < 0)
+	 * nothing of the container can cover. Above the program's fds; only
+	 * when something is to be written there. */
+	moved.proc_fd = -1;
+	if (procattr_needs_procfs(spec->linux_, p) && (moved.proc_fd = procfs_open(base, &err)) < 0)
 		init_fail(a, &err);
-	moved.proc_fd = fcntl(proc_fd, F_DUPFD_CLOEXEC, base);
-	close(proc_fd);
-	if (moved.proc_fd < 0)
-		init_fail(a, (zrun_error_set(&err, errno, "dup /proc fd"), &err));
 	char *hook_state = NULL;
 	setup(a, &hook_state, exe, sizeof(exe), &err);
 	if (procattr_apply(spec, &err) < 0)

@@ -69,6 +69,12 @@ int procattr_apply(const struct spec *spec, struct zrun_error *err)
 	return 0;
 }
 
+bool procattr_needs_procfs(const struct spec_linux *lx, const struct spec_process *p)
+{
+	return (lx && lx->sysctl_len) || p->has_oom_score_adj ||
+	       (p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0]);
+}
+
 int procattr_apply_limits(const struct spec_process *p, int proc_fd, struct zrun_error *err)
 {
 	if (p->has_oom_score_adj) {

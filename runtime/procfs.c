@@ -18,7 +18,7 @@ static bool is_procfs(int fd)
 	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-int procfs_open(struct zrun_error *err)
+int procfs_open(int min_fd, struct zrun_error *err)
 {
 	int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -30,7 +30,12 @@ int procfs_open(struct zrun_error *err)
 		close(fd);
 		return zrun_error_set(err, 0, "/proc is not the root of a procfs mount");
 	}
-	return fd;
+	if (fd >= min_fd)
+		return fd;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+	int e = errno;
+	close(fd);
+	return high >= 0 ? high : zrun_error_set(err, e, "open /proc: dup");
 }
 
 static int procfs_openat(int proc_fd, const char *path, int flags)

@@ -10,8 +10,9 @@
 #include "error.h"
 
 /* An O_PATH fd of "/proc" as this process sees it now, checked to be the
- * root of a procfs mount. */
-int procfs_open(struct zrun_error *err);
+ * root of a procfs mount, numbered MIN_FD or above (clear of the fds a
+ * program is to get). */
+int procfs_open(int min_fd, struct zrun_error *err);
 
 /* Writes VALUE to PATH under PROC_FD ("self/oom_score_adj", "sys/net/..."),
  * resolved without leaving that procfs mount (RESOLVE_NO_XDEV: a file a bind

@@ -28,15 +28,6 @@ teardown_common_faults() {
 	teardown_common
 }
 
-wait_until() {
-	local limit=$(( $1 * 20 )) i; shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 
 # Output and stdio of zrun go to files: a detached init must not hold bats'
@@ -184,12 +175,19 @@ create_killed_at() {  # point allowed-statuses...
 
 # ---- create failing at every step: the error path cleans up ----
 
-create_failed_at() {  # point
+# create_fails_cleanly FAULT MESSAGE: create with the fault (fail action)
+# fails with MESSAGE and leaves nothing, then and later (RESOURCES, when
+# set, goes into the bundle).
+create_fails_cleanly() {
 	local B; B=$(nap_bundle)
-	zr_fault "$1:fail=EIO" create -b "$B" "$TEST_ID"
-	check_failed "injected fault at $1: Input/output error"
+	zr_fault "$1" create -b "$B" "$TEST_ID"
+	check_failed "$2"
 	left_nothing
 	check_after none
+}
+
+create_failed_at() {  # point
+	create_fails_cleanly "$1:fail=EIO" "injected fault at $1: Input/output error"
 }
 
 @test "create_failing_after_state_dir_leaves_nothing" { create_failed_at create-after-state-dir; }
@@ -199,44 +197,18 @@ create_failed_at() {  # point
 @test "create_failing_after_clone_leaves_nothing" { create_failed_at create-after-clone; }
 @test "create_failing_after_ready_leaves_nothing" { create_failed_at create-after-ready; }
 
-@test "create_with_enospc_writing_the_creating_state_fails_and_leaves_nothing" {
-	local B; B=$(nap_bundle)
-	zr_fault state-write:fail=ENOSPC create -b "$B" "$TEST_ID"
-	check_failed "state.json.tmp: No space left on device"
-	left_nothing
-	check_after none
-}
+@test "create_with_enospc_writing_the_creating_state_fails_and_leaves_nothing" { create_fails_cleanly state-write:fail=ENOSPC "state.json.tmp: No space left on device"; }
 
-@test "create_with_enospc_writing_the_created_state_fails_and_leaves_nothing" {
-	local B; B=$(nap_bundle)
-	zr_fault state-write:fail=ENOSPC@2 create -b "$B" "$TEST_ID"
-	check_failed "state.json.tmp: No space left on device"
-	left_nothing
-	check_after none
-}
+@test "create_with_enospc_writing_the_created_state_fails_and_leaves_nothing" { create_fails_cleanly state-write:fail=ENOSPC@2 "state.json.tmp: No space left on device"; }
 
-@test "create_with_emfile_at_socketpair_fails_and_leaves_nothing" {
-	local B; B=$(nap_bundle)
-	zr_fault create-socketpair:fail=EMFILE create -b "$B" "$TEST_ID"
-	check_failed "socketpair: Too many open files"
-	left_nothing
-	check_after none
-}
+@test "create_with_emfile_at_socketpair_fails_and_leaves_nothing" { create_fails_cleanly create-socketpair:fail=EMFILE "socketpair: Too many open files"; }
 
 @test "create_with_a_failing_cgroup_write_fails_and_leaves_nothing" {
-	RESOURCES='{"pids":{"limit":100}}' B=$(nap_bundle)
-	zr_fault cgroup-write:fail=EIO create -b "$B" "$TEST_ID"
-	check_failed "cgroup /zrun-test/b1: .*Input/output error"
-	left_nothing
-	check_after none
+	RESOURCES='{"pids":{"limit":100}}' create_fails_cleanly cgroup-write:fail=EIO "cgroup /zrun-test/b1: .*Input/output error"
 }
 
 @test "create_with_a_cgroup_write_failing_later_fails_and_leaves_nothing" {
-	RESOURCES='{"pids":{"limit":100},"memory":{"limit":67108864}}' B=$(nap_bundle)
-	zr_fault cgroup-write:fail=EIO@2 create -b "$B" "$TEST_ID"
-	check_failed "Input/output error"
-	left_nothing
-	check_after none
+	RESOURCES='{"pids":{"limit":100},"memory":{"limit":67108864}}' create_fails_cleanly cgroup-write:fail=EIO@2 "Input/output error"
 }
 
 # ---- a real full disk: --root on a 64k tmpfs ----

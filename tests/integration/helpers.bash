@@ -43,6 +43,17 @@ bundle() {
 	echo "$WORK/$1"
 }
 
+# wait_until SECONDS CMD...: poll CMD every 50 ms; fail after SECONDS.
+wait_until() {
+	local limit=$(( $1 * 20 )) i; shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
 # The status field of `zrun state`.
 status_of() {
 	zr state "$1" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'

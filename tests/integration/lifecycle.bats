@@ -12,17 +12,6 @@ teardown() { teardown_common; }
 
 NO_PID_NS='[{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]'
 
-# wait_until SECONDS CMD...: poll CMD every 50 ms; fail after SECONDS.
-wait_until() {
-	local limit=$(( $1 * 20 )) i; shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
-
 assert_no_cgroup() {
 	local d
 	for d in /sys/fs/cgroup/*/; do
