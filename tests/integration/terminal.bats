@@ -32,10 +32,14 @@ start_receiver() {
 	return 1
 }
 
+# wait_receiver: wait for the receiver to finish (the terminal closed, or
+# its own time limit), then its transcript is in $output. Not under `run`:
+# a subshell cannot wait for the receiver, and would read the transcript
+# while the shell is still writing it.
 wait_receiver() {
-	wait "$RECV_PID"
+	wait "$RECV_PID" || true
 	RECV_PID=
-	cat "$WORK/console.out"
+	output=$(cat "$WORK/console.out")
 }
 
 # zrun in the foreground on a pty of its own, input from a pipe: `script`
@@ -52,7 +56,7 @@ on_a_tty() {  # INPUT COMMAND...
 	start_receiver 'echo hi-$((1+1)); tty\nexit\n'
 	zr exec -t -d --console-socket "$WORK/console.sock" --pid-file "$WORK/pid" "$TEST_ID" sh >/dev/null
 	kill -0 "$(cat "$WORK/pid")"
-	run wait_receiver
+	wait_receiver
 	echo "$output"
 	[[ "$output" == *"hi-2"* ]] || { echo "expected hi-2 from the shell"; false; }
 	[[ "$output" == *"name=/dev/pts/0"* ]] || { echo "expected a pty of the container's devpts"; false; }
@@ -67,7 +71,7 @@ on_a_tty() {  # INPUT COMMAND...
 	zr create -b "$B" --console-socket "$WORK/console.sock" "$TEST_ID"
 	expect_eq "$(status_of "$TEST_ID")" created "status"
 	zr start "$TEST_ID"
-	run wait_receiver
+	wait_receiver
 	echo "$output"
 	[[ "$output" == *"hi-2"* ]] || { echo "expected hi-2 from the shell"; false; }
 	for _ in $(seq 100); do
