@@ -41,9 +41,11 @@ run_detached() {  # ID [ctr run options] -- [ARGS]; default ARGS: $LOOP
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	use "$id"
-	if [ $# -eq 0 ]; then set -- sh -c "$LOOP"; fi
+	local loop=0
+	if [ $# -eq 0 ]; then set -- sh -c "$LOOP"; loop=1; fi
 	crun_ -d --null-io "${opts[@]}" "$IMAGE" "$id" "$@"
 	wait_status "$id" RUNNING
+	[ "$loop" = 0 ] || wait_term_handler "$(task_pid "$id")"
 }
 
 # ctr events in the background into $CTD_DIR/events.ID, bounded in time.
@@ -51,7 +53,15 @@ events_start() {  # NAME
 	EVENTS_FILE=$CTD_DIR/events.$1
 	timeout 60 ctr -a "$CTD_SOCK" events >"$EVENTS_FILE" 2>&1 3>&- &
 	EVENTS_PID=$!
-	sleep 0.3  # subscribed before anything happens
+	# subscribed before anything happens: until an event of ours shows
+	local i
+	for i in $(seq 50); do
+		c namespaces label "$CTD_NS" "zrun.test.sync=$1-$i" >/dev/null 2>&1 || true
+		grep -q '/namespaces/update' "$EVENTS_FILE" && return 0
+		sleep 0.1
+	done
+	echo "ctr events showed nothing within 5 s" >&2
+	return 1
 }
 
 events_stop() {
@@ -131,7 +141,11 @@ wait_for_event() {  # TOPIC ID [tenths]
 
 	# sh with two children that ignore SIGTERM: --all SIGKILL takes them all.
 	run_detached k2 -- sh -c 'trap "" TERM; sleep 1000 & sleep 1000 & wait'
-	local cg=/sys/fs/cgroup/pids/$CTD_NS/k2
+	local cg=/sys/fs/cgroup/pids/$CTD_NS/k2 _
+	for _ in $(seq 50); do
+		[ "$(wc -l < "$cg/cgroup.procs")" -ge 3 ] && break
+		sleep 0.1
+	done
 	[ "$(wc -l < "$cg/cgroup.procs")" -ge 3 ] || { echo "k2: expected 3 processes in $cg" >&2; false; }
 	c task kill --all -s SIGKILL k2
 	wait_status k2 STOPPED
@@ -165,7 +179,12 @@ wait_for_event() {  # TOPIC ID [tenths]
 
 @test "task_ps_lists_the_task_processes" {
 	run_detached ps1 -- sh -c 'sleep 1000 & wait'
-	run c task ps ps1
+	local _
+	for _ in $(seq 50); do  # until the sleep is forked
+		run c task ps ps1
+		[ "$status" -eq 0 ] && [ "$(grep -cE '^[0-9]+ ' <<<"$output")" -ge 2 ] && break
+		sleep 0.1
+	done
 	expect_eq "$status" 0 "ctr task ps"
 	local pid
 	pid=$(task_pid ps1)

@@ -169,6 +169,19 @@ task_pid() {
 	c task ls | awk -v id="$1" '$1 == id { print $2 }'
 }
 
+# A shell's trap is set a moment after the task is RUNNING, and a pid 1
+# without a handler ignores SIGTERM: wait for the handler before a TERM.
+wait_term_handler() {  # PID: until PID catches SIGTERM (SigCgt bit 15), at most 5 s
+	local cgt _
+	for _ in $(seq 50); do
+		cgt=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+		[ -n "$cgt" ] && (( 0x$cgt & 0x4000 )) && return 0
+		sleep 0.1
+	done
+	echo "process $1 did not set a SIGTERM handler within 5 s" >&2
+	return 1
+}
+
 wait_status() {  # ID STATUS [tenths of a second]
 	local _
 	for _ in $(seq "${3:-50}"); do

@@ -77,6 +77,7 @@ LOOP='trap "exit 0" TERM; while :; do sleep 0.1; done'
 	# shellcheck disable=SC2086
 	pm run -d --name pd1 $PM_RUN_FLAGS "$IMAGE" sh -c "$LOOP"
 	expect_eq "$(pm_status pd1)" running "status of pd1"
+	wait_term_handler "$(pm inspect --format '{{.State.Pid}}' pd1)"
 	run pm exec pd1 sh -c 'echo $((6 * 7)); exit 4'
 	expect_eq "$status" 4 "exit status of podman exec"
 	expect_match "$output" '^42' "output of podman exec"
@@ -90,10 +91,10 @@ LOOP='trap "exit 0" TERM; while :; do sleep 0.1; done'
 }
 
 @test "podman_run_it_gives_a_terminal" {
-	# The sleep: podman 4.3 attaches to the terminal after the start, and
-	# output of a program that exits before that is lost (1 run in 6-8
-	# here, with this zrun and with the previous one alike).
-	run in_pty "podman --root $PM_DIR/root --runroot $PM_DIR/runroot --tmpdir $PM_DIR/tmp --runtime $ZRUN --cgroup-manager=cgroupfs --events-backend=file run -it --rm $PM_RUN_FLAGS $IMAGE sh -c 'sleep 0.5; tty; exit 5'"
+	# podman 4.3 attaches to the terminal after the start, and output of a
+	# program that exits before that is lost (1 run in 6-8 here, with this
+	# zrun and with the previous one alike): print the tty for 3 s.
+	run in_pty "podman --root $PM_DIR/root --runroot $PM_DIR/runroot --tmpdir $PM_DIR/tmp --runtime $ZRUN --cgroup-manager=cgroupfs --events-backend=file run -it --rm $PM_RUN_FLAGS $IMAGE sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do tty; sleep 0.15; done; exit 5'"
 	expect_eq "$status" 5 "exit status of podman run -it"
 	expect_match "$output" '/dev/pts/[0-9]+' "tty inside the container"
 }

@@ -18,7 +18,7 @@ deploy() {
 	[ $# -gt 0 ] && shift
 	dflags=("$@")
 	b=$(mkver "$name" "${hflags[@]}")
-	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms "${dflags[@]}" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 "${dflags[@]}" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
 		{ cat "$WORK/deploy.out" >&2; return 1; }
 	zr list -q >> "$WORK/ids"
 }
@@ -127,7 +127,8 @@ svc_json() { zr service --format json status "$SVC"; }
 	grep -q chatty "$b/config.json"
 	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 1000 --timeout 60s "$SVC" "$b" > "$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; return 1; }
 	zr list -q >> "$WORK/ids"
-	sleep 0.5
+	# the keeper may still be writing what the version printed
+	wait_until 10 eval 'zr logs --tail 3 "$SVC" | grep -q "^$SVC-1 | chatty line 59999"'
 	local f size total=0
 	for f in "$ROOT"/.services/"$SVC"/logs/*; do
 		size=$(stat -c %s "$f")
@@ -136,11 +137,11 @@ svc_json() { zr service --format json status "$SVC"; }
 	done
 	echo "# logs after ~6 MiB of output: $(ls "$ROOT/.services/$SVC/logs" | wc -l) files, $total bytes" >&3
 	zr logs --tail 3 "$SVC" | grep -q "^$SVC-1 | chatty line 59999"
-	timeout 8 "$ZRUN" --root "$ROOT" logs -f "$SVC" > "$WORK/follow.out" 2>&1 &
+	timeout 60 "$ZRUN" --root "$ROOT" logs -f "$SVC" > "$WORK/follow.out" 2>&1 &
 	local fpid=$!
-	sleep 0.5
+	wait_until 10 test -s "$WORK/follow.out"
 	deploy v2
-	sleep 1.5
+	wait_until 10 grep -q "^$SVC-2 | " "$WORK/follow.out" || true
 	kill -INT $fpid 2>/dev/null || true
 	wait $fpid || true
 	grep -q "^$SVC-1 | httpd v1: .*" "$WORK/follow.out" || { cat "$WORK/follow.out" >&2; return 1; }
@@ -160,8 +161,7 @@ svc_json() { zr service --format json status "$SVC"; }
 			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
 		done
 	done
-	sleep 0.5
-	! curl -s --max-time 1 "$URL/" >/dev/null || { echo "still answering after kill -9" >&2; return 1; }
+	wait_until 5 eval '! curl -s --max-time 1 "$URL/" >/dev/null' || { echo "still answering after kill -9" >&2; return 1; }
 	zr service restore > "$WORK/restore.out"
 	cat "$WORK/restore.out"
 	grep -q "restored $SVC-1 (2 replicas)" "$WORK/restore.out"

@@ -101,7 +101,8 @@ cgroup_procs() {  # NAME
 
 @test "exec_forwards_signals_to_the_process" {
 	start_sleeper signals
-	zr exec "$TEST_ID" sleep 600 &
+	# exec: $! must be zrun itself, not a subshell running `zr`
+	(exec "$ZRUN" --root "$ROOT" exec "$TEST_ID" sleep 600 3>&-) &
 	local zpid=$!
 	# wait until the exec'd sleep is in the container
 	for _ in $(seq 100); do
@@ -112,6 +113,9 @@ cgroup_procs() {  # NAME
 	local rc=0
 	wait "$zpid" || rc=$?
 	expect_eq "$rc" 143 "exit status after SIGTERM"
+	# the signal reached the exec'd sleep (zrun dying of it would leave it)
+	wait_until 5 eval 'test "$(cgroup_procs signals | wc -l)" = 1' ||
+		{ echo "the exec'd sleep outlived the SIGTERM: $(cgroup_procs signals)"; false; }
 	stop_and_check_gone signals
 }
 
@@ -161,7 +165,8 @@ JSON
 	local pid
 	pid=$(cat "$WORK/exec.pid")
 	kill -0 "$pid"
-	expect_eq "$(cut -d' ' -f1 /proc/$pid/cmdline | tr '\0' ' ')" "sleep 600 " "its program"
+	# the kernel fills cmdline in a moment after the exec
+	wait_until 5 eval 'test "$(tr "\0" " " < /proc/$pid/cmdline)" = "sleep 600 "'
 	grep -qx "$pid" <<<"$(cgroup_procs detach)" || { echo "pid $pid not in the cgroup"; false; }
 	stop_and_check_gone detach
 }

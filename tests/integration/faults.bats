@@ -66,7 +66,7 @@ procs_of_container() {
 
 assert_no_procs() {
 	local left
-	wait_until 5 test -z "$(procs_of_container)" && return 0
+	wait_until 5 eval 'test -z "$(procs_of_container)"' && return 0
 	left=$(procs_of_container)
 	echo "processes left: $left" >&2
 	return 1
@@ -248,7 +248,7 @@ create_failed_at() {  # point
 	zr_quiet create -b "$B" "$TEST_ID"
 	zr_fault start-after-fifo-write start "$TEST_ID"
 	killed
-	wait_until 5 test "$(truth)" = running
+	wait_until 5 eval 'test "$(truth)" = running'
 	run zr start "$TEST_ID"
 	[ "$status" -ne 0 ] && [[ "$output" == *"already running"* ]] || { echo "second start: $status $output"; false; }
 	check_after running

@@ -15,7 +15,7 @@ deploy_v() {  # name [extra env for zrun]
 	local b; b=$(mkver "$1")
 	shift
 	rc=0
-	env "$@" "$ZRUN" --root "$ROOT" deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms \
+	env "$@" "$ZRUN" --root "$ROOT" deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 \
 		"$SVC" "$b" </dev/null >"$WORK/deploy.out" 2>&1 3>&- || rc=$?
 	zr list -q >> "$WORK/ids"
 }

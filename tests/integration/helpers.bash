@@ -44,6 +44,8 @@ bundle() {
 }
 
 # wait_until SECONDS CMD...: poll CMD every 50 ms; fail after SECONDS.
+# CMD's arguments are expanded once, by the caller: to test something
+# computed anew each time, `wait_until 5 eval 'test "$(f)" = x'`.
 wait_until() {
 	local limit=$(( $1 * 20 )) i; shift
 	for ((i = 0; i < limit; i++)); do
@@ -52,6 +54,13 @@ wait_until() {
 	done
 	echo "timed out waiting for: $*" >&2
 	return 1
+}
+
+# in_flight PORT: a TCP connection to PORT is established and accepted
+# (the listener's accept queue, its Recv-Q, is empty)
+in_flight() {  # PORT: a connection to PORT is established and accepted
+	ss -Htn state established "( sport = :$1 )" | grep -q . &&
+		[ "$(ss -Hltn "( sport = :$1 )" | awk '{ print $2 }')" = 0 ]
 }
 
 # The status field of `zrun state`.

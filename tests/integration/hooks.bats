@@ -126,8 +126,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"startContainer hook #0 /fail.sh: exited with status 2: not today"* ]]
-	sleep 0.2
-	expect_eq "$(status_of "$TEST_ID")" stopped "status"
+	wait_until 5 eval 'test "$(status_of "$TEST_ID")" = stopped' || expect_eq "$(status_of "$TEST_ID")" stopped "status"
 	zr delete "$TEST_ID"
 	assert_gone "$TEST_ID" /zrun-test/startfail
 }

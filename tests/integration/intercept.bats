@@ -114,7 +114,7 @@ need_node() {
 ifirst() {
 	local b
 	b=$($1 v0)
-	vcreate "$TEST_ID-v0" "$b" --listen "tcp://127.0.0.1:$PORT" --intercept --probe-period 50ms --probe-failure-threshold 100 "${EXTRA[@]}"
+	vcreate "$TEST_ID-v0" "$b" --listen "tcp://127.0.0.1:$PORT" --intercept --probe-period 50ms --probe-failure-threshold 400 "${EXTRA[@]}"
 	zr start "$TEST_ID-v0"
 	wait_serving "$URL/" v0
 }
@@ -125,7 +125,7 @@ iswaps() {
 	for i in $(seq "$n"); do
 		id=$TEST_ID-v$i
 		b=$($maker "v$i")
-		vcreate "$id" "$b" --intercept --probe-period 50ms --probe-failure-threshold 100 "${EXTRA[@]}"
+		vcreate "$id" "$b" --intercept --probe-period 50ms --probe-failure-threshold 400 "${EXTRA[@]}"
 		zr swap "$prev" "$id" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
 		assert_version_gone "$prev"
 		prev=$id

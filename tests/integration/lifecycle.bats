@@ -135,9 +135,9 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 }
 
 @test "kill_sends_sigterm_by_default" {
-	ARGS='["sh","-c","trap \"echo TERM > /tmp/got; exit 0\" TERM; while :; do sleep 0.05; done"]' B=$(bundle b1)
+	ARGS='["sh","-c","trap \"echo TERM > /tmp/got; exit 0\" TERM; echo ready > /tmp/ready; while :; do sleep 0.05; done"]' B=$(bundle b1)
 	zr_quiet run -d -b "$B" "$TEST_ID"
-	sleep 0.2
+	wait_until 5 test -e "$B/rootfs/tmp/ready"
 	zr kill "$TEST_ID"
 	wait_until 5 file_has "$B/rootfs/tmp/got" TERM
 	wait_until 5 status_is "$TEST_ID" stopped
@@ -165,7 +165,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 @test "kill_all_reaches_every_process_without_a_pid_namespace" {
 	NAMESPACES=$NO_PID_NS ARGS='["sh","-c","sleep 60 & echo $! > /tmp/pids; sleep 61 & echo $! >> /tmp/pids; wait"]' B=$(bundle b1)
 	zr_quiet run -d -b "$B" "$TEST_ID"
-	wait_until 5 test "$(wc -l < "$B/rootfs/tmp/pids" 2>/dev/null)" = 2
+	wait_until 5 eval 'test "$(wc -l < "$B/rootfs/tmp/pids" 2>/dev/null)" = 2'
 	local init; init=$(pid_of "$TEST_ID")
 	local pids; pids="$init $(cat "$B/rootfs/tmp/pids")"
 	for p in $pids; do kill -0 "$p"; done

@@ -133,20 +133,6 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	assert_gone "$TEST_ID" /zrun-test/timens
 }
 
-@test "time_namespace_offsets_shift_boottime" {
-	ARGS='["cat","/proc/uptime"]'
-	NAMESPACES="[$ALL_NS,{\"type\":\"time\"}]"
-	LINUX_EXTRA=',"timeOffsets":{"boottime":{"secs":86400,"nanosecs":0},"monotonic":{"secs":3600}}'
-	B=$(bundle timeoff)
-	run zr run -b "$B" "$TEST_ID"
-	[ "$status" -eq 0 ] || { echo "run failed: $output"; false; }
-	inside=${output%%.*}
-	host=$(cut -d. -f1 /proc/uptime)
-	[ $((inside - host)) -ge 86000 ] && [ $((inside - host)) -le 86500 ] ||
-		{ echo "expected uptime about $((host + 86400)), saw $inside"; false; }
-	assert_gone "$TEST_ID" /zrun-test/timeoff
-}
-
 @test "joining_namespaces_by_path_shares_them" {
 	ARGS='["sleep","30"]' A=$(bundle joina)
 	zr create -b "$A" "$TEST_ID-a"

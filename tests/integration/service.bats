@@ -58,7 +58,7 @@ keepers_before() { pgrep -x 'zrun-(keeper|guardian)' > "$WORK/keepers.before" ||
 	python3 -c 'import socket,sys,time
 s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(30)' "$PORT" &
 	local py=$!
-	sleep 0.5
+	wait_until 10 eval 'ss -Hltn "( sport = :$PORT )" | grep -q .'
 	local b=$(mkver v1) id=$TEST_ID-v1
 	keepers_before
 	echo "$id" >> "$WORK/ids"
@@ -159,7 +159,7 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	sed -i '/"cgroupsPath"/d' "$WORK/env/config.json"
 	vcreate "$TEST_ID-env" "$WORK/env" --listen "web=tcp://127.0.0.1:$PORT"
 	zr start "$TEST_ID-env"
-	for _ in $(seq 50); do grep -q '^env:' "$WORK/containers.log" && break; sleep 0.05; done
+	wait_until 10 grep -q '^env:' "$WORK/containers.log"
 	cat "$WORK/containers.log"
 	expect_eq "$(sed -n 's/^env: //p' "$WORK/containers.log")" "1 1 web" "LISTEN_FDS LISTEN_PID LISTEN_FDNAMES"
 	# two named listeners: fds 3 and 4, names in order
@@ -171,7 +171,7 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	zr create --service two --listen "web=tcp://127.0.0.1:$((PORT + 25))" --listen "admin=unix:$WORK/admin.sock" \
 		"$TEST_ID-env2" "$WORK/env2" >> "$WORK/containers.log" 2>&1
 	zr start "$TEST_ID-env2"
-	for _ in $(seq 50); do grep -q '^env2:' "$WORK/containers.log" && break; sleep 0.05; done
+	wait_until 10 grep -q '^env2:' "$WORK/containers.log"
 	expect_eq "$(sed -n 's/^env2: //p' "$WORK/containers.log")" "2 1 web:admin" "two listeners"
 }
 

@@ -68,12 +68,14 @@ mkver() {
 }
 
 # vcreate ID BUNDLE [create flags]: create a version of service api,
-# remembering its id so teardown checks its cgroup is gone.
+# remembering its id so teardown checks its cgroup is gone. Probes may fail
+# 100 times (5 s at the tests' 50 ms period) unless the flags say otherwise:
+# a loaded machine can take longer than 3 periods to start a version.
 vcreate() {
 	local id=$1 b=$2
 	shift 2
 	echo "$id" >> "$WORK/ids"
-	zr create --service api "$@" "$id" "$b" >> "$WORK/containers.log" 2>&1
+	zr create --service api --probe-failure-threshold 100 "$@" "$id" "$b" >> "$WORK/containers.log" 2>&1
 }
 
 # first_version ID [httpd flags]: create, start and wait until it serves.
@@ -96,9 +98,9 @@ wait_serving() {  # url want-body-substring
 	return 1
 }
 
-# wrk_start [wrk args]: load on / in the background, for at most 60 s.
+# wrk_start [wrk args]: load on / in the background, for at most 240 s.
 wrk_start() {
-	wrk -t2 -c16 -d60s "$@" "$URL/" > "$WORK/wrk.out" 2>&1 &
+	wrk -t2 -c16 -d240s "$@" "$URL/" > "$WORK/wrk.out" 2>&1 &
 	WRK_PID=$!
 	sleep 0.5
 }
@@ -106,7 +108,7 @@ wrk_start() {
 # wrk_stop: stop it (wrk prints its summary on SIGINT) and check that it
 # saw no socket error and no non-2xx answer.
 wrk_stop() {
-	kill -INT "$WRK_PID"
+	kill -INT "$WRK_PID" 2>/dev/null || true
 	wait "$WRK_PID" || true
 	WRK_PID=
 	local reqs errs non2xx
