@@ -39,14 +39,15 @@ int guardian_daemon_signals(const char *name)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-void guardian_keep_log(const struct guardian *g, const char *id, int fd)
+void guardian_keep(const struct guardian *g, char kind, const char *id, int fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)id, .iov_len = strlen(id) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct iovec iov[2] = { { .iov_base = &kind, .iov_len = 1 },
+				{ .iov_base = (void *)id, .iov_len = strlen(id) } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 
-	if (g == NULL || g->sock < 0 || iov.iov_len == 0)
+	if (g == NULL || g->sock < 0 || iov[1].iov_len == 0)
 		return;
 	memset(cbuf, 0, sizeof(cbuf));
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -57,12 +58,12 @@ void guardian_keep_log(const struct guardian *g, const char *id, int fd)
 	sendmsg(g->sock, &msg, MSG_NOSIGNAL);
 }
 
-/* A log pipe from the keeper: kept under its id (a restarted version
- * replaces its old pipe). false at the end of the stream or on an error. */
-static bool take_log(struct guardian *g, int sock)
+/* An fd from the keeper: kept under its kind and id (a restarted version
+ * replaces its old one). false at the end of the stream or on an error. */
+static bool take_fd(struct guardian *g, int sock)
 {
-	char id[STATE_ID_MAX + 1], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = id, .iov_len = sizeof(id) - 1 };
+	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -74,43 +75,45 @@ static bool take_log(struct guardian *g, int sock)
 	if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
 		return true;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	id[n] = '\0';
-	struct guardian_log *slot = NULL;
-	for (int i = 0; i < GUARDIAN_LOG_MAX; i++) {
-		if (g->logs[i].used && strcmp(g->logs[i].id, id) == 0) {
-			close(g->logs[i].fd);
-			g->logs[i].used = false;
+	buf[n] = '\0';
+	char kind = buf[0];
+	const char *id = buf + 1;
+	struct guardian_fd *slot = NULL;
+	for (int i = 0; i < GUARDIAN_FD_MAX; i++) {
+		struct guardian_fd *k = &g->kept[i];
+		if (k->used && k->kind == kind && strcmp(k->id, id) == 0) {
+			close(k->fd);
+			k->used = false;
 		}
-		if (!g->logs[i].used && slot == NULL)
-			slot = &g->logs[i];
+		if (!k->used && slot == NULL)
+			slot = k;
 	}
-	if (slot == NULL) {
+	if (slot == NULL || n < 2 || (kind != GUARDIAN_LOG && kind != GUARDIAN_NOTIFY)) {
 		close(fd);
 		return true;
 	}
-	slot->used = true;
+	*slot = (struct guardian_fd){ .used = true, .kind = kind, .fd = fd };
 	snprintf(slot->id, sizeof(slot->id), "%s", id);
-	slot->fd = fd;
 	return true;
 }
 
-/* Until the keeper exits: its status. Log pipes whose writers are all
- * gone (POLLHUP: the version is gone) are let go; the keeper drains its own
- * copy. */
+/* Until the keeper exits: its status. Kept fds that report POLLHUP are let
+ * go: a log pipe whose writers are all gone (the keeper drains its own
+ * copy), a notify fd whose filter no task uses any more. */
 static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, int sfd, bool *stopping)
 {
 	bool sock_ended = false;
 
 	for (;;) {
-		struct pollfd p[3 + GUARDIAN_LOG_MAX] = {
+		struct pollfd p[3 + GUARDIAN_FD_MAX] = {
 			{ .fd = pidfd, .events = POLLIN }, { .fd = sock_ended ? -1 : sock, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN } };
-		int slot[GUARDIAN_LOG_MAX];
+		int slot[GUARDIAN_FD_MAX];
 		nfds_t n = 3;
-		for (int i = 0; i < GUARDIAN_LOG_MAX; i++)
-			if (g->logs[i].used) {
+		for (int i = 0; i < GUARDIAN_FD_MAX; i++)
+			if (g->kept[i].used) {
 				slot[n - 3] = i;
-				p[n++] = (struct pollfd){ .fd = g->logs[i].fd, .events = 0 };
+				p[n++] = (struct pollfd){ .fd = g->kept[i].fd, .events = 0 };
 			}
 		if (poll(p, n, -1) < 0 && errno != EINTR)
 			return -1;
@@ -119,11 +122,11 @@ static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, i
 			waitpid(keeper, &status, 0);
 			/* pipes it sent just before it died are still queued */
 			struct pollfd q = { .fd = sock, .events = POLLIN };
-			while (!sock_ended && poll(&q, 1, 0) > 0 && (q.revents & POLLIN) && take_log(g, sock))
+			while (!sock_ended && poll(&q, 1, 0) > 0 && (q.revents & POLLIN) && take_fd(g, sock))
 				;
 			return status;
 		}
-		if ((p[1].revents & (POLLIN | POLLHUP)) && !take_log(g, sock))
+		if ((p[1].revents & (POLLIN | POLLHUP)) && !take_fd(g, sock))
 			sock_ended = true;
 		if (p[2].revents) {
 			struct signalfd_siginfo si;
@@ -134,8 +137,8 @@ static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, i
 		}
 		for (nfds_t i = 3; i < n; i++)
 			if (p[i].revents & (POLLHUP | POLLERR)) {
-				close(g->logs[slot[i - 3]].fd);
-				g->logs[slot[i - 3]].used = false;
+				close(g->kept[slot[i - 3]].fd);
+				g->kept[slot[i - 3]].used = false;
 			}
 	}
 }

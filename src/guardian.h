@@ -1,10 +1,12 @@
 /* guardian: the keeper's parent. It holds a copy of every fd the keeper
  * holds for the service (keeper.sock's listening socket, the listeners,
- * the read end of each version's log pipe) and does nothing else, so that
- * when the keeper dies it forks a new one at once with all of them: the
- * port and keeper.sock never close, and a version writing to its log never
- * finds the pipe without a reader (SIGPIPE, EPIPE: the death of a Go,
- * Python or Node program that logs). */
+ * the read end of each version's log pipe, each --intercept version's
+ * seccomp notify fd) and does nothing else, so that when the keeper dies it
+ * forks a new one at once with all of them: the port and keeper.sock never
+ * close, a version writing to its log never finds the pipe without a reader
+ * (SIGPIPE, EPIPE: the death of a Go, Python or Node program that logs),
+ * and a version's later bind() is still answered (a notify fd without a
+ * holder fails every intercepted call with ENOSYS). */
 #ifndef ZRUN_GUARDIAN_H
 #define ZRUN_GUARDIAN_H
 
@@ -12,17 +14,22 @@
 
 #include "state.h"
 
-#define GUARDIAN_LOG_MAX 64
+#define GUARDIAN_FD_MAX 128   /* log pipes and notify fds together */
 
-struct guardian_log {
+/* What a kept fd is, by the tag the keeper sends it with. */
+#define GUARDIAN_LOG 'L'      /* the read end of a version's stdout/stderr pipe */
+#define GUARDIAN_NOTIFY 'S'   /* a version's seccomp notify fd (--intercept) */
+
+struct guardian_fd {
 	bool used;
+	char kind;                 /* GUARDIAN_LOG or GUARDIAN_NOTIFY */
 	char id[STATE_ID_MAX + 1];
 	int fd;
 };
 
 struct guardian {
-	struct guardian_log logs[GUARDIAN_LOG_MAX]; /* a new keeper starts with these */
-	int sock;                                   /* the keeper's end to its guardian, or -1 */
+	struct guardian_fd kept[GUARDIAN_FD_MAX]; /* a new keeper starts with these */
+	int sock;                                 /* the keeper's end to its guardian, or -1 */
 };
 
 /* Runs the keeper as WORKER(g, arg) in a child, and again after each death
@@ -36,7 +43,8 @@ __attribute__((noreturn)) void guardian_main(struct guardian *g, void (*worker)(
  * SIGTERM, SIGINT and SIGHUP through the signalfd returned, ignore SIGPIPE. */
 int guardian_daemon_signals(const char *name);
 
-/* In the keeper: give the guardian a copy of version ID's log pipe. */
-void guardian_keep_log(const struct guardian *g, const char *id, int fd);
+/* In the keeper: give the guardian a copy of version ID's fd of KIND
+ * (GUARDIAN_LOG, GUARDIAN_NOTIFY); it replaces one of the same kind and id. */
+void guardian_keep(const struct guardian *g, char kind, const char *id, int fd);
 
 #endif

@@ -80,11 +80,13 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	if (buf[0] == 'L' && fd >= 0 && len > 1 && sup) {
-		guardian_keep_log(g, buf + 1, fd);
+		guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
 		supervise_add_log(sup, buf + 1, fd);
 		fd = -1;
 		send(client, "L", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'S' && fd >= 0 && len > 1) {
+		if (ic)
+			guardian_keep(g, GUARDIAN_NOTIFY, buf + 1, fd);
 		int r = ic ? intercept_add(ic, buf + 1, fd) : -1;
 		if (ic == NULL)
 			close(fd);
@@ -199,24 +201,29 @@ static void close_other_fds(int keep_sock, const int *fds, size_t n)
 	fds_close_except(3, keep, k);
 }
 
-/* In the guardian's child: a keeper, with the log pipes the guardian kept
- * (a keeper that died left them there). */
+/* In the guardian's child: a keeper, with the log pipes and notify fds
+ * the guardian kept (a keeper that died left them there). */
 static void keeper_worker(struct guardian *g, void *arg)
 {
 	const struct keeper_args *a = arg;
 	struct supervisor *sup = supervise_new(a->root, a->svc->name, a->svc->zrun_path);
+	struct interceptor *ic = intercept_new(a->fds, a->n);
 
 	if (sup)
 		supervise_rescan(sup);
-	for (int i = 0; i < GUARDIAN_LOG_MAX; i++)
-		if (g->logs[i].used) {
-			if (sup)
-				supervise_add_log(sup, g->logs[i].id, g->logs[i].fd);
-			else
-				close(g->logs[i].fd);
-			g->logs[i].used = false;
-		}
-	keeper_main(a, sup, intercept_new(a->fds, a->n), g);
+	for (int i = 0; i < GUARDIAN_FD_MAX; i++) {
+		struct guardian_fd *k = &g->kept[i];
+		if (!k->used)
+			continue;
+		if (k->kind == GUARDIAN_LOG && sup)
+			supervise_add_log(sup, k->id, k->fd);
+		else if (k->kind == GUARDIAN_NOTIFY && ic)
+			intercept_add(ic, k->id, k->fd);
+		else
+			close(k->fd);
+		k->used = false;
+	}
+	keeper_main(a, sup, ic, g);
 }
 
 bool keeper_alive(const struct service *svc)

@@ -68,6 +68,10 @@ SH
 # Python's http.server from the host (/usr bind-mounted read-only). The
 # script is the stdlib's ThreadingHTTPServer binding ("", PORT) itself; it
 # only adds what http.server's main lacks: finish requests on SIGTERM.
+# SIGTERM is taken with sigwait, not a handler: a handler that starts the
+# shutdown thread can run while the main thread holds threading's lock
+# inside Thread.start() for a request, and deadlocks (seen once under
+# load: the swap SIGKILLed it after the 30 s grace period).
 python_rootfs() {
 	command -v /usr/bin/python3 >/dev/null || skip "no /usr/bin/python3"
 	mkdir -p "$WORK/rootfs/usr"
@@ -78,10 +82,14 @@ import http.server, signal, sys, threading
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])  # every thread
 server = http.server.ThreadingHTTPServer(("", int(sys.argv[1])), Quiet)
 server.daemon_threads = False  # server_close() then waits for requests in flight
-signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
-server.serve_forever()
+serving = threading.Thread(target=server.serve_forever)
+serving.start()
+signal.sigwait([signal.SIGTERM])
+server.shutdown()
+serving.join()
 server.server_close()
 PY
 }
@@ -293,4 +301,50 @@ PY
 	zr start "$TEST_ID-v0"
 	wait_serving "http://[::1]:$PORT/" v0
 	holds_shared "$(init_pid "$TEST_ID-v0")"
+}
+
+@test "intercept_a_bind_after_the_keeper_died_still_gets_the_shared_listener" {
+	python_rootfs
+	# a program that binds, and binds again later (a reload: close, rebind)
+	cat > "$WORK/rootfs/rebind.py" <<'PY'
+import errno, os, socket, sys, time
+port = int(sys.argv[1])
+def bind():
+    s = socket.socket()
+    s.bind(("0.0.0.0", port))
+    s.listen()
+    return s
+a = bind()
+print("first bind: ok", flush=True)
+t = time.monotonic()
+while not os.path.exists("/go") and time.monotonic() - t < 60:
+    time.sleep(0.05)
+a.close()
+try:
+    b = bind()
+    print("second bind: ok", flush=True)
+except OSError as e:
+    print("second bind:", errno.errorcode.get(e.errno, e.errno), flush=True)
+time.sleep(60)
+PY
+	b=$(MOUNTS_EXTRA=$PY_MOUNT ibundle v0 '["/usr/bin/python3","/rebind.py","'"$PORT"'"]')
+	vcreate "$TEST_ID-v0" "$b" --listen "tcp://127.0.0.1:$PORT" --intercept
+	zr start "$TEST_ID-v0"
+	wait_until 10 grep -q "first bind: ok" "$WORK/containers.log"
+	# the keeper dies; its guardian forks the next one
+	local g k
+	g=$(svc_keepers)
+	k=$(pgrep -x -P "$g" zrun-keeper)
+	[ -n "$k" ] || { echo "no keeper under the guardian $g" >&2; return 1; }
+	kill -9 "$k"
+	wait_until 5 eval '[ -n "$(pgrep -x -P "$g" zrun-keeper)" ] && [ "$(pgrep -x -P "$g" zrun-keeper)" != "$k" ]'
+	touch "$WORK/rootfs/go"
+	wait_until 10 grep -q "second bind:" "$WORK/containers.log"
+	grep -q "second bind: ok" "$WORK/containers.log" || { cat "$WORK/containers.log" >&2; return 1; }
+	holds_shared "$(init_pid "$TEST_ID-v0")"
+	# the guardian's copy of the notify fd goes when the version does
+	notify_fds() { ls -l /proc/"$g"/fd 2>/dev/null | grep -c 'seccomp notify'; }
+	expect_eq "$(notify_fds)" 1 "notify fds the guardian holds"
+	kill -9 "$(init_pid "$TEST_ID-v0")"
+	wait_until 5 eval 'test "$(notify_fds)" = 0' || { echo "the guardian still holds $(notify_fds) notify fds" >&2; return 1; }
 }
