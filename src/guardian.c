@@ -1,4 +1,5 @@
 #include "guardian.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -41,21 +42,12 @@ int guardian_daemon_signals(const char *name)
 
 void guardian_keep(const struct guardian *g, char kind, const char *id, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov[2] = { { .iov_base = &kind, .iov_len = 1 },
-				{ .iov_base = (void *)id, .iov_len = strlen(id) } };
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	char msg[STATE_ID_MAX + 2];
 
-	if (g == NULL || g->sock < 0 || iov[1].iov_len == 0)
+	if (g == NULL || g->sock < 0 || id[0] == '\0')
 		return;
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	sendmsg(g->sock, &msg, MSG_NOSIGNAL);
+	snprintf(msg, sizeof(msg), "%c%s", kind, id);
+	terminal_send_fd(g->sock, fd, msg);
 }
 
 /* An fd from the keeper: kept under its kind and id (a restarted version
@@ -78,6 +70,10 @@ static bool take_fd(struct guardian *g, int sock)
 	buf[n] = '\0';
 	char kind = buf[0];
 	const char *id = buf + 1;
+	if (n < 2 || (kind != GUARDIAN_LOG && kind != GUARDIAN_NOTIFY)) {
+		close(fd);
+		return true;
+	}
 	struct guardian_fd *slot = NULL;
 	for (int i = 0; i < GUARDIAN_FD_MAX; i++) {
 		struct guardian_fd *k = &g->kept[i];
@@ -88,7 +84,7 @@ static bool take_fd(struct guardian *g, int sock)
 		if (!k->used && slot == NULL)
 			slot = k;
 	}
-	if (slot == NULL || n < 2 || (kind != GUARDIAN_LOG && kind != GUARDIAN_NOTIFY)) {
+	if (slot == NULL) {
 		close(fd);
 		return true;
 	}
