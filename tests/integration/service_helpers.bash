@@ -1,6 +1,7 @@
 # Shared set-up for the service and swap tests: one rootfs with the demo
 # httpd per test, one bundle dir per version (config only, the rootfs is a
-# symlink), one port per test, and a teardown that proves the service is
+# symlink), one port per test (PORT_SHIFT moves them all, for runs side by
+# side), and a teardown that proves the service is
 # gone: no keeper, no .services dir, no version state or cgroup left.
 load helpers
 
@@ -10,7 +11,7 @@ svc_setup() {
 	setup_common
 	[ -x "$HTTPD" ] || skip "bundles/out/httpd is not built"
 	command -v wrk >/dev/null || skip "wrk is not installed"
-	PORT=$((PORT_BASE + BATS_TEST_NUMBER))
+	PORT=$((PORT_BASE + ${PORT_SHIFT:-0} + BATS_TEST_NUMBER))
 	URL=http://127.0.0.1:$PORT
 	make_rootfs "$WORK/base"
 	mv "$WORK/base/rootfs" "$WORK/rootfs"
