@@ -7,6 +7,8 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int last_cap(void)
@@ -70,58 +72,54 @@ int caps_prepare(const struct spec_capabilities *caps, struct zrun_error *err)
 	return 0;
 }
 
-static int add_flags(cap_t c, char **names, cap_flag_t flag)
+/* The five sets as the kernel takes them (capset(2), version 3: two 32-bit
+ * words per set), and the ambient capabilities to raise. Computed before
+ * the seccomp filter is loaded, so the switch itself is syscalls only. */
+static void add_bits(struct __user_cap_data_struct *d, size_t set_offset, char **names)
 {
 	for (size_t i = 0; names && names[i]; i++) {
 		cap_value_t v;
 		if (cap_from_name(names[i], &v) < 0 || (int)v > last_cap())
 			continue; /* a capability this kernel does not have */
-		if (cap_set_flag(c, flag, 1, &v, CAP_SET) < 0)
-			return -1;
+		__u32 *word = (__u32 *)((char *)&d[v / 32] + set_offset);
+		*word |= 1U << (v % 32);
 	}
-	return 0;
 }
 
-int caps_apply(const struct spec_capabilities *caps, struct zrun_error *err)
+int caps_switch_prepare(const struct spec_process *p, struct caps_switch *sw, struct zrun_error *err)
 {
-	cap_t c;
+	const struct spec_capabilities *caps = p->capabilities;
 
+	memset(sw, 0, sizeof(*sw));
+	sw->user = &p->user;
+	if (caps_prepare(caps, err) < 0)
+		return -1;
+	/* Before the filter: the program gets it, and nothing of ours
+	 * creates a file after this. */
+	umask(p->user.has_umask ? p->user.umask : 022);
 	if (caps == NULL)
 		return 0;
-	c = cap_init();
-	if (c == NULL)
-		return zrun_error_set(err, errno, "cap_init");
-	if (add_flags(c, caps->effective, CAP_EFFECTIVE) < 0 ||
-	    add_flags(c, caps->permitted, CAP_PERMITTED) < 0 ||
-	    add_flags(c, caps->inheritable, CAP_INHERITABLE) < 0) {
-		cap_free(c);
-		return zrun_error_set(err, errno, "capability sets");
-	}
-	if (cap_set_proc(c) < 0) {
-		int e = errno;
-		cap_free(c);
-		return zrun_error_set(err, e, "set capabilities");
-	}
-	cap_free(c);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return zrun_error_set(err, errno, "clear ambient capabilities");
+	sw->has_caps = true;
+	add_bits(sw->data, offsetof(struct __user_cap_data_struct, effective), caps->effective);
+	add_bits(sw->data, offsetof(struct __user_cap_data_struct, permitted), caps->permitted);
+	add_bits(sw->data, offsetof(struct __user_cap_data_struct, inheritable), caps->inheritable);
 	for (size_t i = 0; caps->ambient && caps->ambient[i]; i++) {
 		cap_value_t v;
-		if (cap_from_name(caps->ambient[i], &v) < 0 || (int)v > last_cap())
+		if (cap_from_name(caps->ambient[i], &v) < 0 || (int)v > last_cap() ||
+		    sw->ambient_len == sizeof(sw->ambient) / sizeof(sw->ambient[0]))
 			continue;
-		/* Raising fails (EPERM) unless the capability is both permitted and
-		 * inheritable; runc ignores that, and so do we. */
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0);
+		sw->ambient[sw->ambient_len++] = v;
 	}
 	return 0;
 }
 
-int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err)
+/* Only syscalls, no allocation: this may run under the container's own
+ * seccomp profile (noNewPrivileges unset), which allows the user switch
+ * and little else. */
+int caps_switch_finish(const struct caps_switch *sw, bool in_user_ns, struct zrun_error *err)
 {
-	const struct spec_user *u = &p->user;
+	const struct spec_user *u = sw->user;
 
-	if (caps_prepare(p->capabilities, err) < 0)
-		return -1;
 	/* Always replace the groups: inherited host groups would otherwise stay
 	 * (unmapped in a user namespace). Only a joined user namespace whose
 	 * setgroups is "deny" refuses, and then there is nothing to drop. */
@@ -132,8 +130,25 @@ int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_
 		return zrun_error_set(err, errno, "process.user.gid %u", u->gid);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return zrun_error_set(err, errno, "process.user.uid %u", u->uid);
-	if (caps_apply(p->capabilities, err) < 0)
-		return -1;
-	umask(u->has_umask ? u->umask : 022);
+	if (!sw->has_caps)
+		return 0;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	if (syscall(SYS_capset, &hdr, sw->data) < 0)
+		return zrun_error_set(err, errno, "set capabilities");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return zrun_error_set(err, errno, "clear ambient capabilities");
+	/* Raising fails (EPERM) unless the capability is both permitted and
+	 * inheritable; runc ignores that, and so do we. */
+	for (size_t i = 0; i < sw->ambient_len; i++)
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, sw->ambient[i], 0, 0);
 	return 0;
+}
+
+int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err)
+{
+	struct caps_switch sw;
+
+	if (caps_switch_prepare(p, &sw, err) < 0)
+		return -1;
+	return caps_switch_finish(&sw, in_user_ns, err);
 }

@@ -3,6 +3,10 @@
 #ifndef ZRUN_CAPABILITIES_H
 #define ZRUN_CAPABILITIES_H
 
+#include <linux/capability.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "error.h"
 #include "spec.h"
 
@@ -14,13 +18,25 @@ int caps_validate(const struct spec_capabilities *caps, struct zrun_error *err);
  * kernel to keep permitted capabilities across setuid (PR_SET_KEEPCAPS). */
 int caps_prepare(const struct spec_capabilities *caps, struct zrun_error *err);
 
-/* After the uid switch: set effective, permitted, inheritable, then ambient. */
-int caps_apply(const struct spec_capabilities *caps, struct zrun_error *err);
+/* The switch to process.user with its capabilities, split in two so that
+ * everything but the switch itself happens before the seccomp filter is
+ * loaded (runtime-spec: with noNewPrivileges unset the filter must be
+ * loaded while we still hold CAP_SYS_ADMIN, i.e. before the switch).
+ * prepare: bounding set, PR_SET_KEEPCAPS, umask, and the sets computed;
+ * finish: groups, gid, uid, capset, ambient - syscalls only. */
+struct caps_switch {
+	const struct spec_user *user;
+	bool has_caps;
+	struct __user_cap_data_struct data[2];
+	int ambient[64];
+	size_t ambient_len;
+};
+int caps_switch_prepare(const struct spec_process *p, struct caps_switch *sw, struct zrun_error *err);
+int caps_switch_finish(const struct caps_switch *sw, bool in_user_ns, struct zrun_error *err);
 
-/* The switch to process.user with its capabilities, for the init and for an
- * exec'd process alike: groups, gid, uid, the capability sets, umask.
- * IN_USER_NS: the container has a user namespace (a joined one whose
- * setgroups is "deny" refuses even an empty group list). */
+/* Both at once, for an init and an exec'd process alike. IN_USER_NS: the
+ * container has a user namespace (a joined one whose setgroups is "deny"
+ * refuses even an empty group list). */
 int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err);
 
 #endif

@@ -1,8 +1,8 @@
 /* The container side of `exec`: join the init's namespaces, fork into its
  * pid namespace, then set the process up in the order the init uses
- * (terminal, cwd and the executable check, rlimits, LSM label, seccomp
- * before the user switch unless no_new_privs, user and capabilities,
- * no_new_privs, fds) and exec. */
+ * (terminal, cwd and the executable check, rlimits, LSM label, fds; then
+ * seccomp before the user switch unless no_new_privs, user and
+ * capabilities, no_new_privs, seccomp with no_new_privs) and exec. */
 #include "exec_internal.h"
 
 #include <errno.h>
@@ -100,11 +100,12 @@ static int join_namespaces(const struct exec_child *a, struct zrun_error *err)
 
 /* A notify fd (SCMP_ACT_NOTIFY) goes to the caller, which hands it to the
  * listener from the runtime's namespaces, as it does for the init. */
-static int load_seccomp(const struct exec_child *a, struct zrun_error *err)
+static int load_seccomp(const struct exec_child *a, const struct zseccomp_program *prog,
+			struct zrun_error *err)
 {
 	int notify_fd;
 
-	if (zseccomp_load(a->seccomp, &notify_fd, err) < 0)
+	if (zseccomp_install(prog, &notify_fd, err) < 0)
 		return -1;
 	if (notify_fd < 0)
 		return 0;
@@ -154,22 +155,28 @@ __attribute__((noreturn)) static void program_main(const struct exec_child *a)
 	if (procattr_apply_limits(p, a->proc_fd, &err) < 0 || procattr_apply(a->spec, &err) < 0 ||
 	    lsm_apply_exec_labels(p, a->proc_fd, &err) < 0)
 		child_fail(a, &err);
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	 * user switch may drop: load it first (as the init and runc do). */
-	if (seccomp && !p->no_new_privileges && load_seccomp(a, &err) < 0)
+	/* As in the init (runtime/init.c): every step of ours before the
+	 * filter, and after it only the user switch (noNewPrivileges unset:
+	 * loading needs CAP_SYS_ADMIN, which the switch drops) and execve. */
+	struct caps_switch sw;
+	struct zseccomp_program filter = { 0 };
+	bool in_user_ns = spec_namespace_find(a->spec, SPEC_NS_USER) != NULL;
+	bool filter_first = seccomp && !p->no_new_privileges;
+	if (caps_switch_prepare(p, &sw, &err) < 0 || (seccomp && zseccomp_prepare(a->seccomp, &filter, &err) < 0))
 		child_fail(a, &err);
-	if (caps_switch_user(p, spec_namespace_find(a->spec, SPEC_NS_USER) != NULL, &err) < 0)
-		child_fail(a, &err);
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
 	if (place_fds(a, &err) < 0)
 		child_fail(a, &err);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	/* With no_new_privs the filter goes last, so it sees only the program. */
-	if (seccomp && p->no_new_privileges && load_seccomp(a, &err) < 0)
+	if (filter_first && load_seccomp(a, &filter, &err) < 0)
+		child_fail(a, &err);
+	if (caps_switch_finish(&sw, in_user_ns, &err) < 0)
+		child_fail(a, &err);
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
+	if (seccomp && !filter_first && load_seccomp(a, &filter, &err) < 0)
 		child_fail(a, &err);
 	execve(exe, p->args, p->env);
 	child_fail(a, (zrun_error_set(&err, errno, "exec %s", exe), &err));

@@ -1,7 +1,9 @@
-/* The container's init between clone and exec. Order matters and is the
- * order runc uses: namespaces, hostname/sysctl, mounts, pivot, cwd and the
- * executable check, rlimits, keyring, user and capabilities, then "ready";
- * exec only after `start` writes to the exec fifo. */
+/* The container's init between clone and exec. Order matters: namespaces,
+ * hostname/sysctl, mounts, pivot, cwd and the executable check, rlimits,
+ * keyring, fds, then "ready"; after `start` writes to the exec fifo, the
+ * startContainer hooks and LSM labels, then the seccomp filter with only
+ * the user switch and execve after it (docs/decisions.md says where the
+ * switch goes). */
 #include "init.h"
 
 #include <errno.h>
@@ -302,13 +304,15 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 		init_fail(a, (zrun_error_set(err, errno, "new session keyring"), err));
 }
 
-/* Load the filter; a notify fd goes to create, which hands it to the
- * listener (runc's order: the agent is reached from the runtime namespace). */
-static int load_seccomp_filter(const struct init_args *a, struct zrun_error *err)
+/* Load the prepared filter; a notify fd goes to create, which hands it to
+ * the listener (runc's order: the agent is reached from the runtime
+ * namespace). */
+static int load_seccomp_filter(const struct init_args *a, const struct zseccomp_program *prog,
+			       struct zrun_error *err)
 {
 	int notify_fd;
 
-	if (zseccomp_load(a->spec->linux_->seccomp, &notify_fd, err) < 0)
+	if (zseccomp_install(prog, &notify_fd, err) < 0)
 		return -1;
 	if (notify_fd < 0)
 		return 0;
@@ -336,6 +340,45 @@ static void close_unneeded_fds(const struct init_args *a)
 	for (int i = 0; i < a->extra_fds_len && i < 64; i++)
 		keep[n++] = a->extra_fds[i];
 	fds_close_except((unsigned)(3 + a->preserve_fds), keep, n);
+}
+
+/* When the filter goes in (runtime-spec config.md, "seccomp", and
+ * runc's order): FILTER_FIRST when noNewPrivileges is unset, since then
+ * loading needs CAP_SYS_ADMIN, which the user switch drops; else after
+ * the switch and PR_SET_NO_NEW_PRIVS. NOTIFY: its fd must reach create. */
+struct seccomp_order {
+	bool filter, filter_first, notify;
+};
+
+static struct seccomp_order seccomp_order_of(const struct spec *spec)
+{
+	struct seccomp_order o = { 0 };
+
+	o.filter = spec->linux_ && spec->linux_->seccomp;
+	o.filter_first = o.filter && !spec->process->no_new_privileges;
+	o.notify = o.filter && spec->linux_->seccomp->listener_path;
+	return o;
+}
+
+/* The user switch, then no_new_privs: both before "ready" unless the
+ * filter has to come first. */
+static int switch_user(const struct caps_switch *sw, bool in_user_ns, const struct spec_process *p,
+		       struct zrun_error *err)
+{
+	if (caps_switch_finish(sw, in_user_ns, err) < 0)
+		return -1;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return zrun_error_set(err, errno, "no_new_privs");
+	return 0;
+}
+
+/* After `start`: create is gone, so the error goes to the exec fifo, where
+ * `start` may read it, and to the program's stderr. */
+__attribute__((noreturn)) static void start_fail(const struct init_args *a, struct zrun_error *err)
+{
+	dprintf(a->fifo_fd, "F%s", err->msg);
+	dprintf(2, "zrun: %s\n", err->msg);
+	_exit(127);
 }
 
 void init_main(const struct init_args *args)
@@ -384,26 +427,42 @@ void init_main(const struct init_args *args)
 		init_fail(a, &err);
 	char *hook_state = NULL;
 	setup(a, &hook_state, exe, sizeof(exe), &err);
-	if (procattr_apply(spec, &err) < 0)
+	if (procattr_apply(spec, &err) < 0 || procattr_apply_limits(p, a->proc_fd, &err) < 0)
 		init_fail(a, &err);
-	bool load_seccomp = spec->linux_ && spec->linux_->seccomp;
-	/* A notify listener must have its fd before create returns, so then the
-	 * filter is loaded before "ready" whatever noNewPrivileges says (runc
-	 * does the same); the fifo wait and exec then pass through it. */
-	bool notify = load_seccomp && spec->linux_->seccomp->listener_path;
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	 * user switch may drop: load it first (as runc does). */
-	if (load_seccomp && !p->no_new_privileges && load_seccomp_filter(a, &err) < 0)
+	/* runtime-spec: once the filter is loaded, nothing but what execve
+	 * needs may follow, or a profile written for the program (one without
+	 * close_range, openat2, ...) breaks the runtime. So every fd, procfs
+	 * and cgroup step is done first, and after the filter come only the
+	 * user switch (when noNewPrivileges is unset the filter needs
+	 * CAP_SYS_ADMIN, which the switch drops) and execve. */
+	struct seccomp_order order = seccomp_order_of(spec);
+	struct caps_switch sw;
+	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	struct zseccomp_program filter = { 0 };
+	if (caps_switch_prepare(p, &sw, &err) < 0 ||
+	    (order.filter && zseccomp_prepare(spec->linux_->seccomp, &filter, &err) < 0))
 		init_fail(a, &err);
-	if (procattr_apply_limits(p, a->proc_fd, &err) < 0 ||
-	    caps_switch_user(p, spec_namespace_find(spec, SPEC_NS_USER) != NULL, &err) < 0)
+	/* A notify listener must have its fd before create returns (runc does
+	 * the same): then the filter is loaded before "ready", and the sync
+	 * and fifo wait pass through it. */
+	if (order.notify && order.filter_first && load_seccomp_filter(a, &filter, &err) < 0)
 		init_fail(a, &err);
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		init_fail(a, (zrun_error_set(&err, errno, "no_new_privs"), &err));
-	if (load_seccomp && p->no_new_privileges && notify && load_seccomp_filter(a, &err) < 0)
+	if (!order.filter_first && switch_user(&sw, in_user_ns, p, &err) < 0)
+		init_fail(a, &err);
+	if (order.notify && !order.filter_first && load_seccomp_filter(a, &filter, &err) < 0)
+		init_fail(a, &err);
+	if (order.notify && order.filter_first && switch_user(&sw, in_user_ns, p, &err) < 0)
 		init_fail(a, &err);
 	if (place_fds(a, &err) < 0)
 		init_fail(a, &err);
+	/* socket activation: LISTEN_PID is our pid as the program will see it */
+	char listen_pid[32];
+	for (size_t i = 0; a->env && a->env[i]; i++) {
+		if (strcmp(a->env[i], "LISTEN_PID=") == 0) {
+			snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
+			a->env[i] = listen_pid;
+		}
+	}
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (sync_send(a->sync_fd, SYNC_READY, NULL) < 0)
 		_exit(1);
@@ -423,24 +482,18 @@ void init_main(const struct init_args *args)
 		dprintf(2, "zrun: %s\n", err.msg);
 		_exit(127);
 	}
-	close(a->fifo_fd);
 	free(hook_state);
-	if (load_seccomp && p->no_new_privileges && !notify && zseccomp_load(spec->linux_->seccomp, NULL, &err) < 0) {
-		dprintf(2, "zrun: %s\n", err.msg);
-		_exit(127);
-	}
-	if (lsm_apply_exec_labels(p, a->proc_fd, &err) < 0) {
-		dprintf(2, "zrun: %s\n", err.msg);
-		_exit(127);
-	}
-	/* socket activation: LISTEN_PID is our pid as the program will see it */
-	char listen_pid[32];
-	for (size_t i = 0; a->env && a->env[i]; i++) {
-		if (strcmp(a->env[i], "LISTEN_PID=") == 0) {
-			snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
-			a->env[i] = listen_pid;
-		}
-	}
+	if (lsm_apply_exec_labels(p, a->proc_fd, &err) < 0)
+		start_fail(a, &err);
+	if (a->proc_fd >= 0)
+		close(a->proc_fd);
+	/* The exec fifo stays open (close-on-exec) until execve: `start`
+	 * waiting on it sees EOF then, or our "F" and the error before. */
+	if (!order.notify && order.filter_first &&
+	    (zseccomp_install(&filter, NULL, &err) < 0 || caps_switch_finish(&sw, in_user_ns, &err) < 0))
+		start_fail(a, &err);
+	if (!order.notify && order.filter && !order.filter_first && zseccomp_install(&filter, NULL, &err) < 0)
+		start_fail(a, &err);
 	execve(exe, p->args, a->env);
 	dprintf(2, "zrun: exec %s: %s\n", exe, strerror(errno));
 	_exit(127);

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -398,40 +402,123 @@ int zseccomp_validate(const struct spec_seccomp *s, struct zrun_error *err)
 	return 0;
 }
 
-int zseccomp_load(const struct spec_seccomp *s, int *notify_fd, struct zrun_error *err)
+/* The kernel's flag for each OCI flag name (linux/seccomp.h); the table
+ * above says whether libseccomp and the kernel support it. */
+static unsigned kernel_flag(const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} map[] = {
+		{ "SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC },
+		{ "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG },
+		{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+		{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1U << 5 },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (strcmp(map[i].name, name) == 0)
+			return map[i].flag;
+	return 0;
+}
+
+/* libseccomp generates the program; we keep its bytes, so that loading is
+ * one seccomp(2) call with nothing of libseccomp's (allocation, frees,
+ * checks of the kernel's API) after it. */
+static int export_program(scmp_filter_ctx ctx, struct zseccomp_program *prog, struct zrun_error *err)
+{
+	int fd = memfd_create("zrun-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "linux.seccomp: memfd for the filter");
+	int rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0) {
+		close(fd);
+		return zrun_error_set(err, -rc, "linux.seccomp: generating the filter");
+	}
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		close(fd);
+		return zrun_error_set(err, size < 0 ? errno : E2BIG,
+				      "linux.seccomp: the filter has %lld bytes (at most %d instructions)",
+				      (long long)size, BPF_MAXINSNS);
+	}
+	prog->filter = malloc((size_t)size);
+	if (prog->filter == NULL || pread(fd, prog->filter, (size_t)size, 0) != size) {
+		int e = prog->filter ? errno : ENOMEM;
+		close(fd);
+		free(prog->filter);
+		prog->filter = NULL;
+		return zrun_error_set(err, e, "linux.seccomp: reading the generated filter");
+	}
+	close(fd);
+	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+int zseccomp_prepare(const struct spec_seccomp *s, struct zseccomp_program *prog, struct zrun_error *err)
 {
 	scmp_filter_ctx ctx;
 	bool added_notify;
-	int rc, fd = -1;
+
+	memset(prog, 0, sizeof(*prog));
+	if (build(s, &ctx, &added_notify, err) < 0)
+		return -1;
+	int r = export_program(ctx, prog, err);
+	seccomp_release(ctx);
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; s->flags != NULL && s->flags[i] != NULL; i++)
+		prog->flags |= kernel_flag(s->flags[i]);
+	prog->notify = added_notify;
+	if (added_notify) {
+		prog->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+		/* as libseccomp does: TSYNC and a listener need TSYNC_ESRCH */
+		if (prog->flags & SECCOMP_FILTER_FLAG_TSYNC)
+			prog->flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	}
+	return 0;
+}
+
+int zseccomp_install(const struct zseccomp_program *prog, int *notify_fd, struct zrun_error *err)
+{
+	struct sock_fprog fprog = { .len = prog->len, .filter = prog->filter };
 
 	if (notify_fd != NULL)
 		*notify_fd = -1;
-	if (build(s, &ctx, &added_notify, err) < 0)
-		return -1;
-	if (added_notify && notify_fd == NULL) {
-		seccomp_release(ctx);
+	if (prog->notify && notify_fd == NULL)
 		return zrun_error_set(err, 0, "linux.seccomp: SCMP_ACT_NOTIFY used but the caller "
 				      "takes no listener fd");
-	}
-	rc = seccomp_load(ctx);
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog->flags, &fprog);
 	if (rc < 0) {
-		seccomp_release(ctx);
-		if (rc == -EACCES)
-			return zrun_error_set(err, -rc, "linux.seccomp: loading the filter needs "
+		if (errno == EACCES)
+			return zrun_error_set(err, errno, "linux.seccomp: loading the filter needs "
 					      "no_new_privs or CAP_SYS_ADMIN");
-		return zrun_error_set(err, -rc, "linux.seccomp: loading the filter");
+		return zrun_error_set(err, errno, "linux.seccomp: loading the filter");
 	}
-	if (added_notify) {
-		fd = seccomp_notify_fd(ctx);
-		if (fd < 0) {
-			seccomp_release(ctx);
-			return zrun_error_set(err, fd < -1 ? -fd : 0,
-					      "linux.seccomp: getting the notify listener fd");
-		}
-		*notify_fd = fd;
-	}
-	seccomp_release(ctx);
+	/* With NEW_LISTENER the kernel returns the listener fd, close-on-exec. */
+	if (prog->notify)
+		*notify_fd = (int)rc;
 	return 0;
+}
+
+void zseccomp_program_free(struct zseccomp_program *prog)
+{
+	free(prog->filter);
+	prog->filter = NULL;
+}
+
+int zseccomp_load(const struct spec_seccomp *s, int *notify_fd, struct zrun_error *err)
+{
+	struct zseccomp_program prog;
+
+	if (notify_fd != NULL)
+		*notify_fd = -1;
+	if (zseccomp_prepare(s, &prog, err) < 0)
+		return -1;
+	int r = zseccomp_install(&prog, notify_fd, err);
+	zseccomp_program_free(&prog);
+	return r;
 }
 
 const char *const *zseccomp_known_flags(void)

@@ -4,6 +4,7 @@
 #ifndef ZRUN_ZSECCOMP_H
 #define ZRUN_ZSECCOMP_H
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -22,6 +23,22 @@ int zseccomp_validate(const struct spec_seccomp *s, struct zrun_error *err);
  * no_new_privs on load: the caller decides. *out is the caller's to
  * seccomp_release(); NULL on failure. */
 int zseccomp_build(const struct spec_seccomp *s, scmp_filter_ctx *out, struct zrun_error *err);
+
+/* A filter generated ahead of loading it. prepare: build and generate
+ * (libseccomp, allocations: before anything that must be done before the
+ * filter); install: one seccomp(2) call, so that between the filter and
+ * execve the process makes no syscall of ours that the container's
+ * profile did not allow. The caller must have set no_new_privs or hold
+ * CAP_SYS_ADMIN. *notify_fd: as for zseccomp_load. */
+struct zseccomp_program {
+	struct sock_filter *filter;
+	unsigned short len;
+	unsigned flags;  /* SECCOMP_FILTER_FLAG_* */
+	bool notify;     /* a rule uses SCMP_ACT_NOTIFY */
+};
+int zseccomp_prepare(const struct spec_seccomp *s, struct zseccomp_program *prog, struct zrun_error *err);
+int zseccomp_install(const struct zseccomp_program *prog, int *notify_fd, struct zrun_error *err);
+void zseccomp_program_free(struct zseccomp_program *prog);
 
 /* Build and load the filter into the calling process; meant for the
  * container's init just before exec. The caller must already have set
