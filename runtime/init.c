@@ -381,6 +381,83 @@ __attribute__((noreturn)) static void start_fail(const struct init_args *a, stru
 	_exit(127);
 }
 
+/* Our own fds go above the numbers the program's fds will take (not "far
+ * above": RLIMIT_NOFILE may be as low as 1024); stdio becomes the
+ * container's; everything else of create's is closed. Returns the base. */
+static int move_own_fds(const struct init_args *args, struct init_args *moved)
+{
+	if (args->lock_fd >= 0)
+		close(args->lock_fd);
+	/* Only the container gets these (log pipes): create keeps its own
+	 * stderr for its error messages. */
+	for (int i = 0; args->stdio_fds && i < 3; i++)
+		if (args->stdio_fds[i] >= 0 && args->stdio_fds[i] != i && dup2(args->stdio_fds[i], i) < 0)
+			_exit(1);
+	int base = 3 + args->preserve_fds + args->extra_fds_len;
+	moved->sync_fd = fcntl(args->sync_fd, F_DUPFD_CLOEXEC, base);
+	moved->fifo_fd = fcntl(args->fifo_fd, F_DUPFD_CLOEXEC, base);
+	if (moved->sync_fd < 0 || moved->fifo_fd < 0)
+		_exit(1);
+	close(args->sync_fd);
+	close(args->fifo_fd);
+	if (args->console_socket_fd >= 0) {
+		moved->console_socket_fd = fcntl(args->console_socket_fd, F_DUPFD_CLOEXEC, base);
+		close(args->console_socket_fd);
+	}
+	close_unneeded_fds(moved);
+	return base;
+}
+
+/* From "ready" to execve: wait for create's word and for `start`, run the
+ * startContainer hooks, then the filter with only the user switch after
+ * it (see init_main). */
+__attribute__((noreturn)) static void run_program(const struct init_args *a, char *hook_state,
+						  const struct zseccomp_program *filter,
+						  const struct caps_switch *sw, struct seccomp_order order,
+						  const char *exe)
+{
+	const struct spec *spec = a->spec;
+	const struct spec_process *p = spec->process;
+	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	struct zrun_error err = { 0 };
+	struct sync_msg msg;
+
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, NULL) < 0)
+		_exit(1);
+	/* create answers SYNC_GO once "created" is recorded; EOF means it died
+	 * before: nobody knows of us, so no init is left waiting on the fifo. */
+	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
+		_exit(1);
+	close(a->sync_fd);
+	if (wait_for_start(a->fifo_fd) < 0)
+		_exit(1);
+	/* runtime-spec: startContainer runs in the container, after start and
+	 * before the program; a failure stops the container, and `start`
+	 * (waiting on the fifo) reports it. */
+	if (hook_state && hooks_run(&spec->hooks.start_container, "startContainer",
+				    created_state(hook_state), &err) < 0) {
+		dprintf(a->fifo_fd, "F%s", err.msg);
+		dprintf(2, "zrun: %s\n", err.msg);
+		_exit(127);
+	}
+	free(hook_state);
+	if (lsm_apply_exec_labels(p, a->proc_fd, &err) < 0)
+		start_fail(a, &err);
+	if (a->proc_fd >= 0)
+		close(a->proc_fd);
+	/* The exec fifo stays open (close-on-exec) until execve: `start`
+	 * waiting on it sees EOF then, or our "F" and the error before. */
+	if (!order.notify && order.filter_first &&
+	    (zseccomp_install(filter, NULL, &err) < 0 || caps_switch_finish(sw, in_user_ns, &err) < 0))
+		start_fail(a, &err);
+	if (!order.notify && order.filter && !order.filter_first && zseccomp_install(filter, NULL, &err) < 0)
+		start_fail(a, &err);
+	execve(exe, p->args, a->env);
+	dprintf(2, "zrun: exec %s: %s\n", exe, strerror(errno));
+	_exit(127);
+}
+
 void init_main(const struct init_args *args)
 {
 	struct init_args moved = *args;
@@ -396,27 +473,7 @@ void init_main(const struct init_args *args)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* If create dies before we are ready, so do we. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (args->lock_fd >= 0)
-		close(args->lock_fd);
-	/* Only the container gets these (log pipes): create keeps its own
-	 * stderr for its error messages. */
-	for (int i = 0; args->stdio_fds && i < 3; i++)
-		if (args->stdio_fds[i] >= 0 && args->stdio_fds[i] != i && dup2(args->stdio_fds[i], i) < 0)
-			_exit(1);
-	/* Our own fds go above the numbers the program's fds will take (not
-	 * "far above": RLIMIT_NOFILE may be as low as 1024). */
-	int base = 3 + args->preserve_fds + args->extra_fds_len;
-	moved.sync_fd = fcntl(args->sync_fd, F_DUPFD_CLOEXEC, base);
-	moved.fifo_fd = fcntl(args->fifo_fd, F_DUPFD_CLOEXEC, base);
-	if (moved.sync_fd < 0 || moved.fifo_fd < 0)
-		_exit(1);
-	close(args->sync_fd);
-	close(args->fifo_fd);
-	if (args->console_socket_fd >= 0) {
-		moved.console_socket_fd = fcntl(args->console_socket_fd, F_DUPFD_CLOEXEC, base);
-		close(args->console_socket_fd);
-	}
-	close_unneeded_fds(a);
+	int base = move_own_fds(args, &moved);
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
 	/* Before any namespace is joined or mount made: the /proc whose files
@@ -456,45 +513,12 @@ void init_main(const struct init_args *args)
 	if (place_fds(a, &err) < 0)
 		init_fail(a, &err);
 	/* socket activation: LISTEN_PID is our pid as the program will see it */
-	char listen_pid[32];
+	static char listen_pid[32];
 	for (size_t i = 0; a->env && a->env[i]; i++) {
 		if (strcmp(a->env[i], "LISTEN_PID=") == 0) {
 			snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
 			a->env[i] = listen_pid;
 		}
 	}
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (sync_send(a->sync_fd, SYNC_READY, NULL) < 0)
-		_exit(1);
-	/* create answers SYNC_GO once "created" is recorded; EOF means it died
-	 * before: nobody knows of us, so no init is left waiting on the fifo. */
-	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
-		_exit(1);
-	close(a->sync_fd);
-	if (wait_for_start(a->fifo_fd) < 0)
-		_exit(1);
-	/* runtime-spec: startContainer runs in the container, after start and
-	 * before the program; a failure stops the container, and `start`
-	 * (waiting on the fifo) reports it. */
-	if (hook_state && hooks_run(&spec->hooks.start_container, "startContainer",
-				    created_state(hook_state), &err) < 0) {
-		dprintf(a->fifo_fd, "F%s", err.msg);
-		dprintf(2, "zrun: %s\n", err.msg);
-		_exit(127);
-	}
-	free(hook_state);
-	if (lsm_apply_exec_labels(p, a->proc_fd, &err) < 0)
-		start_fail(a, &err);
-	if (a->proc_fd >= 0)
-		close(a->proc_fd);
-	/* The exec fifo stays open (close-on-exec) until execve: `start`
-	 * waiting on it sees EOF then, or our "F" and the error before. */
-	if (!order.notify && order.filter_first &&
-	    (zseccomp_install(&filter, NULL, &err) < 0 || caps_switch_finish(&sw, in_user_ns, &err) < 0))
-		start_fail(a, &err);
-	if (!order.notify && order.filter && !order.filter_first && zseccomp_install(&filter, NULL, &err) < 0)
-		start_fail(a, &err);
-	execve(exe, p->args, a->env);
-	dprintf(2, "zrun: exec %s: %s\n", exe, strerror(errno));
-	_exit(127);
+	run_program(a, hook_state, &filter, &sw, order, exe);
 }
