@@ -309,9 +309,16 @@ static int create_in_service(struct container_create_opts *opts, struct version_
 	 * namespace; the init fills in its pid when it shares the host's. */
 	snprintf(env_pid, sizeof(env_pid), "LISTEN_PID=");
 	if (vc->probe.kind == PROBE_NOTIFY) {
-		char name[64];
-		probe_notify_address(opts->root, opts->id, name, sizeof(name));
-		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", name);
+		/* a new name at each create (a restart too): see probe_notify.c */
+		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0) {
+			for (size_t i = 0; i < svc.n_listeners; i++)
+				close(fds[i]);
+			if (made)
+				end_service_if_empty(opts->root, svc.name);
+			close(lock);
+			return -1;
+		}
+		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", vc->notify_socket);
 		extra_env[3] = env_notify;
 	}
 	char *state_json = version_config_json(vc);
