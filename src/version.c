@@ -11,6 +11,7 @@
 #include "intercept.h"
 #include "keeper.h"
 #include "probe.h"
+#include "supervise.h"
 
 /* A setting from the flag, else the bundle's annotation, else NULL. */
 static const char *setting(const char *flag, const struct spec *spec, const char *annotation)
@@ -424,6 +425,10 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		return -1;
 	if (service[0]) {
 		int lock = service_lock(root, service, "service.lock", false, &ignored);
+		/* its mark and all but the last replaced versions' logs go with
+		 * it, or every swap leaves ~3 MiB of RAM (/run) and a file */
+		clear_stopping(root, service, id);
+		supervise_prune_logs(root, service, SUPERVISE_LOGS_KEEP_REPLACED);
 		end_service_if_empty(root, service);
 		if (lock >= 0)
 			close(lock);

@@ -49,3 +49,31 @@ PY
 	[[ "$name" =~ ^@zrun-notify-[0-9a-f]{32}$ ]] || { echo "expected @zrun-notify- and 32 hex digits, saw \"$name\"" >&2; false; }
 	! kill -0 "$pid" 2>/dev/null || ! alive "$pid" || { echo "v1 ($pid) still runs after the swap" >&2; false; }
 }
+
+# deploy_quiet NAME: zrun deploy of httpd answering NAME to service api
+deploy_quiet() {
+	local b
+	b=$(mkver "$1")
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 \
+		--grace-period 2s api "$b" > "$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+}
+
+@test "eleven_deploys_leave_a_bounded_service_dir" {
+	local i dir=$ROOT/.services/api files bytes logs stops
+	for i in $(seq 11); do deploy_quiet "v$i"; done
+	wait_serving "$URL/" v11
+	# each replaced version left a stop mark and ~3 MiB of logs (RAM: /run)
+	# for the life of the service; now: the logs of the running version and
+	# of the last 2 replaced ones, no mark of a deleted version
+	logs=$(ls "$dir/logs" | sed 's/\.log.*//' | sort -u | tr '\n' ' ')
+	expect_eq "$logs" "api-10 api-11 api-9 " "versions with logs in $dir/logs"
+	stops=$(cd "$dir" && ls -d stop-* 2>/dev/null | tr '\n' ' ')
+	expect_eq "$stops" "" "stop marks left in $dir"
+	files=$(find "$dir" | wc -l)
+	bytes=$(du -sb "$dir" | cut -f1)
+	echo "# service dir after 11 deploys: $files files, $bytes bytes" >&3
+	[ "$files" -le 20 ] || { echo "expected at most 20 files in $dir, saw $files:" >&2; find "$dir" >&2; false; }
+	# 3 versions' logs of at most 3 files of 1 MiB each, and the records
+	[ "$bytes" -le $((9 * 1048576 + 65536)) ] || { echo "expected at most 9 MiB in $dir, saw $bytes bytes" >&2; false; }
+}
