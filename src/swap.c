@@ -240,9 +240,10 @@ static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error 
 	const struct swap_opts *o = w->o;
 	struct zrun_error ignored;
 
+	char old[400];
 	snprintf(w->rec.reason, sizeof(w->rec.reason), "%s", reason);
-	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s keeps serving, untouched",
-	    reason, o->old_id);
+	version_old_after_abort(o->root, o->old_id, old, sizeof(old));
+	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s", reason, old);
 	stop_version(o->root, o->new_id, &w->new_st, &w->new_vc, 2000, o->out, o->json, w->t0);
 	if (version_delete(o->root, o->new_id, true, &ignored) < 0)
 		say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "delete: %s", ignored.msg);

@@ -470,3 +470,39 @@ int version_restart(const char *root, const char *id, struct zrun_error *err)
 		return -1;
 	return container_start(root, id, err);
 }
+
+void version_old_after_abort(const char *root, const char *id, char *buf, size_t len)
+{
+	struct container_state st;
+	struct version_config vc;
+	struct service svc;
+	struct zrun_error ignored;
+	int fds[LISTENER_MAX];
+
+	if (version_load(root, id, &st, &vc, &ignored) < 0) {
+		snprintf(buf, len, "%s was not signalled, but it is gone: no version serves the service", id);
+		return;
+	}
+	enum container_status s = state_live_status(root, &st);
+	state_clear(&st);
+	if (s != STATUS_RUNNING) {
+		snprintf(buf, len, "%s was not signalled, but it is %s (it exited by itself): no version serves the service",
+			 id, state_status_name(s));
+		return;
+	}
+	/* a version may have shut the shared listener down (the keeper puts
+	 * it back, listener_watch.c): say so rather than "serving" */
+	if (service_load(root, vc.service, &svc, &ignored) == 0 && keeper_peek(root, &svc, fds) == 0) {
+		const char *down = NULL;
+		for (size_t i = 0; i < svc.n_listeners; i++) {
+			if (down == NULL && !listener_listening(fds[i]))
+				down = svc.listeners[i].name;
+			close(fds[i]);
+		}
+		if (down) {
+			snprintf(buf, len, "%s was not signalled and runs, but listener %s is not listening", id, down);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s keeps serving, untouched", id);
+}

@@ -551,17 +551,19 @@ static int run_timers(void)
 		}
 		next = start_ms + (uint64_t)opt.exit_after_ms;
 	}
-	if (opt.shutdown_after_ms && accepting) {
-		if (now - start_ms >= (uint64_t)opt.shutdown_after_ms)
-			shut_down_listeners();
-		else if (start_ms + (uint64_t)opt.shutdown_after_ms < next)
-			next = start_ms + (uint64_t)opt.shutdown_after_ms;
-	}
 	if (!accepting && !draining && !opt.never_ready) {
 		if (now - start_ms >= (uint64_t)opt.start_delay_ms)
 			start_accepting();
 		else if (start_ms + (uint64_t)opt.start_delay_ms < next)
 			next = start_ms + (uint64_t)opt.start_delay_ms;
+	}
+	if (opt.shutdown_after_ms) {
+		if (now - start_ms < (uint64_t)opt.shutdown_after_ms) {
+			if (start_ms + (uint64_t)opt.shutdown_after_ms < next)
+				next = start_ms + (uint64_t)opt.shutdown_after_ms;
+		} else if (accepting) {
+			shut_down_listeners();
+		}
 	}
 	/* under load nothing sleeps or lingers: skip the scan */
 	for (int i = 0; (n_timed || draining) && i < n_conns; i++) {

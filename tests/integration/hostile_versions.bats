@@ -77,3 +77,106 @@ deploy_quiet() {
 	# 3 versions' logs of at most 3 files of 1 MiB each, and the records
 	[ "$bytes" -le $((9 * 1048576 + 65536)) ] || { echo "expected at most 9 MiB in $dir, saw $bytes bytes" >&2; false; }
 }
+
+# listens PORT: a socket listens on 127.0.0.1:PORT
+listens() { ss -Hltn "( sport = :$1 )" | grep -q LISTEN; }
+
+@test "a_version_that_shuts_down_the_shared_listener_cannot_take_the_port_down" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b i refused=0 ok=0 t0 t1
+	first_version "$v1"
+	# clients all along: a connection refused is the port down
+	( for i in $(seq 600); do
+		curl -s -o /dev/null --max-time 2 -w '%{http_code} %{exitcode}\n' "$URL/" 2>/dev/null
+		sleep 0.01
+	done ) > "$WORK/clients" &
+	local clients=$!
+	b=$(mkver bad --shutdown-listeners-after-ms 300)
+	vcreate "$bad" "$b"
+	zr start "$bad"
+	wait_until 10 grep -q "shutdown(fd 3, SHUT_RDWR): done" "$WORK/containers.log" ||
+		{ cat "$WORK/containers.log" >&2; false; }
+	t0=$(date +%s%N)
+	# the keeper put the socket back: it listens again at once
+	wait_until 2 listens "$PORT" || { echo "port $PORT does not listen 2 s after a version shut the listener down" >&2; false; }
+	t1=$(date +%s%N)
+	echo "# the port listened again $(( (t1 - t0) / 1000000 )) ms after the shutdown was logged" >&3
+	run zr service status api
+	echo "$output"
+	[[ "$output" == *"shut down by a version 1 time"*"listening again"* ]] ||
+		{ echo "expected status to say the listener was shut down by a version and listens again" >&2; false; }
+	[[ "$output" != *"NOT LISTENING"* ]] || { echo "status says a listener is not listening" >&2; false; }
+	# a later version gets a listening fd 3 and a swap to it works (before:
+	# "LISTEN_FDS: fd 3 is not a listening socket", and the swap aborted)
+	b=$(mkver v3)
+	vcreate "$v3" "$b" --probe-period 50ms
+	run zr swap --grace-period 1s "$bad" "$v3"
+	echo "$output"
+	expect_eq "$status" 0 "exit status of the swap from the version that shut the listener down"
+	wait_serving "$URL/" v3
+	kill "$clients" 2>/dev/null; wait "$clients" 2>/dev/null || true
+	refused=$(grep -c ' 7$' "$WORK/clients" || true)
+	ok=$(grep -c '^200 ' "$WORK/clients" || true)
+	echo "# clients: $ok answered, $refused refused (curl exit 7), $(grep -vc -e '^200 ' -e ' 7$' "$WORK/clients") other" >&3
+	[ "$ok" -gt 0 ]
+}
+
+@test "an_aborted_swap_does_not_say_old_keeps_serving_when_old_is_gone" {
+	local old=$TEST_ID-old new=$TEST_ID-new b
+	# OLD exits by itself (exit 3) while NEW is still being probed
+	first_version "$old" --exit-after-ms 2500
+	b=$(mkver new --never-ready)
+	vcreate "$new" "$b" --probe-period 50ms --probe-failure-threshold 100
+	run zr swap "$old" "$new"
+	echo "$output"
+	[ "$status" -ne 0 ] || { echo "expected the swap to abort" >&2; false; }
+	[[ "$output" != *"keeps serving"* ]] || { echo "expected no \"$old keeps serving\": $old exited during the swap" >&2; false; }
+	[[ "$output" == *"$old was not signalled, but it is stopped"* ]] ||
+		{ echo "expected \"$old was not signalled, but it is stopped\"" >&2; false; }
+	assert_version_gone "$new"
+}
+
+# unix_refused SOCK: a connection to the unix socket is refused (curl exit 7)
+unix_refused() {
+	local rc=0
+	curl -s -o /dev/null --max-time 0.3 --unix-socket "$1" http://x/ 2>/dev/null || rc=$?
+	[ "$rc" = 7 ]
+}
+
+# unix_answers SOCK WANT: a request on the unix socket is answered with WANT
+unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/null)" == *"$2"* ]]; }
+
+@test "a_shut_down_unix_listener_is_replaced_and_the_next_keeper_holds_the_new_one" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b sock=$WORK/api.sock guardian keeper
+	b=$(mkver v1)
+	vcreate "$v1" "$b" --listen "unix:$sock" --probe-period 50ms
+	zr start "$v1"
+	wait_until 5 unix_answers "$sock" v1
+	b=$(mkver bad --shutdown-listeners-after-ms 300)
+	vcreate "$bad" "$b"
+	zr start "$bad"
+	wait_until 10 grep -q "shutdown(fd 3, SHUT_RDWR): done" "$WORK/containers.log" ||
+		{ cat "$WORK/containers.log" >&2; false; }
+	# a unix socket cannot listen again: the keeper binds a new one at the
+	# path, which the versions that start from now on get; until one does,
+	# clients wait in its backlog (curl times out) instead of being refused
+	wait_until 2 eval '! unix_refused "$sock"' || { echo "connections to $sock are still refused 2 s after the shutdown" >&2; false; }
+	run zr service status api
+	echo "$output"
+	[[ "$output" == *"shut down by a version 1 time"*"new socket"* ]] ||
+		{ echo "expected status to say a new socket replaced the shut-down listener" >&2; false; }
+	# the keeper dies: the one its guardian starts must hold the new socket
+	guardian=$(svc_keepers)
+	keeper=$(pgrep -P "$guardian" -x zrun-keeper)
+	kill -9 "$keeper"
+	wait_until 5 eval 'pgrep -P "$guardian" -x zrun-keeper | grep -qv "^$keeper\$"'
+	# ... from its guardian: it did not have to replace a dead one again
+	run zr service status api
+	[[ "$output" == *"shut down by a version 1 time,"* ]] ||
+		{ echo "expected the record to stay at 1 shutdown after the keeper restart, saw: $output" >&2; false; }
+	b=$(mkver v3)
+	vcreate "$v3" "$b" --probe-period 50ms
+	run zr swap --grace-period 1s "$bad" "$v3"
+	echo "$output"
+	expect_eq "$status" 0 "exit status of the swap after the unix listener was replaced"
+	wait_until 5 unix_answers "$sock" v3 || { echo "expected v3 to answer on $sock" >&2; false; }
+}
