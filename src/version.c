@@ -284,7 +284,9 @@ static int create_in_service(struct container_create_opts *opts, struct version_
 {
 	struct service svc = { 0 };
 	int fds[LISTENER_MAX];
-	char env_fds[32], env_names[LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
+	/* LISTEN_FDNAMES: "preserved" for each --preserve-fds fd (at most
+	 * 1024), then the listeners' names (at most 63 characters each) */
+	char env_fds[32], env_names[1024 * 10 + LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
 	char *extra_env[5] = { env_fds, env_names, env_pid, NULL, NULL };
 	bool made;
 
@@ -301,11 +303,19 @@ static int create_in_service(struct container_create_opts *opts, struct version_
 		close(lock);
 		return zrun_error_prefix(err, "service %s", vc->service);
 	}
-	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", svc.n_listeners);
+	/* sd_listen_fds(3): LISTEN_FDS counts every fd passed from fd 3 on, as
+	 * systemd counts its fd store and OpenFile= fds with the sockets. The
+	 * --preserve-fds fds are 3..3+N-1 (runc's contract) and the listeners
+	 * follow, so both are counted, and LISTEN_FDNAMES tells them apart:
+	 * sd_listen_fds_with_names() finds a listener by its name. */
+	int preserved = opts->preserve_fds > 0 ? opts->preserve_fds : 0;
+	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", (size_t)preserved + svc.n_listeners);
 	size_t off = (size_t)snprintf(env_names, sizeof(env_names), "LISTEN_FDNAMES=");
+	for (int i = 0; i < preserved && i < 1024; i++)
+		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%spreserved", i ? ":" : "");
 	for (size_t i = 0; i < svc.n_listeners; i++)
-		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s", i ? ":" : "",
-					svc.listeners[i].name);
+		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s",
+					i || preserved ? ":" : "", svc.listeners[i].name);
 	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
 	 * namespace; the init fills in its pid when it shares the host's. */
 	snprintf(env_pid, sizeof(env_pid), "LISTEN_PID=");

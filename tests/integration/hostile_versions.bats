@@ -180,3 +180,23 @@ unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/
 	expect_eq "$status" 0 "exit status of the swap after the unix listener was replaced"
 	wait_until 5 unix_answers "$sock" v3 || { echo "expected v3 to answer on $sock" >&2; false; }
 }
+
+@test "preserve_fds_with_a_service_counts_every_passed_fd_in_listen_fds" {
+	local id=$TEST_ID-v1 dir=$WORK/b-fds want got
+	# sd_listen_fds(3): LISTEN_FDS counts the fds passed from fd 3 on; the
+	# --preserve-fds ones are 3 and 4, the listener 5 (was LISTEN_FDS=1,
+	# which pointed socket-activated programs at fd 3, a preserved file)
+	mkdir -p "$dir"
+	ln -sfn "$WORK/rootfs" "$dir/rootfs"
+	ARGS='["sh","-c","echo LISTEN_FDS=$LISTEN_FDS LISTEN_FDNAMES=$LISTEN_FDNAMES; for f in 3 4 5; do readlink /proc/self/fd/$f | cut -d: -f1; done"]' \
+		write_config "$dir"
+	sed -i '/"cgroupsPath"/d' "$dir/config.json"
+	echo "$id" >> "$WORK/ids"
+	zr create --service api --listen "web=tcp://127.0.0.1:$PORT" --preserve-fds 2 "$id" "$dir" \
+		> "$WORK/out" 2>&1 3</dev/null 4</dev/null
+	zr start "$id"
+	wait_until 5 eval 'test "$(wc -l < "$WORK/out")" -ge 4' || { cat "$WORK/out" >&2; false; }
+	want=$(printf '%s\n' "LISTEN_FDS=3 LISTEN_FDNAMES=preserved:preserved:web" /dev/null /dev/null socket)
+	got=$(cat "$WORK/out")
+	expect_eq "$got" "$want" "the environment and fds 3-5 of a version created with --preserve-fds 2"
+}
