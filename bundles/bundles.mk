@@ -1,8 +1,8 @@
 # bundles/: the demo service httpd (static, so its rootfs is one file) and
 # its v1 and v2 OCI bundles, made with no network. Included by the top
 # Makefile; `make -f bundles/bundles.mk bundles` also works on its own.
-HTTPD_SRC    := bundles/httpd/httpd.c bundles/httpd/http.c
-HTTPD_HDR    := bundles/httpd/http.h
+HTTPD_SRC    := bundles/httpd/httpd.c bundles/httpd/http.c bundles/httpd/misbehave.c
+HTTPD_HDR    := bundles/httpd/http.h bundles/httpd/misbehave.h
 # Not the runtime's CFLAGS: those build a PIE, this is a -static program.
 HTTPD_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
                 -D_FORTIFY_SOURCE=2 -fstack-protector-strong

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "json.h"
 #include "keeper.h"
+#include "listener_watch.h"
 #include "service.h"
 #include "swap.h"
 #include "version.h"
@@ -158,8 +159,60 @@ static void recover_keeper(const char *root, struct service *svc, FILE *out)
 	close(lock);
 }
 
+/* Whether each listener takes connections now (the keeper's copies), and
+ * what the keeper did when a version shut one down. */
+static void listener_health(const char *root, const struct service *svc, bool *listening, struct listener_record *rec)
+{
+	int fds[LISTENER_MAX];
+
+	listener_watch_read(root, svc->name, rec, svc->n_listeners);
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		listening[i] = false;
+	if (keeper_peek(root, svc, fds) < 0)
+		return;
+	for (size_t i = 0; i < svc->n_listeners; i++) {
+		listening[i] = listener_listening(fds[i]);
+		close(fds[i]);
+	}
+}
+
+static void print_listeners(const struct service *svc, const bool *listening, const struct listener_record *rec,
+			    struct json_writer *w)
+{
+	long long now = (long long)time(NULL);
+
+	for (size_t i = 0; i < svc->n_listeners; i++) {
+		if (w) {
+			json_w_object_begin(w);
+			json_w_key(w, "name");
+			json_w_string(w, svc->listeners[i].name);
+			json_w_key(w, "url");
+			json_w_string(w, svc->listeners[i].url);
+			json_w_key(w, "listening");
+			json_w_bool(w, listening[i]);
+			json_w_key(w, "shutdowns_repaired");
+			json_w_int(w, rec[i].repairs);
+			json_w_key(w, "last_shutdown_s");
+			json_w_int(w, rec[i].last_s);
+			json_w_key(w, "repair");
+			json_w_string(w, rec[i].how);
+			json_w_object_end(w);
+			continue;
+		}
+		printf("  listener %s %s%s", svc->listeners[i].name, svc->listeners[i].url,
+		       listening[i] ? "" : " (NOT LISTENING)");
+		if (rec[i].repairs)
+			printf("; shut down by a version %d time%s, last %llds ago: %s", rec[i].repairs,
+			       rec[i].repairs == 1 ? "" : "s", now - rec[i].last_s, rec[i].how);
+		printf("\n");
+	}
+}
+
 static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 {
+	bool listening[LISTENER_MAX];
+	struct listener_record rec[LISTENER_MAX];
+
 	struct service svc;
 	FILE *out = json ? NULL : stdout;
 
@@ -173,6 +226,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		close(lock);
 	}
 	recover_keeper(ctx->root, &svc, out);
+	listener_health(ctx->root, &svc, listening, rec);
 	char *last = swap_describe(ctx->root, name);
 	if (json) {
 		struct json_writer w;
@@ -186,14 +240,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_string(&w, keeper_alive(&svc) ? "running" : "gone");
 		json_w_key(&w, "listeners");
 		json_w_array_begin(&w);
-		for (size_t i = 0; i < svc.n_listeners; i++) {
-			json_w_object_begin(&w);
-			json_w_key(&w, "name");
-			json_w_string(&w, svc.listeners[i].name);
-			json_w_key(&w, "url");
-			json_w_string(&w, svc.listeners[i].url);
-			json_w_object_end(&w);
-		}
+		print_listeners(&svc, listening, rec, &w);
 		json_w_array_end(&w);
 		json_w_key(&w, "current");
 		json_w_string(&w, svc.current);
@@ -214,8 +261,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		free(text);
 	} else {
 		printf("service %s\n", name);
-		for (size_t i = 0; i < svc.n_listeners; i++)
-			printf("  listener %s %s\n", svc.listeners[i].name, svc.listeners[i].url);
+		print_listeners(&svc, listening, rec, NULL);
 		printf("  keeper pid %d (%s)\n", svc.keeper_pid, keeper_alive(&svc) ? "running" : "gone: recovered by the next create or swap");
 		if (svc.current[0])
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",

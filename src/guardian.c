@@ -2,6 +2,8 @@
 #include "terminal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,6 +72,15 @@ static bool take_fd(struct guardian *g, int sock)
 	buf[n] = '\0';
 	char kind = buf[0];
 	const char *id = buf + 1;
+	if (n >= 2 && kind == GUARDIAN_LISTENER) {
+		/* the next keeper must start with the new socket, not the dead one */
+		char *end;
+		unsigned long i = strtoul(id, &end, 10);
+		if (*end == '\0' && i < g->n_listeners)
+			dup3(fd, g->listeners[i], O_CLOEXEC);
+		close(fd);
+		return true;
+	}
 	if (n < 2 || (kind != GUARDIAN_LOG && kind != GUARDIAN_NOTIFY)) {
 		close(fd);
 		return true;

@@ -19,6 +19,9 @@
 /* What a kept fd is, by the tag the keeper sends it with. */
 #define GUARDIAN_LOG 'L'      /* the read end of a version's stdout/stderr pipe */
 #define GUARDIAN_NOTIFY 'S'   /* a version's seccomp notify fd (--intercept) */
+/* a new socket for listener N (id "N"): the keeper replaced one a version
+ * shut down; the guardian puts it at its own copy's fd number */
+#define GUARDIAN_LISTENER 'A'
 
 struct guardian_fd {
 	bool used;
@@ -30,6 +33,8 @@ struct guardian_fd {
 struct guardian {
 	struct guardian_fd kept[GUARDIAN_FD_MAX]; /* a new keeper starts with these */
 	int sock;                                 /* the keeper's end to its guardian, or -1 */
+	const int *listeners;                     /* the service's listener fds, */
+	size_t n_listeners;                       /* the same numbers in the keeper */
 };
 
 /* Runs the keeper as WORKER(g, arg) in a child, and again after each death

@@ -22,6 +22,7 @@
 #include "fds.h"
 #include "guardian.h"
 #include "intercept.h"
+#include "listener_watch.h"
 #include "supervise.h"
 
 #define KEEPER_REPLY_TIMEOUT_MS 2000
@@ -141,18 +142,29 @@ static __attribute__((noreturn)) void keeper_main(const struct keeper_args *a, s
 	size_t n = a->n;
 	int sfd = guardian_daemon_signals("zrun-keeper");
 	int guardian = (int)syscall(SYS_pidfd_open, getppid(), 0);
+	struct listener_watch lw;
+	listener_watch_init(&lw, a->root, a->svc, fds);
+	/* a listener shut down while no keeper ran (it died) is seen at once */
+	listener_watch_handle(&lw, NULL, 0, g);
 	for (;;) {
-		struct pollfd p[3 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX] = {
+		struct pollfd p[3 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX + LISTENER_MAX] = {
 			{ .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
 		size_t ns = sup ? supervise_pollfds(sup, p + 2, SUPERVISE_POLL_MAX) : 0;
 		size_t ni = ic ? intercept_pollfds(ic, p + 2 + ns, INTERCEPT_POLL_MAX) : 0;
 		p[2 + ns + ni] = (struct pollfd){ .fd = guardian, .events = POLLIN };
-		int r = poll(p, 3 + ns + ni, sup ? supervise_timeout_ms(sup) : -1);
+		struct pollfd *pl = p + 3 + ns + ni;
+		size_t nl = listener_watch_pollfds(&lw, pl, LISTENER_MAX);
+		int timeout = sup ? supervise_timeout_ms(sup) : -1, lt = listener_watch_timeout_ms(&lw);
+		if (lt >= 0 && (timeout < 0 || lt < timeout))
+			timeout = lt;
+		int r = poll(p, 3 + ns + ni + nl, timeout);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			_exit(1);
 		}
+		/* a version shut a listener down: put it back before anything */
+		listener_watch_handle(&lw, pl, nl, g);
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
@@ -286,7 +298,7 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 		close_other_fds(sock, fds, svc->n_listeners);
 		struct keeper_args a = { .listen_sock = sock, .fds = fds, .n = svc->n_listeners,
 					 .root = abs_root, .svc = svc };
-		struct guardian g = { .sock = -1 };
+		struct guardian g = { .sock = -1, .listeners = fds, .n_listeners = svc->n_listeners };
 		guardian_main(&g, keeper_worker, &a);
 	}
 	close(sock);
@@ -442,6 +454,11 @@ static int recover(const char *root, struct service *svc, int *fds, struct zrun_
 		return zrun_error_set(err, 0, "service %s: its keeper is gone and no running version holds its listeners",
 				      svc->name);
 	return 0;
+}
+
+int keeper_peek(const char *root, const struct service *svc, int *fds)
+{
+	return fetch_from_keeper(root, svc, fds);
 }
 
 int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err)

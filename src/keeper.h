@@ -21,6 +21,10 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
  * when it is gone, recover them from a running version and restart it. */
 int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err);
 
+/* The listeners from a keeper that answers, and nothing else (no
+ * recovery): 0, or -1. For a look at them (service status). */
+int keeper_peek(const char *root, const struct service *svc, int *fds);
+
 /* Ask the keeper to exit (the service's last version is gone). */
 void keeper_stop(const char *root, const struct service *svc);
 

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,12 +123,49 @@ int listener_open(const struct listener *l, struct zrun_error *err)
 		close(fd);
 		return zrun_error_set(err, e, "listener %s", l->url);
 	}
-	if (listen(fd, 4096) < 0) {
+	if (listen(fd, LISTENER_BACKLOG) < 0) {
 		int e = errno;
 		close(fd);
 		return zrun_error_set(err, e, "listen %s", l->url);
 	}
 	return fd;
+}
+
+bool listener_listening(int fd)
+{
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 || !accepting)
+		return false;
+	/* a unix socket stays "accepting" after shutdown(2), but refuses
+	 * every connect: only poll tells (RDHUP for SHUT_RD, HUP for both) */
+	return poll(&p, 1, 0) == 0 || !(p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL));
+}
+
+int listener_repair(const struct listener *l, int fd, struct zrun_error *err)
+{
+	/* Linux: shutdown(2) of a listening TCP socket disconnects it (state
+	 * CLOSE, the accept queue reset) but leaves it bound, and a listen()
+	 * makes it listen again, for every holder of the socket at once
+	 * (measured on 6.18: connect refused after the shutdown, accepted
+	 * after the listen, accept works in the other holders). */
+	if (l->kind == LISTENER_TCP && listen(fd, LISTENER_BACKLOG) == 0 && listener_listening(fd))
+		return 0;
+	/* A unix socket cannot be re-armed (its shutdown flags stay): a new
+	 * one at the same address, at the same fd number, so that everything
+	 * that knows the number (the keeper's tables) holds the new one. */
+	int nfd = listener_open(l, err);
+	if (nfd < 0)
+		return -1;
+	if (dup3(nfd, fd, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(nfd);
+		return zrun_error_set(err, e, "listener %s: dup3", l->url);
+	}
+	close(nfd);
+	return 1;
 }
 
 unsigned long listener_inode(int fd)

@@ -11,6 +11,7 @@
 #include "error.h"
 
 #define LISTENER_MAX 16
+#define LISTENER_BACKLOG 4096
 
 enum listener_kind { LISTENER_TCP, LISTENER_UNIX };
 
@@ -31,6 +32,16 @@ int listener_parse(const char *spec, int index, struct listener *out, struct zru
 /* Make the listening socket (O_CLOEXEC, SO_REUSEADDR, backlog 4096).
  * "address already in use" names the address. */
 int listener_open(const struct listener *l, struct zrun_error *err);
+
+/* Does the socket still take connections? (SO_ACCEPTCONN, and no
+ * shutdown(2) seen by poll: a version may shut the shared socket down) */
+bool listener_listening(int fd);
+
+/* Make the listening socket fd take connections again after a holder shut
+ * it down: listen() again (TCP), else a new socket bound to l's address
+ * put at fd's number (dup3). 0: the same socket listens again; 1: a new
+ * socket is at fd (the other holders keep the dead one); -1: err. */
+int listener_repair(const struct listener *l, int fd, struct zrun_error *err);
 
 /* The inode of a socket fd (what /proc/PID/fd shows as socket:[N]). */
 unsigned long listener_inode(int fd);

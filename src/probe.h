@@ -43,12 +43,13 @@ bool probe_accepting(const struct probe_target *t);
 /* Does a process of the version hold the socket with this inode? */
 bool probe_version_holds(const struct probe_target *t, unsigned long inode);
 
-/* notify: NEW's NOTIFY_SOCKET ("@zrun-notify-HASH", an abstract unix
- * datagram socket of the service's network namespace), from the root and
- * the version id, so create can set it and swap can bind it. */
-int probe_notify_address(const char *root, const char *id, char *buf, size_t len);
-/* Bind it (SOCK_DGRAM, SO_PASSCRED, non-blocking): the fd, or -1. */
-int probe_notify_bind(const char *root, const char *id, struct zrun_error *err);
+/* notify: a new NOTIFY_SOCKET name for a version, "@zrun-notify-" and 32
+ * random hex digits (an abstract unix datagram socket of the service's
+ * network namespace); create keeps it in vc->notify_socket. */
+int probe_notify_new_name(char *buf, size_t len, struct zrun_error *err);
+/* Bind the version's NOTIFY_SOCKET (SOCK_DGRAM, SO_PASSCRED, non-blocking):
+ * the fd, or -1. */
+int probe_notify_bind(const char *root, const char *id, const struct version_config *vc, struct zrun_error *err);
 enum probe_result probe_notify(struct probe_target *t, char *reason, size_t len);
 
 #endif

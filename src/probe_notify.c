@@ -1,10 +1,14 @@
 /* The `notify` probe: sd_notify's READY=1, as systemd services send it.
- * NEW's NOTIFY_SOCKET is an abstract unix datagram socket
- * ("@zrun-notify-HASH", HASH of the root and the version id), so it needs
- * no path inside the container's rootfs and no mount: an abstract name
- * lives in a network namespace, and a version shares the service's
- * namespace by default, which is the one zrun runs in. `zrun swap` binds
- * it before it starts NEW; a READY=1 counts only from a process of NEW's
+ * NEW's NOTIFY_SOCKET is an abstract unix datagram socket, so it needs no
+ * path inside the container's rootfs and no mount: an abstract name lives
+ * in a network namespace, and a version shares the service's namespace by
+ * default, which is the one zrun runs in. Every version of the service can
+ * bind names there, so the name must be one nobody can know before zrun
+ * binds it: "@zrun-notify-" and 128 random bits, made at create and kept in
+ * the version's state (a name derived from the root and the id, as before,
+ * let a running version bind the next version's name first, and every
+ * notify swap then aborted with "address in use"). `zrun swap` binds it
+ * before it starts NEW; a READY=1 counts only from a process of NEW's
  * cgroup (SO_PASSCRED gives the sender's pid). */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -21,7 +26,25 @@
 
 #define NOTIFY_DATAGRAM_MAX 4096
 
-int probe_notify_address(const char *root, const char *id, char *buf, size_t len)
+int probe_notify_new_name(char *buf, size_t len, struct zrun_error *err)
+{
+	unsigned char r[16];
+	size_t off;
+
+	/* getrandom blocks only before the pool is first seeded (early boot) */
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return zrun_error_set(err, errno ? errno : EIO, "notify socket name: getrandom");
+	off = (size_t)snprintf(buf, len, "@zrun-notify-");
+	for (size_t i = 0; i < sizeof(r) && off + 2 < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%02x", r[i]);
+	if (off != 13 + 2 * sizeof(r))
+		return zrun_error_set(err, ENAMETOOLONG, "notify socket name");
+	return 0;
+}
+
+/* A version made by a zrun before the names were random: the name it was
+ * given then (FNV-1a of the root and the id), so a swap can still bind it. */
+static int legacy_address(const char *root, const char *id, char *buf, size_t len)
 {
 	char real[PATH_MAX];
 	uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
@@ -37,15 +60,19 @@ int probe_notify_address(const char *root, const char *id, char *buf, size_t len
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-int probe_notify_bind(const char *root, const char *id, struct zrun_error *err)
+int probe_notify_bind(const char *root, const char *id, const struct version_config *vc, struct zrun_error *err)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char name[64];
 	int one = 1;
 
-	if (probe_notify_address(root, id, name, sizeof(name)) < 0)
+	if (vc->notify_socket[0])
+		snprintf(name, sizeof(name), "%s", vc->notify_socket);
+	else if (legacy_address(root, id, name, sizeof(name)) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "notify socket of %s", id);
 	size_t n = strlen(name);
+	if (name[0] != '@' || n >= sizeof(a.sun_path))
+		return zrun_error_set(err, EINVAL, "notify socket of %s: \"%s\" is not an abstract name", id, name);
 	memcpy(a.sun_path, name, n);
 	a.sun_path[0] = '\0';  /* abstract */
 	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -339,6 +339,8 @@ char *version_config_json(const struct version_config *vc)
 	json_w_int(&w, vc->restart);
 	json_w_key(&w, "restart_max");
 	json_w_int(&w, vc->restart_max);
+	json_w_key(&w, "notify_socket");
+	json_w_string(&w, vc->notify_socket);
 	json_w_object_end(&w);
 	return json_w_finish(&w);
 }
@@ -356,7 +358,7 @@ int version_config_from_state(const struct container_state *st, struct version_c
 {
 	struct zrun_error err;
 	struct json_ctx c;
-	char *service = NULL, *kind = NULL, *target = NULL, *group = NULL;
+	char *service = NULL, *kind = NULL, *target = NULL, *group = NULL, *notify = NULL;
 	long n;
 
 	version_config_defaults(vc);
@@ -393,7 +395,10 @@ int version_config_from_state(const struct container_state *st, struct version_c
 			vc->restart = (enum restart_policy)n;
 		if (get_long(&c, t, "restart_max", &n) == 1)
 			vc->restart_max = (int)n;
+		if (json_get_string(&c, t, "notify_socket", &notify) == 1 && strlen(notify) < sizeof(vc->notify_socket))
+			snprintf(vc->notify_socket, sizeof(vc->notify_socket), "%s", notify);
 	}
+	free(notify);
 	free(group);
 	free(service);
 	free(kind);

@@ -41,6 +41,9 @@ struct version_config {
 	char group[STATE_ID_MAX + 1];
 	enum restart_policy restart;   /* done by the keeper */
 	int restart_max;               /* on-failure:MAX; 0 = no limit */
+	/* notify probe: NEW's NOTIFY_SOCKET, "@zrun-notify-" and 32 random hex
+	 * digits made at each create, so no other version can bind it first */
+	char notify_socket[48];
 };
 
 struct service {

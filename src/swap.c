@@ -240,9 +240,10 @@ static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error 
 	const struct swap_opts *o = w->o;
 	struct zrun_error ignored;
 
+	char old[400];
 	snprintf(w->rec.reason, sizeof(w->rec.reason), "%s", reason);
-	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s keeps serving, untouched",
-	    reason, o->old_id);
+	version_old_after_abort(o->root, o->old_id, old, sizeof(old));
+	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s", reason, old);
 	stop_version(o->root, o->new_id, &w->new_st, &w->new_vc, 2000, o->out, o->json, w->t0);
 	if (version_delete(o->root, o->new_id, true, &ignored) < 0)
 		say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "delete: %s", ignored.msg);
@@ -386,7 +387,7 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 		return -1;
 	if (w->new_vc.probe.kind == PROBE_NOTIFY) {
 		/* bound before NEW starts, so its READY=1 is not lost */
-		w->notify_fd = probe_notify_bind(o->root, o->new_id, err);
+		w->notify_fd = probe_notify_bind(o->root, o->new_id, &w->new_vc, err);
 		if (w->notify_fd < 0) {
 			snprintf(reason, sizeof(reason), "%s", err->msg);
 			return abort_swap(w, reason, err);
@@ -563,7 +564,7 @@ int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE
 	if (version_load(root, id, &w.new_st, &w.new_vc, err) < 0)
 		return -1;
 	snprintf(w.service, sizeof(w.service), "%s", w.new_vc.service);
-	if (w.new_vc.probe.kind == PROBE_NOTIFY && (w.notify_fd = probe_notify_bind(root, id, err)) < 0)
+	if (w.new_vc.probe.kind == PROBE_NOTIFY && (w.notify_fd = probe_notify_bind(root, id, &w.new_vc, err)) < 0)
 		goto out;
 	if (state_live_status(root, &w.new_st) == STATUS_CREATED) {
 		if (container_start(root, id, err) < 0)

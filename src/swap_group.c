@@ -91,7 +91,9 @@ int swap_group_run(const struct swap_opts *o, const char *service, const char *o
 				zrun_error_set(err, 0, "not ready before the %.1f s timeout", (double)o->timeout_ms / 1000);
 			char reason[ZRUN_ERROR_MSG_MAX];
 			snprintf(reason, sizeof(reason), "%s", err->msg);
-			snprintf(msg, sizeof(msg), "%s; %s keeps serving, untouched", reason, old_group);
+			char old[400];
+			version_old_after_abort(o->root, old_group, old, sizeof(old));
+			snprintf(msg, sizeof(msg), "%s; %s", reason, old);
 			line(o, "aborted", new_group, t0, msg);
 			remove_all(o->root, new_ids, n_new, o->out, o->json);
 			struct zrun_error ignored;

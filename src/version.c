@@ -11,6 +11,7 @@
 #include "intercept.h"
 #include "keeper.h"
 #include "probe.h"
+#include "supervise.h"
 
 /* A setting from the flag, else the bundle's annotation, else NULL. */
 static const char *setting(const char *flag, const struct spec *spec, const char *annotation)
@@ -283,7 +284,9 @@ static int create_in_service(struct container_create_opts *opts, struct version_
 {
 	struct service svc = { 0 };
 	int fds[LISTENER_MAX];
-	char env_fds[32], env_names[LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
+	/* LISTEN_FDNAMES: "preserved" for each --preserve-fds fd (at most
+	 * 1024), then the listeners' names (at most 63 characters each) */
+	char env_fds[32], env_names[1024 * 10 + LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
 	char *extra_env[5] = { env_fds, env_names, env_pid, NULL, NULL };
 	bool made;
 
@@ -300,18 +303,33 @@ static int create_in_service(struct container_create_opts *opts, struct version_
 		close(lock);
 		return zrun_error_prefix(err, "service %s", vc->service);
 	}
-	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", svc.n_listeners);
+	/* sd_listen_fds(3): LISTEN_FDS counts every fd passed from fd 3 on, as
+	 * systemd counts its fd store and OpenFile= fds with the sockets. The
+	 * --preserve-fds fds are 3..3+N-1 (runc's contract) and the listeners
+	 * follow, so both are counted, and LISTEN_FDNAMES tells them apart:
+	 * sd_listen_fds_with_names() finds a listener by its name. */
+	int preserved = opts->preserve_fds > 0 ? opts->preserve_fds : 0;
+	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", (size_t)preserved + svc.n_listeners);
 	size_t off = (size_t)snprintf(env_names, sizeof(env_names), "LISTEN_FDNAMES=");
+	for (int i = 0; i < preserved && i < 1024; i++)
+		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%spreserved", i ? ":" : "");
 	for (size_t i = 0; i < svc.n_listeners; i++)
-		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s", i ? ":" : "",
-					svc.listeners[i].name);
+		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s",
+					i || preserved ? ":" : "", svc.listeners[i].name);
 	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
 	 * namespace; the init fills in its pid when it shares the host's. */
 	snprintf(env_pid, sizeof(env_pid), "LISTEN_PID=");
 	if (vc->probe.kind == PROBE_NOTIFY) {
-		char name[64];
-		probe_notify_address(opts->root, opts->id, name, sizeof(name));
-		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", name);
+		/* a new name at each create (a restart too): see probe_notify.c */
+		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0) {
+			for (size_t i = 0; i < svc.n_listeners; i++)
+				close(fds[i]);
+			if (made)
+				end_service_if_empty(opts->root, svc.name);
+			close(lock);
+			return -1;
+		}
+		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", vc->notify_socket);
 		extra_env[3] = env_notify;
 	}
 	char *state_json = version_config_json(vc);
@@ -417,6 +435,10 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		return -1;
 	if (service[0]) {
 		int lock = service_lock(root, service, "service.lock", false, &ignored);
+		/* its mark and all but the last replaced versions' logs go with
+		 * it, or every swap leaves ~3 MiB of RAM (/run) and a file */
+		clear_stopping(root, service, id);
+		supervise_prune_logs(root, service, SUPERVISE_LOGS_KEEP_REPLACED);
 		end_service_if_empty(root, service);
 		if (lock >= 0)
 			close(lock);
@@ -457,4 +479,40 @@ int version_restart(const char *root, const char *id, struct zrun_error *err)
 	    version_create_from(root, id, bundle, &vc, NULL, 0, err) < 0)
 		return -1;
 	return container_start(root, id, err);
+}
+
+void version_old_after_abort(const char *root, const char *id, char *buf, size_t len)
+{
+	struct container_state st;
+	struct version_config vc;
+	struct service svc;
+	struct zrun_error ignored;
+	int fds[LISTENER_MAX];
+
+	if (version_load(root, id, &st, &vc, &ignored) < 0) {
+		snprintf(buf, len, "%s was not signalled, but it is gone: no version serves the service", id);
+		return;
+	}
+	enum container_status s = state_live_status(root, &st);
+	state_clear(&st);
+	if (s != STATUS_RUNNING) {
+		snprintf(buf, len, "%s was not signalled, but it is %s (it exited by itself): no version serves the service",
+			 id, state_status_name(s));
+		return;
+	}
+	/* a version may have shut the shared listener down (the keeper puts
+	 * it back, listener_watch.c): say so rather than "serving" */
+	if (service_load(root, vc.service, &svc, &ignored) == 0 && keeper_peek(root, &svc, fds) == 0) {
+		const char *down = NULL;
+		for (size_t i = 0; i < svc.n_listeners; i++) {
+			if (down == NULL && !listener_listening(fds[i]))
+				down = svc.listeners[i].name;
+			close(fds[i]);
+		}
+		if (down) {
+			snprintf(buf, len, "%s was not signalled and runs, but listener %s is not listening", id, down);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s keeps serving, untouched", id);
 }

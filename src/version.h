@@ -46,6 +46,11 @@ int version_restart(const char *root, const char *id, struct zrun_error *err);
 void version_mark_stopping(const char *root, const char *service, const char *id);
 bool version_is_stopping(const char *root, const char *service, const char *id);
 
+/* After an aborted swap, the truth about OLD for its message: "ID keeps
+ * serving, untouched" only when it runs and the listeners listen; else
+ * what is wrong with it (it exited, a listener is down). */
+void version_old_after_abort(const char *root, const char *id, char *buf, size_t len);
+
 /* Read a version's settings; fails when id is not a version of a service. */
 int version_load(const char *root, const char *id, struct container_state *st,
 		 struct version_config *vc, struct zrun_error *err);

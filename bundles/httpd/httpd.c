@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "misbehave.h"
 
 #define MAX_LISTENERS 16
 #define MAX_CONNS 4096
@@ -70,9 +71,11 @@ struct conn {
 static struct {
 	const char *version_name;
 	const char *listen_addr;
-	long start_delay_ms, crash_after, exit_after_ms;
+	long start_delay_ms, crash_after, exit_after_ms, shutdown_after_ms;
 	bool never_ready, fail_health, fail_all, ignore_sigterm, notify;
-} opt = { "v1", "0.0.0.0:8080", 0, 0, 0, false, false, false, false, false };
+	const char *bind_abstract[8];
+	int n_bind_abstract;
+} opt = { .version_name = "v1", .listen_addr = "0.0.0.0:8080" };
 
 static struct listener listeners[MAX_LISTENERS];
 static int n_listeners;
@@ -517,6 +520,23 @@ static void conn_readable(struct conn *c)
 
 /* ---- timers ---- */
 
+/* --shutdown-listeners-after-ms: shut the shared sockets down, then stop
+ * accepting (our fds closed) and serve on what is already open. */
+static void shut_down_listeners(void)
+{
+	int fds[MAX_LISTENERS];
+	arm_listeners(false);
+	for (int i = 0; i < n_listeners; i++)
+		fds[i] = listeners[i].fd;
+	misbehave_shutdown_listeners(opt.version_name, fds, n_listeners);
+	for (int i = 0; i < n_listeners; i++) {
+		if (listeners[i].fd >= 0)
+			close(listeners[i].fd);
+		listeners[i].fd = -1;
+	}
+	opt.shutdown_after_ms = 0;
+}
+
 /* Fires what is due (sleep answers, lingering and drain closes) and returns
  * the epoll_wait timeout until the next deadline. */
 static int run_timers(void)
@@ -536,6 +556,14 @@ static int run_timers(void)
 			start_accepting();
 		else if (start_ms + (uint64_t)opt.start_delay_ms < next)
 			next = start_ms + (uint64_t)opt.start_delay_ms;
+	}
+	if (opt.shutdown_after_ms) {
+		if (now - start_ms < (uint64_t)opt.shutdown_after_ms) {
+			if (start_ms + (uint64_t)opt.shutdown_after_ms < next)
+				next = start_ms + (uint64_t)opt.shutdown_after_ms;
+		} else if (accepting) {
+			shut_down_listeners();
+		}
 	}
 	/* under load nothing sleeps or lingers: skip the scan */
 	for (int i = 0; (n_timed || draining) && i < n_conns; i++) {
@@ -656,7 +684,9 @@ static void usage(void)
 	      "  --crash-after N      exit 2 after N requests\n"
 	      "  --exit-after-ms N    exit 3 after N ms\n"
 	      "  --ignore-sigterm     SIGTERM does nothing (SIGINT still drains)\n"
-	      "  --notify             READY=1 to NOTIFY_SOCKET once accepting\n",
+	      "  --notify             READY=1 to NOTIFY_SOCKET once accepting\n"
+	      "  --shutdown-listeners-after-ms N  shutdown(SHUT_RDWR) the listeners\n"
+	      "  --bind-abstract NAME hold abstract unix name @NAME (up to 8)\n",
 	      stderr);
 	exit(1);
 }
@@ -685,6 +715,10 @@ static void parse_args(int argc, char **argv)
 			opt.ignore_sigterm = true;
 		else if (!strcmp(a, "--notify"))
 			opt.notify = true;
+		else if (!strcmp(a, "--shutdown-listeners-after-ms"))
+			opt.shutdown_after_ms = parse_count(a, v), i++;
+		else if (!strcmp(a, "--bind-abstract") && v && opt.n_bind_abstract < 8)
+			opt.bind_abstract[opt.n_bind_abstract++] = argv[++i];
 		else
 			usage();
 	}
@@ -735,6 +769,8 @@ int main(int argc, char **argv)
 	if (!activated)
 		bind_listener();
 	announce(activated, names);
+	for (int i = 0; i < opt.n_bind_abstract; i++)
+		misbehave_bind_abstract(opt.version_name, opt.bind_abstract[i]);
 	for (;;) {
 		int timeout = run_timers();
 		int n = epoll_wait(epfd, events, 256, timeout);

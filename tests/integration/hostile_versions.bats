@@ -1,0 +1,202 @@
+#!/usr/bin/env bats
+# A hostile or clumsy version cannot hurt the other versions of its service
+# (issue 18, docs/hardening.md "Between versions"): it cannot take the
+# shared listener down for the others, nor bind the names of later
+# versions' notify sockets; --preserve-fds with a service keeps to the
+# LISTEN_FDS convention; replaced versions leave no files behind.
+# Ports 18960-18999 (18960 + test number).
+
+PORT_BASE=18960
+load service_helpers
+
+setup() { svc_setup; }
+teardown() { svc_teardown; }
+
+# The NOTIFY_SOCKET name zrun up to issue 18 gave version ID: FNV-1a 64 of
+# the real root, "/" and the id. Anybody who knows the root and the next
+# id (api-3 after api-2) could compute it.
+legacy_notify_name() {  # id
+	python3 - "$(realpath "$ROOT")" "$1" <<'PY'
+import sys
+h = 1469598103934665603
+for b in (sys.argv[1] + "/" + sys.argv[2]).encode():
+    h = ((h ^ b) * 1099511628211) & (2**64 - 1)
+print("@zrun-notify-%016x" % h)
+PY
+}
+
+@test "a_version_cannot_squat_the_notify_socket_of_the_next_version" {
+	local v1=$TEST_ID-v1 v2=$TEST_ID-v2 b squat=() id name
+	# v1 binds every name it can work out for the versions after it: the
+	# old scheme's name for the next few ids
+	mkdir -p "$ROOT"
+	for id in "$v2" "$TEST_ID-v3" "$TEST_ID-2" "api-2"; do
+		name=$(legacy_notify_name "$id")
+		squat+=(--bind-abstract "$name")
+	done
+	first_version "$v1" "${squat[@]}"
+	local pid=$(init_pid "$v1")
+	name=$(legacy_notify_name "$v2")
+	wait_until 5 grep -q " ${name}\$" /proc/net/unix || { echo "v1 did not bind $name" >&2; cat "$WORK/containers.log" >&2; false; }
+	b=$(mkver v2 --notify)
+	vcreate "$v2" "$b" --probe notify --probe-period 50ms
+	run zr swap "$v1" "$v2"
+	echo "$output"
+	expect_eq "$status" 0 "exit status of the notify swap while v1 squats the names it could guess"
+	wait_serving "$URL/" v2
+	# the name v2 got is none v1 could have known: 128 random bits
+	name=$(grep -o '"notify_socket":"[^"]*"' "$ROOT/$v2/state.json" | cut -d'"' -f4)
+	[[ "$name" =~ ^@zrun-notify-[0-9a-f]{32}$ ]] || { echo "expected @zrun-notify- and 32 hex digits, saw \"$name\"" >&2; false; }
+	! kill -0 "$pid" 2>/dev/null || ! alive "$pid" || { echo "v1 ($pid) still runs after the swap" >&2; false; }
+}
+
+# deploy_quiet NAME: zrun deploy of httpd answering NAME to service api
+deploy_quiet() {
+	local b
+	b=$(mkver "$1")
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 \
+		--grace-period 2s api "$b" > "$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+}
+
+@test "eleven_deploys_leave_a_bounded_service_dir" {
+	local i dir=$ROOT/.services/api files bytes logs stops
+	for i in $(seq 11); do deploy_quiet "v$i"; done
+	wait_serving "$URL/" v11
+	# each replaced version left a stop mark and ~3 MiB of logs (RAM: /run)
+	# for the life of the service; now: the logs of the running version and
+	# of the last 2 replaced ones, no mark of a deleted version
+	logs=$(ls "$dir/logs" | sed 's/\.log.*//' | sort -u | tr '\n' ' ')
+	expect_eq "$logs" "api-10 api-11 api-9 " "versions with logs in $dir/logs"
+	stops=$(cd "$dir" && ls -d stop-* 2>/dev/null | tr '\n' ' ')
+	expect_eq "$stops" "" "stop marks left in $dir"
+	files=$(find "$dir" | wc -l)
+	bytes=$(du -sb "$dir" | cut -f1)
+	echo "# service dir after 11 deploys: $files files, $bytes bytes" >&3
+	[ "$files" -le 20 ] || { echo "expected at most 20 files in $dir, saw $files:" >&2; find "$dir" >&2; false; }
+	# 3 versions' logs of at most 3 files of 1 MiB each, and the records
+	[ "$bytes" -le $((9 * 1048576 + 65536)) ] || { echo "expected at most 9 MiB in $dir, saw $bytes bytes" >&2; false; }
+}
+
+# listens PORT: a socket listens on 127.0.0.1:PORT
+listens() { ss -Hltn "( sport = :$1 )" | grep -q LISTEN; }
+
+@test "a_version_that_shuts_down_the_shared_listener_cannot_take_the_port_down" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b i refused=0 ok=0 t0 t1
+	first_version "$v1"
+	# clients all along: a connection refused is the port down
+	( for i in $(seq 600); do
+		curl -s -o /dev/null --max-time 2 -w '%{http_code} %{exitcode}\n' "$URL/" 2>/dev/null
+		sleep 0.01
+	done ) > "$WORK/clients" &
+	local clients=$!
+	b=$(mkver bad --shutdown-listeners-after-ms 300)
+	vcreate "$bad" "$b"
+	zr start "$bad"
+	wait_until 10 grep -q "shutdown(fd 3, SHUT_RDWR): done" "$WORK/containers.log" ||
+		{ cat "$WORK/containers.log" >&2; false; }
+	t0=$(date +%s%N)
+	# the keeper put the socket back: it listens again at once
+	wait_until 2 listens "$PORT" || { echo "port $PORT does not listen 2 s after a version shut the listener down" >&2; false; }
+	t1=$(date +%s%N)
+	echo "# the port listened again $(( (t1 - t0) / 1000000 )) ms after the shutdown was logged" >&3
+	run zr service status api
+	echo "$output"
+	[[ "$output" == *"shut down by a version 1 time"*"listening again"* ]] ||
+		{ echo "expected status to say the listener was shut down by a version and listens again" >&2; false; }
+	[[ "$output" != *"NOT LISTENING"* ]] || { echo "status says a listener is not listening" >&2; false; }
+	# a later version gets a listening fd 3 and a swap to it works (before:
+	# "LISTEN_FDS: fd 3 is not a listening socket", and the swap aborted)
+	b=$(mkver v3)
+	vcreate "$v3" "$b" --probe-period 50ms
+	run zr swap --grace-period 1s "$bad" "$v3"
+	echo "$output"
+	expect_eq "$status" 0 "exit status of the swap from the version that shut the listener down"
+	wait_serving "$URL/" v3
+	kill "$clients" 2>/dev/null; wait "$clients" 2>/dev/null || true
+	refused=$(grep -c ' 7$' "$WORK/clients" || true)
+	ok=$(grep -c '^200 ' "$WORK/clients" || true)
+	echo "# clients: $ok answered, $refused refused (curl exit 7), $(grep -vc -e '^200 ' -e ' 7$' "$WORK/clients") other" >&3
+	[ "$ok" -gt 0 ]
+}
+
+@test "an_aborted_swap_does_not_say_old_keeps_serving_when_old_is_gone" {
+	local old=$TEST_ID-old new=$TEST_ID-new b
+	# OLD exits by itself (exit 3) while NEW is still being probed
+	first_version "$old" --exit-after-ms 2500
+	b=$(mkver new --never-ready)
+	vcreate "$new" "$b" --probe-period 50ms --probe-failure-threshold 100
+	run zr swap "$old" "$new"
+	echo "$output"
+	[ "$status" -ne 0 ] || { echo "expected the swap to abort" >&2; false; }
+	[[ "$output" != *"keeps serving"* ]] || { echo "expected no \"$old keeps serving\": $old exited during the swap" >&2; false; }
+	[[ "$output" == *"$old was not signalled, but it is stopped"* ]] ||
+		{ echo "expected \"$old was not signalled, but it is stopped\"" >&2; false; }
+	assert_version_gone "$new"
+}
+
+# unix_refused SOCK: a connection to the unix socket is refused (curl exit 7)
+unix_refused() {
+	local rc=0
+	curl -s -o /dev/null --max-time 0.3 --unix-socket "$1" http://x/ 2>/dev/null || rc=$?
+	[ "$rc" = 7 ]
+}
+
+# unix_answers SOCK WANT: a request on the unix socket is answered with WANT
+unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/null)" == *"$2"* ]]; }
+
+@test "a_shut_down_unix_listener_is_replaced_and_the_next_keeper_holds_the_new_one" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b sock=$WORK/api.sock guardian keeper
+	b=$(mkver v1)
+	vcreate "$v1" "$b" --listen "unix:$sock" --probe-period 50ms
+	zr start "$v1"
+	wait_until 5 unix_answers "$sock" v1
+	b=$(mkver bad --shutdown-listeners-after-ms 300)
+	vcreate "$bad" "$b"
+	zr start "$bad"
+	wait_until 10 grep -q "shutdown(fd 3, SHUT_RDWR): done" "$WORK/containers.log" ||
+		{ cat "$WORK/containers.log" >&2; false; }
+	# a unix socket cannot listen again: the keeper binds a new one at the
+	# path, which the versions that start from now on get; until one does,
+	# clients wait in its backlog (curl times out) instead of being refused
+	wait_until 2 eval '! unix_refused "$sock"' || { echo "connections to $sock are still refused 2 s after the shutdown" >&2; false; }
+	run zr service status api
+	echo "$output"
+	[[ "$output" == *"shut down by a version 1 time"*"new socket"* ]] ||
+		{ echo "expected status to say a new socket replaced the shut-down listener" >&2; false; }
+	# the keeper dies: the one its guardian starts must hold the new socket
+	guardian=$(svc_keepers)
+	keeper=$(pgrep -P "$guardian" -x zrun-keeper)
+	kill -9 "$keeper"
+	wait_until 5 eval 'pgrep -P "$guardian" -x zrun-keeper | grep -qv "^$keeper\$"'
+	# ... from its guardian: it did not have to replace a dead one again
+	run zr service status api
+	[[ "$output" == *"shut down by a version 1 time,"* ]] ||
+		{ echo "expected the record to stay at 1 shutdown after the keeper restart, saw: $output" >&2; false; }
+	b=$(mkver v3)
+	vcreate "$v3" "$b" --probe-period 50ms
+	run zr swap --grace-period 1s "$bad" "$v3"
+	echo "$output"
+	expect_eq "$status" 0 "exit status of the swap after the unix listener was replaced"
+	wait_until 5 unix_answers "$sock" v3 || { echo "expected v3 to answer on $sock" >&2; false; }
+}
+
+@test "preserve_fds_with_a_service_counts_every_passed_fd_in_listen_fds" {
+	local id=$TEST_ID-v1 dir=$WORK/b-fds want got
+	# sd_listen_fds(3): LISTEN_FDS counts the fds passed from fd 3 on; the
+	# --preserve-fds ones are 3 and 4, the listener 5 (was LISTEN_FDS=1,
+	# which pointed socket-activated programs at fd 3, a preserved file)
+	mkdir -p "$dir"
+	ln -sfn "$WORK/rootfs" "$dir/rootfs"
+	ARGS='["sh","-c","echo LISTEN_FDS=$LISTEN_FDS LISTEN_FDNAMES=$LISTEN_FDNAMES; for f in 3 4 5; do readlink /proc/self/fd/$f | cut -d: -f1; done"]' \
+		write_config "$dir"
+	sed -i '/"cgroupsPath"/d' "$dir/config.json"
+	echo "$id" >> "$WORK/ids"
+	zr create --service api --listen "web=tcp://127.0.0.1:$PORT" --preserve-fds 2 "$id" "$dir" \
+		> "$WORK/out" 2>&1 3</dev/null 4</dev/null
+	zr start "$id"
+	wait_until 5 eval 'test "$(wc -l < "$WORK/out")" -ge 4' || { cat "$WORK/out" >&2; false; }
+	want=$(printf '%s\n' "LISTEN_FDS=3 LISTEN_FDNAMES=preserved:preserved:web" /dev/null /dev/null socket)
+	got=$(cat "$WORK/out")
+	expect_eq "$got" "$want" "the environment and fds 3-5 of a version created with --preserve-fds 2"
+}
