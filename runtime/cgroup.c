@@ -55,8 +55,7 @@ int cgroup_detect_version(struct zrun_error *err)
 	return CGROUP_V1;
 }
 
-/* Read /proc/self/cgroup (bounded) into a malloc'd string. */
-static char *read_proc_self_cgroup(struct zrun_error *err)
+char *cgroup_read_self(struct zrun_error *err)
 {
 	char *buf = malloc(PROC_SELF_CGROUP_MAX);
 	size_t len = 0;
@@ -91,57 +90,95 @@ static char *read_proc_self_cgroup(struct zrun_error *err)
 	return buf;
 }
 
-/* Does the comma-separated list contain name exactly? */
-static bool list_has(const char *list, const char *name)
+/* Does the comma-separated list contain name[0..name_len) exactly? */
+static bool list_has_n(const char *list, const char *name, size_t name_len)
 {
-	size_t name_len = strlen(name);
-	const char *p = list;
-
-	while (*p != '\0') {
-		const char *end = strchr(p, ',');
-		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (len == name_len && strncmp(p, name, len) == 0)
+	for (const char *p = list; *p != '\0';) {
+		const char *end = strchrnul(p, ',');
+		if ((size_t)(end - p) == name_len && strncmp(p, name, name_len) == 0)
 			return true;
-		if (end == NULL)
-			break;
-		p = end + 1;
+		p = *end == ',' ? end + 1 : end;
 	}
 	return false;
 }
 
-char *cgroup_self_path(const char *controller, struct zrun_error *err)
+bool cg_lists_overlap(const char *a, const char *b)
 {
-	char *text = read_proc_self_cgroup(err);
-	char *line, *save = NULL, *found = NULL;
-
-	if (text == NULL)
-		return NULL;
-	/* Lines read "hierarchy-id:controllers:path"; v2 is "0::/path". */
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		char *ctrl = strchr(line, ':');
-		char *path = ctrl != NULL ? strchr(ctrl + 1, ':') : NULL;
-		if (path == NULL)
-			continue;
-		*path++ = '\0';
-		ctrl++;
-		if (controller == NULL ? (strcmp(line, "0:") == 0 || ctrl[0] == '\0')
-				       : list_has(ctrl, controller)) {
-			found = strdup(path);
-			if (found == NULL)
-				zrun_error_set(err, ENOMEM, "cgroup: /proc/self/cgroup");
-			free(text);
-			return found;
-		}
+	for (const char *p = a; *p != '\0';) {
+		const char *end = strchrnul(p, ',');
+		if (end > p && list_has_n(b, p, (size_t)(end - p)))
+			return true;
+		p = *end == ',' ? end + 1 : end;
 	}
-	free(text);
-	zrun_error_set(err, 0, "cgroup: /proc/self/cgroup: no %s line",
-		       controller != NULL ? controller : "cgroup v2 (0::)");
+	return false;
+}
+
+/* Is line[0..len) of /proc/self/cgroup the one for CONTROLLERS (NULL: v2)?
+ * *path gets where its path starts. */
+static bool self_line_matches(const char *line, size_t len, const char *controllers,
+			      const char **path)
+{
+	const char *c1 = memchr(line, ':', len);
+	const char *c2 = c1 != NULL ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line)) : NULL;
+	char *ctrls;
+	bool match;
+
+	if (c2 == NULL)
+		return false;
+	*path = c2 + 1;
+	if (controllers == NULL) /* v2: "0::/path" */
+		return c1 == line + 1 && line[0] == '0' && c2 == c1 + 1;
+	ctrls = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+	match = ctrls != NULL && ctrls[0] != '\0' && controllers[0] != '\0' &&
+		cg_lists_overlap(ctrls, controllers);
+	free(ctrls);
+	return match;
+}
+
+/* Is ".." one of path's components? */
+static bool has_dotdot(const char *path)
+{
+	for (const char *p = strstr(path, ".."); p != NULL; p = strstr(p + 2, ".."))
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
+}
+
+char *cgroup_relative_base(const char *text, const char *controllers, struct zrun_error *err)
+{
+	const char *what = controllers != NULL ? controllers : "cgroup v2 (0::)";
+
+	for (const char *line = text; *line != '\0';) {
+		const char *eol = strchrnul(line, '\n'), *path;
+		char *base;
+		if (!self_line_matches(line, (size_t)(eol - line), controllers, &path)) {
+			line = *eol == '\n' ? eol + 1 : eol;
+			continue;
+		}
+		base = strndup(path, (size_t)(eol - path));
+		if (base == NULL) {
+			zrun_error_set(err, ENOMEM, "cgroup: /proc/self/cgroup");
+			return NULL;
+		}
+		/* Inside a cgroup namespace, a cgroup outside its root reads
+		 * "/../x": nothing below it can be named from here. */
+		if (base[0] != '/' || has_dotdot(base)) {
+			zrun_error_set(err, 0, "cgroup: /proc/self/cgroup: the caller's %s cgroup \"%s\" is outside its cgroup namespace",
+				       what, base);
+			free(base);
+			return NULL;
+		}
+		if (controllers == NULL) {
+			char *slash = strrchr(base, '/');
+			slash[slash == base ? 1 : 0] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+		}
+		return base;
+	}
+	zrun_error_set(err, 0, "cgroup: /proc/self/cgroup: no %s line", what);
 	return NULL;
 }
 
-/* "/a//b/./c/" -> "/a/b/c"; ".." anywhere is refused, since it would let a
- * config.json name a cgroup outside the place it claims. */
-static char *normalize_path(const char *path, const char *what, struct zrun_error *err)
+char *cgroup_normalize(const char *path, const char *what, bool root_ok, struct zrun_error *err)
 {
 	size_t len = strlen(path);
 	char *out = malloc(len + 2);
@@ -155,6 +192,8 @@ static char *normalize_path(const char *path, const char *what, struct zrun_erro
 	while (*p != '\0') {
 		const char *end = strchrnul(p, '/');
 		size_t n = (size_t)(end - p);
+		/* ".." would let a config.json name a cgroup outside the place
+		 * it claims. */
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
 			zrun_error_set(err, 0, "cgroup: %s \"%s\": \"..\" is not allowed in a cgroup path",
 				       what, path);
@@ -171,63 +210,103 @@ static char *normalize_path(const char *path, const char *what, struct zrun_erro
 	if (o == 0)
 		out[o++] = '/';
 	out[o] = '\0';
+	if (!root_ok && strcmp(out, "/") == 0) {
+		zrun_error_set(err, 0, "cgroup: %s \"%s\": the root cgroup cannot hold a container",
+			       what, path);
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 
-static struct cgroup *open_normalized(const char *path, enum cgroup_version version,
-				      const char *what, struct zrun_error *err)
-{
-	struct cgroup *cg;
-	char *norm = normalize_path(path, what, err);
+/* The inputs besides the version: one absolute PATH for every hierarchy, a
+ * RELATIVE path below the caller's cgroup in each (v1 only: on v2 the caller
+ * resolves it to PATH), or the per-hierarchy paths RECORDED at create. */
+struct open_input {
+	const char *path;
+	const char *relative, *self_cgroup;
+	const struct spec_kv *recorded;
+	size_t recorded_len;
+};
 
-	if (norm == NULL)
-		return NULL;
-	if (strcmp(norm, "/") == 0) {
-		zrun_error_set(err, 0, "cgroup: %s \"%s\": the root cgroup cannot hold a container",
-			       what, path);
-		free(norm);
-		return NULL;
-	}
-	cg = calloc(1, sizeof(*cg));
-	if (cg == NULL || (cg->mount = strdup(cgroup_mount_root())) == NULL) {
-		zrun_error_set(err, ENOMEM, "cgroup %s", norm);
-		free(cg);
-		free(norm);
+static struct cgroup *open_cgroup(enum cgroup_version version, const struct open_input *in,
+				  struct zrun_error *err)
+{
+	struct cgroup *cg = calloc(1, sizeof(*cg));
+
+	if (cg == NULL || (cg->mount = strdup(cgroup_mount_root())) == NULL ||
+	    (in->path != NULL && (cg->path = strdup(in->path)) == NULL)) {
+		zrun_error_set(err, ENOMEM, "cgroup %s", in->path != NULL ? in->path : "");
+		cgroup_free(cg);
 		return NULL;
 	}
-	cg->path = norm;
 	cg->version = version;
 	cg->dir_fd = -1;
 	cg->driver = version == CGROUP_V2 ? &cgroup_v2_driver : &cgroup_v1_driver;
+	cg->relative = in->relative;
+	cg->self_cgroup = in->self_cgroup;
+	cg->recorded = in->recorded;
+	cg->recorded_len = in->recorded_len;
 	if (cg->driver->init(cg, err) < 0) {
 		cgroup_free(cg);
 		return NULL;
 	}
+	/* The inputs belong to the caller: no pointer to them outlives this. */
+	cg->relative = cg->self_cgroup = NULL;
+	cg->recorded = NULL;
+	cg->recorded_len = 0;
 	return cg;
 }
 
-/* The caller's own cgroup, the base of a relative cgroupsPath. On v1 every
- * hierarchy may differ; memory (else pids) is the one that matters most. */
-static char *self_base(enum cgroup_version version, struct zrun_error *err)
+/* A relative cgroupsPath: below the caller's own cgroup of each v1
+ * hierarchy (resolved by the v1 driver), or beside the caller's v2 cgroup
+ * (cgroup_relative_base). */
+static struct cgroup *open_relative(const char *cgroups_path, enum cgroup_version version,
+				    struct zrun_error *err)
 {
-	char *base;
+	char *rel = cgroup_normalize(cgroups_path, "linux.cgroupsPath", true, err);
+	char *self = NULL, *base = NULL, *full = NULL;
+	struct cgroup *cg = NULL;
+	struct open_input in = { 0 };
 
-	if (version == CGROUP_V2)
-		return cgroup_self_path(NULL, err);
-	base = cgroup_self_path("memory", err);
-	if (base == NULL)
-		base = cgroup_self_path("pids", err);
-	return base;
+	if (rel == NULL)
+		return NULL;
+	if (strcmp(rel, "/") == 0) {
+		zrun_error_set(err, 0, "cgroup: linux.cgroupsPath \"%s\": names the caller's own cgroup",
+			       cgroups_path);
+	} else if ((self = cgroup_read_self(err)) == NULL) {
+		/* err is set */
+	} else if (version == CGROUP_V1) {
+		in.relative = rel;
+		in.self_cgroup = self;
+		cg = open_cgroup(version, &in, err);
+	} else if ((base = cgroup_relative_base(self, NULL, err)) != NULL) {
+		if (asprintf(&full, "%s%s", strcmp(base, "/") == 0 ? "" : base, rel) < 0) {
+			full = NULL;
+			zrun_error_set(err, ENOMEM, "cgroup: linux.cgroupsPath");
+		} else {
+			in.path = full;
+			cg = open_cgroup(version, &in, err);
+		}
+	}
+	free(full);
+	free(base);
+	free(self);
+	free(rel);
+	return cg;
 }
 
 struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err)
 {
+	struct open_input in = { 0 };
 	struct cgroup *cg;
-	char *full = NULL;
+	char *full = NULL, *norm;
 	int version = cgroup_detect_version(err);
 
 	if (version < 0)
 		return NULL;
+	if (cgroups_path != NULL && cgroups_path[0] != '\0' && cgroups_path[0] != '/')
+		return open_relative(cgroups_path, (enum cgroup_version)version, err);
 	if (cgroups_path == NULL || cgroups_path[0] == '\0') {
 		if (id == NULL || id[0] == '\0' || strchr(id, '/') != NULL ||
 		    strcmp(id, ".") == 0 || strcmp(id, "..") == 0) {
@@ -237,51 +316,67 @@ struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun
 		}
 		if (asprintf(&full, "/zrun/%s", id) < 0)
 			full = NULL;
-	} else if (cgroups_path[0] == '/') {
-		full = strdup(cgroups_path);
 	} else {
-		/* Normalize first, so ".." is refused in the user's own words. */
-		char *rel = normalize_path(cgroups_path, "linux.cgroupsPath", err), *base;
-		if (rel == NULL)
-			return NULL;
-		if (strcmp(rel, "/") == 0) {
-			free(rel);
-			zrun_error_set(err, 0, "cgroup: linux.cgroupsPath \"%s\": names the caller's own cgroup",
-				       cgroups_path);
-			return NULL;
-		}
-		base = self_base((enum cgroup_version)version, err);
-		if (base == NULL) {
-			free(rel);
-			return NULL;
-		}
-		if (asprintf(&full, "%s%s", base, rel) < 0)
-			full = NULL;
-		free(base);
-		free(rel);
+		full = strdup(cgroups_path);
 	}
 	if (full == NULL) {
 		zrun_error_set(err, ENOMEM, "cgroup: linux.cgroupsPath");
 		return NULL;
 	}
-	cg = open_normalized(full, (enum cgroup_version)version, "linux.cgroupsPath", err);
+	norm = cgroup_normalize(full, "linux.cgroupsPath", false, err);
 	free(full);
+	if (norm == NULL)
+		return NULL;
+	in.path = norm;
+	cg = open_cgroup((enum cgroup_version)version, &in, err);
+	free(norm);
 	return cg;
 }
 
-struct cgroup *cgroup_open_resolved(const char *resolved_path, struct zrun_error *err)
+struct cgroup *cgroup_open_recorded(const char *path, const struct spec_kv *paths, size_t n,
+				    struct zrun_error *err)
 {
+	struct open_input in = { 0 };
+	struct cgroup *cg;
+	char *norm;
 	int version;
 
-	if (resolved_path == NULL || resolved_path[0] != '/') {
+	if (path == NULL || path[0] != '/') {
 		zrun_error_set(err, 0, "cgroup: saved path \"%s\": not absolute",
-			       resolved_path != NULL ? resolved_path : "");
+			       path != NULL ? path : "");
 		return NULL;
 	}
 	version = cgroup_detect_version(err);
 	if (version < 0)
 		return NULL;
-	return open_normalized(resolved_path, (enum cgroup_version)version, "saved path", err);
+	norm = cgroup_normalize(path, "saved path", false, err);
+	if (norm == NULL)
+		return NULL;
+	in.path = norm;
+	in.recorded = paths;
+	in.recorded_len = version == CGROUP_V1 ? n : 0;
+	cg = open_cgroup((enum cgroup_version)version, &in, err);
+	free(norm);
+	return cg;
+}
+
+struct cgroup *cgroup_open_resolved(const char *resolved_path, struct zrun_error *err)
+{
+	return cgroup_open_recorded(resolved_path, NULL, 0, err);
+}
+
+const struct spec_kv *cgroup_recorded_paths(const struct cgroup *cg, size_t *n)
+{
+	*n = cg->version == CGROUP_V1 ? cg->hier_len : 0;
+	return *n > 0 ? cg->paths : NULL;
+}
+
+const char *cgroup_v1_dir(const struct cgroup *cg, const char *mount_point)
+{
+	for (size_t i = 0; cg != NULL && cg->version == CGROUP_V1 && i < cg->hier_len; i++)
+		if (strcmp(cg->hier[i].mount_point, mount_point) == 0)
+			return cg->hier[i].dir;
+	return NULL;
 }
 
 const char *cgroup_path(const struct cgroup *cg)
@@ -399,6 +494,7 @@ void cgroup_free(struct cgroup *cg)
 	if (cg->dir_fd >= 0)
 		close(cg->dir_fd);
 	cg_forget_made(cg);
+	free(cg->paths);
 	free(cg->path);
 	free(cg->mount);
 	free(cg->dir);

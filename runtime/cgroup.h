@@ -23,12 +23,31 @@ int cgroup_detect_version(struct zrun_error *err);
 
 /* Resolve a container's cgroup path without touching the filesystem.
  * cgroups_path is linux.cgroupsPath: absolute = from the hierarchy root,
- * relative = below the cgroup of the calling process, NULL = "/zrun/<id>".
- * The result is always an absolute path like "/zrun/api-v1". */
+ * NULL = "/zrun/<id>", relative = as runc: on v1 below the caller's own
+ * cgroup in each hierarchy (which may differ from one to the next), on v2
+ * beside the caller's cgroup (below its parent). cgroup_path() is then
+ * absolute, like "/zrun/api-v1". */
 struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err);
 
-/* Re-open a cgroup from a path saved in state.json (already resolved). */
+/* Re-open a container's cgroup from what create recorded in state.json:
+ * PATH (cgroup_path()) and, on v1, the per-hierarchy paths (from
+ * cgroup_recorded_paths(); n = 0 means PATH in every hierarchy, as state
+ * written before they were recorded). A hierarchy mounted since, with no
+ * recorded path, is left alone: the container was never in it. */
+struct cgroup *cgroup_open_recorded(const char *path, const struct spec_kv *paths, size_t n,
+				    struct zrun_error *err);
+
+/* cgroup_open_recorded(resolved_path, NULL, 0). */
 struct cgroup *cgroup_open_resolved(const char *resolved_path, struct zrun_error *err);
+
+/* v1: each hierarchy's controllers ("cpu,cpuacct", "name=systemd") -> the
+ * container's path in it, to record in state.json; owned by cg. v2: none
+ * (*n = 0; cgroup_path() is the whole story). */
+const struct spec_kv *cgroup_recorded_paths(const struct cgroup *cg, size_t *n);
+
+/* v1: the container's directory in the hierarchy mounted at mount_point
+ * ("/sys/fs/cgroup/memory"), NULL when it has none (or on v2). */
+const char *cgroup_v1_dir(const struct cgroup *cg, const char *mount_point);
 
 const char *cgroup_path(const struct cgroup *cg);  /* the resolved absolute path */
 enum cgroup_version cgroup_version(const struct cgroup *cg);

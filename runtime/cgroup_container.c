@@ -5,6 +5,11 @@
 
 #include <unistd.h>
 
+struct cgroup *container_state_cgroup(const struct container_state *st, struct zrun_error *err)
+{
+	return cgroup_open_recorded(st->cgroup_path, st->cgroup_paths, st->cgroup_paths_len, err);
+}
+
 struct cgroup *container_cgroup(const char *root, const char *id, enum container_status *status,
 				struct zrun_error *err)
 {
@@ -19,7 +24,7 @@ struct cgroup *container_cgroup(const char *root, const char *id, enum container
 	else if (*status == STATUS_CREATING)
 		zrun_error_set(err, 0, "container is still being created");
 	else
-		cg = cgroup_open_resolved(st.cgroup_path, err);
+		cg = container_state_cgroup(&st, err);
 	state_clear(&st);
 	return cg;
 }
@@ -47,7 +52,7 @@ int container_pause(const char *root, const char *id, bool pause, struct zrun_er
 		zrun_error_set(err, 0, "container not running (status %s)", state_status_name(status));
 	} else if (!pause && status != STATUS_PAUSED) {
 		zrun_error_set(err, 0, "container not paused (status %s)", state_status_name(status));
-	} else if ((cg = cgroup_open_resolved(st.cgroup_path, err)) != NULL) {
+	} else if ((cg = container_state_cgroup(&st, err)) != NULL) {
 		r = cgroup_freeze(cg, pause, err);
 		if (r == 0) {
 			st.status = pause ? STATUS_PAUSED : STATUS_RUNNING;

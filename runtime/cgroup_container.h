@@ -20,6 +20,11 @@ int container_pause(const char *root, const char *id, bool pause, struct zrun_er
 int container_update(const char *root, const char *id, const struct spec_resources *resources,
 		     struct zrun_error *err);
 
+/* The cgroup a container's create made, as state.json records it (every
+ * command that acts on an existing container's cgroup opens it this way,
+ * never from the caller's cgroup of now). */
+struct cgroup *container_state_cgroup(const struct container_state *st, struct zrun_error *err);
+
 /* The cgroup of a container that is not stopped; *status gets its live
  * status. NULL with err set ("container not running") otherwise. */
 struct cgroup *container_cgroup(const char *root, const char *id, enum container_status *status,

@@ -21,7 +21,8 @@ struct cgroup_hierarchy {
 	char *controllers;  /* comma-separated, as in the mount options */
 	char *mount_point;  /* "/sys/fs/cgroup/memory" */
 	char *mount_root;   /* the hierarchy path mounted there, usually "/" */
-	char *dir;          /* this cgroup's directory in the hierarchy */
+	char *path;         /* this cgroup's path in the hierarchy, "/zrun/api-v1" */
+	char *dir;          /* this cgroup's directory: mount_point + path below mount_root */
 };
 
 struct cgroup_driver;
@@ -29,12 +30,22 @@ struct cgroup_driver;
 struct cgroup {
 	const struct cgroup_driver *driver;
 	enum cgroup_version version;
-	char *path;         /* resolved absolute path, "/zrun/api-v1" */
+	char *path;         /* resolved absolute path, "/zrun/api-v1"; v1: the memory
+			     * hierarchy's (else the first one's), for messages and state */
 	char *mount;        /* the cgroup mount root: /sys/fs/cgroup or ZRUN_CGROUP_MOUNT */
 	char *dir;          /* v2: mount + path */
 	int dir_fd;         /* v2: O_DIRECTORY fd of dir, -1 until created */
 	struct cgroup_hierarchy *hier;  /* v1 only */
 	size_t hier_len;
+	struct spec_kv *paths;  /* v1: each hierarchy's controllers -> path (into hier) */
+	/* Inputs of the v1 driver's init, valid during cgroup_open* only:
+	 * either a relative cgroupsPath ("/x/y", normalized) with the text of
+	 * /proc/self/cgroup it is based on, or the per-hierarchy paths recorded
+	 * in state.json, or neither (path holds for every hierarchy). */
+	const char *relative;
+	const char *self_cgroup;
+	const struct spec_kv *recorded;
+	size_t recorded_len;
 	char **made;        /* directories cgroup_create made, in creation order */
 	size_t made_len;
 };
@@ -67,9 +78,24 @@ extern const struct cgroup_driver cgroup_v2_driver;
 /* "$ZRUN_CGROUP_MOUNT" or "/sys/fs/cgroup". */
 const char *cgroup_mount_root(void);
 
-/* The calling process's own cgroup path for the given v1 controller, or for
- * the v2 hierarchy when controller is NULL. malloc'd, NULL when absent. */
-char *cgroup_self_path(const char *controller, struct zrun_error *err);
+/* The base of a relative cgroupsPath in one hierarchy, from TEXT, the
+ * content of /proc/self/cgroup ("ID:CONTROLLERS:PATH" lines), as runc does:
+ * v1 (controllers = a hierarchy's comma list, "cpu,cpuacct", "name=systemd"):
+ * the caller's own cgroup in that hierarchy, the line sharing a controller;
+ * v2 (controllers NULL): the parent of the caller's "0::" cgroup, since a v2
+ * cgroup holding processes (the caller's) cannot enable controllers for a
+ * child. malloc'd; NULL with err when TEXT has no such line. Pure. */
+char *cgroup_relative_base(const char *text, const char *controllers, struct zrun_error *err);
+
+/* Read /proc/self/cgroup (bounded) into a malloc'd string. */
+char *cgroup_read_self(struct zrun_error *err);
+
+/* "/a//b/./c/" -> "/a/b/c", malloc'd; ".." is refused (err names WHAT and
+ * PATH), as is nothing but "/" when ROOT_OK is false. */
+char *cgroup_normalize(const char *path, const char *what, bool root_ok, struct zrun_error *err);
+
+/* Does the comma-separated list A share a name with the list B? */
+bool cg_lists_overlap(const char *a, const char *b);
 
 /* Write value to dir/file. Errors read
  * "cgroup /zrun/api-v1: memory.limit_in_bytes: write 1048576: Device or resource busy". */

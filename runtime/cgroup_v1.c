@@ -123,22 +123,29 @@ static int add_mount(struct cgroup *cg, char **devs, char *line, struct zrun_err
 			return 0; /* the same hierarchy mounted twice */
 	h = &cg->hier[cg->hier_len];
 	h->controllers = controllers_of(super);
+	if (h->controllers != NULL && h->controllers[0] == '\0') {
+		/* No controller zrun knows and no name=: neither state.json nor
+		 * /proc/self/cgroup could tell this hierarchy's path apart. */
+		free(h->controllers);
+		h->controllers = NULL;
+		return 0;
+	}
 	h->mount_point = strdup(f[4]);
 	h->mount_root = strdup(f[3]);
 	devs[cg->hier_len] = strdup(f[2]);
 	cg->hier_len++;
 	if (h->controllers == NULL || h->mount_point == NULL || h->mount_root == NULL ||
 	    devs[cg->hier_len - 1] == NULL)
-		return zrun_error_set(err, ENOMEM, "cgroup %s: /proc/self/mountinfo", cg->path);
+		return zrun_error_set(err, ENOMEM, "cgroup: /proc/self/mountinfo");
 	return 0;
 }
 
-/* This cgroup's directory in h: the path below the hierarchy root, made
+/* This cgroup's directory in h: its path below the hierarchy root, made
  * relative to the part of the hierarchy that is mounted (inside a container
  * the mount root may be the container's own cgroup rather than "/"). */
-static int hierarchy_dir(struct cgroup *cg, struct cgroup_hierarchy *h, struct zrun_error *err)
+static int hierarchy_dir(struct cgroup_hierarchy *h, struct zrun_error *err)
 {
-	const char *rel = cg->path;
+	const char *rel = h->path;
 	size_t n = strlen(h->mount_root);
 
 	if (strcmp(h->mount_root, "/") != 0 && strncmp(rel, h->mount_root, n) == 0 &&
@@ -146,7 +153,99 @@ static int hierarchy_dir(struct cgroup *cg, struct cgroup_hierarchy *h, struct z
 		rel += n;
 	if (asprintf(&h->dir, "%s%s", h->mount_point, rel) < 0) {
 		h->dir = NULL;
+		return zrun_error_set(err, ENOMEM, "cgroup %s", h->path);
+	}
+	return 0;
+}
+
+static void free_hierarchy(struct cgroup_hierarchy *h)
+{
+	free(h->controllers);
+	free(h->mount_point);
+	free(h->mount_root);
+	free(h->path);
+	free(h->dir);
+	memset(h, 0, sizeof(*h));
+}
+
+/* h's path from what create recorded: the entry naming one of its
+ * controllers. 1 when found, 0 when the container has no cgroup there. */
+static int recorded_path(struct cgroup *cg, struct cgroup_hierarchy *h, struct zrun_error *err)
+{
+	for (size_t i = 0; i < cg->recorded_len; i++) {
+		const struct spec_kv *kv = &cg->recorded[i];
+		if (kv->key == NULL || kv->value == NULL || !cg_lists_overlap(kv->key, h->controllers))
+			continue;
+		if (kv->value[0] != '/')
+			return zrun_error_set(err, 0, "cgroup %s: saved path of %s \"%s\": not absolute",
+					      cg->path, kv->key, kv->value);
+		h->path = cgroup_normalize(kv->value, "saved path", false, err);
+		return h->path != NULL ? 1 : -1;
+	}
+	return 0;
+}
+
+/* h's path: recorded at create, below the caller's own cgroup in h for a
+ * relative cgroupsPath, else the one path of every hierarchy. 0 when the
+ * container has no cgroup in h. */
+static int hierarchy_path(struct cgroup *cg, struct cgroup_hierarchy *h, struct zrun_error *err)
+{
+	char *base, *full;
+
+	if (cg->recorded_len > 0)
+		return recorded_path(cg, h, err);
+	if (cg->relative == NULL) {
+		h->path = strdup(cg->path);
+		return h->path != NULL ? 1 : zrun_error_set(err, ENOMEM, "cgroup %s", cg->path);
+	}
+	base = cgroup_relative_base(cg->self_cgroup, h->controllers, err);
+	if (base == NULL)
+		return -1;
+	if (asprintf(&full, "%s%s", strcmp(base, "/") == 0 ? "" : base, cg->relative) < 0) {
+		free(base);
+		return zrun_error_set(err, ENOMEM, "cgroup %s", cg->relative);
+	}
+	h->path = cgroup_normalize(full, "linux.cgroupsPath", false, err);
+	free(full);
+	free(base);
+	return h->path != NULL ? 1 : -1;
+}
+
+/* Give every hierarchy its path and directory, drop those the container
+ * has no cgroup in, and fill cg->path (when relative) and cg->paths. */
+static int resolve_hierarchies(struct cgroup *cg, struct zrun_error *err)
+{
+	struct cgroup_hierarchy *main_h;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < cg->hier_len; i++) {
+		int r = hierarchy_path(cg, &cg->hier[i], err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			free_hierarchy(&cg->hier[i]);
+		else if (kept++ != i) {
+			cg->hier[kept - 1] = cg->hier[i];
+			memset(&cg->hier[i], 0, sizeof(cg->hier[i])); /* one owner */
+		}
+	}
+	cg->hier_len = kept;
+	if (kept == 0)
+		return zrun_error_set(err, 0, "cgroup %s: none of its recorded hierarchies is mounted under %s",
+				      cg->path, cg->mount);
+	main_h = v1_find(cg, "memory");
+	if (main_h == NULL)
+		main_h = &cg->hier[0];
+	if (cg->path == NULL && (cg->path = strdup(main_h->path)) == NULL)
+		return zrun_error_set(err, ENOMEM, "cgroup %s", main_h->path);
+	cg->paths = calloc(kept, sizeof(*cg->paths));
+	if (cg->paths == NULL)
 		return zrun_error_set(err, ENOMEM, "cgroup %s", cg->path);
+	for (size_t i = 0; i < kept; i++) {
+		cg->paths[i].key = cg->hier[i].controllers;
+		cg->paths[i].value = cg->hier[i].path;
+		if (hierarchy_dir(&cg->hier[i], err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -156,14 +255,15 @@ static int v1_init(struct cgroup *cg, struct zrun_error *err)
 	char line[MOUNTINFO_LINE_MAX];
 	char *devs[64] = { 0 };
 	size_t cap = sizeof(devs) / sizeof(devs[0]);
+	const char *name = cg->path != NULL ? cg->path : cg->relative;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	int ret = 0;
 
 	if (f == NULL)
-		return zrun_error_set(err, errno, "cgroup %s: /proc/self/mountinfo: open", cg->path);
+		return zrun_error_set(err, errno, "cgroup %s: /proc/self/mountinfo: open", name);
 	cg->hier = calloc(cap, sizeof(*cg->hier));
 	if (cg->hier == NULL)
-		ret = zrun_error_set(err, ENOMEM, "cgroup %s", cg->path);
+		ret = zrun_error_set(err, ENOMEM, "cgroup %s", name);
 	while (ret == 0 && cg->hier_len < cap && fgets(line, sizeof(line), f) != NULL)
 		ret = add_mount(cg, devs, line, err);
 	fclose(f);
@@ -171,20 +271,14 @@ static int v1_init(struct cgroup *cg, struct zrun_error *err)
 		free(devs[i]);
 	if (ret == 0 && cg->hier_len == 0)
 		ret = zrun_error_set(err, 0, "cgroup %s: no cgroup v1 hierarchy is mounted under %s",
-				     cg->path, cg->mount);
-	for (size_t i = 0; ret == 0 && i < cg->hier_len; i++)
-		ret = hierarchy_dir(cg, &cg->hier[i], err);
-	return ret;
+				     name, cg->mount);
+	return ret < 0 ? -1 : resolve_hierarchies(cg, err);
 }
 
 static void v1_release(struct cgroup *cg)
 {
-	for (size_t i = 0; i < cg->hier_len; i++) {
-		free(cg->hier[i].controllers);
-		free(cg->hier[i].mount_point);
-		free(cg->hier[i].mount_root);
-		free(cg->hier[i].dir);
-	}
+	for (size_t i = 0; i < cg->hier_len; i++)
+		free_hierarchy(&cg->hier[i]);
 	free(cg->hier);
 	cg->hier = NULL;
 	cg->hier_len = 0;

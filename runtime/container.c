@@ -22,6 +22,7 @@
 
 #include "capabilities.h"
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "fault.h"
 #include "hooks.h"
 #include "init.h"
@@ -256,6 +257,7 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
 		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .stdio_fds = c->opts->stdio_fds,
 		.new_cgroup_ns = cgns && cgns->path == NULL, .cgroup_path = cgroup_path(c->cg),
+		.cgroup = c->cg,
 	};
 	memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
 	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
@@ -415,6 +417,9 @@ static void fill_state(struct create_ctx *c, enum container_status status, struc
 	st.created = created;
 	st.owner = pw ? pw->pw_name : (char *)"";
 	st.cgroup_path = (char *)cgroup_path(c->cg);
+	/* Every hierarchy's path as made now: later commands must not recompute
+	 * a relative cgroupsPath from a caller that may sit elsewhere by then. */
+	st.cgroup_paths = (struct spec_kv *)cgroup_recorded_paths(c->cg, &st.cgroup_paths_len);
 	st.annotations = c->spec->annotations;
 	st.annotations_len = c->spec->annotations_len;
 	st.extra_json = (char *)c->opts->extra_state_json;
@@ -658,7 +663,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct z
 		return -1;
 	enum container_status status = state_live_status(root, &st);
 	if (all) {
-		struct cgroup *cg = cgroup_open_resolved(st.cgroup_path, err);
+		struct cgroup *cg = container_state_cgroup(&st, err);
 		if (cg) {
 			r = cgroup_kill_all(cg, sig, err);
 			cgroup_free(cg);
@@ -714,7 +719,7 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 			       id, state_status_name(status));
 		goto out;
 	}
-	struct cgroup *cg = cgroup_open_resolved(st.cgroup_path, err);
+	struct cgroup *cg = container_state_cgroup(&st, err);
 	if (cg == NULL)
 		goto out;
 	if (status != STATUS_STOPPED) {

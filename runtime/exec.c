@@ -21,6 +21,7 @@
 
 #include "capabilities.h"
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "cgroup_driver.h"
 #include "container.h"
 #include "fault.h"
@@ -331,7 +332,7 @@ static int open_namespaces(struct exec_ctx *c, struct zrun_error *err)
 
 static int open_cgroup(struct exec_ctx *c, struct zrun_error *err)
 {
-	c->cg = cgroup_open_resolved(c->st.cgroup_path, err);
+	c->cg = container_state_cgroup(&c->st, err);
 	if (c->cg == NULL)
 		return -1;
 	if (cgroup_version(c->cg) == CGROUP_V2) {

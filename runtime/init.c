@@ -276,7 +276,7 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 	if (new_mnt) {
 		struct rootfs_config cfg = {
 			.spec = spec, .rootfs = a->rootfs, .bundle = a->bundle,
-			.cgroup_path = a->cgroup_path, .in_user_ns = in_user_ns,
+			.cgroup_path = a->cgroup_path, .cgroup = a->cgroup, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
 		};
 		if (rootfs_prepare(&cfg, &devnull, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||

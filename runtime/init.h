@@ -43,6 +43,7 @@ struct init_args {
 	int ns_fds[SPEC_NS_COUNT];   /* joined namespaces (user, net, ipc, uts, mnt, cgroup); -1 = none */
 	bool new_cgroup_ns;          /* unshare(CLONE_NEWCGROUP) once in the cgroup */
 	const char *cgroup_path;     /* resolved, for cgroup mounts */
+	const struct cgroup *cgroup; /* the same, with v1's per-hierarchy directories */
 	int proc_fd;                 /* set by the init: the host's /proc (procfs.h) */
 };
 

@@ -12,11 +12,14 @@
 #include "error.h"
 #include "spec.h"
 
+struct cgroup;
+
 struct rootfs_config {
 	const struct spec *spec;
 	const char *rootfs;        /* absolute host path */
 	const char *bundle;        /* absolute host path (relative bind sources) */
 	const char *cgroup_path;   /* the container's cgroup, for cgroup mounts */
+	const struct cgroup *cgroup; /* the same: v1 has one directory per hierarchy */
 	bool in_user_ns;           /* mknod is impossible: bind host devices */
 	bool new_cgroup_ns;
 	bool no_pivot;

@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "mount_internal.h"
 #include "rootpath.h"
 
@@ -188,7 +189,13 @@ static int mount_cgroup_v1(const struct rootfs_config *cfg, const struct spec_mo
 		const char *name = strrchr(mnt, '/');
 		if (name == NULL || strncmp(mnt, "/sys/fs/cgroup/", 15) != 0)
 			continue;
-		snprintf(source, sizeof(source), "%s%s", mnt, cfg->cgroup_path ? cfg->cgroup_path : "");
+		/* Each hierarchy's own directory: a relative cgroupsPath puts the
+		 * container at a different path in each. */
+		const char *dir = cgroup_v1_dir(cfg->cgroup, mnt);
+		if (dir != NULL)
+			snprintf(source, sizeof(source), "%s", dir);
+		else
+			snprintf(source, sizeof(source), "%s%s", mnt, cfg->cgroup_path ? cfg->cgroup_path : "");
 		snprintf(dest, sizeof(dest), "%s%s", m->destination, name);
 		if (access(source, F_OK) < 0)
 			continue;

@@ -152,13 +152,18 @@ static void gen_kv(yajl_gen g, const char *k, const char *v)
 	gen_str(g, v ? v : "");
 }
 
+static void gen_map(yajl_gen g, const char *name, const struct spec_kv *kv, size_t n)
+{
+	gen_str(g, name);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < n; i++)
+		gen_kv(g, kv[i].key, kv[i].value);
+	yajl_gen_map_close(g);
+}
+
 static void gen_annotations(yajl_gen g, const struct container_state *st)
 {
-	gen_str(g, "annotations");
-	yajl_gen_map_open(g);
-	for (size_t i = 0; i < st->annotations_len; i++)
-		gen_kv(g, st->annotations[i].key, st->annotations[i].value);
-	yajl_gen_map_close(g);
+	gen_map(g, "annotations", st->annotations, st->annotations_len);
 }
 
 static char *gen_take(yajl_gen g)
@@ -196,6 +201,8 @@ static char *state_to_json(const struct container_state *st)
 	gen_kv(g, "created", st->created);
 	gen_kv(g, "owner", st->owner);
 	gen_kv(g, "cgroup_path", st->cgroup_path);
+	if (st->cgroup_paths_len > 0)
+		gen_map(g, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
 	gen_annotations(g, st);
 	yajl_gen_map_close(g);
 	char *base = gen_take(g);
@@ -284,10 +291,35 @@ static enum container_status status_from_name(const char *s)
 	return STATUS_STOPPED;
 }
 
+/* The object KEY of tree as key/value strings (a value that is not a
+ * string reads ""). 0, or -1 when out of memory. */
+static int tree_map(yajl_val tree, const char *key, struct spec_kv **kv, size_t *len)
+{
+	const char *path[] = { key, NULL };
+	yajl_val obj = yajl_tree_get(tree, path, yajl_t_object);
+	size_t n;
+
+	*kv = NULL;
+	*len = 0;
+	if (obj == NULL || !YAJL_IS_OBJECT(obj) || obj->u.object.len == 0)
+		return 0;
+	n = obj->u.object.len;
+	*kv = calloc(n, sizeof(**kv));
+	if (*kv == NULL)
+		return -1;
+	*len = n;
+	for (size_t i = 0; i < n; i++) {
+		yajl_val v = obj->u.object.values[i];
+		(*kv)[i].key = strdup(obj->u.object.keys[i]);
+		(*kv)[i].value = strdup(YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "");
+		if ((*kv)[i].key == NULL || (*kv)[i].value == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 static int state_from_tree(yajl_val tree, struct container_state *st)
 {
-	const char *ann_path[] = { "annotations", NULL };
-	yajl_val ann = yajl_tree_get(tree, ann_path, yajl_t_object);
 	char *status;
 
 	st->id = tree_str(tree, "id");
@@ -301,18 +333,9 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->created = tree_str(tree, "created");
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
-	if (ann && YAJL_IS_OBJECT(ann) && ann->u.object.len > 0) {
-		size_t n = ann->u.object.len;
-		st->annotations = calloc(n, sizeof(*st->annotations));
-		if (st->annotations == NULL)
-			return -1;
-		for (size_t i = 0; i < n; i++) {
-			yajl_val v = ann->u.object.values[i];
-			st->annotations[i].key = strdup(ann->u.object.keys[i]);
-			st->annotations[i].value = strdup(YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "");
-		}
-		st->annotations_len = n;
-	}
+	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
+	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
+		return -1;
 	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner || !st->cgroup_path)
 		return -1;
 	return 0;
@@ -597,6 +620,11 @@ void state_clear(struct container_state *st)
 	free(st->created);
 	free(st->owner);
 	free(st->cgroup_path);
+	for (size_t i = 0; i < st->cgroup_paths_len; i++) {
+		free(st->cgroup_paths[i].key);
+		free(st->cgroup_paths[i].value);
+	}
+	free(st->cgroup_paths);
 	for (size_t i = 0; i < st->annotations_len; i++) {
 		free(st->annotations[i].key);
 		free(st->annotations[i].value);

@@ -28,6 +28,11 @@ struct container_state {
 	char *created;                     /* RFC 3339, UTC, nanoseconds */
 	char *owner;
 	char *cgroup_path;                 /* resolved, absolute in the hierarchy */
+	/* cgroup v1: each hierarchy's controllers -> the container's path in
+	 * it, as create made them (cgroup_recorded_paths); none on v2 and in
+	 * state written before they were recorded. */
+	struct spec_kv *cgroup_paths;
+	size_t cgroup_paths_len;
 	struct spec_kv *annotations;
 	size_t annotations_len;
 	/* Service layer data the runtime stores but never interprets:

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "cli.h"
 #include "state.h"
 
@@ -131,7 +132,7 @@ static int list_pids(struct cli_ctx *ctx, const char *id, pid_t **pids, size_t *
 
 	if (state_validate_id(id, &ctx->err) < 0 || state_read(ctx->root, id, &st, &ctx->err) < 0)
 		return -1;
-	cg = cgroup_open_resolved(st.cgroup_path, &ctx->err);
+	cg = container_state_cgroup(&st, &ctx->err);
 	state_clear(&st);
 	if (cg == NULL)
 		return -1;

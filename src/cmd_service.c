@@ -16,6 +16,7 @@
 #include "service_dump.h"
 #include "supervise.h"
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include <time.h>
 
 struct service_opts { bool json; const char *file; };
@@ -61,7 +62,7 @@ static void version_usage(const struct container_state *st, enum container_statu
 		if (p)
 			u->uptime_s = now.tv_sec - (long)(strtoull(p + 1, NULL, 10) / (unsigned long long)sysconf(_SC_CLK_TCK));
 	}
-	struct cgroup *cg = cgroup_open_resolved(st->cgroup_path, &ignored);
+	struct cgroup *cg = container_state_cgroup(st, &ignored);
 	struct cgroup_stats *cs = calloc(1, sizeof(*cs));
 	if (cg && cs && cgroup_stats(cg, cs, &ignored) == 0) {
 		u->cpu_ns = cs->cpu_total_ns;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "fds.h"
 #include "guardian.h"
 #include "intercept.h"
@@ -439,7 +440,7 @@ static int recover(const char *root, struct service *svc, int *fds, struct zrun_
 		struct zrun_error ignored;
 		if (state_read(root, ids[i], &st, &ignored) < 0)
 			continue;
-		struct cgroup *cg = cgroup_open_resolved(st.cgroup_path, &ignored);
+		struct cgroup *cg = container_state_cgroup(&st, &ignored);
 		pid_t *pids = NULL;
 		size_t np = 0;
 		if (cg && cgroup_pids(cg, &pids, &np, &ignored) == 0)

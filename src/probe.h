@@ -11,11 +11,12 @@
 #include <sys/types.h>
 
 #include "service.h"
+#include "state.h"
 
 struct probe_target {
 	const char *id;               /* the version */
 	const char *root;             /* the state root, for exec probes */
-	const char *cgroup_path;      /* the version's cgroup */
+	const struct container_state *st; /* the version's state: its cgroup */
 	pid_t init_pid;
 	const struct service *svc;
 	unsigned long inodes[LISTENER_MAX]; /* the listeners' socket inodes */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "probe.h"
 
 static bool is_listener(const struct probe_target *t, unsigned long ino)
@@ -128,7 +129,7 @@ static bool thread_waits_on_listener(const struct probe_target *t, pid_t pid)
 static int version_pids(const struct probe_target *t, pid_t **pids, size_t *n)
 {
 	struct zrun_error ignored;
-	struct cgroup *cg = cgroup_open_resolved(t->cgroup_path, &ignored);
+	struct cgroup *cg = container_state_cgroup(t->st, &ignored);
 
 	if (cg == NULL)
 		return -1;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "probe.h"
 
 #define NOTIFY_DATAGRAM_MAX 4096
@@ -90,7 +91,7 @@ int probe_notify_bind(const char *root, const char *id, const struct version_con
 static bool in_version(const struct probe_target *t, pid_t pid)
 {
 	struct zrun_error ignored;
-	struct cgroup *cg = cgroup_open_resolved(t->cgroup_path, &ignored);
+	struct cgroup *cg = container_state_cgroup(t->st, &ignored);
 	pid_t *pids = NULL;
 	size_t n = 0;
 	bool found = false;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_container.h"
 #include "fault.h"
 #include "json.h"
 #include "keeper.h"
@@ -224,7 +225,7 @@ static void stop_version(const char *root, const char *id, const struct containe
 			    (double)grace_ms / 1000);
 		}
 	}
-	struct cgroup *cg = cgroup_open_resolved(st->cgroup_path, &ignored);
+	struct cgroup *cg = container_state_cgroup(st, &ignored);
 	if (cg) {
 		cgroup_kill_all(cg, SIGKILL, &ignored);
 		for (int i = 0; i < 200 && !cgroup_is_empty(cg); i++) {
@@ -266,7 +267,7 @@ static int fill_target(struct swap_run *w, struct probe_target *t, struct servic
 	t->root = w->o->root;
 	t->notify_fd = w->notify_fd;
 	t->notified = false;
-	t->cgroup_path = w->new_st.cgroup_path;
+	t->st = &w->new_st;
 	t->init_pid = w->new_st.pid;
 	t->svc = svc;
 	return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # linux.resources on this cgroup v1 host: the values land in the container's
 # own cgroup, the limits are enforced, and delete removes the cgroup in every
-# hierarchy. (Pure cgroup v2 is covered by tests/vm.)
+# hierarchy. (Pure cgroup v2 is covered by tests/vm; a relative cgroupsPath
+# by cgroups_relative.bats.)
 
 load helpers
 
@@ -68,26 +69,6 @@ V1=/sys/fs/cgroup
 	expect_eq "$(grep Cpus_allowed_list /proc/$(pid_of "$TEST_ID")/status | cut -f2)" 0 "init's allowed cpus"
 	zr delete --force "$TEST_ID"
 	assert_gone "$TEST_ID" /zrun-test/cpu
-}
-
-@test "relative_cgroups_path_is_under_the_callers_cgroup" {
-	# zrun keeps one path for every v1 hierarchy: relative to the caller's
-	# memory cgroup (runc bases each hierarchy on its own).
-	own=$(grep -E '^[0-9]+:memory:' /proc/self/cgroup | cut -d: -f3)
-	want="${own%/}/zrun-test/rel-$$"
-	ARGS='["sleep","30"]' CGROUPS_PATH="zrun-test/rel-$$" B=$(bundle relcg)
-	zr create -b "$B" "$TEST_ID"
-	pid=$(pid_of "$TEST_ID")
-	for c in memory pids; do
-		got=$(grep -E "^[0-9]+:$c:" /proc/$pid/cgroup | cut -d: -f3)
-		expect_eq "$got" "$want" "$c cgroup of the init"
-		[ -d "$V1/$c$want" ]
-	done
-	zr delete --force "$TEST_ID"
-	for d in $V1/*/; do
-		[ ! -e "${d%/}$want" ] || { echo "${d%/}$want left"; false; }
-	done
-	assert_gone "$TEST_ID" "$want"
 }
 
 @test "delete_removes_the_cgroup_in_every_hierarchy" {

@@ -317,9 +317,17 @@ TEST(relative_path_is_below_own_cgroup)
 			continue;
 		*p++ = '\0';
 		p[strcspn(p, "\n")] = '\0';
-		if (version == CGROUP_V2 ? strcmp(line, "0:") == 0 : strcmp(c + 1, "memory") == 0)
+		if (version == CGROUP_V2 && strcmp(line, "0:") == 0) {
+			/* v2: beside the caller's cgroup, below its parent (runc) */
+			char *slash = strrchr(p, '/');
+			if (slash != NULL)
+				*slash = '\0';
+			snprintf(want, sizeof(want), "%s/zrun-unit-rel/c1", p);
+		} else if (version == CGROUP_V1 && strcmp(c + 1, "memory") == 0) {
+			/* v1: cgroup_path() is the memory hierarchy's */
 			snprintf(want, sizeof(want), "%s/zrun-unit-rel/c1",
 				 strcmp(p, "/") == 0 ? "" : p);
+		}
 	}
 	fclose(f);
 	cg = cgroup_open("zrun-unit-rel/c1", "x", &err);
@@ -330,6 +338,46 @@ TEST(relative_path_is_below_own_cgroup)
 	}
 	CHECK_STR(cgroup_path(cg), want);
 	cgroup_free(cg);
+}
+
+TEST(recorded_paths_name_each_hierarchy)
+{
+	static const struct spec_kv rec[] = {
+		{ (char *)"memory", (char *)"/zrun-unit-rec/m" },
+		{ (char *)"pids", (char *)"/zrun-unit-rec/p" },
+	};
+	static const struct spec_kv bad[][1] = {
+		{ { (char *)"memory", (char *)"relative" } },
+		{ { (char *)"memory", (char *)"/a/../b" } },
+		{ { (char *)"memory", (char *)"/" } },
+	};
+	struct zrun_error err;
+	const struct spec_kv *got;
+	size_t n;
+	struct cgroup *cg = cgroup_open_recorded("/zrun-unit-rec/m", rec, 2, &err);
+
+	CHECK(cg != NULL);
+	if (cg == NULL) {
+		printf("#   %s\n", err.msg);
+		return;
+	}
+	CHECK_STR(cgroup_path(cg), "/zrun-unit-rec/m");
+	got = cgroup_recorded_paths(cg, &n);
+	if (version == CGROUP_V2) {
+		CHECK_INT(n, 0); /* v2: the one path is the record */
+	} else {
+		/* hierarchies with no recorded path are left alone */
+		CHECK_INT(n, 2);
+		for (size_t i = 0; got != NULL && i < n; i++)
+			CHECK_STR(got[i].value, strcmp(got[i].key, "memory") == 0 ? "/zrun-unit-rec/m"
+										   : "/zrun-unit-rec/p");
+	}
+	cgroup_free(cg);
+	for (size_t i = 0; version == CGROUP_V1 && i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cg = cgroup_open_recorded("/zrun-unit-rec/m", bad[i], 1, &err);
+		CHECK(cg == NULL);
+		cgroup_free(cg);
+	}
 }
 
 TEST(dotdot_is_rejected)
@@ -691,6 +739,7 @@ int main(void)
 	RUN(default_path_is_zrun_slash_id);
 	RUN(absolute_path_is_normalized);
 	RUN(relative_path_is_below_own_cgroup);
+	RUN(recorded_paths_name_each_hierarchy);
 	RUN(dotdot_is_rejected);
 	RUN(root_cgroup_is_rejected);
 	RUN(create_applies_memory_pids_and_cpu_shares);
