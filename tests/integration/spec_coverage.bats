@@ -111,6 +111,62 @@ refused_and_gone() {  # PATTERN BUNDLE
 	assert_gone "$TEST_ID" /zrun-test/prop2
 }
 
+# config.md "Linux mount options": `defaults`, `iversion`, `noiversion`,
+# `silent`, `loud` are MUST options: flags, never filesystem data (tmpfs
+# refuses them as data with EINVAL).
+@test "defaults_iversion_silent_and_loud_are_mount_flags" {
+	ARGS='["sh","-c","for m in d1 d2 d3 d4; do grep -c \" /$m .* - tmpfs \" /proc/self/mountinfo; done"]'
+	local m='' o
+	for o in 'd1:"defaults"' 'd2:"iversion"' 'd3:"noiversion","silent"' 'd4:"loud"'; do
+		m+=",{\"destination\":\"/${o%%:*}\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[${o#*:}]}"
+	done
+	MOUNTS_EXTRA=$m B=$(bundle mflags)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[*]}" "1 1 1 1" "tmpfs mounts made"
+	assert_gone "$TEST_ID" /zrun-test/mflags
+}
+
+# config.md "Linux mount options": `nosymfollow` and `symfollow` (SHOULD).
+@test "nosymfollow_refuses_symlinks_and_symfollow_allows_them" {
+	ARGS='["sh","-c","for m in ns sf; do ln -s /bin/busybox /$m/true; /$m/true && echo $m=followed || echo $m=refused; grep \" /$m \" /proc/self/mountinfo | cut -d\" \" -f6; done"]'
+	MOUNTS_EXTRA=',{"destination":"/ns","type":"tmpfs","source":"tmpfs","options":["nosymfollow"]},
+		{"destination":"/sf","type":"tmpfs","source":"tmpfs","options":["nosymfollow","symfollow"]}'
+	B=$(bundle symf)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	[[ "$output" == *"ns=refused"* && "$output" == *"sf=followed"* ]] || { echo "expected /ns to refuse and /sf to follow the symlink"; false; }
+	[[ ",${lines[-3]}," == *,nosymfollow,* && ",${lines[-1]}," != *,nosymfollow,* ]] ||
+		{ echo "expected nosymfollow on /ns only: ${lines[-3]} / ${lines[-1]}"; false; }
+	assert_gone "$TEST_ID" /zrun-test/symf
+}
+
+# config.md "Linux mount options": the recursive options (SHOULD) reach every
+# mount below the destination, where the plain ones stop at the top.
+@test "recursive_mount_options_reach_submounts" {
+	HOST_MOUNT=$WORK/tree/sub
+	mkdir -p "$HOST_MOUNT"
+	mount -t tmpfs tmpfs "$HOST_MOUNT"
+	ARGS='["sh","-c","for m in /r /r/sub /p /p/sub; do grep \" $m \" /proc/self/mountinfo | cut -d\" \" -f6; done"]'
+	MOUNTS_EXTRA=",{\"destination\":\"/r\",\"type\":\"bind\",\"source\":\"$WORK/tree\",\"options\":[\"rbind\",\"rro\",\"rnosuid\",\"rnoexec\",\"rnoatime\"]},
+		{\"destination\":\"/p\",\"type\":\"bind\",\"source\":\"$WORK/tree\",\"options\":[\"rbind\",\"ro\",\"nosuid\"]}"
+	B=$(bundle recur)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	local i o
+	for i in 0 1; do
+		for o in ro nosuid noexec noatime; do
+			[[ ",${lines[$i]}," == *",$o,"* ]] || { echo "line $i: expected $o in ${lines[$i]}"; false; }
+		done
+	done
+	[[ ",${lines[2]}," == *,ro,* ]] || { echo "/p: expected ro in ${lines[2]}"; false; }
+	[[ ",${lines[3]}," == *,rw,* ]] || { echo "/p/sub: plain ro must not reach the submount: ${lines[3]}"; false; }
+	assert_gone "$TEST_ID" /zrun-test/recur
+}
+
 # config.md "Process": "Runtimes MUST ignore consoleSize if terminal is false or unset."
 @test "console_size_is_ignored_without_a_terminal" {
 	ARGS='["sh","-c","test -t 0 && echo on-a-tty || echo no-tty; echo done"]'
