@@ -360,3 +360,16 @@ refused_and_gone() {  # PATTERN BUNDLE
 	expect_eq "$output" ok "output"
 	assert_gone "$TEST_ID" /zrun-test/devsame
 }
+
+# config.md "Linux Process": a capability that cannot be mapped "MUST be
+# logged as a warning"; runtimes "SHOULD NOT fail". The known ones apply.
+@test "unknown_capability_is_a_warning_and_the_known_ones_apply" {
+	CAPS='["CAP_CHOWN","CAP_FOO_BAR"]' ARGS='["grep","^CapBnd","/proc/self/status"]' B=$(bundle capwarn)
+	run --separate-stderr zr run -b "$B" "$TEST_ID"
+	echo "$output"; echo "$stderr"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$output" "CapBnd:	0000000000000001" "bounding set (CAP_CHOWN only)"
+	[[ "$stderr" == *"zrun: warning: process.capabilities.bounding: unknown capability CAP_FOO_BAR: ignored"* ]] ||
+		{ echo "expected a warning naming CAP_FOO_BAR, saw: $stderr"; false; }
+	assert_gone "$TEST_ID" /zrun-test/capwarn
+}
