@@ -527,6 +527,21 @@ TEST(rejects_seccomp_rule_without_names)
 		      "between 0 and 5");
 }
 
+TEST(rejects_relative_masked_or_readonly_path)
+{
+	CHECK_REJECTS(HEAD "'linux':{'maskedPaths':['/proc/kcore','proc/keys']}}",
+		      "config.json: linux.maskedPaths[1]: must be an absolute path");
+	CHECK_REJECTS(HEAD "'linux':{'readonlyPaths':['proc/sys']}}",
+		      "config.json: linux.readonlyPaths[0]: must be an absolute path");
+}
+
+TEST(rejects_listener_metadata_without_listener_path)
+{
+	CHECK_REJECTS(HEAD "'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW',"
+		      "'listenerMetadata':'x'}}}",
+		      "config.json: linux.seccomp.listenerMetadata: must not be set without listenerPath");
+}
+
 TEST(rejects_time_offset_nanosecs_of_a_second_or_more)
 {
 	CHECK_REJECTS(HEAD "'linux':{'timeOffsets':{'monotonic':{'secs':1,'nanosecs':1000000000}}}}",
@@ -905,6 +920,8 @@ int main(void)
 	RUN(rejects_relative_hook_path_and_zero_timeout);
 	RUN(rejects_non_string_annotation_naming_its_key);
 	RUN(rejects_seccomp_rule_without_names);
+	RUN(rejects_relative_masked_or_readonly_path);
+	RUN(rejects_listener_metadata_without_listener_path);
 	RUN(rejects_time_offset_nanosecs_of_a_second_or_more);
 	RUN(reports_invalid_json_on_one_line);
 	RUN(refuses_input_over_size_cap_before_parsing);
