@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 doc=${1:-$top/docs/spec-coverage.md}
 [ -r "$doc" ] || { echo "spec-coverage: $doc: cannot read" >&2; exit 1; }
 
-problems=0 rows=0 tests=0 pending=0
+problems=0 rows=0 tests=0 pending=0 na=0 deviation=0 tested=0
 problem() { echo "spec-coverage: $*"; problems=$((problems + 1)); }
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
 
@@ -57,13 +57,15 @@ while IFS= read -r line; do
 	seen_ids+="$id "
 	last=${last//\`/}
 	case $last in
-	'n/a: '?*) ;;
+	'n/a: '?*) na=$((na + 1)) ;;
 	'deviation: '?*)
+		deviation=$((deviation + 1))
 		grep -qx -- "$id" <<<"$deviations" || problem "row $id: a deviation missing from the Deviations section" ;;
 	'pending: '?*)
 		pending=$((pending + 1))
 		echo "spec-coverage: row $id pending: ${last#pending: }" ;;
 	tests/*)
+		tested=$((tested + 1))
 		IFS=';' read -r -a refs <<<"$last"
 		for ref in "${refs[@]}"; do
 			ref=$(trim "$ref")
@@ -79,5 +81,5 @@ done < <(sed -n '/<!-- BEGIN TABLE -->/,/<!-- END TABLE -->/p' "$doc")
 for id in $deviations; do
 	case $seen_ids in *" $id "*) ;; *) problem "Deviations lists $id, which is no row of the table" ;; esac
 done
-echo "spec-coverage: $rows rows, $tests test references, $pending pending, $problems problems"
+echo "spec-coverage: $rows rows: $tested proven by $tests test references, $na n/a, $deviation deviations, $pending pending; $problems problems"
 [ "$problems" -eq 0 ]
