@@ -66,6 +66,22 @@ refused_and_gone() {  # PATTERN BUNDLE
 	assert_gone "$TEST_ID" /zrun-test/order
 }
 
+# config.md "Mounts", Linux: a destination "MAY be a relative path, in which
+# case it MUST be interpreted as relative to /" (deprecated); ".." stays in
+# the rootfs.
+@test "relative_mount_destination_is_relative_to_root" {
+	ARGS='["sh","-c","df -k /rel/dir /up | tail -2 | awk \"{print \\$2}\""]'
+	MOUNTS_EXTRA=',{"destination":"rel/dir","type":"tmpfs","source":"tmpfs","options":["size=1m"]},
+		{"destination":"../../up","type":"tmpfs","source":"tmpfs","options":["size=2m"]}'
+	B=$(bundle reldest)
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[*]}" "1024 2048" "KiB of /rel/dir and /up"
+	[ -d "$B/rootfs/rel/dir" ] && [ -d "$B/rootfs/up" ] || { echo "mount points not made inside the rootfs"; false; }
+	assert_gone "$TEST_ID" /zrun-test/reldest
+}
+
 # config.md "Linux mount options": the MUST options of the atime family,
 # sync, dirsync, lazytime and remount reach the kernel (mountinfo shows them).
 @test "atime_sync_lazytime_and_remount_options_show_in_mountinfo" {
