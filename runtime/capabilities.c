@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "hooks.h"
