@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -10,6 +11,8 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "hooks.h"
 
 static int last_cap(void)
 {
@@ -26,26 +29,44 @@ static int last_cap(void)
 	return last;
 }
 
-static int check_set(char **names, const char *set, struct zrun_error *err)
+/* config.md "Linux Process": a capability that "cannot be mapped to a
+ * relevant kernel interface, or cannot be granted otherwise MUST be logged
+ * as a warning"; runtimes "SHOULD NOT fail" (runc ignores them too). The
+ * sets are applied without it (add_flags, in_set skip unknown names). */
+static void warn_unknown(char **names, const char *set)
 {
 	for (size_t i = 0; names && names[i]; i++) {
 		cap_value_t v;
+		char msg[512];
 		if (cap_from_name(names[i], &v) < 0)
-			return zrun_error_set(err, 0, "process.capabilities.%s: unknown capability %s", set, names[i]);
+			snprintf(msg, sizeof(msg), "process.capabilities.%s: unknown capability %s: ignored",
+				 set, names[i]);
+		else if ((int)v > last_cap())
+			snprintf(msg, sizeof(msg), "process.capabilities.%s: %s is not in this kernel: ignored",
+				 set, names[i]);
+		else
+			continue;
+		hooks_warn(msg);
 	}
-	return 0;
 }
 
-int caps_validate(const struct spec_capabilities *caps, struct zrun_error *err)
+void caps_warn_unknown(const struct spec_capabilities *caps)
 {
 	if (caps == NULL)
-		return 0;
-	if (check_set(caps->bounding, "bounding", err) < 0 ||
-	    check_set(caps->effective, "effective", err) < 0 ||
-	    check_set(caps->inheritable, "inheritable", err) < 0 ||
-	    check_set(caps->permitted, "permitted", err) < 0 ||
-	    check_set(caps->ambient, "ambient", err) < 0)
-		return -1;
+		return;
+	warn_unknown(caps->bounding, "bounding");
+	warn_unknown(caps->effective, "effective");
+	warn_unknown(caps->inheritable, "inheritable");
+	warn_unknown(caps->permitted, "permitted");
+	warn_unknown(caps->ambient, "ambient");
+}
+
+int caps_check_name(const char *name, struct zrun_error *err)
+{
+	cap_value_t v;
+
+	if (cap_from_name(name, &v) < 0)
+		return zrun_error_set(err, 0, "unknown capability %s", name);
 	return 0;
 }
 

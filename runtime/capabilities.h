@@ -10,9 +10,14 @@
 #include "error.h"
 #include "spec.h"
 
-/* In the parent, before anything is made: every name must be a capability
- * libcap knows ("process.capabilities.bounding: unknown capability CAP_FOO"). */
-int caps_validate(const struct spec_capabilities *caps, struct zrun_error *err);
+/* In the parent, before anything is made: a warning (hooks_warn) for each
+ * name libcap does not know ("process.capabilities.bounding: unknown
+ * capability CAP_FOO: ignored"); the sets are applied without it. */
+void caps_warn_unknown(const struct spec_capabilities *caps);
+
+/* A capability name given on the command line (exec --cap): an error when
+ * libcap does not know it. */
+int caps_check_name(const char *name, struct zrun_error *err);
 
 /* Before the uid switch: drop what is not in the bounding set and ask the
  * kernel to keep permitted capabilities across setuid (PR_SET_KEEPCAPS). */

@@ -99,8 +99,7 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 
 	if (s->process == NULL)
 		return zrun_error_set(err, 0, "config.json: process: is required to create a container");
-	if (caps_validate(s->process->capabilities, err) < 0)
-		return -1;
+	caps_warn_unknown(s->process->capabilities);
 	if (lx && lx->seccomp && zseccomp_validate(lx->seccomp, err) < 0)
 		return -1;
 	if (lx && lx->has_intel_rdt)

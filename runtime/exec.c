@@ -171,12 +171,14 @@ static int add_caps(struct spec_process *p, char *const *caps, struct zrun_error
 	}
 	struct spec_capabilities *c = p->capabilities;
 	for (size_t i = 0; caps[i]; i++) {
+		if (caps_check_name(caps[i], err) < 0)
+			return zrun_error_prefix(err, "--cap");
 		if (strv_add(&c->bounding, caps[i], err) < 0 || strv_add(&c->effective, caps[i], err) < 0 ||
 		    strv_add(&c->permitted, caps[i], err) < 0 ||
 		    (c->inheritable && strv_add(&c->ambient, caps[i], err) < 0))
 			return -1;
 	}
-	return caps_validate(c, err) < 0 ? zrun_error_prefix(err, "--cap") : 0;
+	return 0;
 }
 
 static int replace_str(char **field, const char *value, struct zrun_error *err)
@@ -265,7 +267,8 @@ static int load_process(struct exec_ctx *c, struct zrun_error *err)
 		c->view_linux.mount_label = NULL;  /* create's business, not ours */
 		c->view.linux_ = &c->view_linux;
 	}
-	if (caps_validate(c->process->capabilities, err) < 0 || lsm_validate(&c->view, err) < 0)
+	caps_warn_unknown(c->process->capabilities);
+	if (lsm_validate(&c->view, err) < 0)
 		return -1;
 	return 0;
 }

@@ -34,6 +34,36 @@ static const struct option_flag option_flags[] = {
 	{ "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
 	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
 	{ "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
+	{ "lazytime", false, MS_LAZYTIME }, { "nolazytime", true, MS_LAZYTIME },
+	{ "iversion", false, MS_I_VERSION }, { "noiversion", true, MS_I_VERSION },
+	{ "silent", false, MS_SILENT }, { "loud", true, MS_SILENT },
+	{ "nosymfollow", false, MS_NOSYMFOLLOW }, { "symfollow", true, MS_NOSYMFOLLOW },
+	/* mount(8)'s rw,suid,dev,exec,async are already the flags' defaults. */
+	{ "defaults", false, 0 },
+};
+
+/* The recursive options (config.md "Linux mount options"): set or cleared on
+ * the mount and every mount below it with mount_setattr(AT_RECURSIVE), as
+ * runc does. An atime value replaces the mount's atime mode as a whole. */
+static const struct {
+	const char *name;
+	bool clear;
+	unsigned long long attr;
+} recursive_flags[] = {
+	{ "rro", false, MOUNT_ATTR_RDONLY }, { "rrw", true, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", false, MOUNT_ATTR_NOSUID }, { "rsuid", true, MOUNT_ATTR_NOSUID },
+	{ "rnodev", false, MOUNT_ATTR_NODEV }, { "rdev", true, MOUNT_ATTR_NODEV },
+	{ "rnoexec", false, MOUNT_ATTR_NOEXEC }, { "rexec", true, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", false, MOUNT_ATTR_NODIRATIME }, { "rdiratime", true, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW }, { "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
+};
+static const struct {
+	const char *name;
+	unsigned long long atime;
+} recursive_atime[] = {
+	{ "rnoatime", MOUNT_ATTR_NOATIME }, { "rstrictatime", MOUNT_ATTR_STRICTATIME },
+	{ "rrelatime", MOUNT_ATTR_RELATIME }, { "ratime", MOUNT_ATTR_RELATIME },
+	{ "rnostrictatime", MOUNT_ATTR_RELATIME }, { "rnorelatime", MOUNT_ATTR_STRICTATIME },
 };
 
 static const struct option_flag propagation_flags[] = {
@@ -96,6 +126,25 @@ int mount_parse_options(char *const *options, struct mount_options *out, struct 
 				out->flags |= option_flags[j].flag;
 				out->clear &= ~option_flags[j].flag;
 			}
+		}
+		for (size_t j = 0; j < ARRAY_LEN(recursive_flags) && !known; j++) {
+			if (strcmp(o, recursive_flags[j].name) != 0)
+				continue;
+			known = true;
+			if (recursive_flags[j].clear) {
+				out->rec_clr |= recursive_flags[j].attr;
+				out->rec_set &= ~recursive_flags[j].attr;
+			} else {
+				out->rec_set |= recursive_flags[j].attr;
+				out->rec_clr &= ~recursive_flags[j].attr;
+			}
+		}
+		for (size_t j = 0; j < ARRAY_LEN(recursive_atime) && !known; j++) {
+			if (strcmp(o, recursive_atime[j].name) != 0)
+				continue;
+			known = true;
+			out->rec_set = (out->rec_set & ~MOUNT_ATTR__ATIME) | recursive_atime[j].atime;
+			out->rec_clr |= MOUNT_ATTR__ATIME;
 		}
 		unsigned long prop = mount_propagation_flag(o);
 		if (prop) {
@@ -265,22 +314,42 @@ static int fs_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
 	return 0;
 }
 
+/* The recursive options, once the mount (and, for rbind, its submounts) is
+ * in place. */
+static int apply_recursive(int rootfd, const struct spec_mount *m, const struct mount_options *mo,
+			   struct zrun_error *err)
+{
+	if (mo->rec_set == 0 && mo->rec_clr == 0)
+		return 0;
+	int fd = rootpath_open(rootfd, m->destination, O_PATH);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "open after mount");
+	struct mount_attr attr = { .attr_set = mo->rec_set, .attr_clr = mo->rec_clr };
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	int e = errno;
+	close(fd);
+	return r < 0 ? zrun_error_set(err, e, "recursive mount options (mount_setattr)") : 0;
+}
+
 static int mount_one(const struct rootfs_config *cfg, const struct spec_mount *m, int rootfd,
 		     struct zrun_error *err)
 {
 	struct mount_options mo;
+	int r;
 
 	if (mount_parse_options(m->options, &mo, err) < 0)
 		return -1;
 	if (m->type && strcmp(m->type, "bind") == 0)
 		mo.bind = true;
 	if (mo.bind)
-		return bind_mount(cfg, m, &mo, rootfd, err);
-	if (m->type == NULL || m->type[0] == '\0')
+		r = bind_mount(cfg, m, &mo, rootfd, err);
+	else if (m->type == NULL || m->type[0] == '\0')
 		return zrun_error_set(err, 0, "mount type is missing (and not a bind mount)");
-	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)
-		return mount_cgroup(cfg, m, &mo, rootfd, err);
-	return fs_mount(cfg, m, &mo, rootfd, err);
+	else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)
+		r = mount_cgroup(cfg, m, &mo, rootfd, err);
+	else
+		r = fs_mount(cfg, m, &mo, rootfd, err);
+	return r < 0 ? -1 : apply_recursive(rootfd, m, &mo, err);
 }
 
 int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err)

@@ -42,6 +42,7 @@ struct mount_options {
 	unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
 	bool bind, recursive;
 	bool idmap, idmap_recursive; /* "idmap" / "ridmap": an idmapped bind mount */
+	unsigned long long rec_set, rec_clr; /* MOUNT_ATTR_* of "rro", "rnosuid", ... */
 	char data[4096];
 };
 int mount_parse_options(char *const *options, struct mount_options *out, struct zrun_error *err);

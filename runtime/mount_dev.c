@@ -49,6 +49,46 @@ static int bind_host_device(int rootfd, const char *path, struct zrun_error *err
 	return r < 0 ? zrun_error_set(err, e, "bind device %s", path) : 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFLNK: return "a symlink";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFIFO: return "a fifo";
+	default: return "a socket";
+	}
+}
+
+/* config-linux.md "Devices": "If a file already exists at path that does
+ * not match the requested device, the runtime MUST generate an error."
+ * Replacing it instead would also destroy a file of the bundle's rootfs on
+ * the host (a device at /etc/passwd). 0 when path is free or already holds
+ * that device. */
+static int device_path_free(int rootfd, const char *path, mode_t type, unsigned maj,
+			    unsigned min, struct zrun_error *err)
+{
+	char base[256];
+	struct stat st;
+	int parent = rootpath_parent(rootfd, path, base, sizeof(base), err);
+
+	if (parent < 0)
+		return -1;
+	int r = fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW);
+	int e = errno;
+	close(parent);
+	if (r < 0)
+		return e == ENOENT ? 0 : zrun_error_set(err, e, "%s", path);
+	if ((st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(maj, min)))
+		return 0;
+	if (type == S_IFIFO)
+		return zrun_error_set(err, 0, "%s is %s, not the requested fifo", path, file_kind(st.st_mode));
+	return zrun_error_set(err, 0, "%s is %s, not the requested %c %u:%u device", path,
+			      file_kind(st.st_mode), type == S_IFBLK ? 'b' : 'c', maj, min);
+}
+
 static int make_device(int rootfd, const char *path, mode_t type, unsigned maj, unsigned min,
 		       mode_t perm, uid_t uid, gid_t gid, bool in_user_ns, struct zrun_error *err)
 {
@@ -98,7 +138,9 @@ int dev_setup(const struct rootfs_config *cfg, int rootfd, struct zrun_error *er
 	for (size_t i = 0; lx && i < lx->devices_len; i++) {
 		const struct spec_device *d = &lx->devices[i];
 		mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
-		if (make_device(rootfd, d->path, device_type(d->type), (unsigned)d->major,
+		if (device_path_free(rootfd, d->path, device_type(d->type), (unsigned)d->major,
+				     (unsigned)d->minor, err) < 0 ||
+		    make_device(rootfd, d->path, device_type(d->type), (unsigned)d->major,
 				(unsigned)d->minor, perm, d->has_uid ? d->uid : 0,
 				d->has_gid ? d->gid : 0, cfg->in_user_ns, err) < 0)
 			return zrun_error_prefix(err, "linux.devices[%zu]", i);

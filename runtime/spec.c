@@ -103,8 +103,17 @@ static int parse_mount(struct json_ctx *c, yajl_val v, void *item)
 	if (json_require(c, json_get_string(c, v, "destination", &m->destination),
 			 "destination") < 0)
 		return -1;
-	if (spec_check_absolute(c, "destination", m->destination) < 0)
-		return -1;
+	/* config.md "Mounts", Linux: a relative destination (deprecated, from
+	 * old configs) "MUST be interpreted as relative to /", as runc 1.2 does. */
+	if (m->destination[0] == '\0')
+		return json_fail_key(c, "destination", "must not be empty");
+	if (m->destination[0] != '/') {
+		char *abs;
+		if (asprintf(&abs, "/%s", m->destination) < 0)
+			return json_oom(c);
+		free(m->destination);
+		m->destination = abs;
+	}
 	if (json_get_string(c, v, "type", &m->type) < 0 ||
 	    json_get_string(c, v, "source", &m->source) < 0)
 		return -1;

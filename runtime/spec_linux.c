@@ -209,6 +209,9 @@ static int parse_seccomp(struct json_ctx *c, yajl_val top, struct spec_linux *l)
 	    json_get_string(c, v, "listenerPath", &sc->listener_path) < 0 ||
 	    json_get_string(c, v, "listenerMetadata", &sc->listener_metadata) < 0)
 		return -1;
+	/* config-linux.md: "This field MUST NOT be set if listenerPath is not set." */
+	if (sc->listener_metadata && !sc->listener_path)
+		return json_fail_key(c, "listenerMetadata", "must not be set without listenerPath");
 	r = json_get_objects(c, v, "syscalls", sizeof(struct spec_seccomp_syscall),
 			     parse_seccomp_syscall, &items, &sc->syscalls_len);
 	sc->syscalls = items;
@@ -359,6 +362,20 @@ static int parse_lists(struct json_ctx *c, yajl_val top, struct spec_linux *l)
 	return r < 0 ? -1 : 0;
 }
 
+/* maskedPaths, readonlyPaths: "The values MUST be absolute paths in the
+ * container namespace" (config-linux.md). */
+static int check_absolute_list(struct json_ctx *c, const char *key, char **paths)
+{
+	for (size_t i = 0; paths && paths[i]; i++) {
+		if (paths[i][0] == '/')
+			continue;
+		json_path_key(c, key);
+		json_path_index(c, i);
+		return json_fail(c, "must be an absolute path");
+	}
+	return 0;
+}
+
 int spec_parse_linux(struct json_ctx *c, yajl_val v, struct spec_linux *l)
 {
 	if (parse_namespaces(c, v, l) < 0 || parse_lists(c, v, l) < 0)
@@ -370,7 +387,9 @@ int spec_parse_linux(struct json_ctx *c, yajl_val v, struct spec_linux *l)
 	if (json_get_string(c, v, "rootfsPropagation", &l->rootfs_propagation) < 0 ||
 	    json_get_strv(c, v, "maskedPaths", &l->masked_paths) < 0 ||
 	    json_get_strv(c, v, "readonlyPaths", &l->readonly_paths) < 0 ||
-	    json_get_string(c, v, "mountLabel", &l->mount_label) < 0)
+	    json_get_string(c, v, "mountLabel", &l->mount_label) < 0 ||
+	    check_absolute_list(c, "maskedPaths", l->masked_paths) < 0 ||
+	    check_absolute_list(c, "readonlyPaths", l->readonly_paths) < 0)
 		return -1;
 	if (spec_parse_kv(c, v, "sysctl", &l->sysctl, &l->sysctl_len) < 0)
 		return -1;

@@ -119,7 +119,7 @@ create_env_item_not_a_string | process\.env\[2\]: must be a string | zr create -
 create_without_root | config\.json: root: is required | zr create -b "$(json '{"ociVersion":"1.2.0"}')" "$ID"
 create_empty_root_path | root\.path: must not be empty | zr create -b "$(cfg 's|"path": "rootfs"|"path": ""|')" "$ID"
 create_root_path_escaping_the_bundle | root\.path .*/\.\./\.\./no-such-rootfs: no such file | zr create -b "$(cfg 's|"path": "rootfs"|"path": "../../no-such-rootfs"|')" "$ID"
-create_relative_mount_destination | mounts\[0\]\.destination: must be an absolute path | zr create -b "$(cfg 's|"destination": "/proc"|"destination": "../../proc"|')" "$ID"
+create_empty_mount_destination | mounts\[0\]\.destination: must not be empty | zr create -b "$(cfg 's|"destination": "/proc"|"destination": ""|')" "$ID"
 create_unknown_namespace | linux\.namespaces\[0\]\.type: unknown namespace "bogus" | zr create -b "$(cfg 's|"type":"pid"|"type":"bogus"|')" "$ID"
 run_missing_binary | no-such-program.*not found | zr run -b "$(cfg 's|"args": \[[^]]*\]|"args": ["no-such-program"]|')" "$ID"
 create_id_of_300_bytes | container id is longer than 255 bytes | zr create -b "$B" "$(printf 'x%.0s' {1..300})"
@@ -199,7 +199,7 @@ row() {
 @test "create_without_root" { row create_without_root; }
 @test "create_empty_root_path" { row create_empty_root_path; }
 @test "create_root_path_escaping_the_bundle" { row create_root_path_escaping_the_bundle; }
-@test "create_relative_mount_destination" { row create_relative_mount_destination; }
+@test "create_empty_mount_destination" { row create_empty_mount_destination; }
 @test "create_unknown_namespace" { row create_unknown_namespace; }
 @test "run_missing_binary" { row run_missing_binary; }
 @test "create_id_of_300_bytes" { row create_id_of_300_bytes; }

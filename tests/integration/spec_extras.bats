@@ -41,6 +41,7 @@ def want(what, got, exp):
     if got != exp:
         sys.exit("%s: expected %r, saw %r" % (what, exp, got))
 want("fds received", r["fds_received"], 1)
+want("connection closed after one state", r["closed_after_state"], True)
 want("fds", s["fds"], ["seccompFd"])
 want("metadata", s["metadata"], "hello agent")
 want("state.id", s["state"]["id"], sys.argv[2])

@@ -21,7 +21,15 @@ fds = array.array("i")
 for level, kind, data in anc:
     if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
         fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
-report = {"process_state": json.loads(msg), "fds_received": len(fds), "syscalls": []}
+# One state per connection, and the runtime closes it after sending
+# (config-linux.md, listenerPath): the next read sees EOF, not more data.
+conn.settimeout(5)
+try:
+    closed = conn.recv(1) == b""
+except socket.timeout:
+    closed = False
+report = {"process_state": json.loads(msg), "fds_received": len(fds),
+          "closed_after_state": closed, "syscalls": []}
 with open(out, "w") as f:
     json.dump(report, f)
 for i in range(count):

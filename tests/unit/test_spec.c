@@ -359,11 +359,23 @@ TEST(rejects_fractional_memory_limit_with_json_path)
 		      "config.json: linux.resources.memory.limit: must be an integer");
 }
 
-TEST(rejects_relative_mount_destination_with_index)
+TEST(relative_mount_destination_is_taken_from_root)
 {
+	struct zrun_error e;
+	struct spec *s = parse_q(HEAD "'mounts':[{'destination':'/proc'},"
+				 "{'destination':'tmp/x','type':'tmpfs'}]}", &e);
+
+	CHECK(s != NULL);
+	if (s == NULL) {
+		printf("#   %s\n", e.msg);
+		return;
+	}
+	CHECK_INT(s->mounts_len, 2);
+	CHECK_STR(s->mounts[1].destination, "/tmp/x");
+	spec_free(s);
 	CHECK_REJECTS(HEAD "'mounts':[{'destination':'/proc'},{'destination':'/dev'},"
-		      "{'destination':'tmp','type':'tmpfs'}]}",
-		      "config.json: mounts[2].destination: must be an absolute path");
+		      "{'destination':'','type':'tmpfs'}]}",
+		      "config.json: mounts[2].destination: must not be empty");
 }
 
 TEST(rejects_mount_without_destination)
@@ -525,6 +537,21 @@ TEST(rejects_seccomp_rule_without_names)
 		      "'op':'SCMP_CMP_EQ'}]}]}}}",
 		      "config.json: linux.seccomp.syscalls[0].args[0].index: must be an integer "
 		      "between 0 and 5");
+}
+
+TEST(rejects_relative_masked_or_readonly_path)
+{
+	CHECK_REJECTS(HEAD "'linux':{'maskedPaths':['/proc/kcore','proc/keys']}}",
+		      "config.json: linux.maskedPaths[1]: must be an absolute path");
+	CHECK_REJECTS(HEAD "'linux':{'readonlyPaths':['proc/sys']}}",
+		      "config.json: linux.readonlyPaths[0]: must be an absolute path");
+}
+
+TEST(rejects_listener_metadata_without_listener_path)
+{
+	CHECK_REJECTS(HEAD "'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW',"
+		      "'listenerMetadata':'x'}}}",
+		      "config.json: linux.seccomp.listenerMetadata: must not be set without listenerPath");
 }
 
 TEST(rejects_time_offset_nanosecs_of_a_second_or_more)
@@ -767,7 +794,7 @@ TEST(load_bundle_reads_config_and_names_it_in_errors)
 {
 	const char *good = "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"}}";
 	const char *bad = "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
-			  "\"mounts\":[{\"destination\":\"x\"}]}";
+			  "\"mounts\":[{\"destination\":\"\"}]}";
 	struct zrun_error err;
 	char *dir = make_bundle(), want[600];
 	struct spec *s;
@@ -785,8 +812,7 @@ TEST(load_bundle_reads_config_and_names_it_in_errors)
 	write_file(dir, "config.json", bad, strlen(bad));
 	s = spec_load_bundle(dir, &err);
 	CHECK(s == NULL);
-	snprintf(want, sizeof(want), "%s/config.json: mounts[0].destination: must be an absolute "
-		 "path", dir);
+	snprintf(want, sizeof(want), "%s/config.json: mounts[0].destination: must not be empty", dir);
 	CHECK_STR(err.msg, want);
 	remove_bundle(dir);
 }
@@ -888,7 +914,7 @@ int main(void)
 	RUN(rejects_empty_args_with_json_path);
 	RUN(rejects_missing_or_non_string_args_with_json_path);
 	RUN(rejects_fractional_memory_limit_with_json_path);
-	RUN(rejects_relative_mount_destination_with_index);
+	RUN(relative_mount_destination_is_taken_from_root);
 	RUN(rejects_mount_without_destination);
 	RUN(rejects_missing_or_mistyped_oci_version);
 	RUN(rejects_missing_root_path);
@@ -905,6 +931,8 @@ int main(void)
 	RUN(rejects_relative_hook_path_and_zero_timeout);
 	RUN(rejects_non_string_annotation_naming_its_key);
 	RUN(rejects_seccomp_rule_without_names);
+	RUN(rejects_relative_masked_or_readonly_path);
+	RUN(rejects_listener_metadata_without_listener_path);
 	RUN(rejects_time_offset_nanosecs_of_a_second_or_more);
 	RUN(reports_invalid_json_on_one_line);
 	RUN(refuses_input_over_size_cap_before_parsing);
