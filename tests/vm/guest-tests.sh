@@ -446,6 +446,35 @@ t_exec() {
 	cleanup $id
 }
 
+# A relative cgroupsPath, from a caller in /zrun-vm-rel/caller: as runc's
+# fs2 driver, below the parent of the caller's cgroup (a v2 cgroup holding
+# processes cannot give its children controllers); exec, update and delete
+# run from the root cgroup act on that path, and delete leaves the caller's.
+t_relative_path() {
+	local id=rel-path name="a relative cgroupsPath lands below the caller's parent, delete removes it"
+	local top=$CG/zrun-vm-rel rc limit exec_cg left
+	have_zrun "$name" || return
+	mkdir -p $top/caller
+	echo "+memory +pids" >$top/cgroup.subtree_control
+	bundle $id '["/bin/sleep", "1000"]' '{"memory": {"limit": 33554432}}'
+	sed -i "s|\"cgroupsPath\": \"/zrun-vm/$id\"|\"cgroupsPath\": \"$id\"|" $B/$id/config.json
+	echo $$ >$top/caller/cgroup.procs
+	z create --bundle "$B/$id" $id; rc=$?
+	echo $$ >$CG/cgroup.procs
+	if [ $rc -ne 0 ]; then
+		not_ok "$name"; zfail "create $id (relative path)" $rc; cleanup $id; rmdir $top/caller $top; return
+	fi
+	limit=$(cat $top/$id/memory.max 2>&1)
+	z exec $id cat /proc/self/cgroup; exec_cg=$(cat /tmp/z.log)
+	zq kill $id SIGKILL
+	wait_for 5 procs_empty $top/$id
+	z delete $id
+	left=$( [ -d $top/$id ] && echo "$top/$id"; [ -d $top/caller ] || echo "caller's cgroup removed")
+	check "$name" "33554432 0::/ " "$limit $exec_cg $left"
+	cleanup $id
+	rmdir $top/caller $top 2>/dev/null
+}
+
 # Nothing left behind: no cgroup under zrun-vm, no container state.
 t_leftovers() {
 	local name="nothing left under $CG/zrun-vm or in $R" left
@@ -479,5 +508,6 @@ t_pause
 t_update
 t_events
 t_exec
+t_relative_path
 t_leftovers
 echo "# zrun-vm-done $n tests at uptime $(cut -d' ' -f1 /proc/uptime) s"
