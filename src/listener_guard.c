@@ -1,6 +1,7 @@
 #include "listener_guard.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -187,19 +188,47 @@ static bool check_filter(int fd, struct guard_report *r, char *how, size_t len)
 					       r->filter_locked ? "locked (SO_LOCK_FILTER)" : strerror(errno));
 		}
 	}
-	/* a reuseport group's steering program (SO_ATTACH_REUSEPORT_CBPF or
-	 * _EBPF) has no getsockopt: detaching it is how to know it was there
-	 * (ENOENT or EINVAL: none, or no group) */
-	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero, sizeof(zero)) == 0 && off < len)
-		off += (size_t)snprintf(how + off, len - off, "%sremoved a reuseport program", off ? "; " : "");
 	return off > 0;
+}
+
+/* "ret #0": a reuseport group sends every connection to its socket 0, the
+ * one that was in the port first (the group is made when a second socket
+ * joins it; the first never leaves, as nothing unhashes it). */
+static int pin_to_first(int fd)
+{
+	struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &ret0 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+/* A version that set SO_REUSEPORT on the listener can bind a socket of its
+ * own to the port: the kernel then spreads the connections over both, or
+ * as a program attached to the group (SO_ATTACH_REUSEPORT_CBPF) says. */
+static bool check_reuseport(struct listener_guard *g, int fd, char *how, size_t len)
+{
+	int zero = 0;
+	size_t off = strlen(how);
+
+	if (g->pinned)  /* attaching replaces, at once, whatever is there */
+		return pin_to_first(fd), false;
+	/* no getsockopt tells of a group or its program: detaching does (0:
+	 * there was one; ENOENT: a group, no program; EINVAL: no group) */
+	int r = setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero, sizeof(zero));
+	if (r < 0 && errno != ENOENT)
+		return false;
+	g->pinned = pin_to_first(fd) == 0;
+	if (off < len)
+		snprintf(how + off, len - off, "%s%ssocket of a version shares the port (SO_REUSEPORT): %s", off ? "; " : "",
+			 r == 0 ? "removed a reuseport program; a " : "a ",
+			 g->pinned ? "connections kept to the service's" : "could not keep the connections");
+	return true;
 }
 
 /* Each watched option back to the reference socket's value. */
 static bool check_options(const struct listener_guard *g, int fd, char *how, size_t len)
 {
 	size_t off = 0;
-	int failed = 0;
 
 	for (size_t i = 0; i < N_OPTS && off < len; i++) {
 		union guard_value v;
@@ -207,13 +236,9 @@ static bool check_options(const struct listener_guard *g, int fd, char *how, siz
 		if (!g->have[i] || !get_opt(fd, &opts[i], &v) || memcmp(&v, &g->base[i], size) == 0)
 			continue;
 		int e = put_opt(fd, &opts[i], &g->base[i]) < 0 ? errno : 0;
-		if (e)
-			failed = e;
-		off += (size_t)snprintf(how + off, len - off, "%s%s%s", off ? ", " : "", opts[i].label,
-					e ? " (failed)" : "");
+		off += (size_t)snprintf(how + off, len - off, "%s%s%s%s%s", off ? ", " : "set back: ", opts[i].label,
+					e ? " (failed: " : "", e ? strerror(e) : "", e ? ")" : "");
 	}
-	if (off > 0 && off < len)
-		snprintf(how + off, len - off, " set back%s%s", failed ? ": " : "", failed ? strerror(failed) : "");
 	return off > 0;
 }
 
@@ -228,5 +253,8 @@ unsigned listener_guard_check(struct listener_guard *g, const struct listener *l
 		found |= 1u << GUARD_FILTER;
 	if (check_options(g, fd, r->how[GUARD_OPTIONS], sizeof(r->how[0])))
 		found |= 1u << GUARD_OPTIONS;
+	/* after the options: with SO_REUSEPORT set, ENOENT would not tell */
+	if (l->kind == LISTENER_TCP && check_reuseport(g, fd, r->how[GUARD_FILTER], sizeof(r->how[0])))
+		found |= 1u << GUARD_FILTER;
 	return found;
 }

@@ -30,12 +30,13 @@ union guard_value {
 /* The values a listener of this kind has when zrun made it. */
 struct listener_guard {
 	int backlog;             /* TCP: sk_max_ack_backlog after listen(LISTENER_BACKLOG); -1 unknown */
+	bool pinned;             /* a version's socket joined the port: ours takes every connection */
 	bool have[GUARD_OPT_MAX];
 	union guard_value base[GUARD_OPT_MAX];
 };
 
 struct guard_report {
-	char how[GUARD_KINDS][96];
+	char how[GUARD_KINDS][192];
 	bool filter_locked;      /* SO_LOCK_FILTER: only a new socket gets rid of it */
 };
 

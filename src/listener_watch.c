@@ -11,7 +11,7 @@
  * at most every GUARD_MIN_MS (a busy log pipe wakes the keeper often) */
 #define GUARD_PERIOD_MS 1000
 #define GUARD_MIN_MS 100
-#define RECORD_MAX_BYTES (LISTENER_MAX * LW_KINDS * 160)
+#define RECORD_MAX_BYTES (LISTENER_MAX * LW_KINDS * 256)
 
 static const char *const kind_names[LW_KINDS] = { "shutdown", "backlog", "filter", "options" };
 
@@ -54,7 +54,7 @@ static void parse_record_line(const char *line, struct listener_record (*out)[LW
 
 void listener_watch_read(const char *root, const char *service, struct listener_record (*out)[LW_KINDS], size_t n)
 {
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX], line[320];
 
 	memset(out, 0, n * sizeof(*out));
 	if (record_path(path, sizeof(path), root, service) < 0)

@@ -28,7 +28,7 @@ enum lw_kind { LW_SHUTDOWN, LW_BACKLOG, LW_FILTER, LW_OPTIONS, LW_KINDS };
 struct listener_record {
 	int repairs;             /* times it was found so */
 	long long last_s;        /* when, last (seconds since the epoch) */
-	char how[96];            /* "listening again", "new socket", "failed: ..." */
+	char how[192];           /* "listening again", "new socket", "failed: ..." */
 };
 
 struct listener_watch {

@@ -691,7 +691,8 @@ static void usage(void)
 	      "  --bind-abstract NAME hold abstract unix name @NAME (up to 8)\n"
 	      "  --sabotage WHAT      change the listeners at start (up to 16): backlog=N,\n"
 	      "                       filter, locked-filter, linger, rcvtimeo, sndtimeo, rcvbuf,\n"
-	      "                       sndbuf, rcvlowat, reuseport, defer-accept, fastopen,\n"
+	      "                       sndbuf, rcvlowat, reuseport, reuseport-steal,\n"
+	      "                       defer-accept, fastopen,\n"
 	      "                       maxseg, user-timeout\n",
 	      stderr);
 	exit(1);

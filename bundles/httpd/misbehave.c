@@ -66,6 +66,23 @@ static int drop_all(int fd, bool lock)
 	return lock ? set_int(fd, SOL_SOCKET, SO_LOCK_FILTER, 1) : 0;
 }
 
+/* SO_REUSEPORT on the shared socket, then a socket of our own bound to its
+ * address, which listens and never accepts: the kernel sends it a share of
+ * the connections, which wait there until the clients give up. */
+static int steal_port(int fd)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof(a);
+
+	if (set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	int own = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (own < 0 || set_int(own, SOL_SOCKET, SO_REUSEPORT, 1) < 0 ||
+	    bind(own, (struct sockaddr *)&a, len) < 0 || listen(own, 128) < 0)
+		return -1;
+	return 0;  /* own stays open: the share stays taken */
+}
+
 static int sabotage_one(int fd, const char *what)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -89,6 +106,8 @@ static int sabotage_one(int fd, const char *what)
 		return set_int(fd, SOL_SOCKET, SO_RCVLOWAT, 1 << 20);
 	if (strcmp(what, "reuseport") == 0)
 		return set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	if (strcmp(what, "reuseport-steal") == 0)
+		return steal_port(fd);
 	if (strcmp(what, "defer-accept") == 0)
 		return set_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 30);
 	if (strcmp(what, "fastopen") == 0)

@@ -307,7 +307,31 @@ sabotaged() {
 	run zr service status api
 	echo "$output"
 	# (the keeper may look while the version is still at it: N times)
-	[[ "$output" == *"options changed by a version "*"TCP_USER_TIMEOUT set back"* ]] ||
-		{ echo "expected status to say \"options changed by a version ... TCP_USER_TIMEOUT set back\"" >&2; false; }
+	[[ "$output" == *"options changed by a version "*"set back: "*"TCP_USER_TIMEOUT"* ]] ||
+		{ echo "expected status to say \"options changed by a version ... set back: ... TCP_USER_TIMEOUT\"" >&2; false; }
 	wait_serving "$URL/" ""
+}
+
+@test "a_version_cannot_take_a_share_of_the_port_with_a_socket_of_its_own" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad b i ok=0 n=30
+	first_version "$v1"
+	# SO_REUSEPORT on the shared socket, then a socket of its own bound to
+	# the port that never accepts: the kernel would send it about half the
+	# connections, which wait there until the clients give up
+	b=$(mkver "$bad" --sabotage reuseport-steal)
+	vcreate "$bad" "$b"
+	zr start "$bad"
+	sabotaged "$bad" reuseport-steal
+	# the keeper looks at least once a second
+	wait_until 3 eval 'zr service status api | grep -q "shares the port"' || true
+	for i in $(seq $n); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$URL/")" = 200 ] && ok=$((ok + 1))
+	done
+	expect_eq "$ok" "$n" "requests answered of $n after a version bound a socket of its own to the port"
+	run zr service status api
+	echo "$output"
+	[[ "$output" == *"shares the port (SO_REUSEPORT): connections kept to the service's"* ]] ||
+		{ echo "expected status to say a version's socket shares the port and the connections were kept" >&2; false; }
+	[ "$(sockopts "$(init_pid "$v1")" | grep -o 'reuseport=[0-9]')" = reuseport=0 ] ||
+		{ echo "expected SO_REUSEPORT off on the shared socket again" >&2; false; }
 }
