@@ -193,7 +193,8 @@ static bool check_filter(int fd, struct guard_report *r, char *how, size_t len)
 
 /* "ret #0": a reuseport group sends every connection to its socket 0, the
  * one that was in the port first (the group is made when a second socket
- * joins it; the first never leaves, as nothing unhashes it). */
+ * joins it), the service's: it stays socket 0 unless a shutdown unhashes
+ * it (docs/hardening.md, "Left"). */
 static int pin_to_first(int fd)
 {
 	struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
@@ -210,8 +211,11 @@ static bool check_reuseport(struct listener_guard *g, int fd, char *how, size_t 
 	int zero = 0;
 	size_t off = strlen(how);
 
-	if (g->pinned)  /* attaching replaces, at once, whatever is there */
-		return pin_to_first(fd), false;
+	if (g->pinned) {
+		/* attaching replaces, at once, whatever a version put there */
+		pin_to_first(fd);
+		return false;
+	}
 	/* no getsockopt tells of a group or its program: detaching does (0:
 	 * there was one; ENOENT: a group, no program; EINVAL: no group) */
 	int r = setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero, sizeof(zero));
