@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # A hostile or clumsy version cannot hurt the other versions of its service
 # (issue 18, docs/hardening.md "Between versions"): it cannot take the
-# shared listener down for the others, nor bind the names of later
+# shared listener down for the others, shrink its backlog, filter it,
+# change the options the others' connections inherit or take a share of
+# the port with a socket of its own, nor bind the names of later
 # versions' notify sockets; --preserve-fds with a service keeps to the
 # LISTEN_FDS convention; replaced versions leave no files behind.
 # Ports 18960-18999 (18960 + test number, + PORT_SHIFT).
