@@ -162,7 +162,8 @@ static void recover_keeper(const char *root, struct service *svc, FILE *out)
 
 /* Whether each listener takes connections now (the keeper's copies), and
  * what the keeper did when a version shut one down. */
-static void listener_health(const char *root, const struct service *svc, bool *listening, struct listener_record *rec)
+static void listener_health(const char *root, const struct service *svc, bool *listening,
+			    struct listener_record (*rec)[LW_KINDS])
 {
 	int fds[LISTENER_MAX];
 
@@ -177,8 +178,36 @@ static void listener_health(const char *root, const struct service *svc, bool *l
 	}
 }
 
-static void print_listeners(const struct service *svc, const bool *listening, const struct listener_record *rec,
-			    struct json_writer *w)
+/* What the keeper found a version did to a listener, as status says it. */
+static const char *const change_text[LW_KINDS] = {
+	"shut down by a version", "backlog changed by a version", "filter attached by a version",
+	"options changed by a version",
+};
+static const char *const change_key[LW_KINDS] = { "shutdown", "backlog", "filter", "options" };
+
+static void json_changes(struct json_writer *w, const struct listener_record *rec)
+{
+	json_w_key(w, "changes");
+	json_w_array_begin(w);
+	for (int k = 0; k < LW_KINDS; k++) {
+		if (!rec[k].repairs)
+			continue;
+		json_w_object_begin(w);
+		json_w_key(w, "kind");
+		json_w_string(w, change_key[k]);
+		json_w_key(w, "count");
+		json_w_int(w, rec[k].repairs);
+		json_w_key(w, "last_s");
+		json_w_int(w, rec[k].last_s);
+		json_w_key(w, "repair");
+		json_w_string(w, rec[k].how);
+		json_w_object_end(w);
+	}
+	json_w_array_end(w);
+}
+
+static void print_listeners(const struct service *svc, const bool *listening,
+			    const struct listener_record (*rec)[LW_KINDS], struct json_writer *w)
 {
 	long long now = (long long)time(NULL);
 
@@ -192,19 +221,21 @@ static void print_listeners(const struct service *svc, const bool *listening, co
 			json_w_key(w, "listening");
 			json_w_bool(w, listening[i]);
 			json_w_key(w, "shutdowns_repaired");
-			json_w_int(w, rec[i].repairs);
+			json_w_int(w, rec[i][LW_SHUTDOWN].repairs);
 			json_w_key(w, "last_shutdown_s");
-			json_w_int(w, rec[i].last_s);
+			json_w_int(w, rec[i][LW_SHUTDOWN].last_s);
 			json_w_key(w, "repair");
-			json_w_string(w, rec[i].how);
+			json_w_string(w, rec[i][LW_SHUTDOWN].how);
+			json_changes(w, rec[i]);
 			json_w_object_end(w);
 			continue;
 		}
 		printf("  listener %s %s%s", svc->listeners[i].name, svc->listeners[i].url,
 		       listening[i] ? "" : " (NOT LISTENING)");
-		if (rec[i].repairs)
-			printf("; shut down by a version %d time%s, last %llds ago: %s", rec[i].repairs,
-			       rec[i].repairs == 1 ? "" : "s", now - rec[i].last_s, rec[i].how);
+		for (int k = 0; k < LW_KINDS; k++)
+			if (rec[i][k].repairs)
+				printf("; %s %d time%s, last %llds ago: %s", change_text[k], rec[i][k].repairs,
+				       rec[i][k].repairs == 1 ? "" : "s", now - rec[i][k].last_s, rec[i][k].how);
 		printf("\n");
 	}
 }
@@ -212,7 +243,7 @@ static void print_listeners(const struct service *svc, const bool *listening, co
 static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 {
 	bool listening[LISTENER_MAX];
-	struct listener_record rec[LISTENER_MAX];
+	struct listener_record rec[LISTENER_MAX][LW_KINDS];
 
 	struct service svc;
 	FILE *out = json ? NULL : stdout;

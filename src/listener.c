@@ -153,9 +153,18 @@ int listener_repair(const struct listener *l, int fd, struct zrun_error *err)
 	 * after the listen, accept works in the other holders). */
 	if (l->kind == LISTENER_TCP && listen(fd, LISTENER_BACKLOG) == 0 && listener_listening(fd))
 		return 0;
-	/* A unix socket cannot be re-armed (its shutdown flags stay): a new
-	 * one at the same address, at the same fd number, so that everything
-	 * that knows the number (the keeper's tables) holds the new one. */
+	/* A unix socket cannot be re-armed (its shutdown flags stay) */
+	return listener_replace(l, fd, err) < 0 ? -1 : 1;
+}
+
+int listener_replace(const struct listener *l, int fd, struct zrun_error *err)
+{
+	/* A TCP socket that listens holds the port: shut down, it keeps the
+	 * address but lets a new SO_REUSEADDR socket bind it (measured on 6.18) */
+	if (l->kind == LISTENER_TCP)
+		shutdown(fd, SHUT_RDWR);
+	/* a new socket at the same address, at the same fd number, so that
+	 * everything that knows the number (the keeper's tables) holds it */
 	int nfd = listener_open(l, err);
 	if (nfd < 0)
 		return -1;
@@ -165,7 +174,7 @@ int listener_repair(const struct listener *l, int fd, struct zrun_error *err)
 		return zrun_error_set(err, e, "listener %s: dup3", l->url);
 	}
 	close(nfd);
-	return 1;
+	return 0;
 }
 
 unsigned long listener_inode(int fd)

@@ -43,6 +43,11 @@ bool listener_listening(int fd);
  * socket is at fd (the other holders keep the dead one); -1: err. */
 int listener_repair(const struct listener *l, int fd, struct zrun_error *err);
 
+/* Put a new socket bound to l's address at fd's number (dup3), shutting
+ * the old one down first (TCP: it would hold the port): the other holders
+ * keep the dead one. For a listener a version broke beyond repair. */
+int listener_replace(const struct listener *l, int fd, struct zrun_error *err);
+
 /* The inode of a socket fd (what /proc/PID/fd shows as socket:[N]). */
 unsigned long listener_inode(int fd);
 

@@ -7,17 +7,54 @@
 #include <time.h>
 
 #define BROKEN_RETRY_MS 1000
-#define RECORD_MAX_BYTES (LISTENER_MAX * 160)
+/* what no poll event tells is looked at once a second, and at each wake-up
+ * at most every GUARD_MIN_MS (a busy log pipe wakes the keeper often) */
+#define GUARD_PERIOD_MS 1000
+#define GUARD_MIN_MS 100
+#define RECORD_MAX_BYTES (LISTENER_MAX * LW_KINDS * 256)
+
+static const char *const kind_names[LW_KINDS] = { "shutdown", "backlog", "filter", "options" };
 
 static int record_path(char *buf, size_t len, const char *root, const char *service)
 {
 	return service_path(buf, len, root, service, "listeners.record");
 }
 
-/* One line per listener: "INDEX REPAIRS LAST_S HOW...". */
-void listener_watch_read(const char *root, const char *service, struct listener_record *out, size_t n)
+static uint64_t now_ms(void)
 {
-	char path[PATH_MAX], line[256];
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One line per listener and kind: "INDEX KIND REPAIRS LAST_S HOW...";
+ * "INDEX REPAIRS LAST_S HOW..." (a shutdown) as keepers before the kinds
+ * wrote it. */
+static void parse_record_line(const char *line, struct listener_record (*out)[LW_KINDS], size_t n)
+{
+	unsigned i;
+	int repairs, used = 0, k = LW_SHUTDOWN;
+	long long last;
+	char kind[16];
+
+	if (sscanf(line, "%u %15[a-z] %d %lld %n", &i, kind, &repairs, &last, &used) == 4 && used > 0) {
+		for (k = 0; k < LW_KINDS && strcmp(kind, kind_names[k]) != 0; k++)
+			;
+		if (k == LW_KINDS)
+			return;
+	} else if (sscanf(line, "%u %d %lld %n", &i, &repairs, &last, &used) != 3 || used == 0) {
+		return;
+	}
+	if (i >= n)
+		return;
+	out[i][k].repairs = repairs;
+	out[i][k].last_s = last;
+	snprintf(out[i][k].how, sizeof(out[i][k].how), "%.*s", (int)strcspn(line + used, "\n"), line + used);
+}
+
+void listener_watch_read(const char *root, const char *service, struct listener_record (*out)[LW_KINDS], size_t n)
+{
+	char path[PATH_MAX], line[320];
 
 	memset(out, 0, n * sizeof(*out));
 	if (record_path(path, sizeof(path), root, service) < 0)
@@ -25,16 +62,8 @@ void listener_watch_read(const char *root, const char *service, struct listener_
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned i;
-		int repairs, used = 0;
-		long long last;
-		if (sscanf(line, "%u %d %lld %n", &i, &repairs, &last, &used) != 3 || i >= n || used == 0)
-			continue;
-		out[i].repairs = repairs;
-		out[i].last_s = last;
-		snprintf(out[i].how, sizeof(out[i].how), "%.*s", (int)strcspn(line + used, "\n"), line + used);
-	}
+	while (fgets(line, sizeof(line), f))
+		parse_record_line(line, out, n);
 	fclose(f);
 }
 
@@ -45,11 +74,22 @@ static void record_write(const struct listener_watch *w)
 	struct zrun_error ignored;
 
 	for (size_t i = 0; i < w->svc->n_listeners && off < sizeof(text); i++)
-		if (w->rec[i].repairs)
-			off += (size_t)snprintf(text + off, sizeof(text) - off, "%zu %d %lld %s\n", i,
-						w->rec[i].repairs, w->rec[i].last_s, w->rec[i].how);
+		for (int k = 0; k < LW_KINDS && off < sizeof(text); k++)
+			if (w->rec[i][k].repairs)
+				off += (size_t)snprintf(text + off, sizeof(text) - off, "%zu %s %d %lld %s\n", i,
+							kind_names[k], w->rec[i][k].repairs, w->rec[i][k].last_s,
+							w->rec[i][k].how);
 	if (off < sizeof(text) && record_path(path, sizeof(path), w->root, w->svc->name) == 0)
 		state_write_file(path, text, off, 0600, false, NULL, &ignored);
+}
+
+static void note(struct listener_watch *w, size_t i, int kind, const char *how)
+{
+	struct listener_record *r = &w->rec[i][kind];
+
+	r->repairs++;
+	r->last_s = (long long)time(NULL);
+	snprintf(r->how, sizeof(r->how), "%s", how);
 }
 
 void listener_watch_init(struct listener_watch *w, const char *root, const struct service *svc, const int *fds)
@@ -60,6 +100,8 @@ void listener_watch_init(struct listener_watch *w, const char *root, const struc
 	w->fds = fds;
 	/* a keeper started again goes on counting */
 	listener_watch_read(root, svc->name, w->rec, svc->n_listeners);
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		listener_guard_init(&w->guard[i], &svc->listeners[i]);
 }
 
 size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t max)
@@ -73,16 +115,28 @@ size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t
 
 int listener_watch_timeout_ms(const struct listener_watch *w)
 {
+	uint64_t since = now_ms() - w->last_guard_ms;
+	int t = since >= GUARD_PERIOD_MS ? 0 : (int)(GUARD_PERIOD_MS - since);
+
 	for (size_t i = 0; i < w->svc->n_listeners; i++)
-		if (w->broken[i])
+		if (w->broken[i] && BROKEN_RETRY_MS < t)
 			return BROKEN_RETRY_MS;
-	return -1;
+	return t;
+}
+
+/* A new socket at fds[i]: the guardian keeps it for the next keeper. */
+static void keep_new_socket(const struct listener_watch *w, size_t i, const struct guardian *g)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "%zu", i);
+	guardian_keep(g, GUARDIAN_LISTENER, id, w->fds[i]);
 }
 
 static void repair(struct listener_watch *w, size_t i, const struct guardian *g)
 {
 	struct zrun_error err;
-	struct listener_record *r = &w->rec[i];
+	struct listener_record *r = &w->rec[i][LW_SHUTDOWN];
 
 	if (listener_listening(w->fds[i])) {
 		w->broken[i] = false;
@@ -98,19 +152,50 @@ static void repair(struct listener_watch *w, size_t i, const struct guardian *g)
 	} else if (how == 0) {
 		snprintf(r->how, sizeof(r->how), "listening again (listen)");
 	} else {
-		char id[16];
 		snprintf(r->how, sizeof(r->how), "new socket (running versions keep the dead one)");
-		snprintf(id, sizeof(id), "%zu", i);
-		guardian_keep(g, GUARDIAN_LISTENER, id, w->fds[i]);
+		keep_new_socket(w, i, g);
 	}
 	record_write(w);
 }
 
+/* Put back what a version changed on listener i that poll does not tell. */
+static bool guard(struct listener_watch *w, size_t i, const struct guardian *g)
+{
+	struct guard_report rep;
+	unsigned found = listener_guard_check(&w->guard[i], &w->svc->listeners[i], w->fds[i], &rep);
+
+	if (rep.filter_locked) {
+		/* a filter nobody can remove drops the port for everyone: a new
+		 * socket; the running versions' accept fails on the old one */
+		struct zrun_error err;
+		char *how = rep.how[GUARD_FILTER];
+		if (listener_replace(&w->svc->listeners[i], w->fds[i], &err) == 0) {
+			snprintf(how, sizeof(rep.how[0]), "locked filter: new socket (running versions keep the old one)");
+			keep_new_socket(w, i, g);
+		} else {
+			snprintf(how, sizeof(rep.how[0]), "locked filter, no new socket: %.60s", err.msg);
+		}
+	}
+	for (int k = 0; k < GUARD_KINDS; k++)
+		if (found & (1u << k))
+			note(w, i, 1 + k, rep.how[k]);
+	return found != 0;
+}
+
 void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct guardian *g)
 {
+	uint64_t now = now_ms();
+	bool due = now - w->last_guard_ms >= GUARD_MIN_MS, changed = false;
+
 	for (size_t i = 0; i < w->svc->n_listeners; i++) {
 		bool seen = p == NULL || (i < n && (p[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)));
 		if (w->broken[i] || seen)
 			repair(w, i, g);
+		if (due && !w->broken[i])
+			changed |= guard(w, i, g);
 	}
+	if (due)
+		w->last_guard_ms = now;
+	if (changed)
+		record_write(w);
 }

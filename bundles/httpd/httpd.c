@@ -75,6 +75,8 @@ static struct {
 	bool never_ready, fail_health, fail_all, ignore_sigterm, notify;
 	const char *bind_abstract[8];
 	int n_bind_abstract;
+	const char *sabotage[16];
+	int n_sabotage;
 } opt = { .version_name = "v1", .listen_addr = "0.0.0.0:8080" };
 
 static struct listener listeners[MAX_LISTENERS];
@@ -686,7 +688,12 @@ static void usage(void)
 	      "  --ignore-sigterm     SIGTERM does nothing (SIGINT still drains)\n"
 	      "  --notify             READY=1 to NOTIFY_SOCKET once accepting\n"
 	      "  --shutdown-listeners-after-ms N  shutdown(SHUT_RDWR) the listeners\n"
-	      "  --bind-abstract NAME hold abstract unix name @NAME (up to 8)\n",
+	      "  --bind-abstract NAME hold abstract unix name @NAME (up to 8)\n"
+	      "  --sabotage WHAT      change the listeners at start (up to 16): backlog=N,\n"
+	      "                       filter, locked-filter, linger, rcvtimeo, sndtimeo, rcvbuf,\n"
+	      "                       sndbuf, rcvlowat, reuseport, reuseport-steal,\n"
+	      "                       defer-accept, fastopen,\n"
+	      "                       maxseg, user-timeout\n",
 	      stderr);
 	exit(1);
 }
@@ -719,6 +726,8 @@ static void parse_args(int argc, char **argv)
 			opt.shutdown_after_ms = parse_count(a, v), i++;
 		else if (!strcmp(a, "--bind-abstract") && v && opt.n_bind_abstract < 8)
 			opt.bind_abstract[opt.n_bind_abstract++] = argv[++i];
+		else if (!strcmp(a, "--sabotage") && v && opt.n_sabotage < 16)
+			opt.sabotage[opt.n_sabotage++] = argv[++i];
 		else
 			usage();
 	}
@@ -771,6 +780,12 @@ int main(int argc, char **argv)
 	announce(activated, names);
 	for (int i = 0; i < opt.n_bind_abstract; i++)
 		misbehave_bind_abstract(opt.version_name, opt.bind_abstract[i]);
+	if (opt.n_sabotage) {
+		int fds[MAX_LISTENERS];
+		for (int i = 0; i < n_listeners; i++)
+			fds[i] = listeners[i].fd;
+		misbehave_sabotage(opt.version_name, fds, n_listeners, opt.sabotage, opt.n_sabotage);
+	}
 	for (;;) {
 		int timeout = run_timers();
 		int n = epoll_wait(epfd, events, 256, timeout);

@@ -12,4 +12,11 @@ void misbehave_bind_abstract(const char *who, const char *name);
  * stops the listening socket itself, for everyone who holds it. */
 void misbehave_shutdown_listeners(const char *who, const int *fds, int n);
 
+/* Change each listener as WHAT says (backlog=N, filter, locked-filter,
+ * linger, rcvtimeo, sndtimeo, rcvbuf, sndbuf, rcvlowat, reuseport,
+ * reuseport-steal, defer-accept, fastopen, maxseg, user-timeout): what a
+ * version can do to the socket it shares, that no poll event shows. Says
+ * each on stderr. */
+void misbehave_sabotage(const char *who, const int *fds, int n, const char *const *what, int n_what);
+
 #endif
