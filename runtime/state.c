@@ -306,12 +306,15 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 		st->annotations = calloc(n, sizeof(*st->annotations));
 		if (st->annotations == NULL)
 			return -1;
+		/* counted before they are filled: state_clear frees what was made */
+		st->annotations_len = n;
 		for (size_t i = 0; i < n; i++) {
 			yajl_val v = ann->u.object.values[i];
 			st->annotations[i].key = strdup(ann->u.object.keys[i]);
 			st->annotations[i].value = strdup(YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "");
+			if (st->annotations[i].key == NULL || st->annotations[i].value == NULL)
+				return -1;
 		}
-		st->annotations_len = n;
 	}
 	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner || !st->cgroup_path)
 		return -1;
@@ -552,15 +555,26 @@ int state_list(const char *root, char ***ids, size_t *n, struct zrun_error *err)
 			cap = cap ? cap * 2 : 16;
 			char **grown = realloc(*ids, cap * sizeof(char *));
 			if (grown == NULL)
-				break;
+				goto oom;
 			*ids = grown;
 		}
-		(*ids)[(*n)++] = strdup(de->d_name);
+		if (((*ids)[*n] = strdup(de->d_name)) == NULL)
+			goto oom;
+		(*n)++;
 	}
 	closedir(d);
 	if (*n)
 		qsort(*ids, *n, sizeof(char *), cmp_str);
 	return 0;
+oom:
+	/* a partial list would read as containers that do not exist */
+	closedir(d);
+	for (size_t i = 0; i < *n; i++)
+		free((*ids)[i]);
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return zrun_error_set(err, ENOMEM, "list %s", root);
 }
 
 char *state_to_oci_json(const char *root, const struct container_state *st, bool pretty)

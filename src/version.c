@@ -277,81 +277,106 @@ static int log_pipe(const char *root, const struct service *svc, const char *id,
 	return 0;
 }
 
-static int create_in_service(struct container_create_opts *opts, struct version_config *vc,
+/* The socket-activation environment of a version (LISTEN_FDS, LISTEN_FDNAMES,
+ * LISTEN_PID, NOTIFY_SOCKET) in ENV's buffers. */
+struct version_env {
+	char fds[32], names[LISTENER_MAX * 65 + 32], pid[32], notify[96];
+	char *list[5];
+};
+
+static void version_env_fill(struct version_env *e, const struct service *svc, const struct version_config *vc,
+			     const char *root, const char *id)
+{
+	snprintf(e->fds, sizeof(e->fds), "LISTEN_FDS=%zu", svc->n_listeners);
+	size_t off = (size_t)snprintf(e->names, sizeof(e->names), "LISTEN_FDNAMES=");
+	for (size_t i = 0; i < svc->n_listeners && off < sizeof(e->names); i++)
+		off += (size_t)snprintf(e->names + off, sizeof(e->names) - off, "%s%s", i ? ":" : "",
+					svc->listeners[i].name);
+	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
+	 * namespace; the init fills in its pid when it shares the host's. */
+	snprintf(e->pid, sizeof(e->pid), "LISTEN_PID=");
+	e->notify[0] = '\0';
+	if (vc->probe.kind == PROBE_NOTIFY) {
+		char name[64];
+		probe_notify_address(root, id, name, sizeof(name));
+		snprintf(e->notify, sizeof(e->notify), "NOTIFY_SOCKET=%s", name);
+	}
+	char **l = e->list;
+	if (!vc->intercept) { /* intercept: the program binds its own port and
+			       * gets the shared socket there: no socket
+			       * activation, or it would take fd 3 instead */
+		*l++ = e->fds;
+		*l++ = e->names;
+		*l++ = e->pid;
+	}
+	if (e->notify[0])
+		*l++ = e->notify;
+	*l = NULL;
+}
+
+/* Creates the version with the caller's options plus the service's fds,
+ * environment, log pipe and hooks, which live in this frame: they go in a
+ * copy of the options, so none of them is left in the caller's (a pointer
+ * into a dead stack frame, or to the freed state JSON). */
+static int create_in_service(const struct container_create_opts *caller, struct version_config *vc,
 			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
 			     struct zrun_error *err)
 {
+	struct container_create_opts opts = *caller;
 	struct service svc = { 0 };
 	int fds[LISTENER_MAX];
-	char env_fds[32], env_names[LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
-	char *extra_env[5] = { env_fds, env_names, env_pid, NULL, NULL };
+	struct version_env env;
 	bool made;
 
+	for (size_t i = 0; i < LISTENER_MAX; i++)
+		fds[i] = -1;
 	snprintf(svc.name, sizeof(svc.name), "%s", vc->service);
-	int lock = service_lock(opts->root, svc.name, "service.lock", false, err);
+	int lock = service_lock(opts.root, svc.name, "service.lock", false, err);
 	if (lock < 0)
 		return -1;
-	if (service_fds(opts->root, &svc, ls, nls, fds, &made, err) < 0) {
+	if (service_fds(opts.root, &svc, ls, nls, fds, &made, err) < 0) {
 		struct zrun_error ignored;
 		/* the lock made the service dir: do not leave it for a service
 		 * that was never made */
-		if (!service_exists(opts->root, svc.name))
-			service_remove(opts->root, svc.name, &ignored);
+		if (!service_exists(opts.root, svc.name))
+			service_remove(opts.root, svc.name, &ignored);
 		close(lock);
 		return zrun_error_prefix(err, "service %s", vc->service);
 	}
-	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", svc.n_listeners);
-	size_t off = (size_t)snprintf(env_names, sizeof(env_names), "LISTEN_FDNAMES=");
-	for (size_t i = 0; i < svc.n_listeners; i++)
-		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s", i ? ":" : "",
-					svc.listeners[i].name);
-	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
-	 * namespace; the init fills in its pid when it shares the host's. */
-	snprintf(env_pid, sizeof(env_pid), "LISTEN_PID=");
-	if (vc->probe.kind == PROBE_NOTIFY) {
-		char name[64];
-		probe_notify_address(opts->root, opts->id, name, sizeof(name));
-		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", name);
-		extra_env[3] = env_notify;
-	}
+	version_env_fill(&env, &svc, vc, opts.root, opts.id);
 	char *state_json = version_config_json(vc);
 	int stdio[3] = { -1, -1, -1 };
-	struct version_hooks hooks = { .vc = vc, .root = opts->root, .svc = &svc, .id = opts->id };
-	clear_stopping(opts->root, svc.name, opts->id);
-	if (vc->group[0] && opts->stdio_fds == NULL && log_pipe(opts->root, &svc, opts->id, stdio) == 0)
-		opts->stdio_fds = stdio;
-	opts->extra_fds = fds;
-	opts->extra_fds_len = (int)svc.n_listeners;
-	opts->extra_env = extra_env;
+	struct version_hooks hooks = { .vc = vc, .root = opts.root, .svc = &svc, .id = opts.id };
+	clear_stopping(opts.root, svc.name, opts.id);
+	if (vc->group[0] && opts.stdio_fds == NULL && log_pipe(opts.root, &svc, opts.id, stdio) == 0)
+		opts.stdio_fds = stdio;
+	opts.extra_fds = fds;
+	opts.extra_fds_len = vc->intercept ? 0 : (int)svc.n_listeners;
+	opts.extra_env = env.list;
 	if (vc->intercept) {
-		/* the program binds its own port and gets the shared socket
-		 * there: no socket activation, or it would take fd 3 instead */
-		opts->extra_fds_len = 0;
-		extra_env[0] = extra_env[3];
-		extra_env[1] = NULL;
-		opts->seccomp_notify = give_notify_fd;
-		opts->seccomp_notify_data = &hooks;
+		opts.seccomp_notify = give_notify_fd;
+		opts.seccomp_notify_data = &hooks;
 	}
-	opts->extra_state_json = state_json;
-	opts->adjust_spec = adjust_version_spec;
-	opts->adjust_data = &hooks;
-	int r = state_json ? container_create(opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+	opts.extra_state_json = state_json;
+	opts.adjust_spec = adjust_version_spec;
+	opts.adjust_data = &hooks;
+	int r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
-	if (opts->stdio_fds == stdio) {
-		opts->stdio_fds = NULL;
+	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)
 			close(stdio[0]);
 		close(stdio[1]);
 	}
 	for (size_t i = 0; i < svc.n_listeners; i++)
-		close(fds[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (r < 0 && made)
-		end_service_if_empty(opts->root, svc.name);
+		end_service_if_empty(opts.root, svc.name);
 	close(lock);
 	return r;
 }
 
-int version_create(struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
 		   pid_t *pid, struct zrun_error *err)
 {
 	struct version_config vc;
