@@ -252,7 +252,9 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 undo:
 	remove_ids(o->root, new_ids, (size_t)o->replicas);
 out:
-	for (int k = 0; k < o->replicas; k++)
+	/* the whole array: it starts zeroed, and k < o->replicas would trust
+	 * a field that the calls above could (for all a reader knows) change */
+	for (size_t k = 0; k < sizeof(new_ids) / sizeof(new_ids[0]); k++)
 		free(new_ids[k]);
 	service_free_ids(old, n_old);
 	if (!service_exists(o->root, o->service))
