@@ -19,9 +19,13 @@ ssize_t idmap_format(const struct spec_id_mapping *m, size_t n, const char *what
 		 * write below read past BUF (issue 13: a 4,125-byte read). */
 		int w = snprintf(buf + off, len - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
 				 m[i].size);
-		if (w < 0 || (size_t)w >= len - off || off + (size_t)w > IDMAP_MAX_BYTES)
+		if (w < 0)
+			return zrun_error_set(err, errno, "%s", what);
+		if (off + (size_t)w > IDMAP_MAX_BYTES)
 			return zrun_error_set(err, 0, "%s: %zu mappings make a map of more than %d bytes, "
 					      "the most the kernel takes", what, n, IDMAP_MAX_BYTES);
+		if ((size_t)w >= len - off)
+			return zrun_error_set(err, 0, "%s: the map does not fit in %zu bytes", what, len);
 		off += (size_t)w;
 	}
 	return (ssize_t)off;

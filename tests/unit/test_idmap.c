@@ -72,6 +72,7 @@ TEST(never_writes_past_a_small_buffer)
 
 	memset(b.guard, 'G', sizeof(b.guard));
 	CHECK_INT(idmap_format(m, n, "uidMappings", b.buf, sizeof(b.buf), &err), -1);
+	CHECK_STR(err.msg, "uidMappings: the map does not fit in 30 bytes");
 	CHECK(memcmp(b.guard, "GGGGGGGG", 8) == 0);
 	CHECK_INT(idmap_format(m, 1, "uidMappings", b.buf, sizeof(b.buf), &err), 24);
 	free(m);
