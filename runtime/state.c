@@ -574,7 +574,7 @@ oom:
 	free(*ids);
 	*ids = NULL;
 	*n = 0;
-	return zrun_error_set(err, ENOMEM, "list %s", root);
+	return zrun_error_set(err, ENOMEM, "read root %s", root);
 }
 
 char *state_to_oci_json(const char *root, const struct container_state *st, bool pretty)
