@@ -100,8 +100,8 @@ static int validate_id_maps(const struct spec *s, struct zrun_error *err)
 	const struct spec_linux *lx = s->linux_;
 	char what[64];
 
-	if (idmap_check(lx->uid_mappings, lx->uid_mappings_len, "linux.uidMappings", err) < 0 ||
-	    idmap_check(lx->gid_mappings, lx->gid_mappings_len, "linux.gidMappings", err) < 0)
+	if (lx && (idmap_check(lx->uid_mappings, lx->uid_mappings_len, "linux.uidMappings", err) < 0 ||
+		   idmap_check(lx->gid_mappings, lx->gid_mappings_len, "linux.gidMappings", err) < 0))
 		return -1;
 	for (size_t i = 0; i < s->mounts_len; i++) {
 		const struct spec_mount *m = &s->mounts[i];
@@ -132,10 +132,12 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_prefix(err, "config.json");
 	if ((s->hostname || s->domainname) && !spec_namespace_find(s, SPEC_NS_UTS))
 		return zrun_error_set(err, 0, "config.json: hostname: needs a private uts namespace");
-	if (spec_namespace_find(s, SPEC_NS_USER) && !spec_namespace_find(s, SPEC_NS_USER)->path &&
+	/* lx: namespaces are linux.namespaces, so a user one means a linux
+	 * section; said here for the analyzer, which cannot see that */
+	if (lx && spec_namespace_find(s, SPEC_NS_USER) && !spec_namespace_find(s, SPEC_NS_USER)->path &&
 	    (lx->uid_mappings_len == 0 || lx->gid_mappings_len == 0))
 		return zrun_error_set(err, 0, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
-	if (lx && validate_id_maps(s, err) < 0)
+	if (validate_id_maps(s, err) < 0)
 		return zrun_error_prefix(err, "config.json");
 	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
 		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
