@@ -6,7 +6,7 @@ VERSION := 0.1.0
 
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
-            clang libclang-rt-14-dev containerd podman jq
+            clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck
 
 CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: every message buffer is bounded on purpose, and a
@@ -25,7 +25,7 @@ SRC_OBJ     := $(SRC_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan
+.PHONY: all check deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan static
 all: zrun
 
 # the demo app and its v1/v2 bundles (bundles/out/)
@@ -71,6 +71,11 @@ check: deps
 	@# the Node app for the intercept tests, where the machine has node and npm
 	@if command -v node >/dev/null && command -v npm >/dev/null; then $(MAKE) node-api-bundles; fi
 	@tests/run.sh
+
+# scan-build and cppcheck over runtime/, src/ and tests/unit: no finding
+# (the `static` suite of make check; tests/static/run.sh says how).
+static: deps
+	tests/static/run.sh
 
 install: zrun
 	install -D -m 0755 zrun $(DESTDIR)$(PREFIX)/sbin/zrun

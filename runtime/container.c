@@ -25,6 +25,7 @@
 #include "cgroup_container.h"
 #include "fault.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "init.h"
 #include "lsm.h"
 #include "zseccomp.h"
@@ -92,6 +93,29 @@ static void ctx_release(struct create_ctx *c, bool failed)
 	spec_free(c->spec);
 }
 
+/* Every id map against the kernel's limits, before anything exists: a map
+ * the kernel would refuse fails here with its JSON path, not as EINVAL
+ * from a write to uid_map halfway through create. */
+static int validate_id_maps(const struct spec *s, struct zrun_error *err)
+{
+	const struct spec_linux *lx = s->linux_;
+	char what[64];
+
+	if (lx && (idmap_check(lx->uid_mappings, lx->uid_mappings_len, "linux.uidMappings", err) < 0 ||
+		   idmap_check(lx->gid_mappings, lx->gid_mappings_len, "linux.gidMappings", err) < 0))
+		return -1;
+	for (size_t i = 0; i < s->mounts_len; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		snprintf(what, sizeof(what), "mounts[%zu].uidMappings", i);
+		if (idmap_check(m->uid_mappings, m->uid_mappings_len, what, err) < 0)
+			return -1;
+		snprintf(what, sizeof(what), "mounts[%zu].gidMappings", i);
+		if (idmap_check(m->gid_mappings, m->gid_mappings_len, what, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 {
 	const struct spec *s = c->spec;
@@ -108,9 +132,13 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_prefix(err, "config.json");
 	if ((s->hostname || s->domainname) && !spec_namespace_find(s, SPEC_NS_UTS))
 		return zrun_error_set(err, 0, "config.json: hostname: needs a private uts namespace");
-	if (spec_namespace_find(s, SPEC_NS_USER) && !spec_namespace_find(s, SPEC_NS_USER)->path &&
+	/* lx: namespaces are linux.namespaces, so a user one means a linux
+	 * section; said here for the analyzer, which cannot see that */
+	if (lx && spec_namespace_find(s, SPEC_NS_USER) && !spec_namespace_find(s, SPEC_NS_USER)->path &&
 	    (lx->uid_mappings_len == 0 || lx->gid_mappings_len == 0))
 		return zrun_error_set(err, 0, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
+	if (validate_id_maps(s, err) < 0)
+		return zrun_error_prefix(err, "config.json");
 	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
 		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
 	return 0;
@@ -218,25 +246,6 @@ static uint64_t clone_flags(const struct spec *s)
 	return flags;
 }
 
-static int write_id_map(pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
-			struct zrun_error *err)
-{
-	char path[64], buf[4096];
-	size_t off = 0;
-
-	for (size_t i = 0; i < n && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n",
-					m[i].container_id, m[i].host_id, m[i].size);
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "open %s", path);
-	ssize_t w = write(fd, buf, off);
-	int e = errno;
-	close(fd);
-	return w < 0 ? zrun_error_set(err, e, "write %s", file) : 0;
-}
-
 static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 {
 	const struct spec_namespace *userns = spec_namespace_find(c->spec, SPEC_NS_USER);
@@ -272,8 +281,10 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (userns && userns->path == NULL) {
 		const struct spec_linux *lx = c->spec->linux_;
-		if (write_id_map(c->pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len, err) < 0 ||
-		    write_id_map(c->pid, "gid_map", lx->gid_mappings, lx->gid_mappings_len, err) < 0)
+		if (idmap_write(c->pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len,
+				"linux.uidMappings", err) < 0 ||
+		    idmap_write(c->pid, "gid_map", lx->gid_mappings, lx->gid_mappings_len,
+				"linux.gidMappings", err) < 0)
 			return zrun_error_prefix(err, "user namespace");
 	}
 	return 0;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int zrun_error_set(struct zrun_error *err, int errno_value, const char *fmt, ...)
+int (zrun_error_set)(struct zrun_error *err, int errno_value, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -23,7 +23,7 @@ int zrun_error_set(struct zrun_error *err, int errno_value, const char *fmt, ...
 	return -1;
 }
 
-int zrun_error_prefix(struct zrun_error *err, const char *fmt, ...)
+int (zrun_error_prefix)(struct zrun_error *err, const char *fmt, ...)
 {
 	char prefix[ZRUN_ERROR_MSG_MAX];
 	char old[ZRUN_ERROR_MSG_MAX];

@@ -256,7 +256,7 @@ static int vfail(struct json_ctx *c, const char *fmt, va_list ap)
 	return zrun_error_set(c->err, 0, "%s: %s: %s", c->origin, c->path, msg);
 }
 
-int json_fail(struct json_ctx *c, const char *fmt, ...)
+int (json_fail)(struct json_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -267,7 +267,7 @@ int json_fail(struct json_ctx *c, const char *fmt, ...)
 	return r;
 }
 
-int json_fail_key(struct json_ctx *c, const char *key, const char *fmt, ...)
+int (json_fail_key)(struct json_ctx *c, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -279,7 +279,7 @@ int json_fail_key(struct json_ctx *c, const char *key, const char *fmt, ...)
 	return r;
 }
 
-int json_oom(struct json_ctx *c)
+int (json_oom)(struct json_ctx *c)
 {
 	return zrun_error_set(c->err, ENOMEM, "%s", c->origin);
 }

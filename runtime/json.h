@@ -60,6 +60,10 @@ int json_fail(struct json_ctx *c, const char *fmt, ...) __attribute__((format(pr
 int json_fail_key(struct json_ctx *c, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int json_oom(struct json_ctx *c);
+/* As zrun_error_set (error.h): the -1 visible where they are called. */
+#define json_fail(...) ({ (void)(json_fail)(__VA_ARGS__); -1; })
+#define json_fail_key(...) ({ (void)(json_fail_key)(__VA_ARGS__); -1; })
+#define json_oom(c) ({ (void)(json_oom)(c); -1; })
 
 /* Readers of the value at the current path. Return 0 or -1 (err set).
  * Integers are read from the number's text, never from yajl's long long,

@@ -291,8 +291,10 @@ int mount_cgroup(const struct rootfs_config *cfg, const struct spec_mount *m,
 		 const struct mount_options *mo, int rootfd, struct zrun_error *err)
 {
 	struct statfs sfs;
-	const char *base = getenv("ZRUN_CGROUP_MOUNT") ? getenv("ZRUN_CGROUP_MOUNT") : "/sys/fs/cgroup";
+	const char *base = getenv("ZRUN_CGROUP_MOUNT");
 
+	if (base == NULL)
+		base = "/sys/fs/cgroup";
 	if (statfs(base, &sfs) < 0)
 		return zrun_error_set(err, errno, "%s", base);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)

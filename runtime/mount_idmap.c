@@ -16,28 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "mount_internal.h"
-
-static int write_map(pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
-		     struct zrun_error *err)
-{
-	char path[64], buf[4096];
-	size_t off = 0;
-
-	for (size_t i = 0; i < n && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n",
-					m[i].container_id, m[i].host_id, m[i].size);
-	if (off >= sizeof(buf))
-		return zrun_error_set(err, E2BIG, "idmapped mount: too many mappings");
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "idmapped mount: open %s", path);
-	ssize_t w = write(fd, buf, off);
-	int e = errno;
-	close(fd);
-	return w < 0 ? zrun_error_set(err, e, "idmapped mount: write %s", file) : 0;
-}
 
 /* The child's pid as the mounted /proc numbers it: the init may sit in a
  * new pid namespace while /proc (before pivot_root) is still the host's,
@@ -88,8 +68,8 @@ static int userns_fd(const struct spec_id_mapping *uid, size_t nu, const struct 
 	int fd = -1;
 	if (proc_pid <= 0)
 		zrun_error_set(err, 0, "idmapped mount: the user namespace holder did not report");
-	else if (write_map(proc_pid, "uid_map", uid, nu, err) == 0 &&
-		 write_map(proc_pid, "gid_map", gid, ng, err) == 0) {
+	else if (idmap_write(proc_pid, "uid_map", uid, nu, "idmapped mount: uidMappings", err) == 0 &&
+		 idmap_write(proc_pid, "gid_map", gid, ng, "idmapped mount: gidMappings", err) == 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", proc_pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);

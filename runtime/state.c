@@ -575,15 +575,26 @@ int state_list(const char *root, char ***ids, size_t *n, struct zrun_error *err)
 			cap = cap ? cap * 2 : 16;
 			char **grown = realloc(*ids, cap * sizeof(char *));
 			if (grown == NULL)
-				break;
+				goto oom;
 			*ids = grown;
 		}
-		(*ids)[(*n)++] = strdup(de->d_name);
+		if (((*ids)[*n] = strdup(de->d_name)) == NULL)
+			goto oom;
+		(*n)++;
 	}
 	closedir(d);
 	if (*n)
 		qsort(*ids, *n, sizeof(char *), cmp_str);
 	return 0;
+oom:
+	/* a partial list would read as containers that do not exist */
+	closedir(d);
+	for (size_t i = 0; i < *n; i++)
+		free((*ids)[i]);
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return zrun_error_set(err, ENOMEM, "read root %s", root);
 }
 
 char *state_to_oci_json(const char *root, const struct container_state *st, bool pretty)

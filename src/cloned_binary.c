@@ -168,7 +168,7 @@ int cloned_binary_ensure(char **argv, struct zrun_error *err)
 bool cloned_binary_needless(const char *command)
 {
 	static const char *const readers[] = { "start", "state", "kill", "delete", "list", "spec",
-		"features", "pause", "resume", "update", "events", "ps", "logs" };
+		"features", "pause", "resume", "update", "events", "ps", "logs", "checkpoint", "restore" };
 
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
 		if (strcmp(command, readers[i]) == 0)

@@ -1,4 +1,5 @@
 /* zrun list [--format table|json] [-q]: every container under --root. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,13 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 	if (state_list(ctx->root, &ids, &n, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "list");
 	struct container_state *sts = calloc(n ? n : 1, sizeof(*sts));
-	for (size_t i = 0; sts && i < n; i++) {
+	if (sts == NULL) { /* not an empty list: that would say there is none */
+		for (size_t i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		return zrun_error_set(&ctx->err, ENOMEM, "list");
+	}
+	for (size_t i = 0; i < n; i++) {
 		struct zrun_error ignored;
 		if (state_read(ctx->root, ids[i], &sts[have], &ignored) == 0)
 			have++;

@@ -60,21 +60,25 @@ int deploy_running(const char *root, const char *service, char *group, size_t gr
 	char **running = calloc(n + 1, sizeof(char *));
 	char **groups = calloc(n + 1, sizeof(char *));
 	size_t nr = 0;
-	for (size_t i = 0; running && groups && i < n; i++) {
+	bool oom = running == NULL || groups == NULL;
+	for (size_t i = 0; !oom && i < n; i++) {
 		struct container_state st;
 		struct version_config vc;
 		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
 			continue;
 		if (state_live_status(root, &st) == STATUS_RUNNING) {
 			groups[nr] = strdup(version_group(&vc, ids[i]));
-			running[nr++] = strdup(ids[i]);
-			if (strcmp(groups[nr - 1], svc.current) == 0 || group[0] == '\0')
-				snprintf(group, group_len, "%s", groups[nr - 1]);
+			running[nr] = strdup(ids[i]);
+			if (groups[nr] == NULL || running[nr] == NULL)
+				oom = true;
+			else if (strcmp(groups[nr], svc.current) == 0 || group[0] == '\0')
+				snprintf(group, group_len, "%s", groups[nr]);
+			nr++;
 		}
 		state_clear(&st);
 	}
 	service_free_ids(ids, n);
-	*out = calloc(nr + 1, sizeof(char *));
+	*out = oom ? NULL : calloc(nr + 1, sizeof(char *));
 	for (size_t i = 0; i < nr; i++) {
 		if (*out && strcmp(groups[i], group) == 0)
 			(*out)[(*n_out)++] = running[i];
@@ -217,6 +221,13 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 			goto undo;
 		}
 		new_ids[k] = strdup(id);
+		if (new_ids[k] == NULL) {
+			struct zrun_error ignored;
+			/* not in new_ids, so undo would not remove it */
+			version_delete(o->root, id, true, &ignored);
+			zrun_error_set(err, ENOMEM, "create %s", id);
+			goto undo;
+		}
 	}
 	if (n_old == 0) {
 		/* start: every replica proven ready, or none stays */
@@ -241,7 +252,9 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 undo:
 	remove_ids(o->root, new_ids, (size_t)o->replicas);
 out:
-	for (int k = 0; k < o->replicas; k++)
+	/* the whole array: it starts zeroed, and k < o->replicas would trust
+	 * a field that the calls above could (for all a reader knows) change */
+	for (size_t k = 0; k < sizeof(new_ids) / sizeof(new_ids[0]); k++)
 		free(new_ids[k]);
 	service_free_ids(old, n_old);
 	if (!service_exists(o->root, o->service))

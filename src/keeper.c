@@ -359,7 +359,7 @@ static int fetch_from_keeper(const char *root, const struct service *svc, int *f
 
 static bool same_address(int fd, const struct listener *l)
 {
-	struct sockaddr_storage a;
+	struct sockaddr_storage a = { 0 }; /* zeroed: an unfilled family is AF_UNSPEC */
 	socklen_t len = sizeof(a);
 	int listening = 0;
 	socklen_t ol = sizeof(listening);

@@ -72,7 +72,8 @@ static int connect_with_timeout(const struct sockaddr_storage *a, socklen_t len,
  * accepted): an exact sock_diag lookup of the reversed 4-tuple. */
 static unsigned long server_side_inode(int s)
 {
-	struct sockaddr_storage local, peer;
+	/* zeroed: a family the kernel did not fill reads as AF_UNSPEC */
+	struct sockaddr_storage local = { 0 }, peer = { 0 };
 	socklen_t ll = sizeof(local), pl = sizeof(peer);
 
 	if (getsockname(s, (struct sockaddr *)&local, &ll) < 0 || getpeername(s, (struct sockaddr *)&peer, &pl) < 0)

@@ -265,13 +265,22 @@ int service_versions(const char *root, const char *name, char ***ids, size_t *n,
 		struct version_config vc;
 		struct zrun_error ignored;
 		if (*ids && state_read(root, all[i], &st, &ignored) == 0) {
-			if (version_config_from_state(&st, &vc) == 0 && strcmp(vc.service, name) == 0)
-				(*ids)[(*n)++] = strdup(all[i]);
+			if (version_config_from_state(&st, &vc) == 0 && strcmp(vc.service, name) == 0) {
+				/* the list is handed over whole or not at all */
+				if (((*ids)[*n] = strdup(all[i])) == NULL) {
+					service_free_ids(*ids, *n);
+					*ids = NULL;
+				} else {
+					(*n)++;
+				}
+			}
 			state_clear(&st);
 		}
 		free(all[i]);
 	}
 	free(all);
+	if (*ids == NULL)
+		*n = 0;
 	return *ids ? 0 : zrun_error_set(err, ENOMEM, "versions of %s", name);
 }
 

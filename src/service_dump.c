@@ -158,7 +158,7 @@ static int restore_one(const char *root, struct json_ctx *c, yajl_val s, FILE *o
 	json_get_uint(c, s, "seq", UINT32_MAX, &seq);
 	if (service_validate_name(name, err) < 0)
 		goto out;
-	for (size_t i = 0; urls[i] && i < LISTENER_MAX; i++, nls++)
+	for (size_t i = 0; i < LISTENER_MAX && urls[i]; i++, nls++)
 		if (listener_parse(urls[i], (int)i, &ls[i], err) < 0)
 			goto out;
 	if (deploy_running(root, name, group, sizeof(group), &running, &nrun, err) == 0) {

@@ -278,98 +278,125 @@ static int log_pipe(const char *root, const struct service *svc, const char *id,
 	return 0;
 }
 
-static int create_in_service(struct container_create_opts *opts, struct version_config *vc,
-			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
-			     struct zrun_error *err)
-{
-	struct service svc = { 0 };
-	int fds[LISTENER_MAX];
+/* The socket-activation environment of a version (LISTEN_FDS, LISTEN_FDNAMES,
+ * LISTEN_PID, NOTIFY_SOCKET) in ENV's buffers. */
+struct version_env {
 	/* LISTEN_FDNAMES: "preserved" for each --preserve-fds fd (at most
 	 * 1024), then the listeners' names (at most 63 characters each) */
-	char env_fds[32], env_names[1024 * 10 + LISTENER_MAX * 65 + 32], env_pid[32], env_notify[96] = "";
-	char *extra_env[5] = { env_fds, env_names, env_pid, NULL, NULL };
-	bool made;
+	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], pid[32], notify[96];
+	char *list[5];
+};
 
-	snprintf(svc.name, sizeof(svc.name), "%s", vc->service);
-	int lock = service_lock(opts->root, svc.name, "service.lock", false, err);
-	if (lock < 0)
-		return -1;
-	if (service_fds(opts->root, &svc, ls, nls, fds, &made, err) < 0) {
-		struct zrun_error ignored;
-		/* the lock made the service dir: do not leave it for a service
-		 * that was never made */
-		if (!service_exists(opts->root, svc.name))
-			service_remove(opts->root, svc.name, &ignored);
-		close(lock);
-		return zrun_error_prefix(err, "service %s", vc->service);
-	}
+static int version_env_fill(struct version_env *e, const struct service *svc, struct version_config *vc,
+			    int preserve_fds, struct zrun_error *err)
+{
 	/* sd_listen_fds(3): LISTEN_FDS counts every fd passed from fd 3 on, as
 	 * systemd counts its fd store and OpenFile= fds with the sockets. The
 	 * --preserve-fds fds are 3..3+N-1 (runc's contract) and the listeners
 	 * follow, so both are counted, and LISTEN_FDNAMES tells them apart:
 	 * sd_listen_fds_with_names() finds a listener by its name. */
-	int preserved = opts->preserve_fds > 0 ? opts->preserve_fds : 0;
-	snprintf(env_fds, sizeof(env_fds), "LISTEN_FDS=%zu", (size_t)preserved + svc.n_listeners);
-	size_t off = (size_t)snprintf(env_names, sizeof(env_names), "LISTEN_FDNAMES=");
+	int preserved = preserve_fds > 0 ? preserve_fds : 0;
+	snprintf(e->fds, sizeof(e->fds), "LISTEN_FDS=%zu", (size_t)preserved + svc->n_listeners);
+	size_t off = (size_t)snprintf(e->names, sizeof(e->names), "LISTEN_FDNAMES=");
 	for (int i = 0; i < preserved && i < 1024; i++)
-		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%spreserved", i ? ":" : "");
-	for (size_t i = 0; i < svc.n_listeners; i++)
-		off += (size_t)snprintf(env_names + off, sizeof(env_names) - off, "%s%s",
-					i || preserved ? ":" : "", svc.listeners[i].name);
+		off += (size_t)snprintf(e->names + off, sizeof(e->names) - off, "%spreserved", i ? ":" : "");
+	for (size_t i = 0; i < svc->n_listeners && off < sizeof(e->names); i++)
+		off += (size_t)snprintf(e->names + off, sizeof(e->names) - off, "%s%s",
+					i || preserved ? ":" : "", svc->listeners[i].name);
 	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
 	 * namespace; the init fills in its pid when it shares the host's. */
-	snprintf(env_pid, sizeof(env_pid), "LISTEN_PID=");
+	snprintf(e->pid, sizeof(e->pid), "LISTEN_PID=");
+	e->notify[0] = '\0';
 	if (vc->probe.kind == PROBE_NOTIFY) {
 		/* a new name at each create (a restart too): see probe_notify.c */
-		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0) {
-			for (size_t i = 0; i < svc.n_listeners; i++)
-				close(fds[i]);
-			if (made)
-				end_service_if_empty(opts->root, svc.name);
-			close(lock);
+		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0)
 			return -1;
-		}
-		snprintf(env_notify, sizeof(env_notify), "NOTIFY_SOCKET=%s", vc->notify_socket);
-		extra_env[3] = env_notify;
+		snprintf(e->notify, sizeof(e->notify), "NOTIFY_SOCKET=%s", vc->notify_socket);
+	}
+	char **l = e->list;
+	if (!vc->intercept) { /* intercept: the program binds its own port and
+			       * gets the shared socket there: no socket
+			       * activation, or it would take fd 3 instead */
+		*l++ = e->fds;
+		*l++ = e->names;
+		*l++ = e->pid;
+	}
+	if (e->notify[0])
+		*l++ = e->notify;
+	*l = NULL;
+	return 0;
+}
+
+/* Creates the version with the caller's options plus the service's fds,
+ * environment, log pipe and hooks, which live in this frame: they go in a
+ * copy of the options, so none of them is left in the caller's (a pointer
+ * into a dead stack frame, or to the freed state JSON). */
+static int create_in_service(const struct container_create_opts *caller, struct version_config *vc,
+			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
+			     struct zrun_error *err)
+{
+	struct container_create_opts opts = *caller;
+	struct service svc = { 0 };
+	int fds[LISTENER_MAX];
+	struct version_env env;
+	bool made;
+
+	for (size_t i = 0; i < LISTENER_MAX; i++)
+		fds[i] = -1;
+	snprintf(svc.name, sizeof(svc.name), "%s", vc->service);
+	int lock = service_lock(opts.root, svc.name, "service.lock", false, err);
+	if (lock < 0)
+		return -1;
+	if (service_fds(opts.root, &svc, ls, nls, fds, &made, err) < 0) {
+		struct zrun_error ignored;
+		/* the lock made the service dir: do not leave it for a service
+		 * that was never made */
+		if (!service_exists(opts.root, svc.name))
+			service_remove(opts.root, svc.name, &ignored);
+		close(lock);
+		return zrun_error_prefix(err, "service %s", vc->service);
+	}
+	if (version_env_fill(&env, &svc, vc, opts.preserve_fds, err) < 0) {
+		for (size_t i = 0; i < svc.n_listeners; i++)
+			close(fds[i]);
+		if (made)
+			end_service_if_empty(opts.root, svc.name);
+		close(lock);
+		return -1;
 	}
 	char *state_json = version_config_json(vc);
 	int stdio[3] = { -1, -1, -1 };
-	struct version_hooks hooks = { .vc = vc, .root = opts->root, .svc = &svc, .id = opts->id };
-	clear_stopping(opts->root, svc.name, opts->id);
-	if (vc->group[0] && opts->stdio_fds == NULL && log_pipe(opts->root, &svc, opts->id, stdio) == 0)
-		opts->stdio_fds = stdio;
-	opts->extra_fds = fds;
-	opts->extra_fds_len = (int)svc.n_listeners;
-	opts->extra_env = extra_env;
+	struct version_hooks hooks = { .vc = vc, .root = opts.root, .svc = &svc, .id = opts.id };
+	clear_stopping(opts.root, svc.name, opts.id);
+	if (vc->group[0] && opts.stdio_fds == NULL && log_pipe(opts.root, &svc, opts.id, stdio) == 0)
+		opts.stdio_fds = stdio;
+	opts.extra_fds = fds;
+	opts.extra_fds_len = vc->intercept ? 0 : (int)svc.n_listeners;
+	opts.extra_env = env.list;
 	if (vc->intercept) {
-		/* the program binds its own port and gets the shared socket
-		 * there: no socket activation, or it would take fd 3 instead */
-		opts->extra_fds_len = 0;
-		extra_env[0] = extra_env[3];
-		extra_env[1] = NULL;
-		opts->seccomp_notify = give_notify_fd;
-		opts->seccomp_notify_data = &hooks;
+		opts.seccomp_notify = give_notify_fd;
+		opts.seccomp_notify_data = &hooks;
 	}
-	opts->extra_state_json = state_json;
-	opts->adjust_spec = adjust_version_spec;
-	opts->adjust_data = &hooks;
-	int r = state_json ? container_create(opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+	opts.extra_state_json = state_json;
+	opts.adjust_spec = adjust_version_spec;
+	opts.adjust_data = &hooks;
+	int r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
-	if (opts->stdio_fds == stdio) {
-		opts->stdio_fds = NULL;
+	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)
 			close(stdio[0]);
 		close(stdio[1]);
 	}
 	for (size_t i = 0; i < svc.n_listeners; i++)
-		close(fds[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (r < 0 && made)
-		end_service_if_empty(opts->root, svc.name);
+		end_service_if_empty(opts.root, svc.name);
 	close(lock);
 	return r;
 }
 
-int version_create(struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
 		   pid_t *pid, struct zrun_error *err)
 {
 	struct version_config vc;

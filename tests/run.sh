@@ -6,12 +6,13 @@
 # containerd: ctr and podman driving zrun (tests/containerd, docs/containerd.md).
 # asan: the integration tests again with build-asan/zrun (ASAN_TESTS picks
 # the files); fuzz: the yajl checks and each fuzz target for FUZZ_SECONDS.
+# static: scan-build and cppcheck, no finding (tests/static/run.sh).
 set -u
 cd "$(dirname "$0")/.."
 export ZRUN="$PWD/zrun"
 # A hung test fails after 5 minutes instead of holding up the whole run.
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
-suites="${ZRUN_TESTS:-unit integration asan fuzz containerd vm leftovers}"
+suites="${ZRUN_TESTS:-unit static integration asan fuzz containerd vm leftovers}"
 passed=0 failed=0
 
 count() {  # count TAP lines of file $1 into the totals
@@ -90,6 +91,8 @@ for suite in $suites; do
 		for t in build/tests/test_*; do
 			[ -x "$t" ] && run_suite "unit-$(basename "$t")" 120 "$t"
 		done ;;
+	static)  # about 1 min of CPU on 2 cores
+		run_suite static 600 tests/static/run.sh ;;
 	integration)
 		run_suite integration 900 bats --tap tests/integration ;;
 	asan)

@@ -197,3 +197,23 @@ PY
 	expect_eq "$status" 4 "exit status"
 	assert_gone "$TEST_ID" /zrun-test/b1
 }
+
+# containerd and podman call checkpoint/restore by runc's names (with runc's
+# flags): the answer is one clear line, not `unknown command`, also in the
+# --log JSON they show users; and features claims no checkpointing.
+@test "checkpoint_and_restore_say_zrun_does_not_support_them" {
+	local c
+	for c in checkpoint restore; do
+		run --separate-stderr zr --log "$WORK/log.json" --log-format json "$c" --image-path "$WORK/img" --work-path "$WORK/w" "$TEST_ID"
+		expect_eq "$status" 1 "exit status of $c"
+		expect_eq "$stderr" "zrun: $c: not supported by zrun (no CRIU support)" "stderr of $c"
+		expect_eq "$output" "" "stdout of $c"
+		grep -q "\"msg\":\"$c: not supported by zrun (no CRIU support)\"" "$WORK/log.json" ||
+			{ echo "log: expected msg \"$c: not supported...\", saw: $(cat "$WORK/log.json")"; false; }
+		rm -f "$WORK/log.json"
+	done
+	[ ! -e "$WORK/img" ] && [ ! -e "$WORK/w" ] && [ ! -e "$ROOT" ] || { echo "checkpoint/restore made files"; false; }
+	run --separate-stderr zr features
+	expect_eq "$status" 0 "exit status of features"
+	[[ "$output" != *checkpoint.enabled* && "$output" != *criu* ]] || { echo "features claims checkpointing"; false; }
+}

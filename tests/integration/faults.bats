@@ -307,3 +307,25 @@ delete_killed_at() {  # point
 	[ "$rc" -eq 0 ] || { echo "create: $(cat "$WORK/err")"; false; }
 	check_after created
 }
+
+# strdup returning NULL (tests/lib/fail_strdup.c, LD_PRELOAD) for one
+# container's id while `list` reads --root: one clear line and exit 1, not
+# a crash (the NULL went to qsort's strcmp) and not a list without it.
+@test "list_out_of_memory_is_reported_not_a_crash" {
+	gcc -shared -fPIC -O1 -o "$WORK/fail_strdup.so" "$BATS_TEST_DIRNAME/../lib/fail_strdup.c" -ldl
+	local id
+	for id in a1 oom-b c3; do  # state dirs are all `list` needs to see
+		mkdir -p "$ROOT/$id"
+		echo '{}' > "$ROOT/$id/state.json"
+	done
+	# an ASan zrun wants its runtime first; the preload only wraps strdup
+	run --separate-stderr env LD_PRELOAD="$WORK/fail_strdup.so" ZRUN_TEST_FAIL_STRDUP=oom- \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$ZRUN" --root "$ROOT" list
+	expect_eq "$status" 1 "exit status"
+	expect_eq "$stderr" "zrun: list: read root $ROOT: Cannot allocate memory" "stderr"
+	expect_eq "$output" "" "stdout"
+	# and without the fault the same root lists (the stubs are no containers)
+	run --separate-stderr zr list -q
+	expect_eq "$status" 0 "exit status without the fault"
+	rm -rf "$ROOT"
+}

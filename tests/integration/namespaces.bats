@@ -153,3 +153,76 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	assert_gone "$TEST_ID-a" /zrun-test/joina
 	assert_gone "$TEST_ID-b" /zrun-test/joinb
 }
+
+# id_maps N WIDE: N {containerID, hostID, size 1} mappings after 0 -> 100000
+# (so the container's root exists); WIDE=1 takes ten-digit ids, the widest
+# map lines there are.
+id_maps() {
+	local n=$1 wide=$2 i c h out='{"containerID":0,"hostID":100000,"size":1}'
+	for ((i = 1; i < n; i++)); do
+		if [ "$wide" = 1 ]; then
+			c=$((1000000000 + i)) h=$((3000000000 + i))
+		else
+			c=$i h=$((10000 + i))
+		fi
+		out+=",{\"containerID\":$c,\"hostID\":$h,\"size\":1}"
+	done
+	echo "$out"
+}
+
+# userns_bundle NAME UIDS GIDS: a bundle with a new user namespace and these maps
+userns_bundle() {
+	NAMESPACES="[$ALL_NS,{\"type\":\"user\"}]"
+	LINUX_EXTRA=",\"uidMappings\":[$2],\"gidMappings\":[$3]"
+	B=$(bundle "$1")
+	chown -R 100000:100000 "$B/rootfs"
+	echo "$B"
+}
+
+@test "user_namespace_takes_340_maps_and_a_4067_byte_map" {
+	chmod 755 "$WORK"
+	ARGS='["sh","-c","wc -l < /proc/self/uid_map; wc -l < /proc/self/gid_map"]'
+	# 340 lines: the kernel's most; 170 mostly ten-digit lines: 4067 bytes
+	# of the 4095 it takes
+	B=$(userns_bundle many "$(id_maps 340 0)" "$(id_maps 340 0)")
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]// /}:${lines[1]// /}" "340:340" "uid_map:gid_map lines"
+	[[ "$output" != *AddressSanitizer* ]] || { echo "sanitizer report"; false; }
+	assert_gone "$TEST_ID" /zrun-test/many
+	B=$(userns_bundle wide "$(id_maps 170 1)" "$(id_maps 170 1)")
+	run zr run -b "$B" "$TEST_ID-w"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]// /}:${lines[1]// /}" "170:170" "uid_map:gid_map lines"
+	[[ "$output" != *AddressSanitizer* ]] || { echo "sanitizer report"; false; }
+	assert_gone "$TEST_ID-w" /zrun-test/wide
+}
+
+# A map the kernel would refuse fails before anything is made, with the
+# JSON path and the limit (it was "write uid_map: Invalid argument", and a
+# map longer than 4096 bytes was written from past the end of its buffer).
+@test "user_namespace_refuses_more_than_340_maps" {
+	ARGS='["true"]'
+	B=$(userns_bundle toomany "$(id_maps 341 0)" "$(id_maps 1 0)")
+	run zr create -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 1 "exit status"
+	expect_eq "${#lines[@]}" 1 "lines of output"
+	[[ "$output" == "zrun: "*"config.json: linux.uidMappings: 341 mappings, the kernel takes at most 340" ]] ||
+		{ echo "expected: zrun: ...linux.uidMappings: 341 mappings, the kernel takes at most 340"; false; }
+	assert_gone "$TEST_ID" /zrun-test/toomany
+}
+
+@test "user_namespace_refuses_a_map_longer_than_4095_bytes" {
+	ARGS='["true"]'
+	B=$(userns_bundle toowide "$(id_maps 1 0)" "$(id_maps 180 1)")
+	run zr create -b "$B" "$TEST_ID-w"
+	echo "$output"
+	expect_eq "$status" 1 "exit status"
+	expect_eq "${#lines[@]}" 1 "lines of output"
+	[[ "$output" == "zrun: "*"config.json: linux.gidMappings: 180 mappings make a map of more than 4095 bytes, the most the kernel takes" ]] ||
+		{ echo "expected: zrun: ...linux.gidMappings: 180 mappings make a map of more than 4095 bytes..."; false; }
+	assert_gone "$TEST_ID-w" /zrun-test/toowide
+}

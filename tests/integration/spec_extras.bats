@@ -205,6 +205,27 @@ PY
 	assert_gone "$TEST_ID" /zrun-test/idmapnone
 }
 
+# The idmapped mount's user namespace takes its maps through the same
+# writer as the container's: more than the kernel takes fails at create,
+# naming the mount (it was "write gid_map: Invalid argument" mid-create).
+@test "idmapped_mount_with_more_than_340_maps_is_refused_clearly" {
+	local i maps='{"containerID":0,"hostID":100000,"size":1}'
+	for ((i = 1; i < 341; i++)); do
+		maps+=",{\"containerID\":$i,\"hostID\":$((100000 + i)),\"size\":1}"
+	done
+	mkdir -p "$WORK/src"
+	MOUNTS_EXTRA=",{\"destination\":\"/mnt\",\"type\":\"bind\",\"source\":\"$WORK/src\",\"options\":[\"bind\"],
+		\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],\"gidMappings\":[$maps]}"
+	B=$(bundle idmapmany)
+	run zr create -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 1 "exit status"
+	expect_eq "${#lines[@]}" 1 "lines of output"
+	[[ "$output" == "zrun: "*"config.json: mounts["*"].gidMappings: 341 mappings, the kernel takes at most 340" ]] ||
+		{ echo "expected: zrun: ...config.json: mounts[N].gidMappings: 341 mappings, the kernel takes at most 340"; false; }
+	assert_gone "$TEST_ID" /zrun-test/idmapmany
+}
+
 @test "features_lists_what_this_build_supports" {
 	run zr features
 	expect_eq "$status" 0 "exit status"
