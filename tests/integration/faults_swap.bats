@@ -182,3 +182,29 @@ resume_swap() {
 	[ "$rc" -eq 0 ]
 	wait_serving "$URL/" new
 }
+
+@test "group_swap_keeps_old_replicas_untouched_when_a_new_replica_is_deleted_before_they_are_signalled" {
+	local b pids
+	b=$(mkver v1)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --replicas 2 --probe-period 50ms --probe-failure-threshold 100 \
+		api "$b" >/dev/null
+	zr list -q >> "$WORK/ids"
+	wait_serving "$URL/" v1
+	pids="$(pid_of api-1) $(pid_of api-1.r1)"
+	b=$(mkver v2)
+	echo api-2 api-2.r1 | tr ' ' '\n' >> "$WORK/ids"
+	ZRUN_TEST_FAULT=swap-draining:stop "$ZRUN" --root "$ROOT" deploy --replicas 2 --probe-period 50ms \
+		--probe-failure-threshold 100 api "$b" </dev/null >"$WORK/swap.out" 2>&1 3>&- &
+	STOPPED_PID=$!
+	wait_until 30 eval 'test "$(proc_state $STOPPED_PID)" = T' ||
+		{ echo "the deploy never stopped at swap-draining: $(cat "$WORK/swap.out")" >&2; false; }
+	wrk_start
+	zr delete --force api-2.r1
+	resume_swap
+	[ "$rc" -ne 0 ] || { echo "expected the deploy to fail: a new replica went before the old ones were signalled" >&2; false; }
+	expect_eq "$(pid_of api-1) $(pid_of api-1.r1)" "$pids" "pids of the old replicas"
+	expect_eq "$(status_of api-1)/$(status_of api-1.r1)" running/running "status of the old replicas"
+	wrk_stop
+	assert_version_gone api-2
+	wait_serving "$URL/" v1
+}
