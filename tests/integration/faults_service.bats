@@ -13,28 +13,21 @@ load service_helpers
 
 bats_require_minimum_version 1.5.0
 
-setup() { svc_setup; }
-
-teardown() {
-	local k
-	[ -z "${STOPPED_PID:-}" ] || kill -CONT "$STOPPED_PID" 2>/dev/null || true
-	if [ -n "${TMPFS:-}" ] && mountpoint -q "$TMPFS"; then
-		for id in $(zr list -q 2>/dev/null); do zr delete --force "$id" >/dev/null 2>&1 || true; done
-		umount -l "$TMPFS" || true
-	fi
-	# a keeper no record names (the bug under test) holds the port: it is
-	# this root's, made by this test, so it goes with the test
-	for k in $(unseen_keepers); do kill -9 "$k" 2>/dev/null || true; done
-	svc_teardown
+setup() {
+	svc_setup
+	# container ids and the deploy tests' service: unique on this machine
+	# (a cgroup is /zrun/<id>; other suites may run at the same time)
+	I=t$$-$BATS_TEST_NUMBER
+	SVC=s$I
 }
 
-# Every zrun-keeper or zrun-guardian process of this test's root.
-root_keepers() {
-	local p
-	for p in $(pgrep -x 'zrun-keeper|zrun-guardian'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " && echo "$p"
-	done
-	return 0
+teardown() {
+	local rc=0
+	svc_teardown || rc=$?
+	# what a failure left (a keeper no record names holding the port, the
+	# bug under test): this root's, made by this test, so it goes with it
+	kill_root_keepers
+	return $rc
 }
 
 # Those that no service.json names: neither the recorded pid (the
@@ -80,17 +73,17 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)' "$PORT"
 # holds the port unseen, and a create of the same service (same listener)
 # succeeds and serves: it joins or ends what the dead one left.
 first_create_killed_at() {  # point
-	local b; b=$(mkver v1)
-	echo v1 >> "$WORK/ids"
-	zr_fault "$1" create --service api --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms v1 "$b"
+	local b; b=$(mkver "$I-v1")
+	echo "$I-v1" >> "$WORK/ids"
+	zr_fault "$1" create --service api --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms "$I-v1" "$b"
 	killed "$1"
 	assert_no_unseen_keeper "create killed at $1"
-	zr delete --force v1 2>/dev/null || true
-	b=$(mkver v2)
-	vcreate v2 "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms ||
+	zr delete --force "$I-v1" 2>/dev/null || true
+	b=$(mkver "$I-v2")
+	vcreate "$I-v2" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms ||
 		{ echo "the create after one killed at $1 failed: $(tail -1 "$WORK/containers.log")" >&2; false; }
-	zr start v2
-	wait_serving "$URL/" v2
+	zr start "$I-v2"
+	wait_serving "$URL/" "$I-v2"
 	expect_eq "$(root_keepers | wc -l)" 2 "keeper processes (a guardian and its keeper)"
 }
 
@@ -107,9 +100,9 @@ first_create_killed_at() {  # point
 # The same crash windows, repaired by `service repair` alone: afterwards
 # no service, no keeper, and the port is free.
 first_create_killed_then_repaired() {  # point
-	local b; b=$(mkver v1)
-	echo v1 >> "$WORK/ids"
-	zr_fault "$1" create --service api --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms v1 "$b"
+	local b; b=$(mkver "$I-v1")
+	echo "$I-v1" >> "$WORK/ids"
+	zr_fault "$1" create --service api --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms "$I-v1" "$b"
 	killed "$1"
 	run zr service status api
 	echo "$output"
@@ -135,14 +128,14 @@ first_create_killed_then_repaired() {  # point
 	local b d pid
 	b=$(mkver v)
 	for d in 001 002 003 004 005 006 007 008 009 010 012 014 016 018 020 025 030; do
-		echo "v$d" >> "$WORK/ids"
-		"$ZRUN" --root "$ROOT" create --service api --listen "tcp://127.0.0.1:$PORT" "v$d" "$b" </dev/null >/dev/null 2>&1 3>&- &
+		echo "$I-v$d" >> "$WORK/ids"
+		"$ZRUN" --root "$ROOT" create --service api --listen "tcp://127.0.0.1:$PORT" "$I-v$d" "$b" </dev/null >/dev/null 2>&1 3>&- &
 		pid=$!
 		sleep "0.$d"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		assert_no_unseen_keeper "create killed after $d ms"
-		zr delete --force "v$d" >/dev/null 2>&1 || true
+		zr delete --force "$I-v$d" >/dev/null 2>&1 || true
 		[ ! -e "$ROOT/.services/api" ] || zr service repair api >/dev/null
 		wait_until 5 port_is_free 2>/dev/null || { echo "after a create killed at $d ms, port $PORT is held: $(ss -Hltnp "( sport = :$PORT )")" >&2; false; }
 	done
@@ -152,23 +145,23 @@ first_create_killed_then_repaired() {  # point
 
 @test "second_create_killed_at_every_step_never_refuses_a_client_and_the_next_create_works" {
 	local p b
-	first_version v1
+	first_version "$I-v1"
 	wrk_start
 	for p in create-after-state-dir create-after-creating-state create-after-cgroup create-after-clone \
 		create-after-ready create-after-created-state; do
-		b=$(mkver v2)
-		echo v2 >> "$WORK/ids"
-		zr_fault "$p" create --service api --probe-period 50ms v2 "$b"
+		b=$(mkver "$I-v2")
+		echo "$I-v2" >> "$WORK/ids"
+		zr_fault "$p" create --service api --probe-period 50ms "$I-v2" "$b"
 		killed "$p"
 		expect_eq "$(code_of)" 200 "answer after a second create killed at $p"
 		assert_no_unseen_keeper "second create killed at $p"
-		zr delete --force v2
+		zr delete --force "$I-v2"
 		[ -e "$ROOT/.services/api" ] || { echo "deleting the killed v2 ended the service of v1" >&2; false; }
 	done
-	b=$(mkver v3)
-	vcreate v3 "$b" --probe-period 50ms
-	zr swap v1 v3
-	wait_serving "$URL/" v3
+	b=$(mkver "$I-v3")
+	vcreate "$I-v3" "$b" --probe-period 50ms
+	zr swap "$I-v1" "$I-v3"
+	wait_serving "$URL/" "$I-v3"
 	wrk_stop
 }
 
@@ -178,12 +171,12 @@ first_create_killed_then_repaired() {  # point
 # same id again ends the service: no version, no keeper, no service dir,
 # the port free.
 last_delete_killed_at() {  # point
-	first_version v1
-	zr_fault "$1" delete --force v1
+	first_version "$I-v1"
+	zr_fault "$1" delete --force "$I-v1"
 	killed "$1"
 	run zr service status api
 	echo "$output"
-	run zr delete --force v1
+	run zr delete --force "$I-v1"
 	[ "$status" -eq 0 ] || { echo "second delete: $output" >&2; false; }
 	[ ! -e "$ROOT/.services" ] || { echo "left in .services: $(ls -AR "$ROOT/.services")" >&2; false; }
 	wait_until 5 eval 'test -z "$(root_keepers)"' || { echo "keepers left: $(root_keepers)" >&2; false; }
@@ -196,8 +189,8 @@ last_delete_killed_at() {  # point
 @test "last_delete_killed_after_the_keeper_stopped_is_finished_by_the_next_delete" { last_delete_killed_at service-end-after-keeper-stop; }
 
 @test "last_delete_killed_after_the_state_went_is_ended_by_service_repair" {
-	first_version v1
-	zr_fault version-delete-after-container delete --force v1
+	first_version "$I-v1"
+	zr_fault version-delete-after-container delete --force "$I-v1"
 	killed version-delete-after-container
 	run zr service status api
 	echo "$output"
@@ -210,14 +203,14 @@ last_delete_killed_at() {  # point
 
 @test "last_delete_killed_after_the_state_went_is_joined_by_the_next_create" {
 	local k b
-	first_version v1
-	zr_fault version-delete-after-container delete --force v1
+	first_version "$I-v1"
+	zr_fault version-delete-after-container delete --force "$I-v1"
 	killed version-delete-after-container
 	k=$(svc_keepers)
-	b=$(mkver v2)
-	vcreate v2 "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms
-	zr start v2
-	wait_serving "$URL/" v2
+	b=$(mkver "$I-v2")
+	vcreate "$I-v2" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms
+	zr start "$I-v2"
+	wait_serving "$URL/" "$I-v2"
 	expect_eq "$(svc_keepers)" "$k" "keeper of the service (the orphan's, joined)"
 	assert_no_unseen_keeper "after the create"
 }
@@ -225,17 +218,17 @@ last_delete_killed_at() {  # point
 # ---- deploy killed at every step of a first deploy ----
 
 deploy_first_killed_at() {  # point
-	local b; b=$(mkver v1)
-	zr_fault "$1" deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 api "$b"
+	local b; b=$(mkver "$I-v1")
+	zr_fault "$1" deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 "$SVC" "$b"
 	zr list -q >> "$WORK/ids"
 	killed "$1"
 	assert_no_unseen_keeper "deploy killed at $1"
-	b=$(mkver v2)
-	run zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 api "$b"
+	b=$(mkver "$I-v2")
+	run zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 "$SVC" "$b"
 	zr list -q >> "$WORK/ids"
 	echo "$output"
 	[ "$status" -eq 0 ] || { echo "the deploy after one killed at $1 failed" >&2; false; }
-	wait_serving "$URL/" v2
+	wait_serving "$URL/" "$I-v2"
 }
 
 @test "first_deploy_killed_after_the_service_record_is_repaired_by_the_next_deploy" { deploy_first_killed_at service-after-record; }
