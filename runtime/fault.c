@@ -8,7 +8,7 @@
 #include <string.h>
 
 static struct {
-	bool read, armed, fail;
+	bool read, armed, fail, stop;
 	char point[128];
 	int errno_value;
 	long nth, hits;
@@ -45,6 +45,8 @@ static void fault_read(void)
 				for (size_t i = 0; i < sizeof(fault_errnos) / sizeof(fault_errnos[0]); i++)
 					if (strcmp(action + 5, fault_errnos[i].name) == 0)
 						fault.errno_value = fault_errnos[i].value;
+		} else if (strcmp(action, "stop") == 0) {
+			fault.stop = true;
 		} else if (strcmp(action, "kill") != 0) {
 			return; /* unknown action: stay inert */
 		}
@@ -68,13 +70,17 @@ static bool fault_hit(const char *name)
 void fault_point(const char *name)
 {
 	if (fault_hit(name) && !fault.fail)
-		raise(SIGKILL);
+		raise(fault.stop ? SIGSTOP : SIGKILL);
 }
 
 int fault_check(const char *name, struct zrun_error *err)
 {
 	if (!fault_hit(name))
 		return 0;
+	if (fault.stop) {
+		raise(SIGSTOP);
+		return 0;
+	}
 	if (!fault.fail)
 		raise(SIGKILL);
 	if (err)

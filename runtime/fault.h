@@ -4,16 +4,18 @@
  *   ZRUN_TEST_FAULT=<point>[:<action>][@<n>]
  * action: kill (default) SIGKILLs this process at the point; fail[=ERRNO]
  * (ERRNO one of ENOSPC, EMFILE, EIO, ENOMEM; EIO when omitted) makes the
- * point fail with that errno so the caller takes its error path. The fault
- * fires at the n-th time this process reaches the point (default 1) and only
- * then, so clean-up code that passes the same point again is not hit. */
+ * point fail with that errno so the caller takes its error path; stop
+ * SIGSTOPs it there (the test changes the world, then sends SIGCONT: a race
+ * window held open). The fault fires at the n-th time this process
+ * reaches the point (default 1) and only then, so clean-up code that
+ * passes the same point again is not hit. */
 #ifndef ZRUN_FAULT_H
 #define ZRUN_FAULT_H
 
 #include "error.h"
 
-/* A kill point: SIGKILL ourselves when ZRUN_TEST_FAULT names it (a `fail`
- * action is ignored here). */
+/* A kill point: SIGKILL (or SIGSTOP) ourselves when ZRUN_TEST_FAULT names
+ * it (a `fail` action is ignored here). */
 void fault_point(const char *name);
 
 /* A kill or fail point. Returns 0, or (fail) -1 with errno set; err, when

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "repair.h"
 #include "keeper.h"
 #include "listener_watch.h"
 #include "service.h"
@@ -133,33 +134,6 @@ static void print_versions(const char *root, const char *name, struct json_write
 	service_free_ids(ids, n);
 }
 
-/* The next zrun command after a keeper died recovers the listeners from a
- * running version and starts a new keeper (keeper_fetch does both). */
-static void recover_keeper(const char *root, struct service *svc, FILE *out)
-{
-	struct zrun_error err;
-	int fds[LISTENER_MAX];
-
-	if (keeper_alive(svc))
-		return;
-	char name[SERVICE_NAME_MAX];
-	snprintf(name, sizeof(name), "%s", svc->name);  /* service_load clears svc */
-	int lock = service_lock(root, name, "service.lock", false, &err);
-	if (lock < 0)
-		return;
-	pid_t dead = svc->keeper_pid;
-	if (service_load(root, name, svc, &err) == 0 && !keeper_alive(svc) &&
-	    keeper_fetch(root, svc, fds, &err) == 0) {
-		for (size_t i = 0; i < svc->n_listeners; i++)
-			close(fds[i]);
-		if (out)
-			fprintf(out, "keeper %d was gone: listeners recovered, new keeper %d\n", dead, svc->keeper_pid);
-	} else if (out && !keeper_alive(svc)) {
-		fprintf(out, "keeper %d is gone and could not be restarted: %s\n", dead, err.msg);
-	}
-	close(lock);
-}
-
 /* Whether each listener takes connections now (the keeper's copies), and
  * what the keeper did when a version shut one down. */
 static void listener_health(const char *root, const struct service *svc, bool *listening,
@@ -246,20 +220,16 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	struct listener_record rec[LISTENER_MAX][LW_KINDS];
 
 	struct service svc;
-	FILE *out = json ? NULL : stdout;
 
 	if (service_load(ctx->root, name, &svc, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "service status");
-	/* A swap whose zrun died is finished or undone here, unless a swap
-	 * holds the service (it repairs before it starts). */
-	int lock = service_lock(ctx->root, name, "swap.lock", true, &ctx->err);
-	if (lock >= 0) {
-		swap_repair(ctx->root, name, out, false, &ctx->err);
-		close(lock);
-	}
-	recover_keeper(ctx->root, &svc, out);
+	/* Read-only: no lock, no signal, no repair. A status that finished a
+	 * killed swap waited out OLD's grace period and could delete what a
+	 * user had just created; it says what `service repair` would do. */
 	listener_health(ctx->root, &svc, listening, rec);
 	char *last = swap_describe(ctx->root, name);
+	bool orphan = version_service_is_orphan(ctx->root, name);
+	bool repair = orphan || !keeper_alive(&svc) || swap_interrupted(ctx->root, name);
 	if (json) {
 		struct json_writer w;
 		json_w_init(&w, false);
@@ -286,6 +256,8 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
+		json_w_key(&w, "repair_needed");
+		json_w_bool(&w, repair);
 		json_w_object_end(&w);
 		char *text = json_w_finish(&w);
 		if (text)
@@ -294,7 +266,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	} else {
 		printf("service %s\n", name);
 		print_listeners(&svc, listening, rec, NULL);
-		printf("  keeper pid %d (%s)\n", svc.keeper_pid, keeper_alive(&svc) ? "running" : "gone: recovered by the next create or swap");
+		printf("  keeper pid %d (%s)\n", svc.keeper_pid, keeper_alive(&svc) ? "running" : "gone");
 		if (svc.current[0])
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
@@ -302,6 +274,10 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		print_versions(ctx->root, name, NULL);
 		if (last)
 			printf("last swap: %s\n", last);
+		if (orphan)
+			printf("no version left: a create or delete was killed mid-way\n");
+		if (repair)
+			printf("needs repair: run `zrun service repair %s`\n", name);
 	}
 	free(last);
 	return 0;
@@ -373,6 +349,11 @@ static int run_service(struct cli_ctx *ctx, int argc, char **argv)
 			return zrun_error_prefix(&ctx->err, "service status");
 		return status_one(ctx, argv[first + 1], o.json);
 	}
+	if (argc - first == 2 && strcmp(argv[first], "repair") == 0) {
+		if (service_repair(ctx->root, argv[first + 1], stdout, &ctx->err) < 0)
+			return zrun_error_prefix(&ctx->err, "service repair");
+		return 0;
+	}
 	if (argc - first == 2 && strcmp(argv[first], "restart") == 0) {
 		if (version_restart(ctx->root, argv[first + 1], &ctx->err) < 0)
 			return zrun_error_prefix(&ctx->err, "service restart %s", argv[first + 1]);
@@ -382,7 +363,7 @@ static int run_service(struct cli_ctx *ctx, int argc, char **argv)
 		return service_dump_save(ctx->root, o.file, stdout, &ctx->err) < 0 ? -1 : 0;
 	if (argc - first == 1 && strcmp(argv[first], "restore") == 0)
 		return service_dump_restore(ctx->root, o.file, stdout, &ctx->err) < 0 ? -1 : 0;
-	return zrun_error_set(&ctx->err, 0, "service: expected list, status NAME, save, restore or restart ID (see zrun service --help)");
+	return zrun_error_set(&ctx->err, 0, "service: expected list, status NAME, repair NAME, save, restore or restart ID (see zrun service --help)");
 }
 
 static const struct cli_opt service_table[] = {
@@ -392,6 +373,6 @@ static const struct cli_opt service_table[] = {
 };
 
 const struct command cmd_service = { .name = "service",
-	.args = "list | status <name> | save | restore | restart <version-id>",
-	.summary = "list services, or show one: listeners, keeper, versions, last swap",
+	.args = "list | status <name> | repair <name> | save | restore | restart <version-id>",
+	.summary = "list services, show one (listeners, keeper, versions, last swap), or repair one",
 	.opts = service_table, .run = run_service };

@@ -112,7 +112,7 @@ static void remove_ids(const char *root, char **ids, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		if (ids[i]) {
-			swap_stop_version(root, ids[i], 2000, NULL, false);
+			swap_stop_version(root, ids[i], 2000, false, NULL, 0, NULL, false);
 			version_delete(root, ids[i], true, &ignored);
 		}
 }
@@ -165,6 +165,27 @@ static int swap_groups(const char *root, const char *service, const char *old_gr
 	return swap_group_run(so, service, old_group, old, n_old, new_group, new_ids, n_new, err);
 }
 
+/* Before anything is created: the service's swap lock (a deploy refused
+ * because a swap runs must leave nothing behind), and the repair of a
+ * swap whose zrun died (it may remove the version that would be OLD).
+ * Returns the lock's fd (-1: no service yet), or -2 with err set. Kept to
+ * the end: swap_run's own lock on the file is this process's, not a wait. */
+static int hold_swap(const char *root, const char *service, bool wait, FILE *out, bool json,
+		     struct zrun_error *err)
+{
+	if (!service_exists(root, service))
+		return -1;
+	int lock = service_lock(root, service, "swap.lock", !wait, err);
+	if (lock == -2) {
+		zrun_error_set(err, 0, "another swap of service %s is in progress; use --wait to queue", service);
+		return -2;
+	}
+	if (lock < 0)
+		return -2;
+	swap_repair(root, service, out, json, err);
+	return lock;
+}
+
 static int next_group(const struct deploy_opts *o, const struct service *svc, char *group, size_t len,
 		      unsigned long *seq, struct zrun_error *err)
 {
@@ -200,6 +221,13 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	int lock = service_lock(o->root, o->service, "deploy.lock", false, err);
 	if (lock < 0)
 		return -1;
+	int swap_lock = hold_swap(o->root, o->service, o->wait, o->out, o->json, err);
+	if (swap_lock == -2) {
+		if (!existed)
+			service_remove(o->root, o->service, &ignored);
+		close(lock);
+		return -1;
+	}
 	if (!existed || service_load(o->root, o->service, &svc, &ignored) < 0)
 		memset(&svc, 0, sizeof(svc));
 	if (deploy_running(o->root, o->service, old_group, sizeof(old_group), &old, &n_old, err) < 0 ||
@@ -259,6 +287,8 @@ out:
 	service_free_ids(old, n_old);
 	if (!service_exists(o->root, o->service))
 		service_remove(o->root, o->service, &ignored);
+	if (swap_lock >= 0)
+		close(swap_lock);
 	close(lock);
 	return r;
 }
@@ -279,9 +309,7 @@ static int recreate(const char *root, const char *id, struct zrun_error *err)
 		return 0;
 	if (s == STATUS_RUNNING)
 		return zrun_error_set(err, 0, "%s is running", id);
-	if (container_delete(root, id, true, err) < 0)
-		return -1;
-	return version_create_from(root, id, bundle, &vc, NULL, 0, err);
+	return version_recreate(root, id, bundle, &vc, err);
 }
 
 int deploy_rollback(const char *root, const char *service, long timeout_ms, bool json, FILE *out,
@@ -302,7 +330,8 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 	int lock = service_lock(root, service, "deploy.lock", false, err);
 	if (lock < 0)
 		return -1;
-	int r = deploy_running(root, service, cur, sizeof(cur), &old, &n_old, err);
+	int swap_lock = hold_swap(root, service, false, out, json, err);
+	int r = swap_lock == -2 ? -1 : deploy_running(root, service, cur, sizeof(cur), &old, &n_old, err);
 	if (r == 0 && n_old == 0)
 		r = zrun_error_set(err, 0, "service %s has no running version to roll back from", service);
 	if (r == 0) {
@@ -323,6 +352,8 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 	}
 	service_free_ids(old, n_old);
 	service_free_ids(ids, n);
+	if (swap_lock >= 0)
+		close(swap_lock);
 	close(lock);
 	return r;
 }
@@ -364,7 +395,7 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 				continue;
 			r = version_create_from(root, id, st.bundle, &vc, NULL, 0, err);
 			if (r == 0 && (r = swap_start_and_probe(root, id, timeout_ms, out, json, err)) < 0) {
-				swap_stop_version(root, id, 2000, NULL, false);
+				swap_stop_version(root, id, 2000, false, NULL, 0, NULL, false);
 				version_delete(root, id, true, &ignored);
 			}
 			have++;
@@ -373,7 +404,7 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 	}
 	/* down: the highest replicas drain gracefully */
 	for (int k = (int)m - 1; r == 0 && k >= n; k--) {
-		swap_stop_version(root, ids[k], -1, out, json);
+		swap_stop_version(root, ids[k], -1, false, NULL, 0, out, json);
 		version_delete(root, ids[k], true, &ignored);
 	}
 	if (r == 0) {

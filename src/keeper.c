@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
+#include "fault.h"
 #include "fds.h"
 #include "guardian.h"
 #include "intercept.h"
@@ -244,10 +245,48 @@ bool keeper_alive(const struct service *svc)
 	return svc->keeper_pid > 0 && state_pid_start_time(svc->keeper_pid) == svc->keeper_start_time;
 }
 
+/* In the guardian, before it holds anything for long: wait for the zrun
+ * that forked it to record it in service.json ('C'). EOF instead means
+ * that zrun died first: no record names this keeper, no command would
+ * ever find or stop it, and it would hold the port for good (every later
+ * create: EADDRINUSE). It goes instead. */
+static void wait_for_commit(int commit_fd)
+{
+	char c = 0;
+	ssize_t n;
+
+	do
+		n = read(commit_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || c != 'C')
+		_exit(0);
+	close(commit_fd);
+}
+
+/* The record names the keeper (pid, start time) before the keeper holds
+ * the listeners on its own: see wait_for_commit. */
+static int commit_keeper(const char *root, struct service *svc, pid_t keeper, int commit_fd,
+			 struct zrun_error *err)
+{
+	svc->keeper_pid = keeper;
+	svc->keeper_start_time = state_pid_start_time(keeper);
+	fault_point("keeper-before-record");
+	if (service_save(root, svc, err) < 0) {
+		close(commit_fd);
+		return -1;
+	}
+	fault_point("keeper-before-commit");
+	ssize_t n = write(commit_fd, "C", 1);
+	close(commit_fd);
+	if (n != 1)
+		return zrun_error_set(err, errno, "keeper of service %s", svc->name);
+	return 0;
+}
+
 int keeper_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err)
 {
 	struct sockaddr_un addr;
-	int report[2];
+	int report[2], commit[2];
 	char abs_root[PATH_MAX];
 
 	if (realpath(root, abs_root) == NULL)
@@ -274,20 +313,34 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 		close(sock);
 		return zrun_error_set(err, errno, "pipe");
 	}
+	if (pipe2(commit, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(sock);
+		close(report[0]);
+		close(report[1]);
+		return zrun_error_set(err, e, "pipe");
+	}
 	pid_t mid = fork();
 	if (mid < 0) {
+		int e = errno;
 		close(sock);
-		return zrun_error_set(err, errno, "fork keeper");
+		close(report[0]);
+		close(report[1]);
+		close(commit[0]);
+		close(commit[1]);
+		return zrun_error_set(err, e, "fork keeper");
 	}
 	if (mid == 0) {
 		/* Detach: new session, reparented to init/subreaper, no stdio. */
 		setsid();
+		close(commit[1]);
 		pid_t k = fork();
 		if (k != 0) {
 			if (write(report[1], &k, sizeof(k)) < 0)
 				_exit(1);
 			_exit(0);
 		}
+		wait_for_commit(commit[0]);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null >= 0) {
 			dup2(null, 0);
@@ -304,15 +357,16 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 	}
 	close(sock);
 	close(report[1]);
+	close(commit[0]);
 	pid_t keeper = 0;
 	ssize_t r = read(report[0], &keeper, sizeof(keeper));
 	close(report[0]);
 	waitpid(mid, NULL, 0);
-	if (r != sizeof(keeper) || keeper <= 0)
+	if (r != sizeof(keeper) || keeper <= 0) {
+		close(commit[1]);
 		return zrun_error_set(err, 0, "keeper of service %s did not start", svc->name);
-	svc->keeper_pid = keeper;
-	svc->keeper_start_time = state_pid_start_time(keeper);
-	return 0;
+	}
+	return commit_keeper(root, svc, keeper, commit[1], err);
 }
 
 static int connect_keeper(const char *root, const char *name)
@@ -475,7 +529,7 @@ int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_er
 		pid_t group = getpgid(svc->keeper_pid);
 		kill(group > 1 && group != getpgrp() ? -group : svc->keeper_pid, SIGKILL);
 	}
-	if (keeper_spawn(root, svc, fds, err) < 0 || service_save(root, svc, err) < 0) {
+	if (keeper_spawn(root, svc, fds, err) < 0) {
 		for (size_t i = 0; i < svc->n_listeners; i++)
 			close(fds[i]);
 		return -1;

@@ -14,7 +14,10 @@
 #include "error.h"
 #include "service.h"
 
-/* Start a keeper holding fds; records its pid in svc (caller saves). */
+/* Start a keeper holding fds and record it (pid, start time) in svc and
+ * service.json. The keeper waits for that record before it holds the
+ * listeners on its own, and exits if this zrun dies first: no keeper ever
+ * holds the port without a record that names it. */
 int keeper_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err);
 
 /* Fetch the listeners (svc->n_listeners fds, O_CLOEXEC) from the keeper;

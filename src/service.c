@@ -208,6 +208,24 @@ static int remove_dir_files(const char *dir)
 	return rmdir(dir);
 }
 
+void service_clear(const char *root, const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 260];
+	struct dirent *de;
+
+	service_path(dir, sizeof(dir), root, name, NULL);
+	DIR *d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || (len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int service_remove(const char *root, const char *name, struct zrun_error *err)
 {
 	char dir[PATH_MAX];

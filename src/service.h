@@ -67,6 +67,9 @@ int service_path(char *buf, size_t len, const char *root, const char *name, cons
 int service_load(const char *root, const char *name, struct service *svc, struct zrun_error *err);
 int service_save(const char *root, const struct service *svc, struct zrun_error *err);
 bool service_exists(const char *root, const char *name);
+/* Remove the files of the service dir but its locks (their holders go on
+ * in the same dir), after its keeper is gone. */
+void service_clear(const char *root, const char *name);
 /* Remove the service dir (after its keeper is gone). */
 int service_remove(const char *root, const char *name, struct zrun_error *err);
 

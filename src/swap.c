@@ -50,6 +50,14 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Where a step's line goes: out (NULL: nowhere), as JSON or text, with
+ * times from t0. */
+struct swap_say {
+	FILE *out;
+	bool json;
+	long t0;
+};
+
 static void say(FILE *out, bool json, const char *step, const char *version, long elapsed_ms,
 		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -111,9 +119,23 @@ static int record_write(const char *root, const char *service, const struct swap
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "swap record");
 	service_path(path, sizeof(path), root, service, "swap.json");
-	int r2 = state_write_file(path, json, strlen(json), 0600, false, NULL, err);
+	int r2 = state_write_file(path, json, strlen(json), 0600, false, "swap-record-write", err);
 	free(json);
 	return r2;
+}
+
+/* The record of a swap that ended (done, aborted) while it could not be
+ * written (ENOSPC): without it a later repair would take the swap for one
+ * whose zrun died mid-way and undo it, deleting a NEW the user created.
+ * Unlinking needs no space. */
+static void record_end(const char *root, const char *service, const struct swap_record *r)
+{
+	struct zrun_error ignored;
+	char path[PATH_MAX];
+
+	if (record_write(root, service, r, &ignored) < 0 &&
+	    service_path(path, sizeof(path), root, service, "swap.json") == 0)
+		unlink(path);
 }
 
 static int record_read(const char *root, const char *service, struct swap_record *r)
@@ -204,27 +226,89 @@ static bool wait_exit(pid_t pid, unsigned long long start_time, long timeout_ms)
 	return state_pid_start_time(pid) != start_time;
 }
 
-/* Stop a version gracefully: its stop signal, the grace period, then
- * SIGKILL to every process of its cgroup. */
-static void stop_version(const char *root, const char *id, const struct container_state *st,
-			 const struct version_config *vc, long grace_ms, FILE *out, bool json, long t0)
+/* Every version in keep is there, running and not being stopped: proven
+ * ready by the swap and still serving. false names the first that is not. */
+static bool versions_ready(const char *root, const char *const *keep, size_t n_keep, char *gone, size_t len)
 {
 	struct zrun_error ignored;
-	long t = now_ms();
 
-	/* before any signal: the keeper must not restart what a swap stops */
-	version_mark_stopping(root, vc->service, id);
-	if (state_live_status(root, st) != STATUS_STOPPED) {
-		kill(st->pid, vc->stop_signal);
-		say(out, json, "draining", id, now_ms() - t0, "signal %d sent, draining (grace period %.1f s)",
-		    vc->stop_signal, (double)grace_ms / 1000);
-		if (wait_exit(st->pid, st->pid_start_time, grace_ms)) {
-			say(out, json, "drained", id, now_ms() - t0, "drained in %.2f s", (double)(now_ms() - t) / 1000);
-		} else {
-			say(out, json, "killed", id, now_ms() - t0, "still running after %.1f s: SIGKILL",
-			    (double)grace_ms / 1000);
+	for (size_t i = 0; i < n_keep; i++) {
+		struct container_state st;
+		struct version_config vc;
+		if (version_load(root, keep[i], &st, &vc, &ignored) < 0) {
+			snprintf(gone, len, "%s is gone", keep[i]);
+			return false;
+		}
+		enum container_status s = state_live_status(root, &st);
+		state_clear(&st);
+		if (s != STATUS_RUNNING || version_is_stopping(root, vc.service, keep[i])) {
+			snprintf(gone, len, "%s is %s", keep[i], s == STATUS_RUNNING ? "being stopped" : state_status_name(s));
+			return false;
 		}
 	}
+	return true;
+}
+
+int swap_signal_guarded(const char *root, char **ids, size_t n, const char *const *keep,
+			size_t n_keep, char *why, size_t len)
+{
+	struct zrun_error ignored;
+
+	/* version_delete marks a version stopping before it kills it, so a
+	 * NEW deleted now is either seen here (not ready: OLD untouched) or
+	 * killed after OLD got its signal, by a user who asked for that. */
+	if (n_keep && !versions_ready(root, keep, n_keep, why, len))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct container_state st;
+		struct version_config vc;
+		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
+			continue;
+		/* before any signal: the keeper must not restart what a swap stops */
+		version_mark_stopping(root, vc.service, ids[i]);
+		if (state_live_status(root, &st) == STATUS_RUNNING)
+			kill(st.pid, vc.stop_signal);
+		state_clear(&st);
+	}
+	return 0;
+}
+
+/* Stop a version gracefully: its stop signal (already sent when signalled),
+ * the grace period, then SIGKILL to every process of its cgroup. With keep
+ * (the NEW that takes over): -1 when one of keep is not ready before the
+ * signal (nothing was done; why says which), 1 when one went while this
+ * version drained (not SIGKILLed: what is left of it may still serve). */
+static int stop_version(const char *root, const char *id, const struct container_state *st,
+			const struct version_config *vc, long grace_ms, bool signalled, const char *const *keep,
+			size_t n_keep, const struct swap_say *o)
+{
+	long t = now_ms();
+	char why[300];
+	char *ids[1] = { (char *)id };
+
+	if (!signalled && swap_signal_guarded(root, ids, 1, keep, n_keep, why, sizeof(why)) < 0) {
+		say(o->out, o->json, "aborted", id, now_ms() - o->t0, "not signalled: %s", why);
+		return -1;
+	}
+	if (state_live_status(root, st) != STATUS_STOPPED) {
+		say(o->out, o->json, "draining", id, now_ms() - o->t0, "signal %d sent, draining (grace period %.1f s)",
+		    vc->stop_signal, (double)grace_ms / 1000);
+		long deadline = t + grace_ms;
+		bool exited = false;
+		while (!(exited = wait_exit(st->pid, st->pid_start_time, 100)) && now_ms() < deadline) {
+			if (n_keep && !versions_ready(root, keep, n_keep, why, sizeof(why))) {
+				say(o->out, o->json, "aborted", id, now_ms() - o->t0,
+				    "%s while %s drained: %s is not killed", why, id, id);
+				return 1;
+			}
+		}
+		if (exited)
+			say(o->out, o->json, "drained", id, now_ms() - o->t0, "drained in %.2f s", (double)(now_ms() - t) / 1000);
+		else
+			say(o->out, o->json, "killed", id, now_ms() - o->t0, "still running after %.1f s: SIGKILL",
+			    (double)grace_ms / 1000);
+	}
+	struct zrun_error ignored;
 	struct cgroup *cg = container_state_cgroup(st, &ignored);
 	if (cg) {
 		cgroup_kill_all(cg, SIGKILL, &ignored);
@@ -234,6 +318,7 @@ static void stop_version(const char *root, const char *id, const struct containe
 		}
 		cgroup_free(cg);
 	}
+	return 0;
 }
 
 static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error *err)
@@ -245,11 +330,43 @@ static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error 
 	snprintf(w->rec.reason, sizeof(w->rec.reason), "%s", reason);
 	version_old_after_abort(o->root, o->old_id, old, sizeof(old));
 	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s", reason, old);
-	stop_version(o->root, o->new_id, &w->new_st, &w->new_vc, 2000, o->out, o->json, w->t0);
+	struct swap_say sy = { o->out, o->json, w->t0 };
+	stop_version(o->root, o->new_id, &w->new_st, &w->new_vc, 2000, false, NULL, 0, &sy);
 	if (version_delete(o->root, o->new_id, true, &ignored) < 0)
 		say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "delete: %s", ignored.msg);
-	enter(w, SW_ABORTED, &ignored);
+	w->rec.state = SW_ABORTED;
+	record_end(o->root, w->service, &w->rec);
 	return zrun_error_set(err, 0, "swap %s -> %s aborted: %s", o->old_id, o->new_id, reason);
+}
+
+/* The swap record could not be written before NEW was started: nothing
+ * was touched, NEW stays as the user made it. */
+static int record_failed(struct swap_run *w, struct zrun_error *err)
+{
+	char reason[ZRUN_ERROR_MSG_MAX];
+
+	snprintf(reason, sizeof(reason), "%s", err->msg);
+	snprintf(w->rec.reason, sizeof(w->rec.reason), "the swap record could not be written: %s", reason);
+	w->rec.state = SW_ABORTED;
+	record_end(w->o->root, w->service, &w->rec);
+	return zrun_error_set(err, 0, "swap %s -> %s aborted: the swap record could not be written: %s; %s and %s untouched",
+			      w->o->old_id, w->o->new_id, reason, w->o->old_id, w->o->new_id);
+}
+
+/* NEW went (deleted, exited) before or while OLD drained. */
+static int new_gone(struct swap_run *w, int stopped, const char *why, struct zrun_error *err)
+{
+	const struct swap_opts *o = w->o;
+
+	snprintf(w->rec.reason, sizeof(w->rec.reason), "%s %s", o->new_id,
+		 stopped < 0 ? "went before OLD was signalled: OLD kept" : "went while OLD drained: OLD not killed");
+	w->rec.state = SW_ABORTED;
+	record_end(o->root, w->service, &w->rec);
+	if (stopped < 0)
+		return zrun_error_set(err, 0, "swap %s -> %s aborted: %s; %s keeps serving, untouched", o->old_id,
+				      o->new_id, why, o->old_id);
+	return zrun_error_set(err, 0, "swap %s -> %s aborted: %s went while %s drained; %s was signalled but not killed",
+			      o->old_id, o->new_id, o->new_id, o->old_id, o->old_id);
 }
 
 static int fill_target(struct swap_run *w, struct probe_target *t, struct service *svc, struct zrun_error *err)
@@ -399,28 +516,43 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 	}
 	if (state_live_status(o->root, &w->new_st) == STATUS_CREATED) {
 		if (enter(w, SW_STARTING, err) < 0)
-			return -1;
+			return record_failed(w, err);
 		if (container_start(o->root, o->new_id, err) < 0) {
 			snprintf(reason, sizeof(reason), "start: %s", err->msg);
 			return abort_swap(w, reason, err);
 		}
 		say(o->out, o->json, "started", o->new_id, now_ms() - w->t0, "started (pid %d)", w->new_st.pid);
 	}
-	if (enter(w, SW_PROBING, err) < 0)
-		return -1;
+	if (enter(w, SW_PROBING, err) < 0) {
+		snprintf(reason, sizeof(reason), "the swap record could not be written: %s", err->msg);
+		return abort_swap(w, reason, err);
+	}
 	if (probe_until_ready(w, reason, sizeof(reason), err) < 0)
 		return abort_swap(w, reason, err);
-	if (enter(w, SW_READY, err) < 0 || enter(w, SW_DRAINING, err) < 0)
-		return -1;
+	if (enter(w, SW_READY, err) < 0 || enter(w, SW_DRAINING, err) < 0) {
+		snprintf(reason, sizeof(reason), "the swap record could not be written: %s", err->msg);
+		return abort_swap(w, reason, err);
+	}
+	/* A swap never removes the last serving version: NEW must still be
+	 * there and ready when OLD gets its signal and while it drains. */
 	long grace = o->grace_ms >= 0 ? o->grace_ms : w->old_vc.grace_period_ms;
-	stop_version(o->root, o->old_id, &w->old_st, &w->old_vc, grace, o->out, o->json, w->t0);
+	const char *keep[1] = { o->new_id };
+	struct swap_say sy = { o->out, o->json, w->t0 };
+	int stopped = stop_version(o->root, o->old_id, &w->old_st, &w->old_vc, grace, false, keep, 1, &sy);
+	if (stopped != 0) {
+		char why[300];
+		versions_ready(o->root, keep, 1, why, sizeof(why));
+		return new_gone(w, stopped, why, err);
+	}
 	if (!o->keep_old) {
 		if (version_delete(o->root, o->old_id, true, err) < 0)
 			return -1;
 		say(o->out, o->json, "deleted", o->old_id, now_ms() - w->t0, "deleted");
 	}
-	if (enter(w, SW_DONE, err) < 0)
+	if (enter(w, SW_DONE, err) < 0) {
+		record_end(o->root, w->service, &w->rec);
 		return -1;
+	}
 	say(o->out, o->json, "done", o->new_id, now_ms() - w->t0, "serving; swap from %s done in %.2f s",
 	    o->old_id, (double)(now_ms() - w->t0) / 1000);
 	return 0;
@@ -472,7 +604,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		return 0;
 	if (r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())
 		return 0;  /* that swap is still running */
-	long t0 = now_ms();
+	struct swap_say sy = { out, json, now_ms() };
 	if (r.group)
 		return swap_group_repair(root, service, r.old_id, r.new_id, r.state < SW_DRAINING, r.keep_old, out, json);
 	if (r.state < SW_DRAINING) {
@@ -480,26 +612,41 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		say(out, json, "repair", r.new_id, 0, "a swap %s -> %s stopped while %s: undoing it",
 		    r.old_id, r.new_id, state_names[r.state]);
 		if (version_load(root, r.new_id, &st, &vc, &ignored) == 0) {
-			stop_version(root, r.new_id, &st, &vc, 2000, out, json, t0);
+			stop_version(root, r.new_id, &st, &vc, 2000, false, NULL, 0, &sy);
 			state_clear(&st);
 			version_delete(root, r.new_id, true, &ignored);
 		}
 		snprintf(r.reason, sizeof(r.reason), "interrupted while %s; undone", state_names[r.state]);
 		r.state = SW_ABORTED;
 	} else {
-		/* NEW was ready and OLD draining: finish. */
+		/* NEW was ready and OLD draining: finish, if NEW still serves. */
 		say(out, json, "repair", r.old_id, 0, "a swap %s -> %s stopped while draining: finishing it",
 		    r.old_id, r.new_id);
+		const char *keep[1] = { r.new_id };
+		int stopped = 0;
 		if (version_load(root, r.old_id, &st, &vc, &ignored) == 0) {
-			stop_version(root, r.old_id, &st, &vc, vc.grace_period_ms, out, json, t0);
+			stopped = stop_version(root, r.old_id, &st, &vc, vc.grace_period_ms, false, keep, 1, &sy);
+			if (stopped < 0)  /* OLD serves on: the keeper may restart it again */
+				version_clear_stopping(root, vc.service, r.old_id);
 			state_clear(&st);
-			if (!r.keep_old)
+			if (!r.keep_old && stopped == 0)
 				version_delete(root, r.old_id, true, &ignored);
 		}
-		snprintf(r.reason, sizeof(r.reason), "interrupted while draining; finished");
-		r.state = SW_DONE;
+		snprintf(r.reason, sizeof(r.reason), "interrupted while draining; %s",
+			 stopped == 0 ? "finished" : stopped < 0 ? "NEW was gone: OLD kept" : "NEW went while OLD drained");
+		r.state = stopped == 0 ? SW_DONE : SW_ABORTED;
 	}
-	return record_write(root, service, &r, &ignored) < 0 ? 0 : 0;
+	record_end(root, service, &r);
+	return 0;
+}
+
+bool swap_interrupted(const char *root, const char *service)
+{
+	struct swap_record r;
+
+	if (record_read(root, service, &r) < 0 || r.state == SW_DONE || r.state == SW_ABORTED)
+		return false;
+	return !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start);
 }
 
 char *swap_describe(const char *root, const char *service)
@@ -509,9 +656,11 @@ char *swap_describe(const char *root, const char *service)
 
 	if (record_read(root, service, &r) < 0)
 		return NULL;
-	bool alive = r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start;
-	snprintf(buf, sizeof(buf), "%s -> %s: %s%s%s%s", r.old_id, r.new_id, state_names[r.state],
-		 (r.state < SW_DONE && !alive) ? " (its zrun swap died; the next swap or status repairs it)" : "",
+	char hint[200] = "";
+	if (swap_interrupted(root, service))
+		snprintf(hint, sizeof(hint), " (swap interrupted at %s; run `zrun service repair %s`)",
+			 state_names[r.state], service);
+	snprintf(buf, sizeof(buf), "%s -> %s: %s%s%s%s", r.old_id, r.new_id, state_names[r.state], hint,
 		 r.reason[0] ? ": " : "", r.reason);
 	return strdup(buf);
 }
@@ -537,16 +686,20 @@ int swap_note(const char *root, const char *service, const char *old_group, cons
 	return 0;
 }
 
-void swap_stop_version(const char *root, const char *id, long grace_ms, FILE *out, bool json)
+int swap_stop_version(const char *root, const char *id, long grace_ms, bool signalled, const char *const *keep,
+		      size_t n_keep, FILE *out, bool json)
 {
 	struct container_state st;
 	struct version_config vc;
 	struct zrun_error ignored;
+	struct swap_say sy = { out, json, now_ms() };
 
 	if (version_load(root, id, &st, &vc, &ignored) < 0)
-		return;
-	stop_version(root, id, &st, &vc, grace_ms < 0 ? vc.grace_period_ms : grace_ms, out, json, now_ms());
+		return 0;
+	int r = stop_version(root, id, &st, &vc, grace_ms < 0 ? vc.grace_period_ms : grace_ms, signalled, keep,
+			     n_keep, &sy);
 	state_clear(&st);
+	return r;
 }
 
 int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE *out, bool json,

@@ -8,6 +8,7 @@
 #define ZRUN_SWAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -46,12 +47,24 @@ void swap_group_members(const char *root, const char *service, const char *group
 /* Write the swap record for a group swap at a step (state name). */
 int swap_note(const char *root, const char *service, const char *old_group, const char *new_group,
 	      const char *state, bool keep_old, const char *reason, struct zrun_error *err);
-/* Mark, signal, wait up to grace_ms (< 0: its own), SIGKILL its cgroup. */
-void swap_stop_version(const char *root, const char *id, long grace_ms, FILE *out, bool json);
+/* Mark, signal (unless signalled: swap_signal_guarded did), wait up to
+ * grace_ms (< 0: its own), SIGKILL its cgroup. keep: the versions that
+ * take over, which must stay ready: -1 (nothing done) when one is not
+ * ready before the signal, 1 (not SIGKILLed) when one goes during it. */
+int swap_stop_version(const char *root, const char *id, long grace_ms, bool signalled, const char *const *keep,
+		      size_t n_keep, FILE *out, bool json);
+/* When every version of keep is running and not being stopped, mark and
+ * signal (stop signal) each of ids; else -1 with why, nothing done. */
+int swap_signal_guarded(const char *root, char **ids, size_t n, const char *const *keep,
+			size_t n_keep, char *why, size_t len);
 /* Start a created version (notify socket bound first) and probe it until
  * ready, within timeout_ms; the error says why not. */
 int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE *out, bool json,
 			 struct zrun_error *err);
+
+/* true when the last swap of the service stopped mid-way (its zrun died):
+ * swap_repair has work to do. Reads only. */
+bool swap_interrupted(const char *root, const char *service);
 
 /* The last swap record of a service as one line ("api-v1 -> api-v2: done"),
  * or NULL when there is none. malloc'd. */

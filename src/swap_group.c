@@ -40,32 +40,32 @@ static void remove_all(const char *root, char **ids, size_t n, FILE *out, bool j
 	struct zrun_error ignored;
 
 	for (size_t i = 0; i < n; i++) {
-		swap_stop_version(root, ids[i], 2000, out, json);
+		swap_stop_version(root, ids[i], 2000, false, NULL, 0, out, json);
 		version_delete(root, ids[i], true, &ignored);
 	}
 }
 
 /* Drain all of OLD at once (each waits its grace period in turn, but all
- * got their signal together), then delete unless kept. */
-static void drain_all(const char *root, char **ids, size_t n, long grace_ms, bool keep, FILE *out, bool json)
+ * got their signal together), then delete unless kept. keep: NEW's
+ * replicas, which must all be ready when OLD is signalled (else -1, OLD
+ * untouched, why says which is not) and stay so (else 1: OLD's replicas
+ * left are not killed). */
+static int drain_all(const char *root, char **ids, size_t n, char **keep, size_t n_keep,
+		     long grace_ms, bool keep_old, FILE *out, bool json, char *why, size_t len)
 {
 	struct zrun_error ignored;
 
+	if (swap_signal_guarded(root, ids, n, (const char *const *)keep, n_keep, why, len) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
-		struct container_state st;
-		struct version_config vc;
-		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
-			continue;
-		version_mark_stopping(root, vc.service, ids[i]);
-		if (state_live_status(root, &st) == STATUS_RUNNING)
-			kill(st.pid, vc.stop_signal);
-		state_clear(&st);
-	}
-	for (size_t i = 0; i < n; i++) {
-		swap_stop_version(root, ids[i], grace_ms, out, json);
-		if (!keep)
+		if (swap_stop_version(root, ids[i], grace_ms, true, (const char *const *)keep, n_keep, out, json) != 0) {
+			snprintf(why, len, "a replica of the new version went while the old one drained");
+			return 1;
+		}
+		if (!keep_old)
 			version_delete(root, ids[i], true, &ignored);
 	}
+	return 0;
 }
 
 int swap_group_run(const struct swap_opts *o, const char *service, const char *old_group, char **old_ids,
@@ -106,8 +106,19 @@ int swap_group_run(const struct swap_opts *o, const char *service, const char *o
 		r = swap_note(o->root, service, old_group, new_group, "ready", o->keep_old, NULL, err);
 	if (r == 0)
 		r = swap_note(o->root, service, old_group, new_group, "draining", o->keep_old, NULL, err);
+	char why[300];
+	int drained = r == 0 ? drain_all(o->root, old_ids, n_old, new_ids, n_new, o->grace_ms, o->keep_old,
+					 o->out, o->json, why, sizeof(why)) : 0;
+	if (drained != 0) {
+		struct zrun_error ignored;
+		if (drained < 0)  /* OLD untouched: NEW goes, as in any abort */
+			remove_all(o->root, new_ids, n_new, o->out, o->json);
+		swap_note(o->root, service, old_group, new_group, "aborted", o->keep_old, why, &ignored);
+		close(lock);
+		return zrun_error_set(err, 0, "swap %s -> %s aborted: %s; %s", old_group, new_group, why,
+				      drained < 0 ? "the old version keeps serving, untouched" : "the old one was signalled");
+	}
 	if (r == 0) {
-		drain_all(o->root, old_ids, n_old, o->grace_ms, o->keep_old, o->out, o->json);
 		r = swap_note(o->root, service, old_group, new_group, "done", o->keep_old, NULL, err);
 		snprintf(msg, sizeof(msg), "serving with %zu replica%s; swap from %s done in %.2f s", n_new,
 			 n_new == 1 ? "" : "s", old_group, (double)(now_ms() - t0) / 1000);
@@ -157,11 +168,21 @@ int swap_group_repair(const char *root, const char *service, const char *old_gro
 		fprintf(out, "%s: a swap %s -> %s stopped: %s it\n", undo ? new_group : old_group, old_group,
 			new_group, undo ? "undoing" : "finishing");
 	swap_group_members(root, service, undo ? new_group : old_group, &ids, &n);
-	if (undo)
+	int drained = 0;
+	char why[300];
+	if (undo) {
 		remove_all(root, ids, n, out, json);
-	else
-		drain_all(root, ids, n, -1, keep_old, out, json);
+	} else {
+		/* finish only while every replica of NEW still serves */
+		char **keep;
+		size_t n_keep;
+		swap_group_members(root, service, new_group, &keep, &n_keep);
+		drained = n_keep == 0 ? -1 : drain_all(root, ids, n, keep, n_keep, -1, keep_old, out, json,
+						    why, sizeof(why));
+		service_free_ids(keep, n_keep);
+	}
 	service_free_ids(ids, n);
-	return swap_note(root, service, old_group, new_group, undo ? "aborted" : "done", keep_old,
-			 undo ? "interrupted; undone" : "interrupted while draining; finished", &ignored) < 0 ? 0 : 0;
+	return swap_note(root, service, old_group, new_group, undo || drained ? "aborted" : "done", keep_old,
+			 undo ? "interrupted; undone" : drained == 0 ? "interrupted while draining; finished" :
+			 "interrupted while draining; the new version was gone: the old one kept", &ignored) < 0 ? 0 : 0;
 }

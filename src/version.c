@@ -1,13 +1,16 @@
 #include "version.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "intercept.h"
 #include "keeper.h"
 #include "probe.h"
@@ -168,36 +171,121 @@ static int give_notify_fd(int fd, pid_t pid, void *data, struct zrun_error *err)
 	return 0;
 }
 
-/* Get the service's listener fds: from its keeper, or by making the
- * service when this is its first version. *made says which. */
-static int service_fds(const char *root, struct service *svc, const struct listener *ls, size_t nls,
-		       int *fds, bool *made, struct zrun_error *err)
+/* Under service.lock, a service without a version is an orphan: every
+ * create holds that lock until its version exists, every delete until the
+ * service has ended. What makes one: a create killed after the service
+ * record and before its version's state, a delete killed after the last
+ * version went and before the service did. On error: not an orphan. */
+bool version_service_is_orphan(const char *root, const char *name)
 {
-	*made = false;
-	if (service_exists(root, svc->name)) {
-		char name[SERVICE_NAME_MAX];
-		snprintf(name, sizeof(name), "%s", svc->name);
-		if (service_load(root, name, svc, err) < 0)
-			return -1;
-		if (nls && !listener_sets_equal(ls, nls, svc->listeners, svc->n_listeners))
-			return zrun_error_set(err, 0, "listens on %s%s; this version names %s%s (a service's versions share its listeners)",
-				svc->listeners[0].url, svc->n_listeners > 1 ? ", ..." : "",
-				ls[0].url, nls > 1 ? ", ..." : "");
-		return keeper_fetch(root, svc, fds, err);
-	}
-	if (nls == 0)
-		return zrun_error_set(err, 0, "does not exist yet: its first version needs --listen [NAME=]tcp://HOST:PORT or unix:/PATH");
-	memcpy(svc->listeners, ls, nls * sizeof(*ls));
-	svc->n_listeners = nls;
+	struct zrun_error ignored;
+	char **ids;
+	size_t n;
+
+	if (service_versions(root, name, &ids, &n, &ignored) < 0)
+		return false;
+	service_free_ids(ids, n);
+	return n == 0;
+}
+
+/* End a service: its keeper (and guardian), its unix socket files, its
+ * records. keep_locks: the caller holds service.lock and goes on to make
+ * the service anew in the same dir. */
+static void end_service(const char *root, const struct service *svc, bool keep_locks)
+{
+	struct zrun_error ignored;
+
+	keeper_stop(root, svc);
+	fault_point("service-end-after-keeper-stop");
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		if (svc->listeners[i].kind == LISTENER_UNIX)
+			unlink(svc->listeners[i].path);
+	if (keep_locks)
+		service_clear(root, svc->name);
+	else
+		service_remove(root, svc->name, &ignored);
+}
+
+/* Open the listeners of a new service. stale: a keeper of an orphan was
+ * just told to go (or a keeper of a killed create is going by itself):
+ * its sockets may close a few ms after, so EADDRINUSE is retried for up
+ * to a second before it is an error. */
+static int open_listeners(const struct listener *ls, size_t nls, int *fds, bool stale, struct zrun_error *err)
+{
 	for (size_t i = 0; i < nls; i++) {
-		fds[i] = listener_open(&ls[i], err);
+		for (int tries = 0;; tries++) {
+			fds[i] = listener_open(&ls[i], err);
+			if (fds[i] >= 0 || !stale || err->errno_value != EADDRINUSE || tries >= 100)
+				break;
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 		if (fds[i] < 0) {
 			while (i--)
 				close(fds[i]);
 			return -1;
 		}
 	}
-	if (keeper_spawn(root, svc, fds, err) < 0 || service_save(root, svc, err) < 0) {
+	return 0;
+}
+
+/* Join an existing service: its listener fds from the keeper. 1: it is an
+ * orphan that cannot be joined (its keeper gone, or other listeners named):
+ * the caller ends it and makes the service anew. */
+static int join_service(const char *root, struct service *svc, const struct listener *ls, size_t nls,
+			int *fds, struct zrun_error *err)
+{
+	char name[SERVICE_NAME_MAX];
+
+	snprintf(name, sizeof(name), "%s", svc->name);
+	if (service_load(root, name, svc, err) < 0)
+		return -1;
+	bool fits = nls == 0 || listener_sets_equal(ls, nls, svc->listeners, svc->n_listeners);
+	if (version_service_is_orphan(root, name)) {
+		if (fits && keeper_alive(svc) && keeper_fetch(root, svc, fds, err) == 0)
+			return 0;
+		return 1;
+	}
+	if (!fits)
+		return zrun_error_set(err, 0, "listens on %s%s; this version names %s%s (a service's versions share its listeners)",
+			svc->listeners[0].url, svc->n_listeners > 1 ? ", ..." : "",
+			ls[0].url, nls > 1 ? ", ..." : "");
+	return keeper_fetch(root, svc, fds, err);
+}
+
+/* Get the service's listener fds: from its keeper, or by making the
+ * service when this is its first version (or it was an orphan). *made
+ * says which. */
+static int service_fds(const char *root, struct service *svc, const struct listener *ls, size_t nls,
+		       int *fds, bool *made, struct zrun_error *err)
+{
+	char sock[PATH_MAX];
+	bool stale = service_path(sock, sizeof(sock), root, svc->name, "keeper.sock") == 0 &&
+		     access(sock, F_OK) == 0;
+
+	*made = false;
+	if (service_exists(root, svc->name)) {
+		int r = join_service(root, svc, ls, nls, fds, err);
+		if (r <= 0)
+			return r;
+		end_service(root, svc, true);
+		stale = true;
+	}
+	if (nls == 0)
+		return zrun_error_set(err, 0, "does not exist yet: its first version needs --listen [NAME=]tcp://HOST:PORT or unix:/PATH");
+	memcpy(svc->listeners, ls, nls * sizeof(*ls));
+	svc->n_listeners = nls;
+	if (open_listeners(ls, nls, fds, stale, err) < 0)
+		return -1;
+	fault_point("service-after-listen");
+	/* The record first, naming no keeper yet: from here on `service
+	 * status` sees the service and a later create or `service repair`
+	 * can end it, whatever point this zrun dies at. */
+	svc->keeper_pid = 0;
+	svc->keeper_start_time = 0;
+	int r = service_save(root, svc, err);
+	fault_point("service-after-record");
+	if (r < 0 || keeper_spawn(root, svc, fds, err) < 0) {
 		for (size_t i = 0; i < nls; i++)
 			close(fds[i]);
 		if (keeper_alive(svc))
@@ -206,6 +294,7 @@ static int service_fds(const char *root, struct service *svc, const struct liste
 		service_remove(root, svc->name, &ignored);
 		return -1;
 	}
+	fault_point("service-after-keeper");
 	*made = true;
 	return 0;
 }
@@ -214,19 +303,25 @@ static void end_service_if_empty(const char *root, const char *name)
 {
 	struct service svc;
 	struct zrun_error ignored;
-	char **ids;
-	size_t n;
 
-	if (service_versions(root, name, &ids, &n, &ignored) < 0)
+	if (!version_service_is_orphan(root, name) || service_load(root, name, &svc, &ignored) < 0)
 		return;
-	service_free_ids(ids, n);
-	if (n > 0 || service_load(root, name, &svc, &ignored) < 0)
-		return;
-	keeper_stop(root, &svc);
-	for (size_t i = 0; i < svc.n_listeners; i++)
-		if (svc.listeners[i].kind == LISTENER_UNIX)
-			unlink(svc.listeners[i].path);
-	service_remove(root, name, &ignored);
+	end_service(root, &svc, false);
+}
+
+int version_end_orphan(const char *root, const char *name, struct zrun_error *err)
+{
+	struct service svc;
+
+	if (!version_service_is_orphan(root, name))
+		return 0;
+	if (service_load(root, name, &svc, err) < 0) {
+		/* no record at all (a create killed before it): only the dir */
+		memset(&svc, 0, sizeof(svc));
+		snprintf(svc.name, sizeof(svc.name), "%s", name);
+	}
+	end_service(root, &svc, false);
+	return 1;
 }
 
 void version_mark_stopping(const char *root, const char *service, const char *id)
@@ -249,7 +344,7 @@ bool version_is_stopping(const char *root, const char *service, const char *id)
 	return service_path(path, sizeof(path), root, service, name) == 0 && access(path, F_OK) == 0;
 }
 
-static void clear_stopping(const char *root, const char *service, const char *id)
+void version_clear_stopping(const char *root, const char *service, const char *id)
 {
 	char name[STATE_ID_MAX + 16], path[PATH_MAX];
 
@@ -367,7 +462,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	char *state_json = version_config_json(vc);
 	int stdio[3] = { -1, -1, -1 };
 	struct version_hooks hooks = { .vc = vc, .root = opts.root, .svc = &svc, .id = opts.id };
-	clear_stopping(opts.root, svc.name, opts.id);
+	version_clear_stopping(opts.root, svc.name, opts.id);
 	if (vc->group[0] && opts.stdio_fds == NULL && log_pipe(opts.root, &svc, opts.id, stdio) == 0)
 		opts.stdio_fds = stdio;
 	opts.extra_fds = fds;
@@ -442,6 +537,27 @@ int version_load(const char *root, const char *id, struct container_state *st,
 	return 0;
 }
 
+/* The service whose dir holds a stop mark of id (version_mark_stopping). */
+static void service_of_stop_mark(const char *root, const char *id, char *service, size_t len)
+{
+	char dir[PATH_MAX], name[STATE_ID_MAX + 16];
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/.services", root);
+	snprintf(name, sizeof(name), "stop-%s", id);
+	DIR *d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		if (de->d_name[0] != '.' && service_validate_name(de->d_name, NULL) == 0 &&
+		    service_path(path, sizeof(path), root, de->d_name, name) == 0 && access(path, F_OK) == 0) {
+			snprintf(service, len, "%s", de->d_name);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 int version_delete(const char *root, const char *id, bool force, struct zrun_error *err)
 {
 	struct container_state st;
@@ -455,22 +571,29 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		if (version_config_from_state(&st, &vc) == 0)
 			snprintf(service, sizeof(service), "%s", vc.service);
 		state_clear(&st);
+	} else {
+		/* A delete of this version killed after its state went: its stop
+		 * mark names the service, which this delete ends if it is empty. */
+		service_of_stop_mark(root, id, service, sizeof(service));
 	}
 	if (service[0])
 		version_mark_stopping(root, service, id);
-	if (container_delete(root, id, force, err) < 0)
+	int r = container_delete(root, id, force, err);
+	fault_point("version-delete-after-container");
+	if (r < 0 && !service[0])
 		return -1;
 	if (service[0]) {
 		int lock = service_lock(root, service, "service.lock", false, &ignored);
 		/* its mark and all but the last replaced versions' logs go with
 		 * it, or every swap leaves ~3 MiB of RAM (/run) and a file */
-		clear_stopping(root, service, id);
 		supervise_prune_logs(root, service, SUPERVISE_LOGS_KEEP_REPLACED);
 		end_service_if_empty(root, service);
+		/* last: a delete killed before this finds the service by it */
+		version_clear_stopping(root, service, id);
 		if (lock >= 0)
 			close(lock);
 	}
-	return 0;
+	return r;
 }
 
 int version_create_from(const char *root, const char *id, const char *bundle, const struct version_config *vc,
@@ -483,6 +606,23 @@ int version_create_from(const char *root, const char *id, const char *bundle, co
 	if (state_validate_id(id, err) < 0)
 		return -1;
 	return create_in_service(&opts, &copy, ls, nls, false, &pid, err);
+}
+
+int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
+		     struct zrun_error *err)
+{
+	/* Under service.lock from the delete to the new state: between the two
+	 * a service whose only version this is has none, and a create or
+	 * `service repair` would end it as an orphan. (create_in_service takes
+	 * the lock again: a record lock of this process, so it does not wait.) */
+	int lock = service_lock(root, vc->service, "service.lock", false, err);
+	if (lock < 0)
+		return -1;
+	int r = container_delete(root, id, true, err);
+	if (r == 0)
+		r = version_create_from(root, id, bundle, vc, NULL, 0, err);
+	close(lock);
+	return r;
 }
 
 int version_restart(const char *root, const char *id, struct zrun_error *err)
@@ -502,8 +642,7 @@ int version_restart(const char *root, const char *id, struct zrun_error *err)
 		return zrun_error_set(err, 0, "%s is being stopped by zrun: not restarted", id);
 	/* container_delete, not version_delete: the service (its keeper and
 	 * listeners) must stay while its only version comes back. */
-	if (container_delete(root, id, true, err) < 0 ||
-	    version_create_from(root, id, bundle, &vc, NULL, 0, err) < 0)
+	if (version_recreate(root, id, bundle, &vc, err) < 0)
 		return -1;
 	return container_start(root, id, err);
 }

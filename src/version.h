@@ -36,6 +36,11 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 int version_create_from(const char *root, const char *id, const char *bundle, const struct version_config *vc,
 			const struct listener *ls, size_t nls, struct zrun_error *err);
 
+/* Delete version id and create it again from bundle with vc (a restart, a
+ * rollback), its service kept meanwhile. */
+int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
+		     struct zrun_error *err);
+
 /* The keeper restarts a version that exited: recreate it from its bundle
  * and settings (the service stays) and start it. */
 int version_restart(const char *root, const char *id, struct zrun_error *err);
@@ -45,6 +50,13 @@ int version_restart(const char *root, const char *id, struct zrun_error *err);
  * The mark goes when the version is created again. */
 void version_mark_stopping(const char *root, const char *service, const char *id);
 bool version_is_stopping(const char *root, const char *service, const char *id);
+void version_clear_stopping(const char *root, const char *service, const char *id);
+
+/* Call these under service.lock. A service with no version left (a create
+ * or delete killed mid-way) is an orphan; ending it stops its keeper and
+ * removes the service: 1 when it was one, 0 when not, -1 on error. */
+bool version_service_is_orphan(const char *root, const char *name);
+int version_end_orphan(const char *root, const char *name, struct zrun_error *err);
 
 /* After an aborted swap, the truth about OLD for its message: "ID keeps
  * serving, untouched" only when it runs and the listeners listen; else

@@ -26,6 +26,23 @@ svc_keepers() {
 	cat "$ROOT"/.services/*/service.json 2>/dev/null | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2
 }
 
+# Every zrun-keeper or zrun-guardian process of this test's root (their
+# command line is the create's that forked them: it names --root).
+root_keepers() {
+	local p
+	for p in $(pgrep -x 'zrun-keeper|zrun-guardian'); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " && echo "$p"
+	done
+	return 0
+}
+
+# For a teardown after a failure: the keepers of this test's root that no
+# delete ended (only this test's: the root is its own).
+kill_root_keepers() {
+	local k
+	for k in $(root_keepers); do kill -9 "$k" 2>/dev/null || true; done
+}
+
 alive() {  # pid: running and not a zombie
 	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
 }

@@ -136,7 +136,8 @@ abort_case() {
 }
 
 # kill_swap_at STATE: under load, a swap killed after writing STATE; then
-# `service status` repairs; then a following swap works.
+# `service status` says so (and changes nothing), `service repair`
+# repairs; then a following swap works.
 kill_swap_at() {
 	local state=$1 old=$TEST_ID-old new=$TEST_ID-new next=$TEST_ID-next b
 	first_version "$old"
@@ -150,7 +151,12 @@ kill_swap_at() {
 	run zr service status api
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"repair"* ]] || [[ "$output" == *"stopped while"* ]]
+	[[ "$output" == *"swap interrupted at $state; run \`zrun service repair api\`"* ]] ||
+		{ echo "status does not say the swap was interrupted at $state" >&2; false; }
+	run zr service repair api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stopped while $state"* ]]
 	if [ "$state" = draining ]; then
 		assert_version_gone "$old"
 		expect_eq "$(status_of "$new")" running "status of NEW"
@@ -198,10 +204,14 @@ kill_swap_at() {
 	[ -n "$k2" ] && [ "$k2" != "$k" ] && alive "$k2"
 	expect_eq "$(cat "/proc/$k2/comm")" zrun-keeper "the new keeper's name"
 	zr service status api | grep -q "keeper pid $k2 (running)"
-	# kill it again: `service status` alone recovers the listeners too
+	# kill it again: `service status` says so, `service repair` alone
+	# recovers the listeners too
 	kill -9 "$k2"
 	sleep 0.2
 	run zr service status api
+	echo "$output"
+	[[ "$output" == *"keeper pid $k2 (gone)"* ]] && [[ "$output" == *"run \`zrun service repair api\`"* ]]
+	run zr service repair api
 	echo "$output"
 	[[ "$output" == *"keeper $k2 was gone: listeners recovered"* ]]
 	local k3=$(svc_keepers)

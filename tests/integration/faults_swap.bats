@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# Fault injection (issue 18), swaps: a swap never removes the last serving
+# version (NEW deleted in its race window, held open with the fault hook's
+# stop action), `service status` is read-only after a swap died (it neither
+# undoes nor finishes it: `service repair` does), a swap that could not
+# write its record on a full disk leaves nothing to "undo", and a deploy
+# refused because a swap runs creates nothing.
+# Ports 18550-18599 (18550 + test number).
+
+PORT_BASE=18550
+load service_helpers
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	svc_setup
+	STOPPED_PID=
+	# container ids: unique on this machine (a cgroup is /zrun/<id>)
+	O=t$$-$BATS_TEST_NUMBER-old
+	N=t$$-$BATS_TEST_NUMBER-new
+}
+
+teardown() {
+	local rc=0
+	[ -z "$STOPPED_PID" ] || { kill -CONT "$STOPPED_PID" 2>/dev/null; wait "$STOPPED_PID" 2>/dev/null; } || true
+	if [ -n "${TMPFS:-}" ] && mountpoint -q "$TMPFS"; then
+		rm -f "$TMPFS/fill" "$TMPFS/pad"
+		for id in $(zr list -q 2>/dev/null); do zr delete --force "$id" >/dev/null 2>&1 || true; done
+		umount -l "$TMPFS" || true
+	fi
+	svc_teardown || rc=$?
+	kill_root_keepers
+	return $rc
+}
+
+code_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/" || true; }
+
+proc_state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
+
+# swap_held_at POINT OLD NEW [swap flags]: a swap in the background, held
+# (SIGSTOP) at POINT; sets STOPPED_PID.
+swap_held_at() {
+	local point=$1 old=$2 new=$3
+	shift 3
+	ZRUN_TEST_FAULT=$point:stop "$ZRUN" --root "$ROOT" swap "$@" "$old" "$new" </dev/null >"$WORK/swap.out" 2>&1 3>&- &
+	STOPPED_PID=$!
+	wait_until 30 eval 'test "$(proc_state $STOPPED_PID)" = T' ||
+		{ echo "the swap never stopped at $point: $(cat "$WORK/swap.out")" >&2; return 1; }
+}
+
+# resume_swap: SIGCONT the held swap and wait for it; sets rc.
+resume_swap() {
+	rc=0
+	kill -CONT "$STOPPED_PID"
+	wait "$STOPPED_PID" || rc=$?
+	STOPPED_PID=
+	echo "# swap: rc $rc; $(tr '\n' ' ' <"$WORK/swap.out")" >&3
+}
+
+@test "swap_keeps_old_untouched_when_new_is_deleted_before_old_is_signalled" {
+	local b pid
+	first_version "$O"
+	pid=$(init_pid "$O")
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	# ready, draining written, OLD not yet signalled: NEW goes now (a
+	# SIGKILL: what NEW had accepted is reset, so the load starts after)
+	swap_held_at swap-draining "$O" "$N"
+	zr delete --force "$N"
+	wrk_start
+	resume_swap
+	[ "$rc" -ne 0 ] || { echo "expected the swap to fail: NEW was deleted before OLD was signalled" >&2; false; }
+	grep -q "aborted" "$WORK/swap.out" || { echo "the swap does not say it aborted" >&2; false; }
+	assert_untouched "$O" "$pid"
+	wrk_stop
+	zr service status api | grep -q "last swap: $O -> $N: aborted" || { zr service status api >&2; false; }
+}
+
+@test "repair_of_a_swap_killed_while_draining_keeps_old_when_new_is_gone" {
+	local b pid
+	first_version "$O"
+	pid=$(init_pid "$O")
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_KILL_SWAP_AT=draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	zr delete --force "$N"
+	wrk_start
+	run zr service repair api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_untouched "$O" "$pid"
+	wrk_stop
+	zr service --format json status api | grep -q '"ready":true' || { echo "OLD is not ready after the repair: $(zr service status api)" >&2; false; }
+}
+
+@test "service_status_after_a_swap_killed_while_probing_leaves_new_alone_and_repair_undoes_it" {
+	local b pid_old pid_new
+	first_version "$O"
+	pid_old=$(init_pid "$O")
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_KILL_SWAP_AT=probing "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	pid_new=$(init_pid "$N")
+	run zr service status api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	expect_eq "$(pid_of "$N")" "$pid_new" "NEW's pid after service status"
+	expect_eq "$(status_of "$N")" running "NEW's status after service status"
+	[[ "$output" == *"swap interrupted at probing; run \`zrun service repair api\`"* ]] ||
+		{ echo "status does not say the swap was interrupted at probing" >&2; false; }
+	run zr service repair api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_version_gone "$N"
+	assert_untouched "$O" "$pid_old"
+}
+
+@test "service_status_after_a_swap_killed_while_draining_signals_nothing_and_repair_finishes_it" {
+	local b pid_old
+	b=$(mkver old --ignore-sigterm)
+	vcreate "$O" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --grace-period 2s
+	zr start "$O"
+	wait_serving "$URL/" old
+	pid_old=$(init_pid "$O")
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_KILL_SWAP_AT=draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	run timeout 20 "$ZRUN" --root "$ROOT" service --format json status api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	expect_eq "$(pid_of "$O")" "$pid_old" "OLD's pid after service status"
+	expect_eq "$(status_of "$O")" running "OLD's status after service status"
+	[ ! -e "$ROOT/.services/api/stop-$O" ] || { echo "service status marked OLD stopping" >&2; false; }
+	[[ "$output" == *'"repair_needed":true'* ]] || { echo "status does not say a repair is needed" >&2; false; }
+	run zr service repair api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stopped while draining: finishing it"* ]]
+	assert_version_gone "$O"
+	wait_serving "$URL/" new
+}
+
+@test "swap_that_cannot_write_its_record_on_a_full_disk_leaves_new_created_and_nothing_to_undo" {
+	local b pid_old
+	TMPFS=$WORK/tmpfs
+	mkdir -p "$TMPFS"
+	mount -t tmpfs -o size=2m tmpfs "$TMPFS"
+	ROOT=$TMPFS/root
+	first_version "$O"
+	pid_old=$(init_pid "$O")
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	# the disk full but one page: the swap's first record fits, the next not
+	dd if=/dev/zero of="$TMPFS/pad" bs=4k count=1 2>/dev/null
+	dd if=/dev/zero of="$TMPFS/fill" bs=4k 2>/dev/null || true
+	rm "$TMPFS/pad"
+	run zr swap "$O" "$N"
+	echo "$output"
+	[ "$status" -ne 0 ] || { echo "expected the swap to fail on a full disk" >&2; false; }
+	[[ "$output" == *"No space left on device"* ]] || { echo "the error does not say why" >&2; false; }
+	expect_eq "$(status_of "$N")" created "NEW after the failed swap"
+	run zr service status api
+	echo "$output"
+	expect_eq "$(status_of "$N")" created "NEW after service status"
+	[[ "$output" != *"swap interrupted"* ]] || { echo "status takes the failed swap for an interrupted one" >&2; false; }
+	# a repair now has nothing to undo: NEW, the user's, stays
+	rm -f "$TMPFS/fill"
+	zr service repair api
+	expect_eq "$(status_of "$N")" created "NEW after service status and repair"
+	assert_untouched "$O" "$pid_old"
+	zr swap "$O" "$N"
+	wait_serving "$URL/" new
+}
+
+@test "deploy_refused_because_a_swap_runs_creates_nothing" {
+	local b
+	first_version "$O"
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	swap_held_at swap-probing "$O" "$N"
+	b=$(mkver v3)
+	echo "$N-3" >> "$WORK/ids"
+	run zr deploy --id "$N-3" api "$b"
+	echo "$output"
+	assert_one_line_error "another swap of service api is in progress"
+	expect_eq "$(zr list -q | sort | tr '\n' ' ')" "$N $O " "containers after the refused deploy"
+	assert_version_gone "$N-3"
+	resume_swap
+	[ "$rc" -eq 0 ]
+	wait_serving "$URL/" new
+}
+
+@test "group_swap_keeps_old_replicas_untouched_when_a_new_replica_is_deleted_before_they_are_signalled" {
+	local b pids G=g$$-$BATS_TEST_NUMBER
+	b=$(mkver v1)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --replicas 2 --probe-period 50ms --probe-failure-threshold 100 \
+		"$G" "$b" >/dev/null
+	zr list -q >> "$WORK/ids"
+	wait_serving "$URL/" v1
+	pids="$(pid_of "$G-1") $(pid_of "$G-1.r1")"
+	b=$(mkver v2)
+	echo "$G-2" "$G-2.r1" | tr ' ' '\n' >> "$WORK/ids"
+	ZRUN_TEST_FAULT=swap-draining:stop "$ZRUN" --root "$ROOT" deploy --replicas 2 --probe-period 50ms \
+		--probe-failure-threshold 100 "$G" "$b" </dev/null >"$WORK/swap.out" 2>&1 3>&- &
+	STOPPED_PID=$!
+	wait_until 30 eval 'test "$(proc_state $STOPPED_PID)" = T' ||
+		{ echo "the deploy never stopped at swap-draining: $(cat "$WORK/swap.out")" >&2; false; }
+	# SIGKILLed: what it had accepted is reset, so the load starts after
+	zr delete --force "$G-2.r1"
+	wrk_start
+	resume_swap
+	[ "$rc" -ne 0 ] || { echo "expected the deploy to fail: a new replica went before the old ones were signalled" >&2; false; }
+	expect_eq "$(pid_of "$G-1") $(pid_of "$G-1.r1")" "$pids" "pids of the old replicas"
+	expect_eq "$(status_of "$G-1")/$(status_of "$G-1.r1")" running/running "status of the old replicas"
+	wrk_stop
+	assert_version_gone "$G-2"
+	wait_serving "$URL/" v1
+}
