@@ -395,7 +395,7 @@ void init_main(const struct init_args *args)
 	 * user switch may drop: load it first (as runc does). */
 	if (load_seccomp && !p->no_new_privileges && load_seccomp_filter(a, &err) < 0)
 		init_fail(a, &err);
-	if (procattr_apply_limits(p, a->proc_fd, &err) < 0 ||
+	if (procattr_apply_rlimits(p, &err) < 0 ||
 	    caps_switch_user(p, spec_namespace_find(spec, SPEC_NS_USER) != NULL, &err) < 0)
 		init_fail(a, &err);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
