@@ -62,6 +62,10 @@ cgroup_dirs() {  # CGROUPS_PATH
 	done
 }
 
+cgroup_in() {  # CONTROLLER FILE: its path in a /proc/PID/cgroup file
+	awk -F: -v c="$1" '{ n = split($2, s, ","); for (i = 1; i <= n; i++) if (s[i] == c) print $3 }' "$2"
+}
+
 alive() {  # PID: running, not a zombie waiting for a pid 1 that does not reap
 	kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
@@ -123,10 +127,15 @@ drive_case() {  # ID BUNDLE
 		"pid of state inside the container (NSpid) vs the program's \$\$" || return 1
 	expect_eq "$(cut -d' ' -f3- <<<"$ran")" "seed-$seed $X_CWD" "rootfs marker and cwd the program saw" || return 1
 	expect_eq "$(hooks_seen "$b")" "$(echo $X_HOOKS_CREATE $X_HOOKS_START)" "hooks run by create and start" || return 1
-	local procs; procs=$(cat "/sys/fs/cgroup/pids$(awk -F: '$2 == "pids" { print $3 }' "/proc/$pid/cgroup")/cgroup.procs")
-	if [ "${X_CGROUP#/}" != "$X_CGROUP" ]; then
-		expect_eq "$(awk -F: '$2 == "pids" { print $3 }' "/proc/$pid/cgroup")" "$X_CGROUP" "pids cgroup of the init" || return 1
-	fi
+	# an absolute cgroupsPath is from each hierarchy's root; a relative one
+	# from zrun's own cgroup there (runc: GetOwnCgroupPath per subsystem)
+	for a in pids memory cpu; do
+		if [ "${X_CGROUP#/}" != "$X_CGROUP" ]; then want=$X_CGROUP
+		else want=$(cgroup_in "$a" /proc/self/cgroup); want="${want%/}/$X_CGROUP"
+		fi
+		expect_eq "$(cgroup_in "$a" "/proc/$pid/cgroup")" "$want" "$a cgroup of the init" || return 1
+	done
+	local procs; procs=$(cat "/sys/fs/cgroup/pids$(cgroup_in pids "/proc/$pid/cgroup")/cgroup.procs")
 	python3 "$GEN" --bundle "$b" --check "$pid" || return 1
 
 	zr kill "$id" "$X_SIGNAL" 2>>"$b/err" || { echo "kill $X_SIGNAL failed: $(tail -1 "$b/err")"; return 1; }

@@ -393,6 +393,8 @@ class Gen:
                     ["SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"])})
             deny_known = self.chance(.5)
             if deny_known and (self.nnp or (self.known and known_deny)):
+                if not self.nnp:
+                    self.summary.append("KNOWN:seccomp-denies-close_range")
                 rules.append({"names": list(SYSCALLS_KNOWN_BUG), "action": "SCMP_ACT_ERRNO",
                               "errnoRet": 38})
             s["syscalls"] = rules
@@ -403,6 +405,7 @@ class Gen:
             names = list(SYSCALLS_NEEDED) + self.subset(SYSCALLS_EXTRA, .5)
             if self.known and known_deny and not self.nnp:
                 names = [n for n in names if n not in SYSCALLS_KNOWN_BUG]
+                self.summary.append("KNOWN:seccomp-denies-close_range")
             self.r.shuffle(names)
             # one rule or several, as profiles in the wild come
             if self.chance(.5):
@@ -442,6 +445,7 @@ class Gen:
         relative = self.k.random() < .3
         default = self.chance(.15)
         if self.known and relative:
+            self.summary.append("KNOWN:relative-cgroupsPath")
             return "zrun-test/" + self.id
         if default:
             return None   # zrun's default: /zrun/<id>
@@ -492,9 +496,13 @@ class Gen:
             # only the host's root may write (no owner in a user namespace)
             if ns in self.ns and self.chance(.25) and self.has_proc and \
                     not (ns == "uts" and "user" in self.ns):
-                out[key] = self.r.choice(values)
-                self.check("nsfile", SYSCTL_NSENTER[ns], "/proc/sys/" + key.replace(".", "/"),
-                           out[key])
+                out[key] = want = self.r.choice(values)
+                if key == "net.ipv4.ping_group_range" and "user" in self.ns:
+                    # gids of the writer's user namespace: the host reads
+                    # them mapped, and 2147483647 has no mapping there
+                    out[key] = "0 %d" % self.r.choice([0, 1000])
+                    want = " ".join(str(int(g) + self.userns_shift) for g in out[key].split())
+                self.check("nsfile", SYSCTL_NSENTER[ns], "/proc/sys/" + key.replace(".", "/"), want)
         return out
 
     def linux(self, namespaces):
@@ -551,7 +559,7 @@ class Gen:
             cfg["mounts"] = []
             cfg["root"]["readonly"] = False
             self.userns_shift = 0
-            self.summary.append("KNOWN:no-mount-ns")
+            self.summary.append("KNOWN:no-mount-ns(no mounts)")
         self.summary.insert(0, "ns=" + ",".join(sorted(self.ns)))
         if cfg["root"]["readonly"]:
             self.summary.append("readonly-root")
