@@ -92,7 +92,7 @@ run_case() {
 	install -m 666 /dev/null "$b/hooks.log"
 	echo "config: $X_SUMMARY"
 	local rc=0
-	drive_case "$id" "$b" || rc=1
+	drive_case || rc=1
 	if [ "$rc" -ne 0 ]; then
 		sed 's/^/  stderr: /' "$b/err" | head -5
 		zr delete --force "$id" >/dev/null 2>&1
@@ -101,19 +101,31 @@ run_case() {
 	return $rc
 }
 
-drive_case() {  # ID BUNDLE
-	local id=$1 b=$2 pid st want seen a
+# The steps of a case; they share run_case's seed, id and b, and pid.
+drive_case() {
+	local pid procs
+	step_create && step_start && step_running && step_extras && step_stop
+}
+
+step_create() {
+	local st
 	timeout 20 "$ZRUN" --root "$ROOT" create -b "$b" "$id" </dev/null >"$b/out" 2>"$b/err" 3>&- ||
 		{ echo "create failed: $(tail -1 "$b/err")"; return 1; }
 	st=$(zr state "$id") || { echo "state after create failed"; return 1; }
-	seen=$(json_field "$st" status); pid=$(json_field "$st" pid)
-	expect_eq "$seen" created "status after create" || return 1
+	pid=$(json_field "$st" pid)
+	expect_eq "$(json_field "$st" status)" created "status after create" || return 1
 	[ "${pid:-0}" -gt 0 ] && alive "$pid" || { echo "pid after create: expected a live pid > 0, saw \"$pid\""; return 1; }
 	expect_eq "$(json_field "$st" id)" "$id" "state id" || return 1
 	expect_eq "$(json_field "$st" bundle)" "$b" "state bundle" || return 1
+	if [ "$X_ANNOTATED" = 1 ]; then
+		grep -Eq "\"fuzz\.seed\": *\"$seed\"" <<<"$st" || { echo "state lacks the annotations: $st"; return 1; }
+	fi
 	expect_eq "$(hooks_seen "$b")" "$X_HOOKS_CREATE" "hooks run by create" || return 1
 	! grep -q '^ran ' "$b/out" || { echo "the program ran before start"; return 1; }
+}
 
+step_start() {
+	local st ran
 	timeout 20 "$ZRUN" --root "$ROOT" start "$id" </dev/null >>"$b/err" 2>&1 3>&- ||
 		{ echo "start failed: $(tail -1 "$b/err")"; return 1; }
 	wait_until 5 grep -q '^ran ' "$b/out" 2>/dev/null ||
@@ -121,12 +133,17 @@ drive_case() {  # ID BUNDLE
 	st=$(zr state "$id")
 	expect_eq "$(json_field "$st" status)" running "status after start" || return 1
 	expect_eq "$(json_field "$st" pid)" "$pid" "pid after start (the init's)" || return 1
-	local ran; ran=$(grep '^ran ' "$b/out")
+	ran=$(grep '^ran ' "$b/out")
 	# the pid of state is the program's, as its own pid namespace numbers it
 	expect_eq "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" "$(cut -d' ' -f2 <<<"$ran")" \
 		"pid of state inside the container (NSpid) vs the program's \$\$" || return 1
 	expect_eq "$(cut -d' ' -f3- <<<"$ran")" "seed-$seed $X_CWD" "rootfs marker and cwd the program saw" || return 1
 	expect_eq "$(hooks_seen "$b")" "$(echo $X_HOOKS_CREATE $X_HOOKS_START)" "hooks run by create and start" || return 1
+}
+
+# What the host sees of the running program against the config.
+step_running() {
+	local a want
 	# an absolute cgroupsPath is from each hierarchy's root; a relative one
 	# from zrun's own cgroup there (runc: GetOwnCgroupPath per subsystem)
 	for a in pids memory cpu; do
@@ -135,15 +152,38 @@ drive_case() {  # ID BUNDLE
 		fi
 		expect_eq "$(cgroup_in "$a" "/proc/$pid/cgroup")" "$want" "$a cgroup of the init" || return 1
 	done
-	local procs; procs=$(cat "/sys/fs/cgroup/pids$(cgroup_in pids "/proc/$pid/cgroup")/cgroup.procs")
-	python3 "$GEN" --bundle "$b" --check "$pid" || return 1
+	procs=$(cat "/sys/fs/cgroup/pids$(cgroup_in pids "/proc/$pid/cgroup")/cgroup.procs")
+	python3 "$GEN" --bundle "$b" --check "$pid"
+}
 
-	zr kill "$id" "$X_SIGNAL" 2>>"$b/err" || { echo "kill $X_SIGNAL failed: $(tail -1 "$b/err")"; return 1; }
-	wait_until 5 eval 'test "$(status_of "$id")" = stopped' ||
-		{ echo "status after kill $X_SIGNAL: expected \"stopped\", saw \"$(status_of "$id")\""; return 1; }
-	! alive "$pid" || { echo "init $pid still alive after kill, status stopped"; return 1; }
-	timeout 20 "$ZRUN" --root "$ROOT" delete "$id" </dev/null >>"$b/err" 2>&1 3>&- ||
-		{ echo "delete failed: $(tail -1 "$b/err")"; return 1; }
+# exec into it, pause and resume it (runc's extensions of the lifecycle)
+step_extras() {
+	local out
+	if [ "$X_EXEC" = 1 ]; then
+		out=$(timeout 20 "$ZRUN" --root "$ROOT" exec "$id" sh -c 'echo exec-ran $FUZZ_SEED' </dev/null 2>&1 3>&-)
+		expect_eq "$out" "exec-ran $seed" "zrun exec output" || return 1
+	fi
+	if [ "$X_PAUSE" = 1 ]; then
+		zr pause "$id" 2>>"$b/err" || { echo "pause failed: $(tail -1 "$b/err")"; return 1; }
+		expect_eq "$(status_of "$id")" paused "status after pause" || return 1
+		zr resume "$id" 2>>"$b/err" || { echo "resume failed: $(tail -1 "$b/err")"; return 1; }
+		expect_eq "$(status_of "$id")" running "status after resume" || return 1
+	fi
+}
+
+step_stop() {
+	local a want seen
+	if [ "$X_STOP" = kill ]; then
+		zr kill "$id" "$X_SIGNAL" 2>>"$b/err" || { echo "kill $X_SIGNAL failed: $(tail -1 "$b/err")"; return 1; }
+		wait_until 5 eval 'test "$(status_of "$id")" = stopped' ||
+			{ echo "status after kill $X_SIGNAL: expected \"stopped\", saw \"$(status_of "$id")\""; return 1; }
+		! alive "$pid" || { echo "init $pid still alive after kill, status stopped"; return 1; }
+		timeout 20 "$ZRUN" --root "$ROOT" delete "$id" </dev/null >>"$b/err" 2>&1 3>&- ||
+			{ echo "delete failed: $(tail -1 "$b/err")"; return 1; }
+	else
+		timeout 20 "$ZRUN" --root "$ROOT" delete --force "$id" </dev/null >>"$b/err" 2>&1 3>&- ||
+			{ echo "delete --force of a running container failed: $(tail -1 "$b/err")"; return 1; }
+	fi
 	! zr state "$id" >/dev/null 2>&1 || { echo "state still answers after delete"; return 1; }
 	expect_eq "$(hooks_seen "$b")" "$(echo $X_HOOKS_CREATE $X_HOOKS_START $X_HOOKS_STOP)" "hooks after delete" || return 1
 	want=""
@@ -154,7 +194,7 @@ drive_case() {  # ID BUNDLE
 	seen=$(hook_statuses "$b" | sed -E 's/(:stopped:)[0-9]*/\1/g')
 	expect_eq "$seen" "$want" "hook:status:pid of each hook's state" || return 1
 	for a in $procs; do
-		! alive "$a" || { echo "process $a of the container alive after delete: $(cat /proc/$a/cmdline | tr '\0' ' ')"; return 1; }
+		! alive "$a" || { echo "process $a of the container alive after delete: $(tr '\0' ' ' < "/proc/$a/cmdline")"; return 1; }
 	done
 }
 

@@ -533,6 +533,28 @@ class Gen:
             lx["seccomp"] = s
         return lx
 
+    # -- drawn last, so that adding them changed no earlier seed's config ---
+    def lifecycle(self, cfg):
+        """How the test drives the container, and a few more config fields."""
+        number = {"KILL": "9", "TERM": "15"}[self.signal]
+        self.signal = self.r.choice([self.signal, "SIG" + self.signal, number])
+        self.stop = "kill" if self.chance(.75) else "delete-force"
+        self.exec_ = self.chance(.4)
+        self.pause = self.chance(.3)
+        self.annotated = self.chance(.4)
+        if self.annotated:
+            cfg["annotations"] = {"fuzz.seed": str(self.seed), "org.example/empty": ""}
+        self.domainname = None
+        if "uts" in self.ns and "kernel.domainname" not in cfg["linux"].get("sysctl", {}) \
+                and self.chance(.3):
+            self.domainname = cfg["domainname"] = "fuzz%d.test" % self.seed
+        if self.chance(.3):
+            cfg["root"]["path"] = os.path.join(self.bundle, "rootfs")
+        if self.chance(.15):
+            cfg["linux"]["rootfsPropagation"] = self.r.choice(["shared", "rshared"])
+        self.summary.append("stop=%s/%s%s%s" % (self.stop, self.signal, " exec" if self.exec_ else "",
+                                                " pause" if self.pause else ""))
+
     # -- the whole config and what the host must see -------------------------
     def config(self):
         namespaces = self.namespaces()
@@ -548,6 +570,7 @@ class Gen:
         h = self.hooks()
         if h:
             cfg["hooks"] = h
+        self.lifecycle(cfg)
         no_mount_ns = self.k.random() < .15
         if self.known and no_mount_ns:
             # no mount namespace: nothing to mount or mask, no user namespace
@@ -595,6 +618,8 @@ class Gen:
             self.check("environ", var, "", "present")
         if self.hostname:
             self.check("nsfile", "-u", "/proc/sys/kernel/hostname", self.hostname)
+        if self.domainname:
+            self.check("nsfile", "-u", "/proc/sys/kernel/domainname", self.domainname)
         for ctrl, f, v in self.cg_checks:
             self.check("cgroup", ctrl, f, v)
 
@@ -610,6 +635,10 @@ class Gen:
         x = {
             "X_SUMMARY": " ".join(self.summary),
             "X_SIGNAL": self.signal,
+            "X_STOP": self.stop,
+            "X_EXEC": "1" if self.exec_ else "0",
+            "X_PAUSE": "1" if self.pause else "0",
+            "X_ANNOTATED": "1" if self.annotated else "0",
             "X_CGROUP": self.cgroup,
             "X_PIDNS": "1" if "pid" in self.ns else "0",
             "X_CWD": self.cwd,
