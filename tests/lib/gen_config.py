@@ -588,6 +588,31 @@ class Gen:
             self.summary.append("readonly-root")
         return cfg
 
+    def mount_checks(self, cfg):
+        """Each mount, masked and read-only path is there, on top of its
+        mount point, with the flags the config asks for."""
+        flags = ("ro", "nosuid", "nodev", "noexec")
+        dests = {}
+        for m in cfg["mounts"]:
+            dests[m["destination"]] = [o for o in m.get("options", []) if o in flags]
+        if cfg["root"]["readonly"]:
+            self.check("mount", "/", "ro", "present")
+        for dest, want in dests.items():
+            self.check("mount", dest, ",".join(want), "present")
+
+        def exists(path):   # in the container, as this host's kernel shows it
+            top = "/" + path.split("/")[1]
+            if top in ("/proc", "/sys"):
+                return top in dests and os.path.exists(path)
+            return path == "/etc"
+        lx = cfg["linux"]
+        for path in lx.get("maskedPaths", []):
+            if exists(path):
+                self.check("mount", path, "", "present")
+        for path in lx.get("readonlyPaths", []):
+            if exists(path):
+                self.check("mount", path, "ro", "present")
+
     def host_checks(self):
         shift = self.userns_shift
         ids = lambda v: " ".join([str(v + shift)] * 4)
@@ -626,6 +651,7 @@ class Gen:
     def write(self):
         cfg = self.config()
         self.host_checks()
+        self.mount_checks(cfg)
         with open(os.path.join(self.bundle, "config.json"), "w") as f:
             json.dump(cfg, f, indent=1)
             f.write("\n")
@@ -688,6 +714,14 @@ def seen_of(pid, kind, a, b):
                 with open("/sys/fs/cgroup/%s%s/%s" % (a, path, b)) as f:
                     return f.read()
         return "(no %s cgroup)" % a
+    if kind == "mount":
+        with open("/proc/%d/mountinfo" % pid) as f:
+            at = [l.split() for l in f if l.split()[4] == a]
+        if not at:
+            return "no mount at %s" % a
+        opts = at[-1][5].split(",")
+        lacks = [o for o in b.split(",") if o != "-" and o not in opts]
+        return "present" if not lacks else "mount options %s, without %s" % (at[-1][5], ",".join(lacks))
     return "(unknown check %s)" % kind
 
 
