@@ -31,6 +31,7 @@ import os
 import random
 import resource
 import shlex
+import stat
 import subprocess
 import sys
 
@@ -552,6 +553,14 @@ class Gen:
             cfg["root"]["path"] = os.path.join(self.bundle, "rootfs")
         if self.chance(.15):
             cfg["linux"]["rootfsPropagation"] = self.r.choice(["shared", "rshared"])
+        if "user" not in self.ns and self.chance(.3):
+            # (in a user namespace runc bind-mounts the host's node of that
+            # path, which this one has not)
+            mode = self.r.choice([0o600, 0o640, 0o666])
+            dev = {"path": "/dev/fuzz-null", "type": "c", "major": 1, "minor": 3,
+                   "fileMode": mode, "uid": 0, "gid": self.r.choice([0, 5])}
+            cfg["linux"]["devices"] = [dev]
+            self.check("stat", dev["path"], "-", "c 1:3 %o 0:%d" % (mode, dev["gid"]))
         self.summary.append("stop=%s/%s%s%s" % (self.stop, self.signal, " exec" if self.exec_ else "",
                                                 " pause" if self.pause else ""))
 
@@ -577,8 +586,9 @@ class Gen:
             self.ns -= {"mount", "user"}
             cfg["linux"]["namespaces"] = [n for n in namespaces if n["type"] in self.ns]
             for key in ["uidMappings", "gidMappings", "maskedPaths", "readonlyPaths",
-                        "rootfsPropagation"]:
+                        "rootfsPropagation", "devices"]:
                 cfg["linux"].pop(key, None)
+            self.checks = [c for c in self.checks if c[0] != "stat"]
             cfg["mounts"] = []
             cfg["root"]["readonly"] = False
             self.userns_shift = 0
@@ -714,6 +724,11 @@ def seen_of(pid, kind, a, b):
                 with open("/sys/fs/cgroup/%s%s/%s" % (a, path, b)) as f:
                     return f.read()
         return "(no %s cgroup)" % a
+    if kind == "stat":
+        st = os.lstat("/proc/%d/root%s" % (pid, a))
+        kind = "c" if stat.S_ISCHR(st.st_mode) else "b" if stat.S_ISBLK(st.st_mode) else "other"
+        return "%s %d:%d %o %d:%d" % (kind, os.major(st.st_rdev), os.minor(st.st_rdev),
+                                      stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
     if kind == "mount":
         with open("/proc/%d/mountinfo" % pid) as f:
             at = [l.split() for l in f if l.split()[4] == a]
