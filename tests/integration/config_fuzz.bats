@@ -113,13 +113,18 @@ drive_case() {
 }
 
 step_create() {
-	local st
-	timeout 20 "$ZRUN" --root "$ROOT" create -b "$b" "$id" </dev/null >"$b/out" 2>"$b/err" 3>&- ||
-		{ echo "create failed: $(tail -1 "$b/err")"; return 1; }
+	local st opts=()
+	[ "$X_NO_PIVOT" = 0 ] || opts+=(--no-pivot)
+	[ "$X_PID_FILE" = 0 ] || opts+=(--pid-file "$b/init.pid")
+	timeout 20 "$ZRUN" --root "$ROOT" create "${opts[@]}" -b "$b" "$id" </dev/null >"$b/out" 2>"$b/err" 3>&- ||
+		{ echo "create ${opts[*]} failed: $(tail -1 "$b/err")"; return 1; }
 	st=$(zr state "$id") || { echo "state after create failed"; return 1; }
 	pid=$(json_field "$st" pid)
 	expect_eq "$(json_field "$st" status)" created "status after create" || return 1
 	[ "${pid:-0}" -gt 0 ] && alive "$pid" || { echo "pid after create: expected a live pid > 0, saw \"$pid\""; return 1; }
+	if [ "$X_PID_FILE" = 1 ]; then
+		expect_eq "$(cat "$b/init.pid" 2>&1)" "$pid" "--pid-file vs the pid of state" || return 1
+	fi
 	expect_eq "$(json_field "$st" id)" "$id" "state id" || return 1
 	expect_eq "$(json_field "$st" bundle)" "$b" "state bundle" || return 1
 	if [ "$X_ANNOTATED" = 1 ]; then
@@ -158,6 +163,9 @@ step_running() {
 		expect_eq "$(cgroup_in "$a" "/proc/$pid/cgroup")" "$want" "$a cgroup of the init" || return 1
 	done
 	procs=$(cat "/sys/fs/cgroup/pids$(cgroup_in pids "/proc/$pid/cgroup")/cgroup.procs")
+	zr list -q | grep -qxF "$id" || { echo "list -q lacks $id: $(zr list -q | tr '\n' ' ')"; return 1; }
+	zr ps --format json "$id" | grep -Eq "(^|[^0-9])$pid([^0-9]|$)" ||
+		{ echo "ps --format json lacks the init $pid: $(zr ps --format json "$id")"; return 1; }
 	python3 "$GEN" --bundle "$b" --check "$pid"
 }
 

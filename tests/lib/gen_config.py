@@ -561,6 +561,10 @@ class Gen:
                    "fileMode": mode, "uid": 0, "gid": self.r.choice([0, 5])}
             cfg["linux"]["devices"] = [dev]
             self.check("stat", dev["path"], "-", "c 1:3 %o 0:%d" % (mode, dev["gid"]))
+        self.no_pivot = self.chance(.2)
+        self.pid_file = self.chance(.5)
+        if self.no_pivot:
+            self.summary.append("--no-pivot")
         self.summary.append("stop=%s/%s%s%s" % (self.stop, self.signal, " exec" if self.exec_ else "",
                                                 " pause" if self.pause else ""))
 
@@ -675,6 +679,8 @@ class Gen:
             "X_EXEC": "1" if self.exec_ else "0",
             "X_PAUSE": "1" if self.pause else "0",
             "X_ANNOTATED": "1" if self.annotated else "0",
+            "X_NO_PIVOT": "1" if self.no_pivot else "0",
+            "X_PID_FILE": "1" if self.pid_file else "0",
             "X_CGROUP": self.cgroup,
             "X_PIDNS": "1" if "pid" in self.ns else "0",
             "X_CWD": self.cwd,
