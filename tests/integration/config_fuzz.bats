@@ -2,15 +2,17 @@
 # Generated configs (issue 13): tests/lib/gen_config.py writes a random but
 # valid config.json per seed (namespaces, mounts, user, capabilities,
 # seccomp, hooks, resources, rlimits, sysctls, ...) and each one is driven
-# through create / state / start / state / kill / state / delete with the
-# runtime-spec's lifecycle invariants checked at every step, then what the
-# host sees of the running program against the config, then that nothing is
-# left: state dir, cgroup, process, mount.
+# through create / state / start / state / (exec, pause, resume) / kill /
+# state / delete (or delete --force) with the runtime-spec's lifecycle
+# invariants checked at every step, then what the host sees of the running
+# program against the config, then that nothing is left: state dir, cgroup,
+# process, mount.
 #
 # CONFIG_FUZZ_SEED=N runs seed N alone; CONFIG_FUZZ_SEEDS (default 40) and
 # CONFIG_FUZZ_FIRST (default 1) choose the range; CONFIG_FUZZ_KNOWN=1 lets the
-# generator also produce what known bugs fail on (gen_config.py says which).
-# A failure names its seed and the command that reproduces it.
+# generator also produce what known bugs fail on (gen_config.py says which);
+# CONFIG_FUZZ_TIMES=1 prints each seed's time. A failure names its seed and
+# the command that reproduces it.
 
 load helpers
 
@@ -240,8 +242,7 @@ nothing_left() {  # ID BUNDLE
 	local first=${CONFIG_FUZZ_FIRST:-1} count=${CONFIG_FUZZ_SEEDS:-40} seed failed=() t0=$SECONDS
 	if [ -n "${CONFIG_FUZZ_SEED:-}" ]; then first=$CONFIG_FUZZ_SEED count=1; fi
 	for ((seed = first; seed < first + count; seed++)); do
-		local out
-		local ts=$SECONDS
+		local out ts=$SECONDS
 		if ! out=$(run_case "$seed" 2>&1); then
 			failed+=("$seed")
 			echo "seed $seed FAILED (CONFIG_FUZZ_SEED=$seed${CONFIG_FUZZ_KNOWN:+ CONFIG_FUZZ_KNOWN=1} bats tests/integration/config_fuzz.bats):"
