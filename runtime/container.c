@@ -28,6 +28,8 @@
 #include "idmap.h"
 #include "init.h"
 #include "lsm.h"
+#include "procattr.h"
+#include "procfs.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -246,6 +248,20 @@ static uint64_t clone_flags(const struct spec *s)
 	return flags;
 }
 
+/* From here, outside the init's user namespace (procattr.h says why); the
+ * init waits for SYNC_GO, so it is set before the init does anything. */
+static int set_oom_score_adj(struct create_ctx *c, struct zrun_error *err)
+{
+	if (!c->spec->process->has_oom_score_adj)
+		return 0;
+	int proc_fd = procfs_open(0, err);
+	if (proc_fd < 0)
+		return -1;
+	int r = procattr_apply_oom_score_adj(c->spec->process, proc_fd, c->pid, err);
+	close(proc_fd);
+	return r;
+}
+
 static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 {
 	const struct spec_namespace *userns = spec_namespace_find(c->spec, SPEC_NS_USER);
@@ -287,7 +303,7 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 				"linux.gidMappings", err) < 0)
 			return zrun_error_prefix(err, "user namespace");
 	}
-	return 0;
+	return set_oom_score_adj(c, err);
 }
 
 static char *create_state_json(struct create_ctx *c, enum container_status status);

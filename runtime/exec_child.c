@@ -152,7 +152,7 @@ __attribute__((noreturn)) static void program_main(const struct exec_child *a)
 		child_fail(a, (zrun_error_set(&err, 0, "cwd %s is outside the container", p->cwd), &err));
 	if (executable_resolve(p->args[0], p->env, exe, sizeof(exe), &err) < 0)
 		child_fail(a, &err);
-	if (procattr_apply_limits(p, a->proc_fd, &err) < 0 || procattr_apply(a->spec, &err) < 0 ||
+	if (procattr_apply_rlimits(p, &err) < 0 || procattr_apply(a->spec, &err) < 0 ||
 	    lsm_apply_exec_labels(p, a->proc_fd, &err) < 0)
 		child_fail(a, &err);
 	/* As in the init (runtime/init.c): every step of ours before the
@@ -219,9 +219,13 @@ void exec_child_main(const struct exec_child *args)
 	/* Before the container's mount namespace: the /proc whose files
 	 * nothing of the container can cover (procfs.h), when needed. */
 	moved.proc_fd = -1;
-	if (procattr_needs_procfs(NULL, moved.process) && (moved.proc_fd = procfs_open(base, &err)) < 0)
+	if ((procattr_needs_procfs(NULL, moved.process) || moved.process->has_oom_score_adj) &&
+	    (moved.proc_fd = procfs_open(base, &err)) < 0)
 		child_fail(&moved, &err);
-	if (join_namespaces(&moved, &err) < 0)
+	/* Still outside the container's user namespace (procattr.h); the
+	 * program forked below inherits the score. */
+	if (procattr_apply_oom_score_adj(moved.process, moved.proc_fd, 0, &err) < 0 ||
+	    join_namespaces(&moved, &err) < 0)
 		child_fail(&moved, &err);
 	/* The pid (and time) namespace applies to children: fork into it.
 	 * CLONE_PARENT makes the program the caller's child, so `zrun exec`

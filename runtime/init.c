@@ -484,7 +484,7 @@ void init_main(const struct init_args *args)
 		init_fail(a, &err);
 	char *hook_state = NULL;
 	setup(a, &hook_state, exe, sizeof(exe), &err);
-	if (procattr_apply(spec, &err) < 0 || procattr_apply_limits(p, a->proc_fd, &err) < 0)
+	if (procattr_apply(spec, &err) < 0 || procattr_apply_rlimits(p, &err) < 0)
 		init_fail(a, &err);
 	/* runtime-spec: once the filter is loaded, nothing but what execve
 	 * needs may follow, or a profile written for the program (one without

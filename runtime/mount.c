@@ -423,55 +423,76 @@ int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err)
 	return 0;
 }
 
+/* Puts the detached mount MNT (open_tree, fsmount) over the path FD is
+ * open on. Masks and read-only paths are made after pivot_root, where the
+ * only /proc is the container's, if it has one at all: no /proc/self/fd
+ * path may name the target (without a /proc mount, masks were silently
+ * left out and readonlyPaths failed with ENOENT). */
+static int attach_over(int mnt, int fd)
+{
+	int r = move_mount(mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	int e = errno;
+
+	close(mnt);
+	errno = e;
+	return r;
+}
+
+/* A read-only tmpfs, detached (for a masked directory). */
+static int empty_ro_tmpfs(void)
+{
+	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		return -1;
+	int mnt = -1;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	int e = errno;
+	close(fs);
+	errno = e;
+	return mnt;
+}
+
 static int mask_path(int rootfd, const char *path, int devnull_fd, struct zrun_error *err)
 {
-	char target[64], source[64];
 	struct stat st;
 	int fd = rootpath_open(rootfd, path, O_PATH | O_NOFOLLOW);
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "maskedPaths: %s", path);
-	rootpath_fd_path(target, sizeof(target), fd);
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return zrun_error_set(err, e, "maskedPaths: %s", path);
-	}
-	int r;
-	if (S_ISDIR(st.st_mode)) {
-		r = mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL);
-	} else {
-		rootpath_fd_path(source, sizeof(source), devnull_fd);
-		r = mount(source, target, NULL, MS_BIND, NULL);
-	}
+	int mnt = -1;
+	if (fstat(fd, &st) == 0)
+		mnt = S_ISDIR(st.st_mode) ? empty_ro_tmpfs()
+					  : open_tree(devnull_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	int r = mnt < 0 ? -1 : attach_over(mnt, fd);
 	int e = errno;
 	close(fd);
-	if (r < 0 && e != ENOENT)
-		return zrun_error_set(err, e, "maskedPaths: %s", path);
-	return 0;
+	return r < 0 ? zrun_error_set(err, e, "maskedPaths: %s", path) : 0;
 }
 
+/* A recursive bind of PATH over itself whose top mount is read-only, as
+ * runc makes it. mount_setattr only adds MOUNT_ATTR_RDONLY: the flags a
+ * user namespace may not clear (nosuid, nodev of a locked mount) stay. */
 static int readonly_path(int rootfd, const char *path, struct zrun_error *err)
 {
-	char target[64];
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	int fd = rootpath_open(rootfd, path, O_PATH);
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "readonlyPaths: %s", path);
-	rootpath_fd_path(target, sizeof(target), fd);
-	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+	int r = -1, tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree >= 0 && mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
 		int e = errno;
-		close(fd);
-		return zrun_error_set(err, e, "readonlyPaths: %s", path);
+		close(tree);
+		tree = -1;
+		errno = e;
 	}
+	if (tree >= 0)
+		r = attach_over(tree, fd);
+	int e = errno;
 	close(fd);
-	fd = rootpath_open(rootfd, path, O_PATH);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "readonlyPaths: %s", path);
-	rootpath_fd_path(target, sizeof(target), fd);
-	int r = mount_remount_bind(target, MS_RDONLY, err);
-	close(fd);
-	return r < 0 ? zrun_error_prefix(err, "readonlyPaths: %s", path) : 0;
+	return r < 0 ? zrun_error_set(err, e, "readonlyPaths: %s", path) : 0;
 }
 
 int rootfs_finish(const struct rootfs_config *cfg, int devnull_fd, struct zrun_error *err)

@@ -71,19 +71,28 @@ int procattr_apply(const struct spec *spec, struct zrun_error *err)
 
 bool procattr_needs_procfs(const struct spec_linux *lx, const struct spec_process *p)
 {
-	return (lx && lx->sysctl_len) || p->has_oom_score_adj ||
+	return (lx && lx->sysctl_len) ||
 	       (p->apparmor_profile && p->apparmor_profile[0]) || (p->selinux_label && p->selinux_label[0]);
 }
 
-int procattr_apply_limits(const struct spec_process *p, int proc_fd, struct zrun_error *err)
+int procattr_apply_oom_score_adj(const struct spec_process *p, int proc_fd, pid_t pid,
+				 struct zrun_error *err)
 {
-	if (p->has_oom_score_adj) {
-		char v[32], what[64];
-		snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-		snprintf(what, sizeof(what), "process.oomScoreAdj %d", p->oom_score_adj);
-		if (procfs_write(proc_fd, "self/oom_score_adj", v, what, err) < 0)
-			return -1;
-	}
+	char v[32], what[64], path[64];
+
+	if (!p->has_oom_score_adj)
+		return 0;
+	snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+	snprintf(what, sizeof(what), "process.oomScoreAdj %d", p->oom_score_adj);
+	if (pid > 0)
+		snprintf(path, sizeof(path), "%d/oom_score_adj", (int)pid);
+	else
+		snprintf(path, sizeof(path), "self/oom_score_adj");
+	return procfs_write(proc_fd, path, v, what, err);
+}
+
+int procattr_apply_rlimits(const struct spec_process *p, struct zrun_error *err)
+{
 	for (size_t i = 0; i < p->rlimits_len; i++) {
 		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)

@@ -208,6 +208,26 @@ mounts_run() {
 	assert_gone "$TEST_ID" /zrun-test/ropaths
 }
 
+@test "masked_and_readonly_paths_hold_in_a_container_without_proc" {
+	# They are made after pivot_root, where the only /proc is the
+	# container's: with none, masks were silently left out and readonlyPaths
+	# failed with ENOENT.
+	[ -d /sys/firmware ] || skip "host lacks /sys/firmware"
+	ARGS='["sh","-c","ls -A /sys/firmware | wc -l; wc -c < /etc/secret; touch /etc/new 2>&1; touch /tmp/ok && echo tmp-writable"]'
+	B=$(bundle noproc)
+	echo "top secret" > "$B/rootfs/etc/secret"
+	sed -i '/"destination": "\/proc"/d; s|"maskedPaths": \[[^]]*\]|"maskedPaths": ["/sys/firmware", "/etc/secret", "/proc/kcore"]|; s|"readonlyPaths": \[[^]]*\]|"readonlyPaths": ["/etc", "/proc/sys"]|' "$B/config.json"
+	grep -q '"/proc"' "$B/config.json" && { echo "config still mounts /proc"; false; }
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]}" 0 "entries of masked /sys/firmware"
+	expect_eq "${lines[1]}" 0 "bytes of masked /etc/secret"
+	[[ "${lines[2]}" == *"Read-only file system"* ]] || { echo "read-only /etc: expected EROFS, saw ${lines[2]}"; false; }
+	expect_eq "${lines[3]}" tmp-writable "the rest of the rootfs"
+	assert_gone "$TEST_ID" /zrun-test/noproc
+}
+
 @test "sysctl_is_set_in_the_containers_namespaces" {
 	host_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
 	host_shm=$(cat /proc/sys/kernel/shmmni)

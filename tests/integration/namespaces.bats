@@ -122,6 +122,34 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	assert_gone "$TEST_ID" /zrun-test/userns
 }
 
+@test "oom_score_adj_is_set_in_a_user_namespace_whose_root_is_not_the_hosts" {
+	# The init of such a namespace may not open its own oom_score_adj (not
+	# dumpable: the file is the host root's): zrun create and zrun exec set
+	# it from outside, as runc does. Raised only: lowering it needs
+	# CAP_SYS_RESOURCE, which some hosts lack.
+	chmod 755 "$WORK"
+	ARGS='["sh","-c","cat /proc/self/oom_score_adj; exec sleep 600"]'
+	NAMESPACES="[$ALL_NS,{\"type\":\"user\"}]"
+	LINUX_EXTRA=',"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]'
+	PROCESS_EXTRA=',"oomScoreAdj":321'
+	B=$(bundle useroom)
+	chown -R 100000:100000 "$B/rootfs"
+	zr create -b "$B" "$TEST_ID" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&- ||
+		{ echo "create failed: $(cat "$WORK/err")"; false; }
+	zr start "$TEST_ID"
+	wait_until 5 test -s "$WORK/out"
+	expect_eq "$(cat "$WORK/out")" 321 "oom_score_adj the program read"
+	cat > "$WORK/process.json" <<'JSON'
+{ "user": { "uid": 0, "gid": 0 }, "args": ["cat", "/proc/self/oom_score_adj"], "env": ["PATH=/bin"],
+  "cwd": "/", "oomScoreAdj": 654 }
+JSON
+	run zr exec --process "$WORK/process.json" "$TEST_ID"
+	expect_eq "$status" 0 "exec exit status ($output)"
+	expect_eq "$output" 654 "oom_score_adj of the exec'd process"
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/useroom
+}
+
 @test "time_namespace_is_new" {
 	ARGS='["sleep","30"]'
 	NAMESPACES="[$ALL_NS,{\"type\":\"time\"}]"
