@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# A hostile or clumsy version cannot hurt the others (issue 18): ids that are
+# not real ids, configs whose state could not be read back, corrupt state,
+# ids that name zrun's own files, NUL bytes in JSON strings, an unsafe --root.
+# Each refusal is one "zrun: " line on stderr naming what was wrong, a
+# non-zero exit, and nothing left behind.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+setup() { setup_common; }
+teardown() { teardown_common; }
+
+# refused PATTERN CMD...: CMD fails with exactly one "zrun: " line on stderr
+# matching the extended regex PATTERN, and prints nothing on stdout. Output
+# goes to files, not pipes: a container wrongly created keeps its stdio open
+# and a pipe would wait for it forever.
+refused() {
+	local pattern=$1 rc=0 err out; shift
+	"$@" >"$WORK/refused.out" 2>"$WORK/refused.err" || rc=$?
+	out=$(cat "$WORK/refused.out"); err=$(cat "$WORK/refused.err")
+	if [ "$rc" -eq 0 ]; then
+		echo "expected a failure of: $*; it exited 0 (stdout: $out)" >&2
+		return 1
+	fi
+	if [ "$(wc -l < "$WORK/refused.err")" -ne 1 ] || [[ "$err" != "zrun: "* ]]; then
+		echo "expected one \"zrun: \" line on stderr, saw: $err" >&2
+		return 1
+	fi
+	grep -qE -- "$pattern" <<<"$err" ||
+		{ echo "expected stderr to match /$pattern/, saw: $err" >&2; return 1; }
+	[ -z "$out" ] || { echo "expected nothing on stdout, saw: $out" >&2; return 1; }
+}
+
+root_is_empty() {
+	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ] || { echo "left under --root: $(ls -A "$ROOT")" >&2; return 1; }
+}
+
+# No process refers to this test's files (a left init has $ROOT in its
+# command line or a root inside $WORK).
+assert_no_process() {
+	local left
+	left=$( { grep -lsF -- "$ROOT" /proc/[0-9]*/cmdline
+		  find /proc/[0-9]*/root -maxdepth 0 -lname "$WORK*" 2>/dev/null; } |
+		cut -d/ -f3 | grep -vx "$$" | sort -u | tr '\n' ' ')
+	[ -z "$left" ] || { echo "processes left: $left" >&2; return 1; }
+}
+
+# refused_create PATTERN BUNDLE: create of BUNDLE fails that way, leaves nothing.
+refused_create() {
+	refused "$1" zr create -b "$2" "$TEST_ID"
+	assert_gone "$TEST_ID" "/zrun-test/$(basename "$2")"
+	root_is_empty
+	assert_no_process
+}
+
+# edit_config BUNDLE JQ-FILTER: rewrite BUNDLE/config.json through jq.
+edit_config() {
+	jq "$2" "$1/config.json" > "$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
+}
+
+# ---- ids that are not real ids (4294967295 is -1: "unchanged" to the kernel)
+
+@test "uid_4294967295_is_refused_naming_the_json_path" {
+	local field
+	for field in uid gid; do
+		B=$(bundle "b$field")
+		edit_config "$B" ".process.user.$field = 4294967295"
+		refused_create "config.json: process.user.$field: 4294967295 is not a valid id" "$B"
+	done
+	B=$(bundle bgids)
+	edit_config "$B" '.process.user.additionalGids = [5, 4294967295]'
+	refused_create "config.json: process.user.additionalGids\[1\]: 4294967295 is not a valid gid" "$B"
+	# negative and beyond 32 bits (refused before too, kept so)
+	B=$(bundle bneg)
+	edit_config "$B" '.process.user.uid = -1'
+	refused_create "config.json: process.user.uid: must be an integer between 0 and" "$B"
+	B=$(bundle bbig)
+	edit_config "$B" '.process.user.gid = 4294967296'
+	refused_create "config.json: process.user.gid: " "$B"
+}
+
+@test "uid_4294967295_is_refused_by_exec_process_and_user" {
+	ARGS='["sleep","60"]' B=$(bundle b1)
+	zr run -d -b "$B" "$TEST_ID" >/dev/null
+	jq -n '{args: ["id","-u"], cwd: "/", user: {uid: 4294967295, gid: 0}}' > "$WORK/p.json"
+	refused "p.json: user.uid: 4294967295 is not a valid id" zr exec --process "$WORK/p.json" "$TEST_ID"
+	jq -n '{args: ["id","-u"], cwd: "/", user: {uid: 0, gid: 0, additionalGids: [4294967295]}}' > "$WORK/p.json"
+	refused "user.additionalGids\[0\]: 4294967295 is not a valid gid" zr exec --process "$WORK/p.json" "$TEST_ID"
+	refused "exec: --user: 4294967295 is out of range" zr exec -u 4294967295 "$TEST_ID" id -u
+	refused "exec: --user: 4294967295 is out of range" zr exec -u 0:4294967295 "$TEST_ID" id -u
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/b1
+}
+
+@test "id_mapping_that_runs_past_the_last_id_is_refused" {
+	local m
+	for m in '{containerID: 0, hostID: 4294967000, size: 1000}' \
+		 '{containerID: 4294967295, hostID: 100000, size: 1}'; do
+		B=$(bundle b1)
+		edit_config "$B" ".linux.namespaces += [{type: \"user\"}] |
+			.linux.uidMappings = [$m] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]"
+		refused_create "config.json: linux.uidMappings\[0\]\.(hostID|containerID): .*(runs past the last valid id|is not a valid id)" "$B"
+		rm -rf "$B"
+	done
+}
+
+@test "device_uid_4294967295_is_refused" {
+	B=$(bundle b1)
+	edit_config "$B" '.linux.devices = [{path: "/dev/zr", type: "c", major: 1, minor: 3, uid: 4294967295}]'
+	refused_create "config.json: linux.devices\[0\]\.uid: 4294967295 is not a valid id" "$B"
+}
