@@ -256,9 +256,66 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 	char *json = state_to_json(st);
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "state of %s", st->id);
-	int ret = state_write_file(path, json, strlen(json), 0600, false, "state-write", err);
+	/* Never write what state_read() would refuse: the container would be
+	 * left running with no command able to see, signal or delete it. */
+	size_t len = strlen(json);
+	if (len > STATE_MAX_BYTES) {
+		size_t ann = 0;
+		for (size_t i = 0; i < st->annotations_len; i++)
+			ann += strlen(st->annotations[i].key) + strlen(st->annotations[i].value);
+		free(json);
+		return zrun_error_set(err, 0, "state of %s: would be %zu bytes, over the %d bytes "
+				      "zrun reads back (config.json annotations: %zu bytes)",
+				      st->id, len, STATE_MAX_BYTES, ann);
+	}
+	int ret = state_write_file(path, json, len, 0600, false, "state-write", err);
 	free(json);
 	return ret;
+}
+
+/* "PID STARTTIME CGROUP_PATH": a few bytes no later write touches, so a
+ * corrupt state.json still leaves delete --force the init and the cgroup. */
+int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
+			 struct zrun_error *err)
+{
+	char path[4096], text[PATH_MAX + 64];
+	int n;
+
+	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
+	n = snprintf(text, sizeof(text), "%d %llu %s\n", pid, state_pid_start_time(pid), cgroup_path);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
+	return state_write_file(path, text, (size_t)n, 0600, false, NULL, err);
+}
+
+int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
+			char *cgroup_path, size_t cgroup_path_len)
+{
+	char path[4096], text[PATH_MAX + 64];
+	int fd, pos = 0;
+	ssize_t n;
+
+	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0 || text[n - 1] != '\n')
+		return -1;
+	text[n - 1] = '\0';
+	if (sscanf(text, "%d %llu %n", pid, start_time, &pos) != 2 || pos == 0)
+		return -1;
+	const char *cg = text + pos;
+	/* Never the hierarchy's root nor a climb out of it: this path gets
+	 * SIGKILL sent to everything in it. */
+	if (cg[0] != '/' || cg[1] == '\0' || strstr(cg, "/..") != NULL ||
+	    strlen(cg) >= cgroup_path_len)
+		return -1;
+	strcpy(cgroup_path, cg);
+	return 0;
 }
 
 static char *tree_str(yajl_val root, const char *key)

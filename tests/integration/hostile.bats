@@ -10,7 +10,22 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 setup() { setup_common; }
-teardown() { teardown_common; }
+teardown() {
+	# Bundles are named $TEST_ID-*, and so are their cgroups: whatever a
+	# binary under test hid from `list` (the old one did) dies here too.
+	local p d
+	for p in $(grep -ls "/zrun-test/$TEST_ID-" /proc/[0-9]*/cgroup | cut -d/ -f3); do
+		kill -9 "$p" 2>/dev/null
+	done
+	teardown_common
+	for d in /sys/fs/cgroup/*/zrun-test/"$TEST_ID"-*; do
+		[ -d "$d" ] && { wait_until 5 rmdir "$d" || true; }
+	done
+	return 0
+}
+
+# tb NAME: a bundle named $TEST_ID-NAME (its cgroup too, see teardown).
+tb() { bundle "$TEST_ID-$1"; }
 
 # refused PATTERN CMD...: CMD fails with exactly one "zrun: " line on stderr
 # matching the extended regex PATTERN, and prints nothing on stdout. Output
@@ -65,24 +80,24 @@ edit_config() {
 @test "uid_4294967295_is_refused_naming_the_json_path" {
 	local field
 	for field in uid gid; do
-		B=$(bundle "b$field")
+		B=$(tb "b$field")
 		edit_config "$B" ".process.user.$field = 4294967295"
 		refused_create "config.json: process.user.$field: 4294967295 is not a valid id" "$B"
 	done
-	B=$(bundle bgids)
+	B=$(tb bgids)
 	edit_config "$B" '.process.user.additionalGids = [5, 4294967295]'
 	refused_create "config.json: process.user.additionalGids\[1\]: 4294967295 is not a valid gid" "$B"
 	# negative and beyond 32 bits (refused before too, kept so)
-	B=$(bundle bneg)
+	B=$(tb bneg)
 	edit_config "$B" '.process.user.uid = -1'
 	refused_create "config.json: process.user.uid: must be an integer between 0 and" "$B"
-	B=$(bundle bbig)
+	B=$(tb bbig)
 	edit_config "$B" '.process.user.gid = 4294967296'
 	refused_create "config.json: process.user.gid: " "$B"
 }
 
 @test "uid_4294967295_is_refused_by_exec_process_and_user" {
-	ARGS='["sleep","60"]' B=$(bundle b1)
+	ARGS='["sleep","60"]' B=$(tb b1)
 	zr run -d -b "$B" "$TEST_ID" >/dev/null
 	jq -n '{args: ["id","-u"], cwd: "/", user: {uid: 4294967295, gid: 0}}' > "$WORK/p.json"
 	refused "p.json: user.uid: 4294967295 is not a valid id" zr exec --process "$WORK/p.json" "$TEST_ID"
@@ -91,14 +106,14 @@ edit_config() {
 	refused "exec: --user: 4294967295 is out of range" zr exec -u 4294967295 "$TEST_ID" id -u
 	refused "exec: --user: 4294967295 is out of range" zr exec -u 0:4294967295 "$TEST_ID" id -u
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" /zrun-test/$TEST_ID-b1
 }
 
 @test "id_mapping_that_runs_past_the_last_id_is_refused" {
 	local m
 	for m in '{containerID: 0, hostID: 4294967000, size: 1000}' \
 		 '{containerID: 4294967295, hostID: 100000, size: 1}'; do
-		B=$(bundle b1)
+		B=$(tb b1)
 		edit_config "$B" ".linux.namespaces += [{type: \"user\"}] |
 			.linux.uidMappings = [$m] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]"
 		refused_create "config.json: linux.uidMappings\[0\]\.(hostID|containerID): .*(runs past the last valid id|is not a valid id)" "$B"
@@ -107,7 +122,61 @@ edit_config() {
 }
 
 @test "device_uid_4294967295_is_refused" {
-	B=$(bundle b1)
+	B=$(tb b1)
 	edit_config "$B" '.linux.devices = [{path: "/dev/zr", type: "c", major: 1, minor: 3, uid: 4294967295}]'
 	refused_create "config.json: linux.devices\[0\]\.uid: 4294967295 is not a valid id" "$B"
+}
+
+# ---- state that could not be read back
+
+@test "annotations_over_the_state_limit_are_refused_at_create" {
+	B=$(tb b1)
+	# 1.1 MiB: under config.json's 4 MiB, over state.json's 1 MiB
+	edit_config "$B" '.annotations = {big: ("x" * 1153434)}'
+	refused_create "state of $TEST_ID: would be [0-9]+ bytes, over the 1048576 bytes zrun reads back \(config.json annotations: 1153437 bytes\)" "$B"
+	# just under the limit is still fine, and readable afterwards
+	edit_config "$B" '.annotations = {big: ("x" * 1000000)}'
+	zr create -b "$B" "$TEST_ID" >/dev/null 2>&1 </dev/null
+	expect_eq "$(status_of "$TEST_ID")" created "status of a container with 1 MB of annotations"
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/$TEST_ID-b1
+}
+
+# corrupt_state HOW ID: truncate, garble or empty ID's state.json.
+corrupt_state() {
+	local f=$ROOT/$2/state.json
+	case $1 in
+	truncated) head -c 40 "$f" > "$f.new" && mv "$f.new" "$f" ;;
+	garbage)   printf '\x01\xffnot json at all{{{' > "$f" ;;
+	empty)     : > "$f" ;;
+	esac
+}
+
+@test "a_container_with_a_corrupt_state_json_is_listed_and_delete_force_removes_it" {
+	local how id pid cg left
+	for how in truncated garbage empty; do
+		id=$TEST_ID-$how
+		ARGS='["sleep","600"]' B=$(tb "b-$how")
+		if [ "$how" = garbage ]; then
+			zr create -b "$B" "$id" >/dev/null 2>&1 </dev/null   # left created
+		else
+			zr run -d -b "$B" "$id" >/dev/null 2>&1 </dev/null
+		fi
+		pid=$(pid_of "$id")
+		[ -n "$pid" ] && kill -0 "$pid" || { echo "no init for $id" >&2; return 1; }
+		corrupt_state "$how" "$id"
+		zr list | grep -qE "^$id +0 +unknown" ||
+			{ echo "$how: expected \"$id 0 unknown\" in list, saw:" >&2; zr list >&2; return 1; }
+		expect_eq "$(zr list -q | grep -cx "$id")" 1 "$how: ids in list -q"
+		zr list -f json | jq -e --arg id "$id" '.[] | select(.id == $id and .status == "unknown")' >/dev/null ||
+			{ echo "$how: $id not unknown in list -f json: $(zr list -f json)" >&2; return 1; }
+		refused "delete $id \(delete --force removes it\): .*state.json" zr delete "$id"
+		kill -0 "$pid" || { echo "$how: delete without --force killed the init" >&2; return 1; }
+		zr delete --force "$id" ||
+			{ echo "$how: delete --force of a container with a $how state.json failed" >&2; return 1; }
+		wait_until 5 eval "! kill -0 $pid 2>/dev/null" || { echo "$how: init $pid left running" >&2; return 1; }
+		assert_gone "$id" "/zrun-test/$TEST_ID-b-$how"
+	done
+	root_is_empty
+	assert_no_process
 }
