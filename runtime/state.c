@@ -29,6 +29,10 @@ const char *state_status_name(enum container_status status)
 	return status_names[status];
 }
 
+/* Files zrun keeps directly under --root besides the containers' dirs
+ * (src/service_dump.c writes services.json through a .tmp and a rename). */
+static const char *const reserved_ids[] = { "services.json", "services.json.tmp" };
+
 int state_validate_id(const char *id, struct zrun_error *err)
 {
 	size_t len = strlen(id);
@@ -40,12 +44,22 @@ int state_validate_id(const char *id, struct zrun_error *err)
 	if (len > STATE_ID_MAX || len > NAME_MAX)
 		return zrun_error_set(err, 0, "container id is longer than %d bytes",
 				      STATE_ID_MAX < NAME_MAX ? STATE_ID_MAX : NAME_MAX);
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return zrun_error_set(err, 0, "invalid container id \"%s\"", id);
 	for (const char *p = id; *p; p++) {
 		if (!isalnum((unsigned char)*p) && strchr("_+.-", *p) == NULL)
 			return zrun_error_set(err, 0,
 				"invalid container id \"%s\": only letters, digits and _+.- are allowed", id);
+	}
+	/* The id is a directory name under --root, next to zrun's own files:
+	 * ".services" holds every service's record and keeper socket (deleting
+	 * a container of that name wiped them), "services.json" is what
+	 * `service save` writes. Dot names are zrun's, "." and ".." too. */
+	if (id[0] == '.')
+		return zrun_error_set(err, 0, "invalid container id \"%s\": must not start with '.' "
+				      "(names zrun keeps for itself under --root)", id);
+	for (size_t i = 0; i < sizeof(reserved_ids) / sizeof(reserved_ids[0]); i++) {
+		if (strcmp(id, reserved_ids[i]) == 0)
+			return zrun_error_set(err, 0, "invalid container id \"%s\": a name zrun uses "
+					      "for its own files under --root", id);
 	}
 	return 0;
 }

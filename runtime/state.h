@@ -35,7 +35,9 @@ struct container_state {
 	char *extra_json;
 };
 
-/* An id is [A-Za-z0-9_+.-]+, not "." or "..", at most STATE_ID_MAX bytes. */
+/* An id is [A-Za-z0-9_+.-]+ (runc's ^[\w+-\.]+$ without its ','), does not
+ * start with '.', is not a name zrun uses under --root (services.json), and
+ * is at most NAME_MAX bytes. */
 int state_validate_id(const char *id, struct zrun_error *err);
 
 /* Make ROOT and its missing parents (mode 0700). */

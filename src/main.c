@@ -90,7 +90,7 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
 /* Warnings from runtime/ (a failing poststart or poststop hook). */
 static void report_warning(const char *msg, void *data)
 {
-	fprintf(stderr, "zrun: warning: %s\n", msg);
+	cli_print_line(stderr, "zrun: warning: ", msg);
 	cli_log(data, "warning", msg);
 }
 

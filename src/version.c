@@ -357,6 +357,9 @@ int version_create(struct container_create_opts *opts, const struct version_opts
 	struct version_config vc;
 	struct listener ls[LISTENER_MAX];
 	size_t nls = 0;
+	/* The id first, as runc: a bad id is the error, whatever the bundle. */
+	if (state_validate_id(opts->id, err) < 0)
+		return -1;
 	struct spec *spec = spec_load_bundle(opts->bundle, err);
 	if (spec == NULL)
 		return -1;
@@ -379,8 +382,6 @@ int version_create(struct container_create_opts *opts, const struct version_opts
 		r = collect_listeners(vo, spec, ls, &nls, err);
 	spec_free(spec);
 	if (r < 0)
-		return -1;
-	if (state_validate_id(opts->id, err) < 0)
 		return -1;
 	return create_in_service(opts, &vc, ls, nls, keep_child, pid, err);
 }

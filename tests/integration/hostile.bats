@@ -180,3 +180,42 @@ corrupt_state() {
 	root_is_empty
 	assert_no_process
 }
+
+# ---- ids that name zrun's own files
+
+@test "ids_naming_zruns_own_files_under_root_are_refused" {
+	local id
+	B=$(tb b1)
+	# what a service leaves under --root: its record in .services/NAME
+	mkdir -p "$ROOT/.services/api"
+	echo '{"name":"api"}' > "$ROOT/.services/api/service.json"
+	for id in .services services.json services.json.tmp .hidden; do
+		refused "create $id: invalid container id \"$id\": (must not start with '.'|a name zrun uses)" \
+			zr create -b "$B" "$id"
+		refused "delete $id: invalid container id \"$id\"" zr delete --force "$id"
+		refused "state $id: invalid container id \"$id\"" zr state "$id"
+	done
+	expect_eq "$(cat "$ROOT/.services/api/service.json" 2>&1)" '{"name":"api"}' "the service record after delete --force .services"
+	rm -rf "$ROOT/.services"
+	root_is_empty
+	assert_no_process
+	# a dot inside an id is still fine
+	zr create -b "$B" "$TEST_ID.v1" >/dev/null 2>&1 </dev/null
+	expect_eq "$(status_of "$TEST_ID.v1")" created "status of $TEST_ID.v1"
+	zr delete --force "$TEST_ID.v1"
+	assert_gone "$TEST_ID.v1" "/zrun-test/$TEST_ID-b1"
+}
+
+@test "control_characters_in_an_id_are_escaped_in_errors" {
+	local id
+	for id in $'a\e[31mred' $'two\nlines' $'bell\a' $'del\x7f'; do
+		refused "invalid container id" zr state "$id"
+		if LC_ALL=C grep -q $'[\x01-\x1f\x7f]' "$WORK/refused.err"; then
+			echo "a raw control character reached stderr: $(od -c "$WORK/refused.err" | head -3)" >&2
+			return 1
+		fi
+	done
+	refused 'invalid container id "a\\x1b\[31mred"' zr delete --force $'a\e[31mred'
+	refused 'invalid container id "two\\x0alines"' zr create -b /nonexistent $'two\nlines'
+	root_is_empty
+}
