@@ -219,3 +219,27 @@ corrupt_state() {
 	refused 'invalid container id "two\\x0alines"' zr create -b /nonexistent $'two\nlines'
 	root_is_empty
 }
+
+# ---- NUL bytes in JSON strings (yajl's C strings ended there)
+
+@test "a_nul_character_in_a_config_string_is_refused_naming_the_path" {
+	B=$(tb b1)
+	edit_config "$B" '.process.args = ["sh", "-c", "true\u0000; rm -rf /"]'
+	refused_create "config.json: process.args\[2\]: must not contain a NUL character \(\\\\u0000\)" "$B"
+	B=$(tb b2)
+	edit_config "$B" '.mounts[1].destination = "/dev\u0000/../etc"'
+	refused_create "config.json: mounts\[1\]\.destination: must not contain a NUL character" "$B"
+	B=$(tb b3)
+	edit_config "$B" '.hostname = "zr\u0000evil"'
+	refused_create "config.json: hostname: must not contain a NUL character" "$B"
+	B=$(tb b4)
+	edit_config "$B" '.annotations = {"zrun.service\u0000x": "api"}'
+	refused_create "config.json: annotations: a member name must not contain a NUL character" "$B"
+	# exec --process goes through the same parser
+	ARGS='["sleep","60"]' B=$(tb b5)
+	zr run -d -b "$B" "$TEST_ID" >/dev/null 2>&1 </dev/null
+	printf '%s' '{"args": ["echo", "a\u0000b"], "cwd": "/"}' > "$WORK/p.json"
+	refused "p.json: args\[1\]: must not contain a NUL character" zr exec --process "$WORK/p.json" "$TEST_ID"
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" "/zrun-test/$TEST_ID-b5"
+}
