@@ -71,6 +71,30 @@ int state_path(char *buf, size_t len, const char *root, const char *id, const ch
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+int state_check_root(const char *root, struct zrun_error *err)
+{
+	struct stat st;
+
+	if (stat(root, &st) < 0)
+		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "--root %s", root);
+	if (!S_ISDIR(st.st_mode))
+		return zrun_error_set(err, ENOTDIR, "--root %s", root);
+	/* Whoever can write the root can plant a state.json whose pid and
+	 * cgroup zrun would then signal, kill and remove as root, or a
+	 * keeper.sock it would connect to: a shared /tmp-like dir (even
+	 * sticky: a new name is enough) or another user's dir is refused. */
+	if (st.st_uid != geteuid())
+		return zrun_error_set(err, 0, "--root %s: owned by uid %u, not by this user (uid %u): "
+				      "its owner could plant containers there", root,
+				      (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return zrun_error_set(err, 0, "--root %s: writable by %s (mode %04o): others could "
+				      "plant containers there (chmod go-w, or use another directory)",
+				      root, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+				      (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 int state_create_root(const char *root, struct zrun_error *err)
 {
 	char path[4096];

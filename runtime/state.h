@@ -40,6 +40,10 @@ struct container_state {
  * is at most NAME_MAX bytes. */
 int state_validate_id(const char *id, struct zrun_error *err);
 
+/* ROOT, when it exists, is a directory owned by the effective user and
+ * writable by nobody else (else -1 with a message saying why). */
+int state_check_root(const char *root, struct zrun_error *err);
+
 /* Make ROOT and its missing parents (mode 0700). */
 int state_create_root(const char *root, struct zrun_error *err);
 

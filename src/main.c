@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cloned_binary.h"
 #include "hooks.h"
+#include "state.h"
 
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
@@ -123,6 +124,12 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i]->name, name) != 0)
 			continue;
 		ctx.cmd = commands[i];
+		/* spec and features never read or write under --root. */
+		if (commands[i] != &cmd_spec && commands[i] != &cmd_features &&
+		    state_check_root(ctx.root, &ctx.err) < 0) {
+			cli_report_error(&ctx, ctx.err.msg);
+			return 1;
+		}
 		int rc = commands[i]->run(&ctx, argc - first, argv + first);
 		if (rc < 0) {
 			cli_report_error(&ctx, ctx.err.msg);

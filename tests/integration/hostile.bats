@@ -243,3 +243,28 @@ corrupt_state() {
 	zr delete --force "$TEST_ID"
 	assert_gone "$TEST_ID" "/zrun-test/$TEST_ID-b5"
 }
+
+# ---- a --root others can write
+
+@test "a_root_writable_by_others_or_owned_by_another_user_is_refused" {
+	local r mode
+	B=$(tb b1)
+	for mode in 1777 0777 0770; do
+		r=$WORK/shared-$mode
+		mkdir "$r" && chmod "$mode" "$r"
+		refused "--root $r: writable by (everyone|its group) \(mode $mode\)" "$ZRUN" --root "$r" create -b "$B" "$TEST_ID"
+		refused "--root $r: writable by" "$ZRUN" --root "$r" list
+		refused "--root $r: writable by" "$ZRUN" --root "$r" delete --force "$TEST_ID"
+		expect_eq "$(ls -A "$r")" "" "entries made under --root $r"
+	done
+	r=$WORK/nobodys
+	mkdir "$r" && chmod 0700 "$r" && chown nobody "$r"
+	refused "--root $r: owned by uid $(id -u nobody), not by this user \(uid 0\)" "$ZRUN" --root "$r" create -b "$B" "$TEST_ID"
+	expect_eq "$(ls -A "$r")" "" "entries made under --root $r"
+	# a root inside a sticky /tmp-like dir is fine when it is the user's own
+	zr create -b "$B" "$TEST_ID" >/dev/null 2>&1 </dev/null
+	expect_eq "$(status_of "$TEST_ID")" created "status under a private --root"
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" "/zrun-test/$TEST_ID-b1"
+	assert_no_process
+}
