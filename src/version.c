@@ -1,5 +1,6 @@
 #include "version.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -228,6 +229,32 @@ static void end_service_if_empty(const char *root, const char *name)
 	service_remove(root, name, &ignored);
 }
 
+/* A version deleted with an unreadable state.json took the name of its
+ * service with it: end every service left without a version, or the last
+ * one's keeper would hold its port forever. Under each service's lock, so
+ * a first version being created (its record made, its state not yet
+ * written) is waited for, never mistaken for an empty service. */
+static void end_empty_services(const char *root)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	struct zrun_error ignored;
+
+	snprintf(dir, sizeof(dir), "%s/.services", root);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (service_validate_name(de->d_name, &ignored) < 0 || !service_exists(root, de->d_name))
+			continue;
+		int lock = service_lock(root, de->d_name, "service.lock", false, &ignored);
+		end_service_if_empty(root, de->d_name);
+		if (lock >= 0)
+			close(lock);
+	}
+	closedir(d);
+}
+
 void version_mark_stopping(const char *root, const char *service, const char *id)
 {
 	char name[STATE_ID_MAX + 16], path[PATH_MAX];
@@ -407,10 +434,13 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 
 	if (state_validate_id(id, err) < 0)
 		return -1;
+	bool unreadable = false;
 	if (state_read(root, id, &st, &ignored) == 0) {
 		if (version_config_from_state(&st, &vc) == 0)
 			snprintf(service, sizeof(service), "%s", vc.service);
 		state_clear(&st);
+	} else {
+		unreadable = strstr(ignored.msg, "does not exist") == NULL;
 	}
 	if (service[0])
 		version_mark_stopping(root, service, id);
@@ -421,6 +451,8 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		end_service_if_empty(root, service);
 		if (lock >= 0)
 			close(lock);
+	} else if (unreadable) {
+		end_empty_services(root);
 	}
 	return 0;
 }

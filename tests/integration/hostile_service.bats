@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
-# The keeper's socket (ROOT/.services/NAME/keeper.sock) against clumsy or
-# hostile clients: short, empty, overlong and NUL-bearing messages, unknown
+# Services against clumsy or hostile input (issue 18). The keeper's socket
+# (ROOT/.services/NAME/keeper.sock) against clumsy or hostile clients: short, empty, overlong and NUL-bearing messages, unknown
 # tags, ids that climb out of logs/, and any number of fds in any number of
 # SCM_RIGHTS headers. The keeper must keep serving, keep its pid, and hold
 # exactly the fds it held before (every fd it was sent and did not take is
-# closed).
+# closed). A version whose state.json is corrupt is still deleted, and its
+# service ends with it.
 
 load service_helpers
 
@@ -124,4 +125,23 @@ PY
 	zr start "$TEST_ID-v2"
 	zr swap "$TEST_ID-v1" "$TEST_ID-v2" >/dev/null
 	wait_serving "$URL/" "$TEST_ID-v2"
+}
+
+@test "a_version_with_a_corrupt_state_json_is_deleted_and_its_service_ends" {
+	first_version "$TEST_ID-v1"
+	local guardian init
+	guardian=$(svc_keepers)
+	init=$(init_pid "$TEST_ID-v1")
+	: > "$ROOT/$TEST_ID-v1/state.json"
+	zr list | grep -qE "^$TEST_ID-v1 +0 +unknown" ||
+		{ echo "expected $TEST_ID-v1 as unknown in list, saw: $(zr list)" >&2; return 1; }
+	zr delete --force "$TEST_ID-v1"
+	wait_until 5 eval "! alive $init" || { echo "init $init of $TEST_ID-v1 left running" >&2; return 1; }
+	wait_until 5 eval "! alive $guardian" ||
+		{ echo "the keeper (guardian $guardian) of the service outlived its last version" >&2; return 1; }
+	[ -z "$(ls -A "$ROOT/.services" 2>/dev/null)" ] ||
+		{ echo "left in $ROOT/.services: $(ls -A "$ROOT/.services")" >&2; return 1; }
+	! curl -s --max-time 1 "$URL/" >/dev/null ||
+		{ echo "port $PORT still answers after the service ended" >&2; return 1; }
+	assert_version_gone "$TEST_ID-v1"
 }
