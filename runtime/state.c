@@ -371,25 +371,31 @@ static long long tree_int(yajl_val root, const char *key)
 	return (v && YAJL_IS_INTEGER(v)) ? YAJL_GET_INTEGER(v) : 0;
 }
 
-static enum container_status status_from_name(const char *s)
+/* -1 for a name zrun never writes. */
+static int status_from_name(const char *s)
 {
 	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
 		if (strcmp(s, status_names[i]) == 0)
-			return (enum container_status)i;
-	return STATUS_STOPPED;
+			return (int)i;
+	return -1;
 }
 
+/* 0, -1 when out of memory, -2 when what zrun needs to manage the
+ * container is missing (no id, an unknown status, no absolute cgroup
+ * path): such a file is as corrupt as a truncated one. */
 static int state_from_tree(yajl_val tree, struct container_state *st)
 {
 	const char *ann_path[] = { "annotations", NULL };
 	yajl_val ann = yajl_tree_get(tree, ann_path, yajl_t_object);
 	char *status;
+	int known = -1;
 
 	st->id = tree_str(tree, "id");
 	st->pid = (pid_t)tree_int(tree, "pid");
 	st->pid_start_time = (unsigned long long)tree_int(tree, "pid_start_time");
 	status = tree_str(tree, "status");
-	st->status = status ? status_from_name(status) : STATUS_STOPPED;
+	known = status ? status_from_name(status) : -1;
+	st->status = known >= 0 ? (enum container_status)known : STATUS_STOPPED;
 	free(status);
 	st->bundle = tree_str(tree, "bundle");
 	st->rootfs = tree_str(tree, "rootfs");
@@ -410,6 +416,8 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	}
 	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner || !st->cgroup_path)
 		return -1;
+	if (st->id[0] == '\0' || known < 0 || st->cgroup_path[0] != '/')
+		return -2;
 	return 0;
 }
 
@@ -473,10 +481,13 @@ int state_parse_json(const char *buf, size_t len, const char *origin, struct con
 	if (r == 0)
 		st->extra_json = extract_extra(tree);
 	yajl_tree_free(tree);
-	if (r < 0) {
+	if (r < 0)
 		state_clear(st);
+	if (r == -2)
+		return zrun_error_set(err, 0, "%s: corrupt state file (no id, status or cgroup_path)",
+				      origin);
+	if (r < 0)
 		return zrun_error_set(err, ENOMEM, "%s", origin);
-	}
 	return 0;
 }
 

@@ -142,19 +142,21 @@ edit_config() {
 	assert_gone "$TEST_ID" /zrun-test/$TEST_ID-b1
 }
 
-# corrupt_state HOW ID: truncate, garble or empty ID's state.json.
+# corrupt_state HOW ID: truncate, garble or empty ID's state.json, or make
+# it valid JSON without what zrun needs (id, a known status, cgroup_path).
 corrupt_state() {
 	local f=$ROOT/$2/state.json
 	case $1 in
 	truncated) head -c 40 "$f" > "$f.new" && mv "$f.new" "$f" ;;
 	garbage)   printf '\x01\xffnot json at all{{{' > "$f" ;;
 	empty)     : > "$f" ;;
+	fieldless) echo '{"status": "flying", "annotations": {}}' > "$f" ;;
 	esac
 }
 
 @test "a_container_with_a_corrupt_state_json_is_listed_and_delete_force_removes_it" {
 	local how id pid cg left
-	for how in truncated garbage empty; do
+	for how in truncated garbage empty fieldless; do
 		id=$TEST_ID-$how
 		ARGS='["sleep","600"]' B=$(tb "b-$how")
 		if [ "$how" = garbage ]; then
