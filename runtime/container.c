@@ -500,7 +500,9 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	if (fault_check("create-socketpair", NULL) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return zrun_error_set(err, errno, "socketpair");
-	if (spawn_init(c, err) < 0 || fault_check("create-after-clone", err) < 0 ||
+	if (spawn_init(c, err) < 0 ||
+	    state_write_recovery(c->opts->root, c->opts->id, c->pid, cgroup_path(c->cg), err) < 0 ||
+	    fault_check("create-after-clone", err) < 0 ||
 	    wait_ready(c, err) < 0 || fault_check("create-after-ready", err) < 0)
 		return -1;
 	if (c->opts->pid_file && state_write_pid_file(c->opts->pid_file, c->pid, err) < 0)
@@ -730,10 +732,16 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 		return (force && strstr(err->msg, "does not exist")) ? 0 : -1;
 	if (state_read(root, id, &st, err) < 0) {
 		/* A create that died before writing state leaves only the dir. */
+		if (strstr(err->msg, "does not exist")) {
+			close(lock);
+			return state_remove(root, id, err) == 0 && force ? 0 : -1;
+		}
+		/* Unreadable (truncated, garbage, emptied): --force still removes
+		 * what the recovery file names, or the container could never go. */
+		r = force ? container_delete_unreadable(root, id, err)
+			  : zrun_error_prefix(err, "delete %s (delete --force removes it)", id);
 		close(lock);
-		if (strstr(err->msg, "does not exist") && state_remove(root, id, err) == 0 && force)
-			return 0;
-		return -1;
+		return r;
 	}
 	enum container_status status = state_live_status(root, &st);
 	/* We hold the lock, so a "creating" container's create has died: what

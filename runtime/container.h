@@ -62,6 +62,11 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct z
 /* Remove a stopped container (or, with force, kill it first). */
 int container_delete(const char *root, const char *id, bool force, struct zrun_error *err);
 
+/* container_recover.c: delete --force of a container whose state.json cannot
+ * be read (the caller holds its lock): SIGKILL the init and the cgroup the
+ * recovery file names, remove the cgroup, then the state dir. */
+int container_delete_unreadable(const char *root, const char *id, struct zrun_error *err);
+
 /* Block the signals container_wait forwards, so that one arriving between
  * start and the wait is queued for the program instead of killing the
  * caller. Call it after create (the init must not inherit the mask). */

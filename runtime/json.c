@@ -10,61 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- bounded input ---- */
-
-int json_check_limits(const char *buf, size_t len, size_t max_bytes, unsigned max_depth,
-		      const char *origin, struct zrun_error *err)
-{
-	bool in_string = false, escaped = false;
-	unsigned depth = 0;
-	size_t i;
-
-	if (len > max_bytes)
-		return zrun_error_set(err, 0, "%s: too large (%zu bytes, limit %zu)", origin, len,
-				      max_bytes);
-	for (i = 0; i < len; i++) {
-		char ch = buf[i];
-
-		/* yajl_tree_parse() takes a C string: a NUL would end the
-		 * document early and hide whatever follows it. */
-		if (ch == '\0')
-			return zrun_error_set(err, 0, "%s: invalid JSON: NUL byte at offset %zu",
-					      origin, i);
-		if (in_string) {
-			if (escaped)
-				escaped = false;
-			else if (ch == '\\')
-				escaped = true;
-			else if (ch == '"')
-				in_string = false;
-			continue;
-		}
-		switch (ch) {
-		case '"':
-			in_string = true;
-			break;
-		case '[':
-		case '{':
-			if (++depth > max_depth)
-				return zrun_error_set(err, 0,
-						      "%s: invalid JSON: nesting deeper than %u levels",
-						      origin, max_depth);
-			break;
-		case ']':
-		case '}':
-			if (depth > 0)
-				depth--;
-			break;
-		case '/':
-			return zrun_error_set(err, 0,
-					      "%s: invalid JSON: comments are not allowed (offset %zu)",
-					      origin, i);
-		default:
-			break;
-		}
-	}
-	return 0;
-}
+/* ---- bounded input (json_check_limits: json_limits.c) ---- */
 
 static int read_all(int fd, size_t max_bytes, char **buf, size_t *len, const char *path,
 		    struct zrun_error *err)

@@ -16,9 +16,11 @@
 
 /* ---- bounded input ---- */
 
-/* Refuse len > max_bytes, NUL bytes, comments (yajl's tree API accepts
- * them, and a comment holding a quote would blind the nesting count) and
- * nesting deeper than max_depth. Counts [ and { outside strings only. */
+/* Refuse len > max_bytes, NUL bytes, a \u0000 escape in a string (yajl
+ * would cut the string there; the message names its JSON path), comments
+ * (yajl's tree API accepts them, and a comment holding a quote would blind
+ * the nesting count) and nesting deeper than max_depth. Counts [ and {
+ * outside strings only. */
 int json_check_limits(const char *buf, size_t len, size_t max_bytes, unsigned max_depth,
 		      const char *origin, struct zrun_error *err);
 

@@ -4,6 +4,7 @@
 #include "spec_internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,26 @@ int spec_check_absolute(struct json_ctx *c, const char *key, const char *path)
 	if (path[0] != '/')
 		return json_fail_key(c, key, "must be an absolute path");
 	return 0;
+}
+
+int spec_get_id(struct json_ctx *c, yajl_val obj, const char *key, uint32_t *out)
+{
+	uint64_t n;
+	int r;
+
+	r = json_get_uint(c, obj, key, UINT32_MAX, &n);
+	if (r <= 0)
+		return r;
+	/* setuid(-1), setgroups() with -1, chown(-1) and a map entry ending at
+	 * -1 all mean "leave unchanged" or are refused by the kernel: a uid of
+	 * 4294967295 would run the process as the caller (root). runc refuses
+	 * it too. */
+	if (n > SPEC_ID_MAX)
+		return json_fail_key(c, key, "%" PRIu64 " is not a valid id (at most %" PRIu32
+				     "; 4294967295 is -1, which the kernel reads as \"unchanged\")",
+				     n, (uint32_t)SPEC_ID_MAX);
+	*out = (uint32_t)n;
+	return 1;
 }
 
 void spec_kv_free(struct spec_kv *kv, size_t len)

@@ -24,6 +24,10 @@ void spec_resources_free(struct spec_resources *r);
 int spec_parse_kv(struct json_ctx *c, yajl_val obj, const char *key, struct spec_kv **out,
 		  size_t *len);
 void spec_kv_free(struct spec_kv *kv, size_t len);
+/* obj[key] as a uid or gid: 0..SPEC_ID_MAX, never (uint32_t)-1. Returns 1
+ * when read, 0 when absent (out untouched), -1 on error. */
+#define SPEC_ID_MAX (UINT32_MAX - 1)
+int spec_get_id(struct json_ctx *c, yajl_val obj, const char *key, uint32_t *out);
 /* A path that must be absolute; `what` is only for the message. */
 int spec_check_absolute(struct json_ctx *c, const char *key, const char *path);
 

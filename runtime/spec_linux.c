@@ -3,6 +3,7 @@
  * small fields. Values are checked here once; their users trust them. */
 #include "spec_internal.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,26 +65,43 @@ static int parse_namespaces(struct json_ctx *c, yajl_val top, struct spec_linux 
 
 /* ---- id mappings and devices ---- */
 
+/* A range [first, first + size) must end at or before SPEC_ID_MAX: the
+ * kernel refuses a wrapping extent only when the map is written, with a bare
+ * EINVAL that names neither the map nor the entry. */
+static int check_id_range(struct json_ctx *c, const char *key, uint32_t first, uint32_t size)
+{
+	if ((uint64_t)first + size - 1 > SPEC_ID_MAX)
+		return json_fail_key(c, key, "%" PRIu32 " + size %" PRIu32
+				     " runs past the last valid id %" PRIu32,
+				     first, size, (uint32_t)SPEC_ID_MAX);
+	return 0;
+}
+
 int spec_parse_id_mapping(struct json_ctx *c, yajl_val v, void *item)
 {
 	struct spec_id_mapping *m = item;
-	uint64_t container_id, host_id, size;
+	uint32_t container_id, host_id, size;
+	uint64_t n;
 
-	if (json_require(c, json_get_uint(c, v, "containerID", UINT32_MAX, &container_id),
-			 "containerID") < 0 ||
-	    json_require(c, json_get_uint(c, v, "hostID", UINT32_MAX, &host_id), "hostID") < 0 ||
-	    json_require(c, json_get_uint(c, v, "size", UINT32_MAX, &size), "size") < 0)
+	if (json_require(c, spec_get_id(c, v, "containerID", &container_id), "containerID") < 0 ||
+	    json_require(c, spec_get_id(c, v, "hostID", &host_id), "hostID") < 0 ||
+	    json_require(c, json_get_uint(c, v, "size", UINT32_MAX, &n), "size") < 0)
 		return -1;
-	if (size == 0)
+	if (n == 0)
 		return json_fail_key(c, "size", "must not be zero");
-	m->container_id = (uint32_t)container_id;
-	m->host_id = (uint32_t)host_id;
-	m->size = (uint32_t)size;
+	size = (uint32_t)n;
+	if (check_id_range(c, "containerID", container_id, size) < 0 ||
+	    check_id_range(c, "hostID", host_id, size) < 0)
+		return -1;
+	m->container_id = container_id;
+	m->host_id = host_id;
+	m->size = size;
 	return 0;
 }
 
 static int parse_device_ids(struct json_ctx *c, yajl_val v, struct spec_device *d)
 {
+	uint32_t id = 0;
 	uint64_t n;
 	int r;
 
@@ -92,16 +110,17 @@ static int parse_device_ids(struct json_ctx *c, yajl_val v, struct spec_device *
 		return -1;
 	d->has_file_mode = r > 0;
 	d->file_mode = r > 0 ? (mode_t)n : 0;
-	r = json_get_uint(c, v, "uid", UINT32_MAX, &n);
+	r = spec_get_id(c, v, "uid", &id);
 	if (r < 0)
 		return -1;
 	d->has_uid = r > 0;
-	d->uid = r > 0 ? (uid_t)n : 0;
-	r = json_get_uint(c, v, "gid", UINT32_MAX, &n);
+	d->uid = r > 0 ? (uid_t)id : 0;
+	id = 0;
+	r = spec_get_id(c, v, "gid", &id);
 	if (r < 0)
 		return -1;
 	d->has_gid = r > 0;
-	d->gid = r > 0 ? (gid_t)n : 0;
+	d->gid = r > 0 ? (gid_t)id : 0;
 	return 0;
 }
 

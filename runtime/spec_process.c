@@ -4,6 +4,7 @@
 #include "spec_internal.h"
 
 #include <sched.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,10 @@ static int parse_additional_gids(struct json_ctx *c, yajl_val user, struct spec_
 
 		if (json_val_uint(c, arr->u.array.values[i], UINT32_MAX, &gid) < 0)
 			return -1;
+		/* setgroups() would take (gid_t)-1 as a group like any other. */
+		if (gid > SPEC_ID_MAX)
+			return json_fail(c, "%" PRIu64 " is not a valid gid (at most %" PRIu32 ")",
+					 gid, (uint32_t)SPEC_ID_MAX);
 		u->additional_gids[i] = (gid_t)gid;
 		u->additional_gids_len = i + 1;
 		json_path_restore(c, at);
@@ -102,6 +107,7 @@ static int parse_additional_gids(struct json_ctx *c, yajl_val user, struct spec_
 
 static int parse_user(struct json_ctx *c, yajl_val top, struct spec_user *u)
 {
+	uint32_t id = 0;
 	uint64_t n;
 	size_t saved;
 	yajl_val v;
@@ -113,13 +119,13 @@ static int parse_user(struct json_ctx *c, yajl_val top, struct spec_user *u)
 	if (r <= 0)
 		return r;
 	saved = json_path_key(c, "user");
-	if (json_get_uint(c, v, "uid", UINT32_MAX, &n) < 0)
+	if (spec_get_id(c, v, "uid", &id) < 0)
 		return -1;
-	u->uid = (uid_t)n;
-	n = 0;
-	if (json_get_uint(c, v, "gid", UINT32_MAX, &n) < 0)
+	u->uid = (uid_t)id;
+	id = 0;
+	if (spec_get_id(c, v, "gid", &id) < 0)
 		return -1;
-	u->gid = (gid_t)n;
+	u->gid = (gid_t)id;
 	r = json_get_uint(c, v, "umask", 07777, &n);
 	if (r < 0)
 		return -1;

@@ -29,6 +29,10 @@ const char *state_status_name(enum container_status status)
 	return status_names[status];
 }
 
+/* Files zrun keeps directly under --root besides the containers' dirs
+ * (src/service_dump.c writes services.json through a .tmp and a rename). */
+static const char *const reserved_ids[] = { "services.json", "services.json.tmp" };
+
 int state_validate_id(const char *id, struct zrun_error *err)
 {
 	size_t len = strlen(id);
@@ -40,12 +44,22 @@ int state_validate_id(const char *id, struct zrun_error *err)
 	if (len > STATE_ID_MAX || len > NAME_MAX)
 		return zrun_error_set(err, 0, "container id is longer than %d bytes",
 				      STATE_ID_MAX < NAME_MAX ? STATE_ID_MAX : NAME_MAX);
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return zrun_error_set(err, 0, "invalid container id \"%s\"", id);
 	for (const char *p = id; *p; p++) {
 		if (!isalnum((unsigned char)*p) && strchr("_+.-", *p) == NULL)
 			return zrun_error_set(err, 0,
 				"invalid container id \"%s\": only letters, digits and _+.- are allowed", id);
+	}
+	/* The id is a directory name under --root, next to zrun's own files:
+	 * ".services" holds every service's record and keeper socket (deleting
+	 * a container of that name wiped them), "services.json" is what
+	 * `service save` writes. Dot names are zrun's, "." and ".." too. */
+	if (id[0] == '.')
+		return zrun_error_set(err, 0, "invalid container id \"%s\": must not start with '.' "
+				      "(names zrun keeps for itself under --root)", id);
+	for (size_t i = 0; i < sizeof(reserved_ids) / sizeof(reserved_ids[0]); i++) {
+		if (strcmp(id, reserved_ids[i]) == 0)
+			return zrun_error_set(err, 0, "invalid container id \"%s\": a name zrun uses "
+					      "for its own files under --root", id);
 	}
 	return 0;
 }
@@ -55,6 +69,30 @@ int state_path(char *buf, size_t len, const char *root, const char *id, const ch
 	int n = file ? snprintf(buf, len, "%s/%s/%s", root, id, file)
 		     : snprintf(buf, len, "%s/%s", root, id);
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+int state_check_root(const char *root, struct zrun_error *err)
+{
+	struct stat st;
+
+	if (stat(root, &st) < 0)
+		return errno == ENOENT ? 0 : zrun_error_set(err, errno, "--root %s", root);
+	if (!S_ISDIR(st.st_mode))
+		return zrun_error_set(err, ENOTDIR, "--root %s", root);
+	/* Whoever can write the root can plant a state.json whose pid and
+	 * cgroup zrun would then signal, kill and remove as root, or a
+	 * keeper.sock it would connect to: a shared /tmp-like dir (even
+	 * sticky: a new name is enough) or another user's dir is refused. */
+	if (st.st_uid != geteuid())
+		return zrun_error_set(err, 0, "--root %s: owned by uid %u, not by this user (uid %u): "
+				      "its owner could plant containers there", root,
+				      (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return zrun_error_set(err, 0, "--root %s: writable by %s (mode %04o): others could "
+				      "plant containers there (chmod go-w, or use another directory)",
+				      root, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+				      (unsigned)(st.st_mode & 07777));
+	return 0;
 }
 
 int state_create_root(const char *root, struct zrun_error *err)
@@ -263,9 +301,66 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 	char *json = state_to_json(st);
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "state of %s", st->id);
-	int ret = state_write_file(path, json, strlen(json), 0600, false, "state-write", err);
+	/* Never write what state_read() would refuse: the container would be
+	 * left running with no command able to see, signal or delete it. */
+	size_t len = strlen(json);
+	if (len > STATE_MAX_BYTES) {
+		size_t ann = 0;
+		for (size_t i = 0; i < st->annotations_len; i++)
+			ann += strlen(st->annotations[i].key) + strlen(st->annotations[i].value);
+		free(json);
+		return zrun_error_set(err, 0, "state of %s: would be %zu bytes, over the %d bytes "
+				      "zrun reads back (config.json annotations: %zu bytes)",
+				      st->id, len, STATE_MAX_BYTES, ann);
+	}
+	int ret = state_write_file(path, json, len, 0600, false, "state-write", err);
 	free(json);
 	return ret;
+}
+
+/* "PID STARTTIME CGROUP_PATH": a few bytes no later write touches, so a
+ * corrupt state.json still leaves delete --force the init and the cgroup. */
+int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
+			 struct zrun_error *err)
+{
+	char path[4096], text[PATH_MAX + 64];
+	int n;
+
+	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
+	n = snprintf(text, sizeof(text), "%d %llu %s\n", pid, state_pid_start_time(pid), cgroup_path);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
+	return state_write_file(path, text, (size_t)n, 0600, false, NULL, err);
+}
+
+int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
+			char *cgroup_path, size_t cgroup_path_len)
+{
+	char path[4096], text[PATH_MAX + 64];
+	int fd, pos = 0;
+	ssize_t n;
+
+	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0 || text[n - 1] != '\n')
+		return -1;
+	text[n - 1] = '\0';
+	if (sscanf(text, "%d %llu %n", pid, start_time, &pos) != 2 || pos == 0)
+		return -1;
+	const char *cg = text + pos;
+	/* Never the hierarchy's root nor a climb out of it: this path gets
+	 * SIGKILL sent to everything in it. */
+	if (cg[0] != '/' || cg[1] == '\0' || strstr(cg, "/..") != NULL ||
+	    strlen(cg) >= cgroup_path_len)
+		return -1;
+	strcpy(cgroup_path, cg);
+	return 0;
 }
 
 static char *tree_str(yajl_val root, const char *key)
@@ -283,12 +378,13 @@ static long long tree_int(yajl_val root, const char *key)
 	return (v && YAJL_IS_INTEGER(v)) ? YAJL_GET_INTEGER(v) : 0;
 }
 
-static enum container_status status_from_name(const char *s)
+/* -1 for a name zrun never writes. */
+static int status_from_name(const char *s)
 {
 	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
 		if (strcmp(s, status_names[i]) == 0)
-			return (enum container_status)i;
-	return STATUS_STOPPED;
+			return (int)i;
+	return -1;
 }
 
 /* The object KEY of tree as key/value strings (a value that is not a
@@ -318,15 +414,20 @@ static int tree_map(yajl_val tree, const char *key, struct spec_kv **kv, size_t 
 	return 0;
 }
 
+/* 0, -1 when out of memory, -2 when what zrun needs to manage the
+ * container is missing (no id, an unknown status, no absolute cgroup
+ * path): such a file is as corrupt as a truncated one. */
 static int state_from_tree(yajl_val tree, struct container_state *st)
 {
 	char *status;
+	int known = -1;
 
 	st->id = tree_str(tree, "id");
 	st->pid = (pid_t)tree_int(tree, "pid");
 	st->pid_start_time = (unsigned long long)tree_int(tree, "pid_start_time");
 	status = tree_str(tree, "status");
-	st->status = status ? status_from_name(status) : STATUS_STOPPED;
+	known = status ? status_from_name(status) : -1;
+	st->status = known >= 0 ? (enum container_status)known : STATUS_STOPPED;
 	free(status);
 	st->bundle = tree_str(tree, "bundle");
 	st->rootfs = tree_str(tree, "rootfs");
@@ -338,6 +439,8 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 		return -1;
 	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner || !st->cgroup_path)
 		return -1;
+	if (st->id[0] == '\0' || known < 0 || st->cgroup_path[0] != '/')
+		return -2;
 	return 0;
 }
 
@@ -401,10 +504,13 @@ int state_parse_json(const char *buf, size_t len, const char *origin, struct con
 	if (r == 0)
 		st->extra_json = extract_extra(tree);
 	yajl_tree_free(tree);
-	if (r < 0) {
+	if (r < 0)
 		state_clear(st);
+	if (r == -2)
+		return zrun_error_set(err, 0, "%s: corrupt state file (no id, status or cgroup_path)",
+				      origin);
+	if (r < 0)
 		return zrun_error_set(err, ENOMEM, "%s", origin);
-	}
 	return 0;
 }
 

@@ -40,8 +40,14 @@ struct container_state {
 	char *extra_json;
 };
 
-/* An id is [A-Za-z0-9_+.-]+, not "." or "..", at most STATE_ID_MAX bytes. */
+/* An id is [A-Za-z0-9_+.-]+ (runc's ^[\w+-\.]+$ without its ','), does not
+ * start with '.', is not a name zrun uses under --root (services.json), and
+ * is at most NAME_MAX bytes. */
 int state_validate_id(const char *id, struct zrun_error *err);
+
+/* ROOT, when it exists, is a directory owned by the effective user and
+ * writable by nobody else (else -1 with a message saying why). */
+int state_check_root(const char *root, struct zrun_error *err);
 
 /* Make ROOT and its missing parents (mode 0700). */
 int state_create_root(const char *root, struct zrun_error *err);
@@ -62,6 +68,16 @@ int state_read(const char *root, const char *id, struct container_state *st, str
  * state_read); origin names it in messages. Exposed for the fuzzer. */
 int state_parse_json(const char *buf, size_t len, const char *origin, struct container_state *st,
 		     struct zrun_error *err);
+
+/* The recovery file of a container: its init's pid and start time and its
+ * resolved cgroup path, written once by create next to state.json and read
+ * only when state.json cannot be (delete --force). state_read_recovery
+ * returns -1 when it is missing or malformed, or names the root cgroup. */
+#define STATE_RECOVERY_FILE "recovery"
+int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
+			 struct zrun_error *err);
+int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
+			char *cgroup_path, size_t cgroup_path_len);
 
 /* Remove ROOT/ID and everything in it. ENOENT is success. */
 int state_remove(const char *root, const char *id, struct zrun_error *err);

@@ -151,8 +151,22 @@ void cli_log(const struct cli_ctx *ctx, const char *level, const char *msg)
 	close(fd);
 }
 
+void cli_print_line(FILE *f, const char *prefix, const char *msg)
+{
+	fputs(prefix, f);
+	/* Messages echo user input (ids, paths, JSON keys): a raw escape
+	 * sequence or newline must not reach the terminal or split the line. */
+	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+}
+
 void cli_report_error(const struct cli_ctx *ctx, const char *msg)
 {
-	fprintf(stderr, "zrun: %s\n", msg);
+	cli_print_line(stderr, "zrun: ", msg);
 	cli_log(ctx, "error", msg);
 }

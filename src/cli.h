@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -53,6 +54,9 @@ int cli_expect_args(struct cli_ctx *ctx, int argc, int first, int want);
 int cli_parse_uint(struct cli_ctx *ctx, const char *opt, const char *value, unsigned long *out);
 
 void cli_print_help(const struct command *cmd);
+
+/* prefix, msg with control characters written as \xHH, newline. */
+void cli_print_line(FILE *f, const char *prefix, const char *msg);
 
 /* Print "zrun: msg" to stderr and, with --log, a log line (json or text). */
 void cli_report_error(const struct cli_ctx *ctx, const char *msg);

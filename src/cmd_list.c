@@ -23,7 +23,15 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	return 0;
 }
 
-static void print_table(const char *root, struct container_state *sts, size_t n)
+/* A container whose state.json cannot be read (truncated, garbage, empty)
+ * is still listed, as "unknown": hidden, nothing would ever delete it. */
+static const char *status_of(const char *root, const struct container_state *st, bool unreadable)
+{
+	return unreadable ? "unknown" : state_status_name(state_live_status(root, st));
+}
+
+static void print_table(const char *root, struct container_state *sts, const bool *unreadable,
+			size_t n)
 {
 	int w[4] = { 2, 3, 6, 6 };
 	char pid[32];
@@ -39,10 +47,10 @@ static void print_table(const char *root, struct container_state *sts, size_t n)
 	printf("%-*s   %-*s   %-*s   %-*s   %-30s   %s\n", w[0], "ID", w[1], "PID", w[2], "STATUS",
 	       w[3], "BUNDLE", "CREATED", "OWNER");
 	for (size_t i = 0; i < n; i++) {
-		enum container_status s = state_live_status(root, &sts[i]);
-		snprintf(pid, sizeof(pid), "%d", s == STATUS_STOPPED ? 0 : sts[i].pid);
+		const char *s = status_of(root, &sts[i], unreadable[i]);
+		snprintf(pid, sizeof(pid), "%d", strcmp(s, "stopped") == 0 ? 0 : sts[i].pid);
 		printf("%-*s   %-*s   %-*s   %-*s   %-30s   %s\n", w[0], sts[i].id, w[1], pid, w[2],
-		       state_status_name(s), w[3], sts[i].bundle, sts[i].created, sts[i].owner);
+		       s, w[3], sts[i].bundle, sts[i].created, sts[i].owner);
 	}
 }
 
@@ -60,16 +68,33 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 	if (state_list(ctx->root, &ids, &n, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "list");
 	struct container_state *sts = calloc(n ? n : 1, sizeof(*sts));
-	if (sts == NULL) { /* not an empty list: that would say there is none */
+	bool *unreadable = calloc(n ? n : 1, sizeof(*unreadable));
+	if (sts == NULL || unreadable == NULL) { /* not an empty list: that would say there is none */
 		for (size_t i = 0; i < n; i++)
 			free(ids[i]);
 		free(ids);
+		free(sts);
+		free(unreadable);
 		return zrun_error_set(&ctx->err, ENOMEM, "list");
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct zrun_error ignored;
-		if (state_read(ctx->root, ids[i], &sts[have], &ignored) == 0)
-			have++;
+		if (state_read(ctx->root, ids[i], &sts[have], &ignored) < 0) {
+			struct container_state *st = &sts[have];
+			/* A directory no zrun made (its name is printed as is). */
+			if (state_validate_id(ids[i], &ignored) < 0)
+				continue;
+			st->id = strdup(ids[i]);
+			st->bundle = strdup("");
+			st->created = strdup("");
+			st->owner = strdup("");
+			if (!st->id || !st->bundle || !st->created || !st->owner) {
+				state_clear(st);
+				continue;
+			}
+			unreadable[have] = true;
+		}
+		have++;
 	}
 	if (o.quiet) {
 		for (size_t i = 0; i < have; i++)
@@ -77,13 +102,18 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 	} else if (o.json) {
 		printf("[");
 		for (size_t i = 0; i < have; i++) {
-			char *j = state_to_oci_json(ctx->root, &sts[i], false);
-			printf("%s%s", i ? "," : "", j ? j : "{}");
+			char *j = unreadable[i] ? NULL : state_to_oci_json(ctx->root, &sts[i], false);
+			if (unreadable[i])
+				printf("%s{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"pid\":0,"
+				       "\"status\":\"unknown\",\"bundle\":\"\",\"created\":\"\","
+				       "\"owner\":\"\"}", i ? "," : "", sts[i].id);
+			else
+				printf("%s%s", i ? "," : "", j ? j : "{}");
 			free(j);
 		}
 		printf("]\n");
 	} else {
-		print_table(ctx->root, sts, have);
+		print_table(ctx->root, sts, unreadable, have);
 	}
 	for (size_t i = 0; i < have; i++)
 		state_clear(&sts[i]);
@@ -91,6 +121,7 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 		free(ids[i]);
 	free(ids);
 	free(sts);
+	free(unreadable);
 	return 0;
 }
 

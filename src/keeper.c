@@ -59,35 +59,87 @@ static int send_fds(int sock, const int *fds, size_t n)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-/* Serve one client: 'F' fetch, 'Q' quit, 'P' ping, 'R' look at the
- * versions again, 'L'+ID with one fd: the version's stdout/stderr pipe,
- * 'S'+ID with one fd: the version's seccomp notify fd (--intercept; the
- * answer is 'S', or 'E' when the keeper cannot take it).
- * Returns 1 to quit. */
+/* A client may send more fds than a request takes: the kernel installs as
+ * many as the control buffer holds (two fit in CMSG_SPACE(sizeof(int)) on
+ * x86-64), in as many SCM_RIGHTS headers as were sent, and drops the rest
+ * (MSG_CTRUNC). Each installed fd is collected here so that every one not
+ * taken is closed: a keeper lives as long as its service. */
+#define KEEPER_RECV_FDS 8
+
+static size_t received_fds(struct msghdr *msg, int *fds)
+{
+	size_t n = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n < KEEPER_RECV_FDS)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
+/* A request is one whole message: a tag alone ('F' fetch, 'Q' quit, 'P'
+ * ping, 'R' look at the versions again) with no fd, or 'L'/'S' followed by
+ * a valid container id (it names ID.log: "L../../x" would have written
+ * outside logs/) with exactly one fd. Truncated, NUL-bearing or otherwise
+ * malformed messages are refused with 'E'. */
+static bool request_valid(const char *buf, size_t len, int flags, size_t nfds)
+{
+	struct zrun_error ignored;
+
+	if ((flags & (MSG_TRUNC | MSG_CTRUNC)) || memchr(buf, '\0', len) != NULL)
+		return false;
+	switch (buf[0]) {
+	case 'F': case 'Q': case 'P': case 'R':
+		return len == 1 && nfds == 0;
+	case 'L': case 'S':
+		return len > 1 && nfds == 1 && state_validate_id(buf + 1, &ignored) == 0;
+	default:
+		return false;
+	}
+}
+
+/* Serve one client (see request_valid; 'S' is answered 'S', or 'E' when the
+ * keeper cannot take the notify fd). Returns 1 to quit. */
 static int serve_client(int client, const int *fds, size_t n, struct supervisor *sup,
 			struct interceptor *ic, const struct guardian *g)
 {
 	struct pollfd p = { .fd = client, .events = POLLIN };
-	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int))];
+	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int) * KEEPER_RECV_FDS)];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	int got[KEEPER_RECV_FDS];
 
 	if (poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0)
 		return 0;
-	ssize_t len = recvmsg(client, &msg, MSG_CMSG_CLOEXEC);
-	if (len < 1)
+	ssize_t len = recvmsg(client, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (len < 0)
 		return 0;
+	size_t nfds = received_fds(&msg, got);
+	int fd = nfds == 1 ? got[0] : -1;
 	buf[len] = '\0';
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int fd = -1;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if (buf[0] == 'L' && fd >= 0 && len > 1 && sup) {
+	if (len < 1 || !request_valid(buf, (size_t)len, msg.msg_flags, nfds)) {
+		for (size_t i = 0; i < nfds; i++)
+			close(got[i]);
+		if (len >= 1)
+			send(client, "E", 1, MSG_NOSIGNAL);
+		return 0;
+	}
+	if (buf[0] == 'L' && sup) {
 		guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
 		supervise_add_log(sup, buf + 1, fd);
 		fd = -1;
 		send(client, "L", 1, MSG_NOSIGNAL);
-	} else if (buf[0] == 'S' && fd >= 0 && len > 1) {
+	} else if (buf[0] == 'S') {
 		if (ic)
 			guardian_keep(g, GUARDIAN_NOTIFY, buf + 1, fd);
 		int r = ic ? intercept_add(ic, buf + 1, fd) : -1;

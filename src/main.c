@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cloned_binary.h"
 #include "hooks.h"
+#include "state.h"
 
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
@@ -91,7 +92,7 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
 /* Warnings from runtime/ (a failing poststart or poststop hook). */
 static void report_warning(const char *msg, void *data)
 {
-	fprintf(stderr, "zrun: warning: %s\n", msg);
+	cli_print_line(stderr, "zrun: warning: ", msg);
 	cli_log(data, "warning", msg);
 }
 
@@ -124,6 +125,12 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i]->name, name) != 0)
 			continue;
 		ctx.cmd = commands[i];
+		/* spec and features never read or write under --root. */
+		if (commands[i] != &cmd_spec && commands[i] != &cmd_features &&
+		    state_check_root(ctx.root, &ctx.err) < 0) {
+			cli_report_error(&ctx, ctx.err.msg);
+			return 1;
+		}
 		int rc = commands[i]->run(&ctx, argc - first, argv + first);
 		if (rc < 0) {
 			cli_report_error(&ctx, ctx.err.msg);

@@ -324,6 +324,32 @@ int version_end_orphan(const char *root, const char *name, struct zrun_error *er
 	return 1;
 }
 
+/* A version deleted with an unreadable state.json took the name of its
+ * service with it: end every service left without a version, or the last
+ * one's keeper would hold its port forever. Under each service's lock, so
+ * a first version being created (its record made, its state not yet
+ * written) is waited for, never mistaken for an empty service. */
+static void end_empty_services(const char *root)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	struct zrun_error ignored;
+
+	snprintf(dir, sizeof(dir), "%s/.services", root);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (service_validate_name(de->d_name, &ignored) < 0 || !service_exists(root, de->d_name))
+			continue;
+		int lock = service_lock(root, de->d_name, "service.lock", false, &ignored);
+		end_service_if_empty(root, de->d_name);
+		if (lock >= 0)
+			close(lock);
+	}
+	closedir(d);
+}
+
 void version_mark_stopping(const char *root, const char *service, const char *id)
 {
 	char name[STATE_ID_MAX + 16], path[PATH_MAX];
@@ -497,6 +523,9 @@ int version_create(const struct container_create_opts *opts, const struct versio
 	struct version_config vc;
 	struct listener ls[LISTENER_MAX];
 	size_t nls = 0;
+	/* The id first, as runc: a bad id is the error, whatever the bundle. */
+	if (state_validate_id(opts->id, err) < 0)
+		return -1;
 	struct spec *spec = spec_load_bundle(opts->bundle, err);
 	if (spec == NULL)
 		return -1;
@@ -519,8 +548,6 @@ int version_create(const struct container_create_opts *opts, const struct versio
 		r = collect_listeners(vo, spec, ls, &nls, err);
 	spec_free(spec);
 	if (r < 0)
-		return -1;
-	if (state_validate_id(opts->id, err) < 0)
 		return -1;
 	return create_in_service(opts, &vc, ls, nls, keep_child, pid, err);
 }
@@ -567,11 +594,13 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 
 	if (state_validate_id(id, err) < 0)
 		return -1;
+	bool unreadable = false;
 	if (state_read(root, id, &st, &ignored) == 0) {
 		if (version_config_from_state(&st, &vc) == 0)
 			snprintf(service, sizeof(service), "%s", vc.service);
 		state_clear(&st);
 	} else {
+		unreadable = strstr(ignored.msg, "does not exist") == NULL;
 		/* A delete of this version killed after its state went: its stop
 		 * mark names the service, which this delete ends if it is empty. */
 		service_of_stop_mark(root, id, service, sizeof(service));
@@ -592,6 +621,8 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		version_clear_stopping(root, service, id);
 		if (lock >= 0)
 			close(lock);
+	} else if (unreadable) {
+		end_empty_services(root);
 	}
 	return r;
 }

@@ -146,7 +146,7 @@ kill_signal_out_of_range | unknown signal "65" | zr kill "$ID" 65
 delete_of_a_missing_container | delete .*: container .* does not exist | zr delete "$ID"
 list_with_an_argument | list: too many arguments | zr list extra
 list_bad_format | list: --format: "yaml" | zr list --format yaml
-list_root_that_is_a_file | open root .*/rootfile: not a directory | : > "$WORK/rootfile"; ROOT=$WORK/rootfile; zr list
+list_root_that_is_a_file | --root .*/rootfile: not a directory | : > "$WORK/rootfile"; ROOT=$WORK/rootfile; zr list
 spec_over_an_existing_config | spec: .*config\.json exists; remove it first | zr spec -b "$B"
 spec_into_a_missing_dir | spec: .*/nope/config\.json: no such file | zr spec -b "$WORK/nope"
 features_with_an_argument | features: too many arguments | zr features extra

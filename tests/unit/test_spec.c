@@ -359,6 +359,44 @@ TEST(rejects_fractional_memory_limit_with_json_path)
 		      "config.json: linux.resources.memory.limit: must be an integer");
 }
 
+TEST(rejects_ids_that_are_not_real_ids_with_json_path)
+{
+	CHECK_REJECTS(HEAD "'process':{'args':['sh'],'cwd':'/','user':{'uid':4294967295,'gid':0}}}",
+		      "config.json: process.user.uid: 4294967295 is not a valid id (at most 4294967294; "
+		      "4294967295 is -1, which the kernel reads as \"unchanged\")");
+	CHECK_REJECTS(HEAD "'process':{'args':['sh'],'cwd':'/','user':{'uid':0,'gid':0,"
+		      "'additionalGids':[1,4294967295]}}}",
+		      "config.json: process.user.additionalGids[1]: 4294967295 is not a valid gid (at most 4294967294)");
+	CHECK_REJECTS(HEAD PROC ",'linux':{'uidMappings':[{'containerID':1,'hostID':4294967290,'size':6}]}}",
+		      "config.json: linux.uidMappings[0].hostID: 4294967290 + size 6 runs past the last valid id 4294967294");
+	/* the last valid id is fine */
+	struct zrun_error err;
+	struct spec *s = parse_q(HEAD "'process':{'args':['sh'],'cwd':'/','user':{'uid':4294967294,"
+				 "'gid':4294967294}},'linux':{'uidMappings':[{'containerID':0,"
+				 "'hostID':4294967294,'size':1}]}}", &err);
+	CHECK(s != NULL);
+	if (s != NULL)
+		CHECK_INT(s->process->user.uid, 4294967294u);
+	spec_free(s);
+}
+
+TEST(rejects_a_nul_escape_in_any_string_with_json_path)
+{
+	CHECK_REJECTS(HEAD "'process':{'args':['sh','-c\\u0000x'],'cwd':'/'}}",
+		      "config.json: process.args[1]: must not contain a NUL character (\\u0000)");
+	CHECK_REJECTS(HEAD PROC ",'annotations':{'a':'b','k\\u0000':'v'}}",
+		      "config.json: annotations: a member name must not contain a NUL character (\\u0000)");
+	CHECK_REJECTS(HEAD PROC ",'mounts':[{'destination':'/a'},{'destination':'/b\\u0000'}]}",
+		      "config.json: mounts[1].destination: must not contain a NUL character (\\u0000)");
+	/* an escaped backslash followed by u0000 is text, not a NUL */
+	struct zrun_error err;
+	struct spec *s = parse_q(HEAD PROC ",'hostname':'a\\\\u0000'}", &err);
+	CHECK(s != NULL);
+	if (s != NULL)
+		CHECK_STR(s->hostname, "a\\u0000");
+	spec_free(s);
+}
+
 TEST(relative_mount_destination_is_taken_from_root)
 {
 	struct zrun_error e;
@@ -916,6 +954,8 @@ int main(void)
 	RUN(rejects_empty_args_with_json_path);
 	RUN(rejects_missing_or_non_string_args_with_json_path);
 	RUN(rejects_fractional_memory_limit_with_json_path);
+	RUN(rejects_ids_that_are_not_real_ids_with_json_path);
+	RUN(rejects_a_nul_escape_in_any_string_with_json_path);
 	RUN(relative_mount_destination_is_taken_from_root);
 	RUN(rejects_mount_without_destination);
 	RUN(rejects_missing_or_mistyped_oci_version);
