@@ -186,6 +186,11 @@ config_set() {
 	pid=$(pid_of "$TEST_ID")
 	expect_eq "$(ns_of "$pid" mnt)" "$(ns_of $$ mnt)" "mount namespace"
 	expect_eq "$(readlink "/proc/$pid/root")" "$B/rootfs" "root of the init"
+	# exec goes where the init is rooted, though it joins no mount namespace
+	zr start "$TEST_ID"
+	run zr exec "$TEST_ID" /only-in-rootfs
+	echo "$output"
+	expect_eq "$output" "$(printf 'rootfs of %s\n/work/dir' "$B")" "marker and cwd seen by exec"
 	zr delete --force "$TEST_ID"
 	assert_gone "$TEST_ID" /zrun-test/nomnt
 	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
