@@ -462,8 +462,8 @@ int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err)
 	/* In a joined namespace pivot_root would also move the root of each of
 	 * its processes whose root is its / (runc 1.1.5 does it: an `unshare
 	 * --mount` sleeper found itself in the container's rootfs) and
-	 * detaching the old root would take theirs away: chroot there. The
-	 * old root stays under the chroot, as with --no-pivot. */
+	 * detaching the old root would take theirs away: chroot there. As
+	 * with --no-pivot, the namespace's root stays under the chroot. */
 	if (cfg->joined_ns)
 		return rootfs_chroot(cfg->rootfs_fd, err);
 	if (cfg->no_pivot) {
