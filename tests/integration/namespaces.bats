@@ -256,3 +256,24 @@ config_set() {
 	assert_gone "$TEST_ID" /zrun-test/joinmnt
 	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
 }
+
+@test "joined_mount_namespace_without_root_path_is_refused" {
+	# Another container's mount namespace shows only that container's root:
+	# this bundle's rootfs is not there to attach onto.
+	ARGS='["sleep","30"]' A=$(bundle joinmnta)
+	zr create -b "$A" "$TEST_ID-a"
+	pa=$(pid_of "$TEST_ID-a")
+	NAMESPACES="[{\"type\":\"mount\",\"path\":\"/proc/$pa/ns/mnt\"},${NO_MNT_NS:1:-1}]"
+	B=$(bundle joinmntb)
+	if zr create -b "$B" "$TEST_ID-b" >/dev/null 2>"$WORK/err"; then
+		echo "create succeeded"; false
+	fi
+	cat "$WORK/err"
+	grep -qF "zrun: create $TEST_ID-b: root.path $B/rootfs in the joined mount namespace: No such file or directory" "$WORK/err" ||
+		{ echo "expected: root.path $B/rootfs in the joined mount namespace: No such file or directory"; false; }
+	# nothing was attached in the other container's namespace
+	if grep -q "joinmntb" "/proc/$pa/mountinfo"; then echo "mount left in the joined namespace"; false; fi
+	zr delete --force "$TEST_ID-a"
+	assert_gone "$TEST_ID-a" /zrun-test/joinmnta
+	assert_gone "$TEST_ID-b" /zrun-test/joinmntb
+}
