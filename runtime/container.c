@@ -28,8 +28,10 @@
 #include "idmap.h"
 #include "init.h"
 #include "lsm.h"
+#include "mount.h"
 #include "procattr.h"
 #include "procfs.h"
+#include "rootpath.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -41,6 +43,7 @@ struct create_ctx {
 	struct spec *spec;
 	char bundle[PATH_MAX];
 	char rootfs[PATH_MAX];
+	int rootfs_fd;             /* root.path resolved once (or its copy) */
 	bool state_dir_made;
 	int lock_fd;
 	struct cgroup *cg;
@@ -56,7 +59,7 @@ static void ctx_init(struct create_ctx *c, const struct container_create_opts *o
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
-	c->lock_fd = c->fifo_fd = c->console_fd = -1;
+	c->lock_fd = c->fifo_fd = c->console_fd = c->rootfs_fd = -1;
 	c->sync[0] = c->sync[1] = -1;
 	for (int i = 0; i < SPEC_NS_COUNT; i++)
 		c->ns_fds[i] = -1;
@@ -91,6 +94,7 @@ static void ctx_release(struct create_ctx *c, bool failed)
 	close_fd(&c->sync[0]);
 	close_fd(&c->sync[1]);
 	close_fd(&c->lock_fd);
+	close_fd(&c->rootfs_fd);
 	free(c->env);
 	spec_free(c->spec);
 }
@@ -143,13 +147,15 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_prefix(err, "config.json");
 	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
 		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
-	return 0;
+	return rootfs_validate(s, c->opts->no_pivot, err);
 }
 
+/* root.path is resolved here, once, to an fd that every later step uses
+ * (the init attaches, mounts in and pivots to that directory): a rootfs
+ * swapped for another directory or a symlink while create runs cannot
+ * change which directory the container gets. */
 static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 {
-	char joined[PATH_MAX * 2];
-
 	if (realpath(c->opts->bundle, c->bundle) == NULL)
 		return zrun_error_set(err, errno, "bundle %s", c->opts->bundle);
 	c->spec = spec_load_bundle(c->bundle, err);
@@ -157,16 +163,25 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (c->opts->adjust_spec && c->opts->adjust_spec(c->spec, c->opts->adjust_data, err) < 0)
 		return -1;
-	if (c->spec->root.path[0] == '/')
-		snprintf(joined, sizeof(joined), "%s", c->spec->root.path);
-	else
-		snprintf(joined, sizeof(joined), "%s/%s", c->bundle, c->spec->root.path);
-	if (realpath(joined, c->rootfs) == NULL)
-		return zrun_error_set(err, errno, "root.path %s", joined);
-	struct stat st;
-	if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
-		return zrun_error_set(err, ENOTDIR, "root.path %s", c->rootfs);
-	return 0;
+	int fd = rootpath_open_rootfs(c->bundle, c->spec->root.path, c->rootfs, sizeof(c->rootfs), err);
+	if (fd < 0)
+		return -1;
+	/* With a mount namespace (new or joined) the init mounts in the rootfs
+	 * from there, where an fd of ours cannot be mounted on: it gets a
+	 * detached copy of this very directory. */
+	if (spec_namespace_find(c->spec, SPEC_NS_MOUNT)) {
+		int tree = rootfs_clone(fd, err);
+		close(fd);
+		if (tree < 0)
+			return -1;
+		fd = tree;
+	}
+	/* Above the fds the program will get (stdio, --preserve-fds, the
+	 * listeners), as the init places its own. */
+	c->rootfs_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3 + c->opts->preserve_fds + c->opts->extra_fds_len);
+	int e = errno;
+	close(fd);
+	return c->rootfs_fd < 0 ? zrun_error_set(err, e, "root.path %s", c->rootfs) : 0;
 }
 
 /* pid and time namespaces apply to children: join or make them here, in
@@ -275,7 +290,7 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		ca.cgroup = (uint64_t)cgfd;
 	}
 	struct init_args a = {
-		.spec = c->spec, .rootfs = c->rootfs, .bundle = c->bundle,
+		.spec = c->spec, .rootfs = c->rootfs, .rootfs_fd = c->rootfs_fd, .bundle = c->bundle,
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,

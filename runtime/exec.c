@@ -54,7 +54,7 @@ struct exec_ctx {
 	struct spec_linux view_linux;
 	int notify_fd;                  /* seccomp notify fd waiting for the program's pid */
 	struct cgroup *cg;
-	int lock_fd, proc_fd, cgroup_fd, console_fd, relay[2], sync[2];
+	int lock_fd, proc_fd, root_fd, cgroup_fd, console_fd, relay[2], sync[2];
 	int ns_fds[EXEC_NS_COUNT];
 	pid_t setup_pid, pid;
 };
@@ -80,6 +80,7 @@ static void ctx_release(struct exec_ctx *c, bool failed)
 		close_fd(&c->ns_fds[i]);
 	close_fd(&c->lock_fd);
 	close_fd(&c->proc_fd);
+	close_fd(&c->root_fd);
 	close_fd(&c->cgroup_fd);
 	close_fd(&c->notify_fd);
 	close_fd(&c->console_fd);
@@ -330,6 +331,12 @@ static int open_namespaces(struct exec_ctx *c, struct zrun_error *err)
 		}
 		c->ns_fds[i] = fd;
 	}
+	/* The process goes where the init is rooted: joining the mount
+	 * namespace gives that namespace's root, which is not the container's
+	 * when the init chrooted (no mount namespace, or a joined one). */
+	c->root_fd = openat(c->proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0)
+		return zrun_error_set(err, errno, "open /proc/%d/root", c->st.pid);
 	return 0;
 }
 
@@ -377,7 +384,7 @@ static int spawn(struct exec_ctx *c, struct zrun_error *err)
 		.spec = &c->view, .process = c->process,
 		.seccomp = c->spec->linux_ ? c->spec->linux_->seccomp : NULL,
 		.sync_fd = c->sync[1], .console_fd = c->console_fd, .lock_fd = c->lock_fd,
-		.preserve_fds = c->opts->preserve_fds, .parent = getpid(),
+		.preserve_fds = c->opts->preserve_fds, .parent = getpid(), .root_fd = c->root_fd,
 	};
 	for (int i = 0; i < EXEC_NS_COUNT; i++) {
 		a.ns_fds[i] = c->ns_fds[i];
@@ -533,7 +540,7 @@ int container_exec(const struct container_exec_opts *opts, pid_t *pid, int *cons
 
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
-	c.lock_fd = c.proc_fd = c.cgroup_fd = c.console_fd = c.notify_fd = -1;
+	c.lock_fd = c.proc_fd = c.root_fd = c.cgroup_fd = c.console_fd = c.notify_fd = -1;
 	c.relay[0] = c.relay[1] = c.sync[0] = c.sync[1] = -1;
 	for (int i = 0; i < EXEC_NS_COUNT; i++)
 		c.ns_fds[i] = -1;

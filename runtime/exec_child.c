@@ -204,6 +204,10 @@ void exec_child_main(const struct exec_child *args)
 	if (moved.sync_fd < 0)
 		_exit(1);
 	close(args->sync_fd);
+	moved.root_fd = fcntl(args->root_fd, F_DUPFD_CLOEXEC, base);
+	if (moved.root_fd < 0)
+		child_fail(&moved, (zrun_error_set(&err, errno, "the container's root"), &err));
+	close(args->root_fd);
 	if (args->console_fd >= 0) {
 		moved.console_fd = fcntl(args->console_fd, F_DUPFD_CLOEXEC, base);
 		close(args->console_fd);
@@ -227,6 +231,9 @@ void exec_child_main(const struct exec_child *args)
 	if (procattr_apply_oom_score_adj(moved.process, moved.proc_fd, 0, &err) < 0 ||
 	    join_namespaces(&moved, &err) < 0)
 		child_fail(&moved, &err);
+	if (fchdir(moved.root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		child_fail(&moved, (zrun_error_set(&err, errno, "enter the container's root"), &err));
+	close(moved.root_fd);
 	/* The pid (and time) namespace applies to children: fork into it.
 	 * CLONE_PARENT makes the program the caller's child, so `zrun exec`
 	 * can wait for it (exit_signal must be 0: the parent's is used). */

@@ -39,6 +39,7 @@ struct exec_child {
 	int preserve_fds;
 	pid_t parent;                       /* zrun exec: gone before PDEATHSIG was set = exit */
 	int proc_fd;                        /* set by the child: the host's /proc (procfs.h) */
+	int root_fd;                        /* the init's root (/proc/PID/root) */
 };
 
 int exec_msg_send(int fd, int type, pid_t pid, const struct zrun_error *err);

@@ -250,7 +250,12 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 {
 	const struct spec *spec = a->spec;
 	const struct spec_linux *lx = spec->linux_;
-	bool new_mnt = spec_namespace_find(spec, SPEC_NS_MOUNT) && a->ns_fds[SPEC_NS_MOUNT] < 0;
+	/* A mount namespace, new or joined, gets the whole rootfs set-up in it
+	 * (as runc and crun do), with chroot instead of pivot_root in a joined
+	 * one (rootfs_pivot); without one the container only gets root.path as
+	 * its root (create refused what would need mounts: rootfs_validate). */
+	bool mnt_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) != NULL;
+	bool joined_mnt = a->ns_fds[SPEC_NS_MOUNT] >= 0;
 	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
 	int devnull = -1;
 
@@ -273,9 +278,10 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 		init_fail(a, (zrun_error_set(err, errno, "domainname %s", spec->domainname), err));
 	if (apply_sysctl(lx, a->proc_fd, err) < 0)
 		init_fail(a, err);
-	if (new_mnt) {
+	if (mnt_ns) {
 		struct rootfs_config cfg = {
-			.spec = spec, .rootfs = a->rootfs, .bundle = a->bundle,
+			.spec = spec, .rootfs = a->rootfs, .rootfs_fd = a->rootfs_fd,
+			.joined_ns = joined_mnt, .bundle = a->bundle,
 			.cgroup_path = a->cgroup_path, .cgroup = a->cgroup, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
 		};
@@ -286,10 +292,14 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 			init_fail(a, err);
 		if (rootfs_finish(&cfg, devnull, err) < 0)
 			init_fail(a, err);
-	} else if (run_create_hooks(a, hook_state, err) < 0 ||
-		   (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0)) {
+	} else if (rootfs_make_cwd(spec, a->rootfs_fd, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
+		   (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0) ||
+		   rootfs_chroot(a->rootfs_fd, err) < 0) {
 		init_fail(a, err);
 	}
+	/* The rootfs is our root now; its fd (of create's namespace, perhaps)
+	 * must not reach the program. */
+	close(a->rootfs_fd);
 	if (chdir(spec->process->cwd) < 0)
 		init_fail(a, (zrun_error_set(err, errno, "process.cwd %s", spec->process->cwd), err));
 	/* A cwd reached through a leaked fd would be outside the root: the
@@ -332,6 +342,8 @@ static void close_unneeded_fds(const struct init_args *a)
 
 	keep[n++] = a->sync_fd;
 	keep[n++] = a->fifo_fd;
+	if (a->rootfs_fd >= 0)
+		keep[n++] = a->rootfs_fd;
 	if (a->console_socket_fd >= 0)
 		keep[n++] = a->console_socket_fd;
 	for (int i = 0; i < SPEC_NS_COUNT; i++)

@@ -27,7 +27,8 @@ struct sync_msg {
 
 struct init_args {
 	const struct spec *spec;
-	const char *rootfs;          /* absolute host path */
+	const char *rootfs;          /* absolute host path, for messages */
+	int rootfs_fd;               /* the rootfs (a detached copy with a mount namespace) */
 	const char *bundle;          /* absolute host path */
 	bool no_pivot;
 	bool no_new_keyring;

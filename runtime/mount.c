@@ -196,18 +196,32 @@ int mount_remount_bind(const char *target, unsigned long flags, struct zrun_erro
 	return 0;
 }
 
-static bool source_is_dir(const char *source)
+/* Bind the object src_fd names onto dest_fd: a detached copy
+ * (open_tree) moved into place. Returns the copy's fd, which names the new
+ * mount itself (for its remount and propagation), never a path to look up
+ * again; -1 with errno set. */
+static int mount_bind_fd(int src_fd, int dest_fd, bool recursive)
 {
-	struct stat st;
+	int tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				       (recursive ? AT_RECURSIVE : 0));
 
-	return source == NULL || stat(source, &st) < 0 || S_ISDIR(st.st_mode);
+	if (tree < 0)
+		return -1;
+	if (move_mount(tree, "", dest_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int e = errno;
+		close(tree);
+		errno = e;
+		return -1;
+	}
+	return tree;
 }
 
 static int bind_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
 		      const struct mount_options *mo, int rootfd, struct zrun_error *err)
 {
 	char source[4096], target[64];
-	int fd;
+	struct stat st;
+	int fd, src, tree;
 
 	if (m->source == NULL)
 		return zrun_error_set(err, 0, "bind mount needs a source");
@@ -215,40 +229,56 @@ static int bind_mount(const struct rootfs_config *cfg, const struct spec_mount *
 		snprintf(source, sizeof(source), "%s", m->source);
 	else
 		snprintf(source, sizeof(source), "%s/%s", cfg->bundle, m->source);
-	if (access(source, F_OK) < 0)
-		return zrun_error_set(err, errno, "source %s", source);
-	fd = source_is_dir(source) ? rootpath_mkdir_all(rootfd, m->destination, 0755, err)
-				   : rootpath_mkfile(rootfd, m->destination, err);
-	if (fd < 0)
-		return -1;
-	rootpath_fd_path(target, sizeof(target), fd);
-	if (mo->idmap || m->uid_mappings_len) {
-		if (mount_idmapped_bind(cfg, m, mo, source, fd, err) < 0) {
-			close(fd);
-			return -1;
-		}
-	} else if (mount(source, target, NULL, MS_BIND | (mo->recursive ? MS_REC : 0), NULL) < 0) {
+	/* The source is looked up once: its type picks the destination's and
+	 * the same fd is what gets bound (three lookups could meet three
+	 * different objects if the path changes meanwhile). */
+	src = open(source, O_PATH | O_CLOEXEC);
+	if (src < 0 || fstat(src, &st) < 0) {
 		int e = errno;
+		if (src >= 0)
+			close(src);
+		return zrun_error_set(err, e, "source %s", source);
+	}
+	fd = S_ISDIR(st.st_mode) ? rootpath_mkdir_all(rootfd, m->destination, 0755, err)
+				 : rootpath_mkfile(rootfd, m->destination, err);
+	if (fd < 0) {
+		close(src);
+		return -1;
+	}
+	tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				  (mo->recursive ? AT_RECURSIVE : 0));
+	int e = errno;
+	close(src);
+	if (tree < 0) {
 		close(fd);
 		return zrun_error_set(err, e, "bind %s", source);
 	}
-	close(fd);
-	/* The fd still names the directory under the mount: reopen the mount. */
-	fd = rootpath_open(rootfd, m->destination, O_PATH);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "open after bind");
-	rootpath_fd_path(target, sizeof(target), fd);
-	unsigned long flags = mo->flags & ~MS_REMOUNT;
-	if (flags && mount_remount_bind(target, flags, err) < 0) {
+	if ((mo->idmap || m->uid_mappings_len) && mount_idmap_tree(cfg, m, mo, source, tree, err) < 0) {
+		close(tree);
 		close(fd);
 		return -1;
 	}
+	int r = move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	e = errno;
+	close(fd);
+	if (r < 0) {
+		close(tree);
+		return zrun_error_set(err, e, "bind %s", source);
+	}
+	/* tree now names the bind mount itself: no second lookup of the
+	 * destination to find what to remount. */
+	rootpath_fd_path(target, sizeof(target), tree);
+	unsigned long flags = mo->flags & ~MS_REMOUNT;
+	if (flags && mount_remount_bind(target, flags, err) < 0) {
+		close(tree);
+		return -1;
+	}
 	if (mo->propagation && mount(NULL, target, NULL, mo->propagation, NULL) < 0) {
-		int e = errno;
-		close(fd);
+		e = errno;
+		close(tree);
 		return zrun_error_set(err, e, "propagation");
 	}
-	close(fd);
+	close(tree);
 	return 0;
 }
 
@@ -352,63 +382,170 @@ static int mount_one(const struct rootfs_config *cfg, const struct spec_mount *m
 	return r < 0 ? -1 : apply_recursive(rootfd, m, &mo, err);
 }
 
+int rootfs_validate(const struct spec *spec, bool no_pivot, struct zrun_error *err)
+{
+	const struct spec_linux *lx = spec->linux_;
+	const char *what = NULL;
+
+	if (spec_namespace_find(spec, SPEC_NS_MOUNT))
+		return 0;
+	if (spec->mounts_len)
+		what = "mounts";
+	else if (lx && lx->devices_len)
+		what = "linux.devices";
+	else if (lx && lx->masked_paths && lx->masked_paths[0])
+		what = "linux.maskedPaths";
+	else if (lx && lx->readonly_paths && lx->readonly_paths[0])
+		what = "linux.readonlyPaths";
+	else if (spec->root.readonly)
+		what = "root.readonly";
+	else if (lx && lx->rootfs_propagation)
+		what = "linux.rootfsPropagation";
+	else if (no_pivot)
+		return zrun_error_set(err, 0, "--no-pivot: needs a mount namespace in linux.namespaces");
+	if (what == NULL)
+		return 0;
+	return zrun_error_set(err, 0, "config.json: %s: needs a mount namespace in linux.namespaces "
+			      "(without one it would be made in the host's mount table and outlive "
+			      "the container)", what);
+}
+
+int rootfs_clone(int rootfs_fd, struct zrun_error *err)
+{
+	int tree = open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+					    AT_RECURSIVE);
+
+	return tree < 0 ? zrun_error_set(err, errno, "root.path: copy of the rootfs (open_tree)") : tree;
+}
+
+int rootfs_make_cwd(const struct spec *spec, int rootfs_fd, struct zrun_error *err)
+{
+	/* A missing process.cwd is made inside the rootfs, as runc does; before
+	 * root.readonly takes effect. */
+	const char *cwd = spec->process ? spec->process->cwd : NULL;
+
+	if (cwd && cwd[0] == '/') {
+		int cwdfd = rootpath_mkdir_all(rootfs_fd, cwd, 0755, err);
+		if (cwdfd < 0)
+			return zrun_error_prefix(err, "process.cwd");
+		close(cwdfd);
+	}
+	return 0;
+}
+
+int rootfs_chroot(int rootfs_fd, struct zrun_error *err)
+{
+	if (fchdir(rootfs_fd) < 0)
+		return zrun_error_set(err, errno, "chdir to the rootfs");
+	if (chroot(".") < 0)
+		return zrun_error_set(err, errno, "chroot");
+	return chdir("/") < 0 ? zrun_error_set(err, errno, "chdir /") : 0;
+}
+
+/* The mount that fd is on is shared: what is mounted on it also appears on
+ * its peers, in other namespaces (the host's, perhaps). */
+static bool mount_is_shared(int fd)
+{
+	struct statx stx;
+	char line[8192];
+	bool shared = true;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return true;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long id;
+		if (sscanf(line, "%llu", &id) != 1 || id != stx.stx_mnt_id)
+			continue;
+		char *dash = strstr(line, " - "), *tag = strstr(line, " shared:");
+		shared = tag && dash && tag < dash;
+		break;
+	}
+	fclose(f);
+	return shared;
+}
+
+/* Attach the rootfs copy create made (rootfs_clone) where root.path was.
+ * The path names only the place: what is attached, mounted in and made
+ * the root is the directory create resolved, through its fd; a directory
+ * swapped in meanwhile is merely covered, in a namespace of the
+ * container's own. */
+static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
+{
+	char tree[64];
+	int at = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (at < 0)
+		return zrun_error_set(err, errno, "root.path %s%s", cfg->rootfs,
+				      cfg->joined_ns ? " in the joined mount namespace" : "");
+	if (cfg->joined_ns && mount_is_shared(at)) {
+		close(at);
+		return zrun_error_set(err, 0, "root.path %s: a shared mount in the joined mount namespace: "
+				      "what zrun mounts there would propagate out of it", cfg->rootfs);
+	}
+	int r = move_mount(cfg->rootfs_fd, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	int e = errno;
+	close(at);
+	if (r < 0)
+		return zrun_error_set(err, e, "attach rootfs %s", cfg->rootfs);
+	/* A copy of a shared mount is its peer: a slave before anything is
+	 * mounted in it, so that nothing propagates back to the host. */
+	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
+	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
+	return 0;
+}
+
 int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err)
 {
 	const struct spec *spec = cfg->spec;
 	const char *prop = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
-	int rootfd;
+	int rootfd = cfg->rootfs_fd;
 
 	/* Never let our mounts propagate back to the host: the whole tree, the
 	 * old root included, becomes rslave first whatever rootfsPropagation
 	 * says (that is applied to the new root after pivot, in rootfs_finish).
-	 * This also makes detaching the old root after pivot_root safe. */
+	 * This also makes detaching the old root after pivot_root safe. A
+	 * joined namespace is not ours to change: only the rootfs copy becomes
+	 * a slave there (attach_rootfs). */
 	if (prop && mount_propagation_flag(prop) == 0)
 		return zrun_error_set(err, 0, "linux.rootfsPropagation: unknown value \"%s\"", prop);
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+	if (!cfg->joined_ns && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return zrun_error_set(err, errno, "make / rslave");
-	/* pivot_root needs the new root to be a mount point. */
-	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return zrun_error_set(err, errno, "bind rootfs %s", cfg->rootfs);
-	rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return zrun_error_set(err, errno, "open rootfs %s", cfg->rootfs);
-	for (size_t i = 0; i < spec->mounts_len; i++) {
-		if (mount_one(cfg, &spec->mounts[i], rootfd, err) < 0) {
-			close(rootfd);
-			return zrun_error_prefix(err, "mounts[%zu] %s", i, spec->mounts[i].destination);
-		}
-	}
-	if (dev_setup(cfg, rootfd, err) < 0) {
-		close(rootfd);
+	if (attach_rootfs(cfg, err) < 0)
 		return -1;
+	for (size_t i = 0; i < spec->mounts_len; i++) {
+		if (mount_one(cfg, &spec->mounts[i], rootfd, err) < 0)
+			return zrun_error_prefix(err, "mounts[%zu] %s", i, spec->mounts[i].destination);
 	}
-	/* A missing process.cwd is made inside the rootfs, as runc does; before
-	 * root.readonly takes effect. */
-	const char *cwd = spec->process ? spec->process->cwd : NULL;
-	if (cwd && cwd[0] == '/') {
-		int cwdfd = rootpath_mkdir_all(rootfd, cwd, 0755, err);
-		if (cwdfd < 0) {
-			close(rootfd);
-			return zrun_error_prefix(err, "process.cwd");
-		}
-		close(cwdfd);
-	}
-	close(rootfd);
+	if (dev_setup(cfg, rootfd, err) < 0 || rootfs_make_cwd(spec, rootfd, err) < 0)
+		return -1;
 	*devnull_fd = -1;
 	return 0;
 }
 
 int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err)
 {
-	if (chdir(cfg->rootfs) < 0)
-		return zrun_error_set(err, errno, "chdir %s", cfg->rootfs);
+	/* In a joined namespace pivot_root would also move the root of each of
+	 * its processes whose root is its / (runc 1.1.5 does it: an `unshare
+	 * --mount` sleeper found itself in the container's rootfs) and
+	 * detaching the old root would take theirs away: chroot there. As
+	 * with --no-pivot, the namespace's root stays under the chroot. */
+	if (cfg->joined_ns)
+		return rootfs_chroot(cfg->rootfs_fd, err);
 	if (cfg->no_pivot) {
-		if (mount(cfg->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+		if (fchdir(cfg->rootfs_fd) < 0)
+			return zrun_error_set(err, errno, "chdir %s", cfg->rootfs);
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return zrun_error_set(err, errno, "move rootfs to /");
 		if (chroot(".") < 0)
 			return zrun_error_set(err, errno, "chroot");
 		return chdir("/") < 0 ? zrun_error_set(err, errno, "chdir /") : 0;
 	}
+	if (fchdir(cfg->rootfs_fd) < 0)
+		return zrun_error_set(err, errno, "chdir %s", cfg->rootfs);
 	/* pivot_root(".", ".") stacks the old root on top of the new one. It is
 	 * already rslave (rootfs_prepare), so detaching it never unmounts
 	 * anything on the host. No rslave again here: mount(".") resolves to the

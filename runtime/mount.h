@@ -16,7 +16,9 @@ struct cgroup;
 
 struct rootfs_config {
 	const struct spec *spec;
-	const char *rootfs;        /* absolute host path */
+	const char *rootfs;        /* absolute host path, for messages only */
+	int rootfs_fd;             /* rootfs_clone()'s detached copy of the rootfs */
+	bool joined_ns;            /* the mount namespace is joined, not our own */
 	const char *bundle;        /* absolute host path (relative bind sources) */
 	const char *cgroup_path;   /* the container's cgroup, for cgroup mounts */
 	const struct cgroup *cgroup; /* the same: v1 has one directory per hierarchy */
@@ -25,11 +27,30 @@ struct rootfs_config {
 	bool no_pivot;
 };
 
-/* Before pivot: propagation, rootfs bind, mounts, devices. Opens and keeps
- * *devnull_fd (host /dev/null, checked to be char 1:3) for masking. */
+/* In create, before the init is cloned: refuse what cannot be done without
+ * a mount namespace of the container's own (mounts, devices, masked paths,
+ * ...: they would be made in the host's mount table and outlive it). */
+int rootfs_validate(const struct spec *spec, bool no_pivot, struct zrun_error *err);
+
+/* In create, in the namespace where root.path was resolved: a detached copy
+ * (open_tree OPEN_TREE_CLONE, recursive) of the rootfs directory rootfs_fd,
+ * which the init attaches in its mount namespace: an fd from create's
+ * namespace cannot be mounted on or bound from there (EINVAL). */
+int rootfs_clone(int rootfs_fd, struct zrun_error *err);
+
+/* Without a mount namespace: make cwd inside the rootfs directory
+ * rootfs_fd (as rootfs_prepare does), nothing else. */
+int rootfs_make_cwd(const struct spec *spec, int rootfs_fd, struct zrun_error *err);
+
+/* chroot into the directory rootfs_fd and chdir("/"). */
+int rootfs_chroot(int rootfs_fd, struct zrun_error *err);
+
+/* Before pivot: propagation, attaching the rootfs copy, mounts, devices.
+ * Opens and keeps *devnull_fd (host /dev/null, checked to be char 1:3) for
+ * masking. */
 int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err);
 
-/* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot). */
+/* pivot_root into the rootfs (chroot with no_pivot or a joined namespace). */
 int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err);
 
 /* After pivot: masked paths, read-only paths, read-only root, propagation. */

@@ -217,36 +217,41 @@ static int mount_cgroup_v1(const struct rootfs_config *cfg, const struct spec_mo
 	close(fd);
 	if (r < 0)
 		return zrun_error_set(err, e, "tmpfs for cgroup");
+	/* The host's hierarchies, listed before any is bound: each bind adds a
+	 * cgroup entry to mountinfo, which a reader still going through it
+	 * could meet again (if the rootfs was under /sys/fs/cgroup/). */
+	char mnts[32][1024];
+	size_t n = 0;
 	FILE *mi = fopen("/proc/self/mountinfo", "re");
 	if (mi == NULL)
 		return zrun_error_set(err, errno, "/proc/self/mountinfo");
-	while (fgets(line, sizeof(line), mi)) {
-		char mnt[1024], fstype[64], source[2048], dest[2048];
+	while (n < 32 && fgets(line, sizeof(line), mi)) {
+		char fstype[64];
 		/* mountinfo: id parent maj:min root mountpoint opts ... - fstype src superopts */
 		char *sep = strstr(line, " - ");
 		if (sep == NULL || sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup") != 0)
 			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
-			continue;
-		const char *name = strrchr(mnt, '/');
-		if (name == NULL || strncmp(mnt, "/sys/fs/cgroup/", 15) != 0)
-			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %1023s", mnts[n]) == 1 &&
+		    strncmp(mnts[n], "/sys/fs/cgroup/", 15) == 0)
+			n++;
+	}
+	fclose(mi);
+	for (size_t i = 0; i < n; i++) {
+		char source[2048], dest[2048];
+		const char *name = strrchr(mnts[i], '/');
 		/* Each hierarchy's own directory: a relative cgroupsPath puts the
 		 * container at a different path in each. */
-		const char *dir = cgroup_v1_dir(cfg->cgroup, mnt);
+		const char *dir = cgroup_v1_dir(cfg->cgroup, mnts[i]);
 		if (dir != NULL)
 			snprintf(source, sizeof(source), "%s", dir);
 		else
-			snprintf(source, sizeof(source), "%s%s", mnt, cfg->cgroup_path ? cfg->cgroup_path : "");
+			snprintf(source, sizeof(source), "%s%s", mnts[i], cfg->cgroup_path ? cfg->cgroup_path : "");
 		snprintf(dest, sizeof(dest), "%s%s", m->destination, name);
 		if (access(source, F_OK) < 0)
 			continue;
-		if (bind_dir(rootfd, source, dest, ro, err) < 0) {
-			fclose(mi);
+		if (bind_dir(rootfd, source, dest, ro, err) < 0)
 			return -1;
-		}
 	}
-	fclose(mi);
 	/* co-mounted hierarchies are also reachable by each name (cpu -> cpu,cpuacct) */
 	static const char *const links[][2] = { { "cpu,cpuacct", "cpu" }, { "cpu,cpuacct", "cpuacct" },
 		{ "net_cls,net_prio", "net_cls" }, { "net_cls,net_prio", "net_prio" } };

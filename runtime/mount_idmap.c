@@ -82,9 +82,9 @@ static int userns_fd(const struct spec_id_mapping *uid, size_t nu, const struct 
 	return fd;
 }
 
-int mount_idmapped_bind(const struct rootfs_config *cfg, const struct spec_mount *m,
-			const struct mount_options *mo, const char *source, int target_fd,
-			struct zrun_error *err)
+int mount_idmap_tree(const struct rootfs_config *cfg, const struct spec_mount *m,
+		     const struct mount_options *mo, const char *source, int tree,
+		     struct zrun_error *err)
 {
 	const struct spec_linux *lx = cfg->spec->linux_;
 	const struct spec_id_mapping *uid = m->uid_mappings, *gid = m->gid_mappings;
@@ -102,25 +102,13 @@ int mount_idmapped_bind(const struct rootfs_config *cfg, const struct spec_mount
 	int ns = userns_fd(uid, nu, gid, ng, err);
 	if (ns < 0)
 		return -1;
-	unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (mo->recursive ? AT_RECURSIVE : 0);
-	int tree = open_tree(AT_FDCWD, source, tree_flags);
-	if (tree < 0) {
-		int e = errno;
-		close(ns);
-		return zrun_error_set(err, e, "idmapped mount: open_tree %s", source);
-	}
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned)ns };
 	int r = mount_setattr(tree, "", AT_EMPTY_PATH | (mo->idmap_recursive ? AT_RECURSIVE : 0),
 			      &attr, sizeof(attr));
 	int e = errno;
 	close(ns);
-	if (r < 0) {
-		close(tree);
+	if (r < 0)
 		return zrun_error_set(err, e, "idmapped mount of %s: the kernel or the filesystem "
 				      "refuses idmapped mounts", source);
-	}
-	r = move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-	e = errno;
-	close(tree);
-	return r < 0 ? zrun_error_set(err, e, "idmapped mount: move %s into place", source) : 0;
+	return 0;
 }

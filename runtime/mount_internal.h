@@ -12,10 +12,11 @@ int dev_setup(const struct rootfs_config *cfg, int rootfd, struct zrun_error *er
 int mount_cgroup(const struct rootfs_config *cfg, const struct spec_mount *m,
 		 const struct mount_options *mo, int rootfd, struct zrun_error *err);
 
-/* mount_idmap.c: bind source onto target_fd as an idmapped mount
- * (mount_setattr MOUNT_ATTR_IDMAP). */
-int mount_idmapped_bind(const struct rootfs_config *cfg, const struct spec_mount *m,
-			const struct mount_options *mo, const char *source, int target_fd,
-			struct zrun_error *err);
+/* mount_idmap.c: make tree, a detached copy (open_tree) of source, an
+ * idmapped mount (mount_setattr MOUNT_ATTR_IDMAP) before it is moved into
+ * place. */
+int mount_idmap_tree(const struct rootfs_config *cfg, const struct spec_mount *m,
+		     const struct mount_options *mo, const char *source, int tree,
+		     struct zrun_error *err);
 
 #endif

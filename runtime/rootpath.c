@@ -33,6 +33,34 @@ void rootpath_fd_path(char *buf, size_t len, int fd)
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
+int rootpath_open_rootfs(const char *bundle, const char *root_path, char *resolved,
+			 size_t resolved_len, struct zrun_error *err)
+{
+	char link[64], shown[8192];
+	int bundle_fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (root_path[0] == '/')
+		snprintf(shown, sizeof(shown), "%s", root_path);
+	else
+		snprintf(shown, sizeof(shown), "%s/%s", bundle, root_path);
+	if (bundle_fd < 0)
+		return zrun_error_set(err, errno, "bundle %s", bundle);
+	int fd = openat(bundle_fd, root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int e = errno;
+	close(bundle_fd);
+	if (fd < 0)
+		return zrun_error_set(err, e, "root.path %s", shown);
+	rootpath_fd_path(link, sizeof(link), fd);
+	ssize_t n = readlink(link, resolved, resolved_len - 1);
+	if (n < 0 || (size_t)n >= resolved_len - 1) {
+		e = n < 0 ? errno : ENAMETOOLONG;
+		close(fd);
+		return zrun_error_set(err, e, "root.path %s", shown);
+	}
+	resolved[n] = '\0';
+	return fd;
+}
+
 /* Symlinks followed while making one path, as the kernel's MAXSYMLINKS. */
 #define ROOTPATH_MAX_LINKS 40
 

@@ -26,6 +26,14 @@ int rootpath_mkfile(int rootfd, const char *path, struct zrun_error *err);
 /* Split "/a/b/c" into the parent's O_PATH fd (made if missing) and "c". */
 int rootpath_parent(int rootfd, const char *path, char *base, size_t base_len, struct zrun_error *err);
 
+/* Resolve root.path once, relative to the bundle directory (an absolute
+ * root.path is taken as it is), to an O_PATH directory fd; *resolved gets
+ * the path the kernel reports for that fd (state.json, hooks). Every later
+ * use of the rootfs goes through this fd, so swapping the directory or a
+ * symlink on the way while create runs cannot change which one it is. */
+int rootpath_open_rootfs(const char *bundle, const char *root_path, char *resolved,
+			 size_t resolved_len, struct zrun_error *err);
+
 /* "/proc/self/fd/N" for fd, the path that mount(2) follows to the object. */
 void rootpath_fd_path(char *buf, size_t len, int fd);
 

@@ -275,3 +275,57 @@ mounts_run() {
 	[ -d "$B/rootfs$WORK/hostdir/evil" ] || { echo "mount point not made inside the rootfs"; false; }
 	assert_gone "$TEST_ID" /zrun-test/rellink
 }
+
+# exchange_loop A B STOPFILE: swap directories A and B (renameat2
+# RENAME_EXCHANGE) over and over until STOPFILE exists (at most 60 s).
+exchange_loop() {
+	python3 - "$@" <<'PY'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b, stop = (p.encode() for p in sys.argv[1:4])
+end = time.time() + 60
+while time.time() < end and not os.path.exists(stop):
+    for _ in range(200):
+        # renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)
+        if libc.syscall(316, -100, a, -100, b, 2) != 0:
+            sys.exit("renameat2: errno %d" % ctypes.get_errno())
+PY
+}
+
+@test "rootfs_swapped_during_create_is_never_half_used" {
+	# The rootfs directory is exchanged with another one, again and again,
+	# while containers are created: each container must get one of the two
+	# whole, with the config's mounts made in the root it runs in.
+	# A parent cgroup of its own: 60 creates and deletes under /zrun-test
+	# would meet other suites' teardowns removing it while it is empty.
+	local parent="zrun-race-$TEST_ID"
+	ARGS='["sleep","30"]' MOUNTS_EXTRA=',{"destination":"/mnt/cfg","type":"tmpfs","source":"tmpfs"}'
+	CGROUPS_PATH="/$parent/race" B=$(bundle race)
+	cp -a "$B/rootfs" "$B/other"
+	echo rootfs > "$B/rootfs/marker"; echo other > "$B/other/marker"
+	exchange_loop "$B/rootfs" "$B/other" "$WORK/stop" & racer=$!
+	local n=0 failed=0 wrong=0 end=$((SECONDS + 20)) pid mi
+	while [ "$n" -lt 60 ] && [ "$SECONDS" -lt "$end" ]; do
+		n=$((n + 1))
+		if ! zr create -b "$B" "$TEST_ID" 2>"$WORK/err"; then
+			failed=$((failed + 1)); echo "create $n: $(cat "$WORK/err")"
+			zr delete --force "$TEST_ID" 2>/dev/null || true
+			continue
+		fi
+		pid=$(pid_of "$TEST_ID")
+		mi=$(cat "/proc/$pid/mountinfo")
+		if ! grep -qx 'rootfs\|other' "/proc/$pid/root/marker" ||
+		   ! grep -q ' /mnt/cfg ' <<<"$mi" || ! grep -q ' /proc ' <<<"$mi"; then
+			wrong=$((wrong + 1))
+			echo "create $n: root without its mounts: marker=$(cat "/proc/$pid/root/marker" 2>&1)"
+		fi
+		zr delete --force "$TEST_ID"
+	done
+	touch "$WORK/stop"; wait "$racer"
+	echo "$n creates: $failed failed, $wrong in a root without the config's mounts"
+	expect_eq "$failed $wrong" "0 0" "failed and half-set-up creates"
+	[ "$n" -ge 10 ] || { echo "only $n creates in 20 s"; false; }
+	assert_gone "$TEST_ID" "/$parent/race"
+	for d in /sys/fs/cgroup/*/"$parent"; do [ ! -d "$d" ] || rmdir "$d"; done
+	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
+}

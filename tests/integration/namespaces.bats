@@ -254,3 +254,127 @@ userns_bundle() {
 		{ echo "expected: zrun: ...linux.gidMappings: 180 mappings make a map of more than 4095 bytes..."; false; }
 	assert_gone "$TEST_ID-w" /zrun-test/toowide
 }
+
+NO_MNT_NS='[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]'
+
+# rootfs_program B: /only-in-rootfs in B's rootfs (the host has no such
+# file), printing what the container sees as / and its cwd
+rootfs_program() {
+	echo "rootfs of $1" > "$1/rootfs/marker"
+	cat > "$1/rootfs/only-in-rootfs" <<-SH
+	#!/bin/sh
+	cat /marker; pwd; test -e "$WORK" && echo host-visible; exit 0
+	SH
+	chmod +x "$1/rootfs/only-in-rootfs"
+}
+
+# config_set B JQ-FILTER: edit B's config.json
+config_set() {
+	jq "$2" "$1/config.json" > "$1/config.tmp" && mv "$1/config.tmp" "$1/config.json"
+}
+
+@test "without_mount_namespace_the_container_runs_in_root_path" {
+	ARGS='["/only-in-rootfs"]' NAMESPACES=$NO_MNT_NS B=$(bundle nomnt)
+	rootfs_program "$B"
+	config_set "$B" '.mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .process.cwd = "/work/dir"'
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$output" "$(printf 'rootfs of %s\n/work/dir' "$B")" "marker and cwd seen inside"
+	# and it shares the host's mount namespace, rooted in the rootfs
+	config_set "$B" '.process.args = ["sleep","30"]'
+	zr create -b "$B" "$TEST_ID"
+	pid=$(pid_of "$TEST_ID")
+	expect_eq "$(ns_of "$pid" mnt)" "$(ns_of $$ mnt)" "mount namespace"
+	expect_eq "$(readlink "/proc/$pid/root")" "$B/rootfs" "root of the init"
+	# exec goes where the init is rooted, though it joins no mount namespace
+	zr start "$TEST_ID"
+	run zr exec "$TEST_ID" /only-in-rootfs
+	echo "$output"
+	expect_eq "$output" "$(printf 'rootfs of %s\n/work/dir' "$B")" "marker and cwd seen by exec"
+	zr delete --force "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/nomnt
+	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
+}
+
+@test "without_mount_namespace_mounts_are_refused" {
+	# They would be made in the host's mount table and outlive the
+	# container (runc 1.1.5 makes them and leaves them there).
+	NAMESPACES=$NO_MNT_NS B=$(bundle nomntmounts)
+	# (not `run`: a create that wrongly succeeds leaves an init holding
+	# run's output pipe)
+	refused() {  # MESSAGE: create fails with it
+		if zr create -b "$B" "$TEST_ID" >/dev/null 2>"$WORK/err"; then
+			echo "create succeeded, expected: $1"; return 1
+		fi
+		grep -qF "zrun: create $TEST_ID: $1" "$WORK/err" ||
+			{ echo "expected: $1"; echo "saw: $(cat "$WORK/err")"; return 1; }
+	}
+	refused "config.json: mounts: needs a mount namespace in linux.namespaces"
+	config_set "$B" '.mounts = []'
+	refused "config.json: linux.maskedPaths: needs a mount namespace in linux.namespaces"
+	config_set "$B" '.linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = true'
+	refused "config.json: root.readonly: needs a mount namespace in linux.namespaces"
+	assert_gone "$TEST_ID" /zrun-test/nomntmounts
+	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
+}
+
+@test "joined_mount_namespace_gets_root_path_and_the_mounts" {
+	# A mount namespace made by `unshare --mount` and pinned on a file, as
+	# runtime-tools' linux_ns_path test does (without the pin).
+	unshare --mount --propagation private --fork sleep 300 & local u=$!
+	wait_until 5 eval 'pgrep -P $u sleep >/dev/null'
+	local sp; sp=$(pgrep -P "$u" sleep)
+	touch "$WORK/mntns"
+	mount --bind "/proc/$sp/ns/mnt" "$WORK/mntns"
+	local want_ns; want_ns=$(ns_of "$sp" mnt)
+	ARGS='["/checks"]'
+	NAMESPACES="[{\"type\":\"mount\",\"path\":\"$WORK/mntns\"},${NO_MNT_NS:1:-1}]"
+	B=$(bundle joinmnt)
+	rootfs_program "$B"
+	# mounts[], then readonlyPaths (/proc/sys) made in the joined namespace
+	cat > "$B/rootfs/checks" <<-'SH'
+	#!/bin/sh
+	/only-in-rootfs; readlink /proc/self/ns/mnt
+	grep -c ' /dev/pts ' /proc/self/mountinfo
+	awk '$5 == "/proc/sys" { print substr($6, 1, 3) }' /proc/self/mountinfo
+	SH
+	chmod +x "$B/rootfs/checks"
+	run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	local sleeper_root; sleeper_root=$(readlink "/proc/$sp/root")
+	local sleeper_sees_work=no; [ -d "/proc/$sp/root$WORK" ] && sleeper_sees_work=yes
+	kill "$sp"; wait "$u" || true
+	umount "$WORK/mntns"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "${lines[0]}" "rootfs of $B" "marker seen inside"
+	expect_eq "${lines[1]}" / "cwd"
+	expect_eq "${lines[2]}" "$want_ns" "mount namespace"
+	expect_eq "${lines[3]}" 1 "devpts mounts"
+	expect_eq "${lines[4]}" "ro," "/proc/sys mount options"
+	# pivot_root there would have moved the sleeper into the rootfs
+	expect_eq "$sleeper_root $sleeper_sees_work" "/ yes" "the other process's root"
+	assert_gone "$TEST_ID" /zrun-test/joinmnt
+	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
+}
+
+@test "joined_mount_namespace_without_root_path_is_refused" {
+	# Another container's mount namespace shows only that container's root:
+	# this bundle's rootfs is not there to attach onto.
+	ARGS='["sleep","30"]' A=$(bundle joinmnta)
+	zr create -b "$A" "$TEST_ID-a"
+	pa=$(pid_of "$TEST_ID-a")
+	NAMESPACES="[{\"type\":\"mount\",\"path\":\"/proc/$pa/ns/mnt\"},${NO_MNT_NS:1:-1}]"
+	B=$(bundle joinmntb)
+	if zr create -b "$B" "$TEST_ID-b" >/dev/null 2>"$WORK/err"; then
+		echo "create succeeded"; false
+	fi
+	cat "$WORK/err"
+	grep -qF "zrun: create $TEST_ID-b: root.path $B/rootfs in the joined mount namespace: No such file or directory" "$WORK/err" ||
+		{ echo "expected: root.path $B/rootfs in the joined mount namespace: No such file or directory"; false; }
+	# nothing was attached in the other container's namespace
+	if grep -q "joinmntb" "/proc/$pa/mountinfo"; then echo "mount left in the joined namespace"; false; fi
+	zr delete --force "$TEST_ID-a"
+	assert_gone "$TEST_ID-a" /zrun-test/joinmnta
+	assert_gone "$TEST_ID-b" /zrun-test/joinmntb
+}
