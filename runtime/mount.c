@@ -196,26 +196,6 @@ int mount_remount_bind(const char *target, unsigned long flags, struct zrun_erro
 	return 0;
 }
 
-/* Bind the object src_fd names onto dest_fd: a detached copy
- * (open_tree) moved into place. Returns the copy's fd, which names the new
- * mount itself (for its remount and propagation), never a path to look up
- * again; -1 with errno set. */
-static int mount_bind_fd(int src_fd, int dest_fd, bool recursive)
-{
-	int tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-				       (recursive ? AT_RECURSIVE : 0));
-
-	if (tree < 0)
-		return -1;
-	if (move_mount(tree, "", dest_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-		int e = errno;
-		close(tree);
-		errno = e;
-		return -1;
-	}
-	return tree;
-}
-
 static int bind_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
 		      const struct mount_options *mo, int rootfd, struct zrun_error *err)
 {
