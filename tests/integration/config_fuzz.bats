@@ -23,6 +23,9 @@ setup() {
 	# a user namespace's root (host uid 100000, ...) must reach the bundles
 	chmod 755 "$WORK"
 	make_rootfs "$WORK/template-0"
+	# an image's own /dev/null, as exported images carry: a config without
+	# a mount namespace gets no /dev of zrun's, and sh opens /dev/null
+	mknod -m 666 "$WORK/template-0/rootfs/dev/null" c 1 3
 	# hook NAME INDEX < state: appends "NAME#INDEX <state>" to the bundle's hooks.log
 	cat > "$WORK/hook.sh" <<'SH'
 #!/bin/sh

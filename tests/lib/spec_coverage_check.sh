@@ -8,9 +8,9 @@
 #   n/a: WHY                         the requirement does not apply to zrun
 #   deviation: WHY                   zrun does not keep it; the row's id must
 #                                    also be in the "Deviations" section
-#   pending: WHAT                    being fixed elsewhere; printed, accepted
-# Row ids (first column) must be unique. Prints one line per problem and
-# per pending row; exits 1 on any problem.
+# Row ids (first column) must be unique. A row left "pending:" (what the
+# table said while fixes were in flight) is a problem too. Prints one line
+# per problem; exits 1 on any.
 # Usage: tests/lib/spec_coverage_check.sh [DOC] (default docs/spec-coverage.md)
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,7 +63,7 @@ while IFS= read -r line; do
 		grep -qx -- "$id" <<<"$deviations" || problem "row $id: a deviation missing from the Deviations section" ;;
 	'pending: '?*)
 		pending=$((pending + 1))
-		echo "spec-coverage: row $id pending: ${last#pending: }" ;;
+		problem "row $id: still pending (${last#pending: }): name its test or a reason" ;;
 	tests/*)
 		tested=$((tested + 1))
 		IFS=';' read -r -a refs <<<"$last"
