@@ -21,7 +21,7 @@ struct nul_frame {
  * set when that string is a member's name rather than a value. */
 static void path_of_offset(const char *buf, size_t at, char *out, size_t out_len, bool *is_key)
 {
-	struct nul_frame frames[NUL_PATH_DEPTH];
+	struct nul_frame frames[NUL_PATH_DEPTH] = { 0 }; /* each set as depth reaches it; zeroed for the analysers */
 	size_t depth = 0, n = 0, str_start = 0;
 	bool in_string = false, escaped = false;
 
