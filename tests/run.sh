@@ -5,7 +5,8 @@
 # ZRUN_TESTS="unit integration" limits which suites run (for development).
 # containerd: ctr and podman driving zrun (tests/containerd, docs/containerd.md).
 # asan: the integration tests again with build-asan/zrun (ASAN_TESTS picks
-# the files); fuzz: the yajl checks and each fuzz target for FUZZ_SECONDS.
+# the files; the config fuzzer runs 10 of its seeds there, 40 in
+# integration); fuzz: the yajl checks and each fuzz target for FUZZ_SECONDS.
 # static: scan-build and cppcheck, no finding (tests/static/run.sh).
 set -u
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ run_asan() {
 	ZRUN="$PWD/build-asan/zrun" \
 	ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$reports/asan:log_exe_name=1" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1" \
-		bats --tap ${ASAN_TESTS:-tests/integration}
+		CONFIG_FUZZ_SEEDS=${CONFIG_FUZZ_SEEDS:-10} bats --tap ${ASAN_TESTS:-tests/integration}
 	local rc=$?
 	if [ -z "$(ls -A "$reports")" ]; then
 		echo "ok - asan: no AddressSanitizer or UBSan report"
