@@ -12,14 +12,14 @@ CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: every message buffer is bounded on purpose, and a
 # message cut at 1 KiB is what we want, not a build failure.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-           -fstack-protector-strong -fPIE -Iruntime -Isrc -DZRUN_VERSION='"$(VERSION)"'
+           -fstack-protector-strong -fPIE -Iruntime -Isrc/service -Isrc/cmd -Isrc -DZRUN_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
 # that a VM initramfs or a containerd node can take as it is.
 LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic
 
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
-SRC_SRC     := $(sort $(wildcard src/*.c))
+SRC_SRC     := $(sort $(wildcard src/*.c src/cmd/*.c src/service/*.c))
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 SRC_OBJ     := $(SRC_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -35,7 +35,7 @@ include bundles/node-api/node-api.mk
 zrun: $(RUNTIME_OBJ) $(SRC_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+$(BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(CFLAGS) -c -o $@ $<
 
@@ -107,7 +107,7 @@ ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno
 ASAN_CFLAGS := $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -Wno-maybe-uninitialized $(ASAN_FLAGS)
 ASAN_OBJ    := $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o) $(SRC_SRC:%.c=$(ASAN_BUILD)/%.o)
 
-$(ASAN_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+$(ASAN_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
@@ -123,12 +123,12 @@ FUZZ_SECONDS ?= 300
 FUZZ_BUILD   := build-fuzz
 FUZZ_TARGETS := fuzz_spec fuzz_state fuzz_listen fuzz_probe_spec fuzz_http_status
 # No -Werror: a clang-only warning in new code must not stop make check.
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -Iruntime -Isrc \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -Iruntime -Isrc/service -Isrc/cmd -Isrc \
                 -DZRUN_VERSION='"$(VERSION)"' $(ASAN_FLAGS)
 FUZZ_OBJ     := $(RUNTIME_SRC:%.c=$(FUZZ_BUILD)/%.o) \
                 $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(SRC_SRC)))
 
-$(FUZZ_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+$(FUZZ_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

@@ -16,7 +16,7 @@ echo "1..2"
 
 # scan-build: the same make rule and CFLAGS as the real build (-Werror
 # included: clang's warnings count too), with objects kept out of build/.
-srcs=$(ls runtime/*.c src/*.c tests/unit/*.c)
+srcs=$(ls runtime/*.c src/*.c src/cmd/*.c src/service/*.c tests/unit/*.c)
 objs=$(sed "s|^|$work/obj/|; s|\.c$|.o|" <<<"$srcs")
 start=$SECONDS
 # A make of its own (not make check's jobserver), from a clean slate.
@@ -40,7 +40,7 @@ fi
 # parsed (their macros are taken as unknown).
 start=$SECONDS
 cppcheck -j"$jobs" --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	--std=c11 -D_GNU_SOURCE -DZRUN_VERSION='"0"' -Iruntime -Isrc -Itests/unit \
+	--std=c11 -D_GNU_SOURCE -DZRUN_VERSION='"0"' -Iruntime -Isrc/service -Isrc/cmd -Isrc -Itests/unit \
 	--inline-suppr --suppressions-list=tests/static/cppcheck.supp \
 	--template='{file}:{line}: {severity}: {id}: {message}' \
 	runtime src tests/unit >"$work/cppcheck.log" 2>&1

@@ -1,8 +1,8 @@
 /* test_service: the parsers of the service layer (src/listener.c,
  * src/service.c): --listen URLs, --probe specs and durations. The unit
  * build links runtime/ only, so the two src files are compiled in here. */
-#include "../../src/listener.c"
-#include "../../src/service.c"
+#include "../../src/service/listener.c"
+#include "../../src/service/service.c"
 #include "unit.h"
 
 #include <arpa/inet.h>
