@@ -12,18 +12,34 @@ CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: every message buffer is bounded on purpose, and a
 # message cut at 1 KiB is what we want, not a build failure.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-           -fstack-protector-strong -fPIE -Iruntime -Isrc/service -Isrc/cmd -Isrc -DZRUN_VERSION='"$(VERSION)"'
+           -fstack-protector-strong -fPIE -DZRUN_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
 # that a VM initramfs or a containerd node can take as it is.
 LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic
 
+# Three layers, arrows only down: src/cmd (and src/main.c, src/cli.c beside
+# it) -> src/service -> runtime. Each is built on its own: runtime/ and
+# src/service/ as libraries, which the zrun program, the unit tests and the
+# fuzzers link. Each layer is compiled seeing only its own headers and
+# those below (LAYER_INC), so an include that points up does not compile.
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
-SRC_SRC     := $(sort $(wildcard src/*.c src/cmd/*.c src/service/*.c))
+SERVICE_SRC := $(sort $(wildcard src/service/*.c))
+PROGRAM_SRC := $(sort $(wildcard src/*.c src/cmd/*.c))
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
-SRC_OBJ     := $(SRC_SRC:%.c=$(BUILD)/%.o)
+SERVICE_OBJ := $(SERVICE_SRC:%.c=$(BUILD)/%.o)
+PROGRAM_OBJ := $(PROGRAM_SRC:%.c=$(BUILD)/%.o)
+RUNTIME_LIB := $(BUILD)/libzrun-runtime.a
+SERVICE_LIB := $(BUILD)/libzrun-service.a
+HEADERS     := $(wildcard runtime/*.h src/*.h src/*/*.h)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+INC_RUNTIME := -Iruntime
+INC_SERVICE := $(INC_RUNTIME) -Isrc/service
+INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
+# LAYER_INC(source file): the include path of that file's layer.
+LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
 .PHONY: all check deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan static
 all: zrun
@@ -32,16 +48,24 @@ all: zrun
 include bundles/bundles.mk
 include bundles/node-api/node-api.mk
 
-zrun: $(RUNTIME_OBJ) $(SRC_OBJ)
+zrun: $(PROGRAM_OBJ) $(SERVICE_LIB) $(RUNTIME_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h src/*/*.h)
+$(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	@echo "  CC $<"; $(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"; $(CC) $(CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(RUNTIME_OBJ)
+AR_LIB       = @echo "  AR $@"; rm -f $@; $(AR) rcs $@ $^
+$(RUNTIME_LIB): $(RUNTIME_OBJ)
+	$(AR_LIB)
+$(SERVICE_LIB): $(SERVICE_OBJ)
+	$(AR_LIB)
+
+# The unit tests link the libraries: what a test does not call is not
+# linked in (a runtime test needs no service code).
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(SERVICE_LIB) $(RUNTIME_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(RUNTIME_OBJ) $(LIBS)
+	$(CC) $(CFLAGS) $(INC_SERVICE) -Itests/unit $(LDFLAGS) -o $@ $< $(SERVICE_LIB) $(RUNTIME_LIB) $(LIBS)
 
 unit: $(UNIT_BIN)
 
@@ -105,13 +129,19 @@ ASAN_BUILD  := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # -Wno-maybe-uninitialized: gcc reports false ones under -O1 with sanitizers.
 ASAN_CFLAGS := $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -Wno-maybe-uninitialized $(ASAN_FLAGS)
-ASAN_OBJ    := $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o) $(SRC_SRC:%.c=$(ASAN_BUILD)/%.o)
+ASAN_RUNTIME_LIB := $(ASAN_BUILD)/libzrun-runtime.a
+ASAN_SERVICE_LIB := $(ASAN_BUILD)/libzrun-service.a
 
-$(ASAN_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h src/*/*.h)
+$(ASAN_BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) -c -o $@ $<
+	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
 
-$(ASAN_BUILD)/zrun: $(ASAN_OBJ)
+$(ASAN_RUNTIME_LIB): $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o)
+	$(AR_LIB)
+$(ASAN_SERVICE_LIB): $(SERVICE_SRC:%.c=$(ASAN_BUILD)/%.o)
+	$(AR_LIB)
+
+$(ASAN_BUILD)/zrun: $(PROGRAM_SRC:%.c=$(ASAN_BUILD)/%.o) $(ASAN_SERVICE_LIB) $(ASAN_RUNTIME_LIB)
 	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 
 zrun-asan: $(ASAN_BUILD)/zrun
@@ -123,25 +153,27 @@ FUZZ_SECONDS ?= 300
 FUZZ_BUILD   := build-fuzz
 FUZZ_TARGETS := fuzz_spec fuzz_state fuzz_listen fuzz_probe_spec fuzz_http_status
 # No -Werror: a clang-only warning in new code must not stop make check.
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -Iruntime -Isrc/service -Isrc/cmd -Isrc \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE \
                 -DZRUN_VERSION='"$(VERSION)"' $(ASAN_FLAGS)
-FUZZ_OBJ     := $(RUNTIME_SRC:%.c=$(FUZZ_BUILD)/%.o) \
-                $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(SRC_SRC)))
+# The fuzzers link the two libraries, as the unit tests do.
+FUZZ_LIBS    := $(FUZZ_BUILD)/libzrun-service.a $(FUZZ_BUILD)/libzrun-runtime.a
 
-$(FUZZ_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h src/*/*.h)
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	@echo "  CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	@echo "  CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(call LAYER_INC,$<) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/libzrun.a: $(FUZZ_OBJ)
-	@rm -f $@; ar rcs $@ $^
+$(FUZZ_BUILD)/libzrun-runtime.a: $(RUNTIME_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	$(AR_LIB)
+$(FUZZ_BUILD)/libzrun-service.a: $(SERVICE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	$(AR_LIB)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libzrun.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libzrun.a $(LIBS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LIBS)
 
 # The yajl CVE checks: yajl_tree_parse wrapped to count what reaches yajl.
-$(FUZZ_BUILD)/yajl_caps: tests/fuzz/yajl_caps.c tests/unit/unit.h $(FUZZ_BUILD)/libzrun.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -Wl,--wrap=yajl_tree_parse -o $@ $< \
-		$(FUZZ_BUILD)/libzrun.a $(LIBS)
+$(FUZZ_BUILD)/yajl_caps: tests/fuzz/yajl_caps.c tests/unit/unit.h $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -Itests/unit -Wl,--wrap=yajl_tree_parse -o $@ $< \
+		$(FUZZ_LIBS) $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/yajl_caps
 
