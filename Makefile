@@ -1,5 +1,9 @@
 # zrun — the one build entry: make, make check, make demo, make bench, make install
-CC      ?= gcc
+# make's built-in default CC is cc; a CC from the command line or the
+# environment is the user's and stays.
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
 PREFIX  ?= /usr/local
 BUILD   ?= build
 VERSION := 0.1.0
@@ -8,40 +12,81 @@ PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
             clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck
 
+# CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
+# they come after the project's own flags, which live in ZRUN_CFLAGS and
+# ZRUN_LDFLAGS so that no user setting can drop -D_GNU_SOURCE or -pie.
 CFLAGS  ?= -O2 -g
+# Warnings are errors in `make check` (and CI), which passes
+# WERROR=-Werror; someone who only wants a zrun gets them as warnings.
+WERROR  ?=
 # -Wno-format-truncation: every message buffer is bounded on purpose, and a
 # message cut at 1 KiB is what we want, not a build failure.
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
-           -fstack-protector-strong -fPIE -Iruntime -Isrc -DZRUN_VERSION='"$(VERSION)"'
-LDFLAGS += -pie -Wl,-z,relro,-z,now
+ZRUN_CFLAGS  := -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
+                -fstack-protector-strong -fPIE -DZRUN_VERSION='"$(VERSION)"'
+ZRUN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+ALL_CFLAGS    = $(ZRUN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS   = $(ZRUN_LDFLAGS) $(LDFLAGS)
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
 # that a VM initramfs or a containerd node can take as it is.
-LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic
+LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic $(LDLIBS)
 
+# Three layers, arrows only down: src/cmd (and src/main.c, src/cli.c beside
+# it) -> src/service -> runtime. Each is built on its own: runtime/ and
+# src/service/ as libraries, which the zrun program, the unit tests and the
+# fuzzers link. Each layer is compiled seeing only its own headers and
+# those below (LAYER_INC), so an include that points up does not compile.
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
-SRC_SRC     := $(sort $(wildcard src/*.c))
+SERVICE_SRC := $(sort $(wildcard src/service/*.c))
+PROGRAM_SRC := $(sort $(wildcard src/*.c src/cmd/*.c))
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
-SRC_OBJ     := $(SRC_SRC:%.c=$(BUILD)/%.o)
+SERVICE_OBJ := $(SERVICE_SRC:%.c=$(BUILD)/%.o)
+PROGRAM_OBJ := $(PROGRAM_SRC:%.c=$(BUILD)/%.o)
+RUNTIME_LIB := $(BUILD)/libzrun-runtime.a
+SERVICE_LIB := $(BUILD)/libzrun-service.a
+HEADERS     := $(wildcard runtime/*.h src/*.h src/*/*.h)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan static
+INC_RUNTIME := -Iruntime
+INC_SERVICE := $(INC_RUNTIME) -Isrc/service
+INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
+# LAYER_INC(source file): the include path of that file's layer.
+LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
+
+.PHONY: all check check-build deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan static
 all: zrun
 
 # the demo app and its v1/v2 bundles (bundles/out/)
 include bundles/bundles.mk
 include bundles/node-api/node-api.mk
 
-zrun: $(RUNTIME_OBJ) $(SRC_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+zrun: $(PROGRAM_OBJ) $(SERVICE_LIB) $(RUNTIME_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+$(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	@echo "  CC $<"; $(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(RUNTIME_OBJ)
+# A build dir records the flags its objects were made with (DIR/.flags,
+# rewritten only when they differ): a `make check` (-Werror) after a plain
+# `make`, or a `make CFLAGS=-O3`, compiles everything again instead of
+# linking objects made with other flags.
+$(BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+%/.flags: FORCE
+	@mkdir -p $(@D); printf '%s\n' "$$ZRUN_FLAGS_NOW" | cmp -s - $@ || printf '%s\n' "$$ZRUN_FLAGS_NOW" >$@
+FORCE:
+
+AR_LIB       = @echo "  AR $@"; rm -f $@; $(AR) rcs $@ $^
+$(RUNTIME_LIB): $(RUNTIME_OBJ)
+	$(AR_LIB)
+$(SERVICE_LIB): $(SERVICE_OBJ)
+	$(AR_LIB)
+
+# The unit tests link the libraries: what a test does not call is not
+# linked in (a runtime test needs no service code).
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(SERVICE_LIB) $(RUNTIME_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(RUNTIME_OBJ) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(INC_SERVICE) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(SERVICE_LIB) $(RUNTIME_LIB) $(LIBS)
 
 unit: $(UNIT_BIN)
 
@@ -67,10 +112,14 @@ bench-deps: deps
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 
 check: deps
-	$(MAKE) zrun unit bundles zrun-asan fuzz-build
+	$(MAKE) check-build
 	@# the Node app for the intercept tests, where the machine has node and npm
 	@if command -v node >/dev/null && command -v npm >/dev/null; then $(MAKE) node-api-bundles; fi
 	@tests/run.sh
+
+# What make check builds, warnings as errors.
+check-build:
+	$(MAKE) WERROR=-Werror zrun unit bundles zrun-asan fuzz-build
 
 # scan-build and cppcheck over runtime/, src/ and tests/unit: no finding
 # (the `static` suite of make check; tests/static/run.sh says how).
@@ -104,15 +153,23 @@ bench: bench-deps zrun bundles node-api-bundles
 ASAN_BUILD  := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # -Wno-maybe-uninitialized: gcc reports false ones under -O1 with sanitizers.
-ASAN_CFLAGS := $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -Wno-maybe-uninitialized $(ASAN_FLAGS)
-ASAN_OBJ    := $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o) $(SRC_SRC:%.c=$(ASAN_BUILD)/%.o)
+ASAN_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ZRUN_CFLAGS)) $(CPPFLAGS) $(filter-out -O%,$(CFLAGS)) -O1 \
+               -Wno-maybe-uninitialized $(ASAN_FLAGS)
+ASAN_RUNTIME_LIB := $(ASAN_BUILD)/libzrun-runtime.a
+ASAN_SERVICE_LIB := $(ASAN_BUILD)/libzrun-service.a
 
-$(ASAN_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+$(ASAN_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(ASAN_CFLAGS) $(ALL_LDFLAGS)
+$(ASAN_BUILD)/%.o: %.c $(HEADERS) $(ASAN_BUILD)/.flags
 	@mkdir -p $(dir $@)
-	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) -c -o $@ $<
+	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
 
-$(ASAN_BUILD)/zrun: $(ASAN_OBJ)
-	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
+$(ASAN_RUNTIME_LIB): $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o)
+	$(AR_LIB)
+$(ASAN_SERVICE_LIB): $(SERVICE_SRC:%.c=$(ASAN_BUILD)/%.o)
+	$(AR_LIB)
+
+$(ASAN_BUILD)/zrun: $(PROGRAM_SRC:%.c=$(ASAN_BUILD)/%.o) $(ASAN_SERVICE_LIB) $(ASAN_RUNTIME_LIB)
+	$(CC) $(ALL_LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 
 zrun-asan: $(ASAN_BUILD)/zrun
 
@@ -123,25 +180,28 @@ FUZZ_SECONDS ?= 300
 FUZZ_BUILD   := build-fuzz
 FUZZ_TARGETS := fuzz_spec fuzz_state fuzz_listen fuzz_probe_spec fuzz_http_status
 # No -Werror: a clang-only warning in new code must not stop make check.
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -Iruntime -Isrc \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE \
                 -DZRUN_VERSION='"$(VERSION)"' $(ASAN_FLAGS)
-FUZZ_OBJ     := $(RUNTIME_SRC:%.c=$(FUZZ_BUILD)/%.o) \
-                $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(SRC_SRC)))
+# The fuzzers link the two libraries, as the unit tests do.
+FUZZ_LIBS    := $(FUZZ_BUILD)/libzrun-service.a $(FUZZ_BUILD)/libzrun-runtime.a
 
-$(FUZZ_BUILD)/%.o: %.c $(wildcard runtime/*.h src/*.h)
+$(FUZZ_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(FUZZ_CC) $(FUZZ_CFLAGS)
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS) $(FUZZ_BUILD)/.flags
 	@mkdir -p $(dir $@)
-	@echo "  CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	@echo "  CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(call LAYER_INC,$<) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/libzrun.a: $(FUZZ_OBJ)
-	@rm -f $@; ar rcs $@ $^
+$(FUZZ_BUILD)/libzrun-runtime.a: $(RUNTIME_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	$(AR_LIB)
+$(FUZZ_BUILD)/libzrun-service.a: $(SERVICE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	$(AR_LIB)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libzrun.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libzrun.a $(LIBS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LIBS)
 
 # The yajl CVE checks: yajl_tree_parse wrapped to count what reaches yajl.
-$(FUZZ_BUILD)/yajl_caps: tests/fuzz/yajl_caps.c tests/unit/unit.h $(FUZZ_BUILD)/libzrun.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -Wl,--wrap=yajl_tree_parse -o $@ $< \
-		$(FUZZ_BUILD)/libzrun.a $(LIBS)
+$(FUZZ_BUILD)/yajl_caps: tests/fuzz/yajl_caps.c tests/unit/unit.h $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -Itests/unit -Wl,--wrap=yajl_tree_parse -o $@ $< \
+		$(FUZZ_LIBS) $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/yajl_caps
 

@@ -4,7 +4,7 @@
 HTTPD_SRC    := bundles/httpd/httpd.c bundles/httpd/http.c bundles/httpd/misbehave.c
 HTTPD_HDR    := bundles/httpd/http.h bundles/httpd/misbehave.h
 # Not the runtime's CFLAGS: those build a PIE, this is a -static program.
-HTTPD_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
+HTTPD_CFLAGS := -std=gnu11 -O2 -Wall -Wextra $(WERROR) -D_GNU_SOURCE \
                 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 HTTPD_VERSIONS := v1 v2
 

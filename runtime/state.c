@@ -30,7 +30,7 @@ const char *state_status_name(enum container_status status)
 }
 
 /* Files zrun keeps directly under --root besides the containers' dirs
- * (src/service_dump.c writes services.json through a .tmp and a rename). */
+ * (src/service/service_dump.c writes services.json through a .tmp and a rename). */
 static const char *const reserved_ids[] = { "services.json", "services.json.tmp" };
 
 int state_validate_id(const char *id, struct zrun_error *err)

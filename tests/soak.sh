@@ -86,7 +86,7 @@ cur=$SVC-0
 z create --service "$SVC" --listen "tcp://127.0.0.1:$PORT" "${PROBE[@]}" "$cur" "$V1" > "$ROOT/first.out" 2>&1 &&
 	z start "$cur" >> "$ROOT/first.out" 2>&1 || { echo "soak: the first version did not start" >&2; exit 1; }
 for _ in $(seq 100); do curl -s --max-time 1 "$URL" >/dev/null && break; sleep 0.05; done
-# The service records the keeper's guardian (src/guardian.c); the keeper,
+# The service records the keeper's guardian (src/service/guardian.c); the keeper,
 # which does the work and would leak, is its child.
 guardian=$(grep -o '"keeper_pid":[0-9]*' "$ROOT/.services/$SVC/service.json" | cut -d: -f2)
 keeper=$(pgrep -x -P "${guardian:-0}" zrun-keeper)

@@ -273,7 +273,7 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	# The probe's command comes from the image: it must get what the
 	# version's process gets (capabilities, no_new_privs), as a Kubernetes
 	# exec probe does, not the full root of zrun swap. Breaks if
-	# probe_exec() (src/probe.c) runs it with only setns into the version.
+	# probe_exec() (src/service/probe.c) runs it with only setns into the version.
 	local old=$TEST_ID-old new=$TEST_ID-new b
 	first_version "$old"
 	b=$(mkver new)

@@ -21,7 +21,7 @@ svc_setup() {
 }
 
 # The keeper pids recorded by the services of this root (each keeper's
-# guardian, src/guardian.c, or a keeper whose guardian was killed).
+# guardian, src/service/guardian.c, or a keeper whose guardian was killed).
 svc_keepers() {
 	cat "$ROOT"/.services/*/service.json 2>/dev/null | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2
 }

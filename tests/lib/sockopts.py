@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """sockopts.py PID FD: what a process's socket FD says of the settings a
-version can change on a shared listener (src/listener_guard.c), one
+version can change on a shared listener (src/service/listener_guard.c), one
 name=value per word: the backlog (tcp_info's tcpi_sacked of a listening
 socket, which `ss -lnt` shows as Send-Q), the number of BPF filter
 instructions (-1: an eBPF filter) and the options the keeper puts back.

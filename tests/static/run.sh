@@ -14,15 +14,16 @@ jobs=${STATIC_JOBS:-$(nproc)}
 status=0
 echo "1..2"
 
-# scan-build: the same make rule and CFLAGS as the real build (-Werror
-# included: clang's warnings count too), with objects kept out of build/.
-srcs=$(ls runtime/*.c src/*.c tests/unit/*.c)
+# scan-build: the same make rule and flags as make check's build (with
+# WERROR=-Werror: clang's warnings count too), with objects kept out of
+# build/.
+srcs=$(ls runtime/*.c src/*.c src/cmd/*.c src/service/*.c tests/unit/*.c)
 objs=$(sed "s|^|$work/obj/|; s|\.c$|.o|" <<<"$srcs")
 start=$SECONDS
 # A make of its own (not make check's jobserver), from a clean slate.
 # shellcheck disable=SC2086
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-	scan-build --status-bugs -o "$work/report" make -s -j"$jobs" BUILD="$work/obj" $objs \
+	scan-build --status-bugs -o "$work/report" make -s -j"$jobs" BUILD="$work/obj" WERROR=-Werror $objs \
 	>"$work/scan.log" 2>&1
 rc=$?
 findings=$(grep -E '^[^ :]+:[0-9]+:[0-9]+: (warning|error): ' "$work/scan.log")
@@ -40,7 +41,7 @@ fi
 # parsed (their macros are taken as unknown).
 start=$SECONDS
 cppcheck -j"$jobs" --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	--std=c11 -D_GNU_SOURCE -DZRUN_VERSION='"0"' -Iruntime -Isrc -Itests/unit \
+	--std=c11 -D_GNU_SOURCE -DZRUN_VERSION='"0"' -Iruntime -Isrc/service -Isrc/cmd -Isrc -Itests/unit \
 	--inline-suppr --suppressions-list=tests/static/cppcheck.supp \
 	--template='{file}:{line}: {severity}: {id}: {message}' \
 	runtime src tests/unit >"$work/cppcheck.log" 2>&1

@@ -1,11 +1,13 @@
-/* test_service: the parsers of the service layer (src/listener.c,
- * src/service.c): --listen URLs, --probe specs and durations. The unit
- * build links runtime/ only, so the two src files are compiled in here. */
-#include "../../src/listener.c"
-#include "../../src/service.c"
+/* test_service: the parsers of the service layer (src/service/listener.c,
+ * src/service/service.c): --listen URLs, --probe specs and durations,
+ * through their headers, linked from the service library. */
+#include "listener.h"
+#include "service.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
 
 TEST(listen_tcp_ipv4_with_and_without_a_name)
 {

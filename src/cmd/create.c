@@ -1,5 +1,5 @@
 /* zrun create [options] ID: make the container and leave its init waiting. */
-#include "cmd_create.h"
+#include "create.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* zrun run [options] ID: create + start, then (unless --detach) wait for
  * the program, forward signals to it, delete the container and exit with
  * the program's status. */
-#include "cmd_create.h"
+#include "create.h"
 
 #include <errno.h>
 #include <stdio.h>

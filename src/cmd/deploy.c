@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_create.h"
+#include "create.h"
 #include "deploy.h"
 
 enum { OPT_REPLICAS = 500, OPT_ID, OPT_RESTART, OPT_TIMEOUT, OPT_KEEP_OLD, OPT_WAIT, OPT_FORMAT };
