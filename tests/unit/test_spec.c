@@ -971,6 +971,40 @@ TEST(json_writer_string_round_trips_every_ascii_byte)
 	free(doc);
 }
 
+/* `zrun state` is indented as runc's MarshalIndent(.., "", "  "): empty
+ * objects stay {}; a raw value (a number's text, a kept document) and
+ * null are written as they are. */
+TEST(json_writer_indents_with_two_spaces_and_writes_raw_values)
+{
+	struct json_writer w;
+	char *doc;
+
+	json_w_init_indent(&w, "  ");
+	json_w_object_begin(&w);
+	json_w_key(&w, "annotations");
+	json_w_object_begin(&w);
+	json_w_object_end(&w);
+	json_w_key(&w, "m");
+	json_w_object_begin(&w);
+	json_w_key(&w, "k");
+	json_w_null(&w);
+	json_w_object_end(&w);
+	json_w_object_end(&w);
+	doc = json_w_finish(&w);
+	CHECK_STR(doc, "{\n  \"annotations\": {},\n  \"m\": {\n    \"k\": null\n  }\n}");
+	free(doc);
+	json_w_init(&w, false);
+	json_w_object_begin(&w);
+	json_w_key(&w, "n");
+	json_w_raw(&w, "1.5e3");
+	json_w_key(&w, "zrun");
+	json_w_raw(&w, "{\"a\":[1]}");
+	json_w_object_end(&w);
+	doc = json_w_finish(&w);
+	CHECK_STR(doc, "{\"n\":1.5e3,\"zrun\":{\"a\":[1]}}");
+	free(doc);
+}
+
 int main(void)
 {
 	RUN(parses_full_config_into_every_section);
@@ -1025,5 +1059,6 @@ int main(void)
 	RUN(namespace_helpers_name_and_flag_every_type);
 	RUN(json_writer_escapes_and_indents_with_tabs);
 	RUN(json_writer_string_round_trips_every_ascii_byte);
+	RUN(json_writer_indents_with_two_spaces_and_writes_raw_values);
 	UNIT_DONE();
 }
