@@ -23,6 +23,19 @@ char *event_json(const struct event *ev)
 	return json_w_finish(&w);
 }
 
+/* A message quotes what the user gave (a probe's command or path): its
+ * control characters are written as \xHH, as cli_print_line does for
+ * errors, so that they cannot repaint a terminal or forge a line. */
+static void put_text(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+}
+
 void event_write(FILE *out, bool json, const struct event *ev)
 {
 	if (out == NULL)
@@ -34,7 +47,9 @@ void event_write(FILE *out, bool json, const struct event *ev)
 			fprintf(out, "%s\n", line);
 		free(line);
 	} else {
-		fprintf(out, "%s: %s\n", ev->label ? ev->label : ev->version, ev->message);
+		fprintf(out, "%s: ", ev->label ? ev->label : ev->version);
+		put_text(out, ev->message);
+		fputc('\n', out);
 	}
 	fflush(out);
 }

@@ -241,3 +241,22 @@ svc_json() { zr service --format json status "$SVC"; }
 	assert_version_gone "$SVC-2"
 	assert_version_gone "$SVC-2.r1"
 }
+
+# The text lines quote a probe's command too: its control characters come
+# out as \xHH (as in error lines), never as raw bytes on a terminal.
+@test "deploy_text_lines_escape_the_control_characters_of_a_probe_reason" {
+	SVC=jsontxt$BATS_TEST_NUMBER  # cgroups are /zrun/<id> for every root: a name of its own
+	deploy v1
+	local b cmd
+	b=$(mkver v2)
+	cmd=$'exit 3 #\x1b[2J\x01'
+	echo "$SVC-2" >> "$WORK/ids"
+	run --separate-stderr zr deploy --probe "exec:$cmd" --probe-period 50ms --probe-failure-threshold 2 "$SVC" "$b"
+	[ "$status" -ne 0 ] || { echo "expected the deploy to fail its probe, saw exit 0: $output" >&2; return 1; }
+	[[ "$output" == *'exit 3 #\x1b[2J\x01: exit 3'* ]] ||
+		{ echo "expected the command with \\x1b and \\x01 escaped, saw: $(printf '%s' "$output" | od -c | head -20)" >&2; return 1; }
+	[ "$(printf '%s' "$output" | tr -d '\n' | tr -d '\040-\176' | wc -c)" -eq 0 ] ||
+		{ echo "expected no control character in the output, saw: $(printf '%s' "$output" | od -c | head -20)" >&2; return 1; }
+	wait_serving "$URL/" v1
+	assert_version_gone "$SVC-2"
+}

@@ -177,12 +177,14 @@ TEST(event_lines_escape_every_string_and_keep_their_field_names)
 	event_write(f, false, &(struct event){ .step = "deployed", .version = "api-3", .label = "api",
 					       .elapsed_ms = 5, .message = "api-3 serving" });
 	event_say(f, false, "ready", "api-4", 7, "ready after %d probes", 2);
+	event_say(f, false, "aborted", "api-5", 9, "exec %s: exit 1", "a\nb\x01\x7f");
 	event_say(NULL, true, "ready", "api-4", 7, "nowhere");
 	fclose(f);
 	CHECK_STR(buf, "{\"step\":\"aborted\",\"version\":\"api-\\\"2\",\"elapsed_ms\":41,"
 		       "\"message\":\"exec false \\\"q\\\\\\u0001\\t: exit 1\"}\n"
 		       "api: api-3 serving\n"
-		       "api-4: ready after 2 probes\n");
+		       "api-4: ready after 2 probes\n"
+		       "api-5: exec a\\x0ab\\x01\\x7f: exit 1\n");
 	free(buf);
 }
 
