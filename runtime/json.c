@@ -598,6 +598,13 @@ void json_w_init(struct json_writer *w, bool pretty)
 {
 	memset(w, 0, sizeof(*w));
 	w->pretty = pretty;
+	w->indent = "\t";
+}
+
+void json_w_init_indent(struct json_writer *w, const char *indent)
+{
+	json_w_init(w, true);
+	w->indent = indent;
 }
 
 static void w_newline(struct json_writer *w, unsigned depth)
@@ -608,7 +615,7 @@ static void w_newline(struct json_writer *w, unsigned depth)
 		return;
 	json_buf_append(&w->buf, "\n", 1);
 	for (i = 0; i < depth; i++)
-		json_buf_append(&w->buf, "\t", 1);
+		json_buf_append(&w->buf, w->indent, strlen(w->indent));
 }
 
 /* Separator and indentation before a value or a key. */
@@ -699,6 +706,18 @@ void json_w_strv(struct json_writer *w, const char *const *strv)
 	for (; strv != NULL && *strv != NULL; strv++)
 		json_w_string(w, *strv);
 	json_w_array_end(w);
+}
+
+void json_w_null(struct json_writer *w)
+{
+	w_before(w);
+	json_buf_append(&w->buf, "null", 4);
+}
+
+void json_w_raw(struct json_writer *w, const char *json)
+{
+	w_before(w);
+	json_buf_append(&w->buf, json, strlen(json));
 }
 
 char *json_w_finish(struct json_writer *w)

@@ -114,17 +114,21 @@ int json_buf_printf(struct json_buf *b, const char *fmt, ...) __attribute__((for
 int json_escape(struct json_buf *b, const char *s);
 void json_buf_free(struct json_buf *b);
 
-/* A streaming writer. With pretty set, output is tab-indented as Go's
- * json.MarshalIndent(v, "", "\t") writes it (what `runc spec` prints). */
+/* A streaming writer, the one zrun writes JSON with. With pretty set,
+ * output is indented as Go's json.MarshalIndent(v, "", indent) writes it:
+ * tabs from json_w_init (what `runc spec` prints), or the indent given to
+ * json_w_init_indent ("  ": what `runc state` prints). */
 struct json_writer {
 	struct json_buf buf;
 	bool pretty;
+	const char *indent;
 	bool after_key;
 	unsigned depth;
 	uint64_t has_items;   /* bit d: the container at depth d has an element */
 };
 
 void json_w_init(struct json_writer *w, bool pretty);
+void json_w_init_indent(struct json_writer *w, const char *indent);
 void json_w_object_begin(struct json_writer *w);
 void json_w_object_end(struct json_writer *w);
 void json_w_array_begin(struct json_writer *w);
@@ -135,6 +139,10 @@ void json_w_int(struct json_writer *w, int64_t v);
 void json_w_uint(struct json_writer *w, uint64_t v);
 void json_w_bool(struct json_writer *w, bool v);
 void json_w_strv(struct json_writer *w, const char *const *strv); /* array of strings */
+void json_w_null(struct json_writer *w);
+/* A value that is JSON text already, written as it is: a number's text
+ * as yajl read it, or a compact document this writer made. */
+void json_w_raw(struct json_writer *w, const char *json);
 /* The document (malloc'd, caller frees), or NULL if anything failed. */
 char *json_w_finish(struct json_writer *w);
 

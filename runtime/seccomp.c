@@ -540,17 +540,24 @@ bool zseccomp_flag_supported(const char *name)
 
 static char *process_state_json(const struct spec_seccomp *s, pid_t pid, const char *state_json)
 {
-	struct json_buf b = { 0 };
+	static const char *const fds[] = { "seccompFd", NULL };
+	struct json_writer w;
 
-	json_buf_printf(&b, "{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
-			"\"metadata\":", (int)pid);
-	json_escape(&b, s->listener_metadata ? s->listener_metadata : "");
-	json_buf_printf(&b, ",\"state\":%s}", state_json);
-	if (b.failed) {
-		json_buf_free(&b);
-		return NULL;
-	}
-	return b.data;
+	json_w_init(&w, false);
+	json_w_object_begin(&w);
+	json_w_key(&w, "ociVersion");
+	json_w_string(&w, "1.2.0");
+	json_w_key(&w, "fds");
+	json_w_strv(&w, fds);
+	json_w_key(&w, "pid");
+	json_w_int(&w, pid);
+	json_w_key(&w, "metadata");
+	json_w_string(&w, s->listener_metadata ? s->listener_metadata : "");
+	json_w_key(&w, "state");
+	/* the container's state, as state_to_oci_json wrote it */
+	json_w_raw(&w, state_json);
+	json_w_object_end(&w);
+	return json_w_finish(&w);
 }
 
 int zseccomp_send_listener(const struct spec_seccomp *s, int notify_fd, pid_t pid,

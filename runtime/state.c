@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "fault.h"
@@ -179,82 +178,48 @@ int state_lock(const char *root, const char *id, struct zrun_error *err)
 	return fd;
 }
 
-static void gen_str(yajl_gen g, const char *s)
+static void gen_kv(struct json_writer *w, const char *k, const char *v)
 {
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+	json_w_key(w, k);
+	json_w_string(w, v ? v : "");
 }
 
-static void gen_kv(yajl_gen g, const char *k, const char *v)
+static void gen_map(struct json_writer *w, const char *name, const struct spec_kv *kv, size_t n)
 {
-	gen_str(g, k);
-	gen_str(g, v ? v : "");
-}
-
-static void gen_map(yajl_gen g, const char *name, const struct spec_kv *kv, size_t n)
-{
-	gen_str(g, name);
-	yajl_gen_map_open(g);
+	json_w_key(w, name);
+	json_w_object_begin(w);
 	for (size_t i = 0; i < n; i++)
-		gen_kv(g, kv[i].key, kv[i].value);
-	yajl_gen_map_close(g);
-}
-
-static void gen_annotations(yajl_gen g, const struct container_state *st)
-{
-	gen_map(g, "annotations", st->annotations, st->annotations_len);
-}
-
-static char *gen_take(yajl_gen g)
-{
-	const unsigned char *buf;
-	size_t len;
-	char *out = NULL;
-
-	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
-		out = malloc(len + 1);
-		if (out) {
-			memcpy(out, buf, len);
-			out[len] = '\0';
-		}
-	}
-	yajl_gen_free(g);
-	return out;
+		gen_kv(w, kv[i].key, kv[i].value);
+	json_w_object_end(w);
 }
 
 static char *state_to_json(const struct container_state *st)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	struct json_writer w;
 
-	if (g == NULL)
-		return NULL;
-	yajl_gen_map_open(g);
-	gen_kv(g, "id", st->id);
-	gen_str(g, "pid");
-	yajl_gen_integer(g, st->pid);
-	gen_str(g, "pid_start_time");
-	yajl_gen_integer(g, (long long)st->pid_start_time);
-	gen_kv(g, "status", state_status_name(st->status));
-	gen_kv(g, "bundle", st->bundle);
-	gen_kv(g, "rootfs", st->rootfs);
-	gen_kv(g, "created", st->created);
-	gen_kv(g, "owner", st->owner);
-	gen_kv(g, "cgroup_path", st->cgroup_path);
+	json_w_init(&w, false);
+	json_w_object_begin(&w);
+	gen_kv(&w, "id", st->id);
+	json_w_key(&w, "pid");
+	json_w_int(&w, st->pid);
+	json_w_key(&w, "pid_start_time");
+	json_w_uint(&w, st->pid_start_time);
+	gen_kv(&w, "status", state_status_name(st->status));
+	gen_kv(&w, "bundle", st->bundle);
+	gen_kv(&w, "rootfs", st->rootfs);
+	gen_kv(&w, "created", st->created);
+	gen_kv(&w, "owner", st->owner);
+	gen_kv(&w, "cgroup_path", st->cgroup_path);
 	if (st->cgroup_paths_len > 0)
-		gen_map(g, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
-	gen_annotations(g, st);
-	yajl_gen_map_close(g);
-	char *base = gen_take(g);
-	if (base == NULL || st->extra_json == NULL)
-		return base;
-	/* Splice "zrun": <extra_json> before the closing brace. */
-	size_t blen = strlen(base), elen = strlen(st->extra_json);
-	char *out = malloc(blen + elen + 16);
-	if (out) {
-		memcpy(out, base, blen - 1);
-		sprintf(out + blen - 1, ",\"zrun\":%s}", st->extra_json);
+		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
+	gen_map(&w, "annotations", st->annotations, st->annotations_len);
+	if (st->extra_json != NULL) {
+		/* the service layer's own object, kept as the text it wrote */
+		json_w_key(&w, "zrun");
+		json_w_raw(&w, st->extra_json);
 	}
-	free(base);
-	return out;
+	json_w_object_end(&w);
+	return json_w_finish(&w);
 }
 
 int state_write_file(const char *path, const char *text, size_t len, mode_t mode, bool durable,
@@ -444,30 +409,31 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	return 0;
 }
 
-static void gen_value(yajl_gen g, yajl_val v, int depth)
+static void gen_value(struct json_writer *w, yajl_val v, int depth)
 {
 	if (depth > 32 || v == NULL) {
-		yajl_gen_null(g);
+		json_w_null(w);
 	} else if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
+		json_w_object_begin(w);
 		for (size_t i = 0; i < v->u.object.len; i++) {
-			gen_str(g, v->u.object.keys[i]);
-			gen_value(g, v->u.object.values[i], depth + 1);
+			json_w_key(w, v->u.object.keys[i]);
+			gen_value(w, v->u.object.values[i], depth + 1);
 		}
-		yajl_gen_map_close(g);
+		json_w_object_end(w);
 	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
+		json_w_array_begin(w);
 		for (size_t i = 0; i < v->u.array.len; i++)
-			gen_value(g, v->u.array.values[i], depth + 1);
-		yajl_gen_array_close(g);
+			gen_value(w, v->u.array.values[i], depth + 1);
+		json_w_array_end(w);
 	} else if (YAJL_IS_STRING(v)) {
-		gen_str(g, YAJL_GET_STRING(v));
+		json_w_string(w, YAJL_GET_STRING(v));
 	} else if (YAJL_IS_NUMBER(v)) {
-		yajl_gen_number(g, YAJL_GET_NUMBER(v), strlen(YAJL_GET_NUMBER(v)));
+		/* the number's own text, which yajl's lexer accepted as JSON */
+		json_w_raw(w, YAJL_GET_NUMBER(v));
 	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-		yajl_gen_bool(g, YAJL_IS_TRUE(v));
+		json_w_bool(w, YAJL_IS_TRUE(v));
 	} else {
-		yajl_gen_null(g);
+		json_w_null(w);
 	}
 }
 
@@ -476,15 +442,13 @@ static char *extract_extra(yajl_val tree)
 {
 	const char *path[] = { "zrun", NULL };
 	yajl_val v = yajl_tree_get(tree, path, yajl_t_any);
-	yajl_gen g;
+	struct json_writer w;
 
 	if (v == NULL)
 		return NULL;
-	g = yajl_gen_alloc(NULL);
-	if (g == NULL)
-		return NULL;
-	gen_value(g, v, 0);
-	return gen_take(g);
+	json_w_init(&w, false);
+	gen_value(&w, v, 0);
+	return json_w_finish(&w);
 }
 
 int state_parse_json(const char *buf, size_t len, const char *origin, struct container_state *st,
@@ -705,28 +669,27 @@ oom:
 
 char *state_to_oci_json(const char *root, const struct container_state *st, bool pretty)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
 	enum container_status status = state_live_status(root, st);
+	struct json_writer w;
 
-	if (g == NULL)
-		return NULL;
-	if (pretty) {
-		yajl_gen_config(g, yajl_gen_beautify, 1);
-		yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	}
-	yajl_gen_map_open(g);
-	gen_kv(g, "ociVersion", "1.2.0");
-	gen_kv(g, "id", st->id);
-	gen_str(g, "pid");
-	yajl_gen_integer(g, status == STATUS_STOPPED ? 0 : st->pid);
-	gen_kv(g, "status", state_status_name(status));
-	gen_kv(g, "bundle", st->bundle);
-	gen_kv(g, "rootfs", st->rootfs);
-	gen_kv(g, "created", st->created);
-	gen_kv(g, "owner", st->owner);
-	gen_annotations(g, st);
-	yajl_gen_map_close(g);
-	return gen_take(g);
+	/* indented as runc's json.MarshalIndent(state, "", "  ") */
+	if (pretty)
+		json_w_init_indent(&w, "  ");
+	else
+		json_w_init(&w, false);
+	json_w_object_begin(&w);
+	gen_kv(&w, "ociVersion", "1.2.0");
+	gen_kv(&w, "id", st->id);
+	json_w_key(&w, "pid");
+	json_w_int(&w, status == STATUS_STOPPED ? 0 : st->pid);
+	gen_kv(&w, "status", state_status_name(status));
+	gen_kv(&w, "bundle", st->bundle);
+	gen_kv(&w, "rootfs", st->rootfs);
+	gen_kv(&w, "created", st->created);
+	gen_kv(&w, "owner", st->owner);
+	gen_map(&w, "annotations", st->annotations, st->annotations_len);
+	json_w_object_end(&w);
+	return json_w_finish(&w);
 }
 
 void state_clear(struct container_state *st)

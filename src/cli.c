@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "state.h"
 
 #define MAX_OPTS 48
@@ -109,46 +111,45 @@ int cli_parse_uint(struct cli_ctx *ctx, const char *opt, const char *value, unsi
 	return 0;
 }
 
-static void json_escape(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p && o + 7 < len; p++) {
-		if (*p == '"' || *p == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)*p;
-		} else if (*p < 0x20) {
-			o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
-		} else {
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-}
-
 void cli_log(const struct cli_ctx *ctx, const char *level, const char *msg)
 {
-	char now[64], esc[ZRUN_ERROR_MSG_MAX * 6 + 16], line[sizeof(esc) + 256];
-	int n;
+	char now[64], *line = NULL;
 
 	if (ctx->log_path == NULL)
 		return;
 	state_now_rfc3339(now, sizeof(now));
-	/* Both formats quote msg the same way (logrus does too): a quote or a
-	 * newline in a path must not end the field or the line. */
-	json_escape(msg, esc, sizeof(esc));
-	if (ctx->log_json)
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-			     level, esc, now);
-	else
-		n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", now, level, esc);
-	int fd = open(ctx->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	if (n > 0 && write(fd, line, (size_t)n) < 0) {
-		/* nothing better to do: stderr has the message too */
+	/* Both formats quote msg with json.c's escaping (logrus does too): a
+	 * quote or a newline in a path must not end the field or the line. */
+	if (ctx->log_json) {
+		struct json_writer w;
+		json_w_init(&w, false);
+		json_w_object_begin(&w);
+		json_w_key(&w, "level");
+		json_w_string(&w, level);
+		json_w_key(&w, "msg");
+		json_w_string(&w, msg);
+		json_w_key(&w, "time");
+		json_w_string(&w, now);
+		json_w_object_end(&w);
+		line = json_w_finish(&w);
+	} else {
+		struct json_buf b = { 0 };
+		json_buf_printf(&b, "time=\"%s\" level=%s msg=", now, level);
+		json_escape(&b, msg);
+		line = b.failed ? NULL : b.data;
+		if (line == NULL)
+			json_buf_free(&b);
 	}
-	close(fd);
+	int fd = line ? open(ctx->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+	if (fd >= 0) {
+		/* one writev: the line and its newline land together in O_APPEND */
+		struct iovec iov[2] = { { line, strlen(line) }, { "\n", 1 } };
+		if (writev(fd, iov, 2) < 0) {
+			/* nothing better to do: stderr has the message too */
+		}
+		close(fd);
+	}
+	free(line);
 }
 
 void cli_print_line(FILE *f, const char *prefix, const char *msg)

@@ -230,6 +230,24 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+static void print_oom_event(const char *id)
+{
+	struct json_writer w;
+
+	json_w_init(&w, false);
+	json_w_object_begin(&w);
+	json_w_key(&w, "type");
+	json_w_string(&w, "oom");
+	json_w_key(&w, "id");
+	json_w_string(&w, id);
+	json_w_object_end(&w);
+	char *line = json_w_finish(&w);
+	if (line)
+		printf("%s\n", line);
+	free(line);
+	fflush(stdout);
+}
+
 /* Stats every interval, OOM kills as they happen (polled each tick), until
  * the container stops; a last OOM check then, since an OOM kill of the init
  * is what stops it. */
@@ -242,8 +260,7 @@ static int stream(struct cli_ctx *ctx, struct cgroup *cg, const char *id, uint64
 		stopped = container_stopped(ctx->root, id);
 		if (have_oom && cgroup_oom_kills(cg, &now_ooms, NULL) == 0 && now_ooms > ooms) {
 			ooms = now_ooms;
-			printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id); /* ids are [A-Za-z0-9_+.-] */
-			fflush(stdout);
+			print_oom_event(id);
 		}
 		if (stopped)
 			break;

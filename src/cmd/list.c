@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "state.h"
 
 struct list_opts { bool json, quiet; };
@@ -54,6 +55,48 @@ static void print_table(const char *root, struct container_state *sts, const boo
 	}
 }
 
+/* One array: each container's OCI state, or, for a state that cannot be
+ * read, what is known of it with status "unknown". -1: out of memory
+ * (nothing printed: an empty list would say there is no container). */
+static int print_json(const char *root, const struct container_state *sts, const bool *unreadable, size_t n)
+{
+	struct json_writer w;
+
+	json_w_init(&w, false);
+	json_w_array_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		if (!unreadable[i]) {
+			char *j = state_to_oci_json(root, &sts[i], false);
+			json_w_raw(&w, j ? j : "{}");
+			free(j);
+			continue;
+		}
+		json_w_object_begin(&w);
+		json_w_key(&w, "ociVersion");
+		json_w_string(&w, "1.2.0");
+		json_w_key(&w, "id");
+		json_w_string(&w, sts[i].id);
+		json_w_key(&w, "pid");
+		json_w_int(&w, 0);
+		json_w_key(&w, "status");
+		json_w_string(&w, "unknown");
+		json_w_key(&w, "bundle");
+		json_w_string(&w, "");
+		json_w_key(&w, "created");
+		json_w_string(&w, "");
+		json_w_key(&w, "owner");
+		json_w_string(&w, "");
+		json_w_object_end(&w);
+	}
+	json_w_array_end(&w);
+	char *doc = json_w_finish(&w);
+	if (doc == NULL)
+		return -1;
+	printf("%s\n", doc);
+	free(doc);
+	return 0;
+}
+
 static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct list_opts o = { 0 };
@@ -100,18 +143,8 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < have; i++)
 			printf("%s\n", sts[i].id);
 	} else if (o.json) {
-		printf("[");
-		for (size_t i = 0; i < have; i++) {
-			char *j = unreadable[i] ? NULL : state_to_oci_json(ctx->root, &sts[i], false);
-			if (unreadable[i])
-				printf("%s{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"pid\":0,"
-				       "\"status\":\"unknown\",\"bundle\":\"\",\"created\":\"\","
-				       "\"owner\":\"\"}", i ? "," : "", sts[i].id);
-			else
-				printf("%s%s", i ? "," : "", j ? j : "{}");
-			free(j);
-		}
-		printf("]\n");
+		if (print_json(ctx->root, sts, unreadable, have) < 0)
+			r = zrun_error_set(&ctx->err, ENOMEM, "list");
 	} else {
 		print_table(ctx->root, sts, unreadable, have);
 	}
@@ -122,7 +155,7 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 	free(ids);
 	free(sts);
 	free(unreadable);
-	return 0;
+	return r;
 }
 
 static const struct cli_opt list_table[] = {

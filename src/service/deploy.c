@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "keeper.h"
 #include "swap.h"
 
@@ -98,12 +99,8 @@ static void say(FILE *out, bool json, const char *service, long t0, const char *
 	if (out == NULL)
 		return;
 	snprintf(msg, sizeof(msg), fmt, a, n, n == 1 ? "" : "s", (double)(now_ms() - t0) / 1000);
-	if (json)
-		fprintf(out, "{\"step\":\"deployed\",\"version\":\"%s\",\"elapsed_ms\":%ld,\"message\":\"%s\"}\n", a,
-			now_ms() - t0, msg);
-	else
-		fprintf(out, "%s: %s\n", service, msg);
-	fflush(out);
+	event_write(out, json, &(struct event){ .step = "deployed", .version = a, .label = service,
+						 .elapsed_ms = now_ms() - t0, .message = msg });
 }
 
 static void remove_ids(const char *root, char **ids, size_t n)

@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -14,6 +13,7 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
+#include "event.h"
 #include "fault.h"
 #include "json.h"
 #include "keeper.h"
@@ -57,38 +57,6 @@ struct swap_say {
 	bool json;
 	long t0;
 };
-
-static void say(FILE *out, bool json, const char *step, const char *version, long elapsed_ms,
-		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void say(FILE *out, bool json, const char *step, const char *version, long elapsed_ms,
-		const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (out == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json) {
-		struct json_buf b = { 0 };
-		json_buf_printf(&b, "{\"step\":");
-		json_escape(&b, step);
-		json_buf_printf(&b, ",\"version\":");
-		json_escape(&b, version);
-		json_buf_printf(&b, ",\"elapsed_ms\":%ld,\"message\":", elapsed_ms);
-		json_escape(&b, msg);
-		json_buf_printf(&b, "}");
-		if (b.data)
-			fprintf(out, "%s\n", b.data);
-		json_buf_free(&b);
-	} else {
-		fprintf(out, "%s: %s\n", version, msg);
-	}
-	fflush(out);
-}
 
 static int record_write(const char *root, const char *service, const struct swap_record *r,
 			struct zrun_error *err)
@@ -287,25 +255,25 @@ static int stop_version(const char *root, const char *id, const struct container
 	char *ids[1] = { (char *)id };
 
 	if (!signalled && swap_signal_guarded(root, ids, 1, keep, n_keep, why, sizeof(why)) < 0) {
-		say(o->out, o->json, "aborted", id, now_ms() - o->t0, "not signalled: %s", why);
+		event_say(o->out, o->json, "aborted", id, now_ms() - o->t0, "not signalled: %s", why);
 		return -1;
 	}
 	if (state_live_status(root, st) != STATUS_STOPPED) {
-		say(o->out, o->json, "draining", id, now_ms() - o->t0, "signal %d sent, draining (grace period %.1f s)",
+		event_say(o->out, o->json, "draining", id, now_ms() - o->t0, "signal %d sent, draining (grace period %.1f s)",
 		    vc->stop_signal, (double)grace_ms / 1000);
 		long deadline = t + grace_ms;
 		bool exited = false;
 		while (!(exited = wait_exit(st->pid, st->pid_start_time, 100)) && now_ms() < deadline) {
 			if (n_keep && !versions_ready(root, keep, n_keep, why, sizeof(why))) {
-				say(o->out, o->json, "aborted", id, now_ms() - o->t0,
+				event_say(o->out, o->json, "aborted", id, now_ms() - o->t0,
 				    "%s while %s drained: %s is not killed", why, id, id);
 				return 1;
 			}
 		}
 		if (exited)
-			say(o->out, o->json, "drained", id, now_ms() - o->t0, "drained in %.2f s", (double)(now_ms() - t) / 1000);
+			event_say(o->out, o->json, "drained", id, now_ms() - o->t0, "drained in %.2f s", (double)(now_ms() - t) / 1000);
 		else
-			say(o->out, o->json, "killed", id, now_ms() - o->t0, "still running after %.1f s: SIGKILL",
+			event_say(o->out, o->json, "killed", id, now_ms() - o->t0, "still running after %.1f s: SIGKILL",
 			    (double)grace_ms / 1000);
 	}
 	struct zrun_error ignored;
@@ -329,11 +297,11 @@ static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error 
 	char old[400];
 	snprintf(w->rec.reason, sizeof(w->rec.reason), "%s", reason);
 	version_old_after_abort(o->root, o->old_id, old, sizeof(old));
-	say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s", reason, old);
+	event_say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "%s; %s", reason, old);
 	struct swap_say sy = { o->out, o->json, w->t0 };
 	stop_version(o->root, o->new_id, &w->new_st, &w->new_vc, 2000, false, NULL, 0, &sy);
 	if (version_delete(o->root, o->new_id, true, &ignored) < 0)
-		say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "delete: %s", ignored.msg);
+		event_say(o->out, o->json, "aborted", o->new_id, now_ms() - w->t0, "delete: %s", ignored.msg);
 	w->rec.state = SW_ABORTED;
 	record_end(o->root, w->service, &w->rec);
 	return zrun_error_set(err, 0, "swap %s -> %s aborted: %s", o->old_id, o->new_id, reason);
@@ -436,7 +404,7 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 			if (++ok >= p->success_threshold) {
 				if (pidfd >= 0)
 					close(pidfd);
-				say(w->o->out, w->o->json, "ready", w->o->new_id, now_ms() - w->t0,
+				event_say(w->o->out, w->o->json, "ready", w->o->new_id, now_ms() - w->t0,
 				    "ready after %d probe%s (%ld ms)", tries, tries == 1 ? "" : "s", now_ms() - t_probe);
 				return 0;
 			}
@@ -511,7 +479,7 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 			return abort_swap(w, reason, err);
 		}
 		if (state_live_status(o->root, &w->new_st) != STATUS_CREATED)
-			say(o->out, o->json, "probing", o->new_id, now_ms() - w->t0,
+			event_say(o->out, o->json, "probing", o->new_id, now_ms() - w->t0,
 			    "already running: a READY=1 it sent before this swap is not seen");
 	}
 	if (state_live_status(o->root, &w->new_st) == STATUS_CREATED) {
@@ -521,7 +489,7 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 			snprintf(reason, sizeof(reason), "start: %s", err->msg);
 			return abort_swap(w, reason, err);
 		}
-		say(o->out, o->json, "started", o->new_id, now_ms() - w->t0, "started (pid %d)", w->new_st.pid);
+		event_say(o->out, o->json, "started", o->new_id, now_ms() - w->t0, "started (pid %d)", w->new_st.pid);
 	}
 	if (enter(w, SW_PROBING, err) < 0) {
 		snprintf(reason, sizeof(reason), "the swap record could not be written: %s", err->msg);
@@ -547,13 +515,13 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 	if (!o->keep_old) {
 		if (version_delete(o->root, o->old_id, true, err) < 0)
 			return -1;
-		say(o->out, o->json, "deleted", o->old_id, now_ms() - w->t0, "deleted");
+		event_say(o->out, o->json, "deleted", o->old_id, now_ms() - w->t0, "deleted");
 	}
 	if (enter(w, SW_DONE, err) < 0) {
 		record_end(o->root, w->service, &w->rec);
 		return -1;
 	}
-	say(o->out, o->json, "done", o->new_id, now_ms() - w->t0, "serving; swap from %s done in %.2f s",
+	event_say(o->out, o->json, "done", o->new_id, now_ms() - w->t0, "serving; swap from %s done in %.2f s",
 	    o->old_id, (double)(now_ms() - w->t0) / 1000);
 	return 0;
 }
@@ -609,7 +577,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		return swap_group_repair(root, service, r.old_id, r.new_id, r.state < SW_DRAINING, r.keep_old, out, json);
 	if (r.state < SW_DRAINING) {
 		/* OLD was never signalled: undo by removing NEW. */
-		say(out, json, "repair", r.new_id, 0, "a swap %s -> %s stopped while %s: undoing it",
+		event_say(out, json, "repair", r.new_id, 0, "a swap %s -> %s stopped while %s: undoing it",
 		    r.old_id, r.new_id, state_names[r.state]);
 		if (version_load(root, r.new_id, &st, &vc, &ignored) == 0) {
 			stop_version(root, r.new_id, &st, &vc, 2000, false, NULL, 0, &sy);
@@ -620,7 +588,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		r.state = SW_ABORTED;
 	} else {
 		/* NEW was ready and OLD draining: finish, if NEW still serves. */
-		say(out, json, "repair", r.old_id, 0, "a swap %s -> %s stopped while draining: finishing it",
+		event_say(out, json, "repair", r.old_id, 0, "a swap %s -> %s stopped while draining: finishing it",
 		    r.old_id, r.new_id);
 		const char *keep[1] = { r.new_id };
 		int stopped = 0;
@@ -723,7 +691,7 @@ int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE
 	if (state_live_status(root, &w.new_st) == STATUS_CREATED) {
 		if (container_start(root, id, err) < 0)
 			goto out;
-		say(out, json, "started", id, now_ms() - w.t0, "started (pid %d)", w.new_st.pid);
+		event_say(out, json, "started", id, now_ms() - w.t0, "started (pid %d)", w.new_st.pid);
 	}
 	if (probe_until_ready(&w, reason, sizeof(reason), err) < 0) {
 		zrun_error_set(err, 0, "%s not ready: %s", id, reason);

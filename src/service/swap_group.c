@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "service.h"
 #include "version.h"
 
@@ -20,18 +21,6 @@ static long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void line(const struct swap_opts *o, const char *step, const char *id, long t0, const char *msg)
-{
-	if (o->out == NULL)
-		return;
-	if (o->json)
-		fprintf(o->out, "{\"step\":\"%s\",\"version\":\"%s\",\"elapsed_ms\":%ld,\"message\":\"%s\"}\n",
-			step, id, now_ms() - t0, msg);
-	else
-		fprintf(o->out, "%s: %s\n", id, msg);
-	fflush(o->out);
 }
 
 /* Stop every replica of NEW and remove it; OLD is not touched. */
@@ -94,7 +83,7 @@ int swap_group_run(const struct swap_opts *o, const char *service, const char *o
 			char old[400];
 			version_old_after_abort(o->root, old_group, old, sizeof(old));
 			snprintf(msg, sizeof(msg), "%s; %s", reason, old);
-			line(o, "aborted", new_group, t0, msg);
+			event_say(o->out, o->json, "aborted", new_group, now_ms() - t0, "%s", msg);
 			remove_all(o->root, new_ids, n_new, o->out, o->json);
 			struct zrun_error ignored;
 			swap_note(o->root, service, old_group, new_group, "aborted", o->keep_old, reason, &ignored);
@@ -122,7 +111,7 @@ int swap_group_run(const struct swap_opts *o, const char *service, const char *o
 		r = swap_note(o->root, service, old_group, new_group, "done", o->keep_old, NULL, err);
 		snprintf(msg, sizeof(msg), "serving with %zu replica%s; swap from %s done in %.2f s", n_new,
 			 n_new == 1 ? "" : "s", old_group, (double)(now_ms() - t0) / 1000);
-		line(o, "done", new_group, t0, msg);
+		event_say(o->out, o->json, "done", new_group, now_ms() - t0, "%s", msg);
 	}
 	close(lock);
 	return r;
@@ -164,9 +153,8 @@ int swap_group_repair(const char *root, const char *service, const char *old_gro
 	char **ids;
 	size_t n;
 
-	if (out)
-		fprintf(out, "%s: a swap %s -> %s stopped: %s it\n", undo ? new_group : old_group, old_group,
-			new_group, undo ? "undoing" : "finishing");
+	event_say(out, json, "repair", undo ? new_group : old_group, 0, "a swap %s -> %s stopped: %s it", old_group,
+		  new_group, undo ? "undoing" : "finishing");
 	swap_group_members(root, service, undo ? new_group : old_group, &ids, &n);
 	int drained = 0;
 	char why[300];

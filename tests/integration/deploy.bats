@@ -5,6 +5,7 @@
 
 PORT_BASE=18700
 load service_helpers
+bats_require_minimum_version 1.5.0
 
 setup() { svc_setup; SVC=d$BATS_TEST_NUMBER; }
 teardown() { svc_teardown; }
@@ -215,4 +216,47 @@ svc_json() { zr service --format json status "$SVC"; }
 	after=$(zr logs "$SVC" | grep -c tick)
 	[ "$after" -gt "$before" ] || { echo "the log stopped: $before then $after tick lines" >&2; return 1; }
 	echo "# ticks logged: $before, 0.5 s later $after" >&3
+}
+
+# A probe's failure reason comes back in the JSON lines of deploy --format
+# json escaped: here the exec probe's command, holding a quote, a backslash
+# and a control character, fails; every line must parse (strict JSON) and
+# the aborted line's message must hold the command exactly. --replicas 2
+# takes the group swap, whose lines were once printf'd unescaped.
+@test "deploy_format_json_escapes_a_probe_reason_with_a_quote_a_backslash_and_a_control_character" {
+	# a name of its own: cgroups are /zrun/<id> for every root, and a run
+	# with -f numbers this test 1, as d1 of a whole-file run elsewhere
+	SVC=jsonesc$BATS_TEST_NUMBER
+	deploy v1 -- --replicas 2
+	local b cmd
+	b=$(mkver v2)
+	cmd=$'exit 3 #"q\\b\x01'
+	echo "$SVC-2" >> "$WORK/ids"
+	echo "$SVC-2.r1" >> "$WORK/ids"
+	run --separate-stderr zr deploy --format json --replicas 2 --probe "exec:$cmd" --probe-period 50ms \
+		--probe-failure-threshold 2 "$SVC" "$b"
+	[ "$status" -ne 0 ] || { echo "expected the deploy to fail its probe, saw exit 0: $output" >&2; return 1; }
+	printf '%s\n' "$output" | "$BATS_TEST_DIRNAME/../lib/json_lines.py" aborted "$cmd"
+	wait_serving "$URL/" v1
+	assert_version_gone "$SVC-2"
+	assert_version_gone "$SVC-2.r1"
+}
+
+# The text lines quote a probe's command too: its control characters come
+# out as \xHH (as in error lines), never as raw bytes on a terminal.
+@test "deploy_text_lines_escape_the_control_characters_of_a_probe_reason" {
+	SVC=jsontxt$BATS_TEST_NUMBER  # cgroups are /zrun/<id> for every root: a name of its own
+	deploy v1
+	local b cmd
+	b=$(mkver v2)
+	cmd=$'exit 3 #\x1b[2J\x01'
+	echo "$SVC-2" >> "$WORK/ids"
+	run --separate-stderr zr deploy --probe "exec:$cmd" --probe-period 50ms --probe-failure-threshold 2 "$SVC" "$b"
+	[ "$status" -ne 0 ] || { echo "expected the deploy to fail its probe, saw exit 0: $output" >&2; return 1; }
+	[[ "$output" == *'exit 3 #\x1b[2J\x01: exit 3'* ]] ||
+		{ echo "expected the command with \\x1b and \\x01 escaped, saw: $(printf '%s' "$output" | od -c | head -20)" >&2; return 1; }
+	[ "$(printf '%s' "$output" | tr -d '\n' | tr -d '\040-\176' | wc -c)" -eq 0 ] ||
+		{ echo "expected no control character in the output, saw: $(printf '%s' "$output" | od -c | head -20)" >&2; return 1; }
+	wait_serving "$URL/" v1
+	assert_version_gone "$SVC-2"
 }

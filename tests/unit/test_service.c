@@ -1,6 +1,8 @@
 /* test_service: the parsers of the service layer (src/service/listener.c,
- * src/service/service.c): --listen URLs, --probe specs and durations,
- * through their headers, linked from the service library. */
+ * src/service/service.c): --listen URLs, --probe specs and durations; and
+ * the progress lines of swap and deploy (src/service/event.c), through
+ * their headers, linked from the service library. */
+#include "event.h"
 #include "listener.h"
 #include "service.h"
 #include "unit.h"
@@ -161,6 +163,33 @@ TEST(version_config_round_trips_through_state)
 	free(st.extra_json);
 }
 
+/* A progress line as --format json prints it: the fields the docs name,
+ * in that order, every string escaped (a probe's reason may hold
+ * anything); the text form starts with the label, else the version. */
+TEST(event_lines_escape_every_string_and_keep_their_field_names)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	event_say(f, true, "aborted", "api-\"2", 41, "exec %s: exit %d", "false \"q\\\x01\t", 1);
+	event_write(f, false, &(struct event){ .step = "deployed", .version = "api-3", .label = "api",
+					       .elapsed_ms = 5, .message = "api-3 serving" });
+	event_say(f, false, "ready", "api-4", 7, "ready after %d probes", 2);
+	event_say(f, false, "aborted", "api-5", 9, "exec %s: exit 1", "a\nb\x01\x7f");
+	event_say(NULL, true, "ready", "api-4", 7, "nowhere");
+	fclose(f);
+	CHECK_STR(buf, "{\"step\":\"aborted\",\"version\":\"api-\\\"2\",\"elapsed_ms\":41,"
+		       "\"message\":\"exec false \\\"q\\\\\\u0001\\t: exit 1\"}\n"
+		       "api: api-3 serving\n"
+		       "api-4: ready after 2 probes\n"
+		       "api-5: exec a\\x0ab\\x01\\x7f: exit 1\n");
+	free(buf);
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -171,5 +200,6 @@ int main(void)
 	RUN(durations);
 	RUN(service_names);
 	RUN(version_config_round_trips_through_state);
+	RUN(event_lines_escape_every_string_and_keep_their_field_names);
 	UNIT_DONE();
 }

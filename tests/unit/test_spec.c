@@ -938,6 +938,73 @@ TEST(json_writer_escapes_and_indents_with_tabs)
 	free(doc);
 }
 
+/* Every byte from 0x01 to 0x7f written as a JSON string reads back, through
+ * the same bounded parser zrun reads its own files with, as the same text:
+ * quote, backslash and each control character are escaped, nothing else
+ * is touched. */
+TEST(json_writer_string_round_trips_every_ascii_byte)
+{
+	char all[128], *doc;
+	struct json_writer w;
+	struct zrun_error err;
+
+	for (int i = 1; i < 128; i++)
+		all[i - 1] = (char)i;
+	all[127] = '\0';
+	json_w_init(&w, false);
+	json_w_array_begin(&w);
+	json_w_string(&w, all);
+	json_w_array_end(&w);
+	doc = json_w_finish(&w);
+	CHECK(doc != NULL);
+	if (doc == NULL)
+		return;
+	for (const char *p = doc; *p; p++)
+		CHECK((unsigned char)*p >= 0x20);
+	yajl_val v = json_parse(doc, strlen(doc), 4096, 4, "test", &err);
+	CHECK(v != NULL && YAJL_IS_ARRAY(v) && v->u.array.len == 1 && YAJL_IS_STRING(v->u.array.values[0]));
+	if (v && YAJL_IS_ARRAY(v) && v->u.array.len == 1)
+		CHECK_STR(YAJL_GET_STRING(v->u.array.values[0]), all);
+	yajl_tree_free(v);
+	CHECK(strstr(doc, "\\\"") != NULL && strstr(doc, "\\\\") != NULL);
+	CHECK(strstr(doc, "\\u001f") != NULL && strstr(doc, "\\t") != NULL);
+	free(doc);
+}
+
+/* `zrun state` is indented as runc's MarshalIndent(.., "", "  "): empty
+ * objects stay {}; a raw value (a number's text, a kept document) and
+ * null are written as they are. */
+TEST(json_writer_indents_with_two_spaces_and_writes_raw_values)
+{
+	struct json_writer w;
+	char *doc;
+
+	json_w_init_indent(&w, "  ");
+	json_w_object_begin(&w);
+	json_w_key(&w, "annotations");
+	json_w_object_begin(&w);
+	json_w_object_end(&w);
+	json_w_key(&w, "m");
+	json_w_object_begin(&w);
+	json_w_key(&w, "k");
+	json_w_null(&w);
+	json_w_object_end(&w);
+	json_w_object_end(&w);
+	doc = json_w_finish(&w);
+	CHECK_STR(doc, "{\n  \"annotations\": {},\n  \"m\": {\n    \"k\": null\n  }\n}");
+	free(doc);
+	json_w_init(&w, false);
+	json_w_object_begin(&w);
+	json_w_key(&w, "n");
+	json_w_raw(&w, "1.5e3");
+	json_w_key(&w, "zrun");
+	json_w_raw(&w, "{\"a\":[1]}");
+	json_w_object_end(&w);
+	doc = json_w_finish(&w);
+	CHECK_STR(doc, "{\"n\":1.5e3,\"zrun\":{\"a\":[1]}}");
+	free(doc);
+}
+
 int main(void)
 {
 	RUN(parses_full_config_into_every_section);
@@ -991,5 +1058,7 @@ int main(void)
 	RUN(read_file_refuses_non_regular_file);
 	RUN(namespace_helpers_name_and_flag_every_type);
 	RUN(json_writer_escapes_and_indents_with_tabs);
+	RUN(json_writer_string_round_trips_every_ascii_byte);
+	RUN(json_writer_indents_with_two_spaces_and_writes_raw_values);
 	UNIT_DONE();
 }
