@@ -64,7 +64,6 @@ static int send_fds(int sock, const int *fds, size_t n)
  * x86-64), in as many SCM_RIGHTS headers as were sent, and drops the rest
  * (MSG_CTRUNC). Each installed fd is collected here so that every one not
  * taken is closed: a keeper lives as long as its service. */
-#define KEEPER_RECV_FDS 8
 
 static size_t received_fds(struct msghdr *msg, int *fds)
 {
@@ -134,17 +133,18 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 			send(client, "E", 1, MSG_NOSIGNAL);
 		return 0;
 	}
-	if (buf[0] == 'L' && sup) {
-		guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
-		supervise_add_log(sup, buf + 1, fd);
+	if (buf[0] == 'L') {
+		/* the guardian keeps a copy only of a pipe the supervisor took:
+		 * a full table is answered 'E', never 'L' with the pipe closed */
+		int r = sup ? supervise_add_log(sup, buf + 1, fd) : (close(fd), -1);
+		if (r == 0)
+			guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
 		fd = -1;
-		send(client, "L", 1, MSG_NOSIGNAL);
+		send(client, r == 0 ? "L" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'S') {
-		if (ic)
+		int r = ic ? intercept_add(ic, buf + 1, fd) : (close(fd), -1);
+		if (r == 0)
 			guardian_keep(g, GUARDIAN_NOTIFY, buf + 1, fd);
-		int r = ic ? intercept_add(ic, buf + 1, fd) : -1;
-		if (ic == NULL)
-			close(fd);
 		fd = -1;
 		send(client, r == 0 ? "S" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'F') {
@@ -640,10 +640,12 @@ static int keeper_request(const char *root, const char *name, const char *msg, s
 
 int keeper_send_log(const char *root, const struct service *svc, const char *id, int fd)
 {
-	char msg[STATE_ID_MAX + 2];
+	char msg[STATE_ID_MAX + 2], answer = 0;
 
 	snprintf(msg, sizeof(msg), "L%s", id);
-	return keeper_request(root, svc->name, msg, strlen(msg), fd, NULL);
+	if (keeper_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
+		return -1;
+	return answer == 'L' ? 0 : -1;
 }
 
 int keeper_send_notify(const char *root, const struct service *svc, const char *id, int fd)
