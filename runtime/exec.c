@@ -26,6 +26,7 @@
 #include "container.h"
 #include "fault.h"
 #include "exec_internal.h"
+#include "fdmsg.h"
 #include "json.h"
 #include "lsm.h"
 #include "state.h"
@@ -424,23 +425,15 @@ static int recv_msg(int fd, struct exec_msg *m, int *passed, struct zrun_error *
 		return zrun_error_set(err, 0, "exec setup did not finish in %d s", EXEC_SETUP_TIMEOUT_MS / 1000);
 	if (r < 0)
 		return zrun_error_set(err, errno, "poll");
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control, .msg_controllen = sizeof(control) };
+	size_t nfds;
 	*passed = -1;
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int got;
-		memcpy(&got, CMSG_DATA(cm), sizeof(int));
-		if (*passed < 0)
-			*passed = got;
-		else
-			close(got);
+	n = fdmsg_recv(fd, m, sizeof(*m), passed, 1, &nfds, 0);
+	if (n < 0 && errno == EBADMSG)
+		errno = EPROTO;
+	if (n >= 0 && n != (ssize_t)sizeof(*m) && *passed >= 0) {
+		/* a short message: its fd is not handed on */
+		close(*passed);
+		*passed = -1;
 	}
 	if (n == 0)
 		return 0;

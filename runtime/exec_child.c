@@ -21,6 +21,7 @@
 
 #include "capabilities.h"
 #include "executable.h"
+#include "fdmsg.h"
 #include "lsm.h"
 #include "procattr.h"
 #include "procfs.h"
@@ -29,24 +30,8 @@
 
 static int msg_send(int fd, const struct exec_msg *m, int passed)
 {
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
+	ssize_t n = fdmsg_send(fd, m, sizeof(*m), &passed, passed >= 0 ? 1 : 0);
 
-	if (passed >= 0) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = sizeof(control);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &passed, sizeof(int));
-	}
-	do {
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
 	return n == (ssize_t)sizeof(*m) ? 0 : -1;
 }
 

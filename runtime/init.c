@@ -23,6 +23,7 @@
 
 #include "capabilities.h"
 #include "executable.h"
+#include "fdmsg.h"
 #include "fds.h"
 #include "hooks.h"
 #include "lsm.h"
@@ -57,34 +58,17 @@ int sync_recv(int fd, struct sync_msg *msg, int timeout_ms)
 int sync_send_fd(int fd, int type, int passed)
 {
 	struct sync_msg msg;
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control, .msg_controllen = sizeof(control) };
 
 	memset(&msg, 0, sizeof(msg));
-	memset(control, 0, sizeof(control));
 	msg.type = type;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &passed, sizeof(int));
-	ssize_t n;
-	do {
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(msg) ? 0 : -1;
+	return fdmsg_send(fd, &msg, sizeof(msg), &passed, 1) == (ssize_t)sizeof(msg) ? 0 : -1;
 }
 
 int sync_recv_fd(int fd, struct sync_msg *msg, int timeout_ms, int *passed)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control, .msg_controllen = sizeof(control) };
-	int r;
+	int r, got;
+	size_t nfds;
 
 	if (passed)
 		*passed = -1;
@@ -97,20 +81,16 @@ int sync_recv_fd(int fd, struct sync_msg *msg, int timeout_ms, int *passed)
 	}
 	if (r < 0)
 		return -1;
-	ssize_t n;
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int got;
-		memcpy(&got, CMSG_DATA(cm), sizeof(int));
-		if (passed && *passed < 0)
-			*passed = got;
-		else
-			close(got);
-	}
+	/* at most one fd, and only where the caller takes one */
+	ssize_t n = fdmsg_recv(fd, msg, sizeof(*msg), &got, passed ? 1 : 0, &nfds, 0);
+	if (n < 0 && errno == EBADMSG)
+		errno = EPROTO;
+	if (n < 0)
+		return -1;
+	if (nfds == 1 && n != (ssize_t)sizeof(*msg))
+		close(got);   /* a short message: its fd is not handed on */
+	else if (nfds == 1)
+		*passed = got;
 	if (n == 0) {
 		errno = EPIPE;  /* the other side is gone */
 		return -1;

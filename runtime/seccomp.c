@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdmsg.h"
 #include "json.h"
 
 #define SECCOMP_JSON_PATH_MAX 96     /* "linux.seccomp.syscalls[N].args[M].index" fits */
@@ -580,22 +581,9 @@ int zseccomp_send_listener(const struct spec_seccomp *s, int notify_fd, pid_t pi
 		free(msg);
 		return zrun_error_set(err, e, "linux.seccomp.listenerPath: connect %s", s->listener_path);
 	}
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = msg, .iov_len = strlen(msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control, .msg_controllen = sizeof(control) };
-	memset(control, 0, sizeof(control));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
-	ssize_t n;
-	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
+	size_t len = strlen(msg);
+	ssize_t n = fdmsg_send(sock, msg, len, &notify_fd, 1);
 	int e = errno;
-	size_t len = iov.iov_len;
 	close(sock);
 	free(msg);
 	if (n != (ssize_t)len)

@@ -11,6 +11,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fdmsg.h"
+
 int terminal_connect(const char *path, struct zrun_error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -32,42 +34,22 @@ int terminal_connect(const char *path, struct zrun_error *err)
 
 int terminal_send_fd(int sock, int fd, const char *name)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	return fdmsg_send(sock, name, strlen(name), &fd, 1) < 0 ? -1 : 0;
 }
 
 int terminal_recv_fd(int sock, struct zrun_error *err)
 {
-	char name[128], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
+	char name[128];
+	int fd;
+	size_t nfds;
+	ssize_t n = fdmsg_recv(sock, name, sizeof(name), &fd, 1, &nfds, MSG_DONTWAIT);
 
-	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return zrun_error_set(err, errno, "receive the pty master");
 	if (n == 0)
 		return zrun_error_set(err, ENODATA, "receive the pty master");
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (nfds != 1)
 		return zrun_error_set(err, EPROTO, "receive the pty master");
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
 }
 

@@ -129,7 +129,7 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static void follow(const char *dir, const char *only)
 {
-	struct followed files[128];
+	struct followed files[LOGS_FOLLOW_MAX];
 	size_t n = 0;
 	char path[PATH_MAX + 320], buf[65536], id[300];
 
@@ -138,7 +138,7 @@ static void follow(const char *dir, const char *only)
 	/* what exists now was printed: start at its end */
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL && n < 128) {
+	while (d && (de = readdir(d)) != NULL && n < LOGS_FOLLOW_MAX) {
 		if (!wanted(de->d_name, only))
 			continue;
 		struct followed *f = &files[n++];
@@ -174,7 +174,7 @@ static void follow(const char *dir, const char *only)
 		fflush(stdout);
 		/* new versions (a swap, a scale, a deploy) */
 		d = opendir(dir);
-		while (d && (de = readdir(d)) != NULL && n < 128) {
+		while (d && (de = readdir(d)) != NULL && n < LOGS_FOLLOW_MAX) {
 			bool known = false;
 			for (size_t i = 0; i < n && !known; i++)
 				known = strcmp(files[i].name, de->d_name) == 0;

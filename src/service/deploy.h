@@ -11,10 +11,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "capacity.h"
 #include "error.h"
 #include "version.h"
-
-#define DEPLOY_REPLICAS_MAX 64
 
 struct deploy_opts {
 	const char *root;

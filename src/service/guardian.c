@@ -1,5 +1,5 @@
 #include "guardian.h"
-#include "terminal.h"
+#include "fdmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,26 +49,24 @@ void guardian_keep(const struct guardian *g, char kind, const char *id, int fd)
 	if (g == NULL || g->sock < 0 || id[0] == '\0')
 		return;
 	snprintf(msg, sizeof(msg), "%c%s", kind, id);
-	terminal_send_fd(g->sock, fd, msg);
+	fdmsg_send(g->sock, msg, strlen(msg), &fd, 1);
 }
 
 /* An fd from the keeper: kept under its kind and id (a restarted version
  * replaces its old one). false at the end of the stream or on an error. */
 static bool take_fd(struct guardian *g, int sock)
 {
-	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	char buf[STATE_ID_MAX + 2];
 	int fd = -1;
+	size_t nfds;
+	ssize_t n = fdmsg_recv(sock, buf, sizeof(buf) - 1, &fd, 1, &nfds, 0);
 
+	if (n < 0 && errno == EBADMSG)
+		return true;   /* refused, its fds closed: the next one counts */
 	if (n <= 0)
 		return false;
-	if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (nfds != 1)
 		return true;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	buf[n] = '\0';
 	char kind = buf[0];
 	const char *id = buf + 1;

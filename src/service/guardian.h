@@ -12,9 +12,8 @@
 
 #include <stdbool.h>
 
+#include "capacity.h"
 #include "state.h"
-
-#define GUARDIAN_FD_MAX 128   /* log pipes and notify fds together */
 
 /* What a kept fd is, by the tag the keeper sends it with. */
 #define GUARDIAN_LOG 'L'      /* the read end of a version's stdout/stderr pipe */

@@ -20,7 +20,6 @@
 #include "state.h"
 #include "zseccomp.h"
 
-#define CLAIMS_MAX 32
 #define NOTIFY_BUF_BYTES 512   /* more than any struct seccomp_notif{,_resp} so far */
 /* No notification has this id: ids start at a random 64-bit value. */
 #define NO_SUCH_NOTIFICATION 0x7a72756e2d636865ULL
@@ -96,7 +95,7 @@ struct intercepted {
 	bool used;
 	char id[STATE_ID_MAX + 1];
 	int notify_fd;
-	struct claim claims[CLAIMS_MAX];
+	struct claim claims[INTERCEPT_CLAIMS_MAX];
 };
 
 struct interceptor {
@@ -334,7 +333,7 @@ static int match_score(const struct bind_addr *a, const struct shared *l)
 
 static bool listener_taken(const struct interceptor *ic, const struct intercepted *v, size_t l)
 {
-	for (int i = 0; i < CLAIMS_MAX; i++)
+	for (int i = 0; i < INTERCEPT_CLAIMS_MAX; i++)
 		if (v->claims[i].used && v->claims[i].listener == l && claim_live(ic, &v->claims[i]))
 			return true;
 	return false;
@@ -346,7 +345,7 @@ enum bind_answer { LET_THROUGH, ADDR_IN_USE, INSTALL, ALREADY };
 static enum bind_answer decide_bind(struct interceptor *ic, struct intercepted *v, pid_t tgid, int fd,
 				    unsigned long fd_ino, const struct bind_addr *asked, size_t *which)
 {
-	for (int i = 0; i < CLAIMS_MAX; i++) {
+	for (int i = 0; i < INTERCEPT_CLAIMS_MAX; i++) {
 		struct claim *c = &v->claims[i];
 		if (!c->used)
 			continue;
@@ -399,7 +398,7 @@ static int install(struct interceptor *ic, struct intercepted *v, uint64_t id, p
 	};
 	if (ioctl(v->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0)
 		return -1;   /* the program is gone or was interrupted */
-	for (int i = 0; i < CLAIMS_MAX; i++) {
+	for (int i = 0; i < INTERCEPT_CLAIMS_MAX; i++) {
 		struct claim *c = &v->claims[i];
 		if (c->used && !claim_live(ic, c))
 			c->used = false;

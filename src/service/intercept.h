@@ -11,10 +11,9 @@
 #include <poll.h>
 #include <stddef.h>
 
+#include "capacity.h"
 #include "error.h"
 #include "spec.h"
-
-#define INTERCEPT_POLL_MAX 64   /* intercepted versions per keeper */
 
 /* ---- zrun create ---- */
 

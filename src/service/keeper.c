@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "cgroup_container.h"
 #include "fault.h"
+#include "fdmsg.h"
 #include "fds.h"
 #include "guardian.h"
 #include "intercept.h"
@@ -44,59 +45,20 @@ static int keeper_addr(const char *root, const char *name, struct sockaddr_un *a
 
 static int send_fds(int sock, const int *fds, size_t n)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * LISTENER_MAX)];
-	char tag = 'F';
-	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
-
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
-/* A client may send more fds than a request takes: the kernel installs as
- * many as the control buffer holds (two fit in CMSG_SPACE(sizeof(int)) on
- * x86-64), in as many SCM_RIGHTS headers as were sent, and drops the rest
- * (MSG_CTRUNC). Each installed fd is collected here so that every one not
- * taken is closed: a keeper lives as long as its service. */
-#define KEEPER_RECV_FDS 8
-
-static size_t received_fds(struct msghdr *msg, int *fds)
-{
-	size_t n = 0;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (n < KEEPER_RECV_FDS)
-				fds[n++] = fd;
-			else
-				close(fd);
-		}
-	}
-	return n;
+	return fdmsg_send(sock, "F", 1, fds, n) < 0 ? -1 : 0;
 }
 
 /* A request is one whole message: a tag alone ('F' fetch, 'Q' quit, 'P'
  * ping, 'R' look at the versions again) with no fd, or 'L'/'S' followed by
  * a valid container id (it names ID.log: "L../../x" would have written
- * outside logs/) with exactly one fd. Truncated, NUL-bearing or otherwise
- * malformed messages are refused with 'E'. */
-static bool request_valid(const char *buf, size_t len, int flags, size_t nfds)
+ * outside logs/) with exactly one fd. Truncated (fdmsg_recv refuses those,
+ * closing their fds), NUL-bearing or otherwise malformed messages are
+ * refused with 'E'. */
+static bool request_valid(const char *buf, size_t len, size_t nfds)
 {
 	struct zrun_error ignored;
 
-	if ((flags & (MSG_TRUNC | MSG_CTRUNC)) || memchr(buf, '\0', len) != NULL)
+	if (memchr(buf, '\0', len) != NULL)
 		return false;
 	switch (buf[0]) {
 	case 'F': case 'Q': case 'P': case 'R':
@@ -114,37 +76,37 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 			struct interceptor *ic, const struct guardian *g)
 {
 	struct pollfd p = { .fd = client, .events = POLLIN };
-	char buf[STATE_ID_MAX + 2], cbuf[CMSG_SPACE(sizeof(int) * KEEPER_RECV_FDS)];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	char buf[STATE_ID_MAX + 2];
 	int got[KEEPER_RECV_FDS];
+	size_t nfds;
 
 	if (poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0)
 		return 0;
-	ssize_t len = recvmsg(client, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	ssize_t len = fdmsg_recv(client, buf, sizeof(buf) - 1, got, KEEPER_RECV_FDS, &nfds, MSG_DONTWAIT);
+	if (len < 0 && errno == EBADMSG)
+		send(client, "E", 1, MSG_NOSIGNAL);
 	if (len < 0)
 		return 0;
-	size_t nfds = received_fds(&msg, got);
 	int fd = nfds == 1 ? got[0] : -1;
 	buf[len] = '\0';
-	if (len < 1 || !request_valid(buf, (size_t)len, msg.msg_flags, nfds)) {
-		for (size_t i = 0; i < nfds; i++)
-			close(got[i]);
+	if (len < 1 || !request_valid(buf, (size_t)len, nfds)) {
+		fdmsg_close(got, nfds);
 		if (len >= 1)
 			send(client, "E", 1, MSG_NOSIGNAL);
 		return 0;
 	}
-	if (buf[0] == 'L' && sup) {
-		guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
-		supervise_add_log(sup, buf + 1, fd);
+	if (buf[0] == 'L') {
+		/* the guardian keeps a copy only of a pipe the supervisor took:
+		 * a full table is answered 'E', never 'L' with the pipe closed */
+		int r = sup ? supervise_add_log(sup, buf + 1, fd) : (close(fd), -1);
+		if (r == 0)
+			guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
 		fd = -1;
-		send(client, "L", 1, MSG_NOSIGNAL);
+		send(client, r == 0 ? "L" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'S') {
-		if (ic)
+		int r = ic ? intercept_add(ic, buf + 1, fd) : (close(fd), -1);
+		if (r == 0)
 			guardian_keep(g, GUARDIAN_NOTIFY, buf + 1, fd);
-		int r = ic ? intercept_add(ic, buf + 1, fd) : -1;
-		if (ic == NULL)
-			close(fd);
 		fd = -1;
 		send(client, r == 0 ? "S" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'F') {
@@ -439,27 +401,24 @@ static int connect_keeper(const char *root, const char *name)
 
 static int fetch_from_keeper(const char *root, const struct service *svc, int *fds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * LISTENER_MAX)];
 	char tag;
-	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	size_t nfds = 0;
 	int s = connect_keeper(root, svc->name);
 
 	if (s < 0)
 		return -1;
 	struct pollfd p = { .fd = s, .events = POLLIN };
 	if (send(s, "F", 1, MSG_NOSIGNAL) != 1 || poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0 ||
-	    recvmsg(s, &msg, MSG_CMSG_CLOEXEC) <= 0) {
+	    fdmsg_recv(s, &tag, 1, fds, svc->n_listeners, &nfds, 0) <= 0) {
 		close(s);
 		return -1;
 	}
 	close(s);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (c == NULL || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int) * svc->n_listeners))
+	if (nfds != svc->n_listeners) {
+		/* fewer than the service has: none is used, none kept */
+		fdmsg_close(fds, nfds);
 		return -1;
-	memcpy(fds, CMSG_DATA(c), sizeof(int) * svc->n_listeners);
+	}
 	return 0;
 }
 
@@ -612,25 +571,14 @@ void keeper_stop(const char *root, const struct service *svc)
 static int keeper_request(const char *root, const char *name, const char *msg, size_t len, int fd,
 			  char *answer_out)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], answer;
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char answer;
 	int s = connect_keeper(root, name);
 
 	if (s < 0)
 		return -1;
-	if (fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
 	struct pollfd p = { .fd = s, .events = POLLIN };
-	int r = (sendmsg(s, &m, MSG_NOSIGNAL) == (ssize_t)len && poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) > 0 &&
+	int r = (fdmsg_send(s, msg, len, &fd, fd >= 0 ? 1 : 0) == (ssize_t)len &&
+		 poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) > 0 &&
 		 recv(s, &answer, 1, 0) == 1) ? 0 : -1;
 	close(s);
 	if (r == 0 && answer_out)
@@ -640,10 +588,12 @@ static int keeper_request(const char *root, const char *name, const char *msg, s
 
 int keeper_send_log(const char *root, const struct service *svc, const char *id, int fd)
 {
-	char msg[STATE_ID_MAX + 2];
+	char msg[STATE_ID_MAX + 2], answer = 0;
 
 	snprintf(msg, sizeof(msg), "L%s", id);
-	return keeper_request(root, svc->name, msg, strlen(msg), fd, NULL);
+	if (keeper_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
+		return -1;
+	return answer == 'L' ? 0 : -1;
 }
 
 int keeper_send_notify(const char *root, const struct service *svc, const char *id, int fd)

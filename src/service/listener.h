@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "capacity.h"
 #include "error.h"
 
-#define LISTENER_MAX 16
 #define LISTENER_BACKLOG 4096
 
 enum listener_kind { LISTENER_TCP, LISTENER_UNIX };

@@ -20,8 +20,6 @@
 #include "service.h"
 #include "version.h"
 
-#define WATCH_MAX 64
-#define LOG_MAX 64
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 #define HEALTHY_MS 10000
@@ -69,8 +67,8 @@ enum slot_kind { SLOT_INIT, SLOT_CHILD, SLOT_LOG };
 
 struct supervisor {
 	char root[PATH_MAX], service[SERVICE_NAME_MAX], zrun[PATH_MAX];
-	struct watch w[WATCH_MAX];
-	struct log_sink logs[LOG_MAX];
+	struct watch w[SUPERVISE_WATCH_MAX];
+	struct log_sink logs[SUPERVISE_LOG_MAX];
 	long next_rescan_ms;
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
@@ -105,7 +103,7 @@ static void save_record(struct supervisor *s)
 
 	json_w_init(&jw, false);
 	json_w_object_begin(&jw);
-	for (int i = 0; i < WATCH_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		const struct watch *w = &s->w[i];
 		if (!w->used)
 			continue;
@@ -334,36 +332,40 @@ static int log_drain(struct supervisor *s, struct log_sink *l)
 	return 0;
 }
 
-void supervise_add_log(struct supervisor *s, const char *id, int fd)
+int supervise_add_log(struct supervisor *s, const char *id, int fd)
 {
 	struct log_sink *l = NULL;
 
-	for (int i = 0; i < LOG_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_LOG_MAX; i++) {
 		if (s->logs[i].used && strcmp(s->logs[i].id, id) == 0) {
 			/* a restarted version: what its old pipe still holds goes first */
 			log_drain(s, &s->logs[i]);
 			log_close(&s->logs[i]);
 		}
 	}
-	for (int i = 0; i < LOG_MAX && l == NULL; i++)
+	for (int i = 0; i < SUPERVISE_LOG_MAX && l == NULL; i++)
 		if (!s->logs[i].used)
 			l = &s->logs[i];
 	if (l == NULL) {
+		/* refused, not dropped: the keeper answers 'E' and the create
+		 * fails, where a pipe without a reader would block the version
+		 * once it wrote 64 KiB */
 		close(fd);
-		return;
+		return -1;
 	}
 	l->used = true;
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	l->pipe_fd = fd;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	l->file_fd = log_open(s, id, &l->size);
+	return 0;
 }
 
 /* ---- watching versions ---- */
 
 static struct watch *find(struct supervisor *s, const char *id)
 {
-	for (int i = 0; i < WATCH_MAX; i++)
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
 		if (s->w[i].used && strcmp(s->w[i].id, id) == 0)
 			return &s->w[i];
 	return NULL;
@@ -371,7 +373,7 @@ static struct watch *find(struct supervisor *s, const char *id)
 
 static struct watch *add(struct supervisor *s, const char *id)
 {
-	for (int i = 0; i < WATCH_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		struct watch *w = &s->w[i];
 		if (!w->used) {
 			memset(w, 0, sizeof(*w));
@@ -550,7 +552,7 @@ void supervise_rescan(struct supervisor *s)
 	s->next_rescan_ms = now_ms() + RESCAN_MS;
 	if (service_versions(s->root, s->service, &ids, &n, &ignored) < 0)
 		return;
-	for (int i = 0; i < WATCH_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		struct watch *w = &s->w[i];
 		bool present = false;
 		for (size_t j = 0; j < n && !present; j++)
@@ -597,7 +599,7 @@ size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < WATCH_MAX && n < max && n < SUPERVISE_POLL_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_WATCH_MAX && n < max && n < SUPERVISE_POLL_MAX; i++) {
 		struct watch *w = &s->w[i];
 		if (w->used && w->state == W_RUNNING && w->pidfd >= 0) {
 			p[n] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
@@ -610,7 +612,7 @@ size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max)
 			s->slots[n++].index = i;
 		}
 	}
-	for (int i = 0; i < LOG_MAX && n < max && n < SUPERVISE_POLL_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_LOG_MAX && n < max && n < SUPERVISE_POLL_MAX; i++) {
 		if (s->logs[i].used) {
 			p[n] = (struct pollfd){ .fd = s->logs[i].pipe_fd, .events = POLLIN };
 			s->slots[n].kind = SLOT_LOG;
@@ -624,7 +626,7 @@ int supervise_timeout_ms(const struct supervisor *s)
 {
 	long now = now_ms(), next = s->next_rescan_ms;
 
-	for (int i = 0; i < WATCH_MAX; i++)
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
 		if (s->w[i].used && s->w[i].state == W_BACKOFF && s->w[i].due_ms < next)
 			next = s->w[i].due_ms;
 	return next <= now ? 0 : (int)(next - now);
@@ -646,7 +648,7 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 		}
 	}
 	long now = now_ms();
-	for (int i = 0; i < WATCH_MAX; i++)
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
 		if (s->w[i].used && s->w[i].state == W_BACKOFF && s->w[i].due_ms <= now)
 			spawn_restart(s, &s->w[i]);
 	if (now >= s->next_rescan_ms)
@@ -655,14 +657,14 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 
 void supervise_shutdown(struct supervisor *s)
 {
-	for (int i = 0; i < WATCH_MAX; i++) {
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		struct watch *w = &s->w[i];
 		if (w->used && w->child > 0) {
 			kill(w->child, SIGKILL);
 			waitpid(w->child, NULL, 0);
 		}
 	}
-	for (int i = 0; i < LOG_MAX; i++)
+	for (int i = 0; i < SUPERVISE_LOG_MAX; i++)
 		if (s->logs[i].used) {
 			log_drain(s, &s->logs[i]);
 			log_close(&s->logs[i]);

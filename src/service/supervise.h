@@ -11,8 +11,9 @@
 #include <poll.h>
 #include <stddef.h>
 
+#include "capacity.h"
+
 #define SUPERVISE_LOG_MAX_BYTES (1024 * 1024)  /* per file; 2 rotations kept */
-#define SUPERVISE_POLL_MAX 200
 
 struct supervisor;
 
@@ -25,8 +26,9 @@ int supervise_timeout_ms(const struct supervisor *s);
  * timers (restarts that are due, the periodic rescan). */
 void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n);
 
-/* A version's stdout/stderr pipe (read end; owned from now on). */
-void supervise_add_log(struct supervisor *s, const char *id, int fd);
+/* A version's stdout/stderr pipe (read end; owned from now on, closed on
+ * failure). -1 when the log table (SUPERVISE_LOG_MAX) is full. */
+int supervise_add_log(struct supervisor *s, const char *id, int fd);
 /* Look at the service's versions again (a version was created or started). */
 void supervise_rescan(struct supervisor *s);
 /* Remove the logs of replaced versions (no container of the service any

@@ -381,16 +381,18 @@ void version_clear_stopping(const char *root, const char *service, const char *i
 
 /* Versions made by zrun deploy (a group) write stdout and stderr into a
  * pipe whose read end the keeper holds and drains into logs/ID.log. */
-static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3])
+static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3],
+		    struct zrun_error *err)
 {
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
+		return zrun_error_set(err, errno, "%s: log pipe", id);
 	if (keeper_send_log(root, svc, id, p[0]) < 0) {
 		close(p[0]);
 		close(p[1]);
-		return -1;
+		return zrun_error_set(err, 0, "%s: the keeper did not take its log pipe (at most %d versions log at once)",
+				      id, SUPERVISE_LOG_MAX);
 	}
 	close(p[0]);
 	stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -448,6 +450,25 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 	return 0;
 }
 
+/* A service holds at most SERVICE_VERSIONS_MAX versions, the size of the
+ * keeper's tables (capacity.h): one more is refused here, at its create,
+ * not dropped later by the keeper. id itself (a restart) is not counted. */
+static int service_has_room(const char *root, const char *service, const char *id, struct zrun_error *err)
+{
+	char **ids;
+	size_t n, others = 0;
+
+	if (service_versions(root, service, &ids, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		others += strcmp(ids[i], id) != 0;
+	service_free_ids(ids, n);
+	if (others >= SERVICE_VERSIONS_MAX)
+		return zrun_error_set(err, 0, "service %s: has %zu versions, at most %d at once: delete one first",
+				      service, others, SERVICE_VERSIONS_MAX);
+	return 0;
+}
+
 /* Creates the version with the caller's options plus the service's fds,
  * environment, log pipe and hooks, which live in this frame: they go in a
  * copy of the options, so none of them is left in the caller's (a pointer
@@ -477,7 +498,8 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 		close(lock);
 		return zrun_error_prefix(err, "service %s", vc->service);
 	}
-	if (version_env_fill(&env, &svc, vc, opts.preserve_fds, err) < 0) {
+	if ((!made && service_has_room(opts.root, svc.name, opts.id, err) < 0) ||
+	    version_env_fill(&env, &svc, vc, opts.preserve_fds, err) < 0) {
 		for (size_t i = 0; i < svc.n_listeners; i++)
 			close(fds[i]);
 		if (made)
@@ -489,7 +511,10 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	int stdio[3] = { -1, -1, -1 };
 	struct version_hooks hooks = { .vc = vc, .root = opts.root, .svc = &svc, .id = opts.id };
 	version_clear_stopping(opts.root, svc.name, opts.id);
-	if (vc->group[0] && opts.stdio_fds == NULL && log_pipe(opts.root, &svc, opts.id, stdio) == 0)
+	/* a version whose log the keeper cannot take is refused: it would
+	 * otherwise write to this zrun's stdout, or block on a full pipe */
+	int r = 0;
+	if (vc->group[0] && opts.stdio_fds == NULL && (r = log_pipe(opts.root, &svc, opts.id, stdio, err)) == 0)
 		opts.stdio_fds = stdio;
 	opts.extra_fds = fds;
 	opts.extra_fds_len = vc->intercept ? 0 : (int)svc.n_listeners;
@@ -501,7 +526,8 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.extra_state_json = state_json;
 	opts.adjust_spec = adjust_version_spec;
 	opts.adjust_data = &hooks;
-	int r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+	if (r == 0)
+		r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
 	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)

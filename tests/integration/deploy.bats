@@ -260,3 +260,38 @@ svc_json() { zr service --format json status "$SVC"; }
 	wait_serving "$URL/" v1
 	assert_version_gone "$SVC-2"
 }
+
+@test "deploy_over_40_replicas_each_logging_over_64_KiB_keeps_every_replica_logging" {
+	# 40 replicas replaced by 40 more: 80 log pipes at once, past the
+	# keeper's old 64-entry table. A dropped pipe was still answered "taken"
+	# and the replica blocked on stdout after 64 KiB (here: before it ever
+	# listens, so it never became ready). Now every pipe is drained, or a
+	# create past the table (capacity.h) fails with an error.
+	local n=40 b1 b2 id i seen=0 missing=
+	b1=$(mkver v1)
+	b2=$(mkver v2)
+	sed -i 's|"args": *\[[^]]*\]|"args": ["/bin/sh", "-c", "i=0; while [ $i -lt 800 ]; do echo loud line $i padded to about a hundred bytes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; echo loud done; exec /httpd --version-name v2"]|' "$b2/config.json"
+	grep -q "loud done" "$b2/config.json"
+	local t0=$SECONDS
+	zr deploy --replicas $n --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 1000 --timeout 90s "$SVC" "$b1" > "$WORK/deploy.out" 2>&1 ||
+		{ zr list -q >> "$WORK/ids"; cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+	local t1=$SECONDS
+	zr deploy --replicas $n --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 1000 --timeout 60s "$SVC" "$b2" > "$WORK/deploy.out" 2>&1 ||
+		{ zr list -q >> "$WORK/ids"; echo "second deploy of $n replicas failed:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+	echo "# deploy of $n replicas: $((t1 - t0)) s; deploy over them: $((SECONDS - t1)) s" >&3
+	wait_serving "$URL/" v2
+	zr logs "$SVC" > "$WORK/logs.out"
+	for ((i = 0; i < n; i++)); do
+		id=$SVC-2
+		[ $i -eq 0 ] || id=$SVC-2.r$i
+		expect_eq "$(status_of "$id")" running "status of $id" || return 1
+		if grep -q "^$id | loud done" "$WORK/logs.out"; then
+			seen=$((seen + 1))
+		else
+			missing+=" $id"
+		fi
+	done
+	[ -z "$missing" ] || { echo "expected the last line of all $n replicas in zrun logs, saw $seen; missing:$missing" >&2; return 1; }
+}
