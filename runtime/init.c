@@ -89,7 +89,7 @@ int sync_recv_fd(int fd, struct sync_msg *msg, int timeout_ms, int *passed)
 		return -1;
 	if (nfds == 1 && n != (ssize_t)sizeof(*msg))
 		close(got);   /* a short message: its fd is not handed on */
-	else if (nfds == 1)
+	else if (nfds == 1 && passed)
 		*passed = got;
 	if (n == 0) {
 		errno = EPIPE;  /* the other side is gone */
