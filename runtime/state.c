@@ -131,23 +131,39 @@ int state_create_dir(const char *root, const char *id, struct zrun_error *err)
 		return zrun_error_set(err, ENOTDIR, "root %s", root);
 	if (state_path(path, sizeof(path), root, id, NULL) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "state dir of %s", id);
-	if (mkdir(path, 0711) < 0) {
-		if (errno == EEXIST)
-			return zrun_error_set(err, 0, "container %s already exists", id);
-		return zrun_error_set(err, errno, "create state dir %s", path);
-	}
+	/* Made whole under a name no id can have (ids never start with a
+	 * dot), then renamed into place: a create killed at any instant
+	 * leaves no state dir without its lock, which no command would see or
+	 * remove and which would hold the id forever. */
+	char tmp[4096], lock[4200];
+	int n = snprintf(tmp, sizeof(tmp), "%s/.new-%d-%s", root, (int)getpid(), id);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return zrun_error_set(err, ENAMETOOLONG, "state dir of %s", id);
+	if (mkdir(tmp, 0711) < 0 && !(errno == EEXIST && rmdir(tmp) == 0 && mkdir(tmp, 0711) == 0))
+		return zrun_error_set(err, errno, "create state dir %s", tmp);
 	/* The lock file is made here and only here: state_lock never creates
 	 * it, or a command racing a delete would put it back into the dir that
 	 * delete is removing (rmdir: "Directory not empty"). */
-	if (state_path(path, sizeof(path), root, id, "lock") < 0)
-		return zrun_error_set(err, ENAMETOOLONG, "lock of %s", id);
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(lock, sizeof(lock), "%s/lock", tmp);
+	int fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		int e = errno;
-		state_remove(root, id, err);
-		return zrun_error_set(err, e, "create %s", path);
+		rmdir(tmp);
+		return zrun_error_set(err, e, "create %s", lock);
 	}
 	close(fd);
+	int r = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+	/* an empty dir of that id: what a zrun before this one could leave */
+	if (r < 0 && errno == EEXIST && rmdir(path) == 0)
+		r = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+	if (r < 0) {
+		int e = errno;
+		unlink(lock);
+		rmdir(tmp);
+		if (e == EEXIST || e == ENOTEMPTY)
+			return zrun_error_set(err, 0, "container %s already exists", id);
+		return zrun_error_set(err, e, "create state dir %s", path);
+	}
 	return 0;
 }
 
