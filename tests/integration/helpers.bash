@@ -25,7 +25,7 @@ teardown_common() {
 # refuses a cgroup that still has children or processes).
 remove_parent_cgroups() {
 	local d
-	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun; do
+	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/zrun-race-*/race /sys/fs/cgroup/*/zrun-race-*; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0
