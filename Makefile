@@ -209,7 +209,7 @@ fuzz: deps fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 # The long soak: SOAK_SWAPS (default 1000) swaps of the demo httpd under wrk
-# load; 0 failed requests, the keeper's RSS and fds flat, no zombie, no
+# load; 0 failed requests, the supervisor's RSS and fds flat, no zombie, no
 # leftover cgroup. `make check` runs 30 (tests/integration/soak.bats).
 .PHONY: soak
 soak: deps zrun bundles

@@ -40,7 +40,7 @@ struct container_create_opts {
 	int (*adjust_spec)(struct spec *spec, void *data, struct zrun_error *err);
 	void *adjust_data;
 	/* NULL: a seccomp notify fd goes to linux.seccomp.listenerPath. Else
-	 * it is handed to this (the service layer's keeper takes it); called
+	 * it is handed to this (the service layer's supervisor takes it); called
 	 * before create returns, while the init waits on the exec fifo. */
 	int (*seccomp_notify)(int fd, pid_t pid, void *data, struct zrun_error *err);
 	void *seccomp_notify_data;

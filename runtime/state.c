@@ -49,7 +49,7 @@ int state_validate_id(const char *id, struct zrun_error *err)
 				"invalid container id \"%s\": only letters, digits and _+.- are allowed", id);
 	}
 	/* The id is a directory name under --root, next to zrun's own files:
-	 * ".services" holds every service's record and keeper socket (deleting
+	 * ".services" holds every service's record and supervisor socket (deleting
 	 * a container of that name wiped them), "services.json" is what
 	 * `service save` writes. Dot names are zrun's, "." and ".." too. */
 	if (id[0] == '.')
@@ -80,7 +80,7 @@ int state_check_root(const char *root, struct zrun_error *err)
 		return zrun_error_set(err, ENOTDIR, "--root %s", root);
 	/* Whoever can write the root can plant a state.json whose pid and
 	 * cgroup zrun would then signal, kill and remove as root, or a
-	 * keeper.sock it would connect to: a shared /tmp-like dir (even
+	 * supervisor.sock it would connect to: a shared /tmp-like dir (even
 	 * sticky: a new name is enough) or another user's dir is refused. */
 	if (st.st_uid != geteuid())
 		return zrun_error_set(err, 0, "--root %s: owned by uid %u, not by this user (uid %u): "

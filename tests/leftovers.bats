@@ -20,9 +20,9 @@ load lib/leftovers
 	expect_nothing_left 'for d in /sys/fs/cgroup/pids/zrun-test /sys/fs/cgroup/zrun-test; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
 }
 
-@test "no_service_keeper_or_demo_server_is_left" {
+@test "no_service_supervisor_or_demo_server_is_left" {
 	# a zombie is gone already, waiting for pid 1 (not ours) to reap it
-	expect_nothing_left "ps -eo pid=,stat=,comm= | awk '(\$3 == \"zrun-keeper\" || \$3 == \"zrun-guardian\" || \$3 == \"httpd\") && \$2 !~ /Z/'"
+	expect_nothing_left "ps -eo pid=,stat=,comm= | awk '(\$3 == \"zrun-supervisor\" || \$3 == \"zrun-fdstore\" || \$3 == \"httpd\") && \$2 !~ /Z/'"
 }
 
 @test "no_parent_cgroup_of_the_tests_or_demo_is_left" {

@@ -54,7 +54,7 @@ run_suite() {  # name, limit in seconds, command...
 }
 
 # The integration tests with the ASan+UBSan zrun, then one more TAP line:
-# no sanitizer report anywhere (a keeper or an init has no terminal, so
+# no sanitizer report anywhere (a supervisor or an init has no terminal, so
 # reports go to files). Leaks are not checked: zrun exits without freeing.
 run_asan() {
 	local reports=$log_dir/asan-reports

@@ -2,7 +2,7 @@
 # make soak: SOAK_SWAPS (default 1000) swaps of the demo httpd
 # (bundles/out/httpd-v1 and -v2, alternately) under wrk load, within
 # SOAK_MAX_SECONDS (default 60 + 0.5 s per swap). Reports the requests and
-# failed requests (must be 0), the keeper's RSS and open fds at the start,
+# failed requests (must be 0), the supervisor's RSS and open fds at the start,
 # middle and end (must stay flat), zombies (none), leftover cgroups (none),
 # the total time and swaps/s. Exit status 1 if any check fails. Needs root,
 # wrk, curl and `make zrun bundles`. Port SOAK_PORT (default 18990; the
@@ -18,7 +18,7 @@ MAX_SECONDS=${SOAK_MAX_SECONDS:-$((60 + SWAPS / 2))}
 # Growth allowed between the start and the end: fds 2 (one may be in use at
 # the moment of a sample; a leak of one per swap would show as SWAPS), RSS
 # SOAK_RSS_SLACK_KB (allocator noise).
-# An ASan build's keeper keeps freed memory in quarantine (up to 256 MiB):
+# An ASan build's supervisor keeps freed memory in quarantine (up to 256 MiB):
 # its RSS grows by design, so only a gross leak is caught there.
 if grep -qa __asan_init "$ZRUN" 2>/dev/null; then
 	RSS_SLACK_KB=${SOAK_RSS_SLACK_KB:-65536}
@@ -37,7 +37,7 @@ command -v wrk >/dev/null || { echo "soak: wrk is not installed" >&2; exit 2; }
 
 ROOT=$(mktemp -d /tmp/zrun-soak.XXXXXX)
 z() { "$ZRUN" --root "$ROOT" "$@"; }
-fail=0 W1= W2= keeper=
+fail=0 W1= W2= supervisor=
 problem() { echo "soak: FAIL: $*" >&2; fail=1; }
 
 cleanup() {
@@ -53,28 +53,28 @@ trap cleanup EXIT
 cgroups() { ls -d /sys/fs/cgroup/*/zrun/"$SVC"-* /sys/fs/cgroup/zrun/"$SVC"-* 2>/dev/null; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
-# Zombies whose parent is the keeper or a process of this soak (its
+# Zombies whose parent is the supervisor or a process of this soak (its
 # command line names $ROOT), and this script's own.
 zombies() {
 	local pid ppid
 	grep -h ') Z ' /proc/[0-9]*/stat 2>/dev/null | sed 's/^\([0-9]*\) (.*) Z \([0-9]*\) .*/\1 \2/' |
 	while read -r pid ppid; do
-		if [ "$ppid" = "$keeper" ] || [ "$ppid" = "$$" ] ||
+		if [ "$ppid" = "$supervisor" ] || [ "$ppid" = "$$" ] ||
 		   grep -qsF -- "$ROOT" "/proc/$ppid/cmdline"; then
 			echo "$pid"
 		fi
 	done
 }
 declare -A RSS FDS
-sample() {  # label: keeper RSS and fds, zombies, cgroups of versions other than $cur
-	RSS[$1]=$(rss_kb "$keeper")
-	FDS[$1]=$(nfds "$keeper")
+sample() {  # label: supervisor RSS and fds, zombies, cgroups of versions other than $cur
+	RSS[$1]=$(rss_kb "$supervisor")
+	FDS[$1]=$(nfds "$supervisor")
 	local zs extra
 	zs=$(zombies | tr '\n' ' ')
 	[ -z "$zs" ] || problem "$1: zombies: $zs"
 	extra=$(cgroups | grep -v "/$cur\$" | tr '\n' ' ')
 	[ -z "$extra" ] || problem "$1: cgroups of gone versions: $extra"
-	printf 'soak: %-6s after %4d swaps: keeper RSS %s kB, %s fds\n' "$1" "$2" "${RSS[$1]}" "${FDS[$1]}"
+	printf 'soak: %-6s after %4d swaps: supervisor RSS %s kB, %s fds\n' "$1" "$2" "${RSS[$1]}" "${FDS[$1]}"
 }
 
 if ss -Hltn "sport = :$PORT" | grep -q .; then
@@ -86,11 +86,11 @@ cur=$SVC-0
 z create --service "$SVC" --listen "tcp://127.0.0.1:$PORT" "${PROBE[@]}" "$cur" "$V1" > "$ROOT/first.out" 2>&1 &&
 	z start "$cur" >> "$ROOT/first.out" 2>&1 || { echo "soak: the first version did not start" >&2; exit 1; }
 for _ in $(seq 100); do curl -s --max-time 1 "$URL" >/dev/null && break; sleep 0.05; done
-# The service records the keeper's guardian (src/service/guardian.c); the keeper,
+# The service records the supervisor's fdstore (src/service/fdstore.c); the supervisor,
 # which does the work and would leak, is its child.
-guardian=$(grep -o '"keeper_pid":[0-9]*' "$ROOT/.services/$SVC/service.json" | cut -d: -f2)
-keeper=$(pgrep -x -P "${guardian:-0}" zrun-keeper)
-[ -n "$keeper" ] && [ -d "/proc/$keeper" ] || { echo "soak: no keeper under guardian '$guardian'" >&2; exit 1; }
+fdstore=$(grep -o '"supervisor_pid":[0-9]*' "$ROOT/.services/$SVC/service.json" | cut -d: -f2)
+supervisor=$(pgrep -x -P "${fdstore:-0}" zrun-supervisor)
+[ -n "$supervisor" ] && [ -d "/proc/$supervisor" ] || { echo "soak: no supervisor under fdstore '$fdstore'" >&2; exit 1; }
 
 # Load for the whole soak: keep-alive connections, and some that reconnect
 # per request (each a new accept on whichever version holds the listener).
@@ -159,16 +159,16 @@ if [ "$failed" -ne 0 ]; then
 		sort | uniq -c | sort -rn | head -10 | sed 's/^/soak: versions said: /' >&2
 fi
 
-# Flat: the keeper's fds and RSS at the end against the start (and the middle).
+# Flat: the supervisor's fds and RSS at the end against the start (and the middle).
 [ "${FDS[end]:-0}" -le $(( ${FDS[start]:-0} + FD_SLACK )) ] ||
-	problem "keeper fds grew: ${FDS[start]} -> ${FDS[middle]:-?} -> ${FDS[end]}"
+	problem "supervisor fds grew: ${FDS[start]} -> ${FDS[middle]:-?} -> ${FDS[end]}"
 [ "${RSS[end]:-0}" -le $(( ${RSS[start]:-0} + RSS_SLACK_KB )) ] ||
-	problem "keeper RSS grew: ${RSS[start]} -> ${RSS[middle]:-?} -> ${RSS[end]} kB"
+	problem "supervisor RSS grew: ${RSS[start]} -> ${RSS[middle]:-?} -> ${RSS[end]} kB"
 
-# The last version deleted: the keeper exits, nothing is left.
+# The last version deleted: the supervisor exits, nothing is left.
 z delete --force "$cur" >/dev/null 2>&1 || problem "delete --force $cur failed"
-for _ in $(seq 50); do [ -d "/proc/$keeper" ] || break; sleep 0.1; done
-[ ! -d "/proc/$keeper" ] || problem "keeper $keeper still running after the last version went"
+for _ in $(seq 50); do [ -d "/proc/$supervisor" ] || break; sleep 0.1; done
+[ ! -d "/proc/$supervisor" ] || problem "supervisor $supervisor still running after the last version went"
 left=$(cgroups | tr '\n' ' ')
 [ -z "$left" ] || problem "cgroups left: $left"
 [ -z "$(ls -A "$ROOT/.services" 2>/dev/null)" ] || problem "left in .services: $(ls -A "$ROOT/.services")"
@@ -182,7 +182,7 @@ sort -n "$ROOT/durations" | awk -v n="$done_swaps" -v el="$elapsed" -v tot="$tot
 	printf "soak: %d swaps in %.1f s (%.2f swaps/s, %.1f s in all); swap done in: median %.3f s, max %.3f s\n",
 		n, el, (el > 0 ? n / el : 0), tot, a[int((NR+1)/2)], a[NR]
 	printf "soak: %d requests, %d failed\n", req, failed }'
-printf 'soak: keeper RSS %s -> %s -> %s kB, fds %s -> %s -> %s (start -> middle -> end)\n' \
+printf 'soak: supervisor RSS %s -> %s -> %s kB, fds %s -> %s -> %s (start -> middle -> end)\n' \
 	"${RSS[start]}" "${RSS[middle]:-?}" "${RSS[end]}" "${FDS[start]}" "${FDS[middle]:-?}" "${FDS[end]}"
 if [ "$fail" -eq 0 ]; then echo "soak: PASS"; else echo "soak: FAIL" >&2; fi
 exit "$fail"

@@ -147,7 +147,7 @@ static bool take_activated_listeners(void)
 		l->fd = 3 + i;
 		if (getsockopt(l->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)
 			die("LISTEN_FDS: fd %d is not a listening socket", l->fd);
-		/* O_NONBLOCK is on the open file description, which the keeper
+		/* O_NONBLOCK is on the open file description, which the supervisor
 		 * and the other versions share: needed here anyway, since any
 		 * of them may take the connection epoll woke us for. */
 		set_nonblock_cloexec(l->fd);
@@ -620,7 +620,7 @@ static int run_timers(void)
 /* ---- shutdown ---- */
 
 /* Stop accepting at once. Our listener fds are copies of sockets that zrun's
- * keeper and the next version also hold: closing ours leaves the accept
+ * supervisor and the next version also hold: closing ours leaves the accept
  * queue to them and loses no pending connection. */
 static void start_drain(int signo)
 {

@@ -47,7 +47,7 @@ void misbehave_shutdown_listeners(const char *who, const int *fds, int n)
 }
 
 /* ---- --sabotage WHAT: a change to the shared listener that poll does not
- * show, which the keeper must find and put back (listener_guard.c) ---- */
+ * show, which the supervisor must find and put back (listener_guard.c) ---- */
 
 static int set_int(int fd, int level, int name, int v)
 {

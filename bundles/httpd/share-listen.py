@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """share-listen: binds one TCP listening socket and starts several programs
 that all accept from it (fd 3, LISTEN_FDS=1, LISTEN_PID, LISTEN_FDNAMES), the
-way zrun's keeper hands a service's listener to its versions. For tests of
+way zrun's supervisor hands a service's listener to its versions. For tests of
 httpd on the host, without containers.
 
 usage: share-listen.py HOST:PORT PIDFILE -- CMD [ARGS...] [-- CMD [ARGS...]]...
 
 Writes one pid per line to PIDFILE (in the order of the commands), holds its
-own copy of the socket like the keeper does, forwards SIGTERM/SIGINT to the
+own copy of the socket like the supervisor does, forwards SIGTERM/SIGINT to the
 programs still running, prints "share-listen: PID exited STATUS" to stderr
 as each one exits, and exits 0 when the last one has."""
 import os

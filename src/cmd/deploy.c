@@ -94,7 +94,7 @@ static const struct cli_opt deploy_table[] = {
 	{ "listen", OPT_LISTEN, required_argument, "[N=]URL", "the service's listener, for its first deploy (repeatable)" },
 	{ "replicas", OPT_REPLICAS, required_argument, "N", "containers of the version, all accepting (default 1)" },
 	{ "id", OPT_ID, required_argument, "ID", "the new version's id (default SERVICE-<n+1>)" },
-	{ "restart", OPT_RESTART, required_argument, "POLICY", "no, on-failure[:MAX] (default) or always; done by the keeper" },
+	{ "restart", OPT_RESTART, required_argument, "POLICY", "no, on-failure[:MAX] (default) or always; done by the supervisor" },
 	{ "probe", OPT_PROBE, required_argument, "KIND", "readiness: accepting (default), http[:PATH], tcp, exec:CMD, notify" },
 	{ "probe-initial-delay", OPT_PROBE_DELAY, required_argument, "D", "wait D before the first probe (default 0s)" },
 	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes (default 10s)" },

@@ -1,4 +1,4 @@
-/* zrun logs SERVICE|ID [-f] [--tail N]: what the keeper captured of the
+/* zrun logs SERVICE|ID [-f] [--tail N]: what the supervisor captured of the
  * versions' stdout and stderr (ROOT/.services/NAME/logs/ID.log, .1, .2),
  * each line prefixed with its version's id. -f follows, across swaps:
  * the logs of versions that appear later are followed too. */
@@ -249,5 +249,5 @@ static const struct cli_opt logs_table[] = {
 };
 
 const struct command cmd_logs = { .name = "logs", .args = "<service>|<version-id>",
-	.summary = "print what a service's versions wrote to stdout and stderr (kept by its keeper)",
+	.summary = "print what a service's versions wrote to stdout and stderr (kept by its supervisor)",
 	.opts = logs_table, .run = run_logs };

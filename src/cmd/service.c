@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "json.h"
 #include "repair.h"
-#include "keeper.h"
+#include "supervisor.h"
 #include "listener_watch.h"
 #include "service.h"
 #include "swap.h"
@@ -134,8 +134,8 @@ static void print_versions(const char *root, const char *name, struct json_write
 	service_free_ids(ids, n);
 }
 
-/* Whether each listener takes connections now (the keeper's copies), and
- * what the keeper did when a version shut one down. */
+/* Whether each listener takes connections now (the supervisor's copies), and
+ * what the supervisor did when a version shut one down. */
 static void listener_health(const char *root, const struct service *svc, bool *listening,
 			    struct listener_record (*rec)[LW_KINDS])
 {
@@ -144,7 +144,7 @@ static void listener_health(const char *root, const struct service *svc, bool *l
 	listener_watch_read(root, svc->name, rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listening[i] = false;
-	if (keeper_peek(root, svc, fds) < 0)
+	if (supervisor_peek(root, svc, fds) < 0)
 		return;
 	for (size_t i = 0; i < svc->n_listeners; i++) {
 		listening[i] = listener_listening(fds[i]);
@@ -152,7 +152,7 @@ static void listener_health(const char *root, const struct service *svc, bool *l
 	}
 }
 
-/* What the keeper found a version did to a listener, as status says it. */
+/* What the supervisor found a version did to a listener, as status says it. */
 static const char *const change_text[LW_KINDS] = {
 	"shut down by a version", "backlog changed by a version", "filter attached by a version",
 	"options changed by a version",
@@ -229,17 +229,17 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	listener_health(ctx->root, &svc, listening, rec);
 	char *last = swap_describe(ctx->root, name);
 	bool orphan = version_service_is_orphan(ctx->root, name);
-	bool repair = orphan || !keeper_alive(&svc) || swap_interrupted(ctx->root, name);
+	bool repair = orphan || !supervisor_alive(&svc) || swap_interrupted(ctx->root, name);
 	if (json) {
 		struct json_writer w;
 		json_w_init(&w, false);
 		json_w_object_begin(&w);
 		json_w_key(&w, "name");
 		json_w_string(&w, name);
-		json_w_key(&w, "keeper_pid");
-		json_w_int(&w, svc.keeper_pid);
-		json_w_key(&w, "keeper");
-		json_w_string(&w, keeper_alive(&svc) ? "running" : "gone");
+		json_w_key(&w, "supervisor_pid");
+		json_w_int(&w, svc.supervisor_pid);
+		json_w_key(&w, "supervisor");
+		json_w_string(&w, supervisor_alive(&svc) ? "running" : "gone");
 		json_w_key(&w, "listeners");
 		json_w_array_begin(&w);
 		print_listeners(&svc, listening, rec, &w);
@@ -266,7 +266,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	} else {
 		printf("service %s\n", name);
 		print_listeners(&svc, listening, rec, NULL);
-		printf("  keeper pid %d (%s)\n", svc.keeper_pid, keeper_alive(&svc) ? "running" : "gone");
+		printf("  supervisor pid %d (%s)\n", svc.supervisor_pid, supervisor_alive(&svc) ? "running" : "gone");
 		if (svc.current[0])
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
@@ -310,8 +310,8 @@ static int list_all(struct cli_ctx *ctx, bool json)
 			json_w_string(&w, svc.name);
 			json_w_key(&w, "versions");
 			json_w_uint(&w, nv);
-			json_w_key(&w, "keeper");
-			json_w_string(&w, keeper_alive(&svc) ? "running" : "gone");
+			json_w_key(&w, "supervisor");
+			json_w_string(&w, supervisor_alive(&svc) ? "running" : "gone");
 			json_w_key(&w, "listeners");
 			json_w_array_begin(&w);
 			for (size_t i = 0; i < svc.n_listeners; i++)
@@ -374,5 +374,5 @@ static const struct cli_opt service_table[] = {
 
 const struct command cmd_service = { .name = "service",
 	.args = "list | status <name> | repair <name> | save | restore | restart <version-id>",
-	.summary = "list services, show one (listeners, keeper, versions, last swap), or repair one",
+	.summary = "list services, show one (listeners, supervisor, versions, last swap), or repair one",
 	.opts = service_table, .run = run_service };

@@ -19,27 +19,27 @@
 #define SERVICE_VERSIONS_MAX (2 * DEPLOY_REPLICAS_MAX)
 
 /* The supervisor's tables: a watch per running version, a log pipe per
- * version made by deploy (the keeper answers 'E' when the log table is
+ * version made by deploy (the supervisor answers 'E' when the log table is
  * full, and create fails, instead of closing the pipe the version writes
  * to). Its polled fds: the init's pidfd, a restart child, a log pipe. */
 #define SUPERVISE_WATCH_MAX SERVICE_VERSIONS_MAX
 #define SUPERVISE_LOG_MAX SERVICE_VERSIONS_MAX
 #define SUPERVISE_POLL_MAX (3 * SERVICE_VERSIONS_MAX)
 
-/* Versions made with --intercept, each with a seccomp notify fd the keeper
+/* Versions made with --intercept, each with a seccomp notify fd the supervisor
  * polls (intercept_add fails when full, and so does create). */
 #define INTERCEPT_POLL_MAX SERVICE_VERSIONS_MAX
 /* Live bind claims of one intercepted version (sockets it bound to a
  * service address and got the shared listener for). */
 #define INTERCEPT_CLAIMS_MAX 32
 
-/* The guardian keeps a copy of each log pipe and notify fd: one of each per
+/* The fdstore keeps a copy of each log pipe and notify fd: one of each per
  * version at most, so it never fills before the supervisor's tables. */
-#define GUARDIAN_FD_MAX (SUPERVISE_LOG_MAX + INTERCEPT_POLL_MAX)
+#define FDSTORE_FD_MAX (SUPERVISE_LOG_MAX + INTERCEPT_POLL_MAX)
 
-/* fds a keeper request may carry: a request takes one; the rest are
+/* fds a supervisor request may carry: a request takes one; the rest are
  * received only to be closed (fdmsg_recv closes what it does not return). */
-#define KEEPER_RECV_FDS 8
+#define SUPERVISOR_RECV_FDS 8
 
 /* Log files `zrun logs -f` follows: those of the versions there are and of
  * the replaced groups kept (SUPERVISE_LOGS_KEEP_REPLACED). */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "event.h"
-#include "keeper.h"
+#include "supervisor.h"
 #include "swap.h"
 
 static long now_ms(void)
@@ -145,7 +145,7 @@ static void record(const char *root, const char *service, const char *current, c
 	}
 	if (lock >= 0)
 		close(lock);
-	keeper_rescan(root, service);
+	supervisor_rescan(root, service);
 }
 
 static int swap_groups(const char *root, const char *service, const char *old_group, char **old, size_t n_old,

@@ -62,7 +62,7 @@ int intercept_check_kernel(int notify_fd, struct zrun_error *err)
 	return 0;
 }
 
-/* ---- the keeper ---- */
+/* ---- the supervisor ---- */
 
 /* An address as bind(2) sees it. A v4-mapped IPv6 address is taken as the
  * IPv4 one; v6only says whether an IPv6 wildcard leaves IPv4 alone. */

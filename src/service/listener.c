@@ -164,7 +164,7 @@ int listener_replace(const struct listener *l, int fd, struct zrun_error *err)
 	if (l->kind == LISTENER_TCP)
 		shutdown(fd, SHUT_RDWR);
 	/* a new socket at the same address, at the same fd number, so that
-	 * everything that knows the number (the keeper's tables) holds it */
+	 * everything that knows the number (the supervisor's tables) holds it */
 	int nfd = listener_open(l, err);
 	if (nfd < 0)
 		return -1;

@@ -1,10 +1,10 @@
 /* listener_guard: what a version may set on the listening socket it shares
- * with the other versions, and the keeper puts back. A listener's backlog,
+ * with the other versions, and the supervisor puts back. A listener's backlog,
  * its packet filter and the options its accepted sockets inherit belong to
  * the service, not to one version: listen(3, 1) shrinks the accept queue of
  * every version, a BPF filter drops or steers their connections, a linger
  * of 0 or a receive timeout set on fd 3 reaches every connection the others
- * accept. None of these can be waited for (no poll event), so the keeper
+ * accept. None of these can be waited for (no poll event), so the supervisor
  * compares each listener with a fresh socket made the same way, often
  * (listener_watch.c: at each wake-up and on a 1 s timer). */
 #ifndef ZRUN_LISTENER_GUARD_H
@@ -18,7 +18,7 @@
 
 #define GUARD_OPT_MAX 16
 
-/* What the keeper found changed and put back. */
+/* What the supervisor found changed and put back. */
 enum guard_kind { GUARD_BACKLOG, GUARD_FILTER, GUARD_OPTIONS, GUARD_KINDS };
 
 union guard_value {

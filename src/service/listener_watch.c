@@ -8,7 +8,7 @@
 
 #define BROKEN_RETRY_MS 1000
 /* what no poll event tells is looked at once a second, and at each wake-up
- * at most every GUARD_MIN_MS (a busy log pipe wakes the keeper often) */
+ * at most every GUARD_MIN_MS (a busy log pipe wakes the supervisor often) */
 #define GUARD_PERIOD_MS 1000
 #define GUARD_MIN_MS 100
 #define RECORD_MAX_BYTES (LISTENER_MAX * LW_KINDS * 256)
@@ -28,7 +28,7 @@ static uint64_t now_ms(void)
 }
 
 /* One line per listener and kind: "INDEX KIND REPAIRS LAST_S HOW...";
- * "INDEX REPAIRS LAST_S HOW..." (a shutdown) as keepers before the kinds
+ * "INDEX REPAIRS LAST_S HOW..." (a shutdown) as supervisors before the kinds
  * wrote it. */
 static void parse_record_line(const char *line, struct listener_record (*out)[LW_KINDS], size_t n)
 {
@@ -98,7 +98,7 @@ void listener_watch_init(struct listener_watch *w, const char *root, const struc
 	snprintf(w->root, sizeof(w->root), "%s", root);
 	w->svc = svc;
 	w->fds = fds;
-	/* a keeper started again goes on counting */
+	/* a supervisor started again goes on counting */
 	listener_watch_read(root, svc->name, w->rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listener_guard_init(&w->guard[i], &svc->listeners[i]);
@@ -124,16 +124,16 @@ int listener_watch_timeout_ms(const struct listener_watch *w)
 	return t;
 }
 
-/* A new socket at fds[i]: the guardian keeps it for the next keeper. */
-static void keep_new_socket(const struct listener_watch *w, size_t i, const struct guardian *g)
+/* A new socket at fds[i]: the fdstore keeps it for the next supervisor. */
+static void keep_new_socket(const struct listener_watch *w, size_t i, const struct fdstore *g)
 {
 	char id[16];
 
 	snprintf(id, sizeof(id), "%zu", i);
-	guardian_keep(g, GUARDIAN_LISTENER, id, w->fds[i]);
+	fdstore_keep(g, FDSTORE_LISTENER, id, w->fds[i]);
 }
 
-static void repair(struct listener_watch *w, size_t i, const struct guardian *g)
+static void repair(struct listener_watch *w, size_t i, const struct fdstore *g)
 {
 	struct zrun_error err;
 	struct listener_record *r = &w->rec[i][LW_SHUTDOWN];
@@ -159,7 +159,7 @@ static void repair(struct listener_watch *w, size_t i, const struct guardian *g)
 }
 
 /* Put back what a version changed on listener i that poll does not tell. */
-static bool guard(struct listener_watch *w, size_t i, const struct guardian *g)
+static bool guard(struct listener_watch *w, size_t i, const struct fdstore *g)
 {
 	struct guard_report rep;
 	unsigned found = listener_guard_check(&w->guard[i], &w->svc->listeners[i], w->fds[i], &rep);
@@ -182,7 +182,7 @@ static bool guard(struct listener_watch *w, size_t i, const struct guardian *g)
 	return found != 0;
 }
 
-void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct guardian *g)
+void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct fdstore *g)
 {
 	uint64_t now = now_ms();
 	bool due = now - w->last_guard_ms >= GUARD_MIN_MS, changed = false;

@@ -1,7 +1,7 @@
-/* listener_watch: the keeper's watch over the service's listeners. Every
+/* listener_watch: the supervisor's watch over the service's listeners. Every
  * version holds the same listening sockets, so one that calls shutdown(2)
  * on its fd 3 (a C idiom to wake acceptor threads while draining) stops
- * the socket for all of them. The keeper polls its copies, notices that at
+ * the socket for all of them. The supervisor polls its copies, notices that at
  * once (POLLHUP / POLLRDHUP) and puts the listener back (listener_repair).
  * What no poll event tells, a backlog shrunk with listen(), a BPF filter,
  * options the accepted sockets inherit, it looks at on each wake-up and at
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guardian.h"
+#include "fdstore.h"
 #include "listener_guard.h"
 #include "service.h"
 
@@ -34,7 +34,7 @@ struct listener_record {
 struct listener_watch {
 	char root[PATH_MAX];
 	const struct service *svc;
-	const int *fds;          /* the keeper's listener fds (svc->n_listeners) */
+	const int *fds;          /* the supervisor's listener fds (svc->n_listeners) */
 	struct listener_record rec[LISTENER_MAX][LW_KINDS];
 	bool broken[LISTENER_MAX];  /* could not be put back: retried on a timer */
 	struct listener_guard guard[LISTENER_MAX];
@@ -50,9 +50,9 @@ int listener_watch_timeout_ms(const struct listener_watch *w);
 
 /* After poll: repair what was shut down (and retry the broken ones), and
  * when it is due, put back what a version changed; p NULL: look at every
- * listener. A new socket goes to the guardian too, so the next keeper
+ * listener. A new socket goes to the fdstore too, so the next supervisor
  * holds it. */
-void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct guardian *g);
+void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct fdstore *g);
 
 /* For status: the record of each of the n listeners (zeroed when none). */
 void listener_watch_read(const char *root, const char *service, struct listener_record (*out)[LW_KINDS], size_t n);

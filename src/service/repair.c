@@ -4,27 +4,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "keeper.h"
+#include "supervisor.h"
 #include "service.h"
 #include "swap.h"
 #include "version.h"
 
-/* A keeper gone: the listeners from a running version, a new keeper. */
-static int recover_keeper(const char *root, const char *name, FILE *out, bool *done, struct zrun_error *err)
+/* A supervisor gone: the listeners from a running version, a new supervisor. */
+static int recover_supervisor(const char *root, const char *name, FILE *out, bool *done, struct zrun_error *err)
 {
 	struct service svc;
 	int fds[LISTENER_MAX];
 
 	if (service_load(root, name, &svc, err) < 0)
 		return -1;
-	if (keeper_alive(&svc))
+	if (supervisor_alive(&svc))
 		return 0;
-	pid_t dead = svc.keeper_pid;
-	if (keeper_fetch(root, &svc, fds, err) < 0)
+	pid_t dead = svc.supervisor_pid;
+	if (supervisor_fetch(root, &svc, fds, err) < 0)
 		return -1;
 	for (size_t i = 0; i < svc.n_listeners; i++)
 		close(fds[i]);
-	fprintf(out, "%s: keeper %d was gone: listeners recovered, new keeper %d\n", name, dead, svc.keeper_pid);
+	fprintf(out, "%s: supervisor %d was gone: listeners recovered, new supervisor %d\n", name, dead, svc.supervisor_pid);
 	*done = true;
 	return 0;
 }
@@ -52,10 +52,10 @@ int service_repair(const char *root, const char *name, FILE *out, struct zrun_er
 	if (r == 0) {
 		r = version_end_orphan(root, name, err);
 		if (r == 1)
-			fprintf(out, "%s: no version left (a create or delete was killed): keeper stopped, service removed\n",
+			fprintf(out, "%s: no version left (a create or delete was killed): supervisor stopped, service removed\n",
 				name);
 		else if (r == 0)
-			r = recover_keeper(root, name, out, &done, err);
+			r = recover_supervisor(root, name, out, &done, err);
 		close(lock);
 	}
 	close(swap_lock);

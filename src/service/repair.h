@@ -1,9 +1,9 @@
 /* repair: `zrun service repair NAME`, the one command that puts right
  * whatever a killed zrun left of a service: a swap stopped mid-way
  * (finished or undone, swap.c), a service with no version left (a create
- * or delete killed mid-way: its keeper stopped, the service removed), a
- * keeper gone (the listeners recovered from a running version, a new
- * keeper). `service status` only reports these; swap, deploy, create and
+ * or delete killed mid-way: its supervisor stopped, the service removed), a
+ * supervisor gone (the listeners recovered from a running version, a new
+ * supervisor). `service status` only reports these; swap, deploy, create and
  * delete repair what is in their way themselves. */
 #ifndef ZRUN_REPAIR_H
 #define ZRUN_REPAIR_H

@@ -81,10 +81,10 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 		json_w_string(&w, item);
 	}
 	json_w_array_end(&w);
-	json_w_key(&w, "keeper_pid");
-	json_w_int(&w, svc->keeper_pid);
-	json_w_key(&w, "keeper_start_time");
-	json_w_uint(&w, svc->keeper_start_time);
+	json_w_key(&w, "supervisor_pid");
+	json_w_int(&w, svc->supervisor_pid);
+	json_w_key(&w, "supervisor_start_time");
+	json_w_uint(&w, svc->supervisor_start_time);
 	json_w_key(&w, "current");
 	json_w_string(&w, svc->current);
 	json_w_key(&w, "previous");
@@ -153,9 +153,9 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 	json_ctx_init(&c, path, err);
 	int r = json_get_strv(&c, tree, "listeners", &urls);
 	if (r >= 0)
-		r = json_get_int(&c, tree, "keeper_pid", 0, INT32_MAX, &pid);
+		r = json_get_int(&c, tree, "supervisor_pid", 0, INT32_MAX, &pid);
 	if (r >= 0)
-		r = json_get_uint(&c, tree, "keeper_start_time", UINT64_MAX, &start);
+		r = json_get_uint(&c, tree, "supervisor_start_time", UINT64_MAX, &start);
 	if (r >= 0)
 		load_deploy_record(&c, tree, svc);
 	yajl_tree_free(tree);
@@ -164,8 +164,8 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 		return -1;
 	}
 	snprintf(svc->name, sizeof(svc->name), "%s", name);
-	svc->keeper_pid = (pid_t)pid;
-	svc->keeper_start_time = start;
+	svc->supervisor_pid = (pid_t)pid;
+	svc->supervisor_start_time = start;
 	for (size_t i = 0; urls && urls[i] && i < LISTENER_MAX; i++) {
 		if (listener_parse(urls[i], (int)i, &svc->listeners[i], err) < 0) {
 			json_strv_free(urls);

@@ -1,5 +1,5 @@
 /* service: the versions of one app that share listeners. A service lives
- * in ROOT/.services/NAME/ (service.json, the keeper's socket, the swap
+ * in ROOT/.services/NAME/ (service.json, the supervisor's socket, the swap
  * record and locks); each version is an ordinary container whose state
  * carries its service settings under "zrun". */
 #ifndef ZRUN_SERVICE_H
@@ -39,7 +39,7 @@ struct version_config {
 	/* zrun deploy: the version (replica group) this container is a replica
 	 * of: "api-3" for api-3 and api-3.r1, api-3.r2 ...; "" = its own id. */
 	char group[STATE_ID_MAX + 1];
-	enum restart_policy restart;   /* done by the keeper */
+	enum restart_policy restart;   /* done by the supervisor */
 	int restart_max;               /* on-failure:MAX; 0 = no limit */
 	/* notify probe: NEW's NOTIFY_SOCKET, "@zrun-notify-" and 32 random hex
 	 * digits made at each create, so no other version can bind it first */
@@ -50,14 +50,14 @@ struct service {
 	char name[SERVICE_NAME_MAX];
 	struct listener listeners[LISTENER_MAX];
 	size_t n_listeners;
-	pid_t keeper_pid;
-	unsigned long long keeper_start_time;
+	pid_t supervisor_pid;
+	unsigned long long supervisor_start_time;
 	/* zrun deploy's record (empty for services made by create alone) */
 	char current[STATE_ID_MAX + 1];   /* the version (group) deploy made last */
 	char previous[STATE_ID_MAX + 1];  /* the one it replaced, when kept (rollback) */
 	unsigned long seq;                /* ids SERVICE-1, SERVICE-2, ... */
 	int replicas;                     /* of current; 0 = not deployed */
-	char zrun_path[PATH_MAX];         /* the zrun the keeper runs for restarts */
+	char zrun_path[PATH_MAX];         /* the zrun the supervisor runs for restarts */
 };
 
 int service_validate_name(const char *name, struct zrun_error *err);
@@ -68,9 +68,9 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 int service_save(const char *root, const struct service *svc, struct zrun_error *err);
 bool service_exists(const char *root, const char *name);
 /* Remove the files of the service dir but its locks (their holders go on
- * in the same dir), after its keeper is gone. */
+ * in the same dir), after its supervisor is gone. */
 void service_clear(const char *root, const char *name);
-/* Remove the service dir (after its keeper is gone). */
+/* Remove the service dir (after its supervisor is gone). */
 int service_remove(const char *root, const char *name, struct zrun_error *err);
 
 /* flock on ROOT/.services/NAME/FILE (made with the dir if needed). nonblock:

@@ -10,7 +10,7 @@
 
 #include "deploy.h"
 #include "json.h"
-#include "keeper.h"
+#include "supervisor.h"
 #include "swap.h"
 #include "version.h"
 
@@ -111,7 +111,7 @@ int service_dump_save(const char *root, const char *file, FILE *out, struct zrun
 }
 
 /* What is left of a service whose processes all died: its versions'
- * state and cgroups, and a service record naming a dead keeper. The logs
+ * state and cgroups, and a service record naming a dead supervisor. The logs
  * stay. */
 static void clear_remains(const char *root, const char *name)
 {
@@ -128,8 +128,8 @@ static void clear_remains(const char *root, const char *name)
 		}
 		service_free_ids(ids, n);
 	}
-	if (service_load(root, name, &svc, &ignored) == 0 && keeper_alive(&svc))
-		keeper_stop(root, &svc);
+	if (service_load(root, name, &svc, &ignored) == 0 && supervisor_alive(&svc))
+		supervisor_stop(root, &svc);
 	if (service_path(path, sizeof(path), root, name, "service.json") == 0)
 		unlink(path);
 	if (service_path(path, sizeof(path), root, name, "swap.json") == 0)
@@ -198,7 +198,7 @@ static int restore_one(const char *root, struct json_ctx *c, yajl_val s, FILE *o
 		svc.seq = (unsigned long)seq;
 		service_save(root, &svc, &ignored);
 	}
-	keeper_rescan(root, name);
+	supervisor_rescan(root, name);
 	if (out)
 		fprintf(out, "%s: restored %s (%d replica%s)\n", name, current, (int)replicas, replicas == 1 ? "" : "s");
 	r = 0;

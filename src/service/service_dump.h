@@ -1,7 +1,7 @@
 /* service_dump: `zrun service save` writes what runs (each deployed
  * service: listeners, bundle, settings, replicas, current version) to a
  * file; `zrun service restore` brings those services back (listeners,
- * keeper, replicas started and probed ready), as at boot. pm2's save and
+ * supervisor, replicas started and probed ready), as at boot. pm2's save and
  * resurrect. */
 #ifndef ZRUN_SERVICE_DUMP_H
 #define ZRUN_SERVICE_DUMP_H

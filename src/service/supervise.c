@@ -27,7 +27,7 @@
 #define PRUNE_FILES_MAX 1024   /* log files looked at per prune */
 
 /* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
- * holder of a pidfd; the keeper is not the parent of the inits it watches. */
+ * holder of a pidfd; the supervisor is not the parent of the inits it watches. */
 struct zrun_pidfd_info {
 	uint64_t mask, cgroupid;
 	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
@@ -347,7 +347,7 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 		if (!s->logs[i].used)
 			l = &s->logs[i];
 	if (l == NULL) {
-		/* refused, not dropped: the keeper answers 'E' and the create
+		/* refused, not dropped: the supervisor answers 'E' and the create
 		 * fails, where a pipe without a reader would block the version
 		 * once it wrote 64 KiB */
 		close(fd);

@@ -1,10 +1,10 @@
-/* supervise: what the keeper does for the versions of its service besides
+/* supervise: what the supervisor does for the versions of its service besides
  * holding the listeners: it watches each running version's init through a
  * pidfd and restarts one that exits against its restart policy (backoff
  * 100 ms doubling to 30 s, reset after 10 s of healthy running; a crash
  * loop stops at MAX and says so), and it drains the versions' stdout and
  * stderr pipes into size-capped, rotated files logs/ID.log. All of it is
- * driven from the keeper's one poll loop: no threads, every child reaped. */
+ * driven from the supervisor's one poll loop: no threads, every child reaped. */
 #ifndef ZRUN_SUPERVISE_H
 #define ZRUN_SUPERVISE_H
 
@@ -19,7 +19,7 @@ struct supervisor;
 
 struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path);
 
-/* The fds to poll (after the keeper's own), and how long poll may sleep. */
+/* The fds to poll (after the supervisor's own), and how long poll may sleep. */
 size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max);
 int supervise_timeout_ms(const struct supervisor *s);
 /* After poll: p/n as filled by supervise_pollfds, with revents. Then the
@@ -37,10 +37,10 @@ void supervise_rescan(struct supervisor *s);
 #define SUPERVISE_LOGS_KEEP_REPLACED 2
 void supervise_prune_logs(const char *root, const char *service, int keep_versions);
 
-/* The keeper exits: end and reap restart children, flush logs. */
+/* The supervisor exits: end and reap restart children, flush logs. */
 void supervise_shutdown(struct supervisor *s);
 
-/* For status: the keeper's record of a version (restarts, last exit, its
+/* For status: the supervisor's record of a version (restarts, last exit, its
  * supervision state) from ROOT/.services/NAME/supervise.json. */
 struct supervise_info {
 	int restarts;

@@ -16,7 +16,7 @@
 #include "event.h"
 #include "fault.h"
 #include "json.h"
-#include "keeper.h"
+#include "supervisor.h"
 #include "probe.h"
 #include "version.h"
 
@@ -232,7 +232,7 @@ int swap_signal_guarded(const char *root, char **ids, size_t n, const char *cons
 		struct version_config vc;
 		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
 			continue;
-		/* before any signal: the keeper must not restart what a swap stops */
+		/* before any signal: the supervisor must not restart what a swap stops */
 		version_mark_stopping(root, vc.service, ids[i]);
 		if (state_live_status(root, &st) == STATUS_RUNNING)
 			kill(st.pid, vc.stop_signal);
@@ -341,7 +341,7 @@ static int fill_target(struct swap_run *w, struct probe_target *t, struct servic
 {
 	int fds[LISTENER_MAX];
 
-	if (service_load(w->o->root, w->service, svc, err) < 0 || keeper_fetch(w->o->root, svc, fds, err) < 0)
+	if (service_load(w->o->root, w->service, svc, err) < 0 || supervisor_fetch(w->o->root, svc, fds, err) < 0)
 		return -1;
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < svc->n_listeners; i++) {
@@ -594,7 +594,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		int stopped = 0;
 		if (version_load(root, r.old_id, &st, &vc, &ignored) == 0) {
 			stopped = stop_version(root, r.old_id, &st, &vc, vc.grace_period_ms, false, keep, 1, &sy);
-			if (stopped < 0)  /* OLD serves on: the keeper may restart it again */
+			if (stopped < 0)  /* OLD serves on: the supervisor may restart it again */
 				version_clear_stopping(root, vc.service, r.old_id);
 			state_clear(&st);
 			if (!r.keep_old && stopped == 0)

@@ -12,7 +12,7 @@
 
 #include "fault.h"
 #include "intercept.h"
-#include "keeper.h"
+#include "supervisor.h"
 #include "probe.h"
 #include "supervise.h"
 
@@ -151,12 +151,12 @@ static int adjust_version_spec(struct spec *spec, void *data, struct zrun_error 
 		return -1;
 	if (!h->vc->intercept)
 		return 0;
-	if (service_path(sock, sizeof(sock), h->root, h->svc->name, "keeper.sock") < 0)
-		return zrun_error_set(err, ENAMETOOLONG, "keeper socket of %s", h->svc->name);
+	if (service_path(sock, sizeof(sock), h->root, h->svc->name, "supervisor.sock") < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "supervisor socket of %s", h->svc->name);
 	return intercept_prepare_spec(spec, sock, err);
 }
 
-/* --intercept: the version's notify fd goes to the keeper, which answers
+/* --intercept: the version's notify fd goes to the supervisor, which answers
  * its bind and listen calls for as long as the service lives. */
 static int give_notify_fd(int fd, pid_t pid, void *data, struct zrun_error *err)
 {
@@ -165,8 +165,8 @@ static int give_notify_fd(int fd, pid_t pid, void *data, struct zrun_error *err)
 	(void)pid;
 	if (intercept_check_kernel(fd, err) < 0)
 		return -1;
-	if (keeper_send_notify(h->root, h->svc, h->id, fd) < 0)
-		return zrun_error_set(err, 0, "--intercept: the keeper of service %s did not take the seccomp notify fd",
+	if (supervisor_send_notify(h->root, h->svc, h->id, fd) < 0)
+		return zrun_error_set(err, 0, "--intercept: the supervisor of service %s did not take the seccomp notify fd",
 				      h->svc->name);
 	return 0;
 }
@@ -188,15 +188,15 @@ bool version_service_is_orphan(const char *root, const char *name)
 	return n == 0;
 }
 
-/* End a service: its keeper (and guardian), its unix socket files, its
+/* End a service: its supervisor (and fdstore), its unix socket files, its
  * records. keep_locks: the caller holds service.lock and goes on to make
  * the service anew in the same dir. */
 static void end_service(const char *root, const struct service *svc, bool keep_locks)
 {
 	struct zrun_error ignored;
 
-	keeper_stop(root, svc);
-	fault_point("service-end-after-keeper-stop");
+	supervisor_stop(root, svc);
+	fault_point("service-end-after-supervisor-stop");
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		if (svc->listeners[i].kind == LISTENER_UNIX)
 			unlink(svc->listeners[i].path);
@@ -206,8 +206,8 @@ static void end_service(const char *root, const struct service *svc, bool keep_l
 		service_remove(root, svc->name, &ignored);
 }
 
-/* Open the listeners of a new service. stale: a keeper of an orphan was
- * just told to go (or a keeper of a killed create is going by itself):
+/* Open the listeners of a new service. stale: a supervisor of an orphan was
+ * just told to go (or a supervisor of a killed create is going by itself):
  * its sockets may close a few ms after, so EADDRINUSE is retried for up
  * to a second before it is an error. */
 static int open_listeners(const struct listener *ls, size_t nls, int *fds, bool stale, struct zrun_error *err)
@@ -229,8 +229,8 @@ static int open_listeners(const struct listener *ls, size_t nls, int *fds, bool 
 	return 0;
 }
 
-/* Join an existing service: its listener fds from the keeper. 1: it is an
- * orphan that cannot be joined (its keeper gone, or other listeners named):
+/* Join an existing service: its listener fds from the supervisor. 1: it is an
+ * orphan that cannot be joined (its supervisor gone, or other listeners named):
  * the caller ends it and makes the service anew. */
 static int join_service(const char *root, struct service *svc, const struct listener *ls, size_t nls,
 			int *fds, struct zrun_error *err)
@@ -242,7 +242,7 @@ static int join_service(const char *root, struct service *svc, const struct list
 		return -1;
 	bool fits = nls == 0 || listener_sets_equal(ls, nls, svc->listeners, svc->n_listeners);
 	if (version_service_is_orphan(root, name)) {
-		if (fits && keeper_alive(svc) && keeper_fetch(root, svc, fds, err) == 0)
+		if (fits && supervisor_alive(svc) && supervisor_fetch(root, svc, fds, err) == 0)
 			return 0;
 		return 1;
 	}
@@ -250,17 +250,17 @@ static int join_service(const char *root, struct service *svc, const struct list
 		return zrun_error_set(err, 0, "listens on %s%s; this version names %s%s (a service's versions share its listeners)",
 			svc->listeners[0].url, svc->n_listeners > 1 ? ", ..." : "",
 			ls[0].url, nls > 1 ? ", ..." : "");
-	return keeper_fetch(root, svc, fds, err);
+	return supervisor_fetch(root, svc, fds, err);
 }
 
-/* Get the service's listener fds: from its keeper, or by making the
+/* Get the service's listener fds: from its supervisor, or by making the
  * service when this is its first version (or it was an orphan). *made
  * says which. */
 static int service_fds(const char *root, struct service *svc, const struct listener *ls, size_t nls,
 		       int *fds, bool *made, struct zrun_error *err)
 {
 	char sock[PATH_MAX];
-	bool stale = service_path(sock, sizeof(sock), root, svc->name, "keeper.sock") == 0 &&
+	bool stale = service_path(sock, sizeof(sock), root, svc->name, "supervisor.sock") == 0 &&
 		     access(sock, F_OK) == 0;
 
 	*made = false;
@@ -278,23 +278,23 @@ static int service_fds(const char *root, struct service *svc, const struct liste
 	if (open_listeners(ls, nls, fds, stale, err) < 0)
 		return -1;
 	fault_point("service-after-listen");
-	/* The record first, naming no keeper yet: from here on `service
+	/* The record first, naming no supervisor yet: from here on `service
 	 * status` sees the service and a later create or `service repair`
 	 * can end it, whatever point this zrun dies at. */
-	svc->keeper_pid = 0;
-	svc->keeper_start_time = 0;
+	svc->supervisor_pid = 0;
+	svc->supervisor_start_time = 0;
 	int r = service_save(root, svc, err);
 	fault_point("service-after-record");
-	if (r < 0 || keeper_spawn(root, svc, fds, err) < 0) {
+	if (r < 0 || supervisor_spawn(root, svc, fds, err) < 0) {
 		for (size_t i = 0; i < nls; i++)
 			close(fds[i]);
-		if (keeper_alive(svc))
-			keeper_stop(root, svc);
+		if (supervisor_alive(svc))
+			supervisor_stop(root, svc);
 		struct zrun_error ignored;
 		service_remove(root, svc->name, &ignored);
 		return -1;
 	}
-	fault_point("service-after-keeper");
+	fault_point("service-after-supervisor");
 	*made = true;
 	return 0;
 }
@@ -326,7 +326,7 @@ int version_end_orphan(const char *root, const char *name, struct zrun_error *er
 
 /* A version deleted with an unreadable state.json took the name of its
  * service with it: end every service left without a version, or the last
- * one's keeper would hold its port forever. Under each service's lock, so
+ * one's supervisor would hold its port forever. Under each service's lock, so
  * a first version being created (its record made, its state not yet
  * written) is waited for, never mistaken for an empty service. */
 static void end_empty_services(const char *root)
@@ -380,7 +380,7 @@ void version_clear_stopping(const char *root, const char *service, const char *i
 }
 
 /* Versions made by zrun deploy (a group) write stdout and stderr into a
- * pipe whose read end the keeper holds and drains into logs/ID.log. */
+ * pipe whose read end the supervisor holds and drains into logs/ID.log. */
 static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3],
 		    struct zrun_error *err)
 {
@@ -388,10 +388,10 @@ static int log_pipe(const char *root, const struct service *svc, const char *id,
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return zrun_error_set(err, errno, "%s: log pipe", id);
-	if (keeper_send_log(root, svc, id, p[0]) < 0) {
+	if (supervisor_send_log(root, svc, id, p[0]) < 0) {
 		close(p[0]);
 		close(p[1]);
-		return zrun_error_set(err, 0, "%s: the keeper did not take its log pipe (at most %d versions log at once)",
+		return zrun_error_set(err, 0, "%s: the supervisor did not take its log pipe (at most %d versions log at once)",
 				      id, SUPERVISE_LOG_MAX);
 	}
 	close(p[0]);
@@ -451,8 +451,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 }
 
 /* A service holds at most SERVICE_VERSIONS_MAX versions, the size of the
- * keeper's tables (capacity.h): one more is refused here, at its create,
- * not dropped later by the keeper. id itself (a restart) is not counted. */
+ * supervisor's tables (capacity.h): one more is refused here, at its create,
+ * not dropped later by the supervisor. id itself (a restart) is not counted. */
 static int service_has_room(const char *root, const char *service, const char *id, struct zrun_error *err)
 {
 	char **ids;
@@ -511,7 +511,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	int stdio[3] = { -1, -1, -1 };
 	struct version_hooks hooks = { .vc = vc, .root = opts.root, .svc = &svc, .id = opts.id };
 	version_clear_stopping(opts.root, svc.name, opts.id);
-	/* a version whose log the keeper cannot take is refused: it would
+	/* a version whose log the supervisor cannot take is refused: it would
 	 * otherwise write to this zrun's stdout, or block on a full pipe */
 	int r = 0;
 	if (vc->group[0] && opts.stdio_fds == NULL && (r = log_pipe(opts.root, &svc, opts.id, stdio, err)) == 0)
@@ -697,7 +697,7 @@ int version_restart(const char *root, const char *id, struct zrun_error *err)
 		return zrun_error_set(err, 0, "%s is running", id);
 	if (version_is_stopping(root, vc.service, id))
 		return zrun_error_set(err, 0, "%s is being stopped by zrun: not restarted", id);
-	/* container_delete, not version_delete: the service (its keeper and
+	/* container_delete, not version_delete: the service (its supervisor and
 	 * listeners) must stay while its only version comes back. */
 	if (version_recreate(root, id, bundle, &vc, err) < 0)
 		return -1;
@@ -723,9 +723,9 @@ void version_old_after_abort(const char *root, const char *id, char *buf, size_t
 			 id, state_status_name(s));
 		return;
 	}
-	/* a version may have shut the shared listener down (the keeper puts
+	/* a version may have shut the shared listener down (the supervisor puts
 	 * it back, listener_watch.c): say so rather than "serving" */
-	if (service_load(root, vc.service, &svc, &ignored) == 0 && keeper_peek(root, &svc, fds) == 0) {
+	if (service_load(root, vc.service, &svc, &ignored) == 0 && supervisor_peek(root, &svc, fds) == 0) {
 		const char *down = NULL;
 		for (size_t i = 0; i < svc.n_listeners; i++) {
 			if (down == NULL && !listener_listening(fds[i]))

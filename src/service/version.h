@@ -1,7 +1,7 @@
 /* version: creating and deleting the containers that are versions of a
  * service. Creating the first version makes the service (its listeners and
- * keeper); later versions get the same listeners from the keeper. Deleting
- * the last version ends the keeper and removes the service. */
+ * supervisor); later versions get the same listeners from the supervisor. Deleting
+ * the last version ends the supervisor and removes the service. */
 #ifndef ZRUN_VERSION_H
 #define ZRUN_VERSION_H
 
@@ -41,19 +41,19 @@ int version_create_from(const char *root, const char *id, const char *bundle, co
 int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
 		     struct zrun_error *err);
 
-/* The keeper restarts a version that exited: recreate it from its bundle
+/* The supervisor restarts a version that exited: recreate it from its bundle
  * and settings (the service stays) and start it. */
 int version_restart(const char *root, const char *id, struct zrun_error *err);
 
 /* A version that zrun itself stops (a swap drains or aborts it, scale or
- * delete removes it) is marked first, so the keeper does not restart it.
+ * delete removes it) is marked first, so the supervisor does not restart it.
  * The mark goes when the version is created again. */
 void version_mark_stopping(const char *root, const char *service, const char *id);
 bool version_is_stopping(const char *root, const char *service, const char *id);
 void version_clear_stopping(const char *root, const char *service, const char *id);
 
 /* Call these under service.lock. A service with no version left (a create
- * or delete killed mid-way) is an orphan; ending it stops its keeper and
+ * or delete killed mid-way) is an orphan; ending it stops its supervisor and
  * removes the service: 1 when it was one, 0 when not, -1 on error. */
 bool version_service_is_orphan(const char *root, const char *name);
 int version_end_orphan(const char *root, const char *name, struct zrun_error *err);

@@ -111,7 +111,7 @@ ctd_teardown() {
 		[ -n "$id" ] && rm -f "$(ctd_shim_socket "$id")"
 	done
 	# Whatever zrun still holds under containerd's runc root (a killed
-	# shim's container, a service keeper).
+	# shim's container, a service supervisor).
 	if [ -d "$CTD_RUNC_ROOT/$CTD_NS" ]; then
 		for id in $("$ZRUN" --root "$CTD_RUNC_ROOT/$CTD_NS" list -q 2>/dev/null); do
 			"$ZRUN" --root "$CTD_RUNC_ROOT/$CTD_NS" delete --force "$id" >/dev/null 2>&1 || true

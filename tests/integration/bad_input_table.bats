@@ -5,7 +5,7 @@
 # is a file, a full disk. Each row must give exactly one stderr line
 # "zrun: ..." matching its regex (case-insensitive), a non-zero exit, and
 # leave nothing: no state dir or .services under --root, no cgroup under
-# /sys/fs/cgroup/*/zrun-test/ or /zrun/, no process (keeper, httpd, init).
+# /sys/fs/cgroup/*/zrun-test/ or /zrun/, no process (supervisor, httpd, init).
 #
 # The rows are between BEGIN TABLE and END TABLE, one per line:
 #   name | regex | bash code run with: $ROOT, $WORK, $ID (a fresh valid id,

@@ -128,7 +128,7 @@ svc_json() { zr service --format json status "$SVC"; }
 	grep -q chatty "$b/config.json"
 	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 1000 --timeout 60s "$SVC" "$b" > "$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; return 1; }
 	zr list -q >> "$WORK/ids"
-	# the keeper may still be writing what the version printed
+	# the supervisor may still be writing what the version printed
 	wait_until 10 eval 'zr logs --tail 3 "$SVC" | grep -q "^$SVC-1 | chatty line 59999"'
 	local f size total=0
 	for f in "$ROOT"/.services/"$SVC"/logs/*; do
@@ -154,8 +154,8 @@ svc_json() { zr service --format json status "$SVC"; }
 	zr service save > "$WORK/save.out"
 	grep -q "saved 1 service" "$WORK/save.out"
 	local k id cg
-	k=$(svc_keepers)
-	# the keeper and its guardian both
+	k=$(svc_supervisors)
+	# the supervisor and its fdstore both
 	kill -9 $k $(pgrep -P "$k")
 	for id in "$SVC-1" "$SVC-1.r1"; do
 		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
@@ -190,11 +190,11 @@ svc_json() { zr service --format json status "$SVC"; }
 	assert_one_line_error "from 1"
 }
 
-@test "keeper_killed_while_a_version_logs_the_version_lives_and_its_log_goes_on" {
+@test "supervisor_killed_while_a_version_logs_the_version_lives_and_its_log_goes_on" {
 	# A version whose shell logs a line every 20 ms beside httpd: with no
 	# process left holding the read end of its log pipe, the next echo
 	# dies of SIGPIPE (as a Go or Python program writing to stdout would).
-	# The keeper's guardian holds a copy and forks a new keeper with it.
+	# The supervisor's fdstore holds a copy and forks a new supervisor with it.
 	local b pid k k2 before after
 	b=$(mkver v1)
 	sed -i 's|"args": *\[[^]]*\]|"args": ["/bin/sh", "-c", "(while :; do echo tick; sleep 0.02; done) \& exec /httpd --version-name v1"]|' "$b/config.json"
@@ -203,14 +203,14 @@ svc_json() { zr service --format json status "$SVC"; }
 	zr list -q >> "$WORK/ids"
 	wait_serving "$URL/" v1
 	pid=$(pid_of "$SVC-1")
-	k=$(pgrep -x -P "$(svc_keepers)" zrun-keeper)
-	[ -n "$k" ] || { echo "no keeper under the guardian $(svc_keepers)" >&2; return 1; }
+	k=$(pgrep -x -P "$(svc_supervisors)" zrun-supervisor)
+	[ -n "$k" ] || { echo "no supervisor under the fdstore $(svc_supervisors)" >&2; return 1; }
 	kill -9 "$k"
 	sleep 1
-	alive "$pid" || { echo "the version's init $pid died with its keeper" >&2; return 1; }
-	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer after the keeper was killed"
-	k2=$(pgrep -x -P "$(svc_keepers)" zrun-keeper)
-	[ -n "$k2" ] && [ "$k2" != "$k" ] || { echo "no new keeper (old $k, now '$k2')" >&2; return 1; }
+	alive "$pid" || { echo "the version's init $pid died with its supervisor" >&2; return 1; }
+	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer after the supervisor was killed"
+	k2=$(pgrep -x -P "$(svc_supervisors)" zrun-supervisor)
+	[ -n "$k2" ] && [ "$k2" != "$k" ] || { echo "no new supervisor (old $k, now '$k2')" >&2; return 1; }
 	before=$(zr logs "$SVC" | grep -c tick)
 	sleep 0.5
 	after=$(zr logs "$SVC" | grep -c tick)
@@ -263,7 +263,7 @@ svc_json() { zr service --format json status "$SVC"; }
 
 @test "deploy_over_40_replicas_each_logging_over_64_KiB_keeps_every_replica_logging" {
 	# 40 replicas replaced by 40 more: 80 log pipes at once, past the
-	# keeper's old 64-entry table. A dropped pipe was still answered "taken"
+	# supervisor's old 64-entry table. A dropped pipe was still answered "taken"
 	# and the replica blocked on stdout after 64 KiB (here: before it ever
 	# listens, so it never became ready). Now every pipe is drained, or a
 	# create past the table (capacity.h) fails with an error.

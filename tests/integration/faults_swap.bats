@@ -29,7 +29,7 @@ teardown() {
 		umount -l "$TMPFS" || true
 	fi
 	svc_teardown || rc=$?
-	kill_root_keepers
+	kill_root_supervisors
 	return $rc
 }
 

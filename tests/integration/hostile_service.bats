@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
-# Services against clumsy or hostile input (issue 18). The keeper's socket
-# (ROOT/.services/NAME/keeper.sock) against clumsy or hostile clients: short, empty, overlong and NUL-bearing messages, unknown
+# Services against clumsy or hostile input (issue 18). The supervisor's socket
+# (ROOT/.services/NAME/supervisor.sock) against clumsy or hostile clients: short, empty, overlong and NUL-bearing messages, unknown
 # tags, ids that climb out of logs/, and any number of fds in any number of
-# SCM_RIGHTS headers. The keeper must keep serving, keep its pid, and hold
+# SCM_RIGHTS headers. The supervisor must keep serving, keep its pid, and hold
 # exactly the fds it held before (every fd it was sent and did not take is
 # closed). A version whose state.json is corrupt is still deleted, and its
 # service ends with it.
@@ -14,8 +14,8 @@ PORT_BASE=18760
 setup() { svc_setup; }
 teardown() { svc_teardown; }
 
-# fuzz_keeper SOCK WORK: the explicit cases, then 300 random messages.
-fuzz_keeper() {
+# fuzz_supervisor SOCK WORK: the explicit cases, then 300 random messages.
+fuzz_supervisor() {
 	python3 - "$1" "$2" <<'PY'
 import array, os, random, socket, sys
 
@@ -30,7 +30,7 @@ def send(data, nfds=0, split=False, wait=True):
     try:
         s.connect(sock_path)
     except OSError as e:
-        sys.exit("the keeper stopped answering (%s) after %d messages, the last %r" % (e, sent[0], last[0]))
+        sys.exit("the supervisor stopped answering (%s) after %d messages, the last %r" % (e, sent[0], last[0]))
     sent[0] += 1
     last[0] = data[:40] if data else data
     fds = []
@@ -68,7 +68,7 @@ send(b"L" + b"x" * 5000, 1)                  # overlong: truncated
 send(b"L../../../../PWNED", 1)               # an id that climbs out of logs/
 send(b"Lv1", 3)                              # too many fds
 send(b"Lv1", 2, split=True)                  # two SCM_RIGHTS headers
-send(b"Lv1", 12)                             # more than the keeper takes
+send(b"Lv1", 12)                             # more than the supervisor takes
 send(b"Lv1\0../../../../PWNED2", 1)          # a NUL inside
 send(b"Lv1")                                 # no fd
 send(b"S" + b"v1", 2)                        # notify with two fds
@@ -90,31 +90,31 @@ print(" ".join("%r:%d" % kv for kv in sorted(replies.items())))
 PY
 }
 
-@test "keeper_survives_garbage_on_its_socket_and_leaks_no_fd" {
+@test "supervisor_survives_garbage_on_its_socket_and_leaks_no_fd" {
 	first_version "$TEST_ID-v1"
-	local guardian keeper before gbefore after gafter
-	guardian=$(svc_keepers)
-	keeper=$(pgrep -P "$guardian" -x zrun-keeper)
-	[ -n "$keeper" ] || { echo "no keeper under guardian $guardian" >&2; return 1; }
-	# the keeper watches its guardian and the running version through
+	local fdstore supervisor before gbefore after gafter
+	fdstore=$(svc_supervisors)
+	supervisor=$(pgrep -P "$fdstore" -x zrun-supervisor)
+	[ -n "$supervisor" ] || { echo "no supervisor under fdstore $fdstore" >&2; return 1; }
+	# the supervisor watches its fdstore and the running version through
 	# pidfds, the second taken at
 	# its next rescan: count its fds once that is there
-	wait_until 10 eval "[ \$(ls -l /proc/$keeper/fd | grep -c pidfd) -ge 2 ]"
-	before=$(ls "/proc/$keeper/fd" | wc -l)
-	ls -l "/proc/$keeper/fd" > "$WORK/fds.before"
-	gbefore=$(ls "/proc/$guardian/fd" | wc -l)
-	run fuzz_keeper "$ROOT/.services/api/keeper.sock" "$WORK"
+	wait_until 10 eval "[ \$(ls -l /proc/$supervisor/fd | grep -c pidfd) -ge 2 ]"
+	before=$(ls "/proc/$supervisor/fd" | wc -l)
+	ls -l "/proc/$supervisor/fd" > "$WORK/fds.before"
+	gbefore=$(ls "/proc/$fdstore/fd" | wc -l)
+	run fuzz_supervisor "$ROOT/.services/api/supervisor.sock" "$WORK"
 	echo "# replies: $output" >&3
 	[ "$status" -eq 0 ] || { echo "the fuzzer failed: $output" >&2; return 1; }
-	alive "$keeper" || { echo "keeper $keeper died of the garbage" >&2; return 1; }
-	expect_eq "$(pgrep -P "$guardian" -x zrun-keeper)" "$keeper" "the keeper under guardian $guardian"
-	after=$(ls "/proc/$keeper/fd" | wc -l)
-	ls -l "/proc/$keeper/fd" > "$WORK/fds.after"; diff "$WORK/fds.before" "$WORK/fds.after" >&2 || true
-	gafter=$(ls "/proc/$guardian/fd" | wc -l)
-	expect_eq "$after" "$before" "fds of keeper $keeper"
-	expect_eq "$gafter" "$gbefore" "fds of guardian $guardian"
+	alive "$supervisor" || { echo "supervisor $supervisor died of the garbage" >&2; return 1; }
+	expect_eq "$(pgrep -P "$fdstore" -x zrun-supervisor)" "$supervisor" "the supervisor under fdstore $fdstore"
+	after=$(ls "/proc/$supervisor/fd" | wc -l)
+	ls -l "/proc/$supervisor/fd" > "$WORK/fds.after"; diff "$WORK/fds.before" "$WORK/fds.after" >&2 || true
+	gafter=$(ls "/proc/$fdstore/fd" | wc -l)
+	expect_eq "$after" "$before" "fds of supervisor $supervisor"
+	expect_eq "$gafter" "$gbefore" "fds of fdstore $fdstore"
 	[ ! -e "$WORK/PWNED.log" ] && [ ! -e "$WORK/PWNED2.log" ] ||
-		{ echo "the keeper wrote a log outside logs/: $(ls "$WORK"/PWNED*)" >&2; return 1; }
+		{ echo "the supervisor wrote a log outside logs/: $(ls "$WORK"/PWNED*)" >&2; return 1; }
 	ls "$ROOT/.services/api/logs" 2>/dev/null | grep -qv "^$TEST_ID-v1\.log" &&
 		{ echo "logs made for ids that are no version: $(ls "$ROOT/.services/api/logs")" >&2; return 1; }
 	wait_serving "$URL/" "$TEST_ID-v1"
@@ -129,16 +129,16 @@ PY
 
 @test "a_version_with_a_corrupt_state_json_is_deleted_and_its_service_ends" {
 	first_version "$TEST_ID-v1"
-	local guardian init
-	guardian=$(svc_keepers)
+	local fdstore init
+	fdstore=$(svc_supervisors)
 	init=$(init_pid "$TEST_ID-v1")
 	: > "$ROOT/$TEST_ID-v1/state.json"
 	zr list | grep -qE "^$TEST_ID-v1 +0 +unknown" ||
 		{ echo "expected $TEST_ID-v1 as unknown in list, saw: $(zr list)" >&2; return 1; }
 	zr delete --force "$TEST_ID-v1"
 	wait_until 5 eval "! alive $init" || { echo "init $init of $TEST_ID-v1 left running" >&2; return 1; }
-	wait_until 5 eval "! alive $guardian" ||
-		{ echo "the keeper (guardian $guardian) of the service outlived its last version" >&2; return 1; }
+	wait_until 5 eval "! alive $fdstore" ||
+		{ echo "the supervisor (fdstore $fdstore) of the service outlived its last version" >&2; return 1; }
 	[ -z "$(ls -A "$ROOT/.services" 2>/dev/null)" ] ||
 		{ echo "left in $ROOT/.services: $(ls -A "$ROOT/.services")" >&2; return 1; }
 	! curl -s --max-time 1 "$URL/" >/dev/null ||

@@ -98,7 +98,7 @@ listens() { ss -Hltn "( sport = :$1 )" | grep -q LISTEN; }
 	wait_until 10 grep -q "shutdown(fd 3, SHUT_RDWR): done" "$WORK/containers.log" ||
 		{ cat "$WORK/containers.log" >&2; false; }
 	t0=$(date +%s%N)
-	# the keeper put the socket back: it listens again at once
+	# the supervisor put the socket back: it listens again at once
 	wait_until 2 listens "$PORT" || { echo "port $PORT does not listen 2 s after a version shut the listener down" >&2; false; }
 	t1=$(date +%s%N)
 	echo "# the port listened again $(( (t1 - t0) / 1000000 )) ms after the shutdown was logged" >&3
@@ -147,8 +147,8 @@ unix_refused() {
 # unix_answers SOCK WANT: a request on the unix socket is answered with WANT
 unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/null)" == *"$2"* ]]; }
 
-@test "a_shut_down_unix_listener_is_replaced_and_the_next_keeper_holds_the_new_one" {
-	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b sock=$WORK/api.sock guardian keeper
+@test "a_shut_down_unix_listener_is_replaced_and_the_next_supervisor_holds_the_new_one" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b sock=$WORK/api.sock fdstore supervisor
 	b=$(mkver v1)
 	vcreate "$v1" "$b" --listen "unix:$sock" --probe-period 50ms
 	zr start "$v1"
@@ -158,7 +158,7 @@ unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/
 	zr start "$bad"
 	wait_until 10 grep -q "shutdown(fd 3, SHUT_RDWR): done" "$WORK/containers.log" ||
 		{ cat "$WORK/containers.log" >&2; false; }
-	# a unix socket cannot listen again: the keeper binds a new one at the
+	# a unix socket cannot listen again: the supervisor binds a new one at the
 	# path, which the versions that start from now on get; until one does,
 	# clients wait in its backlog (curl times out) instead of being refused
 	wait_until 2 eval '! unix_refused "$sock"' || { echo "connections to $sock are still refused 2 s after the shutdown" >&2; false; }
@@ -166,15 +166,15 @@ unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/
 	echo "$output"
 	[[ "$output" == *"shut down by a version 1 time"*"new socket"* ]] ||
 		{ echo "expected status to say a new socket replaced the shut-down listener" >&2; false; }
-	# the keeper dies: the one its guardian starts must hold the new socket
-	guardian=$(svc_keepers)
-	keeper=$(pgrep -P "$guardian" -x zrun-keeper)
-	kill -9 "$keeper"
-	wait_until 5 eval 'pgrep -P "$guardian" -x zrun-keeper | grep -qv "^$keeper\$"'
-	# ... from its guardian: it did not have to replace a dead one again
+	# the supervisor dies: the one its fdstore starts must hold the new socket
+	fdstore=$(svc_supervisors)
+	supervisor=$(pgrep -P "$fdstore" -x zrun-supervisor)
+	kill -9 "$supervisor"
+	wait_until 5 eval 'pgrep -P "$fdstore" -x zrun-supervisor | grep -qv "^$supervisor\$"'
+	# ... from its fdstore: it did not have to replace a dead one again
 	run zr service status api
 	[[ "$output" == *"shut down by a version 1 time,"* ]] ||
-		{ echo "expected the record to stay at 1 shutdown after the keeper restart, saw: $output" >&2; false; }
+		{ echo "expected the record to stay at 1 shutdown after the supervisor restart, saw: $output" >&2; false; }
 	b=$(mkver v3)
 	vcreate "$v3" "$b" --probe-period 50ms
 	run zr swap --grace-period 1s "$bad" "$v3"
@@ -204,7 +204,7 @@ unix_answers() { [[ "$(curl -s --max-time 1 --unix-socket "$1" http://x/ 2>/dev/
 }
 
 # sockopts PID: what the listener at the process's fd 3 says of the settings
-# the keeper guards (tests/lib/sockopts.py)
+# the supervisor guards (tests/lib/sockopts.py)
 sockopts() { python3 "$BATS_TEST_DIRNAME/../lib/sockopts.py" "$1" 3; }
 
 # backlog PORT: the Send-Q `ss -lnt` shows for the listener on PORT: its backlog
@@ -269,7 +269,7 @@ sabotaged() {
 	local v1=$TEST_ID-v1 bad=$TEST_ID-bad v3=$TEST_ID-v3 b
 	first_version "$v1"
 	# SO_LOCK_FILTER after the filter: nobody can remove it, the port is
-	# dead on that socket; the keeper shuts it down and binds a new one,
+	# dead on that socket; the supervisor shuts it down and binds a new one,
 	# which the versions that start from then on get (before: every SYN
 	# dropped until the service was deleted)
 	b=$(CAPS=$NET_ADMIN_CAPS mkver "$bad" --sabotage locked-filter)
@@ -308,7 +308,7 @@ sabotaged() {
 		{ echo "the listener's options 3 s after a version changed them:" >&2; expect_eq "$(sockopts "$pid")" "$want" "options"; }
 	run zr service status api
 	echo "$output"
-	# (the keeper may look while the version is still at it: N times)
+	# (the supervisor may look while the version is still at it: N times)
 	[[ "$output" == *"options changed by a version "*"set back: "*"TCP_USER_TIMEOUT"* ]] ||
 		{ echo "expected status to say \"options changed by a version ... set back: ... TCP_USER_TIMEOUT\"" >&2; false; }
 	wait_serving "$URL/" ""
@@ -324,7 +324,7 @@ sabotaged() {
 	vcreate "$bad" "$b"
 	zr start "$bad"
 	sabotaged "$bad" reuseport-steal
-	# the keeper looks at least once a second
+	# the supervisor looks at least once a second
 	wait_until 3 eval 'zr service status api | grep -q "shares the port"' || true
 	for i in $(seq $n); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$URL/")" = 200 ] && ok=$((ok + 1))

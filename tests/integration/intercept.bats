@@ -215,9 +215,9 @@ holds_shared() {
 	zr start "$TEST_ID-v0"
 	wait_serving "http://127.0.0.1:$other/" v0
 	pid=$(init_pid "$TEST_ID-v0")
-	# the port is really bound, by the program alone (not the keeper's socket)
+	# the port is really bound, by the program alone (not the supervisor's socket)
 	ss -ltnp "sport = :$other" | grep -q "pid=$pid," || { ss -ltnp >&2; return 1; }
-	! ss -ltnp "sport = :$other" | grep -qE 'zrun-(keeper|guardian)'
+	! ss -ltnp "sport = :$other" | grep -qE 'zrun-(supervisor|fdstore)'
 	! holds_shared "$pid"
 }
 
@@ -303,7 +303,7 @@ PY
 	holds_shared "$(init_pid "$TEST_ID-v0")"
 }
 
-@test "intercept_a_bind_after_the_keeper_died_still_gets_the_shared_listener" {
+@test "intercept_a_bind_after_the_supervisor_died_still_gets_the_shared_listener" {
 	python_rootfs
 	# a program that binds, and binds again later (a reload: close, rebind)
 	cat > "$WORK/rootfs/rebind.py" <<'PY'
@@ -331,20 +331,20 @@ PY
 	vcreate "$TEST_ID-v0" "$b" --listen "tcp://127.0.0.1:$PORT" --intercept
 	zr start "$TEST_ID-v0"
 	wait_until 10 grep -q "first bind: ok" "$WORK/containers.log"
-	# the keeper dies; its guardian forks the next one
+	# the supervisor dies; its fdstore forks the next one
 	local g k
-	g=$(svc_keepers)
-	k=$(pgrep -x -P "$g" zrun-keeper)
-	[ -n "$k" ] || { echo "no keeper under the guardian $g" >&2; return 1; }
+	g=$(svc_supervisors)
+	k=$(pgrep -x -P "$g" zrun-supervisor)
+	[ -n "$k" ] || { echo "no supervisor under the fdstore $g" >&2; return 1; }
 	kill -9 "$k"
-	wait_until 5 eval '[ -n "$(pgrep -x -P "$g" zrun-keeper)" ] && [ "$(pgrep -x -P "$g" zrun-keeper)" != "$k" ]'
+	wait_until 5 eval '[ -n "$(pgrep -x -P "$g" zrun-supervisor)" ] && [ "$(pgrep -x -P "$g" zrun-supervisor)" != "$k" ]'
 	touch "$WORK/rootfs/go"
 	wait_until 10 grep -q "second bind:" "$WORK/containers.log"
 	grep -q "second bind: ok" "$WORK/containers.log" || { cat "$WORK/containers.log" >&2; return 1; }
 	holds_shared "$(init_pid "$TEST_ID-v0")"
-	# the guardian's copy of the notify fd goes when the version does
+	# the fdstore's copy of the notify fd goes when the version does
 	notify_fds() { ls -l /proc/"$g"/fd 2>/dev/null | grep -c 'seccomp notify'; }
-	expect_eq "$(notify_fds)" 1 "notify fds the guardian holds"
+	expect_eq "$(notify_fds)" 1 "notify fds the fdstore holds"
 	kill -9 "$(init_pid "$TEST_ID-v0")"
-	wait_until 5 eval 'test "$(notify_fds)" = 0' || { echo "the guardian still holds $(notify_fds) notify fds" >&2; return 1; }
+	wait_until 5 eval 'test "$(notify_fds)" = 0' || { echo "the fdstore still holds $(notify_fds) notify fds" >&2; return 1; }
 }

@@ -10,24 +10,24 @@ setup() { svc_setup; }
 teardown() { svc_teardown; }
 
 # Nothing of a failed first version: no state, no cgroup, no service, and
-# no keeper that was not running before the test (keepers_before).
+# no supervisor that was not running before the test (supervisors_before).
 assert_nothing_left() {  # id
 	assert_version_gone "$1"
 	[ ! -e "$ROOT/.services/api" ] || { echo "service dir left: $(ls -A "$ROOT/.services/api")" >&2; return 1; }
 	local k
-	for k in $(pgrep -x 'zrun-(keeper|guardian)'); do
-		if alive "$k" && ! grep -qx "$k" "$WORK/keepers.before"; then
-			echo "a new keeper $k is left" >&2
+	for k in $(pgrep -x 'zrun-(supervisor|fdstore)'); do
+		if alive "$k" && ! grep -qx "$k" "$WORK/supervisors.before"; then
+			echo "a new supervisor $k is left" >&2
 			return 1
 		fi
 	done
 }
 
-keepers_before() { pgrep -x 'zrun-(keeper|guardian)' > "$WORK/keepers.before" || true; }
+supervisors_before() { pgrep -x 'zrun-(supervisor|fdstore)' > "$WORK/supervisors.before" || true; }
 
 @test "create_refuses_bad_listen_and_probe_specs_and_leaves_nothing" {
 	local b=$(mkver v1) id=$TEST_ID-v1 spec
-	keepers_before
+	supervisors_before
 	for spec in tcp://x:99999 tcp://127.0.0.1:0 ftp://127.0.0.1:$PORT unix:relative/path tcp://not-an-ip:$PORT tcp://[::1]$PORT; do
 		echo "$id" >> "$WORK/ids"
 		run zr create --service api --listen "$spec" "$id" "$b"
@@ -46,7 +46,7 @@ keepers_before() { pgrep -x 'zrun-(keeper|guardian)' > "$WORK/keepers.before" ||
 
 @test "first_version_without_listen_is_refused_and_leaves_nothing" {
 	local b=$(mkver v1) id=$TEST_ID-v1
-	keepers_before
+	supervisors_before
 	echo "$id" >> "$WORK/ids"
 	run zr create --service api "$id" "$b"
 	echo "$output"
@@ -60,7 +60,7 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	local py=$!
 	wait_until 10 eval 'ss -Hltn "( sport = :$PORT )" | grep -q .'
 	local b=$(mkver v1) id=$TEST_ID-v1
-	keepers_before
+	supervisors_before
 	echo "$id" >> "$WORK/ids"
 	run zr create --service api --listen "tcp://127.0.0.1:$PORT" "$id" "$b"
 	kill "$py"; wait "$py" || true

@@ -2,7 +2,7 @@
 # httpd per test, one bundle dir per version (config only, the rootfs is a
 # symlink), one port per test (PORT_SHIFT moves them all, for runs side by
 # side), and a teardown that proves the service is
-# gone: no keeper, no .services dir, no version state or cgroup left.
+# gone: no supervisor, no .services dir, no version state or cgroup left.
 load helpers
 
 HTTPD=${HTTPD:-$BATS_TEST_DIRNAME/../../bundles/out/httpd}
@@ -20,27 +20,27 @@ svc_setup() {
 	WRK_PID=
 }
 
-# The keeper pids recorded by the services of this root (each keeper's
-# guardian, src/service/guardian.c, or a keeper whose guardian was killed).
-svc_keepers() {
-	cat "$ROOT"/.services/*/service.json 2>/dev/null | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2
+# The supervisor pids recorded by the services of this root (each supervisor's
+# fdstore, src/service/fdstore.c, or a supervisor whose fdstore was killed).
+svc_supervisors() {
+	cat "$ROOT"/.services/*/service.json 2>/dev/null | grep -o '"supervisor_pid":[0-9]*' | cut -d: -f2
 }
 
-# Every zrun-keeper or zrun-guardian process of this test's root (their
+# Every zrun-supervisor or zrun-fdstore process of this test's root (their
 # command line is the create's that forked them: it names --root).
-root_keepers() {
+root_supervisors() {
 	local p
-	for p in $(pgrep -x 'zrun-keeper|zrun-guardian'); do
+	for p in $(pgrep -x 'zrun-supervisor|zrun-fdstore'); do
 		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " && echo "$p"
 	done
 	return 0
 }
 
-# For a teardown after a failure: the keepers of this test's root that no
+# For a teardown after a failure: the supervisors of this test's root that no
 # delete ended (only this test's: the root is its own).
-kill_root_keepers() {
+kill_root_supervisors() {
 	local k
-	for k in $(root_keepers); do kill -9 "$k" 2>/dev/null || true; done
+	for k in $(root_supervisors); do kill -9 "$k" 2>/dev/null || true; done
 }
 
 alive() {  # pid: running and not a zombie
@@ -48,15 +48,15 @@ alive() {  # pid: running and not a zombie
 }
 
 svc_teardown() {
-	local id k ok=0 keepers
+	local id k ok=0 supervisors
 	[ -z "$WRK_PID" ] || { kill "$WRK_PID" 2>/dev/null; wait "$WRK_PID" 2>/dev/null || true; }
-	keepers=$(svc_keepers)
+	supervisors=$(svc_supervisors)
 	for id in $(zr list -q 2>/dev/null); do
 		zr delete --force "$id" >/dev/null 2>&1 || true
 	done
-	for k in $keepers; do
+	for k in $supervisors; do
 		for _ in $(seq 50); do alive "$k" || break; sleep 0.1; done
-		if alive "$k"; then echo "keeper $k still running after the last version went" >&2; ok=1; fi
+		if alive "$k"; then echo "supervisor $k still running after the last version went" >&2; ok=1; fi
 	done
 	if [ -n "$(ls -A "$ROOT/.services" 2>/dev/null)" ]; then
 		echo "left in $ROOT/.services: $(ls -A "$ROOT/.services")" >&2

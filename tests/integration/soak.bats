@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The short soak: 30 swaps of the demo httpd under wrk load (tests/soak.sh,
-# whose long form is `make soak`): no failed request, the keeper's RSS and
+# whose long form is `make soak`): no failed request, the supervisor's RSS and
 # fds flat, no zombie, no leftover cgroup, within 50 s. Port 18951.
 
 @test "soak_30_swaps_under_load_fails_no_request_and_leaks_nothing" {

@@ -315,7 +315,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	ARGS='["sleep","30"]' CGROUPS_PATH="/$parent/c"
 	NAMESPACES="[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"network\",\"path\":\"$NETNS_FILE\"}]"
 	MOUNTS_EXTRA=",{\"destination\":\"/src\",\"type\":\"bind\",\"source\":\"$WORK/src\",\"options\":[\"rbind\"]}"
-	B=$(bundle keepers)
+	B=$(bundle supervisors)
 	zr run -d -b "$B" "$TEST_ID" </dev/null >/dev/null 2>&1 3>&-
 	expect_eq "$(readlink "/proc/$(pid_of "$TEST_ID")/ns/net")" "$(nsenter --net="$NETNS_FILE" readlink /proc/self/ns/net)" "the container's network namespace"
 	zr delete --force "$TEST_ID"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # zrun swap under real load (wrk on loopback): no failed request across
 # many swaps, every abort path leaves OLD untouched, OLD drains gracefully,
-# and a swap or keeper killed at any step leaves the service serving.
+# and a swap or supervisor killed at any step leaves the service serving.
 # Ports 18600-18649 (18600 + test number).
 
 PORT_BASE=18600
@@ -181,63 +181,63 @@ kill_swap_at() {
 @test "swap_killed_while_ready_is_undone_without_a_failed_request" { kill_swap_at ready; }
 @test "swap_killed_while_draining_is_finished_without_a_failed_request" { kill_swap_at draining; }
 
-@test "keeper_killed_running_version_serves_and_next_swap_recovers_listeners" {
-	# First the keeper's guardian is killed (the keeper serves on and
-	# becomes the keeper of record), then that keeper: the next command
+@test "supervisor_killed_running_version_serves_and_next_swap_recovers_listeners" {
+	# First the supervisor's fdstore is killed (the supervisor serves on and
+	# becomes the supervisor of record), then that supervisor: the next command
 	# recovers the listeners from a running version.
 	local old=$TEST_ID-old new=$TEST_ID-new b k k2
 	first_version "$old"
-	k=$(svc_keepers)
+	k=$(svc_supervisors)
 	[ -n "$k" ] && alive "$k"
-	zr service status api | grep -q "keeper pid $k (running)"
+	zr service status api | grep -q "supervisor pid $k (running)"
 	wrk_start
 	kill -9 "$k"
 	sleep 0.3
-	alive "$k" && { echo "keeper $k survived kill -9" >&2; false; }
-	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer with the keeper gone"
+	alive "$k" && { echo "supervisor $k survived kill -9" >&2; false; }
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer with the supervisor gone"
 	b=$(mkver new)
 	vcreate "$new" "$b" --probe-period 50ms
 	zr swap "$old" "$new"
 	wait_serving "$URL/" new
 	wrk_stop
-	k2=$(svc_keepers)
+	k2=$(svc_supervisors)
 	[ -n "$k2" ] && [ "$k2" != "$k" ] && alive "$k2"
-	expect_eq "$(cat "/proc/$k2/comm")" zrun-keeper "the new keeper's name"
-	zr service status api | grep -q "keeper pid $k2 (running)"
+	expect_eq "$(cat "/proc/$k2/comm")" zrun-supervisor "the new supervisor's name"
+	zr service status api | grep -q "supervisor pid $k2 (running)"
 	# kill it again: `service status` says so, `service repair` alone
 	# recovers the listeners too
 	kill -9 "$k2"
 	sleep 0.2
 	run zr service status api
 	echo "$output"
-	[[ "$output" == *"keeper pid $k2 (gone)"* ]] && [[ "$output" == *"run \`zrun service repair api\`"* ]]
+	[[ "$output" == *"supervisor pid $k2 (gone)"* ]] && [[ "$output" == *"run \`zrun service repair api\`"* ]]
 	run zr service repair api
 	echo "$output"
-	[[ "$output" == *"keeper $k2 was gone: listeners recovered"* ]]
-	local k3=$(svc_keepers)
+	[[ "$output" == *"supervisor $k2 was gone: listeners recovered"* ]]
+	local k3=$(svc_supervisors)
 	[ "$k3" != "$k2" ] && alive "$k3"
 	wait_serving "$URL/" new
 }
 
-@test "a_keeper_that_stops_answering_is_replaced_with_its_guardian" {
-	# The keeper hangs (SIGSTOP) while its guardian lives: the next swap
+@test "a_supervisor_that_stops_answering_is_replaced_with_its_fdstore" {
+	# The supervisor hangs (SIGSTOP) while its fdstore lives: the next swap
 	# gets no answer, recovers the listeners from the running version and
-	# kills the old pair by their process group. Breaks if keeper_fetch()
-	# kills only the recorded pid: the stopped keeper would stay forever.
+	# kills the old pair by their process group. Breaks if supervisor_fetch()
+	# kills only the recorded pid: the stopped supervisor would stay forever.
 	local old=$TEST_ID-old new=$TEST_ID-new b g k g2
 	first_version "$old"
-	g=$(svc_keepers)
-	k=$(pgrep -x -P "$g" zrun-keeper)
-	[ -n "$k" ] || { echo "no keeper under the guardian $g" >&2; return 1; }
+	g=$(svc_supervisors)
+	k=$(pgrep -x -P "$g" zrun-supervisor)
+	[ -n "$k" ] || { echo "no supervisor under the fdstore $g" >&2; return 1; }
 	kill -STOP "$k"
 	b=$(mkver new)
 	vcreate "$new" "$b" --probe-period 50ms
 	zr swap "$old" "$new"
 	wait_serving "$URL/" new
-	wait_until 5 eval '! alive "$g"' || { echo "the old guardian $g is still there" >&2; return 1; }
-	wait_until 5 eval '! alive "$k"' || { echo "the stopped keeper $k is still there" >&2; return 1; }
-	g2=$(svc_keepers)
-	[ -n "$g2" ] && [ "$g2" != "$g" ] && alive "$g2" || { echo "no new keeper (old $g, now '$g2')" >&2; return 1; }
+	wait_until 5 eval '! alive "$g"' || { echo "the old fdstore $g is still there" >&2; return 1; }
+	wait_until 5 eval '! alive "$k"' || { echo "the stopped supervisor $k is still there" >&2; return 1; }
+	g2=$(svc_supervisors)
+	[ -n "$g2" ] && [ "$g2" != "$g" ] && alive "$g2" || { echo "no new supervisor (old $g, now '$g2')" >&2; return 1; }
 }
 
 @test "swap_format_json_prints_one_json_object_per_line" {

@@ -3,7 +3,7 @@
 version can change on a shared listener (src/service/listener_guard.c), one
 name=value per word: the backlog (tcp_info's tcpi_sacked of a listening
 socket, which `ss -lnt` shows as Send-Q), the number of BPF filter
-instructions (-1: an eBPF filter) and the options the keeper puts back.
+instructions (-1: an eBPF filter) and the options the supervisor puts back.
 Takes a copy of the fd with pidfd_getfd(2)."""
 import ctypes
 import errno

@@ -1,4 +1,4 @@
-#include "guardian.h"
+#include "fdstore.h"
 #include "fdmsg.h"
 
 #include <errno.h>
@@ -18,7 +18,7 @@
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 5000
-#define STABLE_MS 10000   /* a keeper that lived this long starts the backoff anew */
+#define STABLE_MS 10000   /* a supervisor that lived this long starts the backoff anew */
 
 static long now_ms(void)
 {
@@ -28,7 +28,7 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int guardian_daemon_signals(const char *name)
+int fdstore_daemon_signals(const char *name)
 {
 	sigset_t set;
 
@@ -42,7 +42,7 @@ int guardian_daemon_signals(const char *name)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-void guardian_keep(const struct guardian *g, char kind, const char *id, int fd)
+void fdstore_keep(const struct fdstore *g, char kind, const char *id, int fd)
 {
 	char msg[STATE_ID_MAX + 2];
 
@@ -52,9 +52,9 @@ void guardian_keep(const struct guardian *g, char kind, const char *id, int fd)
 	fdmsg_send(g->sock, msg, strlen(msg), &fd, 1);
 }
 
-/* An fd from the keeper: kept under its kind and id (a restarted version
+/* An fd from the supervisor: kept under its kind and id (a restarted version
  * replaces its old one). false at the end of the stream or on an error. */
-static bool take_fd(struct guardian *g, int sock)
+static bool take_fd(struct fdstore *g, int sock)
 {
 	char buf[STATE_ID_MAX + 2];
 	int fd = -1;
@@ -70,8 +70,8 @@ static bool take_fd(struct guardian *g, int sock)
 	buf[n] = '\0';
 	char kind = buf[0];
 	const char *id = buf + 1;
-	if (n >= 2 && kind == GUARDIAN_LISTENER) {
-		/* the next keeper must start with the new socket, not the dead one */
+	if (n >= 2 && kind == FDSTORE_LISTENER) {
+		/* the next supervisor must start with the new socket, not the dead one */
 		char *end;
 		unsigned long i = strtoul(id, &end, 10);
 		if (*end == '\0' && i < g->n_listeners)
@@ -79,13 +79,13 @@ static bool take_fd(struct guardian *g, int sock)
 		close(fd);
 		return true;
 	}
-	if (n < 2 || (kind != GUARDIAN_LOG && kind != GUARDIAN_NOTIFY)) {
+	if (n < 2 || (kind != FDSTORE_LOG && kind != FDSTORE_NOTIFY)) {
 		close(fd);
 		return true;
 	}
-	struct guardian_fd *slot = NULL;
-	for (int i = 0; i < GUARDIAN_FD_MAX; i++) {
-		struct guardian_fd *k = &g->kept[i];
+	struct fdstore_fd *slot = NULL;
+	for (int i = 0; i < FDSTORE_FD_MAX; i++) {
+		struct fdstore_fd *k = &g->kept[i];
 		if (k->used && k->kind == kind && strcmp(k->id, id) == 0) {
 			close(k->fd);
 			k->used = false;
@@ -97,25 +97,25 @@ static bool take_fd(struct guardian *g, int sock)
 		close(fd);
 		return true;
 	}
-	*slot = (struct guardian_fd){ .used = true, .kind = kind, .fd = fd };
+	*slot = (struct fdstore_fd){ .used = true, .kind = kind, .fd = fd };
 	snprintf(slot->id, sizeof(slot->id), "%s", id);
 	return true;
 }
 
-/* Until the keeper exits: its status. Kept fds that report POLLHUP are let
- * go: a log pipe whose writers are all gone (the keeper drains its own
+/* Until the supervisor exits: its status. Kept fds that report POLLHUP are let
+ * go: a log pipe whose writers are all gone (the supervisor drains its own
  * copy), a notify fd whose filter no task uses any more. */
-static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, int sfd, bool *stopping)
+static int watch_supervisor(struct fdstore *g, pid_t supervisor, int pidfd, int sock, int sfd, bool *stopping)
 {
 	bool sock_ended = false;
 
 	for (;;) {
-		struct pollfd p[3 + GUARDIAN_FD_MAX] = {
+		struct pollfd p[3 + FDSTORE_FD_MAX] = {
 			{ .fd = pidfd, .events = POLLIN }, { .fd = sock_ended ? -1 : sock, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN } };
-		int slot[GUARDIAN_FD_MAX];
+		int slot[FDSTORE_FD_MAX];
 		nfds_t n = 3;
-		for (int i = 0; i < GUARDIAN_FD_MAX; i++)
+		for (int i = 0; i < FDSTORE_FD_MAX; i++)
 			if (g->kept[i].used) {
 				slot[n - 3] = i;
 				p[n++] = (struct pollfd){ .fd = g->kept[i].fd, .events = 0 };
@@ -124,7 +124,7 @@ static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, i
 			return -1;
 		if (p[0].revents) {
 			int status = 0;
-			waitpid(keeper, &status, 0);
+			waitpid(supervisor, &status, 0);
 			/* pipes it sent just before it died are still queued */
 			struct pollfd q = { .fd = sock, .events = POLLIN };
 			while (!sock_ended && poll(&q, 1, 0) > 0 && (q.revents & POLLIN) && take_fd(g, sock))
@@ -137,7 +137,7 @@ static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, i
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
 				*stopping = true;
-				kill(keeper, SIGTERM);
+				kill(supervisor, SIGTERM);
 			}
 		}
 		for (nfds_t i = 3; i < n; i++)
@@ -148,18 +148,18 @@ static int watch_keeper(struct guardian *g, pid_t keeper, int pidfd, int sock, i
 	}
 }
 
-void guardian_main(struct guardian *g, void (*worker)(struct guardian *g, void *arg), void *arg)
+void fdstore_main(struct fdstore *g, void (*worker)(struct fdstore *g, void *arg), void *arg)
 {
 	int fails = 0;
 	bool stopping = false;
-	int sfd = guardian_daemon_signals("zrun-guardian");
+	int sfd = fdstore_daemon_signals("zrun-fdstore");
 	for (;;) {
 		int sp[2];
 		if (sfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 			_exit(1);
 		long started = now_ms();
-		pid_t keeper = fork();
-		if (keeper == 0) {
+		pid_t supervisor = fork();
+		if (supervisor == 0) {
 			close(sp[0]);
 			close(sfd);
 			g->sock = sp[1];
@@ -167,8 +167,8 @@ void guardian_main(struct guardian *g, void (*worker)(struct guardian *g, void *
 			_exit(1);
 		}
 		close(sp[1]);
-		int pidfd = keeper > 0 ? (int)syscall(SYS_pidfd_open, keeper, 0) : -1;
-		int status = pidfd >= 0 ? watch_keeper(g, keeper, pidfd, sp[0], sfd, &stopping) : -1;
+		int pidfd = supervisor > 0 ? (int)syscall(SYS_pidfd_open, supervisor, 0) : -1;
+		int status = pidfd >= 0 ? watch_supervisor(g, supervisor, pidfd, sp[0], sfd, &stopping) : -1;
 		if (pidfd >= 0)
 			close(pidfd);
 		close(sp[0]);

@@ -1,4 +1,4 @@
-#include "keeper.h"
+#include "supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,20 +23,20 @@
 #include "fault.h"
 #include "fdmsg.h"
 #include "fds.h"
-#include "guardian.h"
+#include "fdstore.h"
 #include "intercept.h"
 #include "listener_watch.h"
 #include "supervise.h"
 
-#define KEEPER_REPLY_TIMEOUT_MS 2000
+#define SUPERVISOR_REPLY_TIMEOUT_MS 2000
 
-static int keeper_addr(const char *root, const char *name, struct sockaddr_un *addr)
+static int supervisor_addr(const char *root, const char *name, struct sockaddr_un *addr)
 {
 	char path[PATH_MAX];
 
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_UNIX;
-	if (service_path(path, sizeof(path), root, name, "keeper.sock") < 0 ||
+	if (service_path(path, sizeof(path), root, name, "supervisor.sock") < 0 ||
 	    strlen(path) >= sizeof(addr->sun_path))
 		return -1;
 	strcpy(addr->sun_path, path);
@@ -71,18 +71,18 @@ static bool request_valid(const char *buf, size_t len, size_t nfds)
 }
 
 /* Serve one client (see request_valid; 'S' is answered 'S', or 'E' when the
- * keeper cannot take the notify fd). Returns 1 to quit. */
+ * supervisor cannot take the notify fd). Returns 1 to quit. */
 static int serve_client(int client, const int *fds, size_t n, struct supervisor *sup,
-			struct interceptor *ic, const struct guardian *g)
+			struct interceptor *ic, const struct fdstore *g)
 {
 	struct pollfd p = { .fd = client, .events = POLLIN };
 	char buf[STATE_ID_MAX + 2];
-	int got[KEEPER_RECV_FDS];
+	int got[SUPERVISOR_RECV_FDS];
 	size_t nfds;
 
-	if (poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0)
+	if (poll(&p, 1, SUPERVISOR_REPLY_TIMEOUT_MS) <= 0)
 		return 0;
-	ssize_t len = fdmsg_recv(client, buf, sizeof(buf) - 1, got, KEEPER_RECV_FDS, &nfds, MSG_DONTWAIT);
+	ssize_t len = fdmsg_recv(client, buf, sizeof(buf) - 1, got, SUPERVISOR_RECV_FDS, &nfds, MSG_DONTWAIT);
 	if (len < 0 && errno == EBADMSG)
 		send(client, "E", 1, MSG_NOSIGNAL);
 	if (len < 0)
@@ -96,17 +96,17 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 		return 0;
 	}
 	if (buf[0] == 'L') {
-		/* the guardian keeps a copy only of a pipe the supervisor took:
+		/* the fdstore keeps a copy only of a pipe the supervisor took:
 		 * a full table is answered 'E', never 'L' with the pipe closed */
 		int r = sup ? supervise_add_log(sup, buf + 1, fd) : (close(fd), -1);
 		if (r == 0)
-			guardian_keep(g, GUARDIAN_LOG, buf + 1, fd);
+			fdstore_keep(g, FDSTORE_LOG, buf + 1, fd);
 		fd = -1;
 		send(client, r == 0 ? "L" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'S') {
 		int r = ic ? intercept_add(ic, buf + 1, fd) : (close(fd), -1);
 		if (r == 0)
-			guardian_keep(g, GUARDIAN_NOTIFY, buf + 1, fd);
+			fdstore_keep(g, FDSTORE_NOTIFY, buf + 1, fd);
 		fd = -1;
 		send(client, r == 0 ? "S" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'F') {
@@ -122,8 +122,8 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 	return buf[0] == 'Q';
 }
 
-/* What a keeper is started with, and its guardian keeps for the next one. */
-struct keeper_args {
+/* What a supervisor is started with, and its fdstore keeps for the next one. */
+struct supervisor_args {
 	int listen_sock;
 	const int *fds;
 	size_t n;
@@ -131,10 +131,10 @@ struct keeper_args {
 	const struct service *svc;
 };
 
-/* The guardian is gone (killed on its own): this keeper is the service's
- * keeper of record now, so that `service status` and the next command see
+/* The fdstore is gone (killed on its own): this supervisor is the service's
+ * supervisor of record now, so that `service status` and the next command see
  * it alive, not a dead pid to recover from. */
-static void become_keeper_of_record(const struct keeper_args *a)
+static void become_supervisor_of_record(const struct supervisor_args *a)
 {
 	struct zrun_error ignored;
 	struct service svc;
@@ -143,31 +143,31 @@ static void become_keeper_of_record(const struct keeper_args *a)
 	if (lock < 0)
 		return;
 	if (service_load(a->root, a->svc->name, &svc, &ignored) == 0) {
-		svc.keeper_pid = getpid();
-		svc.keeper_start_time = state_pid_start_time(svc.keeper_pid);
+		svc.supervisor_pid = getpid();
+		svc.supervisor_start_time = state_pid_start_time(svc.supervisor_pid);
 		service_save(a->root, &svc, &ignored);
 	}
 	close(lock);
 }
 
-static __attribute__((noreturn)) void keeper_main(const struct keeper_args *a, struct supervisor *sup,
-						  struct interceptor *ic, const struct guardian *g)
+static __attribute__((noreturn)) void supervisor_main(const struct supervisor_args *a, struct supervisor *sup,
+						  struct interceptor *ic, const struct fdstore *g)
 {
 	int listen_sock = a->listen_sock;
 	const int *fds = a->fds;
 	size_t n = a->n;
-	int sfd = guardian_daemon_signals("zrun-keeper");
-	int guardian = (int)syscall(SYS_pidfd_open, getppid(), 0);
+	int sfd = fdstore_daemon_signals("zrun-supervisor");
+	int fdstore = (int)syscall(SYS_pidfd_open, getppid(), 0);
 	struct listener_watch lw;
 	listener_watch_init(&lw, a->root, a->svc, fds);
-	/* a listener shut down while no keeper ran (it died) is seen at once */
+	/* a listener shut down while no supervisor ran (it died) is seen at once */
 	listener_watch_handle(&lw, NULL, 0, g);
 	for (;;) {
 		struct pollfd p[3 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX + LISTENER_MAX] = {
 			{ .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
 		size_t ns = sup ? supervise_pollfds(sup, p + 2, SUPERVISE_POLL_MAX) : 0;
 		size_t ni = ic ? intercept_pollfds(ic, p + 2 + ns, INTERCEPT_POLL_MAX) : 0;
-		p[2 + ns + ni] = (struct pollfd){ .fd = guardian, .events = POLLIN };
+		p[2 + ns + ni] = (struct pollfd){ .fd = fdstore, .events = POLLIN };
 		struct pollfd *pl = p + 3 + ns + ni;
 		size_t nl = listener_watch_pollfds(&lw, pl, LISTENER_MAX);
 		int timeout = sup ? supervise_timeout_ms(sup) : -1, lt = listener_watch_timeout_ms(&lw);
@@ -194,10 +194,10 @@ static __attribute__((noreturn)) void keeper_main(const struct keeper_args *a, s
 			intercept_handle(ic, p + 2 + ns, ni);
 		if (sup)
 			supervise_handle(sup, p + 2, ns);
-		if (guardian >= 0 && p[2 + ns + ni].revents) {
-			close(guardian);
-			guardian = -1;
-			become_keeper_of_record(a);
+		if (fdstore >= 0 && p[2 + ns + ni].revents) {
+			close(fdstore);
+			fdstore = -1;
+			become_supervisor_of_record(a);
 		}
 		if (p[0].revents & POLLIN) {
 			int client = accept4(listen_sock, NULL, NULL, SOCK_CLOEXEC);
@@ -214,8 +214,8 @@ static __attribute__((noreturn)) void keeper_main(const struct keeper_args *a, s
 	}
 }
 
-/* The keeper must hold nothing of the zrun that forked it (above all no
- * flock'd lock file: that lock would stay taken for the keeper's life). */
+/* The supervisor must hold nothing of the zrun that forked it (above all no
+ * flock'd lock file: that lock would stay taken for the supervisor's life). */
 /* Every fd above 2 but the socket and the listeners, whatever its number
  * (RLIMIT_NOFILE may be far above 1024). */
 static void close_other_fds(int keep_sock, const int *fds, size_t n)
@@ -229,39 +229,39 @@ static void close_other_fds(int keep_sock, const int *fds, size_t n)
 	fds_close_except(3, keep, k);
 }
 
-/* In the guardian's child: a keeper, with the log pipes and notify fds
- * the guardian kept (a keeper that died left them there). */
-static void keeper_worker(struct guardian *g, void *arg)
+/* In the fdstore's child: a supervisor, with the log pipes and notify fds
+ * the fdstore kept (a supervisor that died left them there). */
+static void supervisor_worker(struct fdstore *g, void *arg)
 {
-	const struct keeper_args *a = arg;
+	const struct supervisor_args *a = arg;
 	struct supervisor *sup = supervise_new(a->root, a->svc->name, a->svc->zrun_path);
 	struct interceptor *ic = intercept_new(a->fds, a->n);
 
 	if (sup)
 		supervise_rescan(sup);
-	for (int i = 0; i < GUARDIAN_FD_MAX; i++) {
-		struct guardian_fd *k = &g->kept[i];
+	for (int i = 0; i < FDSTORE_FD_MAX; i++) {
+		struct fdstore_fd *k = &g->kept[i];
 		if (!k->used)
 			continue;
-		if (k->kind == GUARDIAN_LOG && sup)
+		if (k->kind == FDSTORE_LOG && sup)
 			supervise_add_log(sup, k->id, k->fd);
-		else if (k->kind == GUARDIAN_NOTIFY && ic)
+		else if (k->kind == FDSTORE_NOTIFY && ic)
 			intercept_add(ic, k->id, k->fd);
 		else
 			close(k->fd);
 		k->used = false;
 	}
-	keeper_main(a, sup, ic, g);
+	supervisor_main(a, sup, ic, g);
 }
 
-bool keeper_alive(const struct service *svc)
+bool supervisor_alive(const struct service *svc)
 {
-	return svc->keeper_pid > 0 && state_pid_start_time(svc->keeper_pid) == svc->keeper_start_time;
+	return svc->supervisor_pid > 0 && state_pid_start_time(svc->supervisor_pid) == svc->supervisor_start_time;
 }
 
-/* In the guardian, before it holds anything for long: wait for the zrun
+/* In the fdstore, before it holds anything for long: wait for the zrun
  * that forked it to record it in service.json ('C'). EOF instead means
- * that zrun died first: no record names this keeper, no command would
+ * that zrun died first: no record names this supervisor, no command would
  * ever find or stop it, and it would hold the port for good (every later
  * create: EADDRINUSE). It goes instead. */
 static void wait_for_commit(int commit_fd)
@@ -277,27 +277,27 @@ static void wait_for_commit(int commit_fd)
 	close(commit_fd);
 }
 
-/* The record names the keeper (pid, start time) before the keeper holds
+/* The record names the supervisor (pid, start time) before the supervisor holds
  * the listeners on its own: see wait_for_commit. */
-static int commit_keeper(const char *root, struct service *svc, pid_t keeper, int commit_fd,
+static int commit_supervisor(const char *root, struct service *svc, pid_t supervisor, int commit_fd,
 			 struct zrun_error *err)
 {
-	svc->keeper_pid = keeper;
-	svc->keeper_start_time = state_pid_start_time(keeper);
-	fault_point("keeper-before-record");
+	svc->supervisor_pid = supervisor;
+	svc->supervisor_start_time = state_pid_start_time(supervisor);
+	fault_point("supervisor-before-record");
 	if (service_save(root, svc, err) < 0) {
 		close(commit_fd);
 		return -1;
 	}
-	fault_point("keeper-before-commit");
+	fault_point("supervisor-before-commit");
 	ssize_t n = write(commit_fd, "C", 1);
 	close(commit_fd);
 	if (n != 1)
-		return zrun_error_set(err, errno, "keeper of service %s", svc->name);
+		return zrun_error_set(err, errno, "supervisor of service %s", svc->name);
 	return 0;
 }
 
-int keeper_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err)
+int supervisor_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err)
 {
 	struct sockaddr_un addr;
 	int report[2], commit[2];
@@ -305,23 +305,23 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 
 	if (realpath(root, abs_root) == NULL)
 		snprintf(abs_root, sizeof(abs_root), "%s", root);
-	/* the keeper restarts versions with this zrun (by path: it is the
+	/* the supervisor restarts versions with this zrun (by path: it is the
 	 * host's binary, run on the host, never inside a container) */
 	if (svc->zrun_path[0] == '\0' && realpath("/proc/self/exe", svc->zrun_path) == NULL)
 		svc->zrun_path[0] = '\0';
-	/* zrun runs from a sealed memfd copy (cloned_binary.c): the keeper,
+	/* zrun runs from a sealed memfd copy (cloned_binary.c): the supervisor,
 	 * a fork of it, then execs that same copy through /proc/self/exe */
 	if (strncmp(svc->zrun_path, "/memfd:", 7) == 0)
 		svc->zrun_path[0] = '\0';
-	if (keeper_addr(root, svc->name, &addr) < 0)
-		return zrun_error_set(err, ENAMETOOLONG, "keeper socket of %s", svc->name);
+	if (supervisor_addr(root, svc->name, &addr) < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "supervisor socket of %s", svc->name);
 	unlink(addr.sun_path);
 	int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0 || bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(sock, 64) < 0) {
 		int e = errno;
 		if (sock >= 0)
 			close(sock);
-		return zrun_error_set(err, e, "keeper socket %s", addr.sun_path);
+		return zrun_error_set(err, e, "supervisor socket %s", addr.sun_path);
 	}
 	if (pipe2(report, O_CLOEXEC) < 0) {
 		close(sock);
@@ -342,7 +342,7 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 		close(report[1]);
 		close(commit[0]);
 		close(commit[1]);
-		return zrun_error_set(err, e, "fork keeper");
+		return zrun_error_set(err, e, "fork supervisor");
 	}
 	if (mid == 0) {
 		/* Detach: new session, reparented to init/subreaper, no stdio. */
@@ -364,30 +364,30 @@ int keeper_spawn(const char *root, struct service *svc, const int *fds, struct z
 		if (chdir("/") < 0)
 			_exit(1);
 		close_other_fds(sock, fds, svc->n_listeners);
-		struct keeper_args a = { .listen_sock = sock, .fds = fds, .n = svc->n_listeners,
+		struct supervisor_args a = { .listen_sock = sock, .fds = fds, .n = svc->n_listeners,
 					 .root = abs_root, .svc = svc };
-		struct guardian g = { .sock = -1, .listeners = fds, .n_listeners = svc->n_listeners };
-		guardian_main(&g, keeper_worker, &a);
+		struct fdstore g = { .sock = -1, .listeners = fds, .n_listeners = svc->n_listeners };
+		fdstore_main(&g, supervisor_worker, &a);
 	}
 	close(sock);
 	close(report[1]);
 	close(commit[0]);
-	pid_t keeper = 0;
-	ssize_t r = read(report[0], &keeper, sizeof(keeper));
+	pid_t supervisor = 0;
+	ssize_t r = read(report[0], &supervisor, sizeof(supervisor));
 	close(report[0]);
 	waitpid(mid, NULL, 0);
-	if (r != sizeof(keeper) || keeper <= 0) {
+	if (r != sizeof(supervisor) || supervisor <= 0) {
 		close(commit[1]);
-		return zrun_error_set(err, 0, "keeper of service %s did not start", svc->name);
+		return zrun_error_set(err, 0, "supervisor of service %s did not start", svc->name);
 	}
-	return commit_keeper(root, svc, keeper, commit[1], err);
+	return commit_supervisor(root, svc, supervisor, commit[1], err);
 }
 
-static int connect_keeper(const char *root, const char *name)
+static int connect_supervisor(const char *root, const char *name)
 {
 	struct sockaddr_un addr;
 
-	if (keeper_addr(root, name, &addr) < 0)
+	if (supervisor_addr(root, name, &addr) < 0)
 		return -1;
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -399,16 +399,16 @@ static int connect_keeper(const char *root, const char *name)
 	return s;
 }
 
-static int fetch_from_keeper(const char *root, const struct service *svc, int *fds)
+static int fetch_from_supervisor(const char *root, const struct service *svc, int *fds)
 {
 	char tag;
 	size_t nfds = 0;
-	int s = connect_keeper(root, svc->name);
+	int s = connect_supervisor(root, svc->name);
 
 	if (s < 0)
 		return -1;
 	struct pollfd p = { .fd = s, .events = POLLIN };
-	if (send(s, "F", 1, MSG_NOSIGNAL) != 1 || poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) <= 0 ||
+	if (send(s, "F", 1, MSG_NOSIGNAL) != 1 || poll(&p, 1, SUPERVISOR_REPLY_TIMEOUT_MS) <= 0 ||
 	    fdmsg_recv(s, &tag, 1, fds, svc->n_listeners, &nfds, 0) <= 0) {
 		close(s);
 		return -1;
@@ -517,30 +517,30 @@ static int recover(const char *root, struct service *svc, int *fds, struct zrun_
 	}
 	service_free_ids(ids, n);
 	if (r < 0)
-		return zrun_error_set(err, 0, "service %s: its keeper is gone and no running version holds its listeners",
+		return zrun_error_set(err, 0, "service %s: its supervisor is gone and no running version holds its listeners",
 				      svc->name);
 	return 0;
 }
 
-int keeper_peek(const char *root, const struct service *svc, int *fds)
+int supervisor_peek(const char *root, const struct service *svc, int *fds)
 {
-	return fetch_from_keeper(root, svc, fds);
+	return fetch_from_supervisor(root, svc, fds);
 }
 
-int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err)
+int supervisor_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err)
 {
-	if (fetch_from_keeper(root, svc, fds) == 0)
+	if (fetch_from_supervisor(root, svc, fds) == 0)
 		return 0;
-	/* The keeper is gone: take the sockets from a version and start anew. */
+	/* The supervisor is gone: take the sockets from a version and start anew. */
 	if (recover(root, svc, fds, err) < 0)
 		return -1;
-	/* One that does not answer goes, with its guardian or keeper: the two
-	 * share a process group of their own (keeper_spawn's setsid). */
-	if (keeper_alive(svc)) {
-		pid_t group = getpgid(svc->keeper_pid);
-		kill(group > 1 && group != getpgrp() ? -group : svc->keeper_pid, SIGKILL);
+	/* One that does not answer goes, with its fdstore or supervisor: the two
+	 * share a process group of their own (supervisor_spawn's setsid). */
+	if (supervisor_alive(svc)) {
+		pid_t group = getpgid(svc->supervisor_pid);
+		kill(group > 1 && group != getpgrp() ? -group : svc->supervisor_pid, SIGKILL);
 	}
-	if (keeper_spawn(root, svc, fds, err) < 0) {
+	if (supervisor_spawn(root, svc, fds, err) < 0) {
 		for (size_t i = 0; i < svc->n_listeners; i++)
 			close(fds[i]);
 		return -1;
@@ -548,19 +548,19 @@ int keeper_fetch(const char *root, struct service *svc, int *fds, struct zrun_er
 	return 0;
 }
 
-void keeper_stop(const char *root, const struct service *svc)
+void supervisor_stop(const char *root, const struct service *svc)
 {
-	int s = connect_keeper(root, svc->name);
+	int s = connect_supervisor(root, svc->name);
 
 	if (s >= 0) {
-		if (send(s, "Q", 1, MSG_NOSIGNAL) != 1 && keeper_alive(svc))
-			kill(svc->keeper_pid, SIGTERM);
+		if (send(s, "Q", 1, MSG_NOSIGNAL) != 1 && supervisor_alive(svc))
+			kill(svc->supervisor_pid, SIGTERM);
 		close(s);
-	} else if (keeper_alive(svc)) {
-		kill(svc->keeper_pid, SIGTERM);
+	} else if (supervisor_alive(svc)) {
+		kill(svc->supervisor_pid, SIGTERM);
 	}
 	/* Bounded wait so the caller can say the service is gone. */
-	for (int i = 0; i < 200 && keeper_alive(svc); i++) {
+	for (int i = 0; i < 200 && supervisor_alive(svc); i++) {
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
@@ -568,17 +568,17 @@ void keeper_stop(const char *root, const struct service *svc)
 
 /* One request with an optional fd; waits for the one-byte answer, which
  * goes to *answer_out when not NULL. */
-static int keeper_request(const char *root, const char *name, const char *msg, size_t len, int fd,
+static int supervisor_request(const char *root, const char *name, const char *msg, size_t len, int fd,
 			  char *answer_out)
 {
 	char answer;
-	int s = connect_keeper(root, name);
+	int s = connect_supervisor(root, name);
 
 	if (s < 0)
 		return -1;
 	struct pollfd p = { .fd = s, .events = POLLIN };
 	int r = (fdmsg_send(s, msg, len, &fd, fd >= 0 ? 1 : 0) == (ssize_t)len &&
-		 poll(&p, 1, KEEPER_REPLY_TIMEOUT_MS) > 0 &&
+		 poll(&p, 1, SUPERVISOR_REPLY_TIMEOUT_MS) > 0 &&
 		 recv(s, &answer, 1, 0) == 1) ? 0 : -1;
 	close(s);
 	if (r == 0 && answer_out)
@@ -586,27 +586,27 @@ static int keeper_request(const char *root, const char *name, const char *msg, s
 	return r;
 }
 
-int keeper_send_log(const char *root, const struct service *svc, const char *id, int fd)
+int supervisor_send_log(const char *root, const struct service *svc, const char *id, int fd)
 {
 	char msg[STATE_ID_MAX + 2], answer = 0;
 
 	snprintf(msg, sizeof(msg), "L%s", id);
-	if (keeper_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
+	if (supervisor_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
 		return -1;
 	return answer == 'L' ? 0 : -1;
 }
 
-int keeper_send_notify(const char *root, const struct service *svc, const char *id, int fd)
+int supervisor_send_notify(const char *root, const struct service *svc, const char *id, int fd)
 {
 	char msg[STATE_ID_MAX + 2], answer = 0;
 
 	snprintf(msg, sizeof(msg), "S%s", id);
-	if (keeper_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
+	if (supervisor_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
 		return -1;
 	return answer == 'S' ? 0 : -1;
 }
 
-void keeper_rescan(const char *root, const char *service)
+void supervisor_rescan(const char *root, const char *service)
 {
-	keeper_request(root, service, "R", 1, -1, NULL);
+	supervisor_request(root, service, "R", 1, -1, NULL);
 }
