@@ -144,7 +144,14 @@ void listener_guard_init(struct listener_guard *g, const struct listener *l)
 	close(fd);
 }
 
-/* listen() again with the service's backlog. */
+/* listen() again with the service's backlog. An app's own listen() on the
+ * socket it was given, with a backlog of its own that still queues many
+ * connections (Node's server.listen({fd: 3}) calls listen(3, 511), Python's
+ * socket.listen() takes min(SOMAXCONN, 128)), is put back without a report:
+ * it is what such an app always does, and a status that says "changed by a
+ * version" after every Node release only teaches people to ignore it. A
+ * backlog below that (listen(3, 1)) drops SYNs for every version: reported. */
+#define GUARD_BACKLOG_ORDINARY 128
 static bool check_backlog(struct listener_guard *g, int fd, char *how, size_t len)
 {
 	int was = g->backlog < 0 ? -1 : tcp_backlog(fd);
@@ -158,7 +165,7 @@ static bool check_backlog(struct listener_guard *g, int fd, char *how, size_t le
 	int now = tcp_backlog(fd);
 	/* somaxconn changed: the service's backlog is what listen gives now */
 	g->backlog = now;
-	if (now == was)
+	if (now == was || was >= GUARD_BACKLOG_ORDINARY)
 		return false;
 	snprintf(how, len, "backlog %d set back to %d", was, now);
 	return true;

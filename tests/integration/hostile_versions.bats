@@ -243,6 +243,24 @@ sabotaged() {
 	wait_serving "$URL/" ""
 }
 
+@test "an_apps_own_listen_with_an_ordinary_backlog_is_set_back_without_a_report" {
+	local v1=$TEST_ID-v1 app=$TEST_ID-app b want
+	first_version "$v1"
+	want=$(backlog "$PORT")
+	# what Node's server.listen({fd: 3}) does at every start: listen(3, 511)
+	b=$(mkver "$app" --sabotage backlog=511)
+	vcreate "$app" "$b"
+	zr start "$app"
+	sabotaged "$app" backlog=511
+	wait_until 3 eval 'test "$(backlog "$PORT")" = "$want"' ||
+		{ echo "backlog of port $PORT 3 s after a version's listen(3, 511): expected $want, saw $(backlog "$PORT")" >&2; false; }
+	run zr service status api
+	echo "$output"
+	[[ "$output" != *"backlog changed"* ]] ||
+		{ echo "expected no \"backlog changed\" in status after an ordinary listen(3, 511), saw it" >&2; false; }
+	wait_serving "$URL/" ""
+}
+
 @test "a_version_that_attaches_a_bpf_filter_to_the_shared_listener_cannot_drop_the_connections" {
 	local v1=$TEST_ID-v1 bad=$TEST_ID-bad b pid
 	first_version "$v1"
