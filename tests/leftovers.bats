@@ -33,3 +33,7 @@ load lib/leftovers
 	# podman's tests use zrun's default root; nothing may stay in it
 	[ ! -d /run/zrun ] || [ -z "$(ls -A /run/zrun)" ] || { echo "left in /run/zrun: $(ls -A /run/zrun)"; false; }
 }
+
+@test "no_network_namespace_of_a_test_is_left" {
+	expect_nothing_left "ip netns list 2>/dev/null | grep -E '^zrun-'"
+}

@@ -35,7 +35,7 @@ struct create_cli {
 	{ "probe-failure-threshold", OPT_PROBE_FAILURE, required_argument, "N", "failures in a row that abort a swap (default 3)" }, \
 	{ "stop-signal", OPT_STOP_SIGNAL, required_argument, "SIG", "signal that starts a graceful stop (default SIGTERM)" }, \
 	{ "grace-period", OPT_GRACE, required_argument, "D", "time to drain before SIGKILL (default 30s)" }, \
-	{ "net", OPT_NET, required_argument, "MODE", "service (join the service's network, default) or own" }, \
+	{ "net", OPT_NET, required_argument, "MODE", "service (the host's network) or own (the config's); default: own when the config names a network namespace by path" }, \
 	{ "intercept", OPT_INTERCEPT, no_argument, NULL, "give the shared listener to a program that binds the service's port itself (bind/listen via seccomp)" }
 
 /* Handles one shared option; returns 1 when key is not one of them. */

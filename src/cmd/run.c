@@ -51,7 +51,12 @@ static int run_run(struct cli_ctx *ctx, int argc, char **argv)
 		c->console_relay = true;
 		c->console_relay_fd = relay[1];
 	}
+	char note[400] = "";
+	o.cli.version.note = note;
+	o.cli.version.note_len = sizeof(note);
 	r = version_create(c, &o.cli.version, !o.detach, &pid, &ctx->err);
+	if (r == 0 && note[0])
+		fprintf(stderr, "zrun: run %s: %s\n", c->id, note);
 	if (relay[1] >= 0)
 		close(relay[1]);
 	if (r < 0) {

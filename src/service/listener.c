@@ -3,11 +3,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -192,4 +195,45 @@ bool listener_sets_equal(const struct listener *a, size_t na, const struct liste
 		if (strcmp(a[i].url, b[i].url) != 0 || strcmp(a[i].name, b[i].name) != 0)
 			return false;
 	return true;
+}
+
+int listener_netns_enter(const char *path, int nsfd, struct zrun_error *err)
+{
+	int back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (back < 0)
+		return zrun_error_set(err, errno, "open /proc/thread-self/ns/net");
+	int ns = nsfd >= 0 ? nsfd : open(path, O_RDONLY | O_CLOEXEC);
+	int r = ns < 0 ? -1 : setns(ns, CLONE_NEWNET);
+	int e = errno;
+	if (nsfd < 0 && ns >= 0)
+		close(ns);
+	if (r < 0) {
+		close(back);
+		return zrun_error_set(err, e, "network namespace %s", path ? path : "of the listener");
+	}
+	return back;
+}
+
+void listener_netns_leave(int back)
+{
+	if (back < 0)
+		return;
+	/* our own namespace, held open: cannot fail but for a kernel bug */
+	if (setns(back, CLONE_NEWNET) < 0)
+		abort();
+	close(back);
+}
+
+int listener_netns_of(int fd)
+{
+	struct stat a, b;
+	int ns = ioctl(fd, SIOCGSKNS);
+	if (ns < 0)
+		return -1;
+	if (fstat(ns, &a) == 0 && stat("/proc/thread-self/ns/net", &b) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev) {
+		close(ns);
+		return -1;
+	}
+	return ns;
 }

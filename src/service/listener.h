@@ -33,6 +33,16 @@ int listener_parse(const char *spec, int index, struct listener *out, struct zru
  * "address already in use" names the address. */
 int listener_open(const struct listener *l, struct zrun_error *err);
 
+/* Enter the network namespace at path (or nsfd, when >= 0): sockets made
+ * until listener_netns_leave belong to it (a pod's listeners, a probe's
+ * connection to them). Returns this thread's namespace as an fd to go back
+ * to, or -1 with err. */
+int listener_netns_enter(const char *path, int nsfd, struct zrun_error *err);
+void listener_netns_leave(int back);
+/* The network namespace of socket fd (SIOCGSKNS), O_CLOEXEC; -1 when it is
+ * this thread's own (or cannot be told). */
+int listener_netns_of(int fd);
+
 /* Does the socket still take connections? (SO_ACCEPTCONN, and no
  * shutdown(2) seen by poll: a version may shut the shared socket down) */
 bool listener_listening(int fd);

@@ -332,8 +332,19 @@ enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
 		snprintf(reason, reason_len, "not accepting on the service listeners yet");
 		return PROBE_FAIL;
 	case PROBE_HTTP:
-	case PROBE_TCP:
-		return probe_connection(p, t, reason, reason_len);
+	case PROBE_TCP: {
+		/* the connection and its sock_diag look from the listeners'
+		 * namespace: a pod's port is not the host's */
+		struct zrun_error err;
+		int back = t->netns_fd >= 0 ? listener_netns_enter(NULL, t->netns_fd, &err) : -1;
+		if (t->netns_fd >= 0 && back < 0) {
+			snprintf(reason, reason_len, "%s", err.msg);
+			return PROBE_FAIL;
+		}
+		enum probe_result r = probe_connection(p, t, reason, reason_len);
+		listener_netns_leave(back);
+		return r;
+	}
 	case PROBE_EXEC:
 		return probe_exec(p, t, reason, reason_len);
 	case PROBE_NOTIFY:

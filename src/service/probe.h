@@ -20,6 +20,8 @@ struct probe_target {
 	pid_t init_pid;
 	const struct service *svc;
 	unsigned long inodes[LISTENER_MAX]; /* the listeners' socket inodes */
+	int netns_fd;                 /* the listeners' network namespace when not
+				       * ours (a pod's: listener_netns_of), or -1 */
 	int notify_fd;                /* notify: the bound NOTIFY_SOCKET, or -1 */
 	bool notified;                /* notify: READY=1 seen (stays true) */
 };

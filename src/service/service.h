@@ -33,6 +33,10 @@ struct version_config {
 	int stop_signal;
 	long grace_period_ms;
 	bool own_netns;
+	/* The network namespace the config names by path (a Kubernetes pod's),
+	 * when the version keeps it: a service made by this version makes its
+	 * listeners there. Only at create; not persisted. */
+	char listen_netns[256];
 	/* --intercept: bind(2)/listen(2) of the service's addresses get the
 	 * shared listener (intercept.c) instead of LISTEN_FDS */
 	bool intercept;

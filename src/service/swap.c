@@ -344,6 +344,7 @@ static int fill_target(struct swap_run *w, struct probe_target *t, struct servic
 	if (service_load(w->o->root, w->service, svc, err) < 0 || supervisor_fetch(w->o->root, svc, fds, err) < 0)
 		return -1;
 	memset(t, 0, sizeof(*t));
+	t->netns_fd = svc->n_listeners ? listener_netns_of(fds[0]) : -1;
 	for (size_t i = 0; i < svc->n_listeners; i++) {
 		t->inodes[i] = listener_inode(fds[i]);
 		close(fds[i]);
@@ -404,6 +405,8 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 			if (++ok >= p->success_threshold) {
 				if (pidfd >= 0)
 					close(pidfd);
+				if (t.netns_fd >= 0)
+					close(t.netns_fd);
 				event_say(w->o->out, w->o->json, "ready", w->o->new_id, now_ms() - w->t0,
 				    "ready after %d probe%s (%ld ms)", tries, tries == 1 ? "" : "s", now_ms() - t_probe);
 				return 0;
@@ -418,6 +421,8 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	if (t.netns_fd >= 0)
+		close(t.netns_fd);
 	return -1;
 }
 

@@ -42,6 +42,32 @@ static int parse_count_setting(const char *value, const char *what, int *out, st
 	return 0;
 }
 
+/* The network namespace a version runs in. A namespace the config names by
+ * path (every Kubernetes pod's) is kept, and a service this version makes
+ * listens there: dropping it would silently give a pod the host's network.
+ * A new, empty one (no path) is dropped for the service's by default. Either
+ * way --net (zrun.net) decides; leaving a named one for the host's is said. */
+static int net_setting(const struct version_opts *vo, const struct spec *spec, struct version_config *vc,
+		       struct zrun_error *err)
+{
+	const struct spec_namespace *ns = spec_namespace_find(spec, SPEC_NS_NETWORK);
+	const char *named = ns && ns->path && ns->path[0] ? ns->path : NULL;
+	const char *s = setting(vo->net, spec, "zrun.net");
+
+	if (s && strcmp(s, "own") != 0 && strcmp(s, "service") != 0)
+		return zrun_error_set(err, 0, "--net \"%s\": expected service or own", s);
+	vc->own_netns = s ? strcmp(s, "own") == 0 : named != NULL;
+	if (named && strlen(named) >= sizeof(vc->listen_netns))
+		return zrun_error_set(err, ENAMETOOLONG, "network namespace path %s", named);
+	if (named && vc->own_netns)
+		snprintf(vc->listen_netns, sizeof(vc->listen_netns), "%s", named);
+	if (named && !vc->own_netns && vo->note)
+		snprintf(vo->note, vo->note_len,
+			 "joins the host's network namespace (--net service): the config's network namespace %s is not used",
+			 named);
+	return 0;
+}
+
 static int build_config(const struct version_opts *vo, const struct spec *spec, struct version_config *vc,
 			struct zrun_error *err)
 {
@@ -71,10 +97,8 @@ static int build_config(const struct version_opts *vo, const struct spec *spec, 
 		s = spec_annotation(spec, "org.opencontainers.image.stopSignal");
 	if (s && (vc->stop_signal = signal_parse(s)) < 0)
 		return zrun_error_set(err, 0, "--stop-signal \"%s\": unknown signal", s);
-	s = setting(vo->net, spec, "zrun.net");
-	if (s && strcmp(s, "own") != 0 && strcmp(s, "service") != 0)
-		return zrun_error_set(err, 0, "--net \"%s\": expected service or own", s);
-	vc->own_netns = s && strcmp(s, "own") == 0;
+	if (net_setting(vo, spec, vc, err) < 0)
+		return -1;
 	s = spec_annotation(spec, "zrun.intercept");
 	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
 		return zrun_error_set(err, 0, "annotation zrun.intercept \"%s\": expected true or false", s);
@@ -206,11 +230,11 @@ static void end_service(const char *root, const struct service *svc, bool keep_l
 		service_remove(root, svc->name, &ignored);
 }
 
-/* Open the listeners of a new service. stale: a supervisor of an orphan was
+/* Open the listeners of a new service, in this process's network namespace. stale: a supervisor of an orphan was
  * just told to go (or a supervisor of a killed create is going by itself):
  * its sockets may close a few ms after, so EADDRINUSE is retried for up
  * to a second before it is an error. */
-static int open_listeners(const struct listener *ls, size_t nls, int *fds, bool stale, struct zrun_error *err)
+static int open_listeners_here(const struct listener *ls, size_t nls, int *fds, bool stale, struct zrun_error *err)
 {
 	for (size_t i = 0; i < nls; i++) {
 		for (int tries = 0;; tries++) {
@@ -227,6 +251,18 @@ static int open_listeners(const struct listener *ls, size_t nls, int *fds, bool 
 		}
 	}
 	return 0;
+}
+
+/* The same in the network namespace netns names (a pod's), or here when "". */
+static int open_listeners(const struct listener *ls, size_t nls, const char *netns, int *fds, bool stale,
+			  struct zrun_error *err)
+{
+	int back = -1;
+	if (netns[0] && (back = listener_netns_enter(netns, -1, err)) < 0)
+		return -1;
+	int r = open_listeners_here(ls, nls, fds, stale, err);
+	listener_netns_leave(back);
+	return r;
 }
 
 /* Join an existing service: its listener fds from the supervisor. 1: it is an
@@ -257,7 +293,7 @@ static int join_service(const char *root, struct service *svc, const struct list
  * service when this is its first version (or it was an orphan). *made
  * says which. */
 static int service_fds(const char *root, struct service *svc, const struct listener *ls, size_t nls,
-		       int *fds, bool *made, struct zrun_error *err)
+		       const char *netns, int *fds, bool *made, struct zrun_error *err)
 {
 	char sock[PATH_MAX];
 	bool stale = service_path(sock, sizeof(sock), root, svc->name, "supervisor.sock") == 0 &&
@@ -275,7 +311,7 @@ static int service_fds(const char *root, struct service *svc, const struct liste
 		return zrun_error_set(err, 0, "does not exist yet: its first version needs --listen [NAME=]tcp://HOST:PORT or unix:/PATH");
 	memcpy(svc->listeners, ls, nls * sizeof(*ls));
 	svc->n_listeners = nls;
-	if (open_listeners(ls, nls, fds, stale, err) < 0)
+	if (open_listeners(ls, nls, netns, fds, stale, err) < 0)
 		return -1;
 	fault_point("service-after-listen");
 	/* The record first, naming no supervisor yet: from here on `service
@@ -489,7 +525,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	int lock = service_lock(opts.root, svc.name, "service.lock", false, err);
 	if (lock < 0)
 		return -1;
-	if (service_fds(opts.root, &svc, ls, nls, fds, &made, err) < 0) {
+	if (service_fds(opts.root, &svc, ls, nls, vc->listen_netns, fds, &made, err) < 0) {
 		struct zrun_error ignored;
 		/* the lock made the service dir: do not leave it for a service
 		 * that was never made */

@@ -16,10 +16,16 @@ struct version_opts {
 	const char *probe_initial_delay, *probe_period, *probe_timeout;
 	const char *probe_success_threshold, *probe_failure_threshold;
 	const char *stop_signal, *grace_period;
-	const char *net;                     /* "service" (default) or "own" */
+	const char *net;                     /* "service" or "own"; default: own when the
+					      * config names a network namespace by path,
+					      * else service */
 	const char *restart;                 /* --restart no|on-failure[:MAX]|always */
 	const char *group;                   /* zrun deploy: the replica group */
 	bool intercept;                      /* --intercept (else annotation zrun.intercept) */
+	/* filled with what the caller should tell the user, or left "" (the
+	 * network namespace the config names, left for the host's) */
+	char *note;
+	size_t note_len;
 };
 
 /* container_create, plus the service part when the version belongs to one
