@@ -153,3 +153,68 @@ for line in open(sys.argv[1]):
 	grep -q "$SVC-1: waiting for $SVC-1 to be ready: [0-9]* probes, last: " "$WORK/tty.out" ||
 		{ echo "expected a progress line on the terminal, saw: $(cat "$WORK/tty.out")"; false; }
 }
+
+# strip_members: swap.json as a zrun before the one engine wrote it (no
+# member lists), so that this zrun must find the members itself.
+strip_members() {
+	python3 -c 'import json, sys
+p = sys.argv[1]
+r = json.load(open(p))
+r.pop("old_members", None); r.pop("new_members", None)
+json.dump(r, open(p, "w"))' "$ROOT/.services/$1/swap.json"
+}
+
+@test "a_group_swap_record_of_an_older_zrun_killed_while_probing_is_undone_by_its_groups" {
+	deploy_v v1 -- --replicas 2 --probe-failure-threshold 100
+	[ "$rc" -eq 0 ] || { cat "$WORK/deploy.out"; false; }
+	echo "$SVC-2" >> "$WORK/ids"
+	echo "$SVC-2.r1" >> "$WORK/ids"
+	local b
+	b=$(mkver v2)
+	rc=0
+	env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" deploy --replicas 2 --probe-period 100ms "$SVC" "$b" \
+		</dev/null >"$WORK/deploy.out" 2>&1 3>&- || rc=$?
+	[ "$rc" -eq 137 ] || { echo "expected deploy to die of SIGKILL (137), saw $rc: $(cat "$WORK/deploy.out")"; false; }
+	strip_members "$SVC"
+	run zr service repair "$SVC"
+	[ "$status" -eq 0 ] || { echo "expected the repair to succeed, saw $status: $output"; false; }
+	[[ "$output" == *"$SVC-1 -> $SVC-2 stopped while probing: undoing it"* ]] ||
+		{ echo "expected the repair to undo the swap, saw: $output"; false; }
+	assert_version_gone "$SVC-2"
+	assert_version_gone "$SVC-2.r1"
+	expect_eq "$(status_of "$SVC-1.r1")" running "status of $SVC-1.r1"
+	wait_serving "$URL/" v1
+}
+
+@test "a_swap_record_of_an_older_zrun_killed_while_draining_is_finished_by_its_ids" {
+	local old=$TEST_ID-old new=$TEST_ID-new
+	first_version "$old"
+	vcreate "$new" "$(mkver new)" --probe-period 50ms
+	run env ZRUN_TEST_KILL_SWAP_AT=draining "$ZRUN" --root "$ROOT" swap "$old" "$new"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output"; false; }
+	strip_members api
+	run zr service repair api
+	[ "$status" -eq 0 ] || { echo "expected the repair to succeed, saw $status: $output"; false; }
+	[[ "$output" == *"stopped while draining: finishing it"* ]] ||
+		{ echo "expected the repair to finish the swap, saw: $output"; false; }
+	assert_version_gone "$old"
+	expect_eq "$(status_of "$new")" running "status of $new"
+	wait_serving "$URL/" new
+}
+
+@test "scale_down_from_4_to_1_drains_the_3_replicas_together" {
+	deploy_v v1 --ignore-sigterm -- --replicas 4 --grace-period 2s --probe-failure-threshold 100
+	[ "$rc" -eq 0 ] || { cat "$WORK/deploy.out"; false; }
+	local t took
+	t=$(date +%s%N)
+	run zr scale "$SVC" 1
+	took=$((($(date +%s%N) - t) / 1000000))
+	echo "# scale 4 -> 1 of replicas deaf to SIGTERM (grace 2 s): $took ms" >&3
+	[ "$status" -eq 0 ] || { echo "expected the scale to succeed, saw $status: $output"; false; }
+	# one grace period (2 s) plus slack; one after another it is 6 s
+	[ "$took" -lt 5000 ] || { echo "expected 3 replicas drained within 5 s (2 s grace, together), saw $took ms"; false; }
+	assert_version_gone "$SVC-1.r3"
+	assert_version_gone "$SVC-1.r2"
+	assert_version_gone "$SVC-1.r1"
+	wait_serving "$URL/" v1
+}
