@@ -105,7 +105,7 @@ static const struct cli_opt deploy_table[] = {
 	{ "grace-period", OPT_GRACE, required_argument, "D", "time to drain before SIGKILL (default 30s)" },
 	{ "net", OPT_NET, required_argument, "MODE", "service (default) or own" },
 	{ "intercept", OPT_INTERCEPT, no_argument, NULL, "the program binds the service's port itself: give it the shared listener" },
-	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if the new version is not ready within D (default 2m)" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if the new version is not ready within D of the start: it bounds the whole deploy (default 2m)" },
 	{ "keep-old", OPT_KEEP_OLD, no_argument, NULL, "stop the old version but keep it, for zrun rollback" },
 	{ "wait", OPT_WAIT, no_argument, NULL, "wait for another swap of the service instead of failing" },
 	{ "format", OPT_FORMAT, required_argument, "FMT", "text (default) or json" },
@@ -113,7 +113,7 @@ static const struct cli_opt deploy_table[] = {
 };
 
 static const struct cli_opt rollback_table[] = {
-	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if the previous version is not ready within D (default 2m)" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if the previous version is not ready within D of the start (default 2m)" },
 	{ "format", OPT_FORMAT, required_argument, "FMT", "text (default) or json" },
 	{ 0 },
 };

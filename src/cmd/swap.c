@@ -42,6 +42,7 @@ static int run_swap(struct cli_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : -1;
 	if (cli_expect_args(ctx, argc, first, 2) < 0)
 		return -1;
+	o.progress = swap_say_progress(o.out, o.json);
 	o.old_id = argv[first];
 	o.new_id = argv[first + 1];
 	if (swap_run(&o, &ctx->err) < 0)
@@ -50,7 +51,7 @@ static int run_swap(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cli_opt swap_table[] = {
-	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if NEW is not ready within D (default 2m)" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if NEW is not ready within D of the start (default 2m)" },
 	{ "grace-period", OPT_GRACE_PERIOD, required_argument, "D", "time OLD may drain before SIGKILL (default: OLD's, 30s)" },
 	{ "keep-old", OPT_KEEP_OLD, no_argument, NULL, "stop OLD but keep it (a swap back is a rollback)" },
 	{ "wait", OPT_WAIT, no_argument, NULL, "wait for another swap of the service instead of failing" },

@@ -103,15 +103,16 @@ static void say(FILE *out, bool json, const char *service, long t0, const char *
 						 .elapsed_ms = now_ms() - t0, .message = msg });
 }
 
+/* Remove the replicas made so far (ids is filled from its start), all at
+ * once: a never-started one is killed without waiting. */
 static void remove_ids(const char *root, char **ids, size_t n)
 {
-	struct zrun_error ignored;
+	struct swap_say quiet = { .t0 = now_ms() };
+	size_t made = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (ids[i]) {
-			swap_stop_version(root, ids[i], 2000, false, NULL, 0, NULL, false);
-			version_delete(root, ids[i], true, &ignored);
-		}
+	while (made < n && ids[made])
+		made++;
+	swap_members_remove(root, ids, made, &quiet);
 }
 
 /* Drop a kept version that is no longer the rollback target. */
@@ -148,20 +149,6 @@ static void record(const char *root, const char *service, const char *current, c
 	supervisor_rescan(root, service);
 }
 
-static int swap_groups(const char *root, const char *service, const char *old_group, char **old, size_t n_old,
-		       const char *new_group, char **new_ids, size_t n_new, const struct swap_opts *so,
-		       struct zrun_error *err)
-{
-	if (n_old == 1 && n_new == 1 && strcmp(old[0], old_group) == 0 && strcmp(new_ids[0], new_group) == 0) {
-		struct swap_opts one = *so;
-		one.old_id = old[0];
-		one.new_id = new_ids[0];
-		return swap_run(&one, err);
-	}
-	(void)root;
-	return swap_group_run(so, service, old_group, old, n_old, new_group, new_ids, n_new, err);
-}
-
 /* Before anything is created: the service's swap lock (a deploy refused
  * because a swap runs must leave nothing behind), and the repair of a
  * swap whose zrun died (it may remove the version that would be OLD).
@@ -179,8 +166,28 @@ static int hold_swap(const char *root, const char *service, bool wait, FILE *out
 	}
 	if (lock < 0)
 		return -2;
-	swap_repair(root, service, out, json, err);
+	if (swap_repair(root, service, out, json, err) < 0) {
+		close(lock);
+		return -2;
+	}
 	return lock;
+}
+
+/* Start the replicas of a first deploy and probe them all ready at once,
+ * within timeout_ms of t0 (the deploy's start: the timeout bounds it all). */
+static int start_all(const char *root, const char *group, char **ids, size_t n, long timeout_ms, long t0,
+		     FILE *out, bool json, struct zrun_error *err)
+{
+	struct swap_say sy = { .out = out, .json = json, .progress = swap_say_progress(out, json), .t0 = t0 };
+	struct swap_members *m = swap_members_load(root, ids, n, err);
+	int r = -1;
+
+	if (m && swap_members_start(m, &sy, err) == 0 && swap_members_probe(m, group, timeout_ms, &sy, err) == 0)
+		r = 0;
+	else if (m && n == 1)
+		zrun_error_prefix(err, "%s not ready", ids[0]);
+	swap_members_free(m);
+	return r;
 }
 
 static int next_group(const struct deploy_opts *o, const struct service *svc, char *group, size_t len,
@@ -256,16 +263,15 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	}
 	if (n_old == 0) {
 		/* start: every replica proven ready, or none stays */
-		for (int k = 0; k < o->replicas; k++)
-			if (swap_start_and_probe(o->root, new_ids[k], o->timeout_ms, o->out, o->json, err) < 0)
-				goto undo;
+		if (start_all(o->root, group, new_ids, (size_t)o->replicas, o->timeout_ms, t0, o->out, o->json, err) < 0)
+			goto undo;
 		say(o->out, o->json, o->service, t0, "%s started: %d replica%s ready in %.2f s", group, o->replicas);
 	} else {
-		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .grace_ms = o->grace_ms,
-					.keep_old = o->keep_old, .wait = o->wait, .json = o->json, .out = o->out };
+		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .t0_ms = t0, .grace_ms = o->grace_ms,
+					.keep_old = o->keep_old, .wait = o->wait, .json = o->json,
+					.progress = swap_say_progress(o->out, o->json), .out = o->out };
 		/* a failed swap has removed NEW itself */
-		if (swap_groups(o->root, o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas,
-				&so, err) < 0)
+		if (swap_group_run(&so, o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas, err) < 0)
 			goto out;
 		say(o->out, o->json, o->service, t0, "%s serving: %d replica%s, deployed in %.2f s", group, o->replicas);
 	}
@@ -339,9 +345,9 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = recreate(root, ids[i], err);
 	if (r == 0) {
-		struct swap_opts so = { .root = root, .timeout_ms = timeout_ms, .grace_ms = -1, .keep_old = true,
-					.json = json, .out = out };
-		r = swap_groups(root, service, cur, old, n_old, prev, ids, n, &so, err);
+		struct swap_opts so = { .root = root, .timeout_ms = timeout_ms, .t0_ms = t0, .grace_ms = -1, .keep_old = true,
+					.json = json, .progress = swap_say_progress(out, json), .out = out };
+		r = swap_group_run(&so, service, cur, old, n_old, prev, ids, n, err);
 	}
 	if (r == 0) {
 		say(out, json, service, t0, "rolled back to %s: %d replica%s, in %.2f s", prev, (int)n);
@@ -361,12 +367,48 @@ static int cmp_replica(const void *a, const void *b, void *group)
 	return (x > y) - (x < y);
 }
 
+/* Create add copies of replica first (the next free indexes) and start and
+ * probe them all at once; when one is not ready, all the new ones go. */
+static int scale_up(const char *root, const char *group, const char *first, int add, long timeout_ms, long t0,
+		    FILE *out, bool json, struct zrun_error *err)
+{
+	struct container_state st;
+	struct version_config vc;
+	char id[STATE_ID_MAX + 16];
+	char *made[DEPLOY_REPLICAS_MAX + 1] = { 0 };
+	int r = version_load(root, first, &st, &vc, err), n = 0;
+
+	if (r < 0)
+		return -1;
+	snprintf(vc.group, sizeof(vc.group), "%s", group);
+	for (int k = 1; r == 0 && n < add && n < DEPLOY_REPLICAS_MAX; k++) {
+		replica_id(id, sizeof(id), group, k);
+		if (container_exists(root, id))
+			continue;
+		r = version_create_from(root, id, st.bundle, &vc, NULL, 0, err);
+		if (r == 0 && (made[n] = strdup(id)) == NULL) {
+			struct zrun_error ignored;
+			version_delete(root, id, true, &ignored);
+			r = zrun_error_set(err, ENOMEM, "create %s", id);
+		}
+		n += r == 0;
+	}
+	state_clear(&st);
+	if (r == 0)
+		r = start_all(root, group, made, (size_t)n, timeout_ms, t0, out, json, err);
+	if (r < 0)
+		remove_ids(root, made, (size_t)n);
+	for (int k = 0; k < n; k++)
+		free(made[k]);
+	return r;
+}
+
 int deploy_scale(const char *root, const char *service, int n, long timeout_ms, bool json, FILE *out,
 		 struct zrun_error *err)
 {
 	struct service svc;
 	struct zrun_error ignored;
-	char group[STATE_ID_MAX + 1], id[STATE_ID_MAX + 16];
+	char group[STATE_ID_MAX + 1];
 	char **ids = NULL;
 	size_t m = 0;
 	long t0 = now_ms();
@@ -381,28 +423,16 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 		r = zrun_error_set(err, 0, "service %s has no running version to scale", service);
 	if (r == 0)
 		qsort_r(ids, m, sizeof(char *), cmp_replica, group);
-	/* up: copies of replica 0 (its bundle and settings), each proven ready */
-	struct container_state st;
-	struct version_config vc;
-	if (r == 0 && (int)m < n && (r = version_load(root, ids[0], &st, &vc, err)) == 0) {
-		snprintf(vc.group, sizeof(vc.group), "%s", group);
-		for (int k = 1, have = (int)m; r == 0 && have < n; k++) {
-			replica_id(id, sizeof(id), group, k);
-			if (container_exists(root, id))
-				continue;
-			r = version_create_from(root, id, st.bundle, &vc, NULL, 0, err);
-			if (r == 0 && (r = swap_start_and_probe(root, id, timeout_ms, out, json, err)) < 0) {
-				swap_stop_version(root, id, 2000, false, NULL, 0, NULL, false);
-				version_delete(root, id, true, &ignored);
-			}
-			have++;
-		}
-		state_clear(&st);
-	}
-	/* down: the highest replicas drain gracefully */
-	for (int k = (int)m - 1; r == 0 && k >= n; k--) {
-		swap_stop_version(root, ids[k], -1, false, NULL, 0, out, json);
-		version_delete(root, ids[k], true, &ignored);
+	/* up: copies of replica 0 (its bundle and settings), all proven ready */
+	if (r == 0 && (int)m < n)
+		r = scale_up(root, group, ids[0], n - (int)m, timeout_ms, t0, out, json, err);
+	/* down: the highest replicas drain gracefully, all at once */
+	if (r == 0 && (int)m > n) {
+		struct swap_say sy = { .out = out, .json = json, .t0 = t0 };
+		char why[8];
+		swap_members_stop(root, ids + n, m - (size_t)n, -1, NULL, 0, &sy, why, sizeof(why));
+		for (size_t k = (size_t)n; k < m; k++)
+			version_delete(root, ids[k], true, &ignored);
 	}
 	if (r == 0) {
 		say(out, json, service, t0, "%s scaled to %d replica%s in %.2f s", group, n);

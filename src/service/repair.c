@@ -44,7 +44,11 @@ int service_repair(const char *root, const char *name, FILE *out, struct zrun_er
 	if (swap_lock < 0)
 		return -1;
 	if (swap_interrupted(root, name)) {
-		swap_repair(root, name, out, false, err);
+		/* a record it cannot read is told, never guessed at */
+		if (swap_repair(root, name, out, false, err) < 0) {
+			close(swap_lock);
+			return -1;
+		}
 		done = true;
 	}
 	int lock = service_lock(root, name, "service.lock", false, err);

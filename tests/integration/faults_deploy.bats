@@ -68,6 +68,6 @@ deploy_killed_at() {  # swap state
 		"$SVC" "$b"
 	zr list -q >> "$WORK/ids"
 	[ "$status" -eq 0 ] || { echo "expected the next deploy to repair and succeed, saw $status: $output $stderr" >&2; false; }
-	printf '%s\n' "$output" | "$BATS_TEST_DIRNAME/../lib/json_lines.py" repair "$SVC-1 -> $SVC-2 stopped: undoing it"
+	printf '%s\n' "$output" | "$BATS_TEST_DIRNAME/../lib/json_lines.py" repair "$SVC-1 -> $SVC-2 stopped while probing: undoing it"
 	wait_serving "$URL/" v3
 }

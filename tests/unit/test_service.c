@@ -1,10 +1,12 @@
 /* test_service: the parsers of the service layer (src/service/listener.c,
  * src/service/service.c): --listen URLs, --probe specs and durations; and
- * the progress lines of swap and deploy (src/service/event.c), through
+ * the progress lines of swap and deploy (src/service/event.c) and the
+ * swap record's table of states (src/service/swap_record.c), through
  * their headers, linked from the service library. */
 #include "event.h"
 #include "listener.h"
 #include "service.h"
+#include "swap_record.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -190,6 +192,28 @@ TEST(event_lines_escape_every_string_and_keep_their_field_names)
 	free(buf);
 }
 
+/* Every state's name reads back as that state; any other name is an
+ * error that names it (never a default state: "created" undid a swap). */
+TEST(swap_state_names_round_trip_and_an_unknown_name_is_refused)
+{
+	struct zrun_error err;
+	enum swap_state s;
+
+	for (int i = 0; i < SWAP_STATE_COUNT; i++) {
+		s = SWAP_STATE_COUNT;
+		CHECK_INT(swap_state_parse(swap_state_name((enum swap_state)i), &s, &err), 0);
+		CHECK_INT(s, i);
+	}
+	CHECK_STR(swap_state_name(SWAP_DRAINING), "draining");
+	const char *bad[] = { "bogus", "", "Created", "created ", "draining\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = SWAP_DONE;
+		CHECK_INT(swap_state_parse(bad[i], &s, &err), -1);
+		CHECK_INT(s, SWAP_DONE);
+		CHECK(strstr(err.msg, "is not a swap state") != NULL);
+	}
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -201,5 +225,6 @@ int main(void)
 	RUN(service_names);
 	RUN(version_config_round_trips_through_state);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
+	RUN(swap_state_names_round_trip_and_an_unknown_name_is_refused);
 	UNIT_DONE();
 }

@@ -1,0 +1,510 @@
+#include "swap_members.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cgroup_container.h"
+#include "event.h"
+#include "probe.h"
+#include "supervisor.h"
+#include "version.h"
+
+#define ABORT_GRACE_MS 2000      /* what an aborted NEW gets to stop */
+#define PROGRESS_EVERY_MS 1000   /* a wait says so once a second */
+#define TICK_MS 100              /* how often a drain looks at keep again */
+
+struct member {
+	const char *id;
+	struct container_state st;
+	struct version_config vc;
+	struct probe_target t;
+	int pidfd;
+	long next_ms, t_probe;
+	int ok, bad, tries;
+	bool ready;
+};
+
+struct swap_members {
+	const char *root;
+	size_t n;
+	bool fetched;           /* svc and the targets' listener inodes */
+	struct service svc;
+	int netns_fd;           /* the listeners' network namespace when not ours */
+	struct member *v;
+};
+
+long swap_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool swap_say_progress(FILE *out, bool json)
+{
+	return out != NULL && (json || isatty(fileno(out)));
+}
+
+static int pidfd_of(const struct container_state *st)
+{
+	int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+
+	/* opened after the pid was reused: not this version's init */
+	if (fd >= 0 && state_pid_start_time(st->pid) != st->pid_start_time) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool exited(const struct container_state *st)
+{
+	return state_pid_start_time(st->pid) != st->pid_start_time;
+}
+
+struct swap_members *swap_members_load(const char *root, char **ids, size_t n, struct zrun_error *err)
+{
+	struct swap_members *m = calloc(1, sizeof(*m));
+
+	if (m == NULL || (m->v = calloc(n + 1, sizeof(struct member))) == NULL) {
+		free(m);
+		zrun_error_set(err, ENOMEM, "swap");
+		return NULL;
+	}
+	m->root = root;
+	m->netns_fd = -1;
+	for (size_t i = 0; i < n; i++) {
+		struct member *v = &m->v[i];
+		v->id = ids[i];
+		v->pidfd = v->t.notify_fd = v->t.netns_fd = -1;
+		if (version_load(root, ids[i], &v->st, &v->vc, err) < 0) {
+			zrun_error_prefix(err, "%s", ids[i]);
+			swap_members_free(m);
+			return NULL;
+		}
+		m->n++;
+	}
+	return m;
+}
+
+void swap_members_free(struct swap_members *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i].pidfd >= 0)
+			close(m->v[i].pidfd);
+		if (m->v[i].t.notify_fd >= 0)
+			close(m->v[i].t.notify_fd);
+		state_clear(&m->v[i].st);
+	}
+	if (m->netns_fd >= 0)
+		close(m->netns_fd);
+	free(m->v);
+	free(m);
+}
+
+bool swap_members_any_created(const struct swap_members *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (state_live_status(m->root, &m->v[i].st) == STATUS_CREATED)
+			return true;
+	return false;
+}
+
+int swap_members_start(struct swap_members *m, const struct swap_say *say, struct zrun_error *err)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		if (v->vc.probe.kind != PROBE_NOTIFY || v->t.notify_fd >= 0)
+			continue;
+		v->t.notify_fd = probe_notify_bind(m->root, v->id, &v->vc, err);
+		if (v->t.notify_fd < 0)
+			return -1;
+		if (state_live_status(m->root, &v->st) != STATUS_CREATED)
+			event_say(say->out, say->json, "probing", v->id, swap_now_ms() - say->t0,
+				  "already running: a READY=1 it sent before this swap is not seen");
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		if (state_live_status(m->root, &v->st) != STATUS_CREATED)
+			continue;
+		if (container_start(m->root, v->id, err) < 0)
+			return zrun_error_prefix(err, "start %s", v->id);
+		event_say(say->out, say->json, "started", v->id, swap_now_ms() - say->t0, "started (pid %d)",
+			  v->st.pid);
+	}
+	return 0;
+}
+
+/* The listeners' inodes, which the accepting and connection probes look
+ * for, fetched once for all members (they are one service's). */
+static int fill_targets(struct swap_members *m, struct zrun_error *err)
+{
+	int fds[LISTENER_MAX];
+	unsigned long inodes[LISTENER_MAX] = { 0 };
+
+	if (m->n == 0 || m->fetched)
+		return 0;
+	if (service_load(m->root, m->v[0].vc.service, &m->svc, err) < 0 || supervisor_fetch(m->root, &m->svc, fds, err) < 0)
+		return -1;
+	/* a pod's listeners: probes connect from their namespace */
+	m->netns_fd = m->svc.n_listeners ? listener_netns_of(fds[0]) : -1;
+	for (size_t i = 0; i < m->svc.n_listeners; i++) {
+		inodes[i] = listener_inode(fds[i]);
+		close(fds[i]);
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		memcpy(v->t.inodes, inodes, sizeof(inodes));
+		v->t.id = v->id;
+		v->t.root = m->root;
+		v->t.notified = false;
+		v->t.st = &v->st;
+		v->t.init_pid = v->st.pid;
+		v->t.svc = &m->svc;
+		v->t.netns_fd = m->netns_fd;
+	}
+	m->fetched = true;
+	return 0;
+}
+
+/* Probe v once; 1 ready, 0 not yet, -1 failed (reason set). */
+static int probe_member(struct member *v, const struct swap_say *say, char *last, size_t last_len,
+			char *reason, size_t len)
+{
+	const struct probe_spec *p = &v->vc.probe;
+	long now = swap_now_ms();
+
+	v->next_ms = now + p->period_ms;
+	v->tries++;
+	last[0] = '\0';
+	if (probe_once(p, &v->t, last, last_len) == PROBE_PASS) {
+		snprintf(last, last_len, "ready");
+		v->bad = 0;
+		if (++v->ok < p->success_threshold)
+			return 0;
+		v->ready = true;
+		event_say(say->out, say->json, "ready", v->id, swap_now_ms() - say->t0, "ready after %d probe%s (%ld ms)",
+			  v->tries, v->tries == 1 ? "" : "s", swap_now_ms() - v->t_probe);
+		return 1;
+	}
+	v->ok = 0;
+	if (++v->bad < p->failure_threshold)
+		return 0;
+	snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind), v->bad, last);
+	return -1;
+}
+
+struct progress {
+	long last_line_ms;      /* when this wait last printed */
+	int probes;
+	const char *last_id;    /* the last probe: whose, and its answer */
+	char last[512];
+};
+
+static void say_waiting(const struct swap_members *m, const char *label, const struct swap_say *say,
+			struct progress *pr)
+{
+	long now = swap_now_ms();
+	size_t ready = 0;
+
+	if (!say->progress || now - pr->last_line_ms < PROGRESS_EVERY_MS)
+		return;
+	pr->last_line_ms = now;
+	for (size_t i = 0; i < m->n; i++)
+		ready += m->v[i].ready;
+	char count[64] = "";
+	if (m->n > 1)
+		snprintf(count, sizeof(count), "%zu of %zu ready, ", ready, m->n);
+	event_say(say->out, say->json, "waiting", label, now - say->t0, "waiting for %s to be ready: %s%d probe%s, last: %s%s%s",
+		  label, count, pr->probes, pr->probes == 1 ? "" : "s", m->n > 1 && pr->last_id ? pr->last_id : "",
+		  m->n > 1 && pr->last_id ? ": " : "", pr->probes ? pr->last : "none yet");
+}
+
+/* Sleep until the earliest of: the next probe due, the deadline, the next
+ * progress line; wake at once when a member's init exits. The member that
+ * exited, else NULL. */
+static struct member *sleep_until(struct swap_members *m, long until)
+{
+	struct pollfd pf[m->n + 1];
+	struct member *who[m->n + 1];
+	nfds_t k = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		if (v->ready)
+			continue;
+		if (exited(&v->st))
+			return v;
+		if (v->pidfd >= 0) {
+			pf[k] = (struct pollfd){ .fd = v->pidfd, .events = POLLIN };
+			who[k++] = v;
+		}
+	}
+	long left = until - swap_now_ms();
+	if (left <= 0)
+		return NULL;
+	/* without pidfds (an old kernel) exits are seen by polling */
+	if (poll(pf, k, (int)(left > 200 ? 200 : left)) > 0)
+		for (nfds_t i = 0; i < k; i++)
+			if (pf[i].revents)
+				return who[i];
+	return NULL;
+}
+
+static struct member *next_due(struct swap_members *m)
+{
+	struct member *due = NULL;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->v[i].ready && (due == NULL || m->v[i].next_ms < due->next_ms))
+			due = &m->v[i];
+	return due;
+}
+
+static int not_ready(const struct swap_members *m, const struct member *v, const char *reason,
+		     struct zrun_error *err)
+{
+	if (m->n == 1)
+		return zrun_error_set(err, 0, "%s", reason);
+	return zrun_error_set(err, 0, "%s not ready: %s", v->id, reason);
+}
+
+int swap_members_probe(struct swap_members *m, const char *label, long timeout_ms, const struct swap_say *say,
+		       struct zrun_error *err)
+{
+	struct progress pr = { .last_line_ms = swap_now_ms() };
+	long deadline_ms = say->t0 + timeout_ms;
+	char reason[700];
+	size_t left = m->n;
+
+	if (fill_targets(m, err) < 0)
+		return -1;
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		v->t_probe = swap_now_ms();
+		v->next_ms = v->t_probe + v->vc.probe.initial_delay_ms;
+		v->ok = v->bad = v->tries = 0;
+		v->ready = false;
+		if (v->pidfd < 0)
+			v->pidfd = pidfd_of(&v->st);
+	}
+	while (left > 0) {
+		struct member *v = next_due(m);
+		long until = v->next_ms < deadline_ms ? v->next_ms : deadline_ms;
+		if (until > pr.last_line_ms + PROGRESS_EVERY_MS && say->progress)
+			until = pr.last_line_ms + PROGRESS_EVERY_MS;
+		struct member *gone = sleep_until(m, until);
+		if (gone) {
+			snprintf(reason, sizeof(reason), "%s exited during probing", gone->id);
+			return not_ready(m, gone, reason, err);
+		}
+		if (swap_now_ms() > deadline_ms) {
+			snprintf(reason, sizeof(reason), "not ready before the %.1f s timeout", (double)timeout_ms / 1000);
+			return not_ready(m, v, reason, err);
+		}
+		if (v->next_ms <= swap_now_ms()) {
+			int r = probe_member(v, say, pr.last, sizeof(pr.last), reason, sizeof(reason));
+			pr.probes++;
+			pr.last_id = v->id;
+			if (r < 0)
+				return not_ready(m, v, reason, err);
+			if (r > 0) {
+				left--;
+				pr.last_line_ms = swap_now_ms();
+			}
+		}
+		say_waiting(m, label, say, &pr);
+	}
+	return 0;
+}
+
+/* Every version in keep is there, running and not being stopped: proven
+ * ready by the swap and still serving. false names the first that is not. */
+static bool versions_ready(const char *root, char **keep, size_t n_keep, char *gone, size_t len)
+{
+	struct zrun_error ignored;
+
+	for (size_t i = 0; i < n_keep; i++) {
+		struct container_state st;
+		struct version_config vc;
+		if (version_load(root, keep[i], &st, &vc, &ignored) < 0) {
+			snprintf(gone, len, "%s is gone", keep[i]);
+			return false;
+		}
+		enum container_status s = state_live_status(root, &st);
+		state_clear(&st);
+		if (s != STATUS_RUNNING || version_is_stopping(root, vc.service, keep[i])) {
+			snprintf(gone, len, "%s is %s", keep[i], s == STATUS_RUNNING ? "being stopped" : state_status_name(s));
+			return false;
+		}
+	}
+	return true;
+}
+
+struct stopping {
+	const char *id;
+	struct container_state st;
+	struct version_config vc;
+	bool loaded, draining;  /* draining: signalled, its init not yet gone */
+	int pidfd;
+	long t, deadline;
+};
+
+/* Mark and signal one; a created one is not signalled: its init waits in
+ * the exec fifo and would ignore the signal for the whole grace period. */
+static void stop_begin(const char *root, struct stopping *s, long grace_ms, const struct swap_say *say)
+{
+	struct zrun_error ignored;
+
+	s->pidfd = -1;
+	if (version_load(root, s->id, &s->st, &s->vc, &ignored) < 0)
+		return;
+	s->loaded = true;
+	/* before any signal: the supervisor must not restart what is stopped */
+	version_mark_stopping(root, s->vc.service, s->id);
+	if (state_live_status(root, &s->st) != STATUS_RUNNING)
+		return;
+	long grace = grace_ms < 0 ? s->vc.grace_period_ms : grace_ms;
+	s->pidfd = pidfd_of(&s->st);
+	kill(s->st.pid, s->vc.stop_signal);
+	s->t = swap_now_ms();
+	s->deadline = s->t + grace;
+	s->draining = true;
+	event_say(say->out, say->json, "draining", s->id, s->t - say->t0, "signal %d sent, draining (grace period %.1f s)",
+		  s->vc.stop_signal, (double)grace / 1000);
+}
+
+/* One look at the draining ones: the drained say so, the overdue are
+ * SIGKILLed below. The time to sleep until the next deadline, 0 when none
+ * is draining any more. */
+static long stop_look(struct stopping *s, size_t n, const struct swap_say *say)
+{
+	long now = swap_now_ms(), sleep_ms = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!s[i].draining)
+			continue;
+		if (exited(&s[i].st)) {
+			s[i].draining = false;
+			event_say(say->out, say->json, "drained", s[i].id, now - say->t0, "drained in %.2f s",
+				  (double)(now - s[i].t) / 1000);
+		} else if (now >= s[i].deadline) {
+			s[i].draining = false;
+			event_say(say->out, say->json, "killed", s[i].id, now - say->t0, "still running after %.1f s: SIGKILL",
+				  (double)(s[i].deadline - s[i].t) / 1000);
+		} else if (sleep_ms == 0 || s[i].deadline - now < sleep_ms) {
+			sleep_ms = s[i].deadline - now;
+		}
+	}
+	return sleep_ms;
+}
+
+static void stop_wait(struct stopping *s, size_t n, long sleep_ms)
+{
+	struct pollfd pf[n + 1];
+	nfds_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].draining && s[i].pidfd >= 0)
+			pf[k++] = (struct pollfd){ .fd = s[i].pidfd, .events = POLLIN };
+	poll(pf, k, (int)(sleep_ms > TICK_MS ? TICK_MS : sleep_ms));
+}
+
+/* SIGKILL every process left in each cgroup (all at once), then wait up
+ * to 2 s in all for them to go. */
+static void stop_kill(struct stopping *s, size_t n)
+{
+	struct zrun_error ignored;
+	struct cgroup *cg[n + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		cg[i] = s[i].loaded ? container_state_cgroup(&s[i].st, &ignored) : NULL;
+		if (cg[i])
+			cgroup_kill_all(cg[i], SIGKILL, &ignored);
+	}
+	long deadline = swap_now_ms() + 2000;
+	for (size_t i = 0; i < n; i++) {
+		while (cg[i] && !cgroup_is_empty(cg[i]) && swap_now_ms() < deadline) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		if (cg[i])
+			cgroup_free(cg[i]);
+	}
+}
+
+int swap_members_stop(const char *root, char **ids, size_t n, long grace_ms, char **keep, size_t n_keep,
+		      const struct swap_say *say, char *why, size_t len)
+{
+	struct stopping *s;
+	int r = 0;
+
+	/* version_delete marks a version stopping before it kills it, so a
+	 * NEW deleted now is either seen here (not ready: OLD untouched) or
+	 * killed after OLD got its signal, by a user who asked for that. */
+	if (n_keep && !versions_ready(root, keep, n_keep, why, len))
+		return -1;
+	if (n == 0 || (s = calloc(n, sizeof(*s))) == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		s[i].id = ids[i];
+		stop_begin(root, &s[i], grace_ms, say);
+	}
+	for (long sleep_ms; (sleep_ms = stop_look(s, n, say)) > 0;) {
+		if (n_keep && !versions_ready(root, keep, n_keep, why, len)) {
+			for (size_t i = 0; i < n; i++)
+				if (s[i].draining)
+					event_say(say->out, say->json, "aborted", s[i].id, swap_now_ms() - say->t0,
+						  "%s while %s drained: %s is not killed", why, s[i].id, s[i].id);
+			r = 1;
+			break;
+		}
+		stop_wait(s, n, sleep_ms);
+	}
+	if (r == 0)
+		stop_kill(s, n);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].pidfd >= 0)
+			close(s[i].pidfd);
+		if (s[i].loaded)
+			state_clear(&s[i].st);
+	}
+	free(s);
+	return r;
+}
+
+void swap_members_remove(const char *root, char **ids, size_t n, const struct swap_say *say)
+{
+	struct zrun_error ignored;
+	char why[8];
+
+	swap_members_stop(root, ids, n, ABORT_GRACE_MS, NULL, 0, say, why, sizeof(why));
+	for (size_t i = 0; i < n; i++)
+		if (ids[i])
+			version_delete(root, ids[i], true, &ignored);
+}
+
+int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE *out, bool json,
+			 struct zrun_error *err)
+{
+	struct swap_say say = { .out = out, .json = json, .t0 = swap_now_ms() };
+	char *ids[1] = { (char *)id };
+	struct swap_members *m = swap_members_load(root, ids, 1, err);
+	int r = -1;
+
+	if (m && swap_members_start(m, &say, err) == 0 && swap_members_probe(m, id, timeout_ms, &say, err) == 0)
+		r = 0;
+	else if (m)
+		zrun_error_prefix(err, "%s not ready", id);
+	swap_members_free(m);
+	return r;
+}

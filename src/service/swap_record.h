@@ -1,0 +1,61 @@
+/* swap_record: the persisted state of a swap (ROOT/.services/NAME/swap.json),
+ * written atomically at every step so that a later zrun can finish or undo
+ * a swap whose zrun died. Owns the one typed table of swap states: the
+ * names written are the names read, and a name not in it is an error. */
+#ifndef ZRUN_SWAP_RECORD_H
+#define ZRUN_SWAP_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "state.h"
+
+enum swap_state {
+	SWAP_CREATED,
+	SWAP_STARTING,
+	SWAP_PROBING,
+	SWAP_READY,
+	SWAP_DRAINING,
+	SWAP_DONE,
+	SWAP_ABORTED,
+	SWAP_STATE_COUNT
+};
+
+/* The name of a state, as written in the record and shown to users. */
+const char *swap_state_name(enum swap_state s);
+/* The state of a name; -1 with "NAME is not a swap state (created, ...)"
+ * for any other. */
+int swap_state_parse(const char *name, enum swap_state *s, struct zrun_error *err);
+
+struct swap_record {
+	/* what the user swapped: two version ids, or two replica groups */
+	char old_name[STATE_ID_MAX + 1], new_name[STATE_ID_MAX + 1];
+	char **old_ids, **new_ids;  /* the containers of each side (NULL-terminated) */
+	size_t n_old, n_new;
+	enum swap_state state;
+	pid_t pid;                  /* the zrun that runs the swap */
+	unsigned long long pid_start;
+	bool keep_old;
+	bool group;                 /* the names are replica groups (zrun deploy) */
+	char reason[512];
+};
+
+/* Write the record (0600, atomically). */
+int swap_record_write(const char *root, const char *service, const struct swap_record *r,
+		      struct zrun_error *err);
+
+/* Read the record: 1 when read, 0 when there is none, -1 when it cannot
+ * be read or names an unknown state (err says which). A record of an
+ * older zrun has no member lists: a group record's members are found by
+ * their group, a 1 -> 1 record's are its two ids. */
+int swap_record_read(const char *root, const char *service, struct swap_record *r, struct zrun_error *err);
+
+/* Free the member lists. */
+void swap_record_clear(struct swap_record *r);
+
+/* The containers of a replica group (sorted ids; service_free_ids them). */
+void swap_group_members(const char *root, const char *service, const char *group, char ***ids, size_t *n);
+
+#endif
