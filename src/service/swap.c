@@ -373,7 +373,8 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 		return -1;
 	}
 	int pidfd = (int)syscall(SYS_pidfd_open, w->new_st.pid, 0);
-	long next = now_ms() + p->initial_delay_ms;
+	long next = now_ms() + probe_first_delay_ms(p), t_first = next;
+	bool passed = false;
 	for (;;) {
 		/* Sleep until the next probe, waking at once if NEW exits. */
 		while (now_ms() < next) {
@@ -396,11 +397,12 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 			snprintf(reason, len, "not ready before the %.1f s timeout", (double)w->o->timeout_ms / 1000);
 			break;
 		}
-		next = now_ms() + p->period_ms;
+		next = now_ms() + probe_next_delay_ms(p, passed, now_ms() - t_first);
 		tries++;
 		char why[512] = "";
 		if (probe_once(p, &t, why, sizeof(why)) == PROBE_PASS) {
 			bad = 0;
+			passed = true;
 			if (++ok >= p->success_threshold) {
 				if (pidfd >= 0)
 					close(pidfd);
@@ -410,8 +412,10 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 			}
 		} else {
 			ok = 0;
-			if (++bad >= p->failure_threshold) {
-				snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind), bad, why);
+			/* starting: only the startup budget ends it (probe.h) */
+			if (passed ? ++bad >= p->failure_threshold : probe_startup_over(p, now_ms() - t_first)) {
+				snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind),
+					 passed ? bad : tries, why);
 				break;
 			}
 		}

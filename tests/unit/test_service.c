@@ -4,6 +4,7 @@
  * their headers, linked from the service library. */
 #include "event.h"
 #include "listener.h"
+#include "probe.h"
 #include "service.h"
 #include "unit.h"
 
@@ -190,6 +191,25 @@ TEST(event_lines_escape_every_string_and_keep_their_field_names)
 	free(buf);
 }
 
+TEST(probe_schedule_is_fast_until_the_first_success_then_the_period)
+{
+	struct version_config vc;
+
+	version_config_defaults(&vc);
+	struct probe_spec *p = &vc.probe;
+	CHECK_INT(probe_first_delay_ms(p), PROBE_FIRST_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), PROBE_STARTUP_FAST_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 5000), PROBE_STARTUP_SLOW_MS);
+	CHECK_INT(probe_next_delay_ms(p, true, 5000), 10000);
+	/* the startup budget is what one probe per period gave */
+	CHECK(!probe_startup_over(p, 29999));
+	CHECK(probe_startup_over(p, 30000));
+	p->initial_delay_ms = 2000;
+	p->period_ms = 20;
+	CHECK_INT(probe_first_delay_ms(p), 2000);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), 20);
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -200,6 +220,7 @@ int main(void)
 	RUN(durations);
 	RUN(service_names);
 	RUN(version_config_round_trips_through_state);
+	RUN(probe_schedule_is_fast_until_the_first_success_then_the_period);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
 	UNIT_DONE();
 }
