@@ -413,9 +413,14 @@ static int probe_until_ready(struct swap_run *w, char *reason, size_t len, struc
 		} else {
 			ok = 0;
 			/* starting: only the startup budget ends it (probe.h) */
-			if (passed ? ++bad >= p->failure_threshold : probe_startup_over(p, now_ms() - t_first)) {
-				snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind),
-					 passed ? bad : tries, why);
+			if (passed && ++bad >= p->failure_threshold) {
+				snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind), bad, why);
+				break;
+			}
+			if (!passed && probe_startup_over(p, now_ms() - t_first)) {
+				snprintf(reason, len, "%s probe failed %d times in %ld ms (failure threshold %d x period %ld ms): %s",
+					 probe_kind_name(p->kind), tries, now_ms() - t_first, p->failure_threshold,
+					 p->period_ms, why);
 				break;
 			}
 		}
