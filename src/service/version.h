@@ -20,6 +20,10 @@ struct version_opts {
 	const char *restart;                 /* --restart no|on-failure[:MAX]|always */
 	const char *group;                   /* zrun deploy: the replica group */
 	bool intercept;                      /* --intercept (else annotation zrun.intercept) */
+	bool no_intercept;                   /* deploy --no-intercept */
+	/* deploy: the settings a flag or an annotation does not give come from
+	 * here (the service's record) instead of the defaults; NULL = defaults */
+	const struct version_config *base;
 };
 
 /* container_create, plus the service part when the version belongs to one

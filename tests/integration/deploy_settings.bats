@@ -40,3 +40,84 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 	[ $((t1 - t0)) -lt 5000 ] || { echo "expected ready well within one 10 s period (< 5000 ms), took $((t1 - t0)) ms" >&2; return 1; }
 	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer"
 }
+
+# kept_of: the service record's version kept for rollback
+kept_of() { zr service --format json status "$SVC" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("previous", ""))'; }
+
+# state_zrun ID: the "zrun" object of a version's state.json
+state_zrun() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["zrun"], sort_keys=True))' "$ROOT/$1/state.json"; }
+
+@test "deploy_reuses_every_setting_of_the_last_deploy_and_says_what_a_flag_changed" {
+	dep v1 -- --listen "tcp://127.0.0.1:$PORT" --replicas 2 --probe http:/healthz --probe-period 200ms \
+		--restart always --keep-old --grace-period 3s --timeout 40s
+	# a later deploy with no flag: 2 replicas, the same probe, restart
+	# policy, grace period; v1 kept for rollback (--keep-old remembered)
+	dep v2
+	wait_serving "$URL/" v2
+	expect_eq "$(status_of "$SVC-2.r1")" running "replica 1 of the second deploy"
+	local z
+	z=$(state_zrun "$SVC-2.r1")
+	for want in '"probe": "http"' '"probe_target": "/healthz"' '"period_ms": 200' '"restart": 2' '"grace_period_ms": 3000'; do
+		[[ "$z" == *"$want"* ]] || { echo "expected $want in $SVC-2.r1's settings, saw: $z" >&2; return 1; }
+	done
+	expect_eq "$(kept_of)" "$SVC-1" "kept for rollback"
+	! grep -q "changed" "$WORK/deploy.out" || { echo "expected no changed line, saw:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
+	# one flag changes one setting on purpose, and the output says so, once
+	dep v3 -- --replicas 3
+	wait_serving "$URL/" v3
+	expect_eq "$(status_of "$SVC-3.r2")" running "replica 2 after --replicas 3"
+	expect_eq "$(grep -c "changed\|: replicas: 2 -> 3" "$WORK/deploy.out")" 1 "lines saying what changed"
+	grep -q "replicas: 2 -> 3" "$WORK/deploy.out"
+	# and turned off again
+	dep v4 -- --no-keep-old --restart on-failure
+	grep -q "keep-old: on -> off" "$WORK/deploy.out"
+	grep -q "restart: always -> on-failure" "$WORK/deploy.out"
+	expect_eq "$(zr list -q | sort | tr '\n' ' ')" "$SVC-4 $SVC-4.r1 $SVC-4.r2 " "containers left (no kept version)"
+}
+
+@test "an_unknown_zrun_annotation_is_an_error_naming_it_and_leaves_nothing" {
+	local b
+	b=$(TOP_EXTRA=',"annotations": {"zrun.replicas": "3"}' mkver v1)
+	run zr deploy --listen "tcp://127.0.0.1:$PORT" "$SVC" "$b"
+	assert_one_line_error "annotation zrun.replicas: not a zrun setting"
+	expect_eq "$(zr list -q)" "" "containers left"
+	[ -z "$(ls -A "$ROOT/.services" 2>/dev/null)" ] || { echo "service dir left: $(ls -A "$ROOT/.services")" >&2; return 1; }
+	# a known one is honoured: zrun.restart
+	b=$(TOP_EXTRA=',"annotations": {"zrun.restart": "always"}' mkver v2)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" "$SVC" "$b" > "$WORK/deploy.out"
+	zr list -q >> "$WORK/ids"
+	[[ "$(state_zrun "$SVC-1")" == *'"restart": 2'* ]] || { echo "expected restart always (2), saw: $(state_zrun "$SVC-1")" >&2; return 1; }
+}
+
+@test "a_redeploy_of_an_old_bundle_leaves_no_version_stopped_and_out_of_reach" {
+	# the sequence of issue 15: v1; v2 keeping v1; v1 again. Before, the
+	# third deploy left SVC-1 stopped, listed and unknown to rollback.
+	dep v1 -- --listen "tcp://127.0.0.1:$PORT"
+	dep v2 -- --keep-old
+	dep v1again
+	wait_serving "$URL/" v1again
+	expect_eq "$(kept_of)" "$SVC-2" "version kept for rollback (--keep-old remembered)"
+	expect_eq "$(zr list -q | tr '\n' ' ')" "$SVC-2 $SVC-3 " "containers: the serving one and the kept one"
+	zr rollback "$SVC" > "$WORK/rollback.out"
+	wait_serving "$URL/" v2
+	# --no-keep-old: nothing kept, nothing stopped left behind
+	dep v4 -- --no-keep-old
+	wait_serving "$URL/" v4
+	expect_eq "$(zr list -q | tr '\n' ' ')" "$SVC-4 " "containers after deploy --no-keep-old"
+	run zr rollback "$SVC"
+	assert_one_line_error "no previous version kept"
+}
+
+@test "a_rollback_whose_kept_bundle_was_removed_fails_cleanly_and_stops_promising_it" {
+	dep v1 -- --listen "tcp://127.0.0.1:$PORT"
+	dep v2 -- --keep-old
+	wait_serving "$URL/" v2
+	rm -rf "$WORK/b-v1"
+	run zr rollback "$SVC"
+	assert_one_line_error "$SVC-1 cannot come back"
+	[[ "$output" == *"$SVC-1 removed, $SVC-2 keeps serving"* ]] || { echo "expected the message to say what became of both versions, saw: $output" >&2; return 1; }
+	wait_serving "$URL/" v2
+	expect_eq "$(zr list -q | tr '\n' ' ')" "$SVC-2 " "containers after the failed rollback"
+	run zr service status "$SVC"
+	[[ "$output" != *"kept for rollback"* ]] || { echo "expected no version kept for rollback, saw: $output" >&2; return 1; }
+}
