@@ -121,3 +121,42 @@ state_zrun() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.
 	run zr service status "$SVC"
 	[[ "$output" != *"kept for rollback"* ]] || { echo "expected no version kept for rollback, saw: $output" >&2; return 1; }
 }
+
+@test "service_restore_brings_back_services_side_by_side_not_one_after_another" {
+	# two services whose version starts in 2 s: restored one after the
+	# other, the second is done 2 s after the first; side by side, together
+	local a=${SVC}a b=${SVC}b ba bb
+	ba=$(mkver va --start-delay-ms 2000)
+	bb=$(mkver vb --start-delay-ms 2000)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" "$a" "$ba" > /dev/null
+	zr deploy --listen "tcp://127.0.0.1:$((PORT + 40))" "$b" "$bb" > /dev/null
+	zr list -q >> "$WORK/ids"
+	zr service save > /dev/null
+	local k id cg
+	for k in $(svc_supervisors); do kill -9 $k $(pgrep -P "$k") 2>/dev/null || true; done
+	for id in "$a-1" "$b-1"; do
+		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
+			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
+		done
+	done
+	wait_until 5 eval '! curl -s --max-time 1 "$URL/" >/dev/null'
+	zr service restore > "$WORK/restore.out"
+	cat "$WORK/restore.out"
+	grep -q "$a: restored" "$WORK/restore.out" && grep -q "$b: restored" "$WORK/restore.out"
+	# when each version was created: one after the other, the second comes
+	# once the first is ready (2 s later); side by side, at once
+	local gap
+	gap=$(python3 - "$ROOT/$a-1/state.json" "$ROOT/$b-1/state.json" <<'PY'
+import json, sys
+from datetime import datetime
+def t(p):
+    c = json.load(open(p))["created"]          # 2026-12-06T23:37:31.891565567Z
+    return datetime.strptime(c[:26], "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+print(int(abs(t(sys.argv[1]) - t(sys.argv[2])) * 1000))
+PY
+)
+	echo "# two services (each starting in 2 s) restored with their versions created $gap ms apart" >&3
+	[ "$gap" -lt 1000 ] || { echo "expected both versions created together (< 1000 ms apart), saw $gap ms apart" >&2; return 1; }
+	wait_serving "$URL/" va
+	wait_serving "http://127.0.0.1:$((PORT + 40))/" vb
+}
