@@ -11,20 +11,9 @@ bats_require_minimum_version 1.5.0
 setup() { svc_setup; SVC=ds$BATS_TEST_NUMBER; }
 teardown() { svc_teardown; }
 
-# dep NAME [httpd flags] -- [deploy flags]: deploy a bundle of httpd
-# answering NAME, with nothing but the given flags (the defaults are what
-# these tests are about); remembers the ids it made for the teardown.
-dep() {
-	local name=$1 b hflags=()
-	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do hflags+=("$1"); shift; done
-	[ $# -gt 0 ] && shift
-	b=$(mkver "$name" "${hflags[@]}")
-	zr deploy "$@" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
-		{ cat "$WORK/deploy.out" >&2; return 1; }
-	cat "$WORK/deploy.out"
-	zr list -q >> "$WORK/ids"
-}
+# dep NAME [httpd flags] -- [deploy flags]: deploy with nothing but the
+# given flags (the defaults are what these tests are about).
+dep() { deploy_version "$@"; }
 
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 
