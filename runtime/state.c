@@ -209,7 +209,28 @@ static void gen_map(struct json_writer *w, const char *name, const struct spec_k
 	json_w_object_end(w);
 }
 
-static char *state_to_json(const struct container_state *st)
+static void gen_value(struct json_writer *w, yajl_val v, int depth);
+
+/* The service layer's object under "zrun": written from its parsed tree,
+ * never pasted in as text, so that state.json is valid JSON whatever the
+ * caller handed in; what is not one JSON object is refused. */
+static int gen_extra(struct json_writer *w, const char *extra, struct zrun_error *err)
+{
+	yajl_val v = json_parse(extra, strlen(extra), STATE_MAX_BYTES, 32, "state: zrun", err);
+
+	if (v == NULL)
+		return -1;
+	if (!YAJL_IS_OBJECT(v)) {
+		yajl_tree_free(v);
+		return zrun_error_set(err, 0, "state: zrun: expected an object");
+	}
+	json_w_key(w, "zrun");
+	gen_value(w, v, 0);
+	yajl_tree_free(v);
+	return 0;
+}
+
+static char *state_to_json(const struct container_state *st, struct zrun_error *err)
 {
 	struct json_writer w;
 
@@ -229,13 +250,15 @@ static char *state_to_json(const struct container_state *st)
 	if (st->cgroup_paths_len > 0)
 		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
-	if (st->extra_json != NULL) {
-		/* the service layer's own object, kept as the text it wrote */
-		json_w_key(&w, "zrun");
-		json_w_raw(&w, st->extra_json);
+	if (st->extra_json != NULL && gen_extra(&w, st->extra_json, err) < 0) {
+		free(json_w_finish(&w));
+		return NULL;
 	}
 	json_w_object_end(&w);
-	return json_w_finish(&w);
+	char *json = json_w_finish(&w);
+	if (json == NULL)
+		zrun_error_set(err, ENOMEM, "state of %s", st->id);
+	return json;
 }
 
 int state_write_file(const char *path, const char *text, size_t len, mode_t mode, bool durable,
@@ -279,9 +302,9 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 
 	if (state_path(path, sizeof(path), root, st->id, "state.json") < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "state of %s", st->id);
-	char *json = state_to_json(st);
+	char *json = state_to_json(st, err);
 	if (json == NULL)
-		return zrun_error_set(err, ENOMEM, "state of %s", st->id);
+		return zrun_error_prefix(err, "state of %s", st->id);
 	/* Never write what state_read() would refuse: the container would be
 	 * left running with no command able to see, signal or delete it. */
 	size_t len = strlen(json);
@@ -453,7 +476,7 @@ static void gen_value(struct json_writer *w, yajl_val v, int depth)
 	}
 }
 
-/* The "zrun" object is kept as text: find it and copy it verbatim. */
+/* The "zrun" object, handed to the service layer as the text of it. */
 static char *extract_extra(yajl_val tree)
 {
 	const char *path[] = { "zrun", NULL };

@@ -20,9 +20,13 @@ struct deploy_opts {
 	const char *service, *bundle;
 	const char *id;               /* --id, else SERVICE-<n+1> */
 	struct version_opts vo;       /* listeners, probe, restart ... (service, group set here) */
-	int replicas;                 /* >= 1 */
-	long timeout_ms, grace_ms;    /* as zrun swap's; grace < 0: the version's own */
-	bool keep_old, wait, json;
+	/* unset (0, -1, 0): the service record's, else 1, off, 2 minutes
+	 * (deploy_settings.h); deploy_run fills them in */
+	int replicas;
+	int keep_old;
+	long timeout_ms;              /* as zrun swap's */
+	long grace_ms;                /* as zrun swap's; < 0: the version's own */
+	bool wait, json;
 	FILE *out;
 };
 

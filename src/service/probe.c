@@ -322,6 +322,25 @@ static enum probe_result probe_exec(const struct probe_spec *p, const struct pro
 	return PROBE_FAIL;
 }
 
+long probe_first_delay_ms(const struct probe_spec *p)
+{
+	return p->initial_delay_ms > 0 ? p->initial_delay_ms : PROBE_FIRST_MS;
+}
+
+long probe_next_delay_ms(const struct probe_spec *p, bool passed, long since_first_ms)
+{
+	long fast = since_first_ms < PROBE_STARTUP_FAST_FOR_MS ? PROBE_STARTUP_FAST_MS : PROBE_STARTUP_SLOW_MS;
+
+	if (passed || p->period_ms < fast)
+		return p->period_ms;
+	return fast;
+}
+
+bool probe_startup_over(const struct probe_spec *p, long since_first_ms)
+{
+	return since_first_ms >= (long)p->failure_threshold * p->period_ms;
+}
+
 enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
 			     char *reason, size_t reason_len)
 {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "record.h"
 
 int service_validate_name(const char *name, struct zrun_error *err)
 {
@@ -63,39 +65,92 @@ bool service_exists(const char *root, const char *name)
 	return service_path(path, sizeof(path), root, name, "service.json") == 0 && access(path, F_OK) == 0;
 }
 
+static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify", NULL };
+
+/* The "zrun" object of a version's state, and the settings deploy keeps in
+ * service.json: one description for both directions. */
+static const struct record_field version_fields[] = {
+	REC_FIELD_STRING(struct version_config, service, "service"),
+	{ .key = "probe", .type = REC_ENUM, .offset = offsetof(struct version_config, probe.kind), .names = kind_names },
+	REC_FIELD_STRING(struct version_config, probe.target, "probe_target"),
+	REC_FIELD_LONG(struct version_config, probe.initial_delay_ms, "initial_delay_ms", 0, INT32_MAX),
+	REC_FIELD_LONG(struct version_config, probe.period_ms, "period_ms", 0, INT32_MAX),
+	REC_FIELD_LONG(struct version_config, probe.timeout_ms, "timeout_ms", 0, INT32_MAX),
+	REC_FIELD_INT(struct version_config, probe.success_threshold, "success_threshold", 0, INT32_MAX),
+	REC_FIELD_INT(struct version_config, probe.failure_threshold, "failure_threshold", 0, INT32_MAX),
+	REC_FIELD_INT(struct version_config, stop_signal, "stop_signal", 0, 64),
+	REC_FIELD_LONG(struct version_config, grace_period_ms, "grace_period_ms", 0, INT32_MAX),
+	REC_FIELD_BOOL(struct version_config, own_netns, "own_netns"),
+	REC_FIELD_BOOL(struct version_config, intercept, "intercept"),
+	REC_FIELD_STRING(struct version_config, group, "group"),
+	REC_FIELD_INT(struct version_config, restart, "restart", RESTART_NO, RESTART_ALWAYS),
+	REC_FIELD_INT(struct version_config, restart_max, "restart_max", 0, INT32_MAX),
+	REC_FIELD_STRING(struct version_config, notify_socket, "notify_socket"),
+	{ 0 },
+};
+
+/* listeners: ["NAME=URL", ...] */
+static void write_listeners(struct json_writer *w, const void *obj)
+{
+	const struct service *svc = obj;
+	char item[700];
+
+	json_w_array_begin(w);
+	for (size_t i = 0; i < svc->n_listeners; i++) {
+		snprintf(item, sizeof(item), "%s=%s", svc->listeners[i].name, svc->listeners[i].url);
+		json_w_string(w, item);
+	}
+	json_w_array_end(w);
+}
+
+static int read_listeners(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct service *svc = obj;
+	char **urls = NULL;
+
+	if (json_val_strv(c, v, &urls) < 0)
+		return -1;
+	svc->n_listeners = 0;
+	for (size_t i = 0; urls[i]; i++) {
+		if (i == LISTENER_MAX || listener_parse(urls[i], (int)i, &svc->listeners[i], c->err) < 0) {
+			json_strv_free(urls);
+			return i == LISTENER_MAX ? json_fail(c, "more than %d listeners", LISTENER_MAX)
+						 : zrun_error_prefix(c->err, "%s", c->origin);
+		}
+		svc->n_listeners++;
+	}
+	json_strv_free(urls);
+	return 0;
+}
+
+/* service.json. The deploy record (current ... settings) is absent in
+ * services made by create alone, and in those of an older zrun: reading
+ * keeps the zeroes then. */
+static const struct record_field service_fields[] = {
+	REC_FIELD_STRING(struct service, name, "name"),
+	{ .key = "listeners", .type = REC_CUSTOM, .write = write_listeners, .read = read_listeners },
+	REC_FIELD_INT(struct service, supervisor_pid, "supervisor_pid", 0, INT32_MAX),
+	{ .key = "supervisor_start_time", .type = REC_U64, .offset = offsetof(struct service, supervisor_start_time) },
+	REC_FIELD_STRING(struct service, current, "current"),
+	REC_FIELD_STRING(struct service, previous, "previous"),
+	{ .key = "seq", .type = REC_ULONG, .offset = offsetof(struct service, seq), .max = UINT32_MAX },
+	REC_FIELD_INT(struct service, replicas, "replicas", 0, 1000),
+	REC_FIELD_STRING(struct service, zrun_path, "zrun_path"),
+	REC_FIELD_BOOL(struct service, keep_old, "keep_old"),
+	REC_FIELD_LONG(struct service, timeout_ms, "timeout_ms", 0, INT32_MAX),
+	{ .key = "settings", .type = REC_OBJECT, .offset = offsetof(struct service, settings), .fields = version_fields },
+	{ 0 },
+};
+
 int service_save(const char *root, const struct service *svc, struct zrun_error *err)
 {
 	struct json_writer w;
-	char path[PATH_MAX], item[700];
+	char path[PATH_MAX];
 
 	if (ensure_dir(root, svc->name, err) < 0)
 		return -1;
 	json_w_init(&w, false);
-	json_w_object_begin(&w);
-	json_w_key(&w, "name");
-	json_w_string(&w, svc->name);
-	json_w_key(&w, "listeners");
-	json_w_array_begin(&w);
-	for (size_t i = 0; i < svc->n_listeners; i++) {
-		snprintf(item, sizeof(item), "%s=%s", svc->listeners[i].name, svc->listeners[i].url);
-		json_w_string(&w, item);
-	}
-	json_w_array_end(&w);
-	json_w_key(&w, "supervisor_pid");
-	json_w_int(&w, svc->supervisor_pid);
-	json_w_key(&w, "supervisor_start_time");
-	json_w_uint(&w, svc->supervisor_start_time);
-	json_w_key(&w, "current");
-	json_w_string(&w, svc->current);
-	json_w_key(&w, "previous");
-	json_w_string(&w, svc->previous);
-	json_w_key(&w, "seq");
-	json_w_uint(&w, svc->seq);
-	json_w_key(&w, "replicas");
-	json_w_int(&w, svc->replicas);
-	json_w_key(&w, "zrun_path");
-	json_w_string(&w, svc->zrun_path);
-	json_w_object_end(&w);
+	record_write(&w, service_fields, svc);
 	char *json = json_w_finish(&w);
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "service %s", svc->name);
@@ -105,37 +160,11 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 	return r;
 }
 
-/* Optional fields (zrun deploy's): absent in services made by create. */
-static void load_deploy_record(struct json_ctx *c, yajl_val tree, struct service *svc)
-{
-	char *s = NULL;
-	uint64_t u = 0;
-	int64_t n = 0;
-
-	if (json_get_string(c, tree, "current", &s) == 1)
-		snprintf(svc->current, sizeof(svc->current), "%s", s);
-	free(s);
-	s = NULL;
-	if (json_get_string(c, tree, "previous", &s) == 1)
-		snprintf(svc->previous, sizeof(svc->previous), "%s", s);
-	free(s);
-	s = NULL;
-	if (json_get_string(c, tree, "zrun_path", &s) == 1)
-		snprintf(svc->zrun_path, sizeof(svc->zrun_path), "%s", s);
-	free(s);
-	if (json_get_uint(c, tree, "seq", UINT32_MAX, &u) == 1)
-		svc->seq = (unsigned long)u;
-	if (json_get_int(c, tree, "replicas", 0, 1000, &n) == 1)
-		svc->replicas = (int)n;
-}
-
 int service_load(const char *root, const char *name, struct service *svc, struct zrun_error *err)
 {
 	char path[PATH_MAX];
-	char *buf = NULL, **urls = NULL;
+	char *buf = NULL;
 	size_t len;
-	int64_t pid = 0;
-	uint64_t start = 0;
 
 	memset(svc, 0, sizeof(*svc));
 	if (service_validate_name(name, err) < 0)
@@ -151,29 +180,12 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 		return -1;
 	struct json_ctx c;
 	json_ctx_init(&c, path, err);
-	int r = json_get_strv(&c, tree, "listeners", &urls);
-	if (r >= 0)
-		r = json_get_int(&c, tree, "supervisor_pid", 0, INT32_MAX, &pid);
-	if (r >= 0)
-		r = json_get_uint(&c, tree, "supervisor_start_time", UINT64_MAX, &start);
-	if (r >= 0)
-		load_deploy_record(&c, tree, svc);
+	int r = record_read(&c, tree, service_fields, svc);
 	yajl_tree_free(tree);
-	if (r < 0) {
-		json_strv_free(urls);
+	if (r < 0)
 		return -1;
-	}
+	/* the dir names the service, whatever the file says */
 	snprintf(svc->name, sizeof(svc->name), "%s", name);
-	svc->supervisor_pid = (pid_t)pid;
-	svc->supervisor_start_time = start;
-	for (size_t i = 0; urls && urls[i] && i < LISTENER_MAX; i++) {
-		if (listener_parse(urls[i], (int)i, &svc->listeners[i], err) < 0) {
-			json_strv_free(urls);
-			return zrun_error_prefix(err, "%s", path);
-		}
-		svc->n_listeners++;
-	}
-	json_strv_free(urls);
 	return 0;
 }
 
@@ -323,8 +335,6 @@ void version_config_defaults(struct version_config *vc)
 	vc->grace_period_ms = 30000;
 }
 
-static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify" };
-
 const char *probe_kind_name(enum probe_kind k)
 {
 	return kind_names[k];
@@ -335,58 +345,14 @@ char *version_config_json(const struct version_config *vc)
 	struct json_writer w;
 
 	json_w_init(&w, false);
-	json_w_object_begin(&w);
-	json_w_key(&w, "service");
-	json_w_string(&w, vc->service);
-	json_w_key(&w, "probe");
-	json_w_string(&w, kind_names[vc->probe.kind]);
-	json_w_key(&w, "probe_target");
-	json_w_string(&w, vc->probe.target);
-	json_w_key(&w, "initial_delay_ms");
-	json_w_int(&w, vc->probe.initial_delay_ms);
-	json_w_key(&w, "period_ms");
-	json_w_int(&w, vc->probe.period_ms);
-	json_w_key(&w, "timeout_ms");
-	json_w_int(&w, vc->probe.timeout_ms);
-	json_w_key(&w, "success_threshold");
-	json_w_int(&w, vc->probe.success_threshold);
-	json_w_key(&w, "failure_threshold");
-	json_w_int(&w, vc->probe.failure_threshold);
-	json_w_key(&w, "stop_signal");
-	json_w_int(&w, vc->stop_signal);
-	json_w_key(&w, "grace_period_ms");
-	json_w_int(&w, vc->grace_period_ms);
-	json_w_key(&w, "own_netns");
-	json_w_bool(&w, vc->own_netns);
-	json_w_key(&w, "intercept");
-	json_w_bool(&w, vc->intercept);
-	json_w_key(&w, "group");
-	json_w_string(&w, vc->group);
-	json_w_key(&w, "restart");
-	json_w_int(&w, vc->restart);
-	json_w_key(&w, "restart_max");
-	json_w_int(&w, vc->restart_max);
-	json_w_key(&w, "notify_socket");
-	json_w_string(&w, vc->notify_socket);
-	json_w_object_end(&w);
+	record_write(&w, version_fields, vc);
 	return json_w_finish(&w);
-}
-
-static int get_long(struct json_ctx *c, yajl_val t, const char *key, long *out)
-{
-	int64_t v;
-	int r = json_get_int(c, t, key, 0, INT32_MAX, &v);
-	if (r == 1)
-		*out = (long)v;
-	return r;
 }
 
 int version_config_from_state(const struct container_state *st, struct version_config *vc)
 {
 	struct zrun_error err;
 	struct json_ctx c;
-	char *service = NULL, *kind = NULL, *target = NULL, *group = NULL, *notify = NULL;
-	long n;
 
 	version_config_defaults(vc);
 	if (st->extra_json == NULL)
@@ -395,43 +361,10 @@ int version_config_from_state(const struct container_state *st, struct version_c
 	if (t == NULL)
 		return -1;
 	json_ctx_init(&c, "state", &err);
-	int r = json_get_string(&c, t, "service", &service);
-	if (r == 1) {
-		snprintf(vc->service, sizeof(vc->service), "%s", service);
-		if (json_get_string(&c, t, "probe", &kind) == 1)
-			for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-				if (strcmp(kind, kind_names[i]) == 0)
-					vc->probe.kind = (enum probe_kind)i;
-		if (json_get_string(&c, t, "probe_target", &target) == 1)
-			snprintf(vc->probe.target, sizeof(vc->probe.target), "%s", target);
-		get_long(&c, t, "initial_delay_ms", &vc->probe.initial_delay_ms);
-		get_long(&c, t, "period_ms", &vc->probe.period_ms);
-		get_long(&c, t, "timeout_ms", &vc->probe.timeout_ms);
-		if (get_long(&c, t, "success_threshold", &n) == 1)
-			vc->probe.success_threshold = (int)n;
-		if (get_long(&c, t, "failure_threshold", &n) == 1)
-			vc->probe.failure_threshold = (int)n;
-		if (get_long(&c, t, "stop_signal", &n) == 1)
-			vc->stop_signal = (int)n;
-		get_long(&c, t, "grace_period_ms", &vc->grace_period_ms);
-		json_get_bool(&c, t, "own_netns", &vc->own_netns);
-		json_get_bool(&c, t, "intercept", &vc->intercept);
-		if (json_get_string(&c, t, "group", &group) == 1)
-			snprintf(vc->group, sizeof(vc->group), "%s", group);
-		if (get_long(&c, t, "restart", &n) == 1 && n <= RESTART_ALWAYS)
-			vc->restart = (enum restart_policy)n;
-		if (get_long(&c, t, "restart_max", &n) == 1)
-			vc->restart_max = (int)n;
-		if (json_get_string(&c, t, "notify_socket", &notify) == 1 && strlen(notify) < sizeof(vc->notify_socket))
-			snprintf(vc->notify_socket, sizeof(vc->notify_socket), "%s", notify);
-	}
-	free(notify);
-	free(group);
-	free(service);
-	free(kind);
-	free(target);
+	int r = record_read(&c, t, version_fields, vc);
 	yajl_tree_free(t);
-	return r == 1 ? 0 : -1;
+	/* a container that is no version of a service has no "service" */
+	return r == 0 && vc->service[0] ? 0 : -1;
 }
 
 int duration_parse(const char *s, long *ms)

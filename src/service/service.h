@@ -62,6 +62,10 @@ struct service {
 	unsigned long seq;                /* ids SERVICE-1, SERVICE-2, ... */
 	int replicas;                     /* of current; 0 = not deployed */
 	char zrun_path[PATH_MAX];         /* the zrun the supervisor runs for restarts */
+	/* what the next deploy reuses unless a flag changes it */
+	bool keep_old;                    /* deploy --keep-old */
+	long timeout_ms;                  /* deploy --timeout; 0 = not recorded */
+	struct version_config settings;   /* of current; settings.service "" = not recorded */
 };
 
 int service_validate_name(const char *name, struct zrun_error *err);

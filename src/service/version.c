@@ -56,7 +56,12 @@ static int net_setting(const struct version_opts *vo, const struct spec *spec, s
 
 	if (s && strcmp(s, "own") != 0 && strcmp(s, "service") != 0)
 		return zrun_error_set(err, 0, "--net \"%s\": expected service or own", s);
-	vc->own_netns = s ? strcmp(s, "own") == 0 : named != NULL;
+	/* no flag or annotation: a named namespace is kept; else the
+	 * record's setting (deploy remembers) or the default */
+	if (s)
+		vc->own_netns = strcmp(s, "own") == 0;
+	else if (named)
+		vc->own_netns = true;
 	if (named && strlen(named) >= sizeof(vc->listen_netns))
 		return zrun_error_set(err, ENAMETOOLONG, "network namespace path %s", named);
 	if (named && vc->own_netns)
@@ -68,12 +73,53 @@ static int net_setting(const struct version_opts *vo, const struct spec *spec, s
 	return 0;
 }
 
+/* The settings a bundle may carry as annotations (docs/service.md). */
+static const char *const known_annotations[] = {
+	"zrun.service", "zrun.listen", "zrun.probe", "zrun.probe.initial-delay", "zrun.probe.period",
+	"zrun.probe.timeout", "zrun.probe.success-threshold", "zrun.probe.failure-threshold",
+	"zrun.stop-signal", "zrun.grace-period", "zrun.net", "zrun.intercept", "zrun.restart", NULL,
+};
+
+/* zrun.* is zrun's: a name it does not know is a typo or a setting that
+ * is not an annotation (zrun.replicas), and ignoring it would run the
+ * version with settings its author did not ask for. */
+static int check_annotations(const struct spec *spec, struct zrun_error *err)
+{
+	for (size_t i = 0; spec && i < spec->annotations_len; i++) {
+		const char *key = spec->annotations[i].key;
+		size_t k = 0;
+		if (strncmp(key, "zrun.", 5) != 0)
+			continue;
+		while (known_annotations[k] && strcmp(known_annotations[k], key) != 0)
+			k++;
+		if (known_annotations[k] == NULL)
+			return zrun_error_set(err, 0, "annotation %s: not a zrun setting (docs/service.md lists them; "
+					      "replicas, keep-old and timeout are flags of zrun deploy)", key);
+	}
+	return 0;
+}
+
+/* The base: the record's settings (deploy) or the defaults; what belongs
+ * to one version only is not carried over. */
+static void base_config(const struct version_opts *vo, struct version_config *vc)
+{
+	if (vo->base == NULL) {
+		version_config_defaults(vc);
+		return;
+	}
+	*vc = *vo->base;
+	vc->group[0] = '\0';
+	vc->notify_socket[0] = '\0';
+}
+
 static int build_config(const struct version_opts *vo, const struct spec *spec, struct version_config *vc,
 			struct zrun_error *err)
 {
 	const char *s;
 
-	version_config_defaults(vc);
+	if (check_annotations(spec, err) < 0)
+		return -1;
+	base_config(vo, vc);
 	snprintf(vc->service, sizeof(vc->service), "%s", setting(vo->service, spec, "zrun.service"));
 	if ((s = setting(vo->probe, spec, "zrun.probe")) && probe_parse(s, &vc->probe, err) < 0)
 		return -1;
@@ -102,8 +148,12 @@ static int build_config(const struct version_opts *vo, const struct spec *spec, 
 	s = spec_annotation(spec, "zrun.intercept");
 	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
 		return zrun_error_set(err, 0, "annotation zrun.intercept \"%s\": expected true or false", s);
-	vc->intercept = vo->intercept || (s && strcmp(s, "true") == 0);
-	if (vo->restart && restart_parse(vo->restart, &vc->restart, &vc->restart_max, err) < 0)
+	if (vo->intercept || vo->no_intercept)
+		vc->intercept = vo->intercept;
+	else if (s)
+		vc->intercept = strcmp(s, "true") == 0;
+	s = setting(vo->restart, spec, "zrun.restart");
+	if (s && restart_parse(s, &vc->restart, &vc->restart_max, err) < 0)
 		return -1;
 	if (vo->group)
 		snprintf(vc->group, sizeof(vc->group), "%s", vo->group);

@@ -22,6 +22,10 @@ struct version_opts {
 	const char *restart;                 /* --restart no|on-failure[:MAX]|always */
 	const char *group;                   /* zrun deploy: the replica group */
 	bool intercept;                      /* --intercept (else annotation zrun.intercept) */
+	bool no_intercept;                   /* deploy --no-intercept */
+	/* deploy: the settings a flag or an annotation does not give come from
+	 * here (the service's record) instead of the defaults; NULL = defaults */
+	const struct version_config *base;
 	/* filled with what the caller should tell the user, or left "" (the
 	 * network namespace the config names, left for the host's) */
 	char *note;

@@ -11,17 +11,9 @@ setup() { svc_setup; SVC=d$BATS_TEST_NUMBER; }
 teardown() { svc_teardown; }
 
 # deploy NAME [httpd flags] -- [deploy flags]: deploy a bundle of httpd
-# answering NAME; remembers the ids it made for the teardown checks.
+# answering NAME, probed every 50 ms (service_helpers.bash).
 deploy() {
-	local name=$1 b hflags=() dflags=()
-	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do hflags+=("$1"); shift; done
-	[ $# -gt 0 ] && shift
-	dflags=("$@")
-	b=$(mkver "$name" "${hflags[@]}")
-	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 "${dflags[@]}" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
-		{ cat "$WORK/deploy.out" >&2; return 1; }
-	zr list -q >> "$WORK/ids"
+	DEPLOY_DEFAULTS="--listen tcp://127.0.0.1:$PORT --probe-period 50ms --probe-failure-threshold 100" deploy_version "$@"
 }
 
 # pids_seen N: the distinct X-Pid of N fresh connections, 4 at a time

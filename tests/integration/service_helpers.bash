@@ -85,6 +85,22 @@ mkver() {
 	echo "$dir"
 }
 
+# deploy_version NAME [httpd flags] -- [deploy flags]: zrun deploy of a
+# bundle of httpd answering NAME as service $SVC, with $DEPLOY_DEFAULTS
+# (words) before the flags; the output in $WORK/deploy.out (shown on
+# failure); remembers the ids it made for the teardown checks.
+deploy_version() {
+	local name=$1 b hflags=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do hflags+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	b=$(mkver "$name" "${hflags[@]}")
+	# shellcheck disable=SC2086 # DEPLOY_DEFAULTS is a list of words
+	zr deploy ${DEPLOY_DEFAULTS:-} "$@" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
+}
+
 # vcreate ID BUNDLE [create flags]: create a version of service api,
 # remembering its id so teardown checks its cgroup is gone. Probes may fail
 # 100 times (5 s at the tests' 50 ms period) unless the flags say otherwise:

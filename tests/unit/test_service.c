@@ -5,6 +5,7 @@
  * their headers, linked from the service library. */
 #include "event.h"
 #include "listener.h"
+#include "probe.h"
 #include "service.h"
 #include "swap_record.h"
 #include "unit.h"
@@ -12,6 +13,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 TEST(listen_tcp_ipv4_with_and_without_a_name)
 {
@@ -165,6 +167,74 @@ TEST(version_config_round_trips_through_state)
 	free(st.extra_json);
 }
 
+/* Every field set away from its default comes back the same: the table
+ * (src/service/service.c) names every field, both ways. */
+TEST(version_config_every_field_round_trips)
+{
+	struct version_config vc, back;
+	struct container_state st;
+
+	version_config_defaults(&vc);
+	snprintf(vc.service, sizeof(vc.service), "api");
+	vc.probe = (struct probe_spec){ .kind = PROBE_EXEC, .initial_delay_ms = 7, .period_ms = 11, .timeout_ms = 13,
+					.success_threshold = 2, .failure_threshold = 9 };
+	snprintf(vc.probe.target, sizeof(vc.probe.target), "test -e \"/run/a b\"");
+	vc.stop_signal = 10;
+	vc.grace_period_ms = 4321;
+	vc.own_netns = true;
+	vc.intercept = true;
+	snprintf(vc.group, sizeof(vc.group), "api-3");
+	vc.restart = RESTART_ON_FAILURE;
+	vc.restart_max = 5;
+	snprintf(vc.notify_socket, sizeof(vc.notify_socket), "@zrun-notify-0123");
+	memset(&st, 0, sizeof(st));
+	st.extra_json = version_config_json(&vc);
+	CHECK_INT(version_config_from_state(&st, &back), 0);
+	CHECK(memcmp(&vc, &back, sizeof(vc)) == 0);
+	free(st.extra_json);
+	/* a value of the wrong type is refused, not taken as the default */
+	st.extra_json = (char *)"{\"service\":\"api\",\"period_ms\":\"fast\"}";
+	CHECK_INT(version_config_from_state(&st, &back), -1);
+}
+
+TEST(service_record_round_trips_with_its_deploy_settings)
+{
+	char dir[] = "/tmp/zrun-test-record-XXXXXX";
+	struct service svc, back;
+	struct zrun_error err;
+
+	CHECK(mkdtemp(dir) != NULL);
+	memset(&svc, 0, sizeof(svc));
+	snprintf(svc.name, sizeof(svc.name), "api");
+	CHECK_INT(listener_parse("web=tcp://127.0.0.1:8080", 0, &svc.listeners[0], &err), 0);
+	svc.n_listeners = 1;
+	svc.supervisor_pid = 42;
+	svc.supervisor_start_time = 18446744073709551615ULL;
+	snprintf(svc.current, sizeof(svc.current), "api-3");
+	snprintf(svc.previous, sizeof(svc.previous), "api-2");
+	svc.seq = 3;
+	svc.replicas = 2;
+	svc.keep_old = true;
+	svc.timeout_ms = 5000;
+	version_config_defaults(&svc.settings);
+	snprintf(svc.settings.service, sizeof(svc.settings.service), "api");
+	svc.settings.restart = RESTART_ALWAYS;
+	svc.settings.intercept = true;
+	CHECK_INT(service_save(dir, &svc, &err), 0);
+	CHECK_INT(service_load(dir, "api", &back, &err), 0);
+	CHECK_STR(back.listeners[0].url, "tcp://127.0.0.1:8080");
+	CHECK_STR(back.listeners[0].name, "web");
+	CHECK_INT(back.n_listeners, 1);
+	CHECK(back.supervisor_start_time == svc.supervisor_start_time);
+	CHECK_STR(back.previous, "api-2");
+	CHECK_INT(back.replicas, 2);
+	CHECK(back.keep_old);
+	CHECK_INT(back.timeout_ms, 5000);
+	CHECK(memcmp(&back.settings, &svc.settings, sizeof(svc.settings)) == 0);
+	CHECK_INT(service_remove(dir, "api", &err), 0);
+	CHECK_INT(rmdir(dir), 0);
+}
+
 /* A progress line as --format json prints it: the fields the docs name,
  * in that order, every string escaped (a probe's reason may hold
  * anything); the text form starts with the label, else the version. */
@@ -214,6 +284,25 @@ TEST(swap_state_names_round_trip_and_an_unknown_name_is_refused)
 	}
 }
 
+TEST(probe_schedule_is_fast_until_the_first_success_then_the_period)
+{
+	struct version_config vc;
+
+	version_config_defaults(&vc);
+	struct probe_spec *p = &vc.probe;
+	CHECK_INT(probe_first_delay_ms(p), PROBE_FIRST_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), PROBE_STARTUP_FAST_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 5000), PROBE_STARTUP_SLOW_MS);
+	CHECK_INT(probe_next_delay_ms(p, true, 5000), 10000);
+	/* the startup budget is what one probe per period gave */
+	CHECK(!probe_startup_over(p, 29999));
+	CHECK(probe_startup_over(p, 30000));
+	p->initial_delay_ms = 2000;
+	p->period_ms = 20;
+	CHECK_INT(probe_first_delay_ms(p), 2000);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), 20);
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -224,6 +313,9 @@ int main(void)
 	RUN(durations);
 	RUN(service_names);
 	RUN(version_config_round_trips_through_state);
+	RUN(probe_schedule_is_fast_until_the_first_success_then_the_period);
+	RUN(version_config_every_field_round_trips);
+	RUN(service_record_round_trips_with_its_deploy_settings);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
 	RUN(swap_state_names_round_trip_and_an_unknown_name_is_refused);
 	UNIT_DONE();
