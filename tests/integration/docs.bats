@@ -7,22 +7,13 @@
 # with `zrun` on PATH being this build with the test's own --root, and
 # everything it started is deleted before the next block.
 
-load service_helpers
+load doc_helpers
 
 bats_require_minimum_version 1.5.0
 
 PORT_BASE=19500
-REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-BLOCKS=$REPO/tests/lib/doc_blocks.py
 
-setup() {
-	svc_setup
-	mkdir -p "$WORK/bin"
-	# zrun on the blocks' PATH: this build, this test's root
-	printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$ZRUN" "$ROOT" > "$WORK/bin/zrun"
-	chmod +x "$WORK/bin/zrun"
-	export PORT WORK REPO
-}
+setup() { doc_setup; }
 teardown() { svc_teardown; }
 
 doc_files() { (cd "$REPO" && ls README.md docs/*.md); }

@@ -6,21 +6,17 @@
 # changes nothing else: same replicas, listener and settings, the saved file
 # the same but for the release.
 
-load service_helpers
+load doc_helpers
 
 bats_require_minimum_version 1.5.0
 
 PORT_BASE=19530
-REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-BLOCKS=$REPO/tests/lib/doc_blocks.py
 
 setup() {
-	svc_setup
+	doc_setup
 	command -v ansible-playbook >/dev/null || skip "ansible-core is not installed (make deps)"
-	mkdir -p "$WORK/bin" "$WORK/home" "$WORK/state"
-	printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$ZRUN" "$ROOT" > "$WORK/bin/zrun"
-	chmod +x "$WORK/bin/zrun"
-	export PORT WORK REPO
+	# $WORK/state stands for /var/lib/zrun, which make install creates
+	mkdir -p "$WORK/home" "$WORK/state"
 }
 teardown() { svc_teardown; }
 
