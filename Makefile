@@ -5,12 +5,21 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+# bash-completion also reads $XDG_DATA_DIRS/bash-completion/completions,
+# which has /usr/local/share by default; systemd reads /usr/local/lib/systemd/system.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# where `zrun service save --file` keeps the services for the boot unit
+STATEDIR ?= /var/lib/zrun
 BUILD   ?= build
 VERSION := 0.1.0
 
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
-            clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck
+            clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck \
+            man-db groff-base bash-completion systemd ansible-core
 
 # CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
 # they come after the project's own flags, which live in ZRUN_CFLAGS and
@@ -126,8 +135,22 @@ check-build:
 static: deps
 	tests/static/run.sh
 
-install: zrun
-	install -D -m 0755 zrun $(DESTDIR)$(PREFIX)/sbin/zrun
+# zrun(8), made from the --help texts of this zrun (man/mkman.sh), and the
+# boot unit with the path zrun is installed at.
+$(BUILD)/zrun.8: zrun man/zrun.8.in man/mkman.sh
+	@mkdir -p $(@D)
+	man/mkman.sh ./zrun man/zrun.8.in $@
+$(BUILD)/zrun-restore.service: systemd/zrun-restore.service.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' $< > $@
+
+# DESTDIR for packagers. STATEDIR is made here: save does not create it.
+install: zrun $(BUILD)/zrun.8 $(BUILD)/zrun-restore.service
+	install -D -m 0755 zrun $(DESTDIR)$(SBINDIR)/zrun
+	install -D -m 0644 $(BUILD)/zrun.8 $(DESTDIR)$(MANDIR)/man8/zrun.8
+	install -D -m 0644 completion/zrun.bash $(DESTDIR)$(BASHCOMPDIR)/zrun
+	install -D -m 0644 $(BUILD)/zrun-restore.service $(DESTDIR)$(UNITDIR)/zrun-restore.service
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 clean:
 	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -172,5 +172,5 @@ static const struct cli_opt exec_opts[] = {
 const struct command cmd_exec = {
 	.name = "exec", .args = "<container-id> [COMMAND [ARGS...]]",
 	.summary = "run a new process in a running container",
-	.opts = exec_opts, .run = run_exec,
+	.opts = exec_opts, .program_after = 1, .run = run_exec,
 };

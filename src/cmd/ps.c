@@ -198,4 +198,5 @@ static const struct cli_opt ps_table[] = {
 };
 
 const struct command cmd_ps = { .name = "ps", .args = "<container-id> [ps options]",
-	.summary = "list the processes of a container", .opts = ps_table, .run = run_ps_cmd };
+	.summary = "list the processes of a container", .opts = ps_table, .program_after = 1,
+	.run = run_ps_cmd };
