@@ -140,7 +140,4 @@ int cg_kill_frozen(struct cgroup *cg, int sig, struct zrun_error *err);
 /* Device rules every container gets after its own ("c 1:3 rwm", ...). */
 extern const char *const cgroup_default_device_rules[];
 
-void cg_sleep_ms(unsigned ms);
-uint64_t cg_now_ms(void);
-
 #endif

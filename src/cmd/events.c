@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroup_container.h"
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 
 #define EVENTS_TICK_MS 100
@@ -220,14 +220,6 @@ static bool container_stopped(const char *root, const char *id)
 	stopped = state_live_status(root, &st) == STATUS_STOPPED;
 	state_clear(&st);
 	return stopped;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static void print_oom_event(const char *id)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "clock.h"
 #include "json.h"
 #include "service.h"
 #include "version.h"
@@ -73,13 +74,6 @@ struct supervisor {
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path)
 {

@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
+#include "clock.h"
 #include "event.h"
 #include "fault.h"
 #include "json.h"
@@ -42,13 +43,6 @@ struct swap_run {
 	long t0;
 	int notify_fd;          /* notify probe: NEW's NOTIFY_SOCKET, bound before NEW starts */
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Where a step's line goes: out (NULL: nowhere), as JSON or text, with
  * times from t0. */
