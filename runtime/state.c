@@ -16,6 +16,7 @@
 
 #include "fault.h"
 #include "json.h"
+#include "procfs.h"
 
 static const char *const status_names[] = {
 	[STATUS_CREATING] = "creating", [STATUS_CREATED] = "created",
@@ -556,39 +557,11 @@ int state_remove(const char *root, const char *id, struct zrun_error *err)
 
 unsigned long long state_pid_start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	unsigned long long start = 0;
-	int fd;
-	ssize_t n;
+	struct procfs_stat ps;
 
-	if (pid <= 0)
+	if (procfs_stat(pid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X')
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields start after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (p == NULL || p[1] == '\0')
-		return 0;
-	char state = p[2];
-	if (state == 'Z' || state == 'X')
-		return 0;
-	p += 2;
-	/* field 3 is state; starttime is field 22 */
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
+	return ps.start_time;
 }
 
 /* A create in progress holds the container's lock from before it writes

@@ -14,6 +14,7 @@
 #include "service.h"
 #include "swap.h"
 #include "version.h"
+#include "procfs.h"
 #include "service_dump.h"
 #include "supervise.h"
 #include "cgroup.h"
@@ -44,24 +45,15 @@ struct version_usage { long uptime_s; uint64_t cpu_ns, memory_bytes; };
 static void version_usage(const struct container_state *st, enum container_status s, struct version_usage *u)
 {
 	struct zrun_error ignored;
-	char path[64], buf[1024];
 
 	memset(u, 0, sizeof(*u));
 	if (s != STATUS_RUNNING)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/stat", st->pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		char *p = strrchr(buf, ')');
-		for (int k = 2; p && k < 22; k++)
-			p = strchr(p + 1, ' ');
+	struct procfs_stat ps;
+	if (procfs_stat(st->pid, &ps) == 0) {
 		struct timespec now;
 		clock_gettime(CLOCK_BOOTTIME, &now);
-		if (p)
-			u->uptime_s = now.tv_sec - (long)(strtoull(p + 1, NULL, 10) / (unsigned long long)sysconf(_SC_CLK_TCK));
+		u->uptime_s = now.tv_sec - (long)(ps.start_time / (unsigned long long)sysconf(_SC_CLK_TCK));
 	}
 	struct cgroup *cg = container_state_cgroup(st, &ignored);
 	struct cgroup_stats *cs = calloc(1, sizeof(*cs));
