@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "json.h"
+#include "service.h"
 
 #define EVENTS_TICK_MS 100
 
@@ -19,45 +20,19 @@ struct events_opts {
 	uint64_t interval_ms;
 };
 
-/* A Go duration as runc's flag takes it: "5s", "250ms", "1m30s", "1.5s". */
-static int parse_duration_ms(const char *s, uint64_t *out)
-{
-	static const struct { const char *unit; double ms; } units[] = {
-		{ "ms", 1 }, { "us", 0.001 }, { "µs", 0.001 }, { "ns", 0.000001 },
-		{ "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-	};
-	double total = 0;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		char *end;
-		double v = strtod(s, &end);
-		size_t i;
-		if (end == s || v < 0)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -1;
-		total += v * units[i].ms;
-		s = end + strlen(units[i].unit);
-	}
-	if (total < 1 || total > 1e9)
-		return -1;
-	*out = (uint64_t)total;
-	return 0;
-}
-
 static int events_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
 	struct events_opts *o = data;
 
 	if (key == 's')
 		o->stats = true;
-	else if (key == 'i' && parse_duration_ms(arg, &o->interval_ms) < 0)
-		return zrun_error_set(&ctx->err, 0, "events: --interval: \"%s\" is not a duration (5s, 500ms, 1m)", arg);
+	else if (key == 'i') {
+		/* runc takes a Go duration ("5s", "250ms", "1m30s"); 0 would spin */
+		long ms;
+		if (duration_parse(arg, &ms) < 0 || ms < 1)
+			return zrun_error_set(&ctx->err, 0, "events: --interval: \"%s\" is not a duration (5s, 500ms, 1m)", arg);
+		o->interval_ms = (uint64_t)ms;
+	}
 	return 0;
 }
 

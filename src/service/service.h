@@ -89,7 +89,10 @@ void version_config_defaults(struct version_config *vc);
 
 /* "--probe" values: accepting | http[:PATH] | tcp | exec:CMD | notify */
 int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err);
-/* "30s", "500ms", "2m", "1.5s", or a plain number of seconds. */
+/* A duration the way Go writes one ("30s", "500ms", "2m", "1.5s", "1m30s";
+ * units h, m, s, ms, us, ns) or a plain number of seconds ("30"), from 0 to
+ * 7 days, into milliseconds (truncated). -1 for anything else. The one
+ * parser of every duration zrun reads (flags, annotations, events --interval). */
 int duration_parse(const char *s, long *ms);
 const char *probe_kind_name(enum probe_kind k);
 
