@@ -21,17 +21,6 @@
 #define CG_TREE_DEPTH_MAX 64
 #define CG_PIDS_MAX (4 * 1024 * 1024)
 
-char *cg_join(const char *a, const char *b, struct zrun_error *err)
-{
-	char *out;
-
-	if (asprintf(&out, "%s/%s", a, b) < 0) {
-		zrun_error_set(err, ENOMEM, "cgroup: %s/%s", a, b);
-		return NULL;
-	}
-	return out;
-}
-
 static int file_path(char *buf, size_t size, const char *dir, const char *file)
 {
 	int n = snprintf(buf, size, "%s/%s", dir, file);
@@ -71,14 +60,6 @@ int cg_write_i64(const struct cgroup *cg, const char *dir, const char *file, int
 
 	snprintf(buf, sizeof(buf), "%" PRId64, value);
 	return cg_write(cg, dir, file, buf, err);
-}
-
-int cg_write_if_exists(const struct cgroup *cg, const char *dir, const char *file,
-		       const char *value, struct zrun_error *err)
-{
-	if (!cg_file_exists(dir, file))
-		return 0;
-	return cg_write(cg, dir, file, value, err);
 }
 
 ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size)

@@ -536,13 +536,11 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
-int container_create(const struct container_create_opts *opts, bool keep_child, pid_t *pid,
-		     struct zrun_error *err)
+int container_create(const struct container_create_opts *opts, pid_t *pid, struct zrun_error *err)
 {
 	struct create_ctx c;
 	int r;
 
-	(void)keep_child;
 	if (state_validate_id(opts->id, err) < 0)
 		return -1;
 	ctx_init(&c, opts);
@@ -554,7 +552,7 @@ int container_create(const struct container_create_opts *opts, bool keep_child, 
 }
 
 /* The hooks create kept for start and delete; NULL when there are none. */
-static struct spec *load_hooks(const char *root, const char *id, struct zrun_error *err)
+static struct spec *load_hooks(const char *root, const char *id)
 {
 	char path[PATH_MAX];
 	struct zrun_error ignored;
@@ -563,7 +561,6 @@ static struct spec *load_hooks(const char *root, const char *id, struct zrun_err
 	struct spec *s = hooks_load(path, &ignored);
 	if (s == NULL && ignored.msg[0])
 		hooks_warn(ignored.msg);
-	(void)err;
 	return s;
 }
 
@@ -653,7 +650,7 @@ int container_start(const char *root, const char *id, struct zrun_error *err)
 		goto out;
 	}
 	fault_point("start-after-fifo-write");
-	struct spec *hooks = load_hooks(root, id, err);
+	struct spec *hooks = load_hooks(root, id);
 	int verdict = 0;
 	if (hooks && hooks->hooks.start_container.len)
 		verdict = wait_start_hooks(fifo, &st, fd, err);
@@ -789,7 +786,7 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 	r = cgroup_destroy(cg, err);
 	cgroup_free(cg);
 	fault_point("delete-after-cgroup-destroy");
-	struct spec *hooks = r == 0 ? load_hooks(root, id, err) : NULL;
+	struct spec *hooks = r == 0 ? load_hooks(root, id) : NULL;
 	if (r == 0)
 		r = state_remove(root, id, err);
 	/* runtime-spec: poststop runs once the container is gone; a failure

@@ -47,11 +47,11 @@ struct container_create_opts {
 };
 
 /* Create the container; on success *pid is the init's host pid and the
- * container is "created". On failure nothing is left behind. When
- * keep_child is false the caller is expected to exit soon (runc create);
- * when true (run) the init stays the caller's child for container_wait. */
-int container_create(const struct container_create_opts *opts, bool keep_child,
-		     pid_t *pid, struct zrun_error *err);
+ * container is "created". On failure nothing is left behind. The init is
+ * the caller's child: `run` waits for it (container_wait_console); after
+ * `create` exits it is reparented (to a subreaper such as containerd's
+ * shim, or to pid 1). */
+int container_create(const struct container_create_opts *opts, pid_t *pid, struct zrun_error *err);
 
 /* Release a created container's init (runc's exec-fifo contract). */
 int container_start(const char *root, const char *id, struct zrun_error *err);
@@ -67,17 +67,15 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
  * recovery file names, remove the cgroup, then the state dir. */
 int container_delete_unreadable(const char *root, const char *id, struct zrun_error *err);
 
-/* Block the signals container_wait forwards, so that one arriving between
+/* Block the signals container_wait_console forwards, so that one arriving between
  * start and the wait is queued for the program instead of killing the
  * caller. Call it after create (the init must not inherit the mask). */
 void container_wait_prepare(void);
 
-/* Wait for a child init (run), forwarding signals to it; returns the
- * exit code the runtime should exit with (status, or 128+signal). */
-int container_wait(pid_t pid);
-
-/* container_wait that also relays the pty master (when >= 0) to stdin and
- * stdout, and our window size to it; closes master. */
+/* Wait for a child init (run) or exec'd process, forwarding signals to it;
+ * returns the exit code the runtime should exit with (status, or
+ * 128+signal). MASTER, when >= 0: a pty master relayed to stdin and
+ * stdout, which gets our window size; closed at the end. */
 int container_wait_console(pid_t pid, int master);
 
 /* Parse "SIGKILL", "KILL", "9" into a signal number; -1 when unknown. */

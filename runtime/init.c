@@ -237,7 +237,6 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 	bool mnt_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) != NULL;
 	bool joined_mnt = a->ns_fds[SPEC_NS_MOUNT] >= 0;
 	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
-	int devnull = -1;
 
 	if (join_namespaces(a, err) < 0)
 		init_fail(a, err);
@@ -265,12 +264,12 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 			.cgroup_path = a->cgroup_path, .cgroup = a->cgroup, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
 		};
-		if (rootfs_prepare(&cfg, &devnull, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
+		if (rootfs_prepare(&cfg, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
 		    rootfs_pivot(&cfg, err) < 0)
 			init_fail(a, err);
 		if (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0)
 			init_fail(a, err);
-		if (rootfs_finish(&cfg, devnull, err) < 0)
+		if (rootfs_finish(&cfg, err) < 0)
 			init_fail(a, err);
 	} else if (rootfs_make_cwd(spec, a->rootfs_fd, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
 		   (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0) ||

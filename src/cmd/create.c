@@ -78,7 +78,7 @@ static int run_create(struct cli_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : -1;
 	if (create_args(ctx, &o, argc, argv, first) < 0)
 		return -1;
-	if (version_create(&o.create, &o.version, false, &pid, &ctx->err) < 0)
+	if (version_create(&o.create, &o.version, &pid, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "create %s", o.create.id);
 	return 0;
 }

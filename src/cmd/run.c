@@ -51,7 +51,7 @@ static int run_run(struct cli_ctx *ctx, int argc, char **argv)
 		c->console_relay = true;
 		c->console_relay_fd = relay[1];
 	}
-	r = version_create(c, &o.cli.version, !o.detach, &pid, &ctx->err);
+	r = version_create(c, &o.cli.version, &pid, &ctx->err);
 	if (relay[1] >= 0)
 		close(relay[1]);
 	if (r < 0) {

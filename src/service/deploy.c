@@ -141,7 +141,7 @@ static void record(const char *root, const char *service, const char *current, c
 	supervisor_rescan(root, service);
 }
 
-static int swap_groups(const char *root, const char *service, const char *old_group, char **old, size_t n_old,
+static int swap_groups(const char *service, const char *old_group, char **old, size_t n_old,
 		       const char *new_group, char **new_ids, size_t n_new, const struct swap_opts *so,
 		       struct zrun_error *err)
 {
@@ -151,7 +151,6 @@ static int swap_groups(const char *root, const char *service, const char *old_gr
 		one.new_id = new_ids[0];
 		return swap_run(&one, err);
 	}
-	(void)root;
 	return swap_group_run(so, service, old_group, old, n_old, new_group, new_ids, n_new, err);
 }
 
@@ -234,7 +233,7 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 			zrun_error_set(err, 0, "container %s already exists", id);
 			goto undo;
 		}
-		if (version_create(&c, &o->vo, false, &pid, err) < 0) {
+		if (version_create(&c, &o->vo, &pid, err) < 0) {
 			zrun_error_prefix(err, "create %s", id);
 			goto undo;
 		}
@@ -257,7 +256,7 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .grace_ms = o->grace_ms,
 					.keep_old = o->keep_old, .wait = o->wait, .json = o->json, .out = o->out };
 		/* a failed swap has removed NEW itself */
-		if (swap_groups(o->root, o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas,
+		if (swap_groups(o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas,
 				&so, err) < 0)
 			goto out;
 		say(o->out, o->json, o->service, t0, "%s serving: %d replica%s, deployed in %.2f s", group, o->replicas);
@@ -334,7 +333,7 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 	if (r == 0) {
 		struct swap_opts so = { .root = root, .timeout_ms = timeout_ms, .grace_ms = -1, .keep_old = true,
 					.json = json, .out = out };
-		r = swap_groups(root, service, cur, old, n_old, prev, ids, n, &so, err);
+		r = swap_groups(service, cur, old, n_old, prev, ids, n, &so, err);
 	}
 	if (r == 0) {
 		say(out, json, service, t0, "rolled back to %s: %d replica%s, in %.2f s", prev, (int)n);

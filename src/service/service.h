@@ -73,8 +73,11 @@ void service_clear(const char *root, const char *name);
 /* Remove the service dir (after its supervisor is gone). */
 int service_remove(const char *root, const char *name, struct zrun_error *err);
 
-/* flock on ROOT/.services/NAME/FILE (made with the dir if needed). nonblock:
- * returns -2 when another process holds it. */
+/* A POSIX record lock (fcntl F_SETLK/F_SETLKW, not flock: service.c says
+ * why) on ROOT/.services/NAME/FILE (made with the dir if needed). Returns
+ * its fd, closed to release it. nonblock: -2 when another process holds
+ * it. A record lock belongs to the process: taking it again from the same
+ * process does not wait, and closing any fd of the file releases it. */
 int service_lock(const char *root, const char *name, const char *file, bool nonblock,
 		 struct zrun_error *err);
 

@@ -474,7 +474,7 @@ static int service_has_room(const char *root, const char *service, const char *i
  * copy of the options, so none of them is left in the caller's (a pointer
  * into a dead stack frame, or to the freed state JSON). */
 static int create_in_service(const struct container_create_opts *caller, struct version_config *vc,
-			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
+			     const struct listener *ls, size_t nls, pid_t *pid,
 			     struct zrun_error *err)
 {
 	struct container_create_opts opts = *caller;
@@ -527,7 +527,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.adjust_spec = adjust_version_spec;
 	opts.adjust_data = &hooks;
 	if (r == 0)
-		r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+		r = state_json ? container_create(&opts, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
 	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)
@@ -543,8 +543,8 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	return r;
 }
 
-int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
-		   pid_t *pid, struct zrun_error *err)
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, pid_t *pid,
+		   struct zrun_error *err)
 {
 	struct version_config vc;
 	struct listener ls[LISTENER_MAX];
@@ -565,7 +565,7 @@ int version_create(const struct container_create_opts *opts, const struct versio
 		spec_free(spec);
 		if (vo->n_listen || vo->probe || vo->intercept)
 			return zrun_error_set(err, 0, "--listen, --probe and --intercept need --service NAME (or the zrun.service annotation)");
-		return container_create(opts, keep_child, pid, err);
+		return container_create(opts, pid, err);
 	}
 	int r = service_validate_name(service, err);
 	if (r == 0)
@@ -575,7 +575,7 @@ int version_create(const struct container_create_opts *opts, const struct versio
 	spec_free(spec);
 	if (r < 0)
 		return -1;
-	return create_in_service(opts, &vc, ls, nls, keep_child, pid, err);
+	return create_in_service(opts, &vc, ls, nls, pid, err);
 }
 
 int version_load(const char *root, const char *id, struct container_state *st,
@@ -662,7 +662,7 @@ int version_create_from(const char *root, const char *id, const char *bundle, co
 
 	if (state_validate_id(id, err) < 0)
 		return -1;
-	return create_in_service(&opts, &copy, ls, nls, false, &pid, err);
+	return create_in_service(&opts, &copy, ls, nls, &pid, err);
 }
 
 int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,

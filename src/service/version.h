@@ -24,8 +24,8 @@ struct version_opts {
 
 /* container_create, plus the service part when the version belongs to one
  * (by flag or annotation). Leaves nothing behind on failure. */
-int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
-		   pid_t *pid, struct zrun_error *err);
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, pid_t *pid,
+		   struct zrun_error *err);
 
 /* container_delete, then end the service when its last version is gone. */
 int version_delete(const char *root, const char *id, bool force, struct zrun_error *err);
