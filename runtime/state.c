@@ -210,10 +210,26 @@ static void gen_map(struct json_writer *w, const char *name, const struct spec_k
 	json_w_object_end(w);
 }
 
-static char *state_to_json(const struct container_state *st)
+static void gen_value(struct json_writer *w, yajl_val v, int depth);
+
+/* The service layer's data goes under "zrun" through the same writer as the
+ * rest: parsed first, so that text which is not one JSON object (cut short,
+ * or closing ours to add keys of its own) is refused, never spliced in. */
+static char *state_to_json(const struct container_state *st, struct zrun_error *err)
 {
 	struct json_writer w;
+	yajl_val extra = NULL;
 
+	if (st->extra_json != NULL) {
+		extra = json_parse(st->extra_json, strlen(st->extra_json), STATE_MAX_BYTES, 32, "service data", err);
+		if (extra == NULL)
+			return NULL;
+		if (!YAJL_IS_OBJECT(extra)) {
+			yajl_tree_free(extra);
+			zrun_error_set(err, 0, "service data: not a JSON object");
+			return NULL;
+		}
+	}
 	json_w_init(&w, false);
 	json_w_object_begin(&w);
 	gen_kv(&w, "id", st->id);
@@ -230,13 +246,16 @@ static char *state_to_json(const struct container_state *st)
 	if (st->cgroup_paths_len > 0)
 		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
-	if (st->extra_json != NULL) {
-		/* the service layer's own object, kept as the text it wrote */
+	if (extra != NULL) {
 		json_w_key(&w, "zrun");
-		json_w_raw(&w, st->extra_json);
+		gen_value(&w, extra, 0);
+		yajl_tree_free(extra);
 	}
 	json_w_object_end(&w);
-	return json_w_finish(&w);
+	char *out = json_w_finish(&w);
+	if (out == NULL)
+		zrun_error_set(err, ENOMEM, "state");
+	return out;
 }
 
 int state_write_file(const char *path, const char *text, size_t len, mode_t mode, bool durable,
@@ -280,9 +299,9 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 
 	if (state_path(path, sizeof(path), root, st->id, "state.json") < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "state of %s", st->id);
-	char *json = state_to_json(st);
+	char *json = state_to_json(st, err);
 	if (json == NULL)
-		return zrun_error_set(err, ENOMEM, "state of %s", st->id);
+		return zrun_error_prefix(err, "state of %s", st->id);
 	/* Never write what state_read() would refuse: the container would be
 	 * left running with no command able to see, signal or delete it. */
 	size_t len = strlen(json);
