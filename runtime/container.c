@@ -52,6 +52,7 @@ struct create_ctx {
 	int fifo_fd, console_fd;
 	int sync[2];
 	char **env;
+	int listen_pid_slot;          /* see init_args */
 	pid_t pid;
 };
 
@@ -239,13 +240,15 @@ static int build_env(struct create_ctx *c, struct zrun_error *err)
 		n++;
 	while (c->opts->extra_env && c->opts->extra_env[m])
 		m++;
-	c->env = calloc(n + m + 1, sizeof(char *));
+	/* one more slot, NULL until the init fills in LISTEN_PID */
+	c->env = calloc(n + m + 2, sizeof(char *));
 	if (c->env == NULL)
 		return zrun_error_set(err, ENOMEM, "environment");
 	for (size_t i = 0; i < n; i++)
 		c->env[i] = penv[i];
 	for (size_t i = 0; i < m; i++)
 		c->env[n + i] = c->opts->extra_env[i];
+	c->listen_pid_slot = c->opts->set_listen_pid ? (int)(n + m) : -1;
 	return 0;
 }
 
@@ -294,7 +297,8 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
-		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .stdio_fds = c->opts->stdio_fds,
+		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .listen_pid_slot = c->listen_pid_slot,
+		.stdio_fds = c->opts->stdio_fds,
 		.new_cgroup_ns = cgns && cgns->path == NULL, .cgroup_path = cgroup_path(c->cg),
 		.cgroup = c->cg,
 	};

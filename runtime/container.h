@@ -31,6 +31,10 @@ struct container_create_opts {
 	const int *extra_fds;
 	int extra_fds_len;
 	char *const *extra_env;      /* NULL-terminated, added to process.env */
+	/* Socket activation: LISTEN_PID=<the program's pid, as it sees it> is
+	 * added after extra_env. Only the init knows that pid (1 in its own pid
+	 * namespace, else its host pid), so the init fills it in. */
+	bool set_listen_pid;
 	const char *extra_state_json;/* stored under "zrun" in state.json */
 	/* NULL: the container inherits create's stdio. Else 3 fds that become
 	 * its 0, 1, 2 (-1: inherit that one); the service layer's log pipes. */

@@ -505,11 +505,9 @@ void init_main(const struct init_args *args)
 		init_fail(a, &err);
 	/* socket activation: LISTEN_PID is our pid as the program will see it */
 	static char listen_pid[32];
-	for (size_t i = 0; a->env && a->env[i]; i++) {
-		if (strcmp(a->env[i], "LISTEN_PID=") == 0) {
-			snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
-			a->env[i] = listen_pid;
-		}
+	if (a->listen_pid_slot >= 0) {
+		snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
+		a->env[a->listen_pid_slot] = listen_pid;
 	}
 	run_program(a, hook_state, &filter, &sw, order, exe);
 }

@@ -406,8 +406,9 @@ static int log_pipe(const char *root, const struct service *svc, const char *id,
 struct version_env {
 	/* LISTEN_FDNAMES: "preserved" for each --preserve-fds fd (at most
 	 * 1024), then the listeners' names (at most 63 characters each) */
-	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], pid[32], notify[96];
-	char *list[5];
+	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], notify[96];
+	char *list[4];
+	bool listen_pid;
 };
 
 static int version_env_fill(struct version_env *e, const struct service *svc, struct version_config *vc,
@@ -426,10 +427,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 	for (size_t i = 0; i < svc->n_listeners && off < sizeof(e->names); i++)
 		off += (size_t)snprintf(e->names + off, sizeof(e->names) - off, "%s%s",
 					i || preserved ? ":" : "", svc->listeners[i].name);
-	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
-	 * namespace; the init fills in its pid when it shares the host's. */
-	snprintf(e->pid, sizeof(e->pid), "LISTEN_PID=");
 	e->notify[0] = '\0';
+	e->listen_pid = false;
 	if (vc->probe.kind == PROBE_NOTIFY) {
 		/* a new name at each create (a restart too): see probe_notify.c */
 		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0)
@@ -442,7 +441,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 			       * activation, or it would take fd 3 instead */
 		*l++ = e->fds;
 		*l++ = e->names;
-		*l++ = e->pid;
+		/* LISTEN_PID: the init adds it (container_create_opts.set_listen_pid) */
+		e->listen_pid = true;
 	}
 	if (e->notify[0])
 		*l++ = e->notify;
@@ -519,6 +519,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.extra_fds = fds;
 	opts.extra_fds_len = vc->intercept ? 0 : (int)svc.n_listeners;
 	opts.extra_env = env.list;
+	opts.set_listen_pid = env.listen_pid;
 	if (vc->intercept) {
 		opts.seccomp_notify = give_notify_fd;
 		opts.seccomp_notify_data = &hooks;

@@ -263,6 +263,19 @@ for c in l:
 	assert_gone "$TEST_ID-b" /zrun-test/b2
 }
 
+# process.env reaches the program as written: an empty LISTEN_PID= of a
+# plain container's config used to be filled in with the init's pid (the
+# service layer's marker, matched by its text in every environment).
+@test "process_env_reaches_the_program_as_written_even_an_empty_listen_pid" {
+	ARGS='["sh","-c","echo \"LISTEN_PID=[$LISTEN_PID]\""]' B=$(bundle b1)
+	sed -i 's|"HOME=/root"|"HOME=/root", "LISTEN_PID="|' "$B/config.json"
+	grep -q '"LISTEN_PID="' "$B/config.json"
+	run zr run -b "$B" "$TEST_ID"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$output" "LISTEN_PID=[]" "what the program saw"
+	assert_gone "$TEST_ID" /zrun-test/b1
+}
+
 @test "pid_file_is_written_before_create_returns" {
 	ARGS='["sleep","30"]' B=$(bundle b1)
 	zr_quiet create -b "$B" --pid-file "$WORK/pid" "$TEST_ID"
