@@ -121,3 +121,16 @@ int procfs_stat(pid_t pid, struct procfs_stat *out)
 	}
 	return 0;
 }
+
+unsigned long procfs_socket_inode(pid_t pid, long fd)
+{
+	char path[64], link[64];
+	unsigned long ino = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return sscanf(link, "socket:[%lu]", &ino) == 1 ? ino : 0;
+}

@@ -44,4 +44,8 @@ struct procfs_stat {
  * proc(5) says). */
 int procfs_stat(pid_t pid, struct procfs_stat *out);
 
+/* The inode of the socket behind fd FD of process PID (its /proc/PID/fd
+ * link reads "socket:[N]"); 0 when that is not a socket or not there. */
+unsigned long procfs_socket_inode(pid_t pid, long fd);
+
 #endif

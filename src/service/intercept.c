@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "procfs.h"
 #include "state.h"
 #include "zseccomp.h"
 
@@ -251,20 +252,6 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
-/* The socket inode behind fd of process pid, 0 when it is not a socket. */
-static unsigned long fd_inode(pid_t pid, int fd)
-{
-	char path[64], link[64];
-	unsigned long ino = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return sscanf(link, "socket:[%lu]", &ino) == 1 ? ino : 0;
-}
-
 /* O_CLOEXEC of the program's fd, which the installed one keeps. */
 static unsigned fd_cloexec(pid_t pid, int fd)
 {
@@ -284,7 +271,7 @@ static unsigned fd_cloexec(pid_t pid, int fd)
 
 static bool claim_live(const struct interceptor *ic, const struct claim *c)
 {
-	return c->used && fd_inode(c->tgid, c->fd) == ic->l[c->listener].inode;
+	return c->used && procfs_socket_inode(c->tgid, c->fd) == ic->l[c->listener].inode;
 }
 
 /* Would bind(2) refuse b because of a (the program's view of its own
@@ -490,7 +477,7 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
  * listen would only set its backlog to the program's (Python's 5). */
 static void on_listen(struct interceptor *ic, struct intercepted *v, const struct seccomp_notif *req)
 {
-	unsigned long ino = fd_inode(req->pid, (int)req->data.args[0]);
+	unsigned long ino = procfs_socket_inode(req->pid, (int)req->data.args[0]);
 
 	if (!id_valid(v->notify_fd, req->id))
 		return;

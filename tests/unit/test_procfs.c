@@ -1,13 +1,17 @@
 /* test_procfs: the one reader of /proc/PID/stat (runtime/procfs.c), which
  * state.c (pid reuse), the supervisor (a zombie's exit status) and
- * `service status` (uptime) share. */
+ * `service status` (uptime) share, and the socket inode behind a
+ * process's fd (the accepting probe, intercept). */
 #include "procfs.h"
 #include "state.h"
 #include "unit.h"
 
 #include <signal.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,9 +54,25 @@ TEST(stat_of_a_zombie_named_to_confuse)
 	CHECK_INT(procfs_stat(-1, &ps), -1);
 }
 
+TEST(socket_inode_of_an_fd)
+{
+	int sv[2], fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_INT(fstat(sv[1], &st), 0);
+	CHECK_INT(procfs_socket_inode(getpid(), sv[1]), st.st_ino);
+	CHECK_INT(procfs_socket_inode(getpid(), fd), 0);   /* not a socket */
+	CHECK_INT(procfs_socket_inode(getpid(), 1 << 20), 0); /* no such fd */
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
+}
+
 int main(void)
 {
 	RUN(stat_of_this_process);
 	RUN(stat_of_a_zombie_named_to_confuse);
+	RUN(socket_inode_of_an_fd);
 	UNIT_DONE();
 }
