@@ -16,6 +16,7 @@ static struct {
 
 static const struct { const char *name; int value; } fault_errnos[] = {
 	{ "ENOSPC", ENOSPC }, { "EMFILE", EMFILE }, { "EIO", EIO }, { "ENOMEM", ENOMEM },
+	{ "EINVAL", EINVAL },
 };
 
 static void fault_read(void)

@@ -3,7 +3,7 @@
  * Inert unless the environment variable ZRUN_TEST_FAULT is set (read once):
  *   ZRUN_TEST_FAULT=<point>[:<action>][@<n>]
  * action: kill (default) SIGKILLs this process at the point; fail[=ERRNO]
- * (ERRNO one of ENOSPC, EMFILE, EIO, ENOMEM; EIO when omitted) makes the
+ * (ERRNO one of ENOSPC, EMFILE, EIO, ENOMEM, EINVAL; EIO when omitted) makes the
  * point fail with that errno so the caller takes its error path; stop
  * SIGSTOPs it there (the test changes the world, then sends SIGCONT: a race
  * window held open). The fault fires at the n-th time this process

@@ -145,12 +145,10 @@ static int record_read(const char *root, const char *service, struct swap_record
 	return 0;
 }
 
-/* Test builds and tests can stop a swap dead at a step (fault injection). */
+/* The tests stop a swap dead at a step: ZRUN_TEST_FAULT=swap-<state>
+ * (fault.h). */
 static void swap_fault_point(enum swap_state s)
 {
-	const char *at = getenv("ZRUN_TEST_KILL_SWAP_AT");
-	if (at && strcmp(at, state_names[s]) == 0)
-		raise(SIGKILL);
 	char name[64];
 	snprintf(name, sizeof(name), "swap-%s", state_names[s]);
 	fault_point(name);
