@@ -3,6 +3,10 @@
 load "$BATS_TEST_DIRNAME/../lib/bundle.sh"
 
 ZRUN=${ZRUN:-$BATS_TEST_DIRNAME/../../zrun}
+# The zrun with the test hooks (ZRUN_TEST_FAULT, runtime/fault.h), which only
+# the test build has (`make zrun-test`; tests/run.sh sets ZRUN_TEST_BIN, to
+# the ASan build in the asan suite). Fault-injection tests run this one.
+ZRUN_HOOKS=${ZRUN_TEST_BIN:-$BATS_TEST_DIRNAME/../../build-test/zrun}
 
 setup_common() {
 	TEST_ID="t$$-${BATS_TEST_NUMBER}"

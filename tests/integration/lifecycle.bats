@@ -276,6 +276,20 @@ for c in l:
 	assert_gone "$TEST_ID" /zrun-test/b1
 }
 
+# The fault hooks are compiled into the test build only (runtime/fault.h):
+# the shipped zrun does not read ZRUN_TEST_FAULT, which would make create
+# kill itself half-way. (The ASan build has them, for the asan suite.)
+@test "shipped_zrun_ignores_the_test_hooks" {
+	if grep -q __asan_init "$ZRUN"; then skip "the ASan build has the test hooks"; fi
+	ARGS='["sleep","30"]' B=$(bundle b1)
+	local rc=0
+	ZRUN_TEST_FAULT=create-after-state-dir zr_quiet create -b "$B" "$TEST_ID" || rc=$?
+	expect_eq "$rc" 0 "create's exit status with ZRUN_TEST_FAULT=create-after-state-dir"
+	expect_eq "$(status_of "$TEST_ID")" created "status after that create"
+	zr delete "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/b1
+}
+
 @test "pid_file_is_written_before_create_returns" {
 	ARGS='["sleep","30"]' B=$(bundle b1)
 	zr_quiet create -b "$B" --pid-file "$WORK/pid" "$TEST_ID"
