@@ -285,15 +285,12 @@ out:
 /* Make a kept (stopped) version created again, from its own bundle. */
 static int recreate(const char *root, const char *id, struct zrun_error *err)
 {
-	struct container_state st;
 	struct version_config vc;
 	char bundle[PATH_MAX];
+	int s = version_load_live(root, id, &vc, bundle, sizeof(bundle), err);
 
-	if (version_load(root, id, &st, &vc, err) < 0)
+	if (s < 0)
 		return -1;
-	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
-	enum container_status s = state_live_status(root, &st);
-	state_clear(&st);
 	if (s == STATUS_CREATED)
 		return 0;
 	if (s == STATUS_RUNNING)

@@ -683,17 +683,27 @@ int version_recreate(const char *root, const char *id, const char *bundle, const
 	return r;
 }
 
-int version_restart(const char *root, const char *id, struct zrun_error *err)
+int version_load_live(const char *root, const char *id, struct version_config *vc, char *bundle, size_t len,
+		      struct zrun_error *err)
 {
 	struct container_state st;
-	struct version_config vc;
-	char bundle[PATH_MAX];
 
-	if (version_load(root, id, &st, &vc, err) < 0)
+	if (version_load(root, id, &st, vc, err) < 0)
 		return -1;
-	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
+	snprintf(bundle, len, "%s", st.bundle);
 	enum container_status s = state_live_status(root, &st);
 	state_clear(&st);
+	return (int)s;
+}
+
+int version_restart(const char *root, const char *id, struct zrun_error *err)
+{
+	struct version_config vc;
+	char bundle[PATH_MAX];
+	int s = version_load_live(root, id, &vc, bundle, sizeof(bundle), err);
+
+	if (s < 0)
+		return -1;
 	if (s == STATUS_RUNNING)
 		return zrun_error_set(err, 0, "%s is running", id);
 	if (version_is_stopping(root, vc.service, id))

@@ -36,6 +36,12 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 int version_create_from(const char *root, const char *id, const char *bundle, const struct version_config *vc,
 			const struct listener *ls, size_t nls, struct zrun_error *err);
 
+/* The settings (VC) and bundle path of version ID, and its live status (an
+ * enum container_status): what recreating it needs. -1 when it cannot be
+ * read. */
+int version_load_live(const char *root, const char *id, struct version_config *vc, char *bundle, size_t len,
+		      struct zrun_error *err);
+
 /* Delete version id and create it again from bundle with vc (a restart, a
  * rollback), its service kept meanwhile. */
 int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
