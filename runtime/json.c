@@ -714,6 +714,30 @@ void json_w_null(struct json_writer *w)
 	json_buf_append(&w->buf, "null", 4);
 }
 
+void json_w_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_w_key(w, key);
+	json_w_string(w, s);
+}
+
+void json_w_kv_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_w_key(w, key);
+	json_w_int(w, v);
+}
+
+void json_w_kv_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_w_key(w, key);
+	json_w_uint(w, v);
+}
+
+void json_w_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_w_key(w, key);
+	json_w_bool(w, v);
+}
+
 void json_w_raw(struct json_writer *w, const char *json)
 {
 	w_before(w);

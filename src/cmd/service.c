@@ -88,32 +88,19 @@ static void print_versions(const char *root, const char *name, struct json_write
 		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
 		if (w) {
 			json_w_object_begin(w);
-			json_w_key(w, "id");
-			json_w_string(w, ids[i]);
-			json_w_key(w, "version");
-			json_w_string(w, version_group(&vc, ids[i]));
-			json_w_key(w, "pid");
-			json_w_int(w, pid);
-			json_w_key(w, "status");
-			json_w_string(w, state_status_name(s));
-			json_w_key(w, "ready");
-			json_w_bool(w, s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
-			json_w_key(w, "probe");
-			json_w_string(w, probe_kind_name(vc.probe.kind));
-			json_w_key(w, "restart");
-			json_w_string(w, restart);
-			json_w_key(w, "restarts");
-			json_w_int(w, si.restarts);
-			json_w_key(w, "last_exit");
-			json_w_string(w, si.last_exit);
-			json_w_key(w, "supervision");
-			json_w_string(w, si.message);
-			json_w_key(w, "uptime_s");
-			json_w_int(w, u.uptime_s);
-			json_w_key(w, "cpu_ns");
-			json_w_uint(w, u.cpu_ns);
-			json_w_key(w, "memory_bytes");
-			json_w_uint(w, u.memory_bytes);
+			json_w_kv_string(w, "id", ids[i]);
+			json_w_kv_string(w, "version", version_group(&vc, ids[i]));
+			json_w_kv_int(w, "pid", pid);
+			json_w_kv_string(w, "status", state_status_name(s));
+			json_w_kv_bool(w, "ready", s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
+			json_w_kv_string(w, "probe", probe_kind_name(vc.probe.kind));
+			json_w_kv_string(w, "restart", restart);
+			json_w_kv_int(w, "restarts", si.restarts);
+			json_w_kv_string(w, "last_exit", si.last_exit);
+			json_w_kv_string(w, "supervision", si.message);
+			json_w_kv_int(w, "uptime_s", u.uptime_s);
+			json_w_kv_uint(w, "cpu_ns", u.cpu_ns);
+			json_w_kv_uint(w, "memory_bytes", u.memory_bytes);
 			json_w_object_end(w);
 		} else {
 			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",

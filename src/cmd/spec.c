@@ -68,12 +68,6 @@ static int no_opts(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	return zrun_error_set(&ctx->err, 0, "features: unexpected option");
 }
 
-static void w_kv_string(struct json_writer *w, const char *key, const char *value)
-{
-	json_w_key(w, key);
-	json_w_string(w, value);
-}
-
 static void w_enabled(struct json_writer *w, const char *key, bool enabled)
 {
 	json_w_key(w, key);
@@ -184,8 +178,8 @@ static char *features_json(void)
 
 	json_w_init(&w, true);
 	json_w_object_begin(&w);
-	w_kv_string(&w, "ociVersionMin", "1.0.0");
-	w_kv_string(&w, "ociVersionMax", "1.2.0");
+	json_w_kv_string(&w, "ociVersionMin", "1.0.0");
+	json_w_kv_string(&w, "ociVersionMax", "1.2.0");
 	json_w_key(&w, "hooks");
 	json_w_strv(&w, hooks);
 	json_w_key(&w, "mountOptions");
@@ -193,8 +187,8 @@ static char *features_json(void)
 	w_linux(&w);
 	json_w_key(&w, "annotations");
 	json_w_object_begin(&w);
-	w_kv_string(&w, "org.opencontainers.runc.version", "zrun " ZRUN_VERSION);
-	w_kv_string(&w, "io.github.zrun.service", "zrun.service, zrun.listen");
+	json_w_kv_string(&w, "org.opencontainers.runc.version", "zrun " ZRUN_VERSION);
+	json_w_kv_string(&w, "io.github.zrun.service", "zrun.service, zrun.listen");
 	json_w_object_end(&w);
 	json_w_object_end(&w);
 	return json_w_finish(&w);
