@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cgroup_container.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "clock.h"
 #include "json.h"
@@ -166,22 +167,17 @@ static char *stats_event_json(const char *id, const struct cgroup_stats *s)
 
 static int print_stats(struct cli_ctx *ctx, struct cgroup *cg, const char *id)
 {
-	struct cgroup_stats *s = calloc(1, sizeof(*s));
-	char *json;
+	_cleanup_free_ struct cgroup_stats *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "stats");
-	if (cgroup_stats(cg, s, &ctx->err) < 0) {
-		free(s);
+	if (cgroup_stats(cg, s, &ctx->err) < 0)
 		return -1;
-	}
-	json = stats_event_json(id, s);
-	free(s);
+	_cleanup_free_ char *json = stats_event_json(id, s);
 	if (json == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "stats");
 	printf("%s\n", json);
 	fflush(stdout);
-	free(json);
 	return 0;
 }
 

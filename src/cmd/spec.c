@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <sys/capability.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "json.h"
 #include "spec.h"
@@ -40,22 +41,18 @@ static int run_spec(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_expect_args(ctx, argc, first, 0) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/config.json", o.bundle);
-	char *json = spec_default_json(o.rootless);
+	_cleanup_free_ char *json = spec_default_json(o.rootless);
 	if (json == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "spec");
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		free(json);
 		if (errno == EEXIST)
 			return zrun_error_set(&ctx->err, 0, "spec: %s exists; remove it first", path);
 		return zrun_error_set(&ctx->err, errno, "spec: %s", path);
 	}
 	size_t len = strlen(json);
-	ssize_t w = write(fd, json, len);
-	int e = errno;
-	close(fd);
-	free(json);
-	if (w != (ssize_t)len) {
+	if (write(fd, json, len) != (ssize_t)len) {
+		int e = errno;
 		unlink(path);
 		return zrun_error_set(&ctx->err, e, "spec: write %s", path);
 	}
