@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fault.h"
 #include "listener.h"
 #include "procfs.h"
@@ -425,14 +426,12 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
 	}
 	pid_t tgid = tgid_of(req->pid);
 	int pidfd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
-	int sock = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+	/* our copy of the program's socket: install() only reads its flags */
+	_cleanup_close_ int sock = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
 	if (pidfd >= 0)
 		close(pidfd);
-	if (!id_valid(v->notify_fd, req->id)) {
-		if (sock >= 0)
-			close(sock);
+	if (!id_valid(v->notify_fd, req->id))
 		return;
-	}
 	int type = 0, proto = 0, domain = 0;
 	socklen_t ol = sizeof(int);
 	bool stream = sock >= 0 && getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &ol) == 0 && type == SOCK_STREAM &&
@@ -441,8 +440,6 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
 		      (ol = sizeof(int), getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol)) == 0 &&
 		      domain == ss.ss_family;
 	if (!stream) {   /* UDP, a unix socket, a bad fd: none of ours */
-		if (sock >= 0)
-			close(sock);
 		let_through(v->notify_fd, req->id);
 		return;
 	}
@@ -471,7 +468,6 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
 		install(ic, v, req->id, req->pid, tgid, fd, sock, which, &asked);
 		break;
 	}
-	close(sock);
 }
 
 /* listen(fd, backlog): the shared socket already listens; a second
