@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
 #include "cli.h"
 #include "json.h"
 #include "state.h"
@@ -111,12 +110,14 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 		return -1;
 	if (state_list(ctx->root, &ids, &n, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "list");
-	_cleanup_free_ struct container_state *sts = calloc(n ? n : 1, sizeof(*sts));
-	_cleanup_free_ bool *unreadable = calloc(n ? n : 1, sizeof(*unreadable));
+	struct container_state *sts = calloc(n ? n : 1, sizeof(*sts));
+	bool *unreadable = calloc(n ? n : 1, sizeof(*unreadable));
 	if (sts == NULL || unreadable == NULL) { /* not an empty list: that would say there is none */
 		for (size_t i = 0; i < n; i++)
 			free(ids[i]);
 		free(ids);
+		free(sts);
+		free(unreadable);
 		return zrun_error_set(&ctx->err, ENOMEM, "list");
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -152,6 +153,8 @@ static int run_list(struct cli_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+	free(sts);
+	free(unreadable);
 	return r;
 }
 

@@ -12,7 +12,6 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
-#include "cleanup.h"
 #include "cli.h"
 #include "state.h"
 
@@ -37,16 +36,19 @@ static int run_ps(struct cli_ctx *ctx, char **args, char **out)
 {
 	int p[2], status;
 	size_t len = 0, cap = 64 * 1024;
-	_cleanup_free_ char *buf = malloc(cap);
+	char *buf = malloc(cap);
 	pid_t pid;
 
-	if (buf == NULL || pipe2(p, O_CLOEXEC) < 0)
+	if (buf == NULL || pipe2(p, O_CLOEXEC) < 0) {
+		free(buf);
 		return zrun_error_set(&ctx->err, errno, "pipe");
+	}
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(p[0]);
 		close(p[1]);
+		free(buf);
 		return zrun_error_set(&ctx->err, e, "fork");
 	}
 	if (pid == 0) {
@@ -76,10 +78,12 @@ static int run_ps(struct cli_ctx *ctx, char **args, char **out)
 	buf[len] = '\0';
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(buf);
 		return zrun_error_set(&ctx->err, 0, "ps %s exited with status %d", args[1] ? args[1] : "",
 				      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	*out = TAKE_PTR(buf);
+	}
+	*out = buf;
 	return 0;
 }
 
@@ -141,7 +145,7 @@ static int list_pids(struct cli_ctx *ctx, const char *id, pid_t **pids, size_t *
 static int run_ps_cmd(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ps_opts o = { 0 };
-	_cleanup_free_ pid_t *pids = NULL;
+	pid_t *pids = NULL;
 	size_t n = 0;
 	int first, r = cli_parse(ctx, argc, argv, &first, ps_opt, &o);
 	const char *id;
@@ -163,19 +167,29 @@ static int run_ps_cmd(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		/* ps, then the user's args (default -ef), NULL-terminated. */
 		int extra = argc - first - 1;
-		_cleanup_free_ char **args = calloc((size_t)(extra > 0 ? extra : 1) + 2, sizeof(*args));
-		_cleanup_free_ char *out = NULL;
-		if (args == NULL)
+		char **args = calloc((size_t)(extra > 0 ? extra : 1) + 2, sizeof(*args));
+		char *out = NULL;
+		if (args == NULL) {
+			free(pids);
 			return zrun_error_set(&ctx->err, ENOMEM, "ps %s", id);
+		}
 		args[0] = "ps";
 		if (extra > 0)
 			memcpy(args + 1, argv + first + 1, (size_t)extra * sizeof(*args));
 		else
 			args[1] = "-ef";
 		fflush(stdout);
-		if (run_ps(ctx, args, &out) < 0 || print_table(ctx, out, pids, n) < 0)
+		r = run_ps(ctx, args, &out);
+		free(args);
+		if (r == 0)
+			r = print_table(ctx, out, pids, n);
+		free(out);
+		if (r < 0) {
+			free(pids);
 			return zrun_error_prefix(&ctx->err, "ps %s", id);
+		}
 	}
+	free(pids);
 	return 0;
 }
 
