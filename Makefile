@@ -62,7 +62,7 @@ INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
 # LAYER_INC(source file): the include path of that file's layer.
 LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
-.PHONY: all check check-build deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan static
+.PHONY: all check check-build deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan zrun-test static
 all: zrun
 
 # the demo app and its v1/v2 bundles (bundles/out/)
@@ -99,6 +99,28 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(SERVICE_LIB) $(RUNTIME_LIB)
 
 unit: $(UNIT_BIN)
 
+# build-test/zrun: the same sources and flags with the test hooks compiled
+# in (ZRUN_TEST_FAULT, runtime/fault.h), for the integration tests that
+# inject faults; the zrun that is shipped and installed has none. Its own
+# libraries too: the fault points are in runtime/ and src/service/.
+TEST_BUILD  := build-test
+TEST_CFLAGS  = $(ALL_CFLAGS) -DZRUN_TEST_HOOKS
+
+$(TEST_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS)
+$(TEST_BUILD)/%.o: %.c $(HEADERS) $(TEST_BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "  CC(test) $<"; $(CC) $(TEST_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
+
+$(TEST_BUILD)/libzrun-runtime.a: $(RUNTIME_SRC:%.c=$(TEST_BUILD)/%.o)
+	$(AR_LIB)
+$(TEST_BUILD)/libzrun-service.a: $(SERVICE_SRC:%.c=$(TEST_BUILD)/%.o)
+	$(AR_LIB)
+
+$(TEST_BUILD)/zrun: $(PROGRAM_SRC:%.c=$(TEST_BUILD)/%.o) $(TEST_BUILD)/libzrun-service.a $(TEST_BUILD)/libzrun-runtime.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+zrun-test: $(TEST_BUILD)/zrun
+
 # Installs what is missing (Debian 12, as root), then builds and runs every test.
 # apt-install what of $(1) is missing (Debian 12, as root)
 define apt_install
@@ -128,7 +150,7 @@ check: deps
 
 # What make check builds, warnings as errors.
 check-build:
-	$(MAKE) WERROR=-Werror zrun unit bundles zrun-asan fuzz-build
+	$(MAKE) WERROR=-Werror zrun zrun-test unit bundles zrun-asan fuzz-build
 
 # scan-build and cppcheck over runtime/, src/ and tests/unit: no finding
 # (the `static` suite of make check; tests/static/run.sh says how).
@@ -153,7 +175,7 @@ install: zrun $(BUILD)/zrun.8 $(BUILD)/zrun-restore.service
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 clean:
-	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD) $(TEST_BUILD)
 
 # v1 under load, a swap to v2 and back, and the count of failed requests.
 demo: deps zrun bundles
@@ -176,8 +198,9 @@ bench: bench-deps zrun bundles node-api-bundles
 ASAN_BUILD  := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # -Wno-maybe-uninitialized: gcc reports false ones under -O1 with sanitizers.
+# The test hooks too: the asan suite runs the fault-injection tests.
 ASAN_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ZRUN_CFLAGS)) $(CPPFLAGS) $(filter-out -O%,$(CFLAGS)) -O1 \
-               -Wno-maybe-uninitialized $(ASAN_FLAGS)
+               -Wno-maybe-uninitialized $(ASAN_FLAGS) -DZRUN_TEST_HOOKS
 ASAN_RUNTIME_LIB := $(ASAN_BUILD)/libzrun-runtime.a
 ASAN_SERVICE_LIB := $(ASAN_BUILD)/libzrun-service.a
 

@@ -103,9 +103,6 @@ int cg_write(const struct cgroup *cg, const char *dir, const char *file, const c
 	     struct zrun_error *err);
 int cg_write_i64(const struct cgroup *cg, const char *dir, const char *file, int64_t value,
 		 struct zrun_error *err);
-/* As cg_write, but a missing file is not an error (returns 0). */
-int cg_write_if_exists(const struct cgroup *cg, const char *dir, const char *file,
-		       const char *value, struct zrun_error *err);
 
 /* Read dir/file into buf (NUL-terminated, trailing newline removed).
  * Returns the length, or -errno. */
@@ -131,16 +128,10 @@ int cg_collect_pids(const struct cgroup *cg, const char *dir, pid_t **pids, size
 int cg_signal_pids(const struct cgroup *cg, const pid_t *pids, size_t n, int sig,
 		   struct zrun_error *err);
 
-/* "a/b" joined, malloc'd; NULL on ENOMEM with err set. */
-char *cg_join(const char *a, const char *b, struct zrun_error *err);
-
 /* Signal every process; SIGKILL with the cgroup frozen (then thawed). */
 int cg_kill_frozen(struct cgroup *cg, int sig, struct zrun_error *err);
 
 /* Device rules every container gets after its own ("c 1:3 rwm", ...). */
 extern const char *const cgroup_default_device_rules[];
-
-void cg_sleep_ms(unsigned ms);
-uint64_t cg_now_ms(void);
 
 #endif

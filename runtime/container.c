@@ -52,6 +52,7 @@ struct create_ctx {
 	int fifo_fd, console_fd;
 	int sync[2];
 	char **env;
+	int listen_pid_slot;          /* see init_args */
 	pid_t pid;
 };
 
@@ -239,13 +240,15 @@ static int build_env(struct create_ctx *c, struct zrun_error *err)
 		n++;
 	while (c->opts->extra_env && c->opts->extra_env[m])
 		m++;
-	c->env = calloc(n + m + 1, sizeof(char *));
+	/* one more slot, NULL until the init fills in LISTEN_PID */
+	c->env = calloc(n + m + 2, sizeof(char *));
 	if (c->env == NULL)
 		return zrun_error_set(err, ENOMEM, "environment");
 	for (size_t i = 0; i < n; i++)
 		c->env[i] = penv[i];
 	for (size_t i = 0; i < m; i++)
 		c->env[n + i] = c->opts->extra_env[i];
+	c->listen_pid_slot = c->opts->set_listen_pid ? (int)(n + m) : -1;
 	return 0;
 }
 
@@ -294,7 +297,8 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
-		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .stdio_fds = c->opts->stdio_fds,
+		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .listen_pid_slot = c->listen_pid_slot,
+		.stdio_fds = c->opts->stdio_fds,
 		.new_cgroup_ns = cgns && cgns->path == NULL, .cgroup_path = cgroup_path(c->cg),
 		.cgroup = c->cg,
 	};
@@ -536,13 +540,11 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
-int container_create(const struct container_create_opts *opts, bool keep_child, pid_t *pid,
-		     struct zrun_error *err)
+int container_create(const struct container_create_opts *opts, pid_t *pid, struct zrun_error *err)
 {
 	struct create_ctx c;
 	int r;
 
-	(void)keep_child;
 	if (state_validate_id(opts->id, err) < 0)
 		return -1;
 	ctx_init(&c, opts);
@@ -554,7 +556,7 @@ int container_create(const struct container_create_opts *opts, bool keep_child, 
 }
 
 /* The hooks create kept for start and delete; NULL when there are none. */
-static struct spec *load_hooks(const char *root, const char *id, struct zrun_error *err)
+static struct spec *load_hooks(const char *root, const char *id)
 {
 	char path[PATH_MAX];
 	struct zrun_error ignored;
@@ -563,7 +565,6 @@ static struct spec *load_hooks(const char *root, const char *id, struct zrun_err
 	struct spec *s = hooks_load(path, &ignored);
 	if (s == NULL && ignored.msg[0])
 		hooks_warn(ignored.msg);
-	(void)err;
 	return s;
 }
 
@@ -653,7 +654,7 @@ int container_start(const char *root, const char *id, struct zrun_error *err)
 		goto out;
 	}
 	fault_point("start-after-fifo-write");
-	struct spec *hooks = load_hooks(root, id, err);
+	struct spec *hooks = load_hooks(root, id);
 	int verdict = 0;
 	if (hooks && hooks->hooks.start_container.len)
 		verdict = wait_start_hooks(fifo, &st, fd, err);
@@ -789,7 +790,7 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 	r = cgroup_destroy(cg, err);
 	cgroup_free(cg);
 	fault_point("delete-after-cgroup-destroy");
-	struct spec *hooks = r == 0 ? load_hooks(root, id, err) : NULL;
+	struct spec *hooks = r == 0 ? load_hooks(root, id) : NULL;
 	if (r == 0)
 		r = state_remove(root, id, err);
 	/* runtime-spec: poststop runs once the container is gone; a failure

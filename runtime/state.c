@@ -16,6 +16,7 @@
 
 #include "fault.h"
 #include "json.h"
+#include "procfs.h"
 
 static const char *const status_names[] = {
 	[STATUS_CREATING] = "creating", [STATUS_CREATED] = "created",
@@ -233,7 +234,18 @@ static int gen_extra(struct json_writer *w, const char *extra, struct zrun_error
 static char *state_to_json(const struct container_state *st, struct zrun_error *err)
 {
 	struct json_writer w;
+	yajl_val extra = NULL;
 
+	if (st->extra_json != NULL) {
+		extra = json_parse(st->extra_json, strlen(st->extra_json), STATE_MAX_BYTES, 32, "service data", err);
+		if (extra == NULL)
+			return NULL;
+		if (!YAJL_IS_OBJECT(extra)) {
+			yajl_tree_free(extra);
+			zrun_error_set(err, 0, "service data: not a JSON object");
+			return NULL;
+		}
+	}
 	json_w_init(&w, false);
 	json_w_object_begin(&w);
 	gen_kv(&w, "id", st->id);
@@ -579,39 +591,11 @@ int state_remove(const char *root, const char *id, struct zrun_error *err)
 
 unsigned long long state_pid_start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	unsigned long long start = 0;
-	int fd;
-	ssize_t n;
+	struct procfs_stat ps;
 
-	if (pid <= 0)
+	if (procfs_stat(pid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X')
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields start after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (p == NULL || p[1] == '\0')
-		return 0;
-	char state = p[2];
-	if (state == 'Z' || state == 'X')
-		return 0;
-	p += 2;
-	/* field 3 is state; starttime is field 22 */
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
+	return ps.start_time;
 }
 
 /* A create in progress holds the container's lock from before it writes

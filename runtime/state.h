@@ -1,7 +1,7 @@
 /* state: what zrun knows about a container between commands. One directory
  * per container under the root (default /run/zrun), state.json written
- * atomically (temp, fsync, rename), and a lock file that every command that
- * changes the container holds with flock. */
+ * atomically (temp, rename; no fsync: see state_write_file), and a lock file
+ * that every command that changes the container holds with flock. */
 #ifndef ZRUN_STATE_H
 #define ZRUN_STATE_H
 

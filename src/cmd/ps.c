@@ -45,10 +45,11 @@ static int run_ps(struct cli_ctx *ctx, char **args, char **out)
 	}
 	pid = fork();
 	if (pid < 0) {
+		int e = errno;
 		close(p[0]);
 		close(p[1]);
 		free(buf);
-		return zrun_error_set(&ctx->err, errno, "fork");
+		return zrun_error_set(&ctx->err, e, "fork");
 	}
 	if (pid == 0) {
 		dup2(p[1], STDOUT_FILENO);

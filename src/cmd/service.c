@@ -14,6 +14,7 @@
 #include "service.h"
 #include "swap.h"
 #include "version.h"
+#include "procfs.h"
 #include "service_dump.h"
 #include "supervise.h"
 #include "cgroup.h"
@@ -44,24 +45,15 @@ struct version_usage { long uptime_s; uint64_t cpu_ns, memory_bytes; };
 static void version_usage(const struct container_state *st, enum container_status s, struct version_usage *u)
 {
 	struct zrun_error ignored;
-	char path[64], buf[1024];
 
 	memset(u, 0, sizeof(*u));
 	if (s != STATUS_RUNNING)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/stat", st->pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		char *p = strrchr(buf, ')');
-		for (int k = 2; p && k < 22; k++)
-			p = strchr(p + 1, ' ');
+	struct procfs_stat ps;
+	if (procfs_stat(st->pid, &ps) == 0) {
 		struct timespec now;
 		clock_gettime(CLOCK_BOOTTIME, &now);
-		if (p)
-			u->uptime_s = now.tv_sec - (long)(strtoull(p + 1, NULL, 10) / (unsigned long long)sysconf(_SC_CLK_TCK));
+		u->uptime_s = now.tv_sec - (long)(ps.start_time / (unsigned long long)sysconf(_SC_CLK_TCK));
 	}
 	struct cgroup *cg = container_state_cgroup(st, &ignored);
 	struct cgroup_stats *cs = calloc(1, sizeof(*cs));
@@ -96,32 +88,19 @@ static void print_versions(const char *root, const char *name, struct json_write
 		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
 		if (w) {
 			json_w_object_begin(w);
-			json_w_key(w, "id");
-			json_w_string(w, ids[i]);
-			json_w_key(w, "version");
-			json_w_string(w, version_group(&vc, ids[i]));
-			json_w_key(w, "pid");
-			json_w_int(w, pid);
-			json_w_key(w, "status");
-			json_w_string(w, state_status_name(s));
-			json_w_key(w, "ready");
-			json_w_bool(w, s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
-			json_w_key(w, "probe");
-			json_w_string(w, probe_kind_name(vc.probe.kind));
-			json_w_key(w, "restart");
-			json_w_string(w, restart);
-			json_w_key(w, "restarts");
-			json_w_int(w, si.restarts);
-			json_w_key(w, "last_exit");
-			json_w_string(w, si.last_exit);
-			json_w_key(w, "supervision");
-			json_w_string(w, si.message);
-			json_w_key(w, "uptime_s");
-			json_w_int(w, u.uptime_s);
-			json_w_key(w, "cpu_ns");
-			json_w_uint(w, u.cpu_ns);
-			json_w_key(w, "memory_bytes");
-			json_w_uint(w, u.memory_bytes);
+			json_w_kv_string(w, "id", ids[i]);
+			json_w_kv_string(w, "version", version_group(&vc, ids[i]));
+			json_w_kv_int(w, "pid", pid);
+			json_w_kv_string(w, "status", state_status_name(s));
+			json_w_kv_bool(w, "ready", s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
+			json_w_kv_string(w, "probe", probe_kind_name(vc.probe.kind));
+			json_w_kv_string(w, "restart", restart);
+			json_w_kv_int(w, "restarts", si.restarts);
+			json_w_kv_string(w, "last_exit", si.last_exit);
+			json_w_kv_string(w, "supervision", si.message);
+			json_w_kv_int(w, "uptime_s", u.uptime_s);
+			json_w_kv_uint(w, "cpu_ns", u.cpu_ns);
+			json_w_kv_uint(w, "memory_bytes", u.memory_bytes);
 			json_w_object_end(w);
 		} else {
 			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",

@@ -4,20 +4,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deploy_settings.h"
+#include "clock.h"
 #include "event.h"
 #include "supervisor.h"
 #include "swap.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void replica_id(char *buf, size_t len, const char *group, int k)
 {
@@ -299,7 +292,7 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 			zrun_error_set(err, 0, "container %s already exists", id);
 			goto undo;
 		}
-		if (version_create(&c, &o->vo, false, &pid, err) < 0) {
+		if (version_create(&c, &o->vo, &pid, err) < 0) {
 			zrun_error_prefix(err, "create %s", id);
 			goto undo;
 		}
@@ -352,15 +345,12 @@ out:
 /* Make a kept (stopped) version created again, from its own bundle. */
 static int recreate(const char *root, const char *id, struct zrun_error *err)
 {
-	struct container_state st;
 	struct version_config vc;
 	char bundle[PATH_MAX];
+	int s = version_load_live(root, id, &vc, bundle, sizeof(bundle), err);
 
-	if (version_load(root, id, &st, &vc, err) < 0)
+	if (s < 0)
 		return -1;
-	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
-	enum container_status s = state_live_status(root, &st);
-	state_clear(&st);
 	if (s == STATUS_CREATED)
 		return 0;
 	if (s == STATUS_RUNNING)

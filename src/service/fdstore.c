@@ -1,4 +1,5 @@
 #include "fdstore.h"
+#include "clock.h"
 #include "fdmsg.h"
 
 #include <errno.h>
@@ -13,20 +14,11 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 5000
 #define STABLE_MS 10000   /* a supervisor that lived this long starts the backoff anew */
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int fdstore_daemon_signals(const char *name)
 {

@@ -1,4 +1,5 @@
 #include "listener_watch.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,13 +19,6 @@ static const char *const kind_names[LW_KINDS] = { "shutdown", "backlog", "filter
 static int record_path(char *buf, size_t len, const char *root, const char *service)
 {
 	return service_path(buf, len, root, service, "listeners.record");
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* One line per listener and kind: "INDEX KIND REPAIRS LAST_S HOW...";
@@ -115,7 +109,7 @@ size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t
 
 int listener_watch_timeout_ms(const struct listener_watch *w)
 {
-	uint64_t since = now_ms() - w->last_guard_ms;
+	uint64_t since = (uint64_t)now_ms() - w->last_guard_ms;
 	int t = since >= GUARD_PERIOD_MS ? 0 : (int)(GUARD_PERIOD_MS - since);
 
 	for (size_t i = 0; i < w->svc->n_listeners; i++)
@@ -184,7 +178,7 @@ static bool guard(struct listener_watch *w, size_t i, const struct fdstore *g)
 
 void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct fdstore *g)
 {
-	uint64_t now = now_ms();
+	uint64_t now = (uint64_t)now_ms();
 	bool due = now - w->last_guard_ms >= GUARD_MIN_MS, changed = false;
 
 	for (size_t i = 0; i < w->svc->n_listeners; i++) {

@@ -19,16 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "service.h"
 #include "state.h"
-
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Where a probe connects: the listener's address, with the wildcard
  * replaced by loopback. */

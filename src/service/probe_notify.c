@@ -23,6 +23,7 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
+#include "cleanup.h"
 #include "probe.h"
 
 #define NOTIFY_DATAGRAM_MAX 4096
@@ -76,16 +77,13 @@ int probe_notify_bind(const char *root, const char *id, const struct version_con
 		return zrun_error_set(err, EINVAL, "notify socket of %s: \"%s\" is not an abstract name", id, name);
 	memcpy(a.sun_path, name, n);
 	a.sun_path[0] = '\0';  /* abstract */
-	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return zrun_error_set(err, errno, "notify socket");
 	if (setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    bind(s, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
-		int e = errno;
-		close(s);
-		return zrun_error_set(err, e, "notify socket %s of %s", name, id);
-	}
-	return s;
+	    bind(s, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		return zrun_error_set(err, errno, "notify socket %s of %s", name, id);
+	return TAKE_FD(s);
 }
 
 static bool in_version(const struct probe_target *t, pid_t pid)

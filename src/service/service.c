@@ -367,29 +367,65 @@ int version_config_from_state(const struct container_state *st, struct version_c
 	return r == 0 && vc->service[0] ? 0 : -1;
 }
 
+/* One term of a duration: digits with at most one '.', as Go writes them.
+ * strtod alone would also take " 5", "+5", "0x10", "1e3", "inf" and "nan". */
+static int duration_number(const char *s, double *v, const char **end)
+{
+	const char *p = s;
+	int dots = 0, digits = 0;
+
+	for (; isdigit((unsigned char)*p) || *p == '.'; p++) {
+		if (*p == '.')
+			dots++;
+		else
+			digits++;
+	}
+	if (digits == 0 || dots > 1 || p - s > 32)
+		return -1;
+	char num[40];
+	memcpy(num, s, (size_t)(p - s));
+	num[p - s] = '\0';
+	*v = strtod(num, NULL);
+	*end = p;
+	return 0;
+}
+
 int duration_parse(const char *s, long *ms)
 {
-	char *end;
-	double v;
+	/* "ms" before "m", "us" and "ns" before "s": the first that matches */
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ms", 1 }, { "us", 0.001 }, { "µs", 0.001 }, { "ns", 0.000001 },
+		{ "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	const double max_ms = 86400000.0 * 7;
+	double total = 0;
 
-	if (s == NULL || *s == '\0' || *s == '-')
+	if (s == NULL || *s == '\0')
 		return -1;
-	v = strtod(s, &end);
-	if (end == s)
+	for (const char *p = s; *p != '\0';) {
+		double v;
+		const char *end;
+		size_t i;
+		if (duration_number(p, &v, &end) < 0)
+			return -1;
+		/* a number alone is seconds ("30"); within "1m30s" it needs a unit */
+		if (*end == '\0' && p == s) {
+			total = v * 1000;
+			break;
+		}
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[i].ms;
+		if (!(total <= max_ms)) /* checked at each term: the sum stays finite */
+			return -1;
+		p = end + strlen(units[i].unit);
+	}
+	if (!(total >= 0 && total <= max_ms))
 		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		v *= 1000;
-	else if (strcmp(end, "m") == 0)
-		v *= 60000;
-	else if (strcmp(end, "h") == 0)
-		v *= 3600000;
-	else if (strcmp(end, "ms") != 0)
-		return -1;
-	/* Written so that NaN ("nan", "nanms") fails too: converting it to
-	 * long is undefined (found by tests/fuzz/fuzz_probe_spec). */
-	if (!(v >= 0 && v <= 86400000.0 * 7))
-		return -1;
-	*ms = (long)v;
+	*ms = (long)total;
 	return 0;
 }
 

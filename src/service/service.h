@@ -81,8 +81,11 @@ void service_clear(const char *root, const char *name);
 /* Remove the service dir (after its supervisor is gone). */
 int service_remove(const char *root, const char *name, struct zrun_error *err);
 
-/* flock on ROOT/.services/NAME/FILE (made with the dir if needed). nonblock:
- * returns -2 when another process holds it. */
+/* A POSIX record lock (fcntl F_SETLK/F_SETLKW, not flock: service.c says
+ * why) on ROOT/.services/NAME/FILE (made with the dir if needed). Returns
+ * its fd, closed to release it. nonblock: -2 when another process holds
+ * it. A record lock belongs to the process: taking it again from the same
+ * process does not wait, and closing any fd of the file releases it. */
 int service_lock(const char *root, const char *name, const char *file, bool nonblock,
 		 struct zrun_error *err);
 
@@ -97,7 +100,10 @@ void version_config_defaults(struct version_config *vc);
 
 /* "--probe" values: accepting | http[:PATH] | tcp | exec:CMD | notify */
 int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err);
-/* "30s", "500ms", "2m", "1.5s", or a plain number of seconds. */
+/* A duration the way Go writes one ("30s", "500ms", "2m", "1.5s", "1m30s";
+ * units h, m, s, ms, us, ns) or a plain number of seconds ("30"), from 0 to
+ * 7 days, into milliseconds (truncated). -1 for anything else. The one
+ * parser of every duration zrun reads (flags, annotations, events --interval). */
 int duration_parse(const char *s, long *ms);
 const char *probe_kind_name(enum probe_kind k);
 

@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "clock.h"
 #include "json.h"
+#include "procfs.h"
 #include "service.h"
 #include "version.h"
 
@@ -73,13 +75,6 @@ struct supervisor {
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path)
 {
@@ -409,25 +404,10 @@ static void watch_running(struct watch *w, pid_t pid, unsigned long long start)
  * from the pidfd (Linux 6.15+). -1 when unknown. */
 static int exit_status(const struct watch *w)
 {
-	char path[64], buf[2048];
+	struct procfs_stat ps;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", w->pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		/* fields after ')' start at 3: starttime is 22, exit_code 52 */
-		char *p = strrchr(buf, ')');
-		unsigned long long start = 0;
-		for (int f = 2; p && f < 52; f++) {
-			p = strchr(p + 1, ' ');
-			if (p && f == 21)
-				start = strtoull(p + 1, NULL, 10);
-		}
-		if (p && start == w->start)
-			return atoi(p + 1);
-	}
+	if (procfs_stat(w->pid, &ps) == 0 && ps.has_exit_code && ps.start_time == w->start)
+		return ps.exit_code;
 	struct zrun_pidfd_info info = { .mask = ZRUN_PIDFD_INFO_EXIT };
 	if (w->pidfd >= 0 && ioctl(w->pidfd, ZRUN_PIDFD_GET_INFO, &info) == 0 && (info.mask & ZRUN_PIDFD_INFO_EXIT))
 		return info.exit_code;

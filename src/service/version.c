@@ -492,8 +492,9 @@ static int log_pipe(const char *root, const struct service *svc, const char *id,
 struct version_env {
 	/* LISTEN_FDNAMES: "preserved" for each --preserve-fds fd (at most
 	 * 1024), then the listeners' names (at most 63 characters each) */
-	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], pid[32], notify[96];
-	char *list[5];
+	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], notify[96];
+	char *list[4];
+	bool listen_pid;
 };
 
 static int version_env_fill(struct version_env *e, const struct service *svc, struct version_config *vc,
@@ -512,10 +513,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 	for (size_t i = 0; i < svc->n_listeners && off < sizeof(e->names); i++)
 		off += (size_t)snprintf(e->names + off, sizeof(e->names) - off, "%s%s",
 					i || preserved ? ":" : "", svc->listeners[i].name);
-	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
-	 * namespace; the init fills in its pid when it shares the host's. */
-	snprintf(e->pid, sizeof(e->pid), "LISTEN_PID=");
 	e->notify[0] = '\0';
+	e->listen_pid = false;
 	if (vc->probe.kind == PROBE_NOTIFY) {
 		/* a new name at each create (a restart too): see probe_notify.c */
 		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0)
@@ -528,7 +527,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 			       * activation, or it would take fd 3 instead */
 		*l++ = e->fds;
 		*l++ = e->names;
-		*l++ = e->pid;
+		/* LISTEN_PID: the init adds it (container_create_opts.set_listen_pid) */
+		e->listen_pid = true;
 	}
 	if (e->notify[0])
 		*l++ = e->notify;
@@ -560,7 +560,7 @@ static int service_has_room(const char *root, const char *service, const char *i
  * copy of the options, so none of them is left in the caller's (a pointer
  * into a dead stack frame, or to the freed state JSON). */
 static int create_in_service(const struct container_create_opts *caller, struct version_config *vc,
-			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
+			     const struct listener *ls, size_t nls, pid_t *pid,
 			     struct zrun_error *err)
 {
 	struct container_create_opts opts = *caller;
@@ -605,6 +605,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.extra_fds = fds;
 	opts.extra_fds_len = vc->intercept ? 0 : (int)svc.n_listeners;
 	opts.extra_env = env.list;
+	opts.set_listen_pid = env.listen_pid;
 	if (vc->intercept) {
 		opts.seccomp_notify = give_notify_fd;
 		opts.seccomp_notify_data = &hooks;
@@ -613,7 +614,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.adjust_spec = adjust_version_spec;
 	opts.adjust_data = &hooks;
 	if (r == 0)
-		r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+		r = state_json ? container_create(&opts, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
 	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)
@@ -629,8 +630,8 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	return r;
 }
 
-int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
-		   pid_t *pid, struct zrun_error *err)
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, pid_t *pid,
+		   struct zrun_error *err)
 {
 	struct version_config vc;
 	struct listener ls[LISTENER_MAX];
@@ -651,7 +652,7 @@ int version_create(const struct container_create_opts *opts, const struct versio
 		spec_free(spec);
 		if (vo->n_listen || vo->probe || vo->intercept)
 			return zrun_error_set(err, 0, "--listen, --probe and --intercept need --service NAME (or the zrun.service annotation)");
-		return container_create(opts, keep_child, pid, err);
+		return container_create(opts, pid, err);
 	}
 	int r = service_validate_name(service, err);
 	if (r == 0)
@@ -661,7 +662,7 @@ int version_create(const struct container_create_opts *opts, const struct versio
 	spec_free(spec);
 	if (r < 0)
 		return -1;
-	return create_in_service(opts, &vc, ls, nls, keep_child, pid, err);
+	return create_in_service(opts, &vc, ls, nls, pid, err);
 }
 
 int version_load(const char *root, const char *id, struct container_state *st,
@@ -748,7 +749,7 @@ int version_create_from(const char *root, const char *id, const char *bundle, co
 
 	if (state_validate_id(id, err) < 0)
 		return -1;
-	return create_in_service(&opts, &copy, ls, nls, false, &pid, err);
+	return create_in_service(&opts, &copy, ls, nls, &pid, err);
 }
 
 int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
@@ -768,17 +769,27 @@ int version_recreate(const char *root, const char *id, const char *bundle, const
 	return r;
 }
 
-int version_restart(const char *root, const char *id, struct zrun_error *err)
+int version_load_live(const char *root, const char *id, struct version_config *vc, char *bundle, size_t len,
+		      struct zrun_error *err)
 {
 	struct container_state st;
-	struct version_config vc;
-	char bundle[PATH_MAX];
 
-	if (version_load(root, id, &st, &vc, err) < 0)
+	if (version_load(root, id, &st, vc, err) < 0)
 		return -1;
-	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
+	snprintf(bundle, len, "%s", st.bundle);
 	enum container_status s = state_live_status(root, &st);
 	state_clear(&st);
+	return (int)s;
+}
+
+int version_restart(const char *root, const char *id, struct zrun_error *err)
+{
+	struct version_config vc;
+	char bundle[PATH_MAX];
+	int s = version_load_live(root, id, &vc, bundle, sizeof(bundle), err);
+
+	if (s < 0)
+		return -1;
 	if (s == STATUS_RUNNING)
 		return zrun_error_set(err, 0, "%s is running", id);
 	if (version_is_stopping(root, vc.service, id))

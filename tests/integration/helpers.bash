@@ -3,6 +3,10 @@
 load "$BATS_TEST_DIRNAME/../lib/bundle.sh"
 
 ZRUN=${ZRUN:-$BATS_TEST_DIRNAME/../../zrun}
+# The zrun with the test hooks (ZRUN_TEST_FAULT, runtime/fault.h), which only
+# the test build has (`make zrun-test`; tests/run.sh sets ZRUN_TEST_BIN, to
+# the ASan build in the asan suite). Fault-injection tests run this one.
+ZRUN_HOOKS=${ZRUN_TEST_BIN:-$BATS_TEST_DIRNAME/../../build-test/zrun}
 
 setup_common() {
 	TEST_ID="t$$-${BATS_TEST_NUMBER}"
@@ -22,10 +26,13 @@ teardown_common() {
 
 # zrun never removes a parent cgroup (other containers may share it); the
 # tests made /zrun-test and /zrun, so they remove them once empty (rmdir
-# refuses a cgroup that still has children or processes).
+# refuses a cgroup that still has children or processes). The race test's
+# parent is this test's own only: any teardown removing every empty
+# zrun-race-* cgroup took another run's from under its create (between its
+# mkdir and its cgroup.procs write: ENOENT).
 remove_parent_cgroups() {
-	local d
-	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/zrun-race-*/race /sys/fs/cgroup/*/zrun-race-*; do
+	local d race="zrun-race-${TEST_ID:-none}"
+	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/"$race"/race /sys/fs/cgroup/*/"$race"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0

@@ -10,12 +10,15 @@ setup() { svc_setup; }
 teardown() { svc_teardown; }
 
 # Nothing of a failed first version: no state, no cgroup, no service, and
-# no supervisor that was not running before the test (supervisors_before).
+# no supervisor of this test's root that was not running before the test
+# (supervisors_before). Other roots' supervisors (other tests running at the
+# same time) are theirs: their command line names their own --root.
 assert_nothing_left() {  # id
 	assert_version_gone "$1"
 	[ ! -e "$ROOT/.services/api" ] || { echo "service dir left: $(ls -A "$ROOT/.services/api")" >&2; return 1; }
 	local k
 	for k in $(pgrep -x 'zrun-(supervisor|fdstore)'); do
+		tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " || continue
 		if alive "$k" && ! grep -qx "$k" "$WORK/supervisors.before"; then
 			echo "a new supervisor $k is left" >&2
 			return 1

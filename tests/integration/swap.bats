@@ -144,7 +144,7 @@ kill_swap_at() {
 	wrk_start
 	b=$(mkver new)
 	vcreate "$new" "$b" --probe-period 50ms
-	run env ZRUN_TEST_KILL_SWAP_AT="$state" "$ZRUN" --root "$ROOT" swap "$old" "$new"
+	run env ZRUN_TEST_FAULT="swap-$state" "$ZRUN_HOOKS" --root "$ROOT" swap "$old" "$new"
 	echo "$output"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status" >&2; false; }
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer right after the killed swap"

@@ -107,24 +107,50 @@ TEST(probe_specs)
 	CHECK(probe_parse("exec:", &p, &err) < 0);
 }
 
+/* Durations the one parser takes, and what it makes of them: the service
+ * flags' forms and Go's (`events --interval` takes them as runc does). */
+static const struct { const char *text; long ms; } durations_ok[] = {
+	{ "500ms", 500 }, { "200ms", 200 }, { "2s", 2000 }, { "1.5s", 1500 }, { ".5s", 500 },
+	{ "3", 3000 }, { "1m", 60000 }, { "2m", 120000 }, { "1h", 3600000 },
+	/* edge cases */
+	{ "0", 0 }, { "0s", 0 }, { "1m30s", 90000 }, { "1h2m3s4ms", 3723004 },
+	{ "1500us", 1 }, { "2000000ns", 2 },
+	{ "168h", 7 * 86400000L },  /* the most: 7 days */
+};
+
+/* ... and what it refuses, leaving the result untouched. */
+static const char *const durations_bad[] = {
+	"", "-1s", "soon", "5parsecs",
+	/* overflow: more than 7 days, or a number no double holds */
+	"169h", "100000000000000000000000000000s", "167h120m", "1e400s",
+	/* garbage: what strtod alone would take */
+	"nan", "nanms", "inf", "infs", "0x10s", "1e3", " 5s", "+5s", "5 s", "1.2.3s", ".s", "s",
+	"5s3",  /* a bare number only alone */
+	"5sx",
+};
+
 TEST(durations)
 {
-	long ms = -1;
+	long ms;
 
-	CHECK_INT(duration_parse("500ms", &ms), 0);
-	CHECK_INT(ms, 500);
-	CHECK_INT(duration_parse("2s", &ms), 0);
-	CHECK_INT(ms, 2000);
-	CHECK_INT(duration_parse("1.5s", &ms), 0);
-	CHECK_INT(ms, 1500);
-	CHECK_INT(duration_parse("3", &ms), 0);
-	CHECK_INT(ms, 3000);
-	CHECK_INT(duration_parse("1m", &ms), 0);
-	CHECK_INT(ms, 60000);
-	CHECK(duration_parse("", &ms) < 0);
-	CHECK(duration_parse("-1s", &ms) < 0);
-	CHECK(duration_parse("soon", &ms) < 0);
-	CHECK(duration_parse("5parsecs", &ms) < 0);
+	for (size_t i = 0; i < sizeof(durations_ok) / sizeof(durations_ok[0]); i++) {
+		ms = -1;
+		int r = duration_parse(durations_ok[i].text, &ms);
+		if (r != 0 || ms != durations_ok[i].ms) {
+			printf("#   \"%s\": expected %ld ms, saw %d (%ld ms)\n", durations_ok[i].text,
+			       durations_ok[i].ms, r, ms);
+			unit_case_failed = 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(durations_bad) / sizeof(durations_bad[0]); i++) {
+		ms = -1;
+		if (duration_parse(durations_bad[i], &ms) == 0 || ms != -1) {
+			printf("#   \"%s\": expected refused and the result untouched, saw %ld ms\n",
+			       durations_bad[i], ms);
+			unit_case_failed = 1;
+		}
+	}
+	CHECK(duration_parse(NULL, &ms) < 0);
 }
 
 TEST(service_names)
