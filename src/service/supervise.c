@@ -313,12 +313,14 @@ static void log_close(struct log_sink *l)
 }
 
 /* Read what is there (never blocks: the pipe is non-blocking) and append
- * it; the file rotates before it would pass the cap. 1 when the pipe ended. */
+ * it; the file rotates before it would pass the cap. 1 when the pipe ended.
+ * 16 KiB at a time, up to 1 MiB a call: a bigger buffer stays resident in
+ * the supervisor's stack once a chatty version filled it. */
 static int log_drain(struct supervisor *s, struct log_sink *l)
 {
-	char buf[65536];
+	char buf[16384];
 
-	for (int rounds = 0; rounds < 16; rounds++) {
+	for (int rounds = 0; rounds < 64; rounds++) {
 		ssize_t n = read(l->pipe_fd, buf, sizeof(buf));
 		if (n == 0)
 			return 1;
