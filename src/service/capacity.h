@@ -38,7 +38,7 @@
 #define FDSTORE_FD_MAX (SUPERVISE_LOG_MAX + INTERCEPT_POLL_MAX)
 
 /* Log files `zrun logs -f` follows: those of the versions there are and of
- * the replaced groups kept (SUPERVISE_LOGS_KEEP_REPLACED). */
+ * the replaced groups kept (LOGFILES_KEEP_REPLACED). */
 #define LOGS_FOLLOW_MAX (SERVICE_VERSIONS_MAX + 2 * DEPLOY_REPLICAS_MAX)
 
 #endif
