@@ -88,3 +88,33 @@ ssize_t fdmsg_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, si
 	*nfds = got;
 	return n;
 }
+
+ssize_t fdmsg_recv_cred(int sock, void *buf, size_t len, pid_t *sender, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * FDMSG_FDS_MAX)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	int fds[FDMSG_FDS_MAX];
+	ssize_t n;
+
+	*sender = 0;
+	do {
+		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+			*sender = cred.pid;
+		}
+	}
+	fdmsg_close(fds, collect(&mh, fds));
+	return n;
+}

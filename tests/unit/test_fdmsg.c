@@ -158,6 +158,26 @@ TEST(sync_recv_fd_with_two_fds_leaks_none)
 	close(sv[1]);
 }
 
+/* sd_notify's datagram (probe_notify.c): the sender's pid comes with it,
+ * and fds a version sends along with READY=1 are closed, not kept. */
+TEST(a_notify_datagram_gives_its_sender_and_keeps_no_fd)
+{
+	int sv[2], one = 1;
+	char buf[32] = { 0 };
+	pid_t sender = -1;
+
+	pair(sv, SOCK_DGRAM);
+	CHECK_INT(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	int before = open_fds();
+	CHECK_INT(send_raw(sv[0], "READY=1", 7, 3, 1), 0);
+	CHECK_INT(fdmsg_recv_cred(sv[1], buf, sizeof(buf) - 1, &sender, MSG_DONTWAIT), 7);
+	CHECK_STR(buf, "READY=1");
+	CHECK_INT(sender, getpid());
+	CHECK_INT(open_fds(), before);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(more_fds_than_taken_are_all_closed);
@@ -165,5 +185,6 @@ int main(void)
 	RUN(a_message_cut_short_closes_its_fd);
 	RUN(terminal_recv_fd_with_two_fds_leaks_none);
 	RUN(sync_recv_fd_with_two_fds_leaks_none);
+	RUN(a_notify_datagram_gives_its_sender_and_keeps_no_fd);
 	UNIT_DONE();
 }
