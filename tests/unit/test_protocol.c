@@ -4,7 +4,6 @@
  * channel, an id missing, invalid or where none belongs, a NUL inside, too
  * many or too few fds, too long) is refused and every fd it brought is
  * closed, counted through /proc/self/fd. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,18 +15,6 @@
 #include "unit.h"
 
 #define N_LISTENERS 3
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
 
 static void pair(int sv[2])
 {
@@ -56,7 +43,7 @@ TEST(every_type_round_trips_on_its_channel)
 	int sv[2];
 
 	pair(sv);
-	int before = open_fds();
+	int before = unit_open_fds();
 	for (int op = 0; op < PROTO_OPS; op++) {
 		const struct proto_type *t = &proto_types[op];
 		struct proto_msg m = sample((enum proto_op)op), got = { .op = PROTO_OPS };
@@ -75,7 +62,7 @@ TEST(every_type_round_trips_on_its_channel)
 			CHECK(fcntl(got.fds[i], F_GETFD) & FD_CLOEXEC);
 		fdmsg_close(got.fds, got.nfds);
 	}
-	CHECK_INT(open_fds(), before);
+	CHECK_INT(unit_open_fds(), before);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -123,7 +110,7 @@ static void refused(enum proto_channel ch, const char *what, const char *bytes, 
 	struct proto_msg m;
 
 	pair(sv);
-	int before = open_fds();
+	int before = unit_open_fds();
 	int fds[PROTO_FDS_MAX + 4];
 	for (size_t i = 0; i < nfds; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -132,9 +119,9 @@ static void refused(enum proto_channel ch, const char *what, const char *bytes, 
 	fdmsg_close(fds, nfds);
 	errno = 0;
 	int r = proto_recv(sv[1], ch, N_LISTENERS, &m, MSG_DONTWAIT);
-	if (r != -1 || errno != EBADMSG || open_fds() != before) {
+	if (r != -1 || errno != EBADMSG || unit_open_fds() != before) {
 		printf("#   %s: expected refused (-1, EBADMSG) and %d fds open, saw %d (errno %d) and %d open\n", what,
-		       before, r, errno, open_fds());
+		       before, r, errno, unit_open_fds());
 		unit_case_failed = 1;
 		if (r == 0)
 			fdmsg_close(m.fds, m.nfds);
