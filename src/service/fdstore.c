@@ -89,7 +89,9 @@ int fdstore_exec(const char *image, const char *root, const char *name, int sock
 		dup2(null, 2);
 		close(null);
 	}
-	if (setenv(DAEMON_ROOT_ENV, root, 1) < 0)
+	char count[16];
+	snprintf(count, sizeof(count), "%zu", n);
+	if (setenv(DAEMON_ROOT_ENV, root, 1) < 0 || setenv(DAEMON_LISTENERS_ENV, count, 1) < 0)
 		return -1;
 	char *argv[] = { (char *)image, (char *)name, NULL };
 	/* this very binary (a sealed copy when zrun runs from one): the
@@ -287,19 +289,23 @@ void fdstore_run(const char *root, const char *name)
 {
 	static struct fdstore g;   /* static: the kept table is not on the stack */
 	static int listeners[LISTENER_MAX];
-	size_t n = 0;
+	const char *count = getenv(DAEMON_LISTENERS_ENV);
+	char *end;
+	unsigned long n = count ? strtoul(count, &end, 10) : 0;
 
 	int sfd = fdstore_daemon_signals(DAEMON_FDSTORE);
 	wait_for_commit(DAEMON_FD_PARENT);
 	/* a service already gone (ended right after it was made) is left alone */
 	if (!service_exists(root, name))
 		_exit(0);
-	/* the listeners are the fds from DAEMON_FD_LISTENERS up: fdstore_exec
-	 * closed every other one (no service record read: ~20 KB less of
-	 * memory held for the service's life) */
-	while (n < LISTENER_MAX && fcntl(DAEMON_FD_LISTENERS + (int)n, F_GETFD) >= 0) {
-		listeners[n] = DAEMON_FD_LISTENERS + (int)n;
-		n++;
+	/* the listeners are the n fds from DAEMON_FD_LISTENERS up (no service
+	 * record read: ~20 KB less of memory held for the service's life) */
+	if (count == NULL || *end != '\0' || n == 0 || n > LISTENER_MAX)
+		_exit(1);
+	for (size_t i = 0; i < n; i++) {
+		listeners[i] = DAEMON_FD_LISTENERS + (int)i;
+		if (fcntl(listeners[i], F_GETFD) < 0)
+			_exit(1);
 	}
 	/* field by field: a compound literal would write all of the kept
 	 * table (~260 KB of ids), the fdstore's memory per service */

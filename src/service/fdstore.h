@@ -21,9 +21,11 @@
  * (exec'd, not forks of the command that made the service: a fork kept
  * that command's heap, ~640 KB PSS per service, and its command line in
  * ps). argv is {"zrun-fdstore" or "zrun-supervisor", NAME}, the state root
- * is in the environment, and the fds they hold are passed across exec at
+ * and the listener count are in the environment, and the fds they hold are
+ * passed across exec at
  * these numbers: the only fds of either without close-on-exec. */
 #define DAEMON_ROOT_ENV "ZRUN_SERVICE_ROOT"
+#define DAEMON_LISTENERS_ENV "ZRUN_SERVICE_LISTENERS"   /* how many listeners from DAEMON_FD_LISTENERS */
 #define DAEMON_FDSTORE "zrun-fdstore"
 #define DAEMON_SUPERVISOR "zrun-supervisor"
 #define DAEMON_FD_SOCK 3       /* supervisor.sock, listening */

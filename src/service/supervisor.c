@@ -62,12 +62,17 @@ static int commit_supervisor(const char *root, struct service *svc, pid_t superv
 }
 
 /* In the grandchild of supervisor_spawn (its own session, reparented to
- * init): exec the fdstore image with supervisor.sock, the commit pipe and
- * the listeners. If exec fails, its errno goes to the report pipe (which
- * close-on-exec closes when it succeeds). */
+ * init): its pid on the report pipe, then exec the fdstore image with
+ * supervisor.sock, the commit pipe and the listeners. If exec fails, its
+ * errno follows the pid (close-on-exec closes the pipe when it succeeds):
+ * both from this process, so the two never swap places. */
 static __attribute__((noreturn)) void exec_fdstore(const char *root, const struct service *svc, int sock,
 						  int commit, const int *fds, int report)
 {
+	pid_t self = getpid();
+
+	if (write(report, &self, sizeof(self)) != sizeof(self))
+		_exit(127);
 	if (chdir("/") == 0)
 		fdstore_exec(DAEMON_FDSTORE, root, svc->name, sock, commit, fds, svc->n_listeners, report);
 	int e = errno;
@@ -146,9 +151,7 @@ int supervisor_spawn(const char *root, struct service *svc, const int *fds, stru
 		pid_t k = fork();
 		if (k == 0)
 			exec_fdstore(abs_root, svc, sock, commit[0], fds, report[1]);
-		if (write(report[1], &k, sizeof(k)) < 0)
-			_exit(1);
-		_exit(0);
+		_exit(k < 0);
 	}
 	close(sock);
 	close(report[1]);

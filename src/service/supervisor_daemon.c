@@ -213,7 +213,9 @@ void supervisor_daemon_run(const char *root, const char *name)
 	/* a service gone is no failure to be restarted for */
 	if (!service_exists(root, name))
 		_exit(0);
-	if (service_load(root, name, &d.svc, &err) < 0)
+	const char *count = getenv(DAEMON_LISTENERS_ENV);
+	if (service_load(root, name, &d.svc, &err) < 0 || count == NULL ||
+	    strtoul(count, NULL, 10) != d.svc.n_listeners)
 		_exit(1);
 	for (size_t i = 0; i < d.svc.n_listeners; i++) {
 		d.fds[i] = DAEMON_FD_LISTENERS + (int)i;
