@@ -6,8 +6,10 @@
 
 #include "cli.h"
 #include "cloned_binary.h"
+#include "fdstore.h"
 #include "hooks.h"
 #include "state.h"
+#include "supervisor_daemon.h"
 
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
@@ -96,9 +98,28 @@ static void report_warning(const char *msg, void *data)
 	cli_log(data, "warning", msg);
 }
 
+/* The per-service daemons are this binary exec'd under their own names
+ * (fdstore.h): `zrun-fdstore NAME`, `zrun-supervisor NAME`, the state root
+ * in the environment. Nothing else runs as them: no command line reaches
+ * here under those names without that variable. */
+static void run_service_daemon(int argc, char **argv)
+{
+	const char *root = getenv(DAEMON_ROOT_ENV);
+
+	if (argc != 2 || root == NULL || root[0] != '/')
+		return;
+	if (strcmp(argv[0], DAEMON_FDSTORE) == 0)
+		fdstore_run(root, argv[1]);
+	if (strcmp(argv[0], DAEMON_SUPERVISOR) == 0)
+		supervisor_daemon_run(root, argv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .root = "/run/zrun" };
+
+	if (argc > 0)
+		run_service_daemon(argc, argv);
 	int first = parse_globals(&ctx, argc, argv);
 
 	/* A command that forks a container init or enters a container must

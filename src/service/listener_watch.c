@@ -124,7 +124,7 @@ static void keep_new_socket(const struct listener_watch *w, size_t i, const stru
 	char id[16];
 
 	snprintf(id, sizeof(id), "%zu", i);
-	fdstore_keep(g, FDSTORE_LISTENER, id, w->fds[i]);
+	fdstore_keep(g, PROTO_KEEP_LISTENER, id, w->fds[i]);
 }
 
 static void repair(struct listener_watch *w, size_t i, const struct fdstore *g)

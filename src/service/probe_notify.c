@@ -24,6 +24,7 @@
 #include "cgroup.h"
 #include "cgroup_container.h"
 #include "cleanup.h"
+#include "fdmsg.h"
 #include "probe.h"
 
 #define NOTIFY_DATAGRAM_MAX 4096
@@ -121,18 +122,11 @@ enum probe_result probe_notify(struct probe_target *t, char *reason, size_t len)
 	}
 	while (!t->notified) {
 		char buf[NOTIFY_DATAGRAM_MAX + 1];
-		char cbuf[CMSG_SPACE(sizeof(struct ucred))];
-		struct iovec iov = { buf, NOTIFY_DATAGRAM_MAX };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf) };
-		ssize_t n = recvmsg(t->notify_fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		pid_t sender;
+		ssize_t n = fdmsg_recv_cred(t->notify_fd, buf, NOTIFY_DATAGRAM_MAX, &sender, MSG_DONTWAIT);
 		if (n < 0)
 			break;
 		buf[n] = '\0';
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		pid_t sender = 0;
-		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-			sender = ((struct ucred *)(void *)CMSG_DATA(c))->pid;
 		if (!has_ready(buf))
 			continue;
 		if (sender > 0 && in_version(t, sender))

@@ -14,7 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "clock.h"
 #include "json.h"
@@ -26,7 +25,6 @@
 #define BACKOFF_MAX_MS 30000
 #define HEALTHY_MS 10000
 #define RESCAN_MS 1000
-#define PRUNE_FILES_MAX 1024   /* log files looked at per prune */
 
 /* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
  * holder of a pidfd; the supervisor is not the parent of the inits it watches. */
@@ -205,98 +203,6 @@ static void log_rotate(struct supervisor *s, struct log_sink *l)
 	l->file_fd = log_open(s, l->id, &l->size);
 }
 
-/* ---- logs of replaced versions ---- */
-
-struct log_file {
-	char name[STATE_ID_MAX + 16];  /* ID.log, ID.log.1, ID.log.2 */
-	char group[STATE_ID_MAX + 1];  /* the version: ID without a replica's .rN */
-	long long mtime_ns;            /* ns: many swaps fit in one second */
-	bool live;                     /* ID is a container of the service */
-};
-
-/* "api-3.r2.log.1" -> id "api-3.r2", group "api-3"; false if not a log. */
-static bool log_file_id(const char *name, char *id, size_t id_len, char *group, size_t group_len)
-{
-	const char *dot = strstr(name, ".log");
-
-	if (dot == NULL || dot == name || (size_t)(dot - name) >= id_len ||
-	    (strcmp(dot, ".log") != 0 && strcmp(dot, ".log.1") != 0 && strcmp(dot, ".log.2") != 0))
-		return false;
-	snprintf(id, id_len, "%.*s", (int)(dot - name), name);
-	snprintf(group, group_len, "%s", id);
-	char *r = strrchr(group, '.');
-	if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
-		*r = '\0';
-	return true;
-}
-
-/* The newest change of any file of group g among the not-live files. */
-static long long group_mtime(const struct log_file *f, size_t n, const char *g)
-{
-	long long t = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!f[i].live && strcmp(f[i].group, g) == 0 && f[i].mtime_ns > t)
-			t = f[i].mtime_ns;
-	return t;
-}
-
-void supervise_prune_logs(const char *root, const char *service, int keep_versions)
-{
-	char dir[PATH_MAX], id[STATE_ID_MAX + 1], **ids = NULL;
-	size_t n = 0, nids = 0;
-	struct zrun_error ignored;
-	struct log_file *f = calloc(PRUNE_FILES_MAX, sizeof(*f));
-
-	if (f == NULL || service_path(dir, sizeof(dir), root, service, "logs") < 0 ||
-	    service_versions(root, service, &ids, &nids, &ignored) < 0) {
-		free(f);
-		return;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
-	struct stat sb;
-	while (d && n < PRUNE_FILES_MAX && (de = readdir(d)) != NULL) {
-		struct log_file *l = &f[n];
-		if (strlen(de->d_name) >= sizeof(l->name) ||
-		    !log_file_id(de->d_name, id, sizeof(id), l->group, sizeof(l->group)) ||
-		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		snprintf(l->name, sizeof(l->name), "%s", de->d_name);
-		l->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-		for (size_t j = 0; j < nids && !l->live; j++)
-			l->live = strcmp(ids[j], id) == 0;
-		n++;
-	}
-	/* A replaced version goes when keep_versions replaced versions have
-	 * logged since it last did (pm2 keeps a bounded number of rotated
-	 * files, the same idea): the service dir, in RAM under /run, stays
-	 * bounded however many swaps the service sees. */
-	for (size_t i = 0; i < n; i++) {
-		if (f[i].live)
-			continue;
-		long long mine = group_mtime(f, n, f[i].group);
-		int newer = 0;
-		for (size_t j = 0; j < n; j++) {
-			bool first = true;  /* count each other group once */
-			for (size_t k = 0; k < j && first; k++)
-				first = f[k].live || strcmp(f[k].group, f[j].group) != 0;
-			if (!f[j].live && first && strcmp(f[j].group, f[i].group) != 0 &&
-			    group_mtime(f, n, f[j].group) > mine)
-				newer++;
-		}
-		if (newer >= keep_versions)
-			unlinkat(dfd, f[i].name, 0);
-	}
-	if (d)
-		closedir(d);
-	else if (dfd >= 0)
-		close(dfd);
-	service_free_ids(ids, nids);
-	free(f);
-}
-
 static void log_close(struct log_sink *l)
 {
 	if (l->pipe_fd >= 0)
@@ -308,12 +214,14 @@ static void log_close(struct log_sink *l)
 }
 
 /* Read what is there (never blocks: the pipe is non-blocking) and append
- * it; the file rotates before it would pass the cap. 1 when the pipe ended. */
+ * it; the file rotates before it would pass the cap. 1 when the pipe ended.
+ * 16 KiB at a time, up to 1 MiB a call: a bigger buffer stays resident in
+ * the supervisor's stack once a chatty version filled it. */
 static int log_drain(struct supervisor *s, struct log_sink *l)
 {
-	char buf[65536];
+	char buf[16384];
 
-	for (int rounds = 0; rounds < 16; rounds++) {
+	for (int rounds = 0; rounds < 64; rounds++) {
 		ssize_t n = read(l->pipe_fd, buf, sizeof(buf));
 		if (n == 0)
 			return 1;

@@ -31,11 +31,6 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n);
 int supervise_add_log(struct supervisor *s, const char *id, int fd);
 /* Look at the service's versions again (a version was created or started). */
 void supervise_rescan(struct supervisor *s);
-/* Remove the logs of replaced versions (no container of the service any
- * more) but those of the last keep_versions of them (a replica group
- * counts once), newest by the files' mtime. */
-#define SUPERVISE_LOGS_KEEP_REPLACED 2
-void supervise_prune_logs(const char *root, const char *service, int keep_versions);
 
 /* The supervisor exits: end and reap restart children, flush logs. */
 void supervise_shutdown(struct supervisor *s);

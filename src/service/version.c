@@ -14,7 +14,8 @@
 #include "intercept.h"
 #include "supervisor.h"
 #include "probe.h"
-#include "supervise.h"
+#include "capacity.h"
+#include "logfiles.h"
 
 /* A setting from the flag, else the bundle's annotation, else NULL. */
 static const char *setting(const char *flag, const struct spec *spec, const char *annotation)
@@ -728,7 +729,7 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		int lock = service_lock(root, service, "service.lock", false, &ignored);
 		/* its mark and all but the last replaced versions' logs go with
 		 * it, or every swap leaves ~3 MiB of RAM (/run) and a file */
-		supervise_prune_logs(root, service, SUPERVISE_LOGS_KEEP_REPLACED);
+		logfiles_prune(root, service, LOGFILES_KEEP_REPLACED);
 		end_service_if_empty(root, service);
 		/* last: a delete killed before this finds the service by it */
 		version_clear_stopping(root, service, id);

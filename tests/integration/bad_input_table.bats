@@ -100,6 +100,7 @@ bi_check() {
 		[ -d "$d" ] && { echo "cgroup left: $d"; ok=1; }
 	done
 	left=$( { grep -lsF -- "$WORK" /proc/[0-9]*/cmdline
+		  grep -lsF -- "ZRUN_SERVICE_ROOT=$WORK" /proc/[0-9]*/environ  # a service's fdstore or supervisor
 		  find /proc/[0-9]*/root -maxdepth 0 -lname "$WORK*" 2>/dev/null; } |
 		cut -d/ -f3 | grep -vx -e "$$" -e "$BASHPID" | sort -u | tr '\n' ' ')
 	[ -z "$left" ] || { echo "processes left: $left"; ok=1; }

@@ -27,11 +27,12 @@ svc_supervisors() {
 }
 
 # Every zrun-supervisor or zrun-fdstore process of this test's root (their
-# command line is the create's that forked them: it names --root).
+# environment names it: ZRUN_SERVICE_ROOT, src/service/fdstore.h).
 root_supervisors() {
-	local p
+	local p abs
+	abs=$(realpath "$ROOT")
 	for p in $(pgrep -x 'zrun-supervisor|zrun-fdstore'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " && echo "$p"
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF -- "ZRUN_SERVICE_ROOT=$abs" && echo "$p"
 	done
 	return 0
 }
