@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "deploy_settings.h"
 #include "clock.h"
 #include "event.h"
 #include "supervisor.h"

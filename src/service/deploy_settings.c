@@ -1,4 +1,4 @@
-#include "deploy_settings.h"
+#include "deploy.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -201,7 +201,7 @@ static int restore_one(const char *root, struct json_ctx *c, yajl_val s, FILE *o
 		snprintf(svc.current, sizeof(svc.current), "%s", current);
 		svc.replicas = (int)replicas;
 		svc.seq = (unsigned long)seq;
-		/* what the next deploy reuses (deploy_settings.h) */
+		/* what the next deploy reuses (deploy_settings.c) */
 		svc.settings = vc;
 		svc.settings.group[0] = svc.settings.notify_socket[0] = '\0';
 		json_get_bool(c, s, "keep_old", &svc.keep_old);

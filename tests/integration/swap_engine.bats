@@ -172,7 +172,7 @@ json.dump(r, open(p, "w"))' "$ROOT/.services/$1/swap.json"
 	local b
 	b=$(mkver v2)
 	rc=0
-	env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" deploy --replicas 2 --probe-period 100ms "$SVC" "$b" \
+	env ZRUN_TEST_FAULT=swap-probing "$ZRUN_HOOKS" --root "$ROOT" deploy --replicas 2 --probe-period 100ms "$SVC" "$b" \
 		</dev/null >"$WORK/deploy.out" 2>&1 3>&- || rc=$?
 	[ "$rc" -eq 137 ] || { echo "expected deploy to die of SIGKILL (137), saw $rc: $(cat "$WORK/deploy.out")"; false; }
 	strip_members "$SVC"
