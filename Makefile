@@ -62,7 +62,7 @@ INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
 # LAYER_INC(source file): the include path of that file's layer.
 LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
-.PHONY: all check check-build deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan zrun-test static
+.PHONY: all check check-build deps bench-deps unit install clean demo bench bench-scale bench-pm2day fuzz fuzz-build zrun-asan zrun-test static
 all: zrun
 
 # the demo app and its v1/v2 bundles (bundles/out/)
@@ -190,6 +190,14 @@ bench: bench-deps zrun bundles node-api-bundles
 	bench/overhead $(BENCH_ARGS)
 	bench/lifecycle-vm $(BENCH_ARGS)
 	bench/callgrind
+
+# Scale against pm2, crun and runc (issue 20): docs/scale.md and docs/scale.png.
+# BENCH_ARGS=--quick for N 1,10,100. A pm2 user's day (issue 15): docs/benchmarks.md.
+bench-scale: bench-deps zrun bundles node-api-bundles
+	bench/scale $(BENCH_ARGS)
+
+bench-pm2day: bench-deps zrun node-api-bundles
+	bench/pm2day $(BENCH_ARGS)
 
 # ---- sanitizers: an ASan+UBSan zrun, and libFuzzer targets (clang) ----
 
