@@ -108,9 +108,15 @@ all_current_running() { [ -z "$(check_invariants wait | grep 'runs')" ]; }
 		*)
 			id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["current"])' "$ROOT/.services/$SVC/service.json")
 			pid=$(pid_of "$id")
-			op="kill -9 $id (pid $pid)"
-			[ -z "$pid" ] || [ "$pid" = 0 ] || kill -9 "$pid" 2>/dev/null || true
-			wait_until 10 all_current_running
+			# a restart makes the version again from its bundle: with the
+			# bundle removed (above) there is nothing to restart from
+			if [ ! -e "$(zr state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bundle"])')/config.json" ]; then
+				op="kill -9 $id skipped (its bundle was removed)"
+			else
+				op="kill -9 $id (pid $pid)"
+				[ -z "$pid" ] || [ "$pid" = 0 ] || kill -9 "$pid" 2>/dev/null || true
+				wait_until 10 all_current_running
+			fi
 			;;
 		esac
 		echo "$steps: $op" >> "$WORK/steps"
