@@ -65,7 +65,9 @@ PY
 all_current_running() { [ -z "$(check_invariants wait | grep 'runs')" ]; }
 
 @test "random_deploy_rollback_scale_kill_sequences_keep_every_version_reachable_and_the_service_serving" {
-	local seed=${SEED:-$RANDOM} b k step op out n id pid end=$((SECONDS + 55)) steps=0
+	# one fixed sequence in make check, so CI's answer does not depend on
+	# the draw; SEED=N (or SEED=$RANDOM) explores others
+	local seed=${SEED:-10259} b k step op out n id pid end=$((SECONDS + 55)) steps=0
 	echo "# seed $seed (SEED=$seed to replay)" >&3
 	RANDOM=$seed
 	for k in 1 2 3; do mkver "v$k" > /dev/null; done
