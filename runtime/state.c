@@ -228,6 +228,10 @@ static char *state_to_json(const struct container_state *st)
 	gen_kv(&w, "cgroup_path", st->cgroup_path);
 	if (st->cgroup_paths_len > 0)
 		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
+	if (st->cgroup_identity != 0) {
+		json_w_key(&w, "cgroup_identity");
+		json_w_uint(&w, st->cgroup_identity);
+	}
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
 	if (st->extra_json != NULL) {
 		/* the service layer's own object, kept as the text it wrote */
@@ -415,6 +419,7 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->created = tree_str(tree, "created");
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
+	st->cgroup_identity = (unsigned long long)tree_int(tree, "cgroup_identity");
 	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
 	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
 		return -1;

@@ -33,6 +33,10 @@ struct container_state {
 	 * state written before they were recorded. */
 	struct spec_kv *cgroup_paths;
 	size_t cgroup_paths_len;
+	/* The leaf's identity when create claimed it (cgroup_identity); kill
+	 * and delete act on the cgroup only while it is still that one. 0 in
+	 * state written before create claimed it, or by an older zrun. */
+	unsigned long long cgroup_identity;
 	struct spec_kv *annotations;
 	size_t annotations_len;
 	/* Service layer data the runtime stores but never interprets:
