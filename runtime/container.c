@@ -520,7 +520,8 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return zrun_error_set(err, errno, "socketpair");
 	if (spawn_init(c, err) < 0 ||
-	    state_write_recovery(c->opts->root, c->opts->id, c->pid, cgroup_path(c->cg), err) < 0 ||
+	    state_write_recovery(c->opts->root, c->opts->id, c->pid, cgroup_path(c->cg),
+				 cgroup_identity(c->cg), err) < 0 ||
 	    fault_check("create-after-clone", err) < 0 ||
 	    wait_ready(c, err) < 0 || fault_check("create-after-ready", err) < 0)
 		return -1;

@@ -165,3 +165,24 @@ nothing_left() {
 	nothing_left dup
 	[ ! -d /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID" ]
 }
+
+@test "delete_force_of_a_corrupt_state_leaves_a_cgroup_made_again_by_another_alone" {
+	# as above, but A's state.json is garbage: delete --force goes by the
+	# recovery file, whose cgroup identity is checked the same way
+	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'",|' "$B/config.json"
+	mkdir "$WORK/short"
+	cp -a "$B/rootfs" "$B/config.json" "$WORK/short/"
+	sed -i 's|"sleep", *"1000"|"true"|' "$WORK/short/config.json"
+	zr run -d -b "$WORK/short" dup
+	wait_until 5 eval '[ "$(sstatus "$ROOT" dup)" = stopped ]'
+	zr2 run -d -b "$B" dup
+	local pid
+	pid=$(spid "$ROOT2" dup)
+	echo '{"id": "dup", "pid": ' > "$ROOT/dup/state.json"
+	zr delete --force dup
+	[ ! -e "$ROOT/dup" ] || { echo "root A's dup was not removed" >&2; false; }
+	expect_running "$ROOT2" dup "$pid"
+	zr2 delete --force dup
+	nothing_left dup
+	[ ! -d /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID" ]
+}
