@@ -3,22 +3,13 @@
 # `service status` and `list` read each container's state.json at most once,
 # whatever the number of services. Counted (strace), not timed: N services
 # of one created (not started) version each, on unix listeners (no port).
-load helpers
+load service_helpers  # root_supervisors
 
 setup() {
 	setup_common
 	command -v strace >/dev/null || skip "strace is not installed"
 	B=$(ARGS='["sleep","1000"]' bundle b)
 	sed -i '/"cgroupsPath"/d' "$B/config.json"
-}
-
-# This root's supervisors (their command line names --root ROOT).
-root_supervisors() {
-	local p
-	for p in $(pgrep -x 'zrun-supervisor|zrun-fdstore'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " && echo "$p"
-	done
-	return 0
 }
 
 teardown() {

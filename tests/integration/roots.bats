@@ -145,9 +145,9 @@ nothing_left() {
 	nothing_left c1 c2
 }
 
-@test "kill_and_delete_leave_a_cgroup_made_again_by_another_alone" {
-	# A's container stops (its program exits), its cgroup stays until its
-	# delete; B's create takes the same leaf, which it makes anew.
+# Root A's dup stops (its program exits) and its cgroup stays until its
+# delete; root B's dup then takes the same leaf (cgroupsPath), made anew.
+stopped_under_a_running_under_b() {
 	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'",|' "$B/config.json"
 	mkdir "$WORK/short"
 	cp -a "$B/rootfs" "$B/config.json" "$WORK/short/"
@@ -155,6 +155,10 @@ nothing_left() {
 	zr run -d -b "$WORK/short" dup
 	wait_until 5 eval '[ "$(sstatus "$ROOT" dup)" = stopped ]'
 	zr2 run -d -b "$B" dup
+}
+
+@test "kill_and_delete_leave_a_cgroup_made_again_by_another_alone" {
+	stopped_under_a_running_under_b
 	local pid
 	pid=$(spid "$ROOT2" dup)
 	zr kill --all dup KILL
@@ -169,13 +173,7 @@ nothing_left() {
 @test "delete_force_of_a_corrupt_state_leaves_a_cgroup_made_again_by_another_alone" {
 	# as above, but A's state.json is garbage: delete --force goes by the
 	# recovery file, whose cgroup identity is checked the same way
-	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'",|' "$B/config.json"
-	mkdir "$WORK/short"
-	cp -a "$B/rootfs" "$B/config.json" "$WORK/short/"
-	sed -i 's|"sleep", *"1000"|"true"|' "$WORK/short/config.json"
-	zr run -d -b "$WORK/short" dup
-	wait_until 5 eval '[ "$(sstatus "$ROOT" dup)" = stopped ]'
-	zr2 run -d -b "$B" dup
+	stopped_under_a_running_under_b
 	local pid
 	pid=$(spid "$ROOT2" dup)
 	echo '{"id": "dup", "pid": ' > "$ROOT/dup/state.json"

@@ -15,21 +15,12 @@ setup() {
 
 zr2() { "$ZRUN" --root "$ROOT2" "$@"; }
 
-# The supervisors of root B (their command line names --root ROOT2).
-root2_supervisors() {
-	local p
-	for p in $(pgrep -x 'zrun-supervisor|zrun-fdstore'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT2 " && echo "$p"
-	done
-	return 0
-}
-
 # Root B's share of the teardown: its versions deleted, its supervisors
 # gone, nothing left in its .services, its cgroups, or its parent cgroup.
 root2_teardown() {
 	local id k ok=0 d
 	for id in $(zr2 list -q 2>/dev/null); do zr2 delete --force "$id" >/dev/null 2>&1 || true; done
-	for k in $(root2_supervisors); do
+	for k in $(ROOT=$ROOT2 root_supervisors); do
 		for _ in $(seq 50); do alive "$k" || break; sleep 0.1; done
 		if alive "$k"; then echo "root B's supervisor $k still running" >&2; kill -9 "$k"; ok=1; fi
 	done
