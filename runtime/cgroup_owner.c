@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* How long a create waits for another create of the same leaf. */
+#define CLAIM_WAIT_MS 10000
+
 /* PATH made canonical into BUF: realpath when it exists, else by its text
  * ("//a/./b/" -> "/a/b"), so a root that is not made yet names the same
  * parent as it will once it is. */
@@ -92,10 +95,22 @@ static int lock_empty_leaf(struct cgroup *cg, const char *dir, struct zrun_error
 	if (cg->claim_fd < 0)
 		return zrun_error_set(err, errno, "cgroup %s: open %s", cg->path, dir);
 	/* Two creates of one leaf at once: the second waits here until the
-	 * first has its init inside (its cgroup_free), then finds it busy. */
-	if (flock(cg->claim_fd, LOCK_EX) < 0)
-		return zrun_error_set(err, errno, "cgroup %s: lock %s", cg->path, dir);
-	if (leaf_pid_count(cg, &n, err) < 0)
+	 * first has its init inside, then finds it busy. Not a blocking
+	 * flock: the first's init shares the lock until it execs (at start),
+	 * so a waiter looks at the leaf meanwhile and stops at a process. */
+	for (uint64_t deadline = cg_now_ms() + CLAIM_WAIT_MS;;) {
+		if (leaf_pid_count(cg, &n, err) < 0)
+			return -1;
+		if (n > 0 || flock(cg->claim_fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return zrun_error_set(err, errno, "cgroup %s: lock %s", cg->path, dir);
+		if (cg_now_ms() >= deadline)
+			return zrun_error_set(err, 0, "cgroup %s: another create of it has not finished after %d ms",
+					      cg->path, CLAIM_WAIT_MS);
+		cg_sleep_ms(2);
+	}
+	if (n == 0 && leaf_pid_count(cg, &n, err) < 0) /* under the lock now */
 		return -1;
 	/* runc refuses the same way ("container's cgroup is not empty"):
 	 * sharing a leaf would let one container's kill --all, delete --force
