@@ -48,6 +48,8 @@ struct cgroup {
 	size_t recorded_len;
 	char **made;        /* directories cgroup_create made, in creation order */
 	size_t made_len;
+	int claim_fd;       /* the leaf, flock'ed by cgroup_create until cgroup_free */
+	uint64_t identity;  /* the leaf's inode number once claimed, else 0 */
 };
 
 struct cgroup_driver {
@@ -130,6 +132,11 @@ int cg_signal_pids(const struct cgroup *cg, const pid_t *pids, size_t n, int sig
 
 /* Signal every process; SIGKILL with the cgroup frozen (then thawed). */
 int cg_kill_frozen(struct cgroup *cg, int sig, struct zrun_error *err);
+
+/* cgroup_owner.c: after the driver's create, before any limit is written:
+ * lock the leaf (flock, so a second create of the same leaf waits), refuse
+ * it when it holds processes, and take its identity. */
+int cg_claim(struct cgroup *cg, struct zrun_error *err);
 
 /* Device rules every container gets after its own ("c 1:3 rwm", ...). */
 extern const char *const cgroup_default_device_rules[];

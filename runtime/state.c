@@ -261,6 +261,10 @@ static char *state_to_json(const struct container_state *st, struct zrun_error *
 	gen_kv(&w, "cgroup_path", st->cgroup_path);
 	if (st->cgroup_paths_len > 0)
 		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
+	if (st->cgroup_identity != 0) {
+		json_w_key(&w, "cgroup_identity");
+		json_w_uint(&w, st->cgroup_identity);
+	}
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
 	if (st->extra_json != NULL && gen_extra(&w, st->extra_json, err) < 0) {
 		free(json_w_finish(&w));
@@ -334,24 +338,27 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 	return ret;
 }
 
-/* "PID STARTTIME CGROUP_PATH": a few bytes no later write touches, so a
- * corrupt state.json still leaves delete --force the init and the cgroup. */
+/* "PID STARTTIME iIDENTITY CGROUP_PATH": a few bytes no later write touches,
+ * so a corrupt state.json still leaves delete --force the init and the
+ * cgroup (and the cgroup's identity: not one made again by another). An
+ * older zrun wrote no "iIDENTITY" (its path starts with '/'). */
 int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
-			 struct zrun_error *err)
+			 unsigned long long cgroup_identity, struct zrun_error *err)
 {
 	char path[4096], text[PATH_MAX + 64];
 	int n;
 
 	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
-	n = snprintf(text, sizeof(text), "%d %llu %s\n", pid, state_pid_start_time(pid), cgroup_path);
+	n = snprintf(text, sizeof(text), "%d %llu i%llu %s\n", pid, state_pid_start_time(pid),
+		     cgroup_identity, cgroup_path);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
 	return state_write_file(path, text, (size_t)n, 0600, false, NULL, err);
 }
 
 int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
-			char *cgroup_path, size_t cgroup_path_len)
+			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len)
 {
 	char path[4096], text[PATH_MAX + 64];
 	int fd, pos = 0;
@@ -369,6 +376,13 @@ int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned l
 	text[n - 1] = '\0';
 	if (sscanf(text, "%d %llu %n", pid, start_time, &pos) != 2 || pos == 0)
 		return -1;
+	*cgroup_identity = 0;
+	if (text[pos] == 'i') {
+		int more = 0;
+		if (sscanf(text + pos, "i%llu %n", cgroup_identity, &more) != 1 || more == 0)
+			return -1;
+		pos += more;
+	}
 	const char *cg = text + pos;
 	/* Never the hierarchy's root nor a climb out of it: this path gets
 	 * SIGKILL sent to everything in it. */
@@ -450,6 +464,7 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->created = tree_str(tree, "created");
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
+	st->cgroup_identity = (unsigned long long)tree_int(tree, "cgroup_identity");
 	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
 	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
 		return -1;

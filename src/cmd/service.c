@@ -65,34 +65,28 @@ static void version_usage(const struct container_state *st, enum container_statu
 	cgroup_free(cg);
 }
 
-static void print_versions(const char *root, const char *name, struct json_writer *w)
+static void print_versions(const char *root, const char *name, const struct service_version *v,
+			   size_t n, struct json_writer *w)
 {
-	char **ids;
-	size_t n;
-	struct zrun_error ignored;
-
-	if (service_versions(root, name, &ids, &n, &ignored) < 0)
-		return;
 	for (size_t i = 0; i < n; i++) {
-		struct container_state st;
-		struct version_config vc;
-		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
-			continue;
+		struct container_state st = v[i].st;
+		struct version_config vc = v[i].vc;
+		const char *id = v[i].id; /* st and vc are v[i]'s: freed with v */
 		enum container_status s = state_live_status(root, &st);
 		int pid = s == STATUS_STOPPED ? 0 : st.pid;
 		struct supervise_info si;
 		struct version_usage u;
 		char restart[32];
-		supervise_info(root, name, ids[i], &si);
+		supervise_info(root, name, id, &si);
 		version_usage(&st, s, &u);
 		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
 		if (w) {
 			json_w_object_begin(w);
-			json_w_kv_string(w, "id", ids[i]);
-			json_w_kv_string(w, "version", version_group(&vc, ids[i]));
+			json_w_kv_string(w, "id", id);
+			json_w_kv_string(w, "version", version_group(&vc, id));
 			json_w_kv_int(w, "pid", pid);
 			json_w_kv_string(w, "status", state_status_name(s));
-			json_w_kv_bool(w, "ready", s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
+			json_w_kv_bool(w, "ready", s == STATUS_RUNNING && !version_is_stopping(root, name, id));
 			json_w_kv_string(w, "probe", probe_kind_name(vc.probe.kind));
 			json_w_kv_string(w, "restart", restart);
 			json_w_kv_int(w, "restarts", si.restarts);
@@ -104,13 +98,11 @@ static void print_versions(const char *root, const char *name, struct json_write
 			json_w_object_end(w);
 		} else {
 			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",
-			       ids[i], pid, state_status_name(s), si.restarts, (long)u.uptime_s,
+			       id, pid, state_status_name(s), si.restarts, (long)u.uptime_s,
 			       (double)u.cpu_ns / 1e9, (double)u.memory_bytes / 1048576.0, probe_kind_name(vc.probe.kind),
 			       restart, si.message[0] ? "; " : "", si.message);
 		}
-		state_clear(&st);
 	}
-	service_free_ids(ids, n);
 }
 
 /* Whether each listener takes connections now (the supervisor's copies), and
@@ -207,7 +199,12 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	 * user had just created; it says what `service repair` would do. */
 	listener_health(ctx->root, &svc, listening, rec);
 	char *last = swap_describe(ctx->root, name);
-	bool orphan = version_service_is_orphan(ctx->root, name);
+	/* The versions read once, for the orphan check and the listing. */
+	struct service_version *v = NULL;
+	size_t nv = 0;
+	struct zrun_error read_err;
+	bool read_ok = service_versions_read(ctx->root, name, &v, &nv, &read_err) == 0;
+	bool orphan = read_ok && nv == 0;
 	bool repair = orphan || !supervisor_alive(&svc) || swap_interrupted(ctx->root, name);
 	if (json) {
 		struct json_writer w;
@@ -231,7 +228,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_int(&w, svc.replicas);
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
-		print_versions(ctx->root, name, &w);
+		print_versions(ctx->root, name, v, nv, &w);
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
@@ -250,7 +247,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
 		printf("versions:\n");
-		print_versions(ctx->root, name, NULL);
+		print_versions(ctx->root, name, v, nv, NULL);
 		if (last)
 			printf("last swap: %s\n", last);
 		if (orphan)
@@ -258,6 +255,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		if (repair)
 			printf("needs repair: run `zrun service repair %s`\n", name);
 	}
+	service_versions_free(v, nv);
 	free(last);
 	return 0;
 }
@@ -269,7 +267,13 @@ static int list_all(struct cli_ctx *ctx, bool json)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	struct json_writer w;
+	struct service_version *all = NULL;
+	size_t nall = 0;
+	struct zrun_error read_err;
 
+	/* Every state read once for all services, then counted per service. */
+	if (service_versions_read(ctx->root, NULL, &all, &nall, &read_err) < 0)
+		nall = 0;
 	json_w_init(&w, false);
 	json_w_array_begin(&w);
 	if (!json)
@@ -277,12 +281,11 @@ static int list_all(struct cli_ctx *ctx, bool json)
 	while (d && (de = readdir(d)) != NULL) {
 		struct service svc;
 		struct zrun_error ignored;
-		char **ids;
 		size_t nv = 0;
 		if (de->d_name[0] == '.' || service_load(ctx->root, de->d_name, &svc, &ignored) < 0)
 			continue;
-		if (service_versions(ctx->root, de->d_name, &ids, &nv, &ignored) == 0)
-			service_free_ids(ids, nv);
+		for (size_t i = 0; i < nall; i++)
+			nv += strcmp(all[i].vc.service, de->d_name) == 0;
 		if (json) {
 			json_w_object_begin(&w);
 			json_w_key(&w, "name");
@@ -306,6 +309,7 @@ static int list_all(struct cli_ctx *ctx, bool json)
 	}
 	if (d)
 		closedir(d);
+	service_versions_free(all, nall);
 	json_w_array_end(&w);
 	char *text = json_w_finish(&w);
 	if (json && text)

@@ -280,38 +280,74 @@ int service_lock(const char *root, const char *name, const char *file, bool nonb
 	return fd;
 }
 
-int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err)
+int service_versions_read(const char *root, const char *name, struct service_version **out,
+			  size_t *n, struct zrun_error *err)
 {
 	char **all;
 	size_t nall;
+	struct service_version *v;
 
-	*ids = NULL;
+	*out = NULL;
 	*n = 0;
 	if (state_list(root, &all, &nall, err) < 0)
 		return -1;
-	*ids = calloc(nall + 1, sizeof(char *));
+	v = calloc(nall + 1, sizeof(*v));
 	for (size_t i = 0; i < nall; i++) {
-		struct container_state st;
-		struct version_config vc;
 		struct zrun_error ignored;
-		if (*ids && state_read(root, all[i], &st, &ignored) == 0) {
-			if (version_config_from_state(&st, &vc) == 0 && strcmp(vc.service, name) == 0) {
-				/* the list is handed over whole or not at all */
-				if (((*ids)[*n] = strdup(all[i])) == NULL) {
-					service_free_ids(*ids, *n);
-					*ids = NULL;
-				} else {
-					(*n)++;
-				}
+		/* Each state read once, whatever the number of services: the
+		 * caller groups them (service list read all N states per
+		 * service, N x N). */
+		if (v != NULL && state_read(root, all[i], &v[*n].st, &ignored) == 0) {
+			if (version_config_from_state(&v[*n].st, &v[*n].vc) == 0 &&
+			    (name == NULL || strcmp(v[*n].vc.service, name) == 0)) {
+				v[*n].id = all[i];
+				all[i] = NULL;
+				(*n)++;
+			} else {
+				state_clear(&v[*n].st);
 			}
-			state_clear(&st);
 		}
 		free(all[i]);
 	}
 	free(all);
-	if (*ids == NULL)
+	if (v == NULL) {
 		*n = 0;
-	return *ids ? 0 : zrun_error_set(err, ENOMEM, "versions of %s", name);
+		return zrun_error_set(err, ENOMEM, "versions of %s", name != NULL ? name : "services");
+	}
+	*out = v;
+	return 0;
+}
+
+void service_versions_free(struct service_version *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		free(v[i].id);
+		state_clear(&v[i].st);
+	}
+	free(v);
+}
+
+int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err)
+{
+	struct service_version *v;
+	size_t nv;
+
+	*ids = NULL;
+	*n = 0;
+	if (service_versions_read(root, name, &v, &nv, err) < 0)
+		return -1;
+	*ids = calloc(nv + 1, sizeof(char *));
+	if (*ids == NULL) {
+		service_versions_free(v, nv);
+		return zrun_error_set(err, ENOMEM, "versions of %s", name);
+	}
+	for (size_t i = 0; i < nv; i++) {
+		(*ids)[i] = v[i].id; /* handed over */
+		v[i].id = NULL;
+	}
+	*n = nv;
+	service_versions_free(v, nv);
+	return 0;
 }
 
 void service_free_ids(char **ids, size_t n)

@@ -93,6 +93,19 @@ int service_lock(const char *root, const char *name, const char *file, bool nonb
 int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err);
 void service_free_ids(char **ids, size_t n);
 
+/* The versions of service NAME (of every service when NAME is NULL), sorted
+ * by id, with their state and settings: each state.json under ROOT is read
+ * once, so a command over many services or versions stays linear in them.
+ * Free with service_versions_free. */
+struct service_version {
+	char *id;
+	struct container_state st;
+	struct version_config vc;
+};
+int service_versions_read(const char *root, const char *name, struct service_version **v,
+			  size_t *n, struct zrun_error *err);
+void service_versions_free(struct service_version *v, size_t n);
+
 /* Version settings to and from the "zrun" object of a container's state. */
 char *version_config_json(const struct version_config *vc);
 int version_config_from_state(const struct container_state *st, struct version_config *vc);

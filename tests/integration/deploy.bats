@@ -150,7 +150,7 @@ svc_json() { zr service --format json status "$SVC"; }
 	# the supervisor and its fdstore both
 	kill -9 $k $(pgrep -P "$k")
 	for id in "$SVC-1" "$SVC-1.r1"; do
-		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
+		for cg in /sys/fs/cgroup/*"$(default_cgroup "$id")"; do
 			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
 		done
 	done

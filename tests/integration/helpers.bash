@@ -31,11 +31,25 @@ teardown_common() {
 # zrun-race-* cgroup took another run's from under its create (between its
 # mkdir and its cgroup.procs write: ENOENT).
 remove_parent_cgroups() {
-	local d race="zrun-race-${TEST_ID:-none}"
-	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/"$race"/race /sys/fs/cgroup/*/"$race"; do
+	local d own= race="zrun-race-${TEST_ID:-none}"
+	[ -z "${ROOT:-}" ] || own=$(dirname "$(default_cgroup x)")
+	for d in ${own:+/sys/fs/cgroup/*$own /sys/fs/cgroup$own} /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/"$race"/race /sys/fs/cgroup/*/"$race"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0
+}
+
+# default_cgroup ID [ROOT]: the cgroup zrun gives a container of ROOT (this
+# test's root by default) that has no linux.cgroupsPath: /zrun-<FNV-1a of
+# the canonical root path, 8 hex digits>/ID (runtime/cgroup_owner.c).
+default_cgroup() {
+	local s h=2166136261 i c
+	s=$(realpath -m "${2:-$ROOT}")
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+	done
+	printf '/zrun-%08x/%s\n' "$h" "$1"
 }
 
 zr() {  # zrun with this test's root

@@ -64,7 +64,7 @@ svc_teardown() {
 		ok=1
 	fi
 	for id in $(cat "$WORK/ids" 2>/dev/null); do
-		assert_gone "$id" "/zrun/$id" || ok=1
+		assert_gone "$id" "$(default_cgroup "$id")" || ok=1
 	done
 	rm -rf "$WORK"
 	remove_parent_cgroups
@@ -72,7 +72,7 @@ svc_teardown() {
 }
 
 # mkver NAME [httpd flags]: a bundle at $WORK/b-NAME running the demo httpd
-# as version NAME, in its own cgroup (/zrun/<id>, the default).
+# as version NAME, in its own cgroup (the root's default, default_cgroup ID).
 mkver() {
 	local name=$1 dir=$WORK/b-$1 a args
 	shift
@@ -177,7 +177,7 @@ assert_untouched() {
 
 assert_version_gone() {  # id
 	[ ! -e "$ROOT/$1" ] || { echo "state of $1 left" >&2; return 1; }
-	assert_gone "$1" "/zrun/$1"
+	assert_gone "$1" "$(default_cgroup "$1")"
 	! zr state "$1" >/dev/null 2>&1 || { echo "zrun state $1 still answers" >&2; return 1; }
 }
 

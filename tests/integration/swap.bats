@@ -115,7 +115,7 @@ abort_case() {
 	wait_serving "$URL/" old
 	local pid cgdirs
 	pid=$(init_pid "$old")
-	cgdirs=$(ls -d /sys/fs/cgroup/*/zrun/"$old" 2>/dev/null)
+	cgdirs=$(ls -d /sys/fs/cgroup/*"$(default_cgroup "$old")" 2>/dev/null)
 	b=$(mkver new)
 	vcreate "$new" "$b" --probe-period 50ms
 	local t0=$(date +%s%N)
