@@ -18,6 +18,7 @@
 
 #include "json.h"
 #include "service.h"
+#include "service_log.h"
 #include "version.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -54,13 +55,6 @@ struct watch {
 	char last_exit[64], message[160];
 	pid_t child;               /* `zrun service restart ID`, while it runs */
 	int child_fd;
-};
-
-struct log_sink {
-	bool used;
-	char id[STATE_ID_MAX + 1];
-	int pipe_fd, file_fd;
-	off_t size;
 };
 
 enum slot_kind { SLOT_INIT, SLOT_CHILD, SLOT_LOG };
@@ -177,39 +171,6 @@ int supervise_info(const char *root, const char *service, const char *id, struct
 	return 0;
 }
 
-/* ---- logs ---- */
-
-static int log_open(struct supervisor *s, const char *id, off_t *size)
-{
-	char dir[PATH_MAX], path[PATH_MAX + STATE_ID_MAX + 16];
-	struct stat sb;
-
-	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
-		return -1;
-	mkdir(dir, 0700);
-	snprintf(path, sizeof(path), "%s/%s.log", dir, id);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	*size = (fd >= 0 && fstat(fd, &sb) == 0) ? sb.st_size : 0;
-	return fd;
-}
-
-/* ID.log -> ID.log.1 -> ID.log.2 (the oldest goes). */
-static void log_rotate(struct supervisor *s, struct log_sink *l)
-{
-	char dir[PATH_MAX], a[PATH_MAX + STATE_ID_MAX + 16], b[sizeof(a)];
-
-	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
-		return;
-	snprintf(a, sizeof(a), "%s/%s.log.1", dir, l->id);
-	snprintf(b, sizeof(b), "%s/%s.log.2", dir, l->id);
-	rename(a, b);
-	snprintf(b, sizeof(b), "%s/%s.log", dir, l->id);
-	rename(b, a);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	l->file_fd = log_open(s, l->id, &l->size);
-}
-
 /* ---- logs of replaced versions ---- */
 
 struct log_file {
@@ -218,22 +179,6 @@ struct log_file {
 	long long mtime_ns;            /* ns: many swaps fit in one second */
 	bool live;                     /* ID is a container of the service */
 };
-
-/* "api-3.r2.log.1" -> id "api-3.r2", group "api-3"; false if not a log. */
-static bool log_file_id(const char *name, char *id, size_t id_len, char *group, size_t group_len)
-{
-	const char *dot = strstr(name, ".log");
-
-	if (dot == NULL || dot == name || (size_t)(dot - name) >= id_len ||
-	    (strcmp(dot, ".log") != 0 && strcmp(dot, ".log.1") != 0 && strcmp(dot, ".log.2") != 0))
-		return false;
-	snprintf(id, id_len, "%.*s", (int)(dot - name), name);
-	snprintf(group, group_len, "%s", id);
-	char *r = strrchr(group, '.');
-	if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
-		*r = '\0';
-	return true;
-}
 
 /* The newest change of any file of group g among the not-live files. */
 static long long group_mtime(const struct log_file *f, size_t n, const char *g)
@@ -253,7 +198,7 @@ void supervise_prune_logs(const char *root, const char *service, int keep_versio
 	struct zrun_error ignored;
 	struct log_file *f = calloc(PRUNE_FILES_MAX, sizeof(*f));
 
-	if (f == NULL || service_path(dir, sizeof(dir), root, service, "logs") < 0 ||
+	if (f == NULL || service_log_dir(dir, sizeof(dir), root, service) < 0 ||
 	    service_versions(root, service, &ids, &nids, &ignored) < 0) {
 		free(f);
 		return;
@@ -265,7 +210,7 @@ void supervise_prune_logs(const char *root, const char *service, int keep_versio
 	while (d && n < PRUNE_FILES_MAX && (de = readdir(d)) != NULL) {
 		struct log_file *l = &f[n];
 		if (strlen(de->d_name) >= sizeof(l->name) ||
-		    !log_file_id(de->d_name, id, sizeof(id), l->group, sizeof(l->group)) ||
+		    !service_log_file_id(de->d_name, id, sizeof(id), l->group, sizeof(l->group)) ||
 		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		snprintf(l->name, sizeof(l->name), "%s", de->d_name);
@@ -276,8 +221,9 @@ void supervise_prune_logs(const char *root, const char *service, int keep_versio
 	}
 	/* A replaced version goes when keep_versions replaced versions have
 	 * logged since it last did (pm2 keeps a bounded number of rotated
-	 * files, the same idea): the service dir, in RAM under /run, stays
-	 * bounded however many swaps the service sees. */
+	 * files, the same idea): the log dir stays bounded however many swaps
+	 * the service sees, and a version that failed its deploy is still
+	 * there to read. */
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].live)
 			continue;
@@ -302,36 +248,6 @@ void supervise_prune_logs(const char *root, const char *service, int keep_versio
 	free(f);
 }
 
-static void log_close(struct log_sink *l)
-{
-	if (l->pipe_fd >= 0)
-		close(l->pipe_fd);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	memset(l, 0, sizeof(*l));
-	l->pipe_fd = l->file_fd = -1;
-}
-
-/* Read what is there (never blocks: the pipe is non-blocking) and append
- * it; the file rotates before it would pass the cap. 1 when the pipe ended. */
-static int log_drain(struct supervisor *s, struct log_sink *l)
-{
-	char buf[65536];
-
-	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = read(l->pipe_fd, buf, sizeof(buf));
-		if (n == 0)
-			return 1;
-		if (n < 0)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : 1;
-		if (l->size + n > SUPERVISE_LOG_MAX_BYTES)
-			log_rotate(s, l);
-		if (l->file_fd >= 0 && write(l->file_fd, buf, (size_t)n) == n)
-			l->size += n;
-	}
-	return 0;
-}
-
 int supervise_add_log(struct supervisor *s, const char *id, int fd)
 {
 	struct log_sink *l = NULL;
@@ -339,8 +255,8 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 	for (int i = 0; i < SUPERVISE_LOG_MAX; i++) {
 		if (s->logs[i].used && strcmp(s->logs[i].id, id) == 0) {
 			/* a restarted version: what its old pipe still holds goes first */
-			log_drain(s, &s->logs[i]);
-			log_close(&s->logs[i]);
+			log_sink_drain(&s->logs[i]);
+			log_sink_close(&s->logs[i]);
 		}
 	}
 	for (int i = 0; i < SUPERVISE_LOG_MAX && l == NULL; i++)
@@ -353,11 +269,7 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 		close(fd);
 		return -1;
 	}
-	l->used = true;
-	snprintf(l->id, sizeof(l->id), "%s", id);
-	l->pipe_fd = fd;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	l->file_fd = log_open(s, id, &l->size);
+	log_sink_open(l, s->root, s->service, id, fd);
 	return 0;
 }
 
@@ -482,24 +394,20 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 /* `zrun --root ROOT service restart ID`, its output into the version's log. */
 static void spawn_restart(struct supervisor *s, struct watch *w)
 {
-	char logpath[PATH_MAX + STATE_ID_MAX + 16], dir[PATH_MAX];
-
 	if (version_is_stopping(s->root, s->service, w->id)) {
 		w->state = W_EXITED;
 		snprintf(w->message, sizeof(w->message), "stopped by zrun");
 		save_record(s);
 		return;
 	}
-	service_path(dir, sizeof(dir), s->root, s->service, "logs");
-	mkdir(dir, 0700);
-	snprintf(logpath, sizeof(logpath), "%s/%s.log", dir, w->id);
+	/* its lines carry no time: `zrun logs` gives them the previous line's */
+	int log = service_log_open(s->root, s->service, w->id);
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(null, 0);
 		dup2(log >= 0 ? log : null, 1);
 		dup2(log >= 0 ? log : null, 2);
@@ -508,6 +416,8 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 		execl(zrun, "zrun", "--root", s->root, "service", "restart", w->id, (char *)NULL);
 		_exit(127);
 	}
+	if (log >= 0)
+		close(log);
 	if (pid < 0) {
 		w->due_ms = now_ms() + w->backoff_ms;
 		return;
@@ -639,8 +549,8 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 			continue;
 		int k = s->slots[i].index;
 		if (s->slots[i].kind == SLOT_LOG) {
-			if (log_drain(s, &s->logs[k]))
-				log_close(&s->logs[k]);
+			if (log_sink_drain(&s->logs[k]))
+				log_sink_close(&s->logs[k]);
 		} else if (s->slots[i].kind == SLOT_CHILD) {
 			child_done(s, &s->w[k]);
 		} else if (s->w[k].state == W_RUNNING) {
@@ -666,7 +576,7 @@ void supervise_shutdown(struct supervisor *s)
 	}
 	for (int i = 0; i < SUPERVISE_LOG_MAX; i++)
 		if (s->logs[i].used) {
-			log_drain(s, &s->logs[i]);
-			log_close(&s->logs[i]);
+			log_sink_drain(&s->logs[i]);
+			log_sink_close(&s->logs[i]);
 		}
 }

@@ -3,7 +3,8 @@
  * pidfd and restarts one that exits against its restart policy (backoff
  * 100 ms doubling to 30 s, reset after 10 s of healthy running; a crash
  * loop stops at MAX and says so), and it drains the versions' stdout and
- * stderr pipes into size-capped, rotated files logs/ID.log. All of it is
+ * stderr pipes into size-capped, rotated, timestamped files ID.log in the
+ * service's log dir (service_log.h). All of it is
  * driven from the supervisor's one poll loop: no threads, every child reaped. */
 #ifndef ZRUN_SUPERVISE_H
 #define ZRUN_SUPERVISE_H
@@ -12,8 +13,7 @@
 #include <stddef.h>
 
 #include "capacity.h"
-
-#define SUPERVISE_LOG_MAX_BYTES (1024 * 1024)  /* per file; 2 rotations kept */
+#include "service_log.h"
 
 struct supervisor;
 

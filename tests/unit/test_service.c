@@ -5,6 +5,7 @@
 #include "event.h"
 #include "listener.h"
 #include "service.h"
+#include "service_log.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -190,6 +191,17 @@ TEST(event_lines_escape_every_string_and_keep_their_field_names)
 	free(buf);
 }
 
+TEST(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root)
+{
+	char dir[PATH_MAX];
+
+	CHECK_INT(service_log_dir(dir, sizeof(dir), "/run/zrun", "api"), 0);
+	CHECK_STR(dir, "/var/log/zrun/api");
+	CHECK_INT(service_log_dir(dir, sizeof(dir), "/nonexistent-root/x", "api"), 0);
+	CHECK_STR(dir, "/nonexistent-root/x/.logs/api");
+	CHECK_INT(service_log_dir(dir, 10, "/nonexistent-root/x", "api"), -1);
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -201,5 +213,6 @@ int main(void)
 	RUN(service_names);
 	RUN(version_config_round_trips_through_state);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
+	RUN(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root);
 	UNIT_DONE();
 }
