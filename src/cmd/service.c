@@ -16,8 +16,7 @@
 #include "version.h"
 #include "service_dump.h"
 #include "supervise.h"
-#include "cgroup.h"
-#include "cgroup_container.h"
+#include "health.h"
 #include <time.h>
 
 struct service_opts { bool json; const char *file; };
@@ -38,100 +37,92 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	return 0;
 }
 
-struct version_usage { long uptime_s; uint64_t cpu_ns, memory_bytes; };
-
-/* Uptime of the init, cpu and memory of the version's cgroup. */
-static void version_usage(const struct container_state *st, enum container_status s, struct version_usage *u)
+/* Uptime as pm2 shows it: 45s, 12m, 3h, 2d. */
+static void format_uptime(long s, char *buf, size_t len)
 {
-	struct zrun_error ignored;
-	char path[64], buf[1024];
-
-	memset(u, 0, sizeof(*u));
-	if (s != STATUS_RUNNING)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/stat", st->pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		char *p = strrchr(buf, ')');
-		for (int k = 2; p && k < 22; k++)
-			p = strchr(p + 1, ' ');
-		struct timespec now;
-		clock_gettime(CLOCK_BOOTTIME, &now);
-		if (p)
-			u->uptime_s = now.tv_sec - (long)(strtoull(p + 1, NULL, 10) / (unsigned long long)sysconf(_SC_CLK_TCK));
-	}
-	struct cgroup *cg = container_state_cgroup(st, &ignored);
-	struct cgroup_stats *cs = calloc(1, sizeof(*cs));
-	if (cg && cs && cgroup_stats(cg, cs, &ignored) == 0) {
-		u->cpu_ns = cs->cpu_total_ns;
-		u->memory_bytes = cs->memory_usage.usage;
-	}
-	free(cs);
-	cgroup_free(cg);
+	if (s < 60)
+		snprintf(buf, len, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%ldm", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%ldh", s / 3600);
+	else
+		snprintf(buf, len, "%ldd", s / 86400);
 }
 
-static void print_versions(const char *root, const char *name, struct json_writer *w)
+static void json_version(struct json_writer *w, const char *root, const char *name, const struct version_report *v)
 {
-	char **ids;
-	size_t n;
+	struct container_state st;
+	struct version_config vc;
 	struct zrun_error ignored;
+	char restart[32] = "", health[96];
+	const char *group = v->id, *probe = "";
+	bool loaded = version_load(root, v->id, &st, &vc, &ignored) == 0;
 
-	if (service_versions(root, name, &ids, &n, &ignored) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct container_state st;
-		struct version_config vc;
-		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
-			continue;
-		enum container_status s = state_live_status(root, &st);
-		int pid = s == STATUS_STOPPED ? 0 : st.pid;
-		struct supervise_info si;
-		struct version_usage u;
-		char restart[32];
-		supervise_info(root, name, ids[i], &si);
-		version_usage(&st, s, &u);
+	if (loaded) {
 		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
-		if (w) {
-			json_w_object_begin(w);
-			json_w_key(w, "id");
-			json_w_string(w, ids[i]);
-			json_w_key(w, "version");
-			json_w_string(w, version_group(&vc, ids[i]));
-			json_w_key(w, "pid");
-			json_w_int(w, pid);
-			json_w_key(w, "status");
-			json_w_string(w, state_status_name(s));
-			json_w_key(w, "ready");
-			json_w_bool(w, s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
-			json_w_key(w, "probe");
-			json_w_string(w, probe_kind_name(vc.probe.kind));
-			json_w_key(w, "restart");
-			json_w_string(w, restart);
-			json_w_key(w, "restarts");
-			json_w_int(w, si.restarts);
-			json_w_key(w, "last_exit");
-			json_w_string(w, si.last_exit);
-			json_w_key(w, "supervision");
-			json_w_string(w, si.message);
-			json_w_key(w, "uptime_s");
-			json_w_int(w, u.uptime_s);
-			json_w_key(w, "cpu_ns");
-			json_w_uint(w, u.cpu_ns);
-			json_w_key(w, "memory_bytes");
-			json_w_uint(w, u.memory_bytes);
-			json_w_object_end(w);
-		} else {
-			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",
-			       ids[i], pid, state_status_name(s), si.restarts, (long)u.uptime_s,
-			       (double)u.cpu_ns / 1e9, (double)u.memory_bytes / 1048576.0, probe_kind_name(vc.probe.kind),
-			       restart, si.message[0] ? "; " : "", si.message);
-		}
+		group = version_group(&vc, v->id);
+		probe = probe_kind_name(vc.probe.kind);
+	}
+	health_describe(v, health, sizeof(health));
+	json_w_object_begin(w);
+	json_w_key(w, "id");
+	json_w_string(w, v->id);
+	json_w_key(w, "version");
+	json_w_string(w, group);
+	json_w_key(w, "pid");
+	json_w_int(w, v->pid);
+	json_w_key(w, "status");
+	json_w_string(w, state_status_name(v->status));
+	json_w_key(w, "health");
+	json_w_string(w, version_health_name(v->health));
+	json_w_key(w, "health_text");
+	json_w_string(w, health);
+	json_w_key(w, "ready");
+	json_w_bool(w, v->status == STATUS_RUNNING && !version_is_stopping(root, name, v->id));
+	json_w_key(w, "probe");
+	json_w_string(w, probe);
+	json_w_key(w, "restart");
+	json_w_string(w, restart);
+	json_w_key(w, "restarts");
+	json_w_int(w, v->sup.restarts);
+	json_w_key(w, "last_exit");
+	json_w_string(w, v->sup.last_exit);
+	json_w_key(w, "supervision");
+	json_w_string(w, v->sup.message);
+	json_w_key(w, "uptime_s");
+	json_w_int(w, v->uptime_s);
+	json_w_key(w, "cpu_ns");
+	json_w_uint(w, v->cpu_ns);
+	json_w_key(w, "memory_bytes");
+	json_w_uint(w, v->memory_bytes);
+	json_w_key(w, "cgroup_memory_bytes");
+	json_w_uint(w, v->cgroup_memory_bytes);
+	json_w_object_end(w);
+	if (loaded)
+		state_clear(&st);
+}
+
+static void print_version(const char *root, const struct version_report *v)
+{
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error ignored;
+	char restart[32] = "", health[96], up[16];
+	const char *probe = "";
+	bool loaded = version_load(root, v->id, &st, &vc, &ignored) == 0;
+
+	if (loaded) {
+		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
+		probe = probe_kind_name(vc.probe.kind);
 		state_clear(&st);
 	}
-	service_free_ids(ids, n);
+	health_describe(v, health, sizeof(health));
+	format_uptime(v->uptime_s, up, sizeof(up));
+	printf("  %-20s %-30s pid %-7d up %-4s cpu %-7.2fs mem %-6.1fMiB restarts %-3d probe %s, restart %s%s%s\n",
+	       v->id, health, v->pid, v->status == STATUS_RUNNING ? up : "-", (double)v->cpu_ns / 1e9,
+	       (double)v->memory_bytes / 1048576.0, v->sup.restarts, probe, restart,
+	       v->sup.message[0] ? "; " : "", v->sup.message);
 }
 
 /* Whether each listener takes connections now (the supervisor's copies), and
@@ -144,7 +135,8 @@ static void listener_health(const char *root, const struct service *svc, bool *l
 	listener_watch_read(root, svc->name, rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listening[i] = false;
-	if (supervisor_peek(root, svc, fds) < 0)
+	/* a fetch would make the supervisor listen again for a version to come */
+	if (listener_watch_parked(root, svc->name) || supervisor_peek(root, svc, fds) < 0)
 		return;
 	for (size_t i = 0; i < svc->n_listeners; i++) {
 		listening[i] = listener_listening(fds[i]);
@@ -180,10 +172,11 @@ static void json_changes(struct json_writer *w, const struct listener_record *re
 	json_w_array_end(w);
 }
 
-static void print_listeners(const struct service *svc, const bool *listening,
+static void print_listeners(const char *root, const struct service *svc, const bool *listening,
 			    const struct listener_record (*rec)[LW_KINDS], struct json_writer *w)
 {
 	long long now = (long long)time(NULL);
+	bool parked = listener_watch_parked(root, svc->name);
 
 	for (size_t i = 0; i < svc->n_listeners; i++) {
 		if (w) {
@@ -194,6 +187,8 @@ static void print_listeners(const struct service *svc, const bool *listening,
 			json_w_string(w, svc->listeners[i].url);
 			json_w_key(w, "listening");
 			json_w_bool(w, listening[i]);
+			json_w_key(w, "refusing");
+			json_w_bool(w, parked && svc->listeners[i].kind == LISTENER_TCP);
 			json_w_key(w, "shutdowns_repaired");
 			json_w_int(w, rec[i][LW_SHUTDOWN].repairs);
 			json_w_key(w, "last_shutdown_s");
@@ -205,7 +200,7 @@ static void print_listeners(const struct service *svc, const bool *listening,
 			continue;
 		}
 		printf("  listener %s %s%s", svc->listeners[i].name, svc->listeners[i].url,
-		       listening[i] ? "" : " (NOT LISTENING)");
+		       listening[i] ? "" : parked ? " (refusing connections: no version serves)" : " (NOT LISTENING)");
 		for (int k = 0; k < LW_KINDS; k++)
 			if (rec[i][k].repairs)
 				printf("; %s %d time%s, last %llds ago: %s", change_text[k], rec[i][k].repairs,
@@ -230,19 +225,24 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	char *last = swap_describe(ctx->root, name);
 	bool orphan = version_service_is_orphan(ctx->root, name);
 	bool repair = orphan || !supervisor_alive(&svc) || swap_interrupted(ctx->root, name);
+	size_t nv = 0;
+	struct version_report *v = health_versions(ctx->root, name, &nv);
+	enum service_health health = health_of_service(v, nv, svc.replicas, svc.current);
 	if (json) {
 		struct json_writer w;
 		json_w_init(&w, false);
 		json_w_object_begin(&w);
 		json_w_key(&w, "name");
 		json_w_string(&w, name);
+		json_w_key(&w, "health");
+		json_w_string(&w, service_health_name(health));
 		json_w_key(&w, "supervisor_pid");
 		json_w_int(&w, svc.supervisor_pid);
 		json_w_key(&w, "supervisor");
 		json_w_string(&w, supervisor_alive(&svc) ? "running" : "gone");
 		json_w_key(&w, "listeners");
 		json_w_array_begin(&w);
-		print_listeners(&svc, listening, rec, &w);
+		print_listeners(ctx->root, &svc, listening, rec, &w);
 		json_w_array_end(&w);
 		json_w_key(&w, "current");
 		json_w_string(&w, svc.current);
@@ -252,7 +252,8 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_int(&w, svc.replicas);
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
-		print_versions(ctx->root, name, &w);
+		for (size_t i = 0; i < nv; i++)
+			json_version(&w, ctx->root, name, &v[i]);
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
@@ -264,14 +265,15 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 			printf("%s\n", text);
 		free(text);
 	} else {
-		printf("service %s\n", name);
-		print_listeners(&svc, listening, rec, NULL);
+		printf("service %s: %s\n", name, service_health_name(health));
+		print_listeners(ctx->root, &svc, listening, rec, NULL);
 		printf("  supervisor pid %d (%s)\n", svc.supervisor_pid, supervisor_alive(&svc) ? "running" : "gone");
 		if (svc.current[0])
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
 		printf("versions:\n");
-		print_versions(ctx->root, name, NULL);
+		for (size_t i = 0; i < nv; i++)
+			print_version(ctx->root, &v[i]);
 		if (last)
 			printf("last swap: %s\n", last);
 		if (orphan)
@@ -280,7 +282,9 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 			printf("needs repair: run `zrun service repair %s`\n", name);
 	}
 	free(last);
-	return 0;
+	free(v);
+	/* as `systemctl status`: 3 when not running; 2 when degraded */
+	return health == SH_DOWN ? 3 : health == SH_DEGRADED ? 2 : 0;
 }
 
 static int list_all(struct cli_ctx *ctx, bool json)
@@ -294,20 +298,22 @@ static int list_all(struct cli_ctx *ctx, bool json)
 	json_w_init(&w, false);
 	json_w_array_begin(&w);
 	if (!json)
-		printf("%-24s %-8s %s\n", "SERVICE", "VERSIONS", "LISTENERS");
+		printf("%-24s %-9s %-8s %s\n", "SERVICE", "HEALTH", "VERSIONS", "LISTENERS");
 	while (d && (de = readdir(d)) != NULL) {
 		struct service svc;
 		struct zrun_error ignored;
-		char **ids;
 		size_t nv = 0;
 		if (de->d_name[0] == '.' || service_load(ctx->root, de->d_name, &svc, &ignored) < 0)
 			continue;
-		if (service_versions(ctx->root, de->d_name, &ids, &nv, &ignored) == 0)
-			service_free_ids(ids, nv);
+		struct version_report *v = health_versions(ctx->root, de->d_name, &nv);
+		const char *health = service_health_name(health_of_service(v, nv, svc.replicas, svc.current));
+		free(v);
 		if (json) {
 			json_w_object_begin(&w);
 			json_w_key(&w, "name");
 			json_w_string(&w, svc.name);
+			json_w_key(&w, "health");
+			json_w_string(&w, health);
 			json_w_key(&w, "versions");
 			json_w_uint(&w, nv);
 			json_w_key(&w, "supervisor");
@@ -319,7 +325,7 @@ static int list_all(struct cli_ctx *ctx, bool json)
 			json_w_array_end(&w);
 			json_w_object_end(&w);
 		} else {
-			printf("%-24s %-8zu", svc.name, nv);
+			printf("%-24s %-9s %-8zu", svc.name, health, nv);
 			for (size_t i = 0; i < svc.n_listeners; i++)
 				printf(" %s", svc.listeners[i].url);
 			printf("\n");

@@ -25,6 +25,7 @@
 #define BACKOFF_MAX_MS 30000
 #define HEALTHY_MS 10000
 #define RESCAN_MS 1000
+#define PARK_HOLD_MS 5000  /* after a fetch: the version being made is not in the state yet */
 #define PRUNE_FILES_MAX 1024   /* log files looked at per prune */
 
 /* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
@@ -64,6 +65,8 @@ struct supervisor {
 	struct watch w[SUPERVISE_WATCH_MAX];
 	struct log_sink logs[SUPERVISE_LOG_MAX];
 	long next_rescan_ms;
+	bool down;                 /* versions, all dead, none to be restarted */
+	long park_hold_ms;         /* not parked before this (a version is being made) */
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
 };
@@ -455,7 +458,7 @@ static void child_done(struct supervisor *s, struct watch *w)
 void supervise_rescan(struct supervisor *s)
 {
 	char **ids;
-	size_t n;
+	size_t n, live = 0;
 	struct zrun_error ignored;
 	bool changed = false;
 
@@ -481,6 +484,7 @@ void supervise_rescan(struct supervisor *s)
 			continue;
 		enum container_status status = state_live_status(s->root, &st);
 		struct watch *w = find(s, ids[j]);
+		live += status != STATUS_STOPPED;
 		if (w == NULL && status != STATUS_CREATED && (w = add(s, ids[j])) != NULL) {
 			changed = true;
 			w->state = W_EXITED;
@@ -500,9 +504,24 @@ void supervise_rescan(struct supervisor *s)
 		}
 		state_clear(&st);
 	}
+	bool pending = false;
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
+		pending |= s->w[i].used && (s->w[i].state == W_BACKOFF || s->w[i].state == W_RESTARTING);
+	s->down = n > 0 && live == 0 && !pending;
 	service_free_ids(ids, n);
 	if (changed)
 		save_record(s);
+}
+
+bool supervise_down(const struct supervisor *s)
+{
+	return s->down && now_ms() >= s->park_hold_ms;
+}
+
+void supervise_fetched(struct supervisor *s)
+{
+	s->down = false;
+	s->park_hold_ms = now_ms() + PARK_HOLD_MS;
 }
 
 size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max)
@@ -555,6 +574,7 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 			child_done(s, &s->w[k]);
 		} else if (s->w[k].state == W_RUNNING) {
 			exited(s, &s->w[k], exit_status(&s->w[k]));
+			s->next_rescan_ms = 0;  /* the last one gone: the service is down now */
 		}
 	}
 	long now = now_ms();

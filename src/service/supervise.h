@@ -10,6 +10,7 @@
 #define ZRUN_SUPERVISE_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "capacity.h"
@@ -36,6 +37,13 @@ void supervise_rescan(struct supervisor *s);
  * counts once), newest by the files' mtime. */
 #define SUPERVISE_LOGS_KEEP_REPLACED 2
 void supervise_prune_logs(const char *root, const char *service, int keep_versions);
+
+/* The service is down: it has versions, every one dead, none to be
+ * restarted (as of the last rescan), and no version was fetched listeners
+ * for in the last seconds. Its listeners are then parked (listener_watch). */
+bool supervise_down(const struct supervisor *s);
+/* A client fetched the listeners: a version is being made, listen again. */
+void supervise_fetched(struct supervisor *s);
 
 /* The supervisor exits: end and reap restart children, flush logs. */
 void supervise_shutdown(struct supervisor *s);

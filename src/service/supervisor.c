@@ -110,6 +110,8 @@ static int serve_client(int client, const int *fds, size_t n, struct supervisor 
 		fd = -1;
 		send(client, r == 0 ? "S" : "E", 1, MSG_NOSIGNAL);
 	} else if (buf[0] == 'F') {
+		if (sup)
+			supervise_fetched(sup);
 		send_fds(client, fds, n);
 	} else if (buf[0] == 'P') {
 		send(client, "P", 1, MSG_NOSIGNAL);
@@ -211,6 +213,8 @@ static __attribute__((noreturn)) void supervisor_main(const struct supervisor_ar
 				_exit(0);
 			}
 		}
+		/* no version left to serve: refuse clients until one may */
+		listener_watch_park(&lw, sup && supervise_down(sup));
 	}
 }
 

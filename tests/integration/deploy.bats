@@ -109,8 +109,11 @@ svc_json() { zr service --format json status "$SVC"; }
 			sleep 0.05
 		done
 	done
-	zr service status "$SVC" > "$WORK/status"
+	local rc=0
+	zr service status "$SVC" > "$WORK/status" || rc=$?
 	cat "$WORK/status"
+	expect_eq "$rc" 3 "exit code of service status with its only version in a crash loop"
+	grep -q "$SVC-1 *crashed (exit 2)" "$WORK/status"
 	grep -q "crash loop: stopped after 3 restarts" "$WORK/status"
 	grep -q "restarts 3" "$WORK/status"
 	grep -q "last exit 2" "$WORK/status"
