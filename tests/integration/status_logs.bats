@@ -29,12 +29,13 @@ shell_ver() {
 	echo "$b"
 }
 
-# Two replicas that each print 8 ticks, 200 ms apart, beside httpd.
+# Two replicas that each print 15 ticks, 200 ms apart, beside httpd (3 s:
+# they overlap even when the second starts a second or two after the first).
 ticking_replicas() {
 	local b
-	b=$(shell_ver v1 '(i=0; while [ \$i -lt 8 ]; do echo tick \$i; i=\$((i+1)); sleep 0.2; done) \& exec /httpd --version-name v1') || return 1
+	b=$(shell_ver v1 '(i=0; while [ \$i -lt 15 ]; do echo tick \$i; i=\$((i+1)); sleep 0.2; done) \& exec /httpd --version-name v1') || return 1
 	deploy_b "$b" --replicas 2
-	wait_until 15 eval 'zr logs "$SVC" | grep -c " | tick 7$" | grep -qx 2'
+	wait_until 15 eval 'zr logs "$SVC" | grep -c " | tick 14$" | grep -qx 2'
 }
 
 @test "logs_carry_times_and_interleave_versions_in_time_order" {
