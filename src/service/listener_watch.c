@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BROKEN_RETRY_MS 1000
 /* what no poll event tells is looked at once a second, and at each wake-up
@@ -96,6 +98,40 @@ void listener_watch_init(struct listener_watch *w, const char *root, const struc
 	listener_watch_read(root, svc->name, w->rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listener_guard_init(&w->guard[i], &svc->listeners[i]);
+	/* parked by the supervisor before: not a version's shutdown to repair */
+	w->parked = listener_watch_parked(root, svc->name);
+}
+
+bool listener_watch_parked(const char *root, const char *service)
+{
+	char path[PATH_MAX];
+
+	return service_path(path, sizeof(path), root, service, "parked") == 0 && access(path, F_OK) == 0;
+}
+
+void listener_watch_park(struct listener_watch *w, bool park)
+{
+	char path[PATH_MAX];
+	struct zrun_error ignored;
+
+	if (park == w->parked || service_path(path, sizeof(path), w->root, w->svc->name, "parked") < 0)
+		return;
+	/* the mark first: a supervisor that dies in between finds it and
+	 * parks or listens again, never "repairs" */
+	if (park && state_write_file(path, "", 0, 0600, false, NULL, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < w->svc->n_listeners; i++) {
+		/* a unix socket cannot listen again after a shutdown: it stays */
+		if (w->svc->listeners[i].kind != LISTENER_TCP)
+			continue;
+		if (park)
+			shutdown(w->fds[i], SHUT_RDWR);
+		else if (!listener_listening(w->fds[i]))
+			listen(w->fds[i], LISTENER_BACKLOG);
+	}
+	w->parked = park;
+	if (!park)
+		unlink(path);
 }
 
 size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t max)
@@ -103,7 +139,7 @@ size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->svc->n_listeners && n < max; i++)
-		p[n++] = (struct pollfd){ .fd = w->broken[i] ? -1 : w->fds[i], .events = POLLRDHUP };
+		p[n++] = (struct pollfd){ .fd = w->broken[i] || w->parked ? -1 : w->fds[i], .events = POLLRDHUP };
 	return n;
 }
 
@@ -181,6 +217,8 @@ void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, siz
 	uint64_t now = (uint64_t)now_ms();
 	bool due = now - w->last_guard_ms >= GUARD_MIN_MS, changed = false;
 
+	if (w->parked)
+		return;
 	for (size_t i = 0; i < w->svc->n_listeners; i++) {
 		bool seen = p == NULL || (i < n && (p[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)));
 		if (w->broken[i] || seen)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "service_log.h"
 
 #define PRUNE_FILES_MAX 1024   /* log files looked at per prune */
 
@@ -20,22 +21,6 @@ struct log_file {
 	long long mtime_ns;            /* ns: many swaps fit in one second */
 	bool live;                     /* ID is a container of the service */
 };
-
-/* "api-3.r2.log.1" -> id "api-3.r2", group "api-3"; false if not a log. */
-static bool log_file_id(const char *name, char *id, size_t id_len, char *group, size_t group_len)
-{
-	const char *dot = strstr(name, ".log");
-
-	if (dot == NULL || dot == name || (size_t)(dot - name) >= id_len ||
-	    (strcmp(dot, ".log") != 0 && strcmp(dot, ".log.1") != 0 && strcmp(dot, ".log.2") != 0))
-		return false;
-	snprintf(id, id_len, "%.*s", (int)(dot - name), name);
-	snprintf(group, group_len, "%s", id);
-	char *r = strrchr(group, '.');
-	if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
-		*r = '\0';
-	return true;
-}
 
 /* The newest change of any file of group g among the not-live files. */
 static long long group_mtime(const struct log_file *f, size_t n, const char *g)
@@ -55,7 +40,7 @@ void logfiles_prune(const char *root, const char *service, int keep_versions)
 	struct zrun_error ignored;
 	struct log_file *f = calloc(PRUNE_FILES_MAX, sizeof(*f));
 
-	if (f == NULL || service_path(dir, sizeof(dir), root, service, "logs") < 0 ||
+	if (f == NULL || service_log_dir(dir, sizeof(dir), root, service) < 0 ||
 	    service_versions(root, service, &ids, &nids, &ignored) < 0) {
 		free(f);
 		return;
@@ -67,7 +52,7 @@ void logfiles_prune(const char *root, const char *service, int keep_versions)
 	while (d && n < PRUNE_FILES_MAX && (de = readdir(d)) != NULL) {
 		struct log_file *l = &f[n];
 		if (strlen(de->d_name) >= sizeof(l->name) ||
-		    !log_file_id(de->d_name, id, sizeof(id), l->group, sizeof(l->group)) ||
+		    !service_log_file_id(de->d_name, id, sizeof(id), l->group, sizeof(l->group)) ||
 		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		snprintf(l->name, sizeof(l->name), "%s", de->d_name);
@@ -78,8 +63,9 @@ void logfiles_prune(const char *root, const char *service, int keep_versions)
 	}
 	/* A replaced version goes when keep_versions replaced versions have
 	 * logged since it last did (pm2 keeps a bounded number of rotated
-	 * files, the same idea): the service dir, in RAM under /run, stays
-	 * bounded however many swaps the service sees. */
+	 * files, the same idea): the log dir stays bounded however many swaps
+	 * the service sees, and a version that failed its deploy is still
+	 * there to read. */
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].live)
 			continue;

@@ -1,5 +1,5 @@
-/* logfiles: the files a service's versions log to, ROOT/.services/NAME/
- * logs/ID.log (rotated to ID.log.1 and ID.log.2 by the supervisor that
+/* logfiles: the files a service's versions log to, DIR/ID.log (service_log.h:
+ * /var/log/zrun/NAME or ROOT/.logs/NAME; rotated to ID.log.1 and ID.log.2 by the supervisor that
  * writes them, supervise.h), and how long those of replaced versions stay. */
 #ifndef ZRUN_LOGFILES_H
 #define ZRUN_LOGFILES_H

@@ -48,7 +48,7 @@ enum proto_op {
 /* What follows the opcode byte. */
 enum proto_id {
 	PROTO_ID_NONE,        /* nothing: the message is the opcode alone */
-	PROTO_ID_CONTAINER,   /* a valid container id (it names logs/ID.log: never "../x") */
+	PROTO_ID_CONTAINER,   /* a valid container id (it names ID.log in the log dir: never "../x") */
 	PROTO_ID_LISTENER,    /* a listener index, decimal, below the service's count */
 };
 

@@ -19,12 +19,14 @@
 #include "json.h"
 #include "procfs.h"
 #include "service.h"
+#include "service_log.h"
 #include "version.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 #define HEALTHY_MS 10000
 #define RESCAN_MS 1000
+#define PARK_HOLD_MS 5000  /* after a fetch: the version being made is not in the state yet */
 
 /* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
  * holder of a pidfd; the supervisor is not the parent of the inits it watches. */
@@ -56,13 +58,6 @@ struct watch {
 	int child_fd;
 };
 
-struct log_sink {
-	bool used;
-	char id[STATE_ID_MAX + 1];
-	int pipe_fd, file_fd;
-	off_t size;
-};
-
 enum slot_kind { SLOT_INIT, SLOT_CHILD, SLOT_LOG };
 
 struct supervisor {
@@ -70,6 +65,8 @@ struct supervisor {
 	struct watch w[SUPERVISE_WATCH_MAX];
 	struct log_sink logs[SUPERVISE_LOG_MAX];
 	long next_rescan_ms;
+	bool down;                 /* versions, all dead, none to be restarted */
+	long park_hold_ms;         /* not parked before this (a version is being made) */
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
 };
@@ -170,71 +167,6 @@ int supervise_info(const char *root, const char *service, const char *id, struct
 	return 0;
 }
 
-/* ---- logs ---- */
-
-static int log_open(struct supervisor *s, const char *id, off_t *size)
-{
-	char dir[PATH_MAX], path[PATH_MAX + STATE_ID_MAX + 16];
-	struct stat sb;
-
-	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
-		return -1;
-	mkdir(dir, 0700);
-	snprintf(path, sizeof(path), "%s/%s.log", dir, id);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	*size = (fd >= 0 && fstat(fd, &sb) == 0) ? sb.st_size : 0;
-	return fd;
-}
-
-/* ID.log -> ID.log.1 -> ID.log.2 (the oldest goes). */
-static void log_rotate(struct supervisor *s, struct log_sink *l)
-{
-	char dir[PATH_MAX], a[PATH_MAX + STATE_ID_MAX + 16], b[sizeof(a)];
-
-	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
-		return;
-	snprintf(a, sizeof(a), "%s/%s.log.1", dir, l->id);
-	snprintf(b, sizeof(b), "%s/%s.log.2", dir, l->id);
-	rename(a, b);
-	snprintf(b, sizeof(b), "%s/%s.log", dir, l->id);
-	rename(b, a);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	l->file_fd = log_open(s, l->id, &l->size);
-}
-
-static void log_close(struct log_sink *l)
-{
-	if (l->pipe_fd >= 0)
-		close(l->pipe_fd);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	memset(l, 0, sizeof(*l));
-	l->pipe_fd = l->file_fd = -1;
-}
-
-/* Read what is there (never blocks: the pipe is non-blocking) and append
- * it; the file rotates before it would pass the cap. 1 when the pipe ended.
- * 16 KiB at a time, up to 1 MiB a call: a bigger buffer stays resident in
- * the supervisor's stack once a chatty version filled it. */
-static int log_drain(struct supervisor *s, struct log_sink *l)
-{
-	char buf[16384];
-
-	for (int rounds = 0; rounds < 64; rounds++) {
-		ssize_t n = read(l->pipe_fd, buf, sizeof(buf));
-		if (n == 0)
-			return 1;
-		if (n < 0)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : 1;
-		if (l->size + n > SUPERVISE_LOG_MAX_BYTES)
-			log_rotate(s, l);
-		if (l->file_fd >= 0 && write(l->file_fd, buf, (size_t)n) == n)
-			l->size += n;
-	}
-	return 0;
-}
-
 int supervise_add_log(struct supervisor *s, const char *id, int fd)
 {
 	struct log_sink *l = NULL;
@@ -242,8 +174,8 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 	for (int i = 0; i < SUPERVISE_LOG_MAX; i++) {
 		if (s->logs[i].used && strcmp(s->logs[i].id, id) == 0) {
 			/* a restarted version: what its old pipe still holds goes first */
-			log_drain(s, &s->logs[i]);
-			log_close(&s->logs[i]);
+			log_sink_drain(&s->logs[i]);
+			log_sink_close(&s->logs[i]);
 		}
 	}
 	for (int i = 0; i < SUPERVISE_LOG_MAX && l == NULL; i++)
@@ -256,11 +188,7 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 		close(fd);
 		return -1;
 	}
-	l->used = true;
-	snprintf(l->id, sizeof(l->id), "%s", id);
-	l->pipe_fd = fd;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	l->file_fd = log_open(s, id, &l->size);
+	log_sink_open(l, s->root, s->service, id, fd);
 	return 0;
 }
 
@@ -370,24 +298,20 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 /* `zrun --root ROOT service restart ID`, its output into the version's log. */
 static void spawn_restart(struct supervisor *s, struct watch *w)
 {
-	char logpath[PATH_MAX + STATE_ID_MAX + 16], dir[PATH_MAX];
-
 	if (version_is_stopping(s->root, s->service, w->id)) {
 		w->state = W_EXITED;
 		snprintf(w->message, sizeof(w->message), "stopped by zrun");
 		save_record(s);
 		return;
 	}
-	service_path(dir, sizeof(dir), s->root, s->service, "logs");
-	mkdir(dir, 0700);
-	snprintf(logpath, sizeof(logpath), "%s/%s.log", dir, w->id);
+	/* its lines carry no time: `zrun logs` gives them the previous line's */
+	int log = service_log_open(s->root, s->service, w->id);
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(null, 0);
 		dup2(log >= 0 ? log : null, 1);
 		dup2(log >= 0 ? log : null, 2);
@@ -396,6 +320,8 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 		execl(zrun, "zrun", "--root", s->root, "service", "restart", w->id, (char *)NULL);
 		_exit(127);
 	}
+	if (log >= 0)
+		close(log);
 	if (pid < 0) {
 		w->due_ms = now_ms() + w->backoff_ms;
 		return;
@@ -405,7 +331,11 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 	w->state = W_RESTARTING;
 	w->streak++;
 	w->restarts++;
-	snprintf(w->message, sizeof(w->message), "restarting (restart %d, after %s)", w->restarts, w->last_exit);
+	/* through a copy: inlined into supervise_handle, gcc -O1 (the ASan
+	 * build) sees two members of one struct and warns they may overlap */
+	char last[sizeof(w->last_exit)];
+	snprintf(last, sizeof(last), "%s", w->last_exit);
+	snprintf(w->message, sizeof(w->message), "restarting (restart %d, after %s)", w->restarts, last);
 	save_record(s);
 }
 
@@ -433,7 +363,7 @@ static void child_done(struct supervisor *s, struct watch *w)
 void supervise_rescan(struct supervisor *s)
 {
 	char **ids;
-	size_t n;
+	size_t n, live = 0;
 	struct zrun_error ignored;
 	bool changed = false;
 
@@ -459,6 +389,7 @@ void supervise_rescan(struct supervisor *s)
 			continue;
 		enum container_status status = state_live_status(s->root, &st);
 		struct watch *w = find(s, ids[j]);
+		live += status != STATUS_STOPPED;
 		if (w == NULL && status != STATUS_CREATED && (w = add(s, ids[j])) != NULL) {
 			changed = true;
 			w->state = W_EXITED;
@@ -478,9 +409,24 @@ void supervise_rescan(struct supervisor *s)
 		}
 		state_clear(&st);
 	}
+	bool pending = false;
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
+		pending |= s->w[i].used && (s->w[i].state == W_BACKOFF || s->w[i].state == W_RESTARTING);
+	s->down = n > 0 && live == 0 && !pending;
 	service_free_ids(ids, n);
 	if (changed)
 		save_record(s);
+}
+
+bool supervise_down(const struct supervisor *s)
+{
+	return s->down && now_ms() >= s->park_hold_ms;
+}
+
+void supervise_fetched(struct supervisor *s)
+{
+	s->down = false;
+	s->park_hold_ms = now_ms() + PARK_HOLD_MS;
 }
 
 size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max)
@@ -527,12 +473,13 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 			continue;
 		int k = s->slots[i].index;
 		if (s->slots[i].kind == SLOT_LOG) {
-			if (log_drain(s, &s->logs[k]))
-				log_close(&s->logs[k]);
+			if (log_sink_drain(&s->logs[k]))
+				log_sink_close(&s->logs[k]);
 		} else if (s->slots[i].kind == SLOT_CHILD) {
 			child_done(s, &s->w[k]);
 		} else if (s->w[k].state == W_RUNNING) {
 			exited(s, &s->w[k], exit_status(&s->w[k]));
+			s->next_rescan_ms = 0;  /* the last one gone: the service is down now */
 		}
 	}
 	long now = now_ms();
@@ -554,7 +501,7 @@ void supervise_shutdown(struct supervisor *s)
 	}
 	for (int i = 0; i < SUPERVISE_LOG_MAX; i++)
 		if (s->logs[i].used) {
-			log_drain(s, &s->logs[i]);
-			log_close(&s->logs[i]);
+			log_sink_drain(&s->logs[i]);
+			log_sink_close(&s->logs[i]);
 		}
 }

@@ -35,7 +35,7 @@ int supervisor_peek(const char *root, const struct service *svc, int *fds);
 void supervisor_stop(const char *root, const struct service *svc);
 
 /* Hand the supervisor a version's stdout/stderr pipe (read end; the caller
- * keeps its copy): it drains it into logs/ID.log. */
+ * keeps its copy): it drains it into ID.log in the service's log dir (service_log.h). */
 int supervisor_send_log(const char *root, const struct service *svc, const char *id, int fd);
 
 /* Hand the supervisor a version's seccomp notify fd (--intercept; the caller

@@ -73,6 +73,8 @@ static __attribute__((noinline)) int serve_client(struct daemon *d, int client)
 	}
 	switch (m.op) {
 	case PROTO_FETCH: {
+		if (d->sup)
+			supervise_fetched(d->sup);
 		struct proto_msg r = { .op = PROTO_LISTENERS, .nfds = d->svc.n_listeners };
 		memcpy(r.fds, d->fds, sizeof(int) * d->svc.n_listeners);
 		proto_send(client, &r, d->svc.n_listeners);
@@ -174,6 +176,8 @@ static __attribute__((noreturn)) void supervisor_loop(struct daemon *d)
 			if (r)
 				quit(d);
 		}
+		/* no version left to serve: refuse clients until one may */
+		listener_watch_park(lw, d->sup && supervise_down(d->sup));
 	}
 }
 

@@ -467,7 +467,7 @@ void version_clear_stopping(const char *root, const char *service, const char *i
 }
 
 /* Versions made by zrun deploy (a group) write stdout and stderr into a
- * pipe whose read end the supervisor holds and drains into logs/ID.log. */
+ * pipe whose read end the supervisor holds and drains into ID.log in the service's log dir (service_log.h). */
 static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3],
 		    struct zrun_error *err)
 {

@@ -124,7 +124,7 @@ state_zrun() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.
 	local k id cg
 	for k in $(svc_supervisors); do kill -9 $k $(pgrep -P "$k") 2>/dev/null || true; done
 	for id in "$a-1" "$b-1"; do
-		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
+		for cg in /sys/fs/cgroup/*"$(default_cgroup "$id")"; do
 			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
 		done
 	done

@@ -8,6 +8,7 @@
 #include "probe.h"
 #include "service.h"
 #include "swap_record.h"
+#include "service_log.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -329,6 +330,17 @@ TEST(probe_schedule_is_fast_until_the_first_success_then_the_period)
 	CHECK_INT(probe_next_delay_ms(p, false, 0), 20);
 }
 
+TEST(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root)
+{
+	char dir[PATH_MAX];
+
+	CHECK_INT(service_log_dir(dir, sizeof(dir), "/run/zrun", "api"), 0);
+	CHECK_STR(dir, "/var/log/zrun/api");
+	CHECK_INT(service_log_dir(dir, sizeof(dir), "/nonexistent-root/x", "api"), 0);
+	CHECK_STR(dir, "/nonexistent-root/x/.logs/api");
+	CHECK_INT(service_log_dir(dir, 10, "/nonexistent-root/x", "api"), -1);
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -344,5 +356,6 @@ int main(void)
 	RUN(service_record_round_trips_with_its_deploy_settings);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
 	RUN(swap_state_names_round_trip_and_an_unknown_name_is_refused);
+	RUN(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root);
 	UNIT_DONE();
 }
