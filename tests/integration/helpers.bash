@@ -39,19 +39,6 @@ remove_parent_cgroups() {
 	return 0
 }
 
-# default_cgroup ID [ROOT]: the cgroup zrun gives a container of ROOT (this
-# test's root by default) that has no linux.cgroupsPath: /zrun-<FNV-1a of
-# the canonical root path, 8 hex digits>/ID (runtime/cgroup_owner.c).
-default_cgroup() {
-	local s h=2166136261 i c
-	s=$(realpath -m "${2:-$ROOT}")
-	for ((i = 0; i < ${#s}; i++)); do
-		printf -v c '%d' "'${s:i:1}"
-		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
-	done
-	printf '/zrun-%08x/%s\n' "$h" "$1"
-}
-
 zr() {  # zrun with this test's root
 	"$ZRUN" --root "$ROOT" "$@"
 }
