@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "spec.h"
 #include "intercept.h"
 #include "supervisor.h"
 #include "probe.h"
@@ -753,6 +754,25 @@ int version_create_from(const char *root, const char *id, const char *bundle, co
 	return create_in_service(&opts, &copy, ls, nls, &pid, err);
 }
 
+/* The bundle a version is made again from still holds a config and its
+ * rootfs: checked before the stopped version is deleted, so that a bundle
+ * removed since the deploy leaves the version listed, stopped, with the
+ * reason in the supervisor's record, not a service without any version. */
+static int bundle_still_there(const char *bundle, struct zrun_error *err)
+{
+	char rootfs[PATH_MAX * 2];
+	struct spec *spec = spec_load_bundle(bundle, err);
+
+	if (spec == NULL)
+		return -1;
+	const char *path = spec->root.path ? spec->root.path : "rootfs";
+	snprintf(rootfs, sizeof(rootfs), "%s%s%s", path[0] == '/' ? "" : bundle, path[0] == '/' ? "" : "/", path);
+	spec_free(spec);
+	if (access(rootfs, F_OK) < 0)
+		return zrun_error_set(err, errno, "bundle %s: root %s", bundle, rootfs);
+	return 0;
+}
+
 int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
 		     struct zrun_error *err)
 {
@@ -760,6 +780,8 @@ int version_recreate(const char *root, const char *id, const char *bundle, const
 	 * a service whose only version this is has none, and a create or
 	 * `service repair` would end it as an orphan. (create_in_service takes
 	 * the lock again: a record lock of this process, so it does not wait.) */
+	if (bundle_still_there(bundle, err) < 0)
+		return -1;
 	int lock = service_lock(root, vc->service, "service.lock", false, err);
 	if (lock < 0)
 		return -1;

@@ -177,3 +177,26 @@ if abs(v["memory_bytes"] - rss) > rss // 5:
 	# and it serves again after each restart
 	wait_serving "$URL/" v1
 }
+
+@test "a_restart_whose_bundle_was_removed_keeps_the_version_listed_and_says_why" {
+	local b pid out
+	b=$(mkver v1)
+	deploy_b "$b" --restart on-failure:2
+	wait_serving "$URL/" v1
+	mv "$b" "$b.gone"
+	pid=$(pid_of "$SVC-1")
+	kill -9 "$pid"
+	# the supervisor's restarts fail (no bundle), its log says why, and the
+	# version stays, stopped
+	wait_until 15 eval 'zr logs "$SVC" | grep -q "restart $SVC-1: $b/config.json: No such file"'
+	wait_until 10 eval 'zr service status "$SVC" | grep -q "restart failed"'
+	out=$(zr list -q)
+	[[ "$out" == *"$SVC-1"* ]] || { echo "expected $SVC-1 still listed after its failed restarts, saw: $out" >&2; return 1; }
+	run zr service status "$SVC"
+	expect_eq "$status" 3 "exit code of service status with its only version stopped" || { echo "$output" >&2; return 1; }
+	[[ "$output" != *"no version left"* ]] || { echo "expected the version kept, saw: $output" >&2; return 1; }
+	# the bundle back: a deploy of it serves again
+	mv "$b.gone" "$b"
+	deploy_b "$(mkver v2)"
+	wait_serving "$URL/" v2
+}
