@@ -55,14 +55,15 @@ truth() {
 # No live (non-zombie) process of the container: neither its program nor an
 # init or setup process still running zrun code for this root.
 procs_of_container() {
-	local p cmd st
-	for p in /proc/[0-9]*; do
-		cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
-		st=$(sed -n 's/^State:\s*\(.\).*/\1/p' "$p/status" 2>/dev/null)
-		[ "$st" = Z ] && continue
-		case "$cmd" in
-		*"sleep $NAP"*|*"$ROOT "*) echo "${p#/proc/} $cmd" ;;
-		esac
+	local f p st
+	# one grep over every command line (an argument that is the nap's
+	# length or this root), not a tr and a sed per process of the machine
+	for f in $(grep -lsxzF -e "$NAP" -e "$ROOT" /proc/[0-9]*/cmdline); do
+		p=${f#/proc/}
+		p=${p%/cmdline}
+		st=$(sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$p/status" 2>/dev/null)
+		[ -z "$st" ] || [ "$st" = Z ] && continue
+		echo "$p $( { tr '\0' ' ' <"$f"; } 2>/dev/null)"
 	done
 }
 
