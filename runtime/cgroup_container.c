@@ -7,7 +7,12 @@
 
 struct cgroup *container_state_cgroup(const struct container_state *st, struct zrun_error *err)
 {
-	return cgroup_open_recorded(st->cgroup_path, st->cgroup_paths, st->cgroup_paths_len, err);
+	struct cgroup *cg = cgroup_open_recorded(st->cgroup_path, st->cgroup_paths,
+						 st->cgroup_paths_len, err);
+
+	if (cg != NULL)
+		cgroup_set_init(cg, st->pid, st->pid_start_time);
+	return cg;
 }
 
 struct cgroup *container_cgroup(const char *root, const char *id, enum container_status *status,

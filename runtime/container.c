@@ -31,6 +31,7 @@
 #include "mount.h"
 #include "procattr.h"
 #include "procfs.h"
+#include "rootless.h"
 #include "rootpath.h"
 #include "zseccomp.h"
 #include "terminal.h"
@@ -44,6 +45,7 @@ struct create_ctx {
 	char bundle[PATH_MAX];
 	char rootfs[PATH_MAX];
 	int rootfs_fd;             /* root.path resolved once (or its copy) */
+	bool rootfs_bind;          /* not a copy: the init binds it (rootfs_bound_by_init) */
 	bool state_dir_made;
 	int lock_fd;
 	struct cgroup *cg;
@@ -151,6 +153,18 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 	return rootfs_validate(s, c->opts->no_pivot, err);
 }
 
+/* An ordinary user cannot copy a mount tree of the host's (open_tree needs
+ * CAP_SYS_ADMIN over the host's mount namespace): the init, root of its new
+ * user and mount namespaces, binds root.path itself and checks that it is
+ * the directory resolved here (rootfs_bind_checked). */
+static bool rootfs_bound_by_init(const struct create_ctx *c)
+{
+	const struct spec_namespace *user = spec_namespace_find(c->spec, SPEC_NS_USER);
+	const struct spec_namespace *mnt = spec_namespace_find(c->spec, SPEC_NS_MOUNT);
+
+	return rootless_mode() == ROOTLESS_USER && user && user->path == NULL && mnt && mnt->path == NULL;
+}
+
 /* root.path is resolved here, once, to an fd that every later step uses
  * (the init attaches, mounts in and pivots to that directory): a rootfs
  * swapped for another directory or a symlink while create runs cannot
@@ -164,13 +178,16 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (c->opts->adjust_spec && c->opts->adjust_spec(c->spec, c->opts->adjust_data, err) < 0)
 		return -1;
+	if (rootless_adjust_spec(c->spec, err) < 0)
+		return -1;
 	int fd = rootpath_open_rootfs(c->bundle, c->spec->root.path, c->rootfs, sizeof(c->rootfs), err);
 	if (fd < 0)
 		return -1;
 	/* With a mount namespace (new or joined) the init mounts in the rootfs
 	 * from there, where an fd of ours cannot be mounted on: it gets a
 	 * detached copy of this very directory. */
-	if (spec_namespace_find(c->spec, SPEC_NS_MOUNT)) {
+	c->rootfs_bind = rootfs_bound_by_init(c);
+	if (spec_namespace_find(c->spec, SPEC_NS_MOUNT) && !c->rootfs_bind) {
 		int tree = rootfs_clone(fd, err);
 		close(fd);
 		if (tree < 0)
@@ -252,6 +269,26 @@ static int build_env(struct create_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
+/* Without root, a cgroup the user cannot make is done without, as runc and
+ * crun do: linux.resources is then not applied. runc refuses a cgroupsPath
+ * given explicitly; so does zrun, saying why (docs/rootless.md). */
+static int open_cgroup(struct create_ctx *c, struct zrun_error *err)
+{
+	const char *path = c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL;
+
+	c->cg = cgroup_open(path, c->opts->id, err);
+	if (c->cg == NULL || rootless_mode() == ROOTLESS_NO || cgroup_can_create(c->cg))
+		return c->cg == NULL ? -1 : 0;
+	if (path != NULL && path[0] != '\0')
+		return zrun_error_set(err, 0, "linux.cgroupsPath %s: cgroup %s cannot be made by uid %u "
+				      "(no cgroup is delegated to this user); remove linux.cgroupsPath "
+				      "to run without a cgroup and its limits",
+				      path, cgroup_path(c->cg), (unsigned)geteuid());
+	cgroup_free(c->cg);
+	c->cg = cgroup_open_none(err);
+	return c->cg == NULL ? -1 : 0;
+}
+
 static uint64_t clone_flags(const struct spec *s)
 {
 	static const enum spec_ns_type at_clone[] = { SPEC_NS_USER, SPEC_NS_PID, SPEC_NS_NETWORK,
@@ -294,6 +331,7 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 	}
 	struct init_args a = {
 		.spec = c->spec, .rootfs = c->rootfs, .rootfs_fd = c->rootfs_fd, .bundle = c->bundle,
+		.rootfs_bind = c->rootfs_bind,
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
@@ -314,14 +352,8 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 	close_fd(&c->sync[1]);
 	if (cgfd < 0 && cgroup_add_pid(c->cg, c->pid, err) < 0)
 		return -1;
-	if (userns && userns->path == NULL) {
-		const struct spec_linux *lx = c->spec->linux_;
-		if (idmap_write(c->pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len,
-				"linux.uidMappings", err) < 0 ||
-		    idmap_write(c->pid, "gid_map", lx->gid_mappings, lx->gid_mappings_len,
-				"linux.gidMappings", err) < 0)
-			return zrun_error_prefix(err, "user namespace");
-	}
+	if (userns && userns->path == NULL && rootless_write_maps(c->pid, c->spec->linux_, err) < 0)
+		return zrun_error_prefix(err, "user namespace");
 	return set_oom_score_adj(c, err);
 }
 
@@ -485,8 +517,7 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
 	if (c->lock_fd < 0)
 		return -1;
-	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id, err);
-	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
+	if (open_cgroup(c, err) < 0 || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
 	if (fault_check("create-after-creating-state", err) < 0)
 		return -1;

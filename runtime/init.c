@@ -263,6 +263,7 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 			.joined_ns = joined_mnt, .bundle = a->bundle,
 			.cgroup_path = a->cgroup_path, .cgroup = a->cgroup, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
+			.rootfs_bind = a->rootfs_bind,
 		};
 		if (rootfs_prepare(&cfg, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
 		    rootfs_pivot(&cfg, err) < 0)

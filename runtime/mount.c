@@ -447,6 +447,38 @@ static bool mount_is_shared(int fd)
 	return shared;
 }
 
+/* An ordinary user's rootfs: create could not copy it (rootless.h), so the
+ * init, root of its own user and mount namespaces, binds root.path here and
+ * takes the bind only if it is the directory create resolved: a path
+ * swapped meanwhile for another directory or a symlink is refused. The new
+ * fd takes the old one's number, which the init already keeps and closes. */
+static int bind_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
+{
+	struct stat want, got;
+	char tree[64];
+
+	if (fstat(cfg->rootfs_fd, &want) < 0)
+		return zrun_error_set(err, errno, "root.path %s", cfg->rootfs);
+	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "bind root.path %s", cfg->rootfs);
+	int fd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "root.path %s", cfg->rootfs);
+	bool same = fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino;
+	int r = same ? dup3(fd, cfg->rootfs_fd, O_CLOEXEC) : -1;
+	int e = errno;
+	close(fd);
+	if (!same)
+		return zrun_error_set(err, 0, "root.path %s: replaced while the container was created",
+				      cfg->rootfs);
+	if (r < 0)
+		return zrun_error_set(err, e, "root.path %s", cfg->rootfs);
+	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
+	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
+	return 0;
+}
+
 /* Attach the rootfs copy create made (rootfs_clone) where root.path was.
  * The path names only the place: what is attached, mounted in and made
  * the root is the directory create resolved, through its fd; a directory
@@ -455,6 +487,9 @@ static bool mount_is_shared(int fd)
 static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
 {
 	char tree[64];
+
+	if (cfg->rootfs_bind)
+		return bind_rootfs(cfg, err);
 	int at = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (at < 0)

@@ -1,0 +1,56 @@
+/* rootless: what zrun does differently when it runs without the host's
+ * root: the default state root, the container's user namespace and its id
+ * maps (from /etc/subuid and /etc/subgid, written through newuidmap and
+ * newgidmap), and the answer to "may this container have a cgroup". */
+#ifndef ZRUN_ROOTLESS_H
+#define ZRUN_ROOTLESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+enum rootless_mode {
+	ROOTLESS_NO = 0,     /* root of the host's user namespace */
+	ROOTLESS_USER,       /* an ordinary user (euid != 0) */
+	ROOTLESS_USERNS,     /* uid 0 of a user namespace that is not the host's
+			      * (rootless podman runs its runtime there) */
+};
+
+/* Decided once per process from geteuid() and /proc/self/uid_map. */
+enum rootless_mode rootless_mode(void);
+
+/* The state root an ordinary user gets when no --root is given:
+ * $XDG_RUNTIME_DIR/zrun when that is an absolute path to a directory,
+ * else /tmp/zrun-UID (state_check_root refuses it if someone else made it).
+ * Root gets "/run/zrun". Never fails: BUF is at least PATH_MAX bytes. */
+void rootless_default_root(char *buf, size_t len);
+
+/* One entry of /etc/subuid or /etc/subgid ("name:start:count", or the
+ * uid/gid in digits instead of the name). */
+struct rootless_subid {
+	uint32_t start, count;
+};
+
+/* Parse the TEXT of a subid file for NAME or ID (the first entry that
+ * names either, as newuidmap takes it). 1 when found, 0 when not. Pure. */
+int rootless_subid_find(const char *text, const char *name, uint32_t id, struct rootless_subid *out);
+
+/* An ordinary user's container always gets a new user namespace (as crun
+ * adds one): without it nothing of create works unprivileged. A new user
+ * namespace with no linux.uidMappings / gidMappings gets crun's: 0 -> the
+ * user's own id, 1.. -> the user's range in /etc/subuid and /etc/subgid, or
+ * only the own id when the user has none. Other modes: no change. */
+int rootless_adjust_spec(struct spec *spec, struct zrun_error *err);
+
+/* Write the maps of the new user namespace of PID: directly when they are
+ * a single line mapping the caller's own id (the kernel allows that to
+ * anyone, with setgroups denied for gid_map), else through newuidmap and
+ * newgidmap, which check them against /etc/subuid and /etc/subgid. Root
+ * writes them directly. */
+int rootless_write_maps(pid_t pid, const struct spec_linux *lx, struct zrun_error *err);
+
+#endif
