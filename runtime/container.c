@@ -150,6 +150,8 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_prefix(err, "config.json");
 	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
 		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
+	if (rootless_check_devices(s, err) < 0)
+		return -1;
 	return rootfs_validate(s, c->opts->no_pivot, err);
 }
 
@@ -332,6 +334,7 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 	struct init_args a = {
 		.spec = c->spec, .rootfs = c->rootfs, .rootfs_fd = c->rootfs_fd, .bundle = c->bundle,
 		.rootfs_bind = c->rootfs_bind,
+		.dumpable_until_go = rootless_mode() == ROOTLESS_USER && userns && userns->path == NULL,
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,

@@ -461,13 +461,19 @@ void init_main(const struct init_args *args)
 	char exe[4096];
 
 	/* Until exec, nothing in the container may open /proc/<us>/exe (the
-	 * host zrun binary) or ptrace us: CVE-2019-5736. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	 * host zrun binary) or ptrace us: CVE-2019-5736. An ordinary user's
+	 * create must first open our uid_map, which a non-dumpable process's
+	 * /proc files (owned by root then) refuse it; nothing else runs in our
+	 * new namespaces before its SYNC_GO. */
+	if (!a->dumpable_until_go)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* If create dies before we are ready, so do we. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	int base = move_own_fds(args, &moved);
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
+	if (a->dumpable_until_go)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Before any namespace is joined or mount made: the /proc whose files
 	 * nothing of the container can cover. Above the program's fds; only
 	 * when something is to be written there. */

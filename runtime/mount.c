@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mount_internal.h"
+#include "rootless.h"
 #include "rootpath.h"
 
 struct option_flag {
@@ -307,6 +308,9 @@ static int fs_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
 	if (r < 0) {
 		int e = errno;
 		close(fd);
+		if (e == EPERM && rootless_mode() == ROOTLESS_USER)
+			return zrun_error_set(err, e, "mount %s (not allowed in a user namespace: needs root "
+					      "on the host)", type);
 		return zrun_error_set(err, e, "mount %s", type);
 	}
 	close(fd);

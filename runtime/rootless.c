@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,6 +162,35 @@ int rootless_adjust_spec(struct spec *spec, struct zrun_error *err)
 	    default_map("/etc/subgid", pw ? pw->pw_name : NULL, getegid(), &lx->gid_mappings,
 			&lx->gid_mappings_len, err) < 0)
 		return -1;
+	return 0;
+}
+
+int rootless_check_devices(const struct spec *spec, struct zrun_error *err)
+{
+	const struct spec_linux *lx = spec->linux_;
+
+	for (size_t i = 0; rootless_mode() == ROOTLESS_USER && lx && i < lx->devices_len; i++) {
+		const struct spec_device *d = &lx->devices[i];
+		struct stat st;
+		if (d->type == 'p')
+			continue; /* a fifo is made, not bound */
+		mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+		if (stat(d->path, &st) < 0)
+			return zrun_error_set(err, errno, "linux.devices[%zu] %s: without root the host's "
+					      "node is bound into the container", i, d->path);
+		if ((st.st_mode & S_IFMT) != type || major(st.st_rdev) != d->major ||
+		    minor(st.st_rdev) != d->minor)
+			return zrun_error_set(err, 0, "linux.devices[%zu] %s: the host's node is not the "
+					      "requested %c %lld:%lld, and without root it cannot be made",
+					      i, d->path, d->type == 'b' ? 'b' : 'c', (long long)d->major,
+					      (long long)d->minor);
+		if (access(d->path, R_OK) < 0 && access(d->path, W_OK) < 0)
+			return zrun_error_set(err, 0, "linux.devices[%zu] %s: uid %u cannot open the host's "
+					      "node (mode %04o, owner uid %u): without root a container "
+					      "gets only the devices its user can open", i, d->path,
+					      (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
+					      (unsigned)st.st_uid);
+	}
 	return 0;
 }
 

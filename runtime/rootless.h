@@ -46,6 +46,12 @@ int rootless_subid_find(const char *text, const char *name, uint32_t id, struct 
  * only the own id when the user has none. Other modes: no change. */
 int rootless_adjust_spec(struct spec *spec, struct zrun_error *err);
 
+/* An ordinary user's container cannot mknod (the kernel refuses it in a
+ * user namespace): each linux.devices node is the host's own, bound. Refuse
+ * before anything exists a node the host does not have, that is another
+ * device, or that the user cannot open (binding it would give nothing). */
+int rootless_check_devices(const struct spec *spec, struct zrun_error *err);
+
 /* Write the maps of the new user namespace of PID: directly when they are
  * a single line mapping the caller's own id (the kernel allows that to
  * anyone, with setgroups denied for gid_map), else through newuidmap and
