@@ -30,6 +30,7 @@
 #include "mount.h"
 #include "procattr.h"
 #include "procfs.h"
+#include "rootless.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -236,7 +237,7 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 	 * its root (create refused what would need mounts: rootfs_validate). */
 	bool mnt_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) != NULL;
 	bool joined_mnt = a->ns_fds[SPEC_NS_MOUNT] >= 0;
-	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(spec);
 
 	if (join_namespaces(a, err) < 0)
 		init_fail(a, err);
@@ -410,7 +411,7 @@ __attribute__((noreturn)) static void run_program(const struct init_args *a, cha
 {
 	const struct spec *spec = a->spec;
 	const struct spec_process *p = spec->process;
-	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(spec);
 	struct zrun_error err = { 0 };
 	struct sync_msg msg;
 
@@ -492,7 +493,7 @@ void init_main(const struct init_args *args)
 	 * CAP_SYS_ADMIN, which the switch drops) and execve. */
 	struct seccomp_order order = seccomp_order_of(spec);
 	struct caps_switch sw;
-	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(spec);
 	struct zseccomp_program filter = { 0 };
 	if (caps_switch_prepare(p, &sw, &err) < 0 ||
 	    (order.filter && zseccomp_prepare(spec->linux_->seccomp, &filter, &err) < 0))

@@ -48,21 +48,28 @@ enum rootless_mode rootless_mode(void)
 	return (enum rootless_mode)mode;
 }
 
+bool rootless_in_user_ns(const struct spec *spec)
+{
+	return spec_namespace_find(spec, SPEC_NS_USER) != NULL || rootless_mode() == ROOTLESS_USERNS;
+}
+
 void rootless_default_root(char *buf, size_t len)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
 
-	if (geteuid() == 0) {
-		snprintf(buf, len, "/run/zrun");
-		return;
-	}
 	/* pam_systemd's per-user tmpfs, as podman and crun use it; a value
-	 * that is not an absolute directory is ignored as they ignore it. */
-	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    snprintf(buf, len, "%s/zrun", xdg) < (int)len)
+	 * that is not an absolute directory is ignored as they ignore it. In
+	 * a user namespace (rootless podman's), uid 0 is the user: runc's rule,
+	 * the directory must be that uid's. */
+	bool xdg_ok = xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
+		      st.st_uid == geteuid();
+	if (rootless_mode() != ROOTLESS_NO && xdg_ok && snprintf(buf, len, "%s/zrun", xdg) < (int)len)
 		return;
-	snprintf(buf, len, "/tmp/zrun-%u", (unsigned)geteuid());
+	if (geteuid() == 0)
+		snprintf(buf, len, "/run/zrun");
+	else
+		snprintf(buf, len, "/tmp/zrun-%u", (unsigned)geteuid());
 }
 
 int rootless_subid_find(const char *text, const char *name, uint32_t id, struct rootless_subid *out)

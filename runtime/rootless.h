@@ -24,9 +24,11 @@ enum rootless_mode {
 enum rootless_mode rootless_mode(void);
 
 /* The state root an ordinary user gets when no --root is given:
- * $XDG_RUNTIME_DIR/zrun when that is an absolute path to a directory,
- * else /tmp/zrun-UID (state_check_root refuses it if someone else made it).
- * Root gets "/run/zrun". Never fails: BUF is at least PATH_MAX bytes. */
+ * $XDG_RUNTIME_DIR/zrun when that is an absolute path to a directory of
+ * theirs, else /tmp/zrun-UID (state_check_root refuses it if someone else
+ * made it). Root gets "/run/zrun"; uid 0 of another user namespace the
+ * XDG_RUNTIME_DIR it owns (rootless podman sets it), else "/run/zrun".
+ * Never fails: BUF is at least PATH_MAX bytes. */
 void rootless_default_root(char *buf, size_t len);
 
 /* One entry of /etc/subuid or /etc/subgid ("name:start:count", or the
@@ -45,6 +47,12 @@ int rootless_subid_find(const char *text, const char *name, uint32_t id, struct 
  * user's own id, 1.. -> the user's range in /etc/subuid and /etc/subgid, or
  * only the own id when the user has none. Other modes: no change. */
 int rootless_adjust_spec(struct spec *spec, struct zrun_error *err);
+
+/* The container's processes run in a user namespace other than the host's:
+ * a new or joined one of linux.namespaces, or the one zrun itself runs in
+ * (rootless podman's): no mknod (devices are bound), setgroups may be
+ * denied. */
+bool rootless_in_user_ns(const struct spec *spec);
 
 /* An ordinary user's container cannot mknod (the kernel refuses it in a
  * user namespace): each linux.devices node is the host's own, bound. Refuse

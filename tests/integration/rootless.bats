@@ -292,3 +292,36 @@ rl_version() {
 	ur delete --force v5
 	wait_until 5 eval '[ -z "$(ls -A "$ROOT/.services" 2>/dev/null)" ]'
 }
+
+@test "rootless_podman_runs_zrun_as_its_runtime" {
+	command -v podman >/dev/null || skip "podman is not installed"
+	local home=$WORK/home uid out
+	uid=$(id -u "$U")
+	mkdir -p "$home" "$XDG"
+	chmod 700 "$XDG"
+	chown "$U:" "$home" "$XDG"
+	make_rootfs "$WORK/img"
+	tar -C "$WORK/img/rootfs" -cf "$WORK/img.tar" .
+	chown "$U:" "$WORK/img.tar"
+	# rootless podman: storage in HOME, state in XDG_RUNTIME_DIR, no
+	# systemd (FACTS); it runs zrun as uid 0 of its own user namespace
+	pod() {
+		runuser -u "$U" -- env HOME="$home" XDG_RUNTIME_DIR="$XDG" timeout 120 podman \
+			--runtime "$ZRUN" --storage-driver vfs --cgroup-manager cgroupfs \
+			--events-backend file "$@"
+	}
+	pod import "$WORK/img.tar" localhost/zrunrl:1 >/dev/null
+	out=$(pod run --rm --network none localhost/zrunrl:1 sh -c 'id -u; head -1 /proc/self/uid_map')
+	expect_eq "$(echo "$out" | sed -n 1p)" 0 "id -u in the podman container"
+	expect_eq "$(echo "$out" | sed -n 2p | awk '{ print $1, $2, $3 }')" "0 $uid 1" "uid_map"
+	pod run -d --name rl1 --network none localhost/zrunrl:1 sleep 100 >/dev/null
+	expect_eq "$(pod exec rl1 sh -c 'echo exec-ok')" exec-ok "podman exec"
+	expect_eq "$(pod ps --format '{{.Names}}')" rl1 "podman ps"
+	pod stop -t 1 rl1 >/dev/null 2>&1
+	pod rm rl1 >/dev/null
+	expect_eq "$(pod ps -a -q)" "" "containers left in podman"
+	# podman's pause process keeps its user namespace; this test ends it
+	local pause
+	pause=$(cat "$XDG/libpod/tmp/pause.pid" 2>/dev/null || true)
+	[ -z "$pause" ] || kill "$pause" 2>/dev/null || true
+}
