@@ -204,6 +204,16 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 	return c->rootfs_fd < 0 ? zrun_error_set(err, e, "root.path %s", c->rootfs) : 0;
 }
 
+/* An ordinary user may not make a time namespace owned by the host's user
+ * namespace (unshare here): the init is cloned into one of its new user
+ * namespace's instead, as crun does. */
+static bool time_ns_at_clone(const struct spec *s)
+{
+	const struct spec_namespace *user = spec_namespace_find(s, SPEC_NS_USER);
+
+	return rootless_mode() == ROOTLESS_USER && user && user->path == NULL;
+}
+
 /* pid and time namespaces apply to children: join or make them here, in
  * the short-lived create process, so the cloned init lands inside. */
 static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
@@ -228,9 +238,17 @@ static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 		c->ns_fds[ns->type] = fd;
 	}
 	const struct spec_namespace *t = spec_namespace_find(c->spec, SPEC_NS_TIME);
+	const struct spec_linux *lx = c->spec->linux_;
+	if (t && t->path == NULL && time_ns_at_clone(c->spec)) {
+		/* Its offsets can only be written before a process is in it:
+		 * by an unshare of ours, which needs root. */
+		if (lx && lx->has_time_offsets)
+			return zrun_error_set(err, 0, "linux.timeOffsets: setting them needs root on the "
+					      "host (CAP_SYS_ADMIN over the host's user namespace)");
+		return 0;
+	}
 	if (t && t->path == NULL && unshare(CLONE_NEWTIME) < 0)
 		return zrun_error_set(err, errno, "new time namespace");
-	const struct spec_linux *lx = c->spec->linux_;
 	if (t && t->path == NULL && lx && lx->has_time_offsets) {
 		/* Offsets can only be set before any process enters the new
 		 * namespace: the init is cloned into it next. */
@@ -302,6 +320,9 @@ static uint64_t clone_flags(const struct spec *s)
 		if (ns && ns->path == NULL)
 			flags |= (uint64_t)spec_ns_clone_flag(at_clone[i]);
 	}
+	const struct spec_namespace *t = spec_namespace_find(s, SPEC_NS_TIME);
+	if (t && t->path == NULL && time_ns_at_clone(s))
+		flags |= CLONE_NEWTIME;
 	return flags;
 }
 

@@ -142,6 +142,21 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	[ ! -e "$ROOT/c2" ] || { echo "state of c2 left" >&2; false; }
 }
 
+@test "rootless_time_namespace_is_made_and_its_offsets_refused" {
+	local b
+	b=$(rl_bundle b1 ARGS='["readlink","/proc/self/ns/time"]' \
+		NAMESPACES='[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"time"}]')
+	run ur run -b "$b" c1
+	[ "$status" -eq 0 ] || { echo "run failed: $output" >&2; false; }
+	[ "$output" != "$(readlink /proc/self/ns/time)" ] ||
+		{ echo "expected a time namespace other than the host's, saw $output" >&2; false; }
+	b=$(rl_bundle b2 NAMESPACES='[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"time"}]' \
+		LINUX_EXTRA=',"timeOffsets":{"monotonic":{"secs":3600}}')
+	run ur run -b "$b" c2
+	assert_one_line_error "linux.timeOffsets: setting them needs root on the host"
+	[ ! -e "$ROOT/c2" ] || { echo "state of c2 left" >&2; false; }
+}
+
 @test "rootless_state_root_is_xdg_runtime_dir_then_tmp_and_never_another_users" {
 	local b uid
 	b=$(rl_bundle b1)
