@@ -156,15 +156,16 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 }
 
 /* An ordinary user cannot copy a mount tree of the host's (open_tree needs
- * CAP_SYS_ADMIN over the host's mount namespace): the init, root of its new
- * user and mount namespaces, binds root.path itself and checks that it is
- * the directory resolved here (rootfs_bind_checked). */
+ * CAP_SYS_ADMIN over the host's mount namespace): the init, root of its
+ * user namespace (new, or joined before the clone) and of its new mount
+ * namespace, binds root.path itself and checks that it is the directory
+ * resolved here (mount.c, bind_rootfs). */
 static bool rootfs_bound_by_init(const struct create_ctx *c)
 {
 	const struct spec_namespace *user = spec_namespace_find(c->spec, SPEC_NS_USER);
 	const struct spec_namespace *mnt = spec_namespace_find(c->spec, SPEC_NS_MOUNT);
 
-	return rootless_mode() == ROOTLESS_USER && user && user->path == NULL && mnt && mnt->path == NULL;
+	return rootless_mode() == ROOTLESS_USER && user && mnt && mnt->path == NULL;
 }
 
 /* root.path is resolved here, once, to an fd that every later step uses
@@ -214,13 +215,40 @@ static bool time_ns_at_clone(const struct spec *s)
 	return rootless_mode() == ROOTLESS_USER && user && user->path == NULL;
 }
 
+/* An ordinary user joining another container's user namespace (a pod
+ * sharing its network) joins it here, before the clone, as crun does: the
+ * container's new namespaces must be owned by that user namespace (the
+ * user owns it), not by the host's, where the user may make none. */
+static bool user_ns_joined_here(const struct spec *s)
+{
+	const struct spec_namespace *user = spec_namespace_find(s, SPEC_NS_USER);
+
+	return rootless_mode() == ROOTLESS_USER && user && user->path != NULL;
+}
+
+static int join_user_ns(const char *path, struct zrun_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return zrun_error_set(err, errno, "linux.namespaces: user namespace %s", path);
+	int r = setns(fd, CLONE_NEWUSER);
+	int e = errno;
+	close(fd);
+	return r < 0 ? zrun_error_set(err, e, "join user namespace %s", path) : 0;
+}
+
 /* pid and time namespaces apply to children: join or make them here, in
  * the short-lived create process, so the cloned init lands inside. */
 static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 {
+	bool user_joined = user_ns_joined_here(c->spec);
+
+	if (user_joined && join_user_ns(spec_namespace_find(c->spec, SPEC_NS_USER)->path, err) < 0)
+		return -1;
 	for (size_t i = 0; c->spec->linux_ && i < c->spec->linux_->namespaces_len; i++) {
 		const struct spec_namespace *ns = &c->spec->linux_->namespaces[i];
-		if (ns->path == NULL)
+		if (ns->path == NULL || (user_joined && ns->type == SPEC_NS_USER))
 			continue;
 		int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)

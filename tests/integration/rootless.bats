@@ -217,6 +217,23 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	ur delete --force c2
 }
 
+@test "rootless_container_joins_another_ones_user_and_network_namespaces" {
+	local b pid want got
+	b=$(rl_bundle b1 ARGS='["sleep","100"]')
+	ur run -d -b "$b" c1 </dev/null >/dev/null 2>&1
+	pid=$(ur state c1 | jq -r .pid)
+	# a pod: the second container shares the first one's user and network
+	# namespaces, with pid, mount, uts and ipc namespaces of its own
+	b=$(rl_bundle b2 ARGS='["sh","-c","readlink /proc/self/ns/user; readlink /proc/self/ns/net; id -u"]' \
+		NAMESPACES='[{"type":"user","path":"/proc/'"$pid"'/ns/user"},{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network","path":"/proc/'"$pid"'/ns/net"}]')
+	run ur run -b "$b" c2
+	[ "$status" -eq 0 ] || { echo "run failed: $output" >&2; false; }
+	want="$(readlink "/proc/$pid/ns/user")|$(readlink "/proc/$pid/ns/net")|0"
+	got=$(echo "$output" | paste -sd'|')
+	expect_eq "$got" "$want" "user and network namespaces of c2, and its uid"
+	ur delete --force c1
+}
+
 @test "rootless_resources_are_ignored_and_cgroup_commands_say_why" {
 	local b
 	b=$(rl_bundle b1 ARGS='["sh","-c","cat /proc/self/cgroup; sleep 100"]' \
