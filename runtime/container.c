@@ -271,8 +271,8 @@ static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 		/* Its offsets can only be written before a process is in it:
 		 * by an unshare of ours, which needs root. */
 		if (lx && lx->has_time_offsets)
-			return zrun_error_set(err, 0, "linux.timeOffsets: setting them needs root on the "
-					      "host (CAP_SYS_ADMIN over the host's user namespace)");
+			return zrun_error_set(err, 0, "linux.timeOffsets: without root zrun makes the time "
+					      "namespace at the clone, when its offsets can no longer be set");
 		return 0;
 	}
 	if (t && t->path == NULL && unshare(CLONE_NEWTIME) < 0)

@@ -153,7 +153,7 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	b=$(rl_bundle b2 NAMESPACES='[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"time"}]' \
 		LINUX_EXTRA=',"timeOffsets":{"monotonic":{"secs":3600}}')
 	run ur run -b "$b" c2
-	assert_one_line_error "linux.timeOffsets: setting them needs root on the host"
+	assert_one_line_error "linux.timeOffsets: without root zrun makes the time namespace at the clone"
 	[ ! -e "$ROOT/c2" ] || { echo "state of c2 left" >&2; false; }
 }
 
@@ -273,6 +273,12 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	b=$(rl_bundle net NAMESPACES='[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"network","path":"/proc/1/ns/net"}]')
 	run ur run -b "$b" c5
 	assert_one_line_error "network namespace /proc/1/ns/net: Permission denied"
+	b=$(rl_bundle oom PROCESS_EXTRA=',"oomScoreAdj":-100')
+	run ur run -b "$b" c7
+	assert_one_line_error "process.oomScoreAdj -100: lowering it needs CAP_SYS_RESOURCE"
+	b=$(rl_bundle rlim PROCESS_EXTRA=',"rlimits":[{"type":"RLIMIT_NOFILE","hard":'"$(( $(ulimit -Hn) + 1 ))"',"soft":1024}]')
+	run ur run -b "$b" c8
+	assert_one_line_error "process.rlimits: RLIMIT_NOFILE: hard limit $(( $(ulimit -Hn) + 1 )) above the current"
 	b=$(rl_bundle svc)
 	run ur create --service rl --listen tcp://127.0.0.1:80 c6 "$b"
 	assert_one_line_error "listener tcp://127.0.0.1:80: ports below"
