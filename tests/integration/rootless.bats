@@ -217,7 +217,7 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	ur delete --force c2
 }
 
-@test "rootless_container_joins_another_ones_user_and_network_namespaces" {
+@test "rootless_container_joins_another_ones_user_network_and_pid_namespaces" {
 	local b pid want got
 	b=$(rl_bundle b1 ARGS='["sleep","100"]')
 	ur run -d -b "$b" c1 </dev/null >/dev/null 2>&1
@@ -231,6 +231,12 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	want="$(readlink "/proc/$pid/ns/user")|$(readlink "/proc/$pid/ns/net")|0"
 	got=$(echo "$output" | paste -sd'|')
 	expect_eq "$got" "$want" "user and network namespaces of c2, and its uid"
+	# and its pid namespace too (crun 1.8.1 cannot: EPERM on the setns)
+	b=$(rl_bundle b3 ARGS='["sh","-c","xargs -0 < /proc/1/cmdline"]' \
+		NAMESPACES='[{"type":"user","path":"/proc/'"$pid"'/ns/user"},{"type":"pid","path":"/proc/'"$pid"'/ns/pid"},{"type":"mount"},{"type":"uts"}]')
+	run ur run -b "$b" c3
+	[ "$status" -eq 0 ] || { echo "run failed: $output" >&2; false; }
+	expect_eq "$output" "sleep 100" "pid 1 seen from c3"
 	ur delete --force c1
 }
 
