@@ -332,7 +332,21 @@ static int open_cgroup(struct create_ctx *c, struct zrun_error *err)
 				      "(no cgroup is delegated to this user); remove linux.cgroupsPath "
 				      "to run without a cgroup and its limits",
 				      path, cgroup_path(c->cg), (unsigned)geteuid());
+	bool v2 = cgroup_version(c->cg) == CGROUP_V2;
 	cgroup_free(c->cg);
+	c->cg = NULL;
+	/* cgroup v2 delegates a subtree to a user (systemd's user@UID.service):
+	 * a caller inside one gets zrun/<id> beside its own cgroup, as a
+	 * relative cgroupsPath goes, where the user can make it. */
+	char *rel = NULL;
+	if (v2 && asprintf(&rel, "zrun/%s", c->opts->id) >= 0) {
+		struct zrun_error ignored;
+		c->cg = cgroup_open(rel, c->opts->id, &ignored);
+		free(rel);
+		if (c->cg != NULL && cgroup_can_create(c->cg))
+			return 0;
+		cgroup_free(c->cg);
+	}
 	c->cg = cgroup_open_none(err);
 	return c->cg == NULL ? -1 : 0;
 }
