@@ -45,7 +45,7 @@ struct create_ctx {
 	char bundle[PATH_MAX];
 	char rootfs[PATH_MAX];
 	int rootfs_fd;             /* root.path resolved once (or its copy) */
-	bool rootfs_bind;          /* not a copy: the init binds it (rootfs_bound_by_init) */
+	bool rootfs_bind;          /* not a copy: the init binds it (rootless.h) */
 	bool state_dir_made;
 	int lock_fd;
 	struct cgroup *cg;
@@ -155,19 +155,6 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 	return rootfs_validate(s, c->opts->no_pivot, err);
 }
 
-/* An ordinary user cannot copy a mount tree of the host's (open_tree needs
- * CAP_SYS_ADMIN over the host's mount namespace): the init, root of its
- * user namespace (new, or joined before the clone) and of its new mount
- * namespace, binds root.path itself and checks that it is the directory
- * resolved here (mount.c, bind_rootfs). */
-static bool rootfs_bound_by_init(const struct create_ctx *c)
-{
-	const struct spec_namespace *user = spec_namespace_find(c->spec, SPEC_NS_USER);
-	const struct spec_namespace *mnt = spec_namespace_find(c->spec, SPEC_NS_MOUNT);
-
-	return rootless_mode() == ROOTLESS_USER && user && mnt && mnt->path == NULL;
-}
-
 /* root.path is resolved here, once, to an fd that every later step uses
  * (the init attaches, mounts in and pivots to that directory): a rootfs
  * swapped for another directory or a symlink while create runs cannot
@@ -189,7 +176,7 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 	/* With a mount namespace (new or joined) the init mounts in the rootfs
 	 * from there, where an fd of ours cannot be mounted on: it gets a
 	 * detached copy of this very directory. */
-	c->rootfs_bind = rootfs_bound_by_init(c);
+	c->rootfs_bind = rootless_rootfs_bound_by_init(c->spec);
 	if (spec_namespace_find(c->spec, SPEC_NS_MOUNT) && !c->rootfs_bind) {
 		int tree = rootfs_clone(fd, err);
 		close(fd);
@@ -205,46 +192,14 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 	return c->rootfs_fd < 0 ? zrun_error_set(err, e, "root.path %s", c->rootfs) : 0;
 }
 
-/* An ordinary user may not make a time namespace owned by the host's user
- * namespace (unshare here): the init is cloned into one of its new user
- * namespace's instead, as crun does. */
-static bool time_ns_at_clone(const struct spec *s)
-{
-	const struct spec_namespace *user = spec_namespace_find(s, SPEC_NS_USER);
-
-	return rootless_mode() == ROOTLESS_USER && user && user->path == NULL;
-}
-
-/* An ordinary user joining another container's user namespace (a pod
- * sharing its network) joins it here, before the clone, as crun does: the
- * container's new namespaces must be owned by that user namespace (the
- * user owns it), not by the host's, where the user may make none. */
-static bool user_ns_joined_here(const struct spec *s)
-{
-	const struct spec_namespace *user = spec_namespace_find(s, SPEC_NS_USER);
-
-	return rootless_mode() == ROOTLESS_USER && user && user->path != NULL;
-}
-
-static int join_user_ns(const char *path, struct zrun_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return zrun_error_set(err, errno, "linux.namespaces: user namespace %s", path);
-	int r = setns(fd, CLONE_NEWUSER);
-	int e = errno;
-	close(fd);
-	return r < 0 ? zrun_error_set(err, e, "join user namespace %s", path) : 0;
-}
-
 /* pid and time namespaces apply to children: join or make them here, in
  * the short-lived create process, so the cloned init lands inside. */
 static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 {
-	bool user_joined = user_ns_joined_here(c->spec);
+	bool user_joined = rootless_user_ns_joined_here(c->spec);
 
-	if (user_joined && join_user_ns(spec_namespace_find(c->spec, SPEC_NS_USER)->path, err) < 0)
+	if (user_joined &&
+	    rootless_join_user_ns(spec_namespace_find(c->spec, SPEC_NS_USER)->path, err) < 0)
 		return -1;
 	for (size_t i = 0; c->spec->linux_ && i < c->spec->linux_->namespaces_len; i++) {
 		const struct spec_namespace *ns = &c->spec->linux_->namespaces[i];
@@ -267,7 +222,7 @@ static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 	}
 	const struct spec_namespace *t = spec_namespace_find(c->spec, SPEC_NS_TIME);
 	const struct spec_linux *lx = c->spec->linux_;
-	if (t && t->path == NULL && time_ns_at_clone(c->spec)) {
+	if (t && t->path == NULL && rootless_time_ns_at_clone(c->spec)) {
 		/* Its offsets can only be written before a process is in it:
 		 * by an unshare of ours, which needs root. */
 		if (lx && lx->has_time_offsets)
@@ -317,40 +272,6 @@ static int build_env(struct create_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
-/* Without root, a cgroup the user cannot make is done without, as runc and
- * crun do: linux.resources is then not applied. runc refuses a cgroupsPath
- * given explicitly; so does zrun, saying why (docs/rootless.md). */
-static int open_cgroup(struct create_ctx *c, struct zrun_error *err)
-{
-	const char *path = c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL;
-
-	c->cg = cgroup_open(path, c->opts->id, err);
-	if (c->cg == NULL || rootless_mode() == ROOTLESS_NO || cgroup_can_create(c->cg))
-		return c->cg == NULL ? -1 : 0;
-	if (path != NULL && path[0] != '\0')
-		return zrun_error_set(err, 0, "linux.cgroupsPath %s: cgroup %s cannot be made by uid %u "
-				      "(no cgroup is delegated to this user); remove linux.cgroupsPath "
-				      "to run without a cgroup and its limits",
-				      path, cgroup_path(c->cg), (unsigned)geteuid());
-	bool v2 = cgroup_version(c->cg) == CGROUP_V2;
-	cgroup_free(c->cg);
-	c->cg = NULL;
-	/* cgroup v2 delegates a subtree to a user (systemd's user@UID.service):
-	 * a caller inside one gets zrun/<id> beside its own cgroup, as a
-	 * relative cgroupsPath goes, where the user can make it. */
-	char *rel = NULL;
-	if (v2 && asprintf(&rel, "zrun/%s", c->opts->id) >= 0) {
-		struct zrun_error ignored;
-		c->cg = cgroup_open(rel, c->opts->id, &ignored);
-		free(rel);
-		if (c->cg != NULL && cgroup_can_create(c->cg))
-			return 0;
-		cgroup_free(c->cg);
-	}
-	c->cg = cgroup_open_none(err);
-	return c->cg == NULL ? -1 : 0;
-}
-
 static uint64_t clone_flags(const struct spec *s)
 {
 	static const enum spec_ns_type at_clone[] = { SPEC_NS_USER, SPEC_NS_PID, SPEC_NS_NETWORK,
@@ -363,7 +284,7 @@ static uint64_t clone_flags(const struct spec *s)
 			flags |= (uint64_t)spec_ns_clone_flag(at_clone[i]);
 	}
 	const struct spec_namespace *t = spec_namespace_find(s, SPEC_NS_TIME);
-	if (t && t->path == NULL && time_ns_at_clone(s))
+	if (t && t->path == NULL && rootless_time_ns_at_clone(s))
 		flags |= CLONE_NEWTIME;
 	return flags;
 }
@@ -583,7 +504,9 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
 	if (c->lock_fd < 0)
 		return -1;
-	if (open_cgroup(c, err) < 0 || record_state(c, STATUS_CREATING, err) < 0)
+	c->cg = rootless_cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL,
+				     c->opts->id, err);
+	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
 	if (fault_check("create-after-creating-state", err) < 0)
 		return -1;

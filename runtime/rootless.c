@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "idmap.h"
 
 #define SUBID_FILE_MAX (256 * 1024)
@@ -297,4 +299,77 @@ int rootless_write_maps(pid_t pid, const struct spec_linux *lx, struct zrun_erro
 		return deny_setgroups(pid, err) < 0 ||
 		       idmap_write(pid, "gid_map", lx->gid_mappings, 1, gw, err) < 0 ? -1 : 0;
 	return run_map_helper("newgidmap", pid, lx->gid_mappings, lx->gid_mappings_len, gw, err);
+}
+
+bool rootless_rootfs_bound_by_init(const struct spec *spec)
+{
+	const struct spec_namespace *user = spec_namespace_find(spec, SPEC_NS_USER);
+	const struct spec_namespace *mnt = spec_namespace_find(spec, SPEC_NS_MOUNT);
+
+	return rootless_mode() == ROOTLESS_USER && user && mnt && mnt->path == NULL;
+}
+
+bool rootless_time_ns_at_clone(const struct spec *spec)
+{
+	const struct spec_namespace *user = spec_namespace_find(spec, SPEC_NS_USER);
+
+	return rootless_mode() == ROOTLESS_USER && user && user->path == NULL;
+}
+
+bool rootless_user_ns_joined_here(const struct spec *spec)
+{
+	const struct spec_namespace *user = spec_namespace_find(spec, SPEC_NS_USER);
+
+	return rootless_mode() == ROOTLESS_USER && user && user->path != NULL;
+}
+
+int rootless_join_user_ns(const char *path, struct zrun_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return zrun_error_set(err, errno, "linux.namespaces: user namespace %s", path);
+	int r = setns(fd, CLONE_NEWUSER);
+	int e = errno;
+	close(fd);
+	return r < 0 ? zrun_error_set(err, e, "join user namespace %s", path) : 0;
+}
+
+/* cgroup v2 delegates a subtree to a user (systemd's user@UID.service): a
+ * caller inside one gets zrun/<id> beside its own cgroup, where a relative
+ * cgroupsPath goes, when the user can make it there. */
+static struct cgroup *open_beside_caller(const char *id)
+{
+	struct zrun_error ignored;
+	char *rel = NULL;
+
+	if (asprintf(&rel, "zrun/%s", id) < 0)
+		return NULL;
+	struct cgroup *cg = cgroup_open(rel, id, &ignored);
+	free(rel);
+	if (cg != NULL && !cgroup_can_create(cg)) {
+		cgroup_free(cg);
+		cg = NULL;
+	}
+	return cg;
+}
+
+struct cgroup *rootless_cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err)
+{
+	struct cgroup *cg = cgroup_open(cgroups_path, id, err);
+
+	if (cg == NULL || rootless_mode() == ROOTLESS_NO || cgroup_can_create(cg))
+		return cg;
+	if (cgroups_path != NULL && cgroups_path[0] != '\0') {
+		zrun_error_set(err, 0, "linux.cgroupsPath %s: cgroup %s cannot be made by uid %u "
+			       "(no cgroup is delegated to this user); remove linux.cgroupsPath "
+			       "to run without a cgroup and its limits",
+			       cgroups_path, cgroup_path(cg), (unsigned)geteuid());
+		cgroup_free(cg);
+		return NULL;
+	}
+	bool v2 = cgroup_version(cg) == CGROUP_V2;
+	cgroup_free(cg);
+	cg = v2 ? open_beside_caller(id) : NULL;
+	return cg != NULL ? cg : cgroup_open_none(err);
 }

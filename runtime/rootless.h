@@ -67,4 +67,33 @@ int rootless_check_devices(const struct spec *spec, struct zrun_error *err);
  * writes them directly. */
 int rootless_write_maps(pid_t pid, const struct spec_linux *lx, struct zrun_error *err);
 
+/* An ordinary user cannot copy a mount tree of the host's (open_tree needs
+ * CAP_SYS_ADMIN over the host's mount namespace): with a user namespace
+ * (new, or joined before the clone) and a new mount namespace, the init,
+ * root of both, binds root.path itself and checks that it is the directory
+ * create resolved (mount.h, rootfs_bind). */
+bool rootless_rootfs_bound_by_init(const struct spec *spec);
+
+/* An ordinary user may not unshare a time namespace owned by the host's
+ * user namespace (create does, for root): with a new user namespace, the
+ * init is cloned into a new time namespace of it, as crun does; its
+ * offsets can then no longer be set. */
+bool rootless_time_ns_at_clone(const struct spec *spec);
+
+/* An ordinary user joining another container's user namespace (a pod
+ * sharing its network or pid namespace): create joins it before the clone,
+ * as crun does, so that the container's new namespaces belong to it (the
+ * user owns it), not to the host's, where the user may make none. */
+bool rootless_user_ns_joined_here(const struct spec *spec);
+int rootless_join_user_ns(const char *path, struct zrun_error *err);
+
+struct cgroup;
+
+/* cgroup_open(), and without root the choice runc and crun make: a cgroup
+ * the user cannot make is done without (CGROUP_NONE: linux.resources not
+ * applied), except that a cgroupsPath given explicitly is refused, saying
+ * why; on cgroup v2 a caller inside a delegated subtree gets zrun/<id>
+ * beside its own cgroup (docs/rootless.md). */
+struct cgroup *rootless_cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err);
+
 #endif
