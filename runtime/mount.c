@@ -451,6 +451,18 @@ static bool mount_is_shared(int fd)
 	return shared;
 }
 
+/* A copy (or bind) of a shared mount is its peer: a slave before anything
+ * is mounted in it, so that nothing propagates back to the host. */
+static int make_rootfs_rslave(const struct rootfs_config *cfg, struct zrun_error *err)
+{
+	char tree[64];
+
+	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
+	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
+	return 0;
+}
+
 /* An ordinary user's rootfs: create could not copy it (rootless.h), so the
  * init, root of its own user and mount namespaces, binds root.path here and
  * takes the bind only if it is the directory create resolved: a path
@@ -459,7 +471,6 @@ static bool mount_is_shared(int fd)
 static int bind_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
 {
 	struct stat want, got;
-	char tree[64];
 
 	if (fstat(cfg->rootfs_fd, &want) < 0)
 		return zrun_error_set(err, errno, "root.path %s", cfg->rootfs);
@@ -477,10 +488,7 @@ static int bind_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
 				      cfg->rootfs);
 	if (r < 0)
 		return zrun_error_set(err, e, "root.path %s", cfg->rootfs);
-	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
-	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
-	return 0;
+	return make_rootfs_rslave(cfg, err);
 }
 
 /* Attach the rootfs copy create made (rootfs_clone) where root.path was.
@@ -490,8 +498,6 @@ static int bind_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
  * container's own. */
 static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
 {
-	char tree[64];
-
 	if (cfg->rootfs_bind)
 		return bind_rootfs(cfg, err);
 	int at = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -509,12 +515,7 @@ static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err
 	close(at);
 	if (r < 0)
 		return zrun_error_set(err, e, "attach rootfs %s", cfg->rootfs);
-	/* A copy of a shared mount is its peer: a slave before anything is
-	 * mounted in it, so that nothing propagates back to the host. */
-	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
-	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
-	return 0;
+	return make_rootfs_rslave(cfg, err);
 }
 
 int rootfs_prepare(const struct rootfs_config *cfg, struct zrun_error *err)

@@ -291,32 +291,38 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	rmdir "$D/zrun" "$D/shell" "$D"
 }
 
+# refused NAME WANT [write_config vars...]: `run` of a bundle with those
+# settings, as the user, fails in one line that says WANT; no state is left.
+refused() {
+	local name=$1 want=$2 b
+	shift 2
+	b=$(rl_bundle "$name" "$@")
+	run ur run -b "$b" "$name"
+	assert_one_line_error "$want" || return 1
+	[ ! -e "$ROOT/$name" ] || { echo "state of $name left" >&2; return 1; }
+}
+
 @test "rootless_refuses_what_needs_root_with_one_line_errors" {
-	local b
+	local b hard
 	b=$(rl_bundle cg)
 	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/rl", |' "$b/config.json"
 	run ur run -b "$b" c1
 	assert_one_line_error "linux.cgroupsPath /zrun-test/rl: cgroup /zrun-test/rl cannot be made by uid"
-	b=$(rl_bundle kvm LINUX_EXTRA=',"devices":[{"path":"/dev/kvm","type":"c","major":10,"minor":232}]')
 	if [ -c /dev/kvm ] && ! as "$U" test -r /dev/kvm; then
-		run ur run -b "$b" c2
-		assert_one_line_error "linux.devices[0] /dev/kvm: uid $(id -u "$U") cannot open the host's node"
+		refused kvm "linux.devices[0] /dev/kvm: uid $(id -u "$U") cannot open the host's node" \
+			LINUX_EXTRA=',"devices":[{"path":"/dev/kvm","type":"c","major":10,"minor":232}]'
 	fi
-	b=$(rl_bundle nul LINUX_EXTRA=',"devices":[{"path":"/dev/null","type":"c","major":1,"minor":5}]')
-	run ur run -b "$b" c3
-	assert_one_line_error "/dev/null: the host's node is not the requested c 1:5"
-	b=$(rl_bundle ext4 MOUNTS_EXTRA=',{"destination":"/mnt","type":"ext4","source":"/dev/zrun-none"}')
-	run ur run -b "$b" c4
-	assert_one_line_error "mount ext4 (not allowed in a user namespace: needs root on the host)"
-	b=$(rl_bundle net NAMESPACES='[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"network","path":"/proc/1/ns/net"}]')
-	run ur run -b "$b" c5
-	assert_one_line_error "network namespace /proc/1/ns/net: Permission denied"
-	b=$(rl_bundle oom PROCESS_EXTRA=',"oomScoreAdj":-100')
-	run ur run -b "$b" c7
-	assert_one_line_error "process.oomScoreAdj -100: lowering it needs CAP_SYS_RESOURCE"
-	b=$(rl_bundle rlim PROCESS_EXTRA=',"rlimits":[{"type":"RLIMIT_NOFILE","hard":'"$(( $(ulimit -Hn) + 1 ))"',"soft":1024}]')
-	run ur run -b "$b" c8
-	assert_one_line_error "process.rlimits: RLIMIT_NOFILE: hard limit $(( $(ulimit -Hn) + 1 )) above the current"
+	refused nul "/dev/null: the host's node is not the requested c 1:5" \
+		LINUX_EXTRA=',"devices":[{"path":"/dev/null","type":"c","major":1,"minor":5}]'
+	refused ext4 "mount ext4 (not allowed in a user namespace: needs root on the host)" \
+		MOUNTS_EXTRA=',{"destination":"/mnt","type":"ext4","source":"/dev/zrun-none"}'
+	refused net "network namespace /proc/1/ns/net: Permission denied" \
+		NAMESPACES='[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"network","path":"/proc/1/ns/net"}]'
+	refused oom "process.oomScoreAdj -100: lowering it needs CAP_SYS_RESOURCE" \
+		PROCESS_EXTRA=',"oomScoreAdj":-100'
+	hard=$(( $(ulimit -Hn) + 1 ))
+	refused rlim "process.rlimits: RLIMIT_NOFILE: hard limit $hard above the current" \
+		PROCESS_EXTRA=',"rlimits":[{"type":"RLIMIT_NOFILE","hard":'"$hard"',"soft":1024}]'
 	b=$(rl_bundle svc)
 	run ur create --service rl --listen tcp://127.0.0.1:80 c6 "$b"
 	assert_one_line_error "listener tcp://127.0.0.1:80: ports below"
