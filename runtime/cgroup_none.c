@@ -119,7 +119,8 @@ static int scan_pidns(const struct stat *ns, pid_t **pids, size_t *n, struct zru
 		}
 	}
 	closedir(d);
-	qsort(*pids, *n, sizeof(**pids), cmp_pid);
+	if (*n > 1)
+		qsort(*pids, *n, sizeof(**pids), cmp_pid);
 	return 0;
 }
 
