@@ -244,7 +244,8 @@ static struct cgroup *open_cgroup(enum cgroup_version version, const struct open
 		return NULL;
 	}
 	cg->version = version;
-	cg->driver = version == CGROUP_V2 ? &cgroup_v2_driver : &cgroup_v1_driver;
+	cg->driver = version == CGROUP_V2 ? &cgroup_v2_driver :
+		     version == CGROUP_V1 ? &cgroup_v1_driver : &cgroup_none_driver;
 	cg->relative = in->relative;
 	cg->self_cgroup = in->self_cgroup;
 	cg->recorded = in->recorded;
@@ -347,6 +348,8 @@ struct cgroup *cgroup_open_recorded(const char *path, const struct spec_kv *path
 	char *norm;
 	int version;
 
+	if (path != NULL && path[0] == '\0')
+		return cgroup_open_none(err);
 	if (path == NULL || path[0] != '/') {
 		zrun_error_set(err, 0, "cgroup: saved path \"%s\": not absolute",
 			       path != NULL ? path : "");
@@ -364,6 +367,13 @@ struct cgroup *cgroup_open_recorded(const char *path, const struct spec_kv *path
 	cg = open_cgroup((enum cgroup_version)version, &in, err);
 	free(norm);
 	return cg;
+}
+
+struct cgroup *cgroup_open_none(struct zrun_error *err)
+{
+	struct open_input in = { .path = "" };
+
+	return open_cgroup(CGROUP_NONE, &in, err);
 }
 
 struct cgroup *cgroup_open_resolved(const char *resolved_path, struct zrun_error *err)
@@ -438,6 +448,8 @@ int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct zrun_error *err)
 
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct zrun_error *err)
 {
+	if (cg->driver->pids != NULL)
+		return cg->driver->pids(cg, pids, n, err);
 	return cg_collect_pids(cg, cg->driver->pids_dir(cg), pids, n, err);
 }
 

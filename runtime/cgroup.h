@@ -12,7 +12,10 @@
 #include "error.h"
 #include "spec.h"
 
-enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };
+/* CGROUP_NONE: a container created without root where no cgroup is
+ * delegated to the user (cgroup_none.c): no limits, no freezer, no stats;
+ * its processes are those of its init's pid namespace. */
+enum cgroup_version { CGROUP_NONE = 0, CGROUP_V1 = 1, CGROUP_V2 = 2 };
 
 struct cgroup;  /* opaque: driver + resolved path */
 
@@ -46,6 +49,18 @@ struct cgroup *cgroup_open(const char *cgroups_path, const char *id, const char 
  * recorded path, is left alone: the container was never in it. */
 struct cgroup *cgroup_open_recorded(const char *path, const struct spec_kv *paths, size_t n,
 				    struct zrun_error *err);
+
+/* A container without a cgroup (CGROUP_NONE); cgroup_path() is "", which
+ * state.json records and cgroup_open_recorded() opens as this again. */
+struct cgroup *cgroup_open_none(struct zrun_error *err);
+
+/* Can this user make the cgroup (every v1 hierarchy's directory, or the v2
+ * one): the nearest existing ancestor is writable. Root: always. */
+bool cgroup_can_create(const struct cgroup *cg);
+
+/* The container's init (START_TIME 0: read it now), for CGROUP_NONE, which
+ * finds the container's processes through it; the others ignore it. */
+void cgroup_set_init(struct cgroup *cg, pid_t pid, unsigned long long start_time);
 
 /* cgroup_open_recorded(resolved_path, NULL, 0). */
 struct cgroup *cgroup_open_resolved(const char *resolved_path, struct zrun_error *err);

@@ -14,6 +14,8 @@
 #define CGROUP_DEFAULT_MOUNT "/sys/fs/cgroup"
 #define CGROUP_FREEZE_TIMEOUT_MS 5000
 #define CGROUP_RMDIR_TIMEOUT_MS 1000
+/* Why a CGROUP_NONE container cannot do what needs a cgroup. */
+#define CGROUP_NONE_WHY "(created without root, with no cgroup delegated to the user)"
 
 /* One mounted cgroup v1 hierarchy (a controller, co-mounted controllers such
  * as "cpu,cpuacct", or a named one such as "name=systemd"). */
@@ -46,6 +48,8 @@ struct cgroup {
 	const char *self_cgroup;
 	const struct spec_kv *recorded;
 	size_t recorded_len;
+	pid_t init_pid;     /* CGROUP_NONE: the container's init (cgroup_set_init) */
+	unsigned long long init_start_time;
 	char **made;        /* directories cgroup_create made, in creation order */
 	size_t made_len;
 	int claim_fd;       /* the leaf, flock'ed by cgroup_create until cgroup_free */
@@ -58,6 +62,8 @@ struct cgroup_driver {
 	int (*apply)(struct cgroup *cg, const struct spec_resources *r, bool creating,
 		     struct zrun_error *err);
 	int (*add_pid)(struct cgroup *cg, pid_t pid, struct zrun_error *err);
+	/* Every pid, sorted; NULL: those listed in pids_dir's subtree. */
+	int (*pids)(struct cgroup *cg, pid_t **pids, size_t *n, struct zrun_error *err);
 	const char *(*pids_dir)(struct cgroup *cg); /* dir whose subtree lists the pids */
 	int (*freeze)(struct cgroup *cg, bool frozen, struct zrun_error *err);
 	int (*kill_all)(struct cgroup *cg, int sig, struct zrun_error *err);
@@ -67,6 +73,7 @@ struct cgroup_driver {
 };
 
 extern const struct cgroup_driver cgroup_v1_driver;
+extern const struct cgroup_driver cgroup_none_driver;
 
 /* cgroup_v1_resources.c: linux.resources onto the v1 hierarchies. */
 int v1_apply(struct cgroup *cg, const struct spec_resources *r, bool creating,

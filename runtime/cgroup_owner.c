@@ -147,6 +147,8 @@ static int remake_leaf(struct cgroup *cg, const char *dir, bool *remade, struct 
 
 int cg_claim(struct cgroup *cg, struct zrun_error *err)
 {
+	if (cg->version == CGROUP_NONE)
+		return 0; /* no cgroup (rootless, none delegated): no leaf to claim */
 	const char *dir = cg->driver->pids_dir(cg);
 	bool fresh = made_here(cg, dir), remade = false;
 	struct stat st;

@@ -335,6 +335,8 @@ static const char *stats_dir(struct cgroup *cg)
 int cgroup_stats(struct cgroup *cg, struct cgroup_stats *stats, struct zrun_error *err)
 {
 	memset(stats, 0, sizeof(*stats));
+	if (cg->version == CGROUP_NONE)
+		return zrun_error_set(err, 0, "the container has no cgroup to read stats from " CGROUP_NONE_WHY);
 	if (access(stats_dir(cg), F_OK) < 0)
 		return zrun_error_set(err, errno, "cgroup %s: %s", cg->path, stats_dir(cg));
 	return cg->version == CGROUP_V2 ? stats_v2(cg, stats) : stats_v1(cg, stats);
@@ -347,6 +349,8 @@ int cgroup_oom_kills(struct cgroup *cg, uint64_t *count, struct zrun_error *err)
 	struct key_pick pick[] = { { "oom_kill", count }, { NULL, NULL } };
 
 	*count = 0;
+	if (cg->version == CGROUP_NONE)
+		return 0; /* no memory cgroup: the kernel's OOM killer counts nothing for it */
 	if (dir == NULL)
 		return zrun_error_set(err, 0, "cgroup %s: the memory controller is not mounted", cg->path);
 	if (!cg_file_exists(dir, file))

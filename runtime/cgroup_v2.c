@@ -4,6 +4,7 @@
  * v2 are an eBPF program, built and attached by cgroup_ebpf.c. */
 #include "cgroup_driver.h"
 #include "clock.h"
+#include "rootless.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -334,7 +335,17 @@ static int v2_apply(struct cgroup *cg, const struct spec_resources *r, bool crea
 			  apply_hugetlb_unified(cg, r, err) < 0))
 		return -1;
 	/* Devices: an eBPF program (cgroup_ebpf.c), made at create and
-	 * replaced by an update that names device rules. */
+	 * replaced by an update that names device rules. Loading one needs
+	 * CAP_BPF or CAP_SYS_ADMIN over the host: an ordinary user's
+	 * container, in a delegated cgroup, goes without, as with runc and
+	 * crun (it cannot mknod, and its bound nodes are ones the user can
+	 * open: rootless_check_devices). */
+	if (rootless_mode() == ROOTLESS_USER) {
+		if (!creating && r != NULL && r->devices_len > 0)
+			return zrun_error_set(err, 0, "linux.resources.devices: device rules need root "
+					      "on the host (a cgroup eBPF program)");
+		return 0;
+	}
 	if (creating || (r != NULL && r->devices_len > 0))
 		return cgroup_v2_devices(cg, r, err);
 	return 0;

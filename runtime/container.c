@@ -31,6 +31,7 @@
 #include "mount.h"
 #include "procattr.h"
 #include "procfs.h"
+#include "rootless.h"
 #include "rootpath.h"
 #include "zseccomp.h"
 #include "terminal.h"
@@ -44,6 +45,7 @@ struct create_ctx {
 	char bundle[PATH_MAX];
 	char rootfs[PATH_MAX];
 	int rootfs_fd;             /* root.path resolved once (or its copy) */
+	bool rootfs_bind;          /* not a copy: the init binds it (rootless.h) */
 	bool state_dir_made;
 	int lock_fd;
 	struct cgroup *cg;
@@ -148,6 +150,8 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_prefix(err, "config.json");
 	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
 		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
+	if (rootless_check_devices(s, err) < 0)
+		return -1;
 	return rootfs_validate(s, c->opts->no_pivot, err);
 }
 
@@ -164,13 +168,16 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
 		return -1;
 	if (c->opts->adjust_spec && c->opts->adjust_spec(c->spec, c->opts->adjust_data, err) < 0)
 		return -1;
+	if (rootless_adjust_spec(c->spec, err) < 0)
+		return -1;
 	int fd = rootpath_open_rootfs(c->bundle, c->spec->root.path, c->rootfs, sizeof(c->rootfs), err);
 	if (fd < 0)
 		return -1;
 	/* With a mount namespace (new or joined) the init mounts in the rootfs
 	 * from there, where an fd of ours cannot be mounted on: it gets a
 	 * detached copy of this very directory. */
-	if (spec_namespace_find(c->spec, SPEC_NS_MOUNT)) {
+	c->rootfs_bind = rootless_rootfs_bound_by_init(c->spec);
+	if (spec_namespace_find(c->spec, SPEC_NS_MOUNT) && !c->rootfs_bind) {
 		int tree = rootfs_clone(fd, err);
 		close(fd);
 		if (tree < 0)
@@ -189,9 +196,14 @@ static int resolve_paths(struct create_ctx *c, struct zrun_error *err)
  * the short-lived create process, so the cloned init lands inside. */
 static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 {
+	bool user_joined = rootless_user_ns_joined_here(c->spec);
+
+	if (user_joined &&
+	    rootless_join_user_ns(spec_namespace_find(c->spec, SPEC_NS_USER)->path, err) < 0)
+		return -1;
 	for (size_t i = 0; c->spec->linux_ && i < c->spec->linux_->namespaces_len; i++) {
 		const struct spec_namespace *ns = &c->spec->linux_->namespaces[i];
-		if (ns->path == NULL)
+		if (ns->path == NULL || (user_joined && ns->type == SPEC_NS_USER))
 			continue;
 		int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -209,9 +221,17 @@ static int parent_namespaces(struct create_ctx *c, struct zrun_error *err)
 		c->ns_fds[ns->type] = fd;
 	}
 	const struct spec_namespace *t = spec_namespace_find(c->spec, SPEC_NS_TIME);
+	const struct spec_linux *lx = c->spec->linux_;
+	if (t && t->path == NULL && rootless_time_ns_at_clone(c->spec)) {
+		/* Its offsets can only be written before a process is in it:
+		 * by an unshare of ours, which needs root. */
+		if (lx && lx->has_time_offsets)
+			return zrun_error_set(err, 0, "linux.timeOffsets: without root zrun makes the time "
+					      "namespace at the clone, when its offsets can no longer be set");
+		return 0;
+	}
 	if (t && t->path == NULL && unshare(CLONE_NEWTIME) < 0)
 		return zrun_error_set(err, errno, "new time namespace");
-	const struct spec_linux *lx = c->spec->linux_;
 	if (t && t->path == NULL && lx && lx->has_time_offsets) {
 		/* Offsets can only be set before any process enters the new
 		 * namespace: the init is cloned into it next. */
@@ -263,6 +283,9 @@ static uint64_t clone_flags(const struct spec *s)
 		if (ns && ns->path == NULL)
 			flags |= (uint64_t)spec_ns_clone_flag(at_clone[i]);
 	}
+	const struct spec_namespace *t = spec_namespace_find(s, SPEC_NS_TIME);
+	if (t && t->path == NULL && rootless_time_ns_at_clone(s))
+		flags |= CLONE_NEWTIME;
 	return flags;
 }
 
@@ -294,6 +317,8 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 	}
 	struct init_args a = {
 		.spec = c->spec, .rootfs = c->rootfs, .rootfs_fd = c->rootfs_fd, .bundle = c->bundle,
+		.rootfs_bind = c->rootfs_bind,
+		.dumpable_until_go = rootless_mode() == ROOTLESS_USER && userns && userns->path == NULL,
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
@@ -314,14 +339,8 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 	close_fd(&c->sync[1]);
 	if (cgfd < 0 && cgroup_add_pid(c->cg, c->pid, err) < 0)
 		return -1;
-	if (userns && userns->path == NULL) {
-		const struct spec_linux *lx = c->spec->linux_;
-		if (idmap_write(c->pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len,
-				"linux.uidMappings", err) < 0 ||
-		    idmap_write(c->pid, "gid_map", lx->gid_mappings, lx->gid_mappings_len,
-				"linux.gidMappings", err) < 0)
-			return zrun_error_prefix(err, "user namespace");
-	}
+	if (userns && userns->path == NULL && rootless_write_maps(c->pid, c->spec->linux_, err) < 0)
+		return zrun_error_prefix(err, "user namespace");
 	return set_oom_score_adj(c, err);
 }
 
@@ -486,8 +505,8 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
 	if (c->lock_fd < 0)
 		return -1;
-	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id,
-			    c->opts->root, err);
+	c->cg = rootless_cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL,
+				     c->opts->id, c->opts->root, err);
 	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
 	if (fault_check("create-after-creating-state", err) < 0)

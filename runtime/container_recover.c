@@ -49,6 +49,7 @@ int container_delete_unreadable(const char *root, const char *id, struct zrun_er
 
 		if (cg == NULL)
 			return -1;
+		cgroup_set_init(cg, pid, start_time);
 		int r = kill_init(pid, start_time, err);
 		/* What the init left behind (no pid namespace) dies too, unless
 		 * the cgroup is gone or another's now: then it is left alone. */

@@ -25,6 +25,7 @@
 #include "lsm.h"
 #include "procattr.h"
 #include "procfs.h"
+#include "rootless.h"
 #include "terminal.h"
 #include "zseccomp.h"
 
@@ -145,7 +146,7 @@ __attribute__((noreturn)) static void program_main(const struct exec_child *a)
 	 * loading needs CAP_SYS_ADMIN, which the switch drops) and execve. */
 	struct caps_switch sw;
 	struct zseccomp_program filter = { 0 };
-	bool in_user_ns = spec_namespace_find(a->spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(a->spec);
 	bool filter_first = seccomp && !p->no_new_privileges;
 	if (caps_switch_prepare(p, &sw, &err) < 0 || (seccomp && zseccomp_prepare(a->seccomp, &filter, &err) < 0))
 		child_fail(a, &err);

@@ -30,6 +30,7 @@
 #include "mount.h"
 #include "procattr.h"
 #include "procfs.h"
+#include "rootless.h"
 #include "zseccomp.h"
 #include "terminal.h"
 
@@ -236,7 +237,7 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 	 * its root (create refused what would need mounts: rootfs_validate). */
 	bool mnt_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) != NULL;
 	bool joined_mnt = a->ns_fds[SPEC_NS_MOUNT] >= 0;
-	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(spec);
 
 	if (join_namespaces(a, err) < 0)
 		init_fail(a, err);
@@ -263,6 +264,7 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 			.joined_ns = joined_mnt, .bundle = a->bundle,
 			.cgroup_path = a->cgroup_path, .cgroup = a->cgroup, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
+			.rootfs_bind = a->rootfs_bind,
 		};
 		if (rootfs_prepare(&cfg, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
 		    rootfs_pivot(&cfg, err) < 0)
@@ -409,7 +411,7 @@ __attribute__((noreturn)) static void run_program(const struct init_args *a, cha
 {
 	const struct spec *spec = a->spec;
 	const struct spec_process *p = spec->process;
-	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(spec);
 	struct zrun_error err = { 0 };
 	struct sync_msg msg;
 
@@ -460,13 +462,19 @@ void init_main(const struct init_args *args)
 	char exe[4096];
 
 	/* Until exec, nothing in the container may open /proc/<us>/exe (the
-	 * host zrun binary) or ptrace us: CVE-2019-5736. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	 * host zrun binary) or ptrace us: CVE-2019-5736. An ordinary user's
+	 * create must first open our uid_map, which a non-dumpable process's
+	 * /proc files (owned by root then) refuse it; nothing else runs in our
+	 * new namespaces before its SYNC_GO. */
+	if (!a->dumpable_until_go)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* If create dies before we are ready, so do we. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	int base = move_own_fds(args, &moved);
 	if (sync_recv(a->sync_fd, &msg, -1) < 0 || msg.type != SYNC_GO)
 		_exit(1);
+	if (a->dumpable_until_go)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Before any namespace is joined or mount made: the /proc whose files
 	 * nothing of the container can cover. Above the program's fds; only
 	 * when something is to be written there. */
@@ -485,7 +493,7 @@ void init_main(const struct init_args *args)
 	 * CAP_SYS_ADMIN, which the switch drops) and execve. */
 	struct seccomp_order order = seccomp_order_of(spec);
 	struct caps_switch sw;
-	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+	bool in_user_ns = rootless_in_user_ns(spec);
 	struct zseccomp_program filter = { 0 };
 	if (caps_switch_prepare(p, &sw, &err) < 0 ||
 	    (order.filter && zseccomp_prepare(spec->linux_->seccomp, &filter, &err) < 0))

@@ -29,6 +29,8 @@ struct init_args {
 	const struct spec *spec;
 	const char *rootfs;          /* absolute host path, for messages */
 	int rootfs_fd;               /* the rootfs (a detached copy with a mount namespace) */
+	bool rootfs_bind;            /* rootfs_fd is root.path itself: bind it (mount.h) */
+	bool dumpable_until_go;      /* an ordinary user's create writes our id maps */
 	const char *bundle;          /* absolute host path */
 	bool no_pivot;
 	bool no_new_keyring;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mount_internal.h"
+#include "rootless.h"
 #include "rootpath.h"
 
 struct option_flag {
@@ -307,6 +308,9 @@ static int fs_mount(const struct rootfs_config *cfg, const struct spec_mount *m,
 	if (r < 0) {
 		int e = errno;
 		close(fd);
+		if (e == EPERM && rootless_mode() == ROOTLESS_USER)
+			return zrun_error_set(err, e, "mount %s (not allowed in a user namespace: needs root "
+					      "on the host)", type);
 		return zrun_error_set(err, e, "mount %s", type);
 	}
 	close(fd);
@@ -447,6 +451,46 @@ static bool mount_is_shared(int fd)
 	return shared;
 }
 
+/* A copy (or bind) of a shared mount is its peer: a slave before anything
+ * is mounted in it, so that nothing propagates back to the host. */
+static int make_rootfs_rslave(const struct rootfs_config *cfg, struct zrun_error *err)
+{
+	char tree[64];
+
+	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
+	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
+	return 0;
+}
+
+/* An ordinary user's rootfs: create could not copy it (rootless.h), so the
+ * init, root of its own user and mount namespaces, binds root.path here and
+ * takes the bind only if it is the directory create resolved: a path
+ * swapped meanwhile for another directory or a symlink is refused. The new
+ * fd takes the old one's number, which the init already keeps and closes. */
+static int bind_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
+{
+	struct stat want, got;
+
+	if (fstat(cfg->rootfs_fd, &want) < 0)
+		return zrun_error_set(err, errno, "root.path %s", cfg->rootfs);
+	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return zrun_error_set(err, errno, "bind root.path %s", cfg->rootfs);
+	int fd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return zrun_error_set(err, errno, "root.path %s", cfg->rootfs);
+	bool same = fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino;
+	int r = same ? dup3(fd, cfg->rootfs_fd, O_CLOEXEC) : -1;
+	int e = errno;
+	close(fd);
+	if (!same)
+		return zrun_error_set(err, 0, "root.path %s: replaced while the container was created",
+				      cfg->rootfs);
+	if (r < 0)
+		return zrun_error_set(err, e, "root.path %s", cfg->rootfs);
+	return make_rootfs_rslave(cfg, err);
+}
+
 /* Attach the rootfs copy create made (rootfs_clone) where root.path was.
  * The path names only the place: what is attached, mounted in and made
  * the root is the directory create resolved, through its fd; a directory
@@ -454,7 +498,8 @@ static bool mount_is_shared(int fd)
  * container's own. */
 static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err)
 {
-	char tree[64];
+	if (cfg->rootfs_bind)
+		return bind_rootfs(cfg, err);
 	int at = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (at < 0)
@@ -470,12 +515,7 @@ static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err
 	close(at);
 	if (r < 0)
 		return zrun_error_set(err, e, "attach rootfs %s", cfg->rootfs);
-	/* A copy of a shared mount is its peer: a slave before anything is
-	 * mounted in it, so that nothing propagates back to the host. */
-	rootpath_fd_path(tree, sizeof(tree), cfg->rootfs_fd);
-	if (mount(NULL, tree, NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return zrun_error_set(err, errno, "make rootfs %s rslave", cfg->rootfs);
-	return 0;
+	return make_rootfs_rslave(cfg, err);
 }
 
 int rootfs_prepare(const struct rootfs_config *cfg, struct zrun_error *err)

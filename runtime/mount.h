@@ -25,6 +25,9 @@ struct rootfs_config {
 	bool in_user_ns;           /* mknod is impossible: bind host devices */
 	bool new_cgroup_ns;
 	bool no_pivot;
+	bool rootfs_bind;          /* rootfs_fd is root.path itself, of create's mount
+				    * namespace (an ordinary user's create cannot copy
+				    * it): bound here and checked to be that directory */
 };
 
 /* In create, before the init is cloned: refuse what cannot be done without

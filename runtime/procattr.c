@@ -88,15 +88,30 @@ int procattr_apply_oom_score_adj(const struct spec_process *p, int proc_fd, pid_
 		snprintf(path, sizeof(path), "%d/oom_score_adj", (int)pid);
 	else
 		snprintf(path, sizeof(path), "self/oom_score_adj");
-	return procfs_write(proc_fd, path, v, what, err);
+	if (procfs_write(proc_fd, path, v, what, err) == 0)
+		return 0;
+	/* The kernel lets anyone raise it, only CAP_SYS_RESOURCE lower it. */
+	if (err->errno_value == EACCES)
+		return zrun_error_set(err, EACCES, "%s: lowering it needs CAP_SYS_RESOURCE (root on the host)",
+				      what);
+	return -1;
 }
 
 int procattr_apply_rlimits(const struct spec_process *p, struct zrun_error *err)
 {
 	for (size_t i = 0; i < p->rlimits_len; i++) {
 		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return zrun_error_set(err, errno, "process.rlimits: %s", p->rlimits[i].type);
+		struct rlimit now;
+		if (setrlimit(p->rlimits[i].resource, &rl) == 0)
+			continue;
+		int e = errno;
+		/* Only CAP_SYS_RESOURCE raises a hard limit (root on the host:
+		 * a user namespace's root has it only over its own objects). */
+		if (e == EPERM && getrlimit(p->rlimits[i].resource, &now) == 0 && rl.rlim_max > now.rlim_max)
+			return zrun_error_set(err, e, "process.rlimits: %s: hard limit %llu above the current "
+					      "%llu needs CAP_SYS_RESOURCE (root on the host)", p->rlimits[i].type,
+					      (unsigned long long)rl.rlim_max, (unsigned long long)now.rlim_max);
+		return zrun_error_set(err, e, "process.rlimits: %s", p->rlimits[i].type);
 	}
 	return 0;
 }

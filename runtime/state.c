@@ -385,8 +385,8 @@ int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned l
 	}
 	const char *cg = text + pos;
 	/* Never the hierarchy's root nor a climb out of it: this path gets
-	 * SIGKILL sent to everything in it. */
-	if (cg[0] != '/' || cg[1] == '\0' || strstr(cg, "/..") != NULL ||
+	 * SIGKILL sent to everything in it. "": no cgroup (cgroup_open_none). */
+	if ((cg[0] != '\0' && (cg[0] != '/' || cg[1] == '\0' || strstr(cg, "/..") != NULL)) ||
 	    strlen(cg) >= cgroup_path_len)
 		return -1;
 	strcpy(cgroup_path, cg);
@@ -470,7 +470,8 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 		return -1;
 	if (!st->id || !st->bundle || !st->rootfs || !st->created || !st->owner || !st->cgroup_path)
 		return -1;
-	if (st->id[0] == '\0' || known < 0 || st->cgroup_path[0] != '/')
+	/* "": a container without a cgroup (cgroup_open_none). */
+	if (st->id[0] == '\0' || known < 0 || (st->cgroup_path[0] != '/' && st->cgroup_path[0] != '\0'))
 		return -2;
 	return 0;
 }

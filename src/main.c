@@ -1,5 +1,6 @@
 /* zrun: global options, command dispatch, and the one error printer. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cloned_binary.h"
 #include "fdstore.h"
 #include "hooks.h"
+#include "rootless.h"
 #include "state.h"
 #include "supervisor_daemon.h"
 
@@ -32,7 +34,8 @@ static void usage(FILE *out)
 	fprintf(out, "  %-10s %s\n", "help", "print this help, or with COMMAND its options (as COMMAND --help)");
 	fprintf(out,
 		"\nGlobal options:\n"
-		"  --root DIR             state directory (default /run/zrun)\n"
+		"  --root DIR             state directory (default /run/zrun; for other users\n"
+		"                         $XDG_RUNTIME_DIR/zrun, else /tmp/zrun-UID)\n"
 		"  --log FILE             also write errors to FILE\n"
 		"  --log-format FORMAT    text or json (json lines, as runc writes them)\n"
 		"  --debug                verbose logging\n"
@@ -152,7 +155,10 @@ static int run_help(struct cli_ctx *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct cli_ctx ctx = { .root = "/run/zrun" };
+	/* An ordinary user's state lives in a directory of theirs (rootless.h). */
+	static char default_root[PATH_MAX];
+	rootless_default_root(default_root, sizeof(default_root));
+	struct cli_ctx ctx = { .root = default_root };
 
 	if (argc > 0)
 		run_service_daemon(argc, argv);

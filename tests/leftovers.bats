@@ -37,3 +37,12 @@ load lib/leftovers
 @test "no_network_namespace_of_a_test_is_left" {
 	expect_nothing_left "ip netns list 2>/dev/null | grep -E '^zrun-'"
 }
+
+@test "no_user_or_subid_range_of_the_rootless_tests_is_left" {
+	# rootless.bats makes users zrunrl-a<pid>, zrunrl-b<pid> and removes them
+	expect_nothing_left "grep -h '^zrunrl-' /etc/passwd /etc/group /etc/subuid /etc/subgid 2>/dev/null"
+}
+
+@test "no_state_root_or_delegated_cgroup_of_the_rootless_tests_is_left" {
+	expect_nothing_left "ls -d /tmp/zrun-[0-9]* /sys/fs/cgroup/unified/zrunrl-* 2>/dev/null"
+}

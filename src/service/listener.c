@@ -107,6 +107,21 @@ int listener_parse(const char *spec, int index, struct listener *l, struct zrun_
 	return zrun_error_set(err, 0, "--listen %s: expected [NAME=]tcp://HOST:PORT or unix:/PATH", spec);
 }
 
+/* The first port the kernel lets anyone bind; 1024 when unreadable. */
+static int privileged_port_limit(void)
+{
+	char buf[32];
+	int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 1024;
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
 int listener_open(const struct listener *l, struct zrun_error *err)
 {
 	int one = 1;
@@ -123,8 +138,16 @@ int listener_open(const struct listener *l, struct zrun_error *err)
 		if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode))
 			unlink(l->path);
 	}
-	if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0)
-		return zrun_error_set(err, errno, "listener %s", l->url);
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
+		int e = errno;
+		/* Without CAP_NET_BIND_SERVICE (an ordinary user's service): say
+		 * which ports the kernel leaves to anyone. */
+		int start = privileged_port_limit();
+		if (e == EACCES && l->kind == LISTENER_TCP && l->port < start)
+			return zrun_error_set(err, e, "listener %s: ports below %d need root "
+					      "(net.ipv4.ip_unprivileged_port_start)", l->url, start);
+		return zrun_error_set(err, e, "listener %s", l->url);
+	}
 	if (listen(fd, LISTENER_BACKLOG) < 0)
 		return zrun_error_set(err, errno, "listen %s", l->url);
 	return TAKE_FD(fd);
