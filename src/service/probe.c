@@ -324,6 +324,9 @@ long probe_next_delay_ms(const struct probe_spec *p, bool passed, long since_fir
 {
 	long fast = since_first_ms < PROBE_STARTUP_FAST_FOR_MS ? PROBE_STARTUP_FAST_MS : PROBE_STARTUP_SLOW_MS;
 
+	if (p->kind == PROBE_EXEC && fast < PROBE_STARTUP_EXEC_MS)
+		fast = PROBE_STARTUP_EXEC_MS;
+
 	if (passed || p->period_ms < fast)
 		return p->period_ms;
 	return fast;

@@ -41,10 +41,19 @@ enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
  * configured schedule gave (failure_threshold x period after the first
  * probe), so an app that never gets ready is given up at the same time as
  * with one probe per period. After the first success the period applies
- * and failure_threshold failures in a row fail. */
-#define PROBE_FIRST_MS 15
-#define PROBE_STARTUP_FAST_MS 50
-#define PROBE_STARTUP_SLOW_MS 100
+ * and failure_threshold failures in a row fail.
+ * Why 10 ms: a swap waits for the probe after the app listens, half a step
+ * on average; at 50 ms that was ~25 ms of the < 50 ms zrun may add to a
+ * deploy (issue 15), at 10 ms it is ~5 ms. An accepting probe of a Node
+ * app costs ~0.3 ms of CPU (its cgroup's fdinfo and task files), ~3% of a
+ * core while a version starts; most apps listen within the first second,
+ * and one that takes longer is probed every 50 ms. An exec probe starts a
+ * process in the version (a few ms of CPU each, taken from the app that is
+ * starting), so it keeps PROBE_STARTUP_EXEC_MS. */
+#define PROBE_FIRST_MS 10
+#define PROBE_STARTUP_FAST_MS 10
+#define PROBE_STARTUP_SLOW_MS 50
+#define PROBE_STARTUP_EXEC_MS 50
 #define PROBE_STARTUP_FAST_FOR_MS 1000
 
 /* The wait before the first probe. */

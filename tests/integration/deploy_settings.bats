@@ -30,6 +30,21 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer"
 }
 
+@test "startup_probes_come_every_10_ms_until_a_slow_starter_is_ready" {
+	# httpd accepts 1 s after start. Half a probe step after the app listens
+	# is zrun's own share of a deploy (issue 15: < 50 ms in all): one probe
+	# every 10 ms makes ~100 probes in that second; the old schedule (15 ms,
+	# then every 50 ms) made at most 21. 35 (one per 28 ms) leaves room for
+	# a loaded host.
+	local line n
+	dep v1 --start-delay-ms 1000 -- --listen "tcp://127.0.0.1:$PORT"
+	line=$(grep "^$SVC-1: ready after" "$WORK/deploy.out")
+	n=$(sed -n 's/.*ready after \([0-9]*\) probes.*/\1/p' <<<"$line")
+	echo "# $line" >&3
+	[ "${n:-0}" -ge 35 ] || { echo "expected >= 35 probes before a 1 s starter was ready, saw: $line" >&2; return 1; }
+	expect_eq "$(curl -s --max-time 2 "$URL/")" v1 "answer"
+}
+
 # kept_of: the service record's version kept for rollback
 kept_of() { zr service --format json status "$SVC" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("previous", ""))'; }
 

@@ -324,10 +324,15 @@ TEST(probe_schedule_is_fast_until_the_first_success_then_the_period)
 	/* the startup budget is what one probe per period gave */
 	CHECK(!probe_startup_over(p, 29999));
 	CHECK(probe_startup_over(p, 30000));
+	/* an exec probe starts a process each time: not every 10 ms */
+	p->kind = PROBE_EXEC;
+	CHECK_INT(probe_next_delay_ms(p, false, 0), PROBE_STARTUP_EXEC_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 5000), PROBE_STARTUP_EXEC_MS);
+	/* never less often than the period */
 	p->initial_delay_ms = 2000;
-	p->period_ms = 20;
+	p->period_ms = 5;
 	CHECK_INT(probe_first_delay_ms(p), 2000);
-	CHECK_INT(probe_next_delay_ms(p, false, 0), 20);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), 5);
 }
 
 TEST(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root)
