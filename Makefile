@@ -19,7 +19,7 @@ VERSION := 0.1.0
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
             clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck \
-            man-db groff-base bash-completion systemd ansible-core
+            man-db groff-base bash-completion systemd ansible-core libsystemd-dev mmdebstrap
 
 # CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
 # they come after the project's own flags, which live in ZRUN_CFLAGS and
@@ -37,7 +37,9 @@ ALL_CFLAGS    = $(ZRUN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS   = $(ZRUN_LDFLAGS) $(LDFLAGS)
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
 # that a VM initramfs or a containerd node can take as it is.
-LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic $(LDLIBS)
+# libsystemd (sd-bus, for --systemd-cgroup) has no static archive in
+# Debian; libsystemd0 is on every Debian system (apt needs it).
+LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lsystemd $(LDLIBS)
 
 # Three layers, arrows only down: src/cmd (and src/main.c, src/cli.c beside
 # it) -> src/service -> runtime. Each is built on its own: runtime/ and

@@ -7,7 +7,15 @@
 
 struct cgroup *container_state_cgroup(const struct container_state *st, struct zrun_error *err)
 {
-	return cgroup_open_recorded(st->cgroup_path, st->cgroup_paths, st->cgroup_paths_len, err);
+	struct cgroup *cg = cgroup_open_recorded(st->cgroup_path, st->cgroup_paths,
+						 st->cgroup_paths_len, err);
+
+	if (cg != NULL && st->systemd_unit != NULL &&
+	    cgroup_set_systemd_unit(cg, st->systemd_unit, err) < 0) {
+		cgroup_free(cg);
+		return NULL;
+	}
+	return cg;
 }
 
 struct cgroup *container_cgroup(const char *root, const char *id, enum container_status *status,

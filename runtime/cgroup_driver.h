@@ -48,6 +48,14 @@ struct cgroup {
 	size_t recorded_len;
 	char **made;        /* directories cgroup_create made, in creation order */
 	size_t made_len;
+	/* The systemd driver (cgroup_systemd.h): the scope unit that holds
+	 * this cgroup; NULL for cgroupfs. Its slice is kept until the unit is
+	 * started (at cgroup_add_pid: systemd needs a pid to make a scope),
+	 * and so are the resources to apply then. */
+	char *systemd_unit;
+	char *systemd_slice;
+	bool systemd_started;
+	const struct spec_resources *systemd_pending;
 };
 
 struct cgroup_driver {

@@ -261,6 +261,8 @@ static char *state_to_json(const struct container_state *st, struct zrun_error *
 	gen_kv(&w, "cgroup_path", st->cgroup_path);
 	if (st->cgroup_paths_len > 0)
 		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
+	if (st->systemd_unit != NULL)
+		gen_kv(&w, "systemd_unit", st->systemd_unit);
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
 	if (st->extra_json != NULL && gen_extra(&w, st->extra_json, err) < 0) {
 		free(json_w_finish(&w));
@@ -450,6 +452,7 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->created = tree_str(tree, "created");
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
+	st->systemd_unit = tree_str(tree, "systemd_unit");
 	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
 	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
 		return -1;
@@ -723,6 +726,7 @@ void state_clear(struct container_state *st)
 	free(st->created);
 	free(st->owner);
 	free(st->cgroup_path);
+	free(st->systemd_unit);
 	for (size_t i = 0; i < st->cgroup_paths_len; i++) {
 		free(st->cgroup_paths[i].key);
 		free(st->cgroup_paths[i].value);

@@ -33,6 +33,9 @@ struct container_state {
 	 * state written before they were recorded. */
 	struct spec_kv *cgroup_paths;
 	size_t cgroup_paths_len;
+	/* --systemd-cgroup: the scope unit that holds the cgroup, which delete
+	 * stops; NULL for the cgroupfs driver. */
+	char *systemd_unit;
 	struct spec_kv *annotations;
 	size_t annotations_len;
 	/* Service layer data the runtime stores but never interprets:
