@@ -452,7 +452,12 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->created = tree_str(tree, "created");
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
+	/* absent (the cgroupfs driver, or state of an older zrun): NULL */
 	st->systemd_unit = tree_str(tree, "systemd_unit");
+	if (st->systemd_unit != NULL && st->systemd_unit[0] == '\0') {
+		free(st->systemd_unit);
+		st->systemd_unit = NULL;
+	}
 	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
 	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
 		return -1;
