@@ -191,6 +191,7 @@ bench: bench-deps zrun bundles node-api-bundles
 	bench/swap $(BENCH_ARGS)
 	bench/overhead $(BENCH_ARGS)
 	bench/lifecycle-vm $(BENCH_ARGS)
+	bench/lifecycle-systemd $(BENCH_ARGS)
 	bench/callgrind
 
 # Scale against pm2, crun and runc (issue 20): docs/scale.md and docs/scale.png.
