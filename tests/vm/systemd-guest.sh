@@ -216,6 +216,34 @@ TOML
 	kill $ctd; wait $ctd 2>/dev/null
 }
 
+# podman (Debian's 4.3) with --cgroup-manager=systemd driving zrun: podman
+# passes --systemd-cgroup and cgroupsPath "machine.slice:libpod:ID".
+PM_DIR=/run/zrun-pm
+pm() {
+	timeout 120 podman --root $PM_DIR/root --runroot $PM_DIR/runroot --tmpdir $PM_DIR/tmp \
+		--storage-driver vfs --runtime "$ZRUN" --cgroup-manager=systemd --events-backend=file "$@"
+}
+t_podman() {
+	local cid u
+	mkdir -p $PM_DIR
+	if ! pm load -i $V/image.tar >$PM_DIR/load.log 2>&1; then
+		not_ok "podman loads the test image"; diag_file $PM_DIR/load.log; return
+	fi
+	if ! pm run -d --name p1 --network none docker.io/zrun/busybox:test \
+		sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >$PM_DIR/run.log 2>&1; then
+		not_ok "podman --cgroup-manager=systemd run with zrun"; diag_file $PM_DIR/run.log; return
+	fi
+	ok "podman --cgroup-manager=systemd run with zrun"
+	cid=$(pm inspect -f '{{.Id}}' p1 2>/dev/null)
+	u=libpod-$cid.scope
+	check "the container's scope is active in machine.slice" "active machine.slice" \
+		"$(prop $u ActiveState) $(prop $u Slice)"
+	check "podman exec runs in the container" hi "$(pm exec p1 echo hi 2>&1)"
+	pm stop -t 5 p1 >$PM_DIR/stop.log 2>&1 || diag_file $PM_DIR/stop.log
+	pm rm p1 >$PM_DIR/rm.log 2>&1 || diag_file $PM_DIR/rm.log
+	check "no scope after podman rm" not-found "$(prop $u LoadState)"
+}
+
 # Lifecycle timing: `run /bin/true`, BENCH_RUNS rounds, each round running
 # every runtime and driver once in turn (interleaved, so that a slow spell of
 # the host hits all alike); per runtime the median in ms on a "# bench" line
@@ -268,6 +296,7 @@ t_failed_create
 t_service
 t_deploy_restart
 command -v containerd >/dev/null && [ -f $V/image.tar ] && t_containerd
+command -v podman >/dev/null && [ -f $V/image.tar ] && t_podman
 [ "${ZRUN_VM_BENCH:-1}" = 1 ] && t_bench
 left=$(systemctl list-units --all --no-legend 'zrun*' 2>/dev/null | grep -v 'zrun-vm-tests' | grep -v '\.slice')
 check "no zrun scope is left" "" "$left"
