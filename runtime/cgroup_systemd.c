@@ -1,6 +1,7 @@
 /* cgroup_systemd: the systemd driver's D-Bus side (see cgroup_systemd.h):
  * a transient scope per container, its properties, and its stop. sd-bus
- * from libsystemd; one short-lived connection per call, as runc's. */
+ * from libsystemd; one connection per call (create, update and delete are
+ * separate processes anyway). */
 #include "cgroup_systemd.h"
 
 #include <errno.h>
@@ -56,12 +57,12 @@ static void msg_unrefp(sd_bus_message **m)
 	sd_bus_message_unref(*m);
 }
 
-/* What JobRemoved said about the job we wait for. */
+/* What JobRemoved said about the job we wait for. sd_bus_call queues the
+ * signals that arrive before its reply, and they are dispatched only in
+ * job_wait, once the job's path is known: none is missed. */
 struct job_wait {
 	const char *job;   /* object path, NULL until the call returned it */
 	char result[32];   /* "done", "failed", ... ; "" while running */
-	char pending[32];  /* a result seen before we knew the job's path */
-	char pending_job[256];
 };
 
 static int on_job_removed(sd_bus_message *m, void *data, sd_bus_error *ret)
@@ -73,14 +74,8 @@ static int on_job_removed(sd_bus_message *m, void *data, sd_bus_error *ret)
 	(void)ret;
 	if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
 		return 0;
-	if (w->job != NULL && strcmp(path, w->job) == 0) {
+	if (w->job != NULL && strcmp(path, w->job) == 0)
 		snprintf(w->result, sizeof(w->result), "%s", result);
-	} else if (w->job == NULL) {
-		/* On a direct connection the signal may be read while the
-		 * method reply is: keep it until we know our job's path. */
-		snprintf(w->pending_job, sizeof(w->pending_job), "%s", path);
-		snprintf(w->pending, sizeof(w->pending), "%s", result);
-	}
 	return 0;
 }
 
@@ -97,8 +92,6 @@ static int job_wait(sd_bus *bus, struct job_wait *w, const char *what, struct zr
 {
 	uint64_t deadline = now_ms() + SD_JOB_TIMEOUT_MS;
 
-	if (w->pending[0] && strcmp(w->pending_job, w->job) == 0)
-		snprintf(w->result, sizeof(w->result), "%s", w->pending);
 	while (w->result[0] == '\0') {
 		int r = sd_bus_process(bus, NULL);
 		if (r < 0)
