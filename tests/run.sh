@@ -126,9 +126,10 @@ for suite in $suites; do
 		run_suite containerd 600 bats --tap tests/containerd ;;
 	vm)
 		[ -x tests/vm/run.sh ] && run_suite vm-cgroup2 900 tests/vm/run.sh ;;
-	vm-systemd)  # --systemd-cgroup with systemd as PID 1 (a Debian root, cached);
-		# the timing is bench/lifecycle-systemd's
-		ZRUN_VM_BENCH=0 run_suite vm-systemd 600 tests/vm/systemd-run.sh ;;
+	vm-systemd)  # --systemd-cgroup with systemd as PID 1 (a Debian root, cached),
+		# on pure cgroup v2 and hybrid v1; the timing is bench/lifecycle-systemd's
+		ZRUN_VM_BENCH=0 run_suite vm-systemd 600 tests/vm/systemd-run.sh
+		VM_SYSTEMD_CGROUP=v1 ZRUN_VM_BENCH=0 run_suite vm-systemd-v1 600 tests/vm/systemd-run.sh ;;
 	leftovers)
 		run_suite leftovers 180 bats --tap tests/leftovers.bats ;;
 	esac

@@ -123,15 +123,16 @@ vm_pack() {
 }
 
 # vm_boot INITRAMFS CONSOLE_LOG TIMEOUT: boots $vmlinuz under qemu TCG
-# (VM_MEM_MB, default 1 GiB; 2 CPUs; cgroup_no_v1=all, then VM_APPEND's
-# kernel arguments), the serial console to CONSOLE_LOG; qemu's own output
-# goes to $work/qemu.log. Returns qemu's status (124: killed).
+# (VM_MEM_MB, default 1 GiB; 2 CPUs; VM_CGROUP_ARGS, default
+# cgroup_no_v1=all, then VM_APPEND's kernel arguments), the serial console
+# to CONSOLE_LOG; qemu's own output goes to $work/qemu.log. Returns qemu's
+# status (124: killed).
 vm_boot() {
 	timeout "$3" qemu-system-x86_64 -accel tcg -m "${VM_MEM_MB:-1024}" -smp 2 \
 		-nodefaults -display none -no-reboot -monitor none \
 		-serial "file:$2" \
 		-kernel "$vmlinuz" -initrd "$1" \
-		-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all${VM_APPEND:+ $VM_APPEND}" \
+		-append "console=ttyS0 quiet panic=-1 ${VM_CGROUP_ARGS-cgroup_no_v1=all}${VM_APPEND:+ $VM_APPEND}" \
 		</dev/null >"$work/qemu.log" 2>&1
 }
 

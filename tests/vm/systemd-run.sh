@@ -10,20 +10,24 @@
 #   ZRUN            the runtime binary (default: ./zrun)
 #   ZRUN_VM_TIMEOUT seconds qemu may run (default: 420)
 #   ZRUN_VM_BENCH   0 leaves the timing out
+#   VM_SYSTEMD_CGROUP v1: boot the guest hybrid (cgroup v1 controllers, as
+#                   this project's hosts) instead of pure cgroup v2
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 ZRUN=${ZRUN:-$repo/zrun}
 cache=$repo/${BUILD:-build}/vm-systemd
 vm_timeout=${ZRUN_VM_TIMEOUT:-420}
+cgroups=${VM_SYSTEMD_CGROUP:-v2}
+name=vm-systemd; [ "$cgroups" = v1 ] && name=vm-systemd-v1
 work=$(mktemp -d /tmp/zrun-vm-systemd.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-skip() { echo "1..0 # skip vm-systemd: $1"; exit 0; }
+skip() { echo "1..0 # skip $name: $1"; exit 0; }
 n=0
 fail() {  # reason, [file whose last 20 lines to show]
 	n=$((n + 1))
-	echo "not ok $n - vm-systemd: $1"
+	echo "not ok $n - $name: $1"
 	[ -n "${2:-}" ] && [ -s "$2" ] && tail -n 20 "$2" | tr -d '\r' | sed 's/^/#   /'
 }
 
@@ -87,13 +91,17 @@ cat "$image" "$work/overlay.cpio.gz" >"$work/initramfs.cpio.gz"
 # --- boot ---------------------------------------------------------------------
 console=$work/console.log
 start=$(date +%s.%N)
-# 2 GiB: the root is unpacked, then copied onto a tmpfs
-VM_MEM_MB=2048 VM_APPEND="loglevel=1 systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.mask=serial-getty@ttyS0.service systemd.mask=getty@tty1.service" \
+# 2 GiB: the root is unpacked, then copied onto a tmpfs. v1: hybrid, as
+# this project's hosts (v1 controllers; systemd's own tree on cgroup2).
+cgroup_args="cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+[ "$cgroups" = v1 ] && cgroup_args="systemd.unified_cgroup_hierarchy=0"
+VM_MEM_MB=2048 VM_CGROUP_ARGS=$cgroup_args \
+VM_APPEND="loglevel=1 systemd.show_status=0 systemd.mask=serial-getty@ttyS0.service systemd.mask=getty@tty1.service" \
 	vm_boot "$work/initramfs.cpio.gz" "$console" "$vm_timeout"
 qemu_rc=$?
 end=$(date +%s.%N)
 
-vm_report vm-systemd "$qemu_rc" "$(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}')" "$vm_timeout"
+vm_report "$name" "$qemu_rc" "$(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}')" "$vm_timeout"
 status=$?
 # The ratios of the lifecycle timing (bench lines: NAME median_ms X ...).
 awk '$1 == "#" && $2 == "bench" && $4 == "median_ms" { m[$3] = $5 } END {
