@@ -37,9 +37,9 @@ ALL_CFLAGS    = $(ZRUN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS   = $(ZRUN_LDFLAGS) $(LDFLAGS)
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
 # that a VM initramfs or a containerd node can take as it is.
-# libsystemd (sd-bus, for --systemd-cgroup) has no static archive in
-# Debian; libsystemd0 is on every Debian system (apt needs it).
-LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lsystemd $(LDLIBS)
+# libsystemd (sd-bus, for --systemd-cgroup) is not linked: the driver
+# dlopens it (runtime/cgroup_systemd.c); libsystemd-dev gives its header.
+LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic $(LDLIBS)
 
 # Three layers, arrows only down: src/cmd (and src/main.c, src/cli.c beside
 # it) -> src/service -> runtime. Each is built on its own: runtime/ and

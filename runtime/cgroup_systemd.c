@@ -4,6 +4,7 @@
  * separate processes anyway). */
 #include "cgroup_systemd.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -12,6 +13,59 @@
 #include <time.h>
 
 #include <systemd/sd-bus.h>
+
+/* libsystemd is opened when the driver is first used, not linked: every
+ * other zrun command (and every container of the cgroupfs driver) would
+ * otherwise load it and its six libraries at each start, about 0.3 ms,
+ * for nothing. The header gives the types; these pointers the functions. */
+#define SD_FUNCS(X) X(sd_bus_call) X(sd_bus_call_method) X(sd_bus_error_free) \
+	X(sd_bus_flush_close_unref) X(sd_bus_match_signal) X(sd_bus_message_append) \
+	X(sd_bus_message_close_container) X(sd_bus_message_new_method_call) \
+	X(sd_bus_message_open_container) X(sd_bus_message_read) X(sd_bus_message_unref) \
+	X(sd_bus_new) X(sd_bus_open_system) X(sd_bus_process) X(sd_bus_set_address) \
+	X(sd_bus_slot_unref) X(sd_bus_start) X(sd_bus_unref) X(sd_bus_wait)
+#define SD_POINTER(f) static typeof(f) *p_##f;
+SD_FUNCS(SD_POINTER)
+#define sd_bus_call p_sd_bus_call
+#define sd_bus_call_method p_sd_bus_call_method
+#define sd_bus_error_free p_sd_bus_error_free
+#define sd_bus_flush_close_unref p_sd_bus_flush_close_unref
+#define sd_bus_match_signal p_sd_bus_match_signal
+#define sd_bus_message_append p_sd_bus_message_append
+#define sd_bus_message_close_container p_sd_bus_message_close_container
+#define sd_bus_message_new_method_call p_sd_bus_message_new_method_call
+#define sd_bus_message_open_container p_sd_bus_message_open_container
+#define sd_bus_message_read p_sd_bus_message_read
+#define sd_bus_message_unref p_sd_bus_message_unref
+#define sd_bus_new p_sd_bus_new
+#define sd_bus_open_system p_sd_bus_open_system
+#define sd_bus_process p_sd_bus_process
+#define sd_bus_set_address p_sd_bus_set_address
+#define sd_bus_slot_unref p_sd_bus_slot_unref
+#define sd_bus_start p_sd_bus_start
+#define sd_bus_unref p_sd_bus_unref
+#define sd_bus_wait p_sd_bus_wait
+
+static int sd_load(struct zrun_error *err)
+{
+	static void *lib;
+	void *h;
+
+	if (lib != NULL)
+		return 0;
+	h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return zrun_error_set(err, 0, "systemd: %s (the systemd driver needs libsystemd0)", dlerror());
+#define SD_LOAD(f) \
+	if ((p_##f = (typeof(p_##f))dlsym(h, #f)) == NULL) { \
+		dlclose(h); \
+		return zrun_error_set(err, 0, "systemd: libsystemd.so.0 has no %s", #f); \
+	}
+	SD_FUNCS(SD_LOAD)
+#undef SD_LOAD
+	lib = h;
+	return 0;
+}
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -25,7 +79,11 @@
 static sd_bus *bus_open(struct zrun_error *err)
 {
 	sd_bus *bus = NULL;
-	int r = sd_bus_new(&bus);
+	int r;
+
+	if (sd_load(err) < 0)
+		return NULL;
+	r = sd_bus_new(&bus);
 
 	if (r >= 0)
 		r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
@@ -54,7 +112,8 @@ static void bus_closep(sd_bus **bus)
 
 static void msg_unrefp(sd_bus_message **m)
 {
-	sd_bus_message_unref(*m);
+	if (*m)  /* also where libsystemd could not be loaded */
+		sd_bus_message_unref(*m);
 }
 
 /* What JobRemoved said about the job we wait for. sd_bus_call queues the
