@@ -19,7 +19,7 @@ VERSION := 0.1.0
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
             clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck \
-            man-db groff-base bash-completion systemd ansible-core uidmap
+            man-db groff-base bash-completion systemd ansible-core uidmap libsystemd-dev mmdebstrap
 
 # CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
 # they come after the project's own flags, which live in ZRUN_CFLAGS and
@@ -37,6 +37,8 @@ ALL_CFLAGS    = $(ZRUN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS   = $(ZRUN_LDFLAGS) $(LDFLAGS)
 # libseccomp, libcap and yajl are linked statically: one self-contained binary
 # that a VM initramfs or a containerd node can take as it is.
+# libsystemd (sd-bus, for --systemd-cgroup) is not linked: the driver
+# dlopens it (runtime/cgroup_systemd.c); libsystemd-dev gives its header.
 LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic $(LDLIBS)
 
 # Three layers, arrows only down: src/cmd (and src/main.c, src/cli.c beside
@@ -189,6 +191,7 @@ bench: bench-deps zrun bundles node-api-bundles
 	bench/swap $(BENCH_ARGS)
 	bench/overhead $(BENCH_ARGS)
 	bench/lifecycle-vm $(BENCH_ARGS)
+	bench/lifecycle-systemd $(BENCH_ARGS)
 	bench/callgrind
 
 # Scale against pm2, crun and runc (issue 20): docs/scale.md and docs/scale.png.

@@ -3,6 +3,7 @@
  * directory helpers the drivers share live in cgroup_fs.c. */
 #include "cgroup.h"
 #include "cgroup_driver.h"
+#include "cgroup_systemd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -405,8 +406,85 @@ enum cgroup_version cgroup_version(const struct cgroup *cg)
 	return cg->version;
 }
 
+struct cgroup *cgroup_open_systemd(const char *cgroups_path, const char *id,
+				   const char *slice_default, struct zrun_error *err)
+{
+	struct systemd_scope scope;
+	struct open_input in = { 0 };
+	struct cgroup *cg;
+	int version;
+
+	if (systemd_check_booted(err) < 0 ||
+	    systemd_scope_parse(cgroups_path, id, slice_default, &scope, err) < 0 ||
+	    (version = cgroup_detect_version(err)) < 0)
+		return NULL;
+	in.path = scope.path;
+	cg = open_cgroup((enum cgroup_version)version, &in, err);
+	if (cg != NULL && ((cg->systemd_unit = strdup(scope.unit)) == NULL ||
+			   (cg->systemd_slice = strdup(scope.slice)) == NULL)) {
+		zrun_error_set(err, ENOMEM, "cgroup %s", scope.path);
+		cgroup_free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+int cgroup_set_systemd_unit(struct cgroup *cg, const char *unit, struct zrun_error *err)
+{
+	free(cg->systemd_unit);
+	cg->systemd_unit = unit != NULL ? strdup(unit) : NULL;
+	if (unit != NULL && cg->systemd_unit == NULL)
+		return zrun_error_set(err, ENOMEM, "cgroup %s", cg->path);
+	cg->systemd_started = unit != NULL;
+	return 0;
+}
+
+const char *cgroup_systemd_unit(const struct cgroup *cg)
+{
+	return cg->systemd_unit;
+}
+
+/* The systemd driver's first pid: systemd makes the scope around it, then
+ * the v1/v2 driver takes the cgroup systemd made as its own (every resource
+ * written to the files, what it has no property for too, as runc does). */
+static int systemd_first_pid(struct cgroup *cg, pid_t pid, struct zrun_error *err)
+{
+	struct systemd_scope scope = { 0 };
+	struct zrun_error ignored;
+
+	snprintf(scope.unit, sizeof(scope.unit), "%s", cg->systemd_unit);
+	snprintf(scope.slice, sizeof(scope.slice), "%s", cg->systemd_slice);
+	snprintf(scope.path, sizeof(scope.path), "%s", cg->path);
+	if (systemd_scope_start(&scope, pid, cg->systemd_pending, cg->version, err) < 0)
+		return -1;
+	cg->systemd_started = true;
+	if (cg->driver->create(cg, err) == 0 &&
+	    cg->driver->apply(cg, cg->systemd_pending, true, err) == 0 &&
+	    cg->driver->add_pid(cg, pid, err) == 0) {
+		cg_forget_made(cg);
+		return 0;
+	}
+	if (cg->dir_fd >= 0) {
+		close(cg->dir_fd);
+		cg->dir_fd = -1;
+	}
+	/* SIGKILL first: a stop's SIGTERM is ignored by a pid namespace's init,
+	 * and systemd would wait 90 s for it. */
+	cg->driver->kill_all(cg, SIGKILL, &ignored);
+	cg_undo_made(cg);
+	systemd_scope_stop(cg->systemd_unit, &ignored);
+	cg->systemd_started = false;
+	return -1;
+}
+
 int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err)
 {
+	/* systemd makes a scope only around a pid: cgroup_add_pid does it
+	 * (systemd refuses a unit that exists: no claim of the leaf). */
+	if (cg->systemd_unit != NULL && !cg->systemd_started) {
+		cg->systemd_pending = resources;
+		return 0;
+	}
 	int r = cg->driver->create(cg, err);
 
 	/* A delete of the root's last container may rmdir the shared default
@@ -433,6 +511,10 @@ int cgroup_update(struct cgroup *cg, const struct spec_resources *resources, str
 {
 	if (resources == NULL)
 		return 0;
+	/* systemd would put its own values back at its next daemon-reload. */
+	if (cg->systemd_unit != NULL &&
+	    systemd_scope_set(cg->systemd_unit, resources, cg->version, err) < 0)
+		return -1;
 	return cg->driver->apply(cg, resources, false, err);
 }
 
@@ -443,6 +525,8 @@ int cgroup_dir_fd(struct cgroup *cg)
 
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct zrun_error *err)
 {
+	if (cg->systemd_unit != NULL && !cg->systemd_started)
+		return systemd_first_pid(cg, pid, err);
 	return cg->driver->add_pid(cg, pid, err);
 }
 
@@ -489,8 +573,17 @@ int cg_kill_frozen(struct cgroup *cg, int sig, struct zrun_error *err)
 	return ret;
 }
 
+/* A systemd driver cgroup whose scope we have not started is not ours yet:
+ * its path may be another container's scope (the name systemd refused). */
+static bool systemd_not_ours(const struct cgroup *cg)
+{
+	return cg->systemd_unit != NULL && !cg->systemd_started;
+}
+
 int cgroup_kill_all(struct cgroup *cg, int sig, struct zrun_error *err)
 {
+	if (systemd_not_ours(cg))
+		return 0;
 	return cg->driver->kill_all(cg, sig, err);
 }
 
@@ -506,10 +599,18 @@ int cgroup_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err)
 
 int cgroup_destroy(struct cgroup *cg, struct zrun_error *err)
 {
+	if (systemd_not_ours(cg))
+		return 0;
 	if (cg->dir_fd >= 0) {
 		close(cg->dir_fd);
 		cg->dir_fd = -1;
 	}
+	/* The processes are gone: stopping the scope lets systemd remove its
+	 * cgroup; the driver then removes what is left (v1 hierarchies that
+	 * systemd does not manage, sub-cgroups the container made). */
+	if (cg->systemd_unit != NULL && cg->systemd_started &&
+	    systemd_scope_stop(cg->systemd_unit, err) < 0)
+		return -1;
 	return cg->driver->destroy(cg, err);
 }
 
@@ -524,6 +625,8 @@ void cgroup_free(struct cgroup *cg)
 	if (cg->claim_fd >= 0)
 		close(cg->claim_fd);
 	cg_forget_made(cg);
+	free(cg->systemd_unit);
+	free(cg->systemd_slice);
 	free(cg->paths);
 	free(cg->path);
 	free(cg->mount);

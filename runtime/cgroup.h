@@ -42,6 +42,22 @@ int cgroup_default_parent(const char *root, char *buf, size_t size, struct zrun_
 struct cgroup *cgroup_open(const char *cgroups_path, const char *id, const char *root,
 			   struct zrun_error *err);
 
+/* The systemd driver (--systemd-cgroup; cgroup_systemd.h): the cgroup is the
+ * scope that linux.cgroupsPath "slice:prefix:name" names (NULL: SLICE_DEFAULT
+ * or system.slice, "zrun", ID). Fails, saying so, when systemd is not this
+ * host's init. cgroup_create only keeps the resources; cgroup_add_pid of
+ * the init starts the scope around it and applies them; cgroup_update sets
+ * the unit's properties too; cgroup_destroy stops the unit. */
+struct cgroup *cgroup_open_systemd(const char *cgroups_path, const char *id,
+				   const char *slice_default, struct zrun_error *err);
+
+/* A cgroup re-opened from state.json whose create used the systemd driver:
+ * UNIT is its scope, already started (NULL: cgroupfs). */
+int cgroup_set_systemd_unit(struct cgroup *cg, const char *unit, struct zrun_error *err);
+
+/* The scope unit of a systemd driver cgroup, NULL for cgroupfs. */
+const char *cgroup_systemd_unit(const struct cgroup *cg);
+
 /* Re-open a container's cgroup from what create recorded in state.json:
  * PATH (cgroup_path()) and, on v1, the per-hierarchy paths (from
  * cgroup_recorded_paths(); n = 0 means PATH in every hierarchy, as state

@@ -22,6 +22,11 @@ struct cgroup *container_owned_cgroup(const struct container_state *st, bool *no
 		cgroup_free(cg);
 		return NULL;
 	}
+	if (cg != NULL && st->systemd_unit != NULL &&
+	    cgroup_set_systemd_unit(cg, st->systemd_unit, err) < 0) {
+		cgroup_free(cg);
+		return NULL;
+	}
 	if (cg != NULL)
 		cgroup_set_init(cg, st->pid, st->pid_start_time);
 	return cg;

@@ -54,6 +54,14 @@ struct cgroup {
 	size_t made_len;
 	int claim_fd;       /* the leaf, flock'ed by cgroup_create until cgroup_free */
 	uint64_t identity;  /* the leaf's inode number once claimed, else 0 */
+	/* The systemd driver (cgroup_systemd.h): the scope unit that holds
+	 * this cgroup; NULL for cgroupfs. Its slice is kept until the unit is
+	 * started (at cgroup_add_pid: systemd needs a pid to make a scope),
+	 * and so are the resources to apply then. */
+	char *systemd_unit;
+	char *systemd_slice;
+	bool systemd_started;
+	const struct spec_resources *systemd_pending;
 };
 
 struct cgroup_driver {

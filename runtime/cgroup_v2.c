@@ -100,7 +100,10 @@ static int enable_controllers(struct cgroup *cg, struct zrun_error *err)
 
 static int v2_create(struct cgroup *cg, struct zrun_error *err)
 {
-	if (cg_mkdir_p(cg, cg->mount, cg->path, err) < 0 || enable_controllers(cg, err) < 0)
+	/* systemd enables the controllers above a scope it made (Delegate=yes):
+	 * those levels are its own to manage. */
+	if (cg_mkdir_p(cg, cg->mount, cg->path, err) < 0 ||
+	    (cg->systemd_unit == NULL && enable_controllers(cg, err) < 0))
 		return -1;
 	cg->dir_fd = open(cg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dir_fd < 0)

@@ -485,6 +485,7 @@ static void fill_state(struct create_ctx *c, enum container_status status, struc
 	 * a relative cgroupsPath from a caller that may sit elsewhere by then. */
 	st.cgroup_paths = (struct spec_kv *)cgroup_recorded_paths(c->cg, &st.cgroup_paths_len);
 	st.cgroup_identity = cgroup_identity(c->cg);
+	st.systemd_unit = (char *)cgroup_systemd_unit(c->cg);
 	st.annotations = c->spec->annotations;
 	st.annotations_len = c->spec->annotations_len;
 	st.extra_json = (char *)c->opts->extra_state_json;
@@ -505,14 +506,14 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
 	if (c->lock_fd < 0)
 		return -1;
-	c->cg = rootless_cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL,
-				     c->opts->id, c->opts->root, err);
+	const char *cgroups_path = c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL;
+	c->cg = c->opts->systemd_cgroup
+		? cgroup_open_systemd(cgroups_path, c->opts->id, c->opts->systemd_slice, err)
+		: rootless_cgroup_open(cgroups_path, c->opts->id, c->opts->root, err);
 	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
 	if (fault_check("create-after-creating-state", err) < 0)
 		return -1;
-	if (c->opts->systemd_cgroup)
-		return zrun_error_set(err, 0, "--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver (omit the flag)");
 	if (cgroup_create(c->cg, c->spec->linux_ ? c->spec->linux_->resources : NULL, err) < 0)
 		return -1;
 	c->cgroup_made = true;

@@ -24,7 +24,10 @@ struct container_create_opts {
 	int console_relay_fd;
 	bool no_pivot;
 	bool no_new_keyring;
-	bool systemd_cgroup;
+	bool systemd_cgroup;         /* the systemd driver (cgroup_open_systemd) */
+	/* The slice of a systemd driver container whose linux.cgroupsPath
+	 * names none (NULL: system.slice); the service layer's own slice. */
+	const char *systemd_slice;
 	int preserve_fds;            /* fds 3 .. 3+N-1 are passed on */
 	/* The service layer hands extra fds (listeners) and environment to a
 	 * version: extra_fds[i] becomes fd 3+preserve_fds+i in the container. */

@@ -265,6 +265,8 @@ static char *state_to_json(const struct container_state *st, struct zrun_error *
 		json_w_key(&w, "cgroup_identity");
 		json_w_uint(&w, st->cgroup_identity);
 	}
+	if (st->systemd_unit != NULL)
+		gen_kv(&w, "systemd_unit", st->systemd_unit);
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
 	if (st->extra_json != NULL && gen_extra(&w, st->extra_json, err) < 0) {
 		free(json_w_finish(&w));
@@ -465,6 +467,12 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
 	st->cgroup_identity = (unsigned long long)tree_int(tree, "cgroup_identity");
+	/* absent (the cgroupfs driver, or state of an older zrun): NULL */
+	st->systemd_unit = tree_str(tree, "systemd_unit");
+	if (st->systemd_unit != NULL && st->systemd_unit[0] == '\0') {
+		free(st->systemd_unit);
+		st->systemd_unit = NULL;
+	}
 	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
 	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
 		return -1;
@@ -739,6 +747,7 @@ void state_clear(struct container_state *st)
 	free(st->created);
 	free(st->owner);
 	free(st->cgroup_path);
+	free(st->systemd_unit);
 	for (size_t i = 0; i < st->cgroup_paths_len; i++) {
 		free(st->cgroup_paths[i].key);
 		free(st->cgroup_paths[i].value);

@@ -37,6 +37,9 @@ struct container_state {
 	 * and delete act on the cgroup only while it is still that one. 0 in
 	 * state written before create claimed it, or by an older zrun. */
 	unsigned long long cgroup_identity;
+	/* --systemd-cgroup: the scope unit that holds the cgroup, which delete
+	 * stops; NULL for the cgroupfs driver. */
+	char *systemd_unit;
 	struct spec_kv *annotations;
 	size_t annotations_len;
 	/* Service layer data the runtime stores but never interprets:

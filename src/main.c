@@ -39,7 +39,7 @@ static void usage(FILE *out)
 		"  --log FILE             also write errors to FILE\n"
 		"  --log-format FORMAT    text or json (json lines, as runc writes them)\n"
 		"  --debug                verbose logging\n"
-		"  --systemd-cgroup       use the systemd cgroup driver (not supported yet)\n"
+		"  --systemd-cgroup       the systemd cgroup driver: a transient scope per container\n"
 		"  -v, --version          print the version\n"
 		"  -h, --help             show this help\n\n"
 		"Run 'zrun help COMMAND' or 'zrun COMMAND --help' for a command's options.\n");

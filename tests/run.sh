@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every test suite (C unit tests, bats integration tests, the cgroup v2
-# tests inside a qemu VM, the leftover check last), each producing TAP, and
+# tests inside a qemu VM, the systemd driver in a qemu VM whose PID 1 is
+# systemd (vm-systemd), the leftover check last), each producing TAP, and
 # ends with the one line "N passed, N failed". Exit status 1 if any failed.
 # ZRUN_TESTS="unit integration" limits which suites run (for development).
 # containerd: ctr and podman driving zrun (tests/containerd, docs/containerd.md).
@@ -17,7 +18,7 @@ export ZRUN="$PWD/zrun"
 export ZRUN_TEST_BIN="$PWD/build-test/zrun"
 # A hung test fails after 5 minutes instead of holding up the whole run.
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
-suites="${ZRUN_TESTS:-unit static integration asan fuzz containerd vm leftovers}"
+suites="${ZRUN_TESTS:-unit static integration asan fuzz containerd vm vm-systemd leftovers}"
 passed=0 failed=0
 
 count() {  # count TAP lines of file $1 into the totals
@@ -129,6 +130,10 @@ for suite in $suites; do
 		run_suite containerd 600 bats --tap tests/containerd ;;
 	vm)
 		[ -x tests/vm/run.sh ] && run_suite vm-cgroup2 900 tests/vm/run.sh ;;
+	vm-systemd)  # --systemd-cgroup with systemd as PID 1 (a Debian root, cached),
+		# on pure cgroup v2 and hybrid v1; the timing is bench/lifecycle-systemd's
+		ZRUN_VM_BENCH=0 run_suite vm-systemd 600 tests/vm/systemd-run.sh
+		VM_SYSTEMD_CGROUP=v1 ZRUN_VM_BENCH=0 run_suite vm-systemd-v1 600 tests/vm/systemd-run.sh ;;
 	leftovers)
 		run_suite leftovers 180 bats --tap tests/leftovers.bats ;;
 	esac

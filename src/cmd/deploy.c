@@ -66,7 +66,8 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 static int run_deploy(struct cli_ctx *ctx, int argc, char **argv)
 {
 	/* unset: the service record's (deploy_settings.c) */
-	struct deploy_opts o = { .root = ctx->root, .keep_old = -1, .grace_ms = -1, .out = stdout };
+	struct deploy_opts o = { .root = ctx->root, .keep_old = -1, .grace_ms = -1, .out = stdout,
+				 .systemd_cgroup = ctx->systemd_cgroup };
 	int first, r = cli_parse(ctx, argc, argv, &first, on_opt, &o);
 
 	if (r != 0)

@@ -283,7 +283,8 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	o->vo.service = o->service;
 	o->vo.group = group;
 	for (int k = 0; k < o->replicas; k++) {
-		struct container_create_opts c = { .root = o->root, .bundle = o->bundle };
+		struct container_create_opts c = { .root = o->root, .bundle = o->bundle,
+						   .systemd_cgroup = o->systemd_cgroup };
 		pid_t pid;
 		replica_id(id, sizeof(id), group, k);
 		c.id = id;

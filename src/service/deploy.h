@@ -27,6 +27,7 @@ struct deploy_opts {
 	long timeout_ms;              /* as zrun swap's */
 	long grace_ms;                /* as zrun swap's; < 0: the version's own */
 	bool wait, json;
+	bool systemd_cgroup;          /* the global --systemd-cgroup */
 	FILE *out;
 };
 

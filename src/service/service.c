@@ -86,6 +86,7 @@ static const struct record_field version_fields[] = {
 	REC_FIELD_INT(struct version_config, restart, "restart", RESTART_NO, RESTART_ALWAYS),
 	REC_FIELD_INT(struct version_config, restart_max, "restart_max", 0, INT32_MAX),
 	REC_FIELD_STRING(struct version_config, notify_socket, "notify_socket"),
+	REC_FIELD_BOOL(struct version_config, systemd_cgroup, "systemd_cgroup"),
 	{ 0 },
 };
 

@@ -48,6 +48,9 @@ struct version_config {
 	/* notify probe: NEW's NOTIFY_SOCKET, "@zrun-notify-" and 32 random hex
 	 * digits made at each create, so no other version can bind it first */
 	char notify_socket[48];
+	/* made with --systemd-cgroup: the supervisor's restarts, scale's
+	 * replicas and a restore make their versions with it too */
+	bool systemd_cgroup;
 };
 
 struct service {

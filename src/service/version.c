@@ -595,6 +595,10 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 		close(lock);
 		return -1;
 	}
+	/* A version made again from its record (restart, scale, restore) has
+	 * no --systemd-cgroup of its own: the record says which driver. */
+	opts.systemd_cgroup = opts.systemd_cgroup || vc->systemd_cgroup;
+	vc->systemd_cgroup = opts.systemd_cgroup;
 	char *state_json = version_config_json(vc);
 	int stdio[3] = { -1, -1, -1 };
 	struct version_hooks hooks = { .vc = vc, .root = opts.root, .svc = &svc, .id = opts.id };
@@ -613,6 +617,13 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 		opts.seccomp_notify_data = &hooks;
 	}
 	opts.extra_state_json = state_json;
+	/* Under systemd each service's versions sit in a slice of their own,
+	 * so `systemctl status zrun-NAME.slice` shows them together. */
+	char slice[SERVICE_NAME_MAX + 16];
+	if (opts.systemd_cgroup && opts.systemd_slice == NULL) {
+		snprintf(slice, sizeof(slice), "zrun-%s.slice", svc.name);
+		opts.systemd_slice = slice;
+	}
 	opts.adjust_spec = adjust_version_spec;
 	opts.adjust_data = &hooks;
 	if (r == 0)

@@ -64,6 +64,34 @@ TEST(service_data_written_under_zrun_in_the_same_format)
 	unlink(path);
 }
 
+/* The systemd driver's unit survives a read and a write (delete stops it);
+ * a cgroupfs container's state has none, also after a read and a write
+ * (start, pause): an empty one would have delete stop a unit "" and fail. */
+TEST(systemd_unit_is_kept_and_a_cgroupfs_container_never_gets_one)
+{
+	struct container_state st, back, again;
+	struct zrun_error err;
+	char path[128], unit[] = "zrun-c1.scope";
+
+	snprintf(path, sizeof(path), "%s/c1/state.json", root);
+	sample(&st, NULL);
+	CHECK_INT(state_write(root, &st, &err), 0);
+	CHECK_INT(state_read(root, "c1", &back, &err), 0);
+	CHECK(back.systemd_unit == NULL);
+	CHECK_INT(state_write(root, &back, &err), 0);
+	CHECK(strstr(file_text(path), "systemd_unit") == NULL);
+	CHECK_INT(state_read(root, "c1", &again, &err), 0);
+	CHECK(again.systemd_unit == NULL);
+	state_clear(&back);
+	state_clear(&again);
+	st.systemd_unit = unit;
+	CHECK_INT(state_write(root, &st, &err), 0);
+	CHECK_INT(state_read(root, "c1", &back, &err), 0);
+	CHECK_STR(back.systemd_unit, "zrun-c1.scope");
+	state_clear(&back);
+	unlink(path);
+}
+
 /* Text that is not one JSON object was spliced in as it was: a truncated
  * one left a state.json no command could read (the container lost to
  * every command), and one that closes the object added keys of its own. */
@@ -102,6 +130,7 @@ int main(void)
 	mkdir(dir, 0700);
 	RUN(service_data_written_under_zrun_in_the_same_format);
 	RUN(service_data_that_is_not_one_json_object_is_refused);
+	RUN(systemd_unit_is_kept_and_a_cgroupfs_container_never_gets_one);
 	rmdir(dir);
 	if (rmdir(root) < 0) {
 		printf("not ok - %s left behind\n", root);

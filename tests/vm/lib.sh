@@ -123,13 +123,41 @@ vm_pack() {
 }
 
 # vm_boot INITRAMFS CONSOLE_LOG TIMEOUT: boots $vmlinuz under qemu TCG
-# (1 GiB, 2 CPUs, cgroup_no_v1=all), the serial console to CONSOLE_LOG;
-# qemu's own output goes to $work/qemu.log. Returns qemu's status (124: killed).
+# (VM_MEM_MB, default 1 GiB; 2 CPUs; VM_CGROUP_ARGS, default
+# cgroup_no_v1=all, then VM_APPEND's kernel arguments), the serial console
+# to CONSOLE_LOG; qemu's own output goes to $work/qemu.log. Returns qemu's
+# status (124: killed).
 vm_boot() {
-	timeout "$3" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 \
+	timeout "$3" qemu-system-x86_64 -accel tcg -m "${VM_MEM_MB:-1024}" -smp 2 \
 		-nodefaults -display none -no-reboot -monitor none \
 		-serial "file:$2" \
 		-kernel "$vmlinuz" -initrd "$1" \
-		-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all" \
+		-append "console=ttyS0 quiet panic=-1 ${VM_CGROUP_ARGS-cgroup_no_v1=all}${VM_APPEND:+ $VM_APPEND}" \
 		</dev/null >"$work/qemu.log" 2>&1
+}
+
+# vm_report NAME QEMU_STATUS SECONDS TIMEOUT: the guest's TAP and "#" lines
+# from $work/console.log, "# NAME: KERNEL, qemu ran SECONDS s", a `fail`
+# (the caller's: a "not ok" numbered after the guest's, counting in $n)
+# when qemu was killed or the guest did not finish, and the plan. Returns 1
+# if a test failed or the guest did not finish.
+vm_report() {
+	local name=$1 qemu_rc=$2 seconds=$3 timeout=$4 status=0
+	tr -d '\r' <"$work/console.log" >"$work/console.txt" 2>/dev/null
+	grep -E '^(ok|not ok) [0-9]+ - |^#' "$work/console.txt" | grep -v '^# zrun-vm-done'
+	n=$(grep -cE '^(ok|not ok) [0-9]+ - ' "$work/console.txt")
+	echo "# $name: $(basename "$vmlinuz"), qemu ran $seconds s"
+	if [ "$qemu_rc" -eq 124 ]; then
+		fail "qemu killed after ${timeout} s; last console lines:" "$work/console.txt"
+		status=1
+	elif ! grep -q '^# zrun-vm-done' "$work/console.txt"; then
+		if [ "$qemu_rc" -ne 0 ]; then
+			fail "qemu exited $qemu_rc: $(head -c 300 "$work/qemu.log" | tr '\n' ' ')"
+		fi
+		fail "the guest did not finish its tests; last console lines:" "$work/console.txt"
+		status=1
+	fi
+	grep -qE '^not ok ' "$work/console.txt" && status=1
+	echo "1..$n"
+	return $status
 }

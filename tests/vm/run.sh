@@ -59,21 +59,4 @@ vm_boot "$work/initramfs.cpio.gz" "$console" "$vm_timeout"
 qemu_rc=$?
 end=$(date +%s.%N)
 
-tr -d '\r' <"$console" >"$work/console.txt" 2>/dev/null
-grep -E '^(ok|not ok) [0-9]+ - |^#' "$work/console.txt" | grep -v '^# zrun-vm-done'
-n=$(grep -cE '^(ok|not ok) [0-9]+ - ' "$work/console.txt")
-echo "# vm: $(basename "$vmlinuz"), qemu ran $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}') s"
-status=0
-if [ "$qemu_rc" -eq 124 ]; then
-	fail "qemu killed after ${vm_timeout} s; last console lines:" "$work/console.txt"
-	status=1
-elif ! grep -q '^# zrun-vm-done' "$work/console.txt"; then
-	if [ "$qemu_rc" -ne 0 ]; then
-		fail "qemu exited $qemu_rc: $(head -c 300 "$work/qemu.log" | tr '\n' ' ')"
-	fi
-	fail "the guest did not finish its tests; last console lines:" "$work/console.txt"
-	status=1
-fi
-grep -qE '^not ok ' "$work/console.txt" && status=1
-echo "1..$n"
-exit $status
+vm_report vm "$qemu_rc" "$(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}')" "$vm_timeout"
