@@ -23,7 +23,7 @@ PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats
 
 # CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
 # they come after the project's own flags, which live in ZRUN_CFLAGS and
-# ZRUN_LDFLAGS so that no user setting can drop -D_GNU_SOURCE or -pie.
+# ZRUN_LDFLAGS so that no user setting can drop -D_GNU_SOURCE or -static-pie.
 CFLAGS  ?= -O2 -g
 # Warnings are errors in `make check` (and CI), which passes
 # WERROR=-Werror; someone who only wants a zrun gets them as warnings.
@@ -32,12 +32,20 @@ WERROR  ?=
 # message cut at 1 KiB is what we want, not a build failure.
 ZRUN_CFLAGS  := -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
                 -fstack-protector-strong -fPIE -DZRUN_VERSION='"$(VERSION)"'
-ZRUN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+# -static-pie: glibc too is linked in, still position-independent (ASLR)
+# and with full RELRO. Each service keeps two zrun processes for its life
+# (the fdstore and the supervisor): a dynamic libc and its loader cost each
+# of them ~50 KB of relocated data and bss of their own (docs/decisions.md,
+# "zrun is one static-pie binary").
+ZRUN_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 ALL_CFLAGS    = $(ZRUN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS   = $(ZRUN_LDFLAGS) $(LDFLAGS)
-# libseccomp, libcap and yajl are linked statically: one self-contained binary
-# that a VM initramfs or a containerd node can take as it is.
-LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic $(LDLIBS)
+# libseccomp, libcap and yajl are linked statically, as glibc is: one
+# self-contained binary that a VM initramfs or a containerd node can take as
+# it is.
+LIBS    := -Wl,-Bstatic -lseccomp -lcap -lyajl_s $(LDLIBS)
+# For the sanitizer builds, whose runtimes are shared libraries: glibc dynamic.
+LIBS_DYNAMIC := $(LIBS) -Wl,-Bdynamic
 
 # Three layers, arrows only down: src/cmd (and src/main.c, src/cli.c beside
 # it) -> src/service -> runtime. Each is built on its own: runtime/ and
@@ -212,7 +220,7 @@ ASAN_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ZRUN_CFLAGS)) $(CPPFLAGS) $(fi
 ASAN_RUNTIME_LIB := $(ASAN_BUILD)/libzrun-runtime.a
 ASAN_SERVICE_LIB := $(ASAN_BUILD)/libzrun-service.a
 
-$(ASAN_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(ASAN_CFLAGS) $(ALL_LDFLAGS)
+$(ASAN_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(ASAN_CFLAGS) $(ASAN_LDFLAGS)
 $(ASAN_BUILD)/%.o: %.c $(HEADERS) $(ASAN_BUILD)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC(asan) $<"; $(CC) $(ASAN_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
@@ -222,8 +230,10 @@ $(ASAN_RUNTIME_LIB): $(RUNTIME_SRC:%.c=$(ASAN_BUILD)/%.o)
 $(ASAN_SERVICE_LIB): $(SERVICE_SRC:%.c=$(ASAN_BUILD)/%.o)
 	$(AR_LIB)
 
+# Sanitizers need a dynamic glibc: -pie, not -static-pie.
+ASAN_LDFLAGS = $(patsubst -static-pie,-pie,$(ALL_LDFLAGS))
 $(ASAN_BUILD)/zrun: $(PROGRAM_SRC:%.c=$(ASAN_BUILD)/%.o) $(ASAN_SERVICE_LIB) $(ASAN_RUNTIME_LIB)
-	$(CC) $(ALL_LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ASAN_LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LIBS_DYNAMIC)
 
 zrun-asan: $(ASAN_BUILD)/zrun
 
@@ -250,12 +260,12 @@ $(FUZZ_BUILD)/libzrun-service.a: $(SERVICE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 	$(AR_LIB)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LIBS_DYNAMIC)
 
 # The yajl CVE checks: yajl_tree_parse wrapped to count what reaches yajl.
 $(FUZZ_BUILD)/yajl_caps: tests/fuzz/yajl_caps.c tests/unit/unit.h $(FUZZ_LIBS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SERVICE) -Itests/unit -Wl,--wrap=yajl_tree_parse -o $@ $< \
-		$(FUZZ_LIBS) $(LIBS)
+		$(FUZZ_LIBS) $(LIBS_DYNAMIC)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/yajl_caps
 

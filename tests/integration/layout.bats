@@ -93,9 +93,26 @@ compile_line() {
 @test "make_with_the_users_ldflags_keeps_pie_and_relro" {
 	local line f
 	line=$(mk -n -B LDFLAGS=-Wl,--as-needed zrun | grep -- ' -o zrun ')
-	for f in -pie -Wl,-z,relro,-z,now -Wl,--as-needed; do
+	# static-pie: position-independent too (docs/decisions.md)
+	for f in -static-pie -Wl,-z,relro,-z,now -Wl,--as-needed; do
 		[[ " $line " == *" $f "* ]] || { echo "expected $f in the link line: $line"; false; }
 	done
+}
+
+# The zrun that is run (ZRUN, or the tree's): glibc linked in (no loader,
+# no shared library: each service's two daemons hold no relocated copy of
+# libc's data of their own), yet position-independent, loaded at a random
+# address, its relocated data read-only once relocated (full RELRO).
+@test "zrun_is_a_static_pie_with_full_relro_and_no_loader" {
+	local bin=${ZRUN:-$TOP/zrun} hdr dyn
+	[ -x "$bin" ] || skip "$bin is not built"
+	hdr=$(readelf -hlW "$bin")
+	dyn=$(readelf -dW "$bin")
+	grep -q 'Type: *DYN' <<<"$hdr" || { echo "expected an ELF of type DYN (PIE): $(grep Type: <<<"$hdr")"; false; }
+	! grep -q 'INTERP' <<<"$hdr" || { echo "expected no program interpreter, saw: $(grep -A1 INTERP <<<"$hdr")"; false; }
+	! grep -q 'NEEDED' <<<"$dyn" || { echo "expected no shared library, saw: $(grep NEEDED <<<"$dyn")"; false; }
+	grep -q 'GNU_RELRO' <<<"$hdr" || { echo "expected a GNU_RELRO segment"; false; }
+	grep -q 'BIND_NOW' <<<"$dyn" || { echo "expected BIND_NOW (-z now)"; false; }
 }
 
 @test "make_compiles_with_gcc_by_default_and_with_the_users_cc_when_given" {
