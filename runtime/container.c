@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -29,6 +28,7 @@
 #include "init.h"
 #include "lsm.h"
 #include "mount.h"
+#include "passwd.h"
 #include "procattr.h"
 #include "procfs.h"
 #include "rootless.h"
@@ -469,7 +469,9 @@ static void fill_state(struct create_ctx *c, enum container_status status, struc
 		       char *created, size_t created_len)
 {
 	struct container_state st = { 0 };
-	struct passwd *pw = getpwuid(geteuid());
+	static char owner[256];   /* static: *stp outlives this frame, as getpwuid's name did */
+
+	passwd_user_name(geteuid(), owner, sizeof(owner));
 
 	state_now_rfc3339(created, created_len);
 	st.id = (char *)c->opts->id;
@@ -479,7 +481,7 @@ static void fill_state(struct create_ctx *c, enum container_status status, struc
 	st.bundle = c->bundle;
 	st.rootfs = c->rootfs;
 	st.created = created;
-	st.owner = pw ? pw->pw_name : (char *)"";
+	st.owner = owner;
 	st.cgroup_path = (char *)cgroup_path(c->cg);
 	/* Every hierarchy's path as made now: later commands must not recompute
 	 * a relative cgroupsPath from a caller that may sit elsewhere by then. */

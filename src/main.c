@@ -112,6 +112,9 @@ static void run_service_daemon(int argc, char **argv)
 
 	if (argc != 2 || root == NULL || root[0] != '/')
 		return;
+	/* read by glibc already (fdstore_exec): not for the versions the
+	 * supervisor restarts */
+	unsetenv("GLIBC_TUNABLES");
 	if (strcmp(argv[0], DAEMON_FDSTORE) == 0)
 		fdstore_run(root, argv[1]);
 	if (strcmp(argv[0], DAEMON_SUPERVISOR) == 0)

@@ -83,7 +83,12 @@ int fdstore_exec(const char *image, const char *root, const char *name, int sock
 	}
 	char count[16];
 	snprintf(count, sizeof(count), "%zu", n);
-	if (setenv(DAEMON_ROOT_ENV, root, 1) < 0 || setenv(DAEMON_LISTENERS_ENV, count, 1) < 0)
+	/* No per-thread malloc cache: its freed chunks stay out of the heap's
+	 * top, so the malloc_trim after each rescan (supervisor_daemon.c)
+	 * could not give back the ~25 KB the rescan used. Read by glibc at the
+	 * new image's start; main() takes it out of the environment again. */
+	if (setenv(DAEMON_ROOT_ENV, root, 1) < 0 || setenv(DAEMON_LISTENERS_ENV, count, 1) < 0 ||
+	    setenv("GLIBC_TUNABLES", DAEMON_TUNABLES, 1) < 0)
 		return -1;
 	char *argv[] = { (char *)image, (char *)name, NULL };
 	/* this very binary (a sealed copy when zrun runs from one): the

@@ -28,6 +28,7 @@
 #define DAEMON_LISTENERS_ENV "ZRUN_SERVICE_LISTENERS"   /* how many listeners from DAEMON_FD_LISTENERS */
 #define DAEMON_FDSTORE "zrun-fdstore"
 #define DAEMON_SUPERVISOR "zrun-supervisor"
+#define DAEMON_TUNABLES "glibc.malloc.tcache_count=0"   /* GLIBC_TUNABLES of both */
 #define DAEMON_FD_SOCK 3       /* supervisor.sock, listening */
 #define DAEMON_FD_PARENT 4     /* fdstore: the commit pipe from the zrun that made it
 				* (supervisor_spawn); supervisor: its line to the fdstore */

@@ -90,7 +90,11 @@ static void note(struct listener_watch *w, size_t i, int kind, const char *how)
 
 void listener_watch_init(struct listener_watch *w, const char *root, const struct service *svc, const int *fds)
 {
-	memset(w, 0, sizeof(*w));
+	/* Only the entries of the service's listeners: the tables are sized
+	 * for LISTENER_MAX, and a page written is memory the supervisor keeps
+	 * for the service's life; the rest is never read. */
+	memset(w->broken, 0, sizeof(w->broken));
+	w->last_guard_ms = 0;
 	snprintf(w->root, sizeof(w->root), "%s", root);
 	w->svc = svc;
 	w->fds = fds;

@@ -208,18 +208,37 @@ static void take_kept(struct daemon *d)
 	}
 }
 
+/* The parts of the service record the supervisor uses, copied into d.svc:
+ * service_load writes all of a struct service (~25 KB, tables sized for
+ * LISTENER_MAX); loaded on the heap, which is given back, only the pages
+ * of what is copied stay written for the service's life. */
+static int load_service(struct daemon *d, const char *name)
+{
+	struct zrun_error err;
+	struct service *svc = malloc(sizeof(*svc));
+
+	if (svc == NULL || service_load(d->root, name, svc, &err) < 0) {
+		free(svc);
+		return -1;
+	}
+	memcpy(d->svc.name, svc->name, sizeof(svc->name));
+	memcpy(d->svc.listeners, svc->listeners, svc->n_listeners * sizeof(svc->listeners[0]));
+	d->svc.n_listeners = svc->n_listeners;
+	snprintf(d->svc.zrun_path, sizeof(d->svc.zrun_path), "%s", svc->zrun_path);
+	free(svc);
+	return 0;
+}
+
 void supervisor_daemon_run(const char *root, const char *name)
 {
 	static struct daemon d;   /* static: out of the stack, untouched parts cost nothing */
-	struct zrun_error err;
 
 	d.root = root;
 	/* a service gone is no failure to be restarted for */
 	if (!service_exists(root, name))
 		_exit(0);
 	const char *count = getenv(DAEMON_LISTENERS_ENV);
-	if (service_load(root, name, &d.svc, &err) < 0 || count == NULL ||
-	    strtoul(count, NULL, 10) != d.svc.n_listeners)
+	if (load_service(&d, name) < 0 || count == NULL || strtoul(count, NULL, 10) != d.svc.n_listeners)
 		_exit(1);
 	for (size_t i = 0; i < d.svc.n_listeners; i++) {
 		d.fds[i] = DAEMON_FD_LISTENERS + (int)i;

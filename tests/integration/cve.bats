@@ -95,6 +95,34 @@ assert_no_mount_at() {
 	assert_gone "$TEST_ID" /zrun-test/memfdcopy
 }
 
+@test "cve_2019_5736_service_daemons_run_from_the_sealed_copy_not_the_host_file" {
+	# The fdstore and the supervisor are /proc/self/exe of the create that
+	# made them: the read-only overlay (or sealed memfd) copy, never the
+	# host's zrun file, which a process that can see them could otherwise
+	# open through /proc/PID/exe and rewrite. Breaks if the daemons are
+	# exec'd from a path.
+	use_zrun_copy
+	ARGS='["sleep","60"]' V=$(bundle daemons)
+	zr create --service cvesvc --listen "unix:$WORK/cvesvc.sock" "$TEST_ID" "$V"
+	local fdstore supervisor p exe
+	fdstore=$(grep -o '"supervisor_pid":[0-9]*' "$ROOT/.services/cvesvc/service.json" | cut -d: -f2)
+	wait_until 5 eval 'supervisor=$(pgrep -x -P "$fdstore" zrun-supervisor)'
+	for p in "$fdstore" "$supervisor"; do
+		exe=$(readlink "/proc/$p/exe")
+		[ "$exe" != "$ZRUN" ] || { echo "$(cat /proc/$p/comm) $p runs from the host file $exe" >&2; false; }
+		# (a running host file refuses too, ETXTBSY; the path above is what
+		# tells; this is the write a copy refuses for good)
+		if (exec 3>>"/proc/$p/exe") 2>/dev/null; then
+			echo "$(cat /proc/$p/comm) $p: /proc/$p/exe ($exe) opened for writing" >&2
+			false
+		fi
+	done
+	zr delete --force "$TEST_ID"
+	wait_until 10 eval '! kill -0 "$fdstore" 2>/dev/null' || { echo "fdstore $fdstore left" >&2; false; }
+	[ ! -e "$ROOT/.services/cvesvc" ] || { echo "service dir left" >&2; false; }
+	assert_zrun_unchanged
+}
+
 # The original CVE-2019-5736 exploit, set up: a rootfs $SHARED with
 # /evil = "#!/proc/self/exe --log=/tmp/fifo" (so the kernel runs the
 # binary the exec'ing process is, zrun, inside the container; --log on a

@@ -98,6 +98,23 @@ compile_line() {
 	done
 }
 
+# The zrun that is run (ZRUN, or the tree's): position-independent, loaded
+# at a random address, its relocated data read-only once relocated (full
+# RELRO, BIND_NOW), and no library but glibc's loaded at its start
+# (libseccomp, libcap and yajl linked in; libsystemd dlopened only by
+# --systemd-cgroup).
+@test "zrun_is_a_pie_with_full_relro_and_only_glibc_needed" {
+	local bin=${ZRUN:-$TOP/zrun} hdr dyn
+	[ -x "$bin" ] || skip "$bin is not built"
+	if grep -q __asan_init "$bin"; then skip "the ASan build links its sanitizer runtimes"; fi
+	hdr=$(readelf -hlW "$bin")
+	dyn=$(readelf -dW "$bin")
+	grep -q 'Type: *DYN' <<<"$hdr" || { echo "expected an ELF of type DYN (PIE): $(grep Type: <<<"$hdr")"; false; }
+	grep -q 'GNU_RELRO' <<<"$hdr" || { echo "expected a GNU_RELRO segment"; false; }
+	grep -q 'BIND_NOW' <<<"$dyn" || { echo "expected BIND_NOW (-z now)"; false; }
+	! grep 'NEEDED' <<<"$dyn" | grep -qv 'libc\.so' || { echo "expected only libc needed, saw: $(grep NEEDED <<<"$dyn")"; false; }
+}
+
 @test "make_compiles_with_gcc_by_default_and_with_the_users_cc_when_given" {
 	local line
 	line=$(compile_line)
