@@ -143,7 +143,7 @@ static void w_linux(struct json_writer *w)
 	json_w_key(w, "v2");
 	json_w_bool(w, true);
 	json_w_key(w, "systemd");
-	json_w_bool(w, false);
+	json_w_bool(w, true);   /* --systemd-cgroup: runtime/cgroup_systemd.c */
 	json_w_key(w, "systemdUser");
 	json_w_bool(w, false);
 	json_w_key(w, "rdma");

@@ -176,6 +176,7 @@ logs_of_a_missing_service | logs: .* is neither a service nor a version | zr log
 logs_tail_not_a_number | logs: --tail "x" | zr logs --tail x "$ID"
 rollback_of_a_missing_service | rollback .*: service .* does not exist | zr rollback "$ID"
 unknown_command | unknown command "bogus" | zr bogus
+create_with_systemd_cgroup_where_systemd_is_not_init | create .*: --systemd-cgroup: systemd is not this host's init | zr --systemd-cgroup create -b "$B" "$ID"
 END_TABLE
 # END TABLE
 
@@ -256,3 +257,4 @@ row() {
 @test "logs_tail_not_a_number" { row logs_tail_not_a_number; }
 @test "rollback_of_a_missing_service" { row rollback_of_a_missing_service; }
 @test "unknown_command" { row unknown_command; }
+@test "create_with_systemd_cgroup_where_systemd_is_not_init" { row create_with_systemd_cgroup_where_systemd_is_not_init; }

@@ -124,6 +124,8 @@ assert want <= ns, f"namespaces: expected {sorted(want)}, saw {sorted(ns)}"
 assert "bind" in f["mountOptions"] and "ro" in f["mountOptions"], f["mountOptions"]
 assert f["linux"]["seccomp"]["enabled"] is True
 assert f["linux"]["cgroup"]["v1"] is True and f["linux"]["cgroup"]["v2"] is True
+assert f["linux"]["cgroup"]["systemd"] is True, "cgroup.systemd: the systemd driver"
+assert f["linux"]["cgroup"]["systemdUser"] is False, "cgroup.systemdUser: no user manager"
 '
 }
 

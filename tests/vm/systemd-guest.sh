@@ -141,9 +141,19 @@ t_failed_create() {
 	zs delete --force c2 >/dev/null 2>&1
 	check "delete --force stops the scope" not-found "$(prop zrun-test-c2.scope LoadState)"
 	check "the refused create left no state" gone "$([ -e $R-other/c2 ] && echo there || echo gone)"
+	# an unreadable state.json: delete --force still ends the scope
+	bundle c3 '["sleep","1000"]' "system.slice:zrun-test:c3"
+	zs create -b $B/c3 c3 >/dev/null 2>&1
+	echo garbage >$R/c3/state.json
+	out=$(zs delete --force c3 2>&1) || diag "delete --force of an unreadable state: $out"
+	for _ in $(seq 50); do [ "$(prop zrun-test-c3.scope LoadState)" = not-found ] && break; sleep 0.1; done
+	check "delete --force of an unreadable state leaves no unit" not-found "$(prop zrun-test-c3.scope LoadState)"
+	check "delete --force of an unreadable state leaves no cgroup" gone "$(ls -d $CG/system.slice/zrun-test-c3.scope $CG/*/system.slice/zrun-test-c3.scope 2>/dev/null || echo gone)"
+	check "delete --force of an unreadable state leaves no state" gone "$([ -e $R/c3 ] && echo there || echo gone)"
 }
 
-# A service's versions sit in zrun-SERVICE.slice; a swap moves the service
+# A service's versions
+ sit in zrun-SERVICE.slice; a swap moves the service
 # from one scope to the next.
 t_service() {
 	local body
