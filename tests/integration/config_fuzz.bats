@@ -109,7 +109,8 @@ rootfs_for() {
 run_case() {
 	local seed=$1 id="fz-$$-$1" b="$WORK/c$1"
 	mkdir "$b"
-	python3 "$GEN" --seed "$seed" --bundle "$b" --id "$id" --hook "$WORK/hook.sh" ||
+	python3 "$GEN" --seed "$seed" --bundle "$b" --id "$id" --hook "$WORK/hook.sh" \
+		--default-cgroup "$(default_cgroup "$id")" ||
 		{ echo "generator failed"; return 1; }
 	# shellcheck disable=SC1091
 	. "$b/expect.sh"

@@ -149,12 +149,15 @@ SYSCTL_NSENTER = {"network": "-n", "ipc": "-i", "uts": "-u"}
 
 
 class Gen:
-    def __init__(self, seed, bundle, cid, hook, known):
+    def __init__(self, seed, bundle, cid, hook, known, default_cgroup=None):
         self.r = random.Random(seed)
         # the known-bug choices: their own stream, drawn whatever --known says
         self.k = random.Random(seed * 1000003 + 17)
         self.seed, self.bundle, self.id, self.hook = seed, bundle, cid, hook
         self.known = known
+        # where zrun puts a container without cgroupsPath: a root's own
+        # parent (/zrun-<hash of the root>/ID), /zrun/ID under /run/zrun
+        self.default_cgroup = default_cgroup or "/zrun/" + cid
         self.checks = []   # (kind, a, b, expected)
         self.summary = []
         self.expect = {}
@@ -451,7 +454,7 @@ class Gen:
             self.summary.append("relative-cgroupsPath")
             return "zrun-test/" + self.id
         if default:
-            return None   # zrun's default: /zrun/<id>
+            return None   # zrun's default: the root's own parent/<id>
         return "/zrun-test/" + self.id
 
     def resources(self):
@@ -515,7 +518,7 @@ class Gen:
         cgp = self.cgroups_path()
         if cgp is not None:
             lx["cgroupsPath"] = cgp
-        self.cgroup = cgp if cgp is not None else "/zrun/" + self.id
+        self.cgroup = cgp if cgp is not None else self.default_cgroup
         lx["resources"] = self.resources()
         if self.chance(.7):
             lx["maskedPaths"] = self.subset(
@@ -771,6 +774,8 @@ def main():
     ap.add_argument("--bundle", required=True, help="bundle dir (rootfs/ made by the caller)")
     ap.add_argument("--id", help="container id (names the cgroup)")
     ap.add_argument("--hook", help="hook program: HOOK NAME INDEX < state")
+    ap.add_argument("--default-cgroup", help="the cgroup zrun gives a container without cgroupsPath "
+                    "(default /zrun/ID, as under /run/zrun)")
     ap.add_argument("--known", action="store_true",
                     default=os.environ.get("CONFIG_FUZZ_KNOWN") == "1",
                     help="also produce what known zrun bugs fail on")
@@ -781,7 +786,7 @@ def main():
         sys.exit(check(a.bundle, a.check))
     if a.seed is None or a.id is None or a.hook is None:
         ap.error("--seed, --id and --hook are needed to generate")
-    Gen(a.seed, os.path.abspath(a.bundle), a.id, a.hook, a.known).write()
+    Gen(a.seed, os.path.abspath(a.bundle), a.id, a.hook, a.known, a.default_cgroup).write()
 
 
 if __name__ == "__main__":
