@@ -69,7 +69,6 @@ INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
 # LAYER_INC(source file): the include path of that file's layer.
 LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
-.PHONY: zrun-daemon
 .PHONY: all check check-build deps bench-deps unit install clean demo bench bench-scale bench-pm2day fuzz fuzz-build zrun-asan zrun-test static
 all: zrun zrun-daemon
 
