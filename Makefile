@@ -80,7 +80,7 @@ zrun: $(PROGRAM_OBJ) $(SERVICE_LIB) $(RUNTIME_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # zrun-daemon: the fdstore and the supervisor of each service, exec'd by
-# zrun from its own directory (src/service/daemon.c), so it is made (a hard
+# zrun from its own directory (src/service/supervisor.c), so it is made (a hard
 # link of $(BUILD)/zrun-daemon) and installed beside zrun. A static-pie: it
 # never dlopens (no systemd driver, no getpwuid, no getaddrinfo: the link
 # would warn), and a static image maps ~80 KB less per process than the

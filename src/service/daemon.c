@@ -1,9 +1,7 @@
 #include "daemon.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fdstore.h"
 #include "supervisor_daemon.h"
@@ -23,16 +21,4 @@ void daemon_main(int argc, char **argv)
 		fdstore_run(root, argv[1]);
 	if (strcmp(argv[0], DAEMON_SUPERVISOR) == 0)
 		supervisor_daemon_run(root, argv[1]);
-}
-
-void daemon_binary_for(const char *zrun_path, char *exe, size_t len)
-{
-	const char *slash = zrun_path ? strrchr(zrun_path, '/') : NULL;
-
-	/* the installed pair: one directory, one make install, one protocol */
-	if (zrun_path != NULL && zrun_path[0] == '/' && slash != NULL &&
-	    (size_t)snprintf(exe, len, "%.*s/%s", (int)(slash - zrun_path), zrun_path, DAEMON_BINARY) < len &&
-	    access(exe, X_OK) == 0)
-		return;
-	snprintf(exe, len, "%s", "/proc/self/exe");
 }

@@ -50,8 +50,8 @@ struct fdstore {
 };
 
 /* The small binary that holds only the daemons' loops (src/daemon/main.c),
- * installed next to zrun: ~80 KB less PSS per service than the whole
- * dynamic zrun (docs/decisions.md). */
+ * installed next to zrun (supervisor.c finds it there): ~120 KB less PSS
+ * per service than the whole dynamic zrun (docs/decisions.md). */
 #define DAEMON_BINARY "zrun-daemon"
 
 /* In a child: exec the file exe (DAEMON_BINARY, or "/proc/self/exe": this

@@ -18,7 +18,6 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
-#include "daemon.h"
 #include "fault.h"
 #include "fdmsg.h"
 #include "fdstore.h"
@@ -95,6 +94,22 @@ static int read_report(int report, pid_t *pid)
 		return -1;
 	}
 	return 0;
+}
+
+/* The file to exec the daemons from for the zrun at zrun_path (absolute):
+ * DAEMON_BINARY in its directory when there is one (the installed pair:
+ * one directory, one make install, one protocol), else "/proc/self/exe"
+ * (this zrun: a zrun copied alone, or the sanitizer build, whose daemons
+ * stay sanitized). */
+static void daemon_binary_for(const char *zrun_path, char *exe, size_t len)
+{
+	const char *slash = strrchr(zrun_path, '/');
+
+	if (zrun_path[0] == '/' && slash != NULL &&
+	    (size_t)snprintf(exe, len, "%.*s/%s", (int)(slash - zrun_path), zrun_path, DAEMON_BINARY) < len &&
+	    access(exe, X_OK) == 0)
+		return;
+	snprintf(exe, len, "%s", "/proc/self/exe");
 }
 
 /* The host file of the running zrun, when it runs from a copy; empty: its

@@ -55,7 +55,7 @@ complete_line() {
 		"$WORK/dest/usr/local/lib/systemd/system/zrun-restore.service" ||
 		{ echo "ExecStart: $(grep ExecStart "$WORK/dest/usr/local/lib/systemd/system/zrun-restore.service")"; false; }
 	cmp "$REPO/zrun" "$WORK/dest/usr/local/sbin/zrun"
-	# beside zrun: where zrun looks for its daemons (src/service/daemon.c)
+	# beside zrun: where zrun looks for its daemons (src/service/supervisor.c)
 	cmp "$REPO/zrun-daemon" "$WORK/dest/usr/local/sbin/zrun-daemon"
 }
 
