@@ -47,61 +47,58 @@ serves() {
 		{ echo "$1: no answer from v1" >&2; return 1; }
 }
 
+# service_up SERVICE: a version of the demo httpd in a new service made
+# with $ZRUN, serving on the unix listener $WORK/SERVICE.sock
+service_up() {
+	zr create --service "$1" --listen "unix:$WORK/$1.sock" "$TEST_ID" "$(httpd_version)" >/dev/null
+	zr start "$TEST_ID"
+	serves "$WORK/$1.sock"
+}
+
+# daemons_run_from SERVICE EXE: both daemons' /proc/PID/exe is EXE, ps
+# shows `zrun-supervisor SERVICE`, a supervisor killed is started again by
+# its fdstore from the same file and the service still serves; then the
+# service ends and leaves nothing.
+daemons_run_from() {
+	local svc=$1 want=$2 pids p sup
+	pids=$(daemons_of "$svc")
+	for p in $pids; do
+		expect_eq "$(readlink "/proc/$p/exe")" "$want" "exe of $(cat /proc/$p/comm) $p"
+	done
+	sup=${pids#* }
+	expect_eq "$(ps -o args= -p "$sup")" "zrun-supervisor $svc" "ps of the supervisor"
+	kill -KILL "$sup"
+	wait_until 5 eval '[ "$(daemons_of "$svc")" != "$pids" ]' || { echo "supervisor $sup not replaced" >&2; return 1; }
+	pids=$(daemons_of "$svc")
+	expect_eq "$(readlink "/proc/${pids#* }/exe")" "$want" "exe of the new supervisor"
+	serves "$WORK/$svc.sock"
+	zr service status "$svc" >/dev/null
+	end_service "$TEST_ID" "$svc" "${pids%% *}"
+}
+
 @test "service_daemons_run_zrun_daemon_beside_the_zrun_that_made_them_even_from_a_memfd_copy" {
 	[ -x "$DAEMON" ] || skip "no zrun-daemon beside $ZRUN (make zrun-daemon)"
 	# ":" in the directory: zrun runs from a sealed memfd copy, which has
 	# no path of its own (src/cloned_binary.c); the daemons still come
-	# from beside the host file it was copied from.
+	# from beside the host file it was copied from, which the service
+	# record keeps for the supervisor's restarts.
 	mkdir -p "$WORK/with:colon"
 	cp "$ZRUN" "$DAEMON" "$WORK/with:colon/"
 	ZRUN=$WORK/with:colon/zrun
-	V=$(httpd_version)
-	zr create --service dbin --listen "unix:$WORK/dbin.sock" "$TEST_ID" "$V" >/dev/null
-	zr start "$TEST_ID"
-	serves "$WORK/dbin.sock"
-	local pids p sup
-	pids=$(daemons_of dbin)
-	for p in $pids; do
-		expect_eq "$(readlink "/proc/$p/exe")" "$WORK/with:colon/zrun-daemon" "exe of $(cat /proc/$p/comm) $p"
-	done
+	service_up dbin
 	grep -q "\"zrun_path\":\"$ZRUN\"" "$ROOT/.services/dbin/service.json" ||
 		{ echo "zrun_path: expected $ZRUN, saw $(grep -o '"zrun_path":"[^"]*"' "$ROOT/.services/dbin/service.json")" >&2; false; }
-	sup=${pids#* }
-	expect_eq "$(ps -o args= -p "$sup")" "zrun-supervisor dbin" "ps of the supervisor"
-	# a supervisor that dies is started again by its fdstore, from the same file
-	kill -KILL "$sup"
-	wait_until 5 eval '[ "$(daemons_of dbin)" != "$pids" ]' || { echo "supervisor $sup not replaced" >&2; false; }
-	pids=$(daemons_of dbin)
-	expect_eq "$(readlink "/proc/${pids#* }/exe")" "$WORK/with:colon/zrun-daemon" "exe of the new supervisor"
-	serves "$WORK/dbin.sock"
-	zr service status dbin >/dev/null
-	end_service "$TEST_ID" dbin "${pids%% *}"
+	daemons_run_from dbin "$WORK/with:colon/zrun-daemon"
 }
 
 @test "service_daemons_fall_back_to_zrun_itself_when_zrun_is_copied_alone" {
 	mkdir -p "$WORK/alone"
 	cp "$ZRUN" "$WORK/alone/zrun"
 	ZRUN=$WORK/alone/zrun
-	V=$(httpd_version)
-	zr create --service dalone --listen "unix:$WORK/dalone.sock" "$TEST_ID" "$V" >/dev/null
-	zr start "$TEST_ID"
-	serves "$WORK/dalone.sock"
-	local pids p sup
-	pids=$(daemons_of dalone)
+	service_up dalone
 	# the read-only overlay copy of this zrun (a detached mount: the link
 	# names the file at its root), as the command that made them
-	for p in $pids; do
-		expect_eq "$(readlink "/proc/$p/exe")" /zrun "exe of $(cat /proc/$p/comm) $p"
-	done
-	sup=${pids#* }
-	expect_eq "$(ps -o args= -p "$sup")" "zrun-supervisor dalone" "ps of the supervisor"
-	kill -KILL "$sup"
-	wait_until 5 eval '[ "$(daemons_of dalone)" != "$pids" ]' || { echo "supervisor $sup not replaced" >&2; false; }
-	pids=$(daemons_of dalone)
-	expect_eq "$(readlink "/proc/${pids#* }/exe")" /zrun "exe of the new supervisor"
-	serves "$WORK/dalone.sock"
-	zr service status dalone >/dev/null
-	end_service "$TEST_ID" dalone "${pids%% *}"
+	daemons_run_from dalone /zrun
 }
 
 @test "zrun_daemon_run_by_hand_refuses_with_a_clear_error" {
