@@ -209,12 +209,12 @@ clean:
 	rm -rf $(BUILD) zrun zrun-daemon bundles/out $(ASAN_BUILD) $(FUZZ_BUILD) $(TEST_BUILD)
 
 # v1 under load, a swap to v2 and back, and the count of failed requests.
-demo: deps zrun bundles
+demo: deps zrun zrun-daemon bundles
 	@bundles/demo.sh
 
 BENCH_ARGS ?=
 # Lifecycle benchmark against crun and runc (root; BENCH_ARGS=--quick for a short run).
-bench: bench-deps zrun bundles node-api-bundles
+bench: bench-deps zrun zrun-daemon bundles node-api-bundles
 	bench/lifecycle $(BENCH_ARGS)
 	bench/phases $(BENCH_ARGS)
 	bench/swap $(BENCH_ARGS)
@@ -225,10 +225,10 @@ bench: bench-deps zrun bundles node-api-bundles
 
 # Scale against pm2, crun and runc (issue 20): docs/scale.md and docs/scale.png.
 # BENCH_ARGS=--quick for N 1,10,100. A pm2 user's day (issue 15): docs/benchmarks.md.
-bench-scale: bench-deps zrun bundles node-api-bundles
+bench-scale: bench-deps zrun zrun-daemon bundles node-api-bundles
 	bench/scale $(BENCH_ARGS)
 
-bench-pm2day: bench-deps zrun node-api-bundles
+bench-pm2day: bench-deps zrun zrun-daemon node-api-bundles
 	bench/pm2day $(BENCH_ARGS)
 
 # ---- sanitizers: an ASan+UBSan zrun, and libFuzzer targets (clang) ----
