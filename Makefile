@@ -70,14 +70,47 @@ INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
 LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
 .PHONY: all check check-build deps bench-deps unit install clean demo bench bench-scale bench-pm2day fuzz fuzz-build zrun-asan zrun-test static
-all: zrun
+all: zrun zrun-daemon
 
 # the demo app and its v1/v2 bundles (bundles/out/)
 include bundles/bundles.mk
 include bundles/node-api/node-api.mk
 
-zrun: $(PROGRAM_OBJ) $(SERVICE_LIB) $(RUNTIME_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# zrun-daemon comes with every zrun build: a zrun runs the daemon beside it,
+# and one left from an older build would speak an older protocol.
+zrun: $(PROGRAM_OBJ) $(SERVICE_LIB) $(RUNTIME_LIB) | zrun-daemon
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out zrun-daemon,$^) $(LIBS)
+
+# variant_objects DIR,CFLAGS,LDFLAGS,TAG: a build dir of the same sources
+# with other flags (the variables named): its .flags, its objects and its
+# two libraries.
+define variant_objects
+$(1)/.flags: export ZRUN_FLAGS_NOW = $$(CC) $$($(2)) $$($(3))
+$(1)/%.o: %.c $$(HEADERS) $(1)/.flags
+	@mkdir -p $$(dir $$@)
+	@echo "  CC($(4)) $$<"; $$(CC) $$($(2)) $$(call LAYER_INC,$$<) -c -o $$@ $$<
+$(1)/libzrun-runtime.a: $$(RUNTIME_SRC:%.c=$(1)/%.o)
+	$$(AR_LIB)
+$(1)/libzrun-service.a: $$(SERVICE_SRC:%.c=$(1)/%.o)
+	$$(AR_LIB)
+endef
+
+# zrun-daemon: the fdstore and the supervisor of each service, exec'd by
+# zrun from its own directory (src/service/supervisor.c), so it is made (a hard
+# link of $(BUILD)/zrun-daemon) and installed beside zrun. A static-pie: it
+# never dlopens (no systemd driver, no getpwuid, no getaddrinfo: the link
+# would warn), and a static image of the daemons' code only maps ~60 KB
+# less per process than the dynamic zrun (docs/decisions.md). Its own objects, one section per
+# function, so --gc-sections drops what the two loops never call.
+DAEMON_BUILD   := $(BUILD)/daemon
+DAEMON_CFLAGS   = $(ALL_CFLAGS) -ffunction-sections -fdata-sections
+DAEMON_LDFLAGS  = $(patsubst -pie,-static-pie,$(ALL_LDFLAGS)) -Wl,--gc-sections
+DAEMON_OBJ     := $(DAEMON_BUILD)/src/daemon/main.o
+$(eval $(call variant_objects,$(DAEMON_BUILD),DAEMON_CFLAGS,DAEMON_LDFLAGS,daemon))
+$(BUILD)/zrun-daemon: $(DAEMON_OBJ) $(DAEMON_BUILD)/libzrun-service.a $(DAEMON_BUILD)/libzrun-runtime.a
+	$(CC) $(DAEMON_LDFLAGS) -o $@ $^ -Wl,-Bstatic -lseccomp -lcap -lyajl_s $(LDLIBS)
+zrun-daemon: $(BUILD)/zrun-daemon
+	ln -f $< $@
 
 $(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -113,15 +146,7 @@ unit: $(UNIT_BIN)
 TEST_BUILD  := build-test
 TEST_CFLAGS  = $(ALL_CFLAGS) -DZRUN_TEST_HOOKS
 
-$(TEST_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS)
-$(TEST_BUILD)/%.o: %.c $(HEADERS) $(TEST_BUILD)/.flags
-	@mkdir -p $(dir $@)
-	@echo "  CC(test) $<"; $(CC) $(TEST_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
-
-$(TEST_BUILD)/libzrun-runtime.a: $(RUNTIME_SRC:%.c=$(TEST_BUILD)/%.o)
-	$(AR_LIB)
-$(TEST_BUILD)/libzrun-service.a: $(SERVICE_SRC:%.c=$(TEST_BUILD)/%.o)
-	$(AR_LIB)
+$(eval $(call variant_objects,$(TEST_BUILD),TEST_CFLAGS,ALL_LDFLAGS,test))
 
 $(TEST_BUILD)/zrun: $(PROGRAM_SRC:%.c=$(TEST_BUILD)/%.o) $(TEST_BUILD)/libzrun-service.a $(TEST_BUILD)/libzrun-runtime.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -157,7 +182,7 @@ check: deps
 
 # What make check builds, warnings as errors.
 check-build:
-	$(MAKE) WERROR=-Werror zrun zrun-test unit bundles zrun-asan fuzz-build
+	$(MAKE) WERROR=-Werror zrun zrun-daemon zrun-test unit bundles zrun-asan fuzz-build
 
 # scan-build and cppcheck over runtime/, src/ and tests/unit: no finding
 # (the `static` suite of make check; tests/static/run.sh says how).
@@ -174,23 +199,24 @@ $(BUILD)/zrun-restore.service: systemd/zrun-restore.service.in FORCE
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' $< > $@
 
 # DESTDIR for packagers. STATEDIR is made here: save does not create it.
-install: zrun $(BUILD)/zrun.8 $(BUILD)/zrun-restore.service
+install: zrun zrun-daemon $(BUILD)/zrun.8 $(BUILD)/zrun-restore.service
 	install -D -m 0755 zrun $(DESTDIR)$(SBINDIR)/zrun
+	install -D -m 0755 zrun-daemon $(DESTDIR)$(SBINDIR)/zrun-daemon
 	install -D -m 0644 $(BUILD)/zrun.8 $(DESTDIR)$(MANDIR)/man8/zrun.8
 	install -D -m 0644 completion/zrun.bash $(DESTDIR)$(BASHCOMPDIR)/zrun
 	install -D -m 0644 $(BUILD)/zrun-restore.service $(DESTDIR)$(UNITDIR)/zrun-restore.service
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 clean:
-	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) zrun zrun-daemon bundles/out $(ASAN_BUILD) $(FUZZ_BUILD) $(TEST_BUILD)
 
 # v1 under load, a swap to v2 and back, and the count of failed requests.
-demo: deps zrun bundles
+demo: deps zrun zrun-daemon bundles
 	@bundles/demo.sh
 
 BENCH_ARGS ?=
 # Lifecycle benchmark against crun and runc (root; BENCH_ARGS=--quick for a short run).
-bench: bench-deps zrun bundles node-api-bundles
+bench: bench-deps zrun zrun-daemon bundles node-api-bundles
 	bench/lifecycle $(BENCH_ARGS)
 	bench/phases $(BENCH_ARGS)
 	bench/swap $(BENCH_ARGS)
@@ -201,10 +227,10 @@ bench: bench-deps zrun bundles node-api-bundles
 
 # Scale against pm2, crun and runc (issue 20): docs/scale.md and docs/scale.png.
 # BENCH_ARGS=--quick for N 1,10,100. A pm2 user's day (issue 15): docs/benchmarks.md.
-bench-scale: bench-deps zrun bundles node-api-bundles
+bench-scale: bench-deps zrun zrun-daemon bundles node-api-bundles
 	bench/scale $(BENCH_ARGS)
 
-bench-pm2day: bench-deps zrun node-api-bundles
+bench-pm2day: bench-deps zrun zrun-daemon node-api-bundles
 	bench/pm2day $(BENCH_ARGS)
 
 # ---- sanitizers: an ASan+UBSan zrun, and libFuzzer targets (clang) ----

@@ -39,6 +39,9 @@ extern char **environ;
 /* The marker the overlay re-exec sets for the new image, which believes it
  * only after checking where it runs from. */
 #define SEALED_ENV "_ZRUN_SEALED_EXE"
+/* The host file the copy was made from, for the copy, which has no path
+ * of its own (a memfd) or only one inside a detached mount ("/zrun"). */
+#define HOST_EXE_ENV "_ZRUN_HOST_EXE"
 
 static bool is_sealed_memfd(int self)
 {
@@ -70,6 +73,8 @@ static void exec_from_overlay(char **argv)
 	if (n <= 0 || exe[0] != '/')
 		return;
 	exe[n] = '\0';
+	if (setenv(HOST_EXE_ENV, exe, 1) < 0)
+		return;
 	char *slash = strrchr(exe, '/');
 	const char *name = slash + 1;
 	const char *dir = slash == exe ? "/" : exe;
@@ -124,6 +129,8 @@ int cloned_binary_ensure(char **argv, struct zrun_error *err)
 		close(self);
 		return 0;
 	}
+	/* a copy learns its host file only from the zrun that made it */
+	unsetenv(HOST_EXE_ENV);
 	exec_from_overlay(argv);
 	if (fstat(self, &st) < 0) {
 		int e = errno;
@@ -158,11 +165,37 @@ int cloned_binary_ensure(char **argv, struct zrun_error *err)
 		close(mfd);
 		return zrun_error_set(err, e, "seal the zrun copy");
 	}
+	char host[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", host, sizeof(host) - 1);
+	if (n > 0 && host[0] == '/') {
+		host[n] = '\0';
+		setenv(HOST_EXE_ENV, host, 1);
+	}
 	/* An ELF needs no path after exec, so the close-on-exec fd is fine. */
 	fexecve(mfd, argv, environ);
 	int e = errno;
 	close(mfd);
 	return zrun_error_set(err, e, "execute the sealed zrun copy (CVE-2019-5736 defence)");
+}
+
+void cloned_binary_host_path(char *path, size_t len)
+{
+	const char *host = getenv(HOST_EXE_ENV);
+	char self[PATH_MAX];
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	/* believed only in a copy, as SEALED_ENV is: a zrun run from its
+	 * file is that file */
+	bool copy = fd >= 0 && (is_sealed_memfd(fd) || is_readonly_overlay(fd));
+
+	if (fd >= 0)
+		close(fd);
+	path[0] = '\0';
+	if (copy && host != NULL && host[0] == '/')
+		snprintf(path, len, "%s", host);
+	else if (!copy && realpath("/proc/self/exe", self) != NULL)
+		snprintf(path, len, "%s", self);
+	/* not for the containers, hooks and daemons this zrun starts */
+	unsetenv(HOST_EXE_ENV);
 }
 
 bool cloned_binary_needless(const char *command)

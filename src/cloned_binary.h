@@ -8,6 +8,7 @@
 #define ZRUN_CLONED_BINARY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -15,6 +16,10 @@
  * otherwise make one and re-execute it with argv (does not return on success). -1 with err
  * set when the copy cannot be made or executed. */
 int cloned_binary_ensure(char **argv, struct zrun_error *err);
+
+/* The zrun file on the host this zrun runs as (absolute), also from its
+ * copy; "" when unknown. Call after cloned_binary_ensure returned 0. */
+void cloned_binary_host_path(char *path, size_t len);
 
 /* Commands that never fork an init nor enter a container (start only
  * writes the exec fifo of an init that create already made from the copy):

@@ -7,11 +7,11 @@
 
 #include "cli.h"
 #include "cloned_binary.h"
-#include "fdstore.h"
+#include "daemon.h"
 #include "hooks.h"
 #include "rootless.h"
 #include "state.h"
-#include "supervisor_daemon.h"
+#include "supervisor.h"
 
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
@@ -102,25 +102,6 @@ static void report_warning(const char *msg, void *data)
 	cli_log(data, "warning", msg);
 }
 
-/* The per-service daemons are this binary exec'd under their own names
- * (fdstore.h): `zrun-fdstore NAME`, `zrun-supervisor NAME`, the state root
- * in the environment. Nothing else runs as them: no command line reaches
- * here under those names without that variable. */
-static void run_service_daemon(int argc, char **argv)
-{
-	const char *root = getenv(DAEMON_ROOT_ENV);
-
-	if (argc != 2 || root == NULL || root[0] != '/')
-		return;
-	/* read by glibc already (fdstore_exec): not for the versions the
-	 * supervisor restarts */
-	unsetenv("GLIBC_TUNABLES");
-	if (strcmp(argv[0], DAEMON_FDSTORE) == 0)
-		fdstore_run(root, argv[1]);
-	if (strcmp(argv[0], DAEMON_SUPERVISOR) == 0)
-		supervisor_daemon_run(root, argv[1]);
-}
-
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -163,8 +144,10 @@ int main(int argc, char **argv)
 	rootless_default_root(default_root, sizeof(default_root));
 	struct cli_ctx ctx = { .root = default_root };
 
+	/* the per-service daemons, when no zrun-daemon is beside this zrun
+	 * (daemon.h) */
 	if (argc > 0)
-		run_service_daemon(argc, argv);
+		daemon_main(argc, argv);
 	int first = parse_globals(&ctx, argc, argv);
 
 	if (first >= 0 && first < argc && strcmp(argv[first], "help") == 0) {
@@ -183,6 +166,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	static char host_path[PATH_MAX];
+	cloned_binary_host_path(host_path, sizeof(host_path));
+	supervisor_set_zrun_path(host_path);
 	hooks_set_warn_handler(report_warning, &ctx);
 
 	if (first < 0) {

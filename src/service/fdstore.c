@@ -43,7 +43,7 @@ int fdstore_daemon_signals(const char *name)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-int fdstore_exec(const char *image, const char *root, const char *name, int sock, int parent,
+int fdstore_exec(const char *exe, const char *image, const char *root, const char *name, int sock, int parent,
 		 const int *listeners, size_t n, int keep)
 {
 	int src[2 + LISTENER_MAX], high[2 + LISTENER_MAX], want[3 + LISTENER_MAX];
@@ -91,11 +91,10 @@ int fdstore_exec(const char *image, const char *root, const char *name, int sock
 	    setenv("GLIBC_TUNABLES", DAEMON_TUNABLES, 1) < 0)
 		return -1;
 	char *argv[] = { (char *)image, (char *)name, NULL };
-	/* this very binary (a sealed copy when zrun runs from one): the
-	 * daemons and the command that made them speak one protocol */
-	execve("/proc/self/exe", argv, environ);
+	execve(exe, argv, environ);
 	return -1;
 }
+
 
 void fdstore_keep(const struct fdstore *g, enum proto_op kind, const char *id, int fd)
 {
@@ -225,7 +224,9 @@ static pid_t start_supervisor(const struct fdstore *g, const char *root, const c
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		fdstore_exec(DAEMON_SUPERVISOR, root, name, DAEMON_FD_SOCK, sp[1], g->listeners, g->n_listeners, -1);
+		/* the fdstore's own image (zrun-daemon, or the zrun that made
+		 * the service): the supervisor speaks its protocol */
+		fdstore_exec("/proc/self/exe", DAEMON_SUPERVISOR, root, name, DAEMON_FD_SOCK, sp[1], g->listeners, g->n_listeners, -1);
 		_exit(127);
 	}
 	return pid;

@@ -49,12 +49,17 @@ struct fdstore {
 	size_t n_listeners;                       /* the same numbers in the supervisor */
 };
 
-/* In a child: exec image (DAEMON_FDSTORE, DAEMON_SUPERVISOR) for service
- * name under root (absolute), with sock, parent and the n listeners moved
- * to the DAEMON_FD_* numbers and every other fd closed but keep (>= 0: an
- * fd that close-on-exec ends, a report pipe). Returns only on failure
- * (errno). */
-int fdstore_exec(const char *image, const char *root, const char *name, int sock, int parent,
+/* The small binary that holds only the daemons' loops (src/daemon/main.c),
+ * installed next to zrun (supervisor.c finds it there): ~120 KB less PSS
+ * per service than the whole dynamic zrun (docs/decisions.md). */
+#define DAEMON_BINARY "zrun-daemon"
+
+/* In a child: exec the file exe (DAEMON_BINARY, or "/proc/self/exe": this
+ * zrun) as image (DAEMON_FDSTORE, DAEMON_SUPERVISOR) for service name
+ * under root (absolute), with sock, parent and the n listeners moved to
+ * the DAEMON_FD_* numbers and every other fd closed but keep (>= 0: an fd
+ * that close-on-exec ends, a report pipe). Returns only on failure (errno). */
+int fdstore_exec(const char *exe, const char *image, const char *root, const char *name, int sock, int parent,
 		 const int *listeners, size_t n, int keep);
 
 /* The fdstore image (zrun-fdstore NAME): waits for the record that names

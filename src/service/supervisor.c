@@ -66,15 +66,15 @@ static int commit_supervisor(const char *root, struct service *svc, pid_t superv
  * supervisor.sock, the commit pipe and the listeners. If exec fails, its
  * errno follows the pid (close-on-exec closes the pipe when it succeeds):
  * both from this process, so the two never swap places. */
-static __attribute__((noreturn)) void exec_fdstore(const char *root, const struct service *svc, int sock,
-						  int commit, const int *fds, int report)
+static __attribute__((noreturn)) void exec_fdstore(const char *exe, const char *root, const struct service *svc,
+						  int sock, int commit, const int *fds, int report)
 {
 	pid_t self = getpid();
 
 	if (write(report, &self, sizeof(self)) != sizeof(self))
 		_exit(127);
 	if (chdir("/") == 0)
-		fdstore_exec(DAEMON_FDSTORE, root, svc->name, sock, commit, fds, svc->n_listeners, report);
+		fdstore_exec(exe, DAEMON_FDSTORE, root, svc->name, sock, commit, fds, svc->n_listeners, report);
 	int e = errno;
 	if (write(report, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -96,22 +96,56 @@ static int read_report(int report, pid_t *pid)
 	return 0;
 }
 
+/* The file to exec the daemons from for the zrun at zrun_path (absolute):
+ * DAEMON_BINARY in its directory when there is one (the installed pair:
+ * one directory, one make install, one protocol), else "/proc/self/exe"
+ * (this zrun: a zrun copied alone, or the sanitizer build, whose daemons
+ * stay sanitized). */
+static void daemon_binary_for(const char *zrun_path, char *exe, size_t len)
+{
+	const char *slash = strrchr(zrun_path, '/');
+
+	if (zrun_path[0] == '/' && slash != NULL &&
+	    (size_t)snprintf(exe, len, "%.*s/%s", (int)(slash - zrun_path), zrun_path, DAEMON_BINARY) < len &&
+	    access(exe, X_OK) == 0)
+		return;
+	snprintf(exe, len, "%s", "/proc/self/exe");
+}
+
+/* The host file of the running zrun, when it runs from a copy; empty: its
+ * own /proc/self/exe. */
+static char host_zrun_path[PATH_MAX];
+
+void supervisor_set_zrun_path(const char *path)
+{
+	snprintf(host_zrun_path, sizeof(host_zrun_path), "%s", path ? path : "");
+}
+
 int supervisor_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err)
 {
 	struct sockaddr_un addr;
 	int report[2], commit[2];
-	char abs_root[PATH_MAX];
+	char abs_root[PATH_MAX], exe[PATH_MAX];
 
 	if (realpath(root, abs_root) == NULL)
 		snprintf(abs_root, sizeof(abs_root), "%s", root);
 	/* the supervisor restarts versions with this zrun (by path: it is the
-	 * host's binary, run on the host, never inside a container) */
+	 * host's binary, run on the host, never inside a container): the host
+	 * file this zrun's sealed copy was made from (supervisor_set_zrun_path) */
+	if (svc->zrun_path[0] == '\0')
+		snprintf(svc->zrun_path, sizeof(svc->zrun_path), "%s", host_zrun_path);
 	if (svc->zrun_path[0] == '\0' && realpath("/proc/self/exe", svc->zrun_path) == NULL)
 		svc->zrun_path[0] = '\0';
-	/* zrun runs from a sealed memfd copy (cloned_binary.c): the supervisor
-	 * then execs that same copy through /proc/self/exe */
+	/* a memfd copy has no path: the supervisor then execs that same copy
+	 * through /proc/self/exe */
 	if (strncmp(svc->zrun_path, "/memfd:", 7) == 0)
 		svc->zrun_path[0] = '\0';
+	/* only with a zrun to restart versions by path: /proc/self/exe of
+	 * zrun-daemon is not a zrun */
+	if (svc->zrun_path[0] == '/')
+		daemon_binary_for(svc->zrun_path, exe, sizeof(exe));
+	else
+		snprintf(exe, sizeof(exe), "%s", "/proc/self/exe");
 	if (supervisor_addr(root, svc->name, &addr) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "supervisor socket of %s", svc->name);
 	unlink(addr.sun_path);
@@ -150,7 +184,7 @@ int supervisor_spawn(const char *root, struct service *svc, const int *fds, stru
 		close(report[0]);
 		pid_t k = fork();
 		if (k == 0)
-			exec_fdstore(abs_root, svc, sock, commit[0], fds, report[1]);
+			exec_fdstore(exe, abs_root, svc, sock, commit[0], fds, report[1]);
 		_exit(k < 0);
 	}
 	close(sock);

@@ -23,6 +23,12 @@
  * holds the port without a record that names it. */
 int supervisor_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err);
 
+/* The zrun file on the host that this zrun runs as (absolute; it may run
+ * from a sealed copy, which has no path): recorded as a new service's
+ * zrun_path, for the supervisor's restarts and to find zrun-daemon beside
+ * it (daemon.h). */
+void supervisor_set_zrun_path(const char *path);
+
 /* Fetch the listeners (svc->n_listeners fds, O_CLOEXEC) from the supervisor;
  * when it is gone, recover them from a running version and restart it. */
 int supervisor_fetch(const char *root, struct service *svc, int *fds, struct zrun_error *err);

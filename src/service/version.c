@@ -438,35 +438,6 @@ static void end_empty_services(const char *root)
 	closedir(d);
 }
 
-void version_mark_stopping(const char *root, const char *service, const char *id)
-{
-	char name[STATE_ID_MAX + 16], path[PATH_MAX];
-
-	snprintf(name, sizeof(name), "stop-%s", id);
-	if (service_path(path, sizeof(path), root, service, name) == 0) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			close(fd);
-	}
-}
-
-bool version_is_stopping(const char *root, const char *service, const char *id)
-{
-	char name[STATE_ID_MAX + 16], path[PATH_MAX];
-
-	snprintf(name, sizeof(name), "stop-%s", id);
-	return service_path(path, sizeof(path), root, service, name) == 0 && access(path, F_OK) == 0;
-}
-
-void version_clear_stopping(const char *root, const char *service, const char *id)
-{
-	char name[STATE_ID_MAX + 16], path[PATH_MAX];
-
-	snprintf(name, sizeof(name), "stop-%s", id);
-	if (service_path(path, sizeof(path), root, service, name) == 0)
-		unlink(path);
-}
-
 /* Versions made by zrun deploy (a group) write stdout and stderr into a
  * pipe whose read end the supervisor holds and drains into ID.log in the service's log dir (service_log.h). */
 static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3],
@@ -676,18 +647,6 @@ int version_create(const struct container_create_opts *opts, const struct versio
 	if (r < 0)
 		return -1;
 	return create_in_service(opts, &vc, ls, nls, pid, err);
-}
-
-int version_load(const char *root, const char *id, struct container_state *st,
-		 struct version_config *vc, struct zrun_error *err)
-{
-	if (state_validate_id(id, err) < 0 || state_read(root, id, st, err) < 0)
-		return -1;
-	if (version_config_from_state(st, vc) < 0) {
-		state_clear(st);
-		return zrun_error_set(err, 0, "container %s is not a version of a service", id);
-	}
-	return 0;
 }
 
 /* The service whose dir holds a stop mark of id (version_mark_stopping). */

@@ -22,6 +22,7 @@ teardown() {
 
 # Run everything of this test with a private copy of the zrun binary.
 use_zrun_copy() {
+	ORIG_ZRUN=$ZRUN
 	cp "$ZRUN" "$WORK/zrun"
 	ZRUN=$WORK/zrun
 	ZRUN_SHA=$(sha256sum < "$ZRUN")
@@ -95,32 +96,57 @@ assert_no_mount_at() {
 	assert_gone "$TEST_ID" /zrun-test/memfdcopy
 }
 
-@test "cve_2019_5736_service_daemons_run_from_the_sealed_copy_not_the_host_file" {
-	# The fdstore and the supervisor are /proc/self/exe of the create that
-	# made them: the read-only overlay (or sealed memfd) copy, never the
-	# host's zrun file, which a process that can see them could otherwise
-	# open through /proc/PID/exe and rewrite. Breaks if the daemons are
-	# exec'd from a path.
+@test "cve_2019_5736_service_daemons_stay_on_the_host_out_of_reach_of_containers" {
+	# The fdstore and the supervisor run zrun-daemon from its file beside
+	# zrun, with no sealed copy (docs/hardening.md): the attack needs a
+	# process of that file inside a container's reach, and they never
+	# are. Proven here: they live in the host's pid and mount namespaces
+	# (never setns'd into a version), and even a container that shares the
+	# host's pid namespace, and so sees them, cannot readlink, read or
+	# write their /proc/PID/exe (a root process with more capabilities
+	# than the container: ptrace access refused). Breaks if a daemon
+	# enters a container's namespaces or the containers get CAP_SYS_PTRACE
+	# by default.
 	use_zrun_copy
+	# a zrun without zrun-daemon beside it (the ASan build) runs them
+	# from its own read-only overlay copy ("/zrun"), as before
+	local daemon_exe=/zrun daemon_sha=
+	if [ -x "$(dirname "$ORIG_ZRUN")/zrun-daemon" ]; then
+		cp "$(dirname "$ORIG_ZRUN")/zrun-daemon" "$WORK/zrun-daemon"
+		daemon_exe=$WORK/zrun-daemon
+		daemon_sha=$(sha256sum < "$WORK/zrun-daemon")
+	fi
 	ARGS='["sleep","60"]' V=$(bundle daemons)
 	zr create --service cvesvc --listen "unix:$WORK/cvesvc.sock" "$TEST_ID" "$V"
-	local fdstore supervisor p exe
+	local fdstore supervisor p ns
 	fdstore=$(grep -o '"supervisor_pid":[0-9]*' "$ROOT/.services/cvesvc/service.json" | cut -d: -f2)
 	wait_until 5 eval 'supervisor=$(pgrep -x -P "$fdstore" zrun-supervisor)'
 	for p in "$fdstore" "$supervisor"; do
-		exe=$(readlink "/proc/$p/exe")
-		[ "$exe" != "$ZRUN" ] || { echo "$(cat /proc/$p/comm) $p runs from the host file $exe" >&2; false; }
-		# (a running host file refuses too, ETXTBSY; the path above is what
-		# tells; this is the write a copy refuses for good)
-		if (exec 3>>"/proc/$p/exe") 2>/dev/null; then
-			echo "$(cat /proc/$p/comm) $p: /proc/$p/exe ($exe) opened for writing" >&2
-			false
-		fi
+		expect_eq "$(readlink "/proc/$p/exe")" "$daemon_exe" "exe of $(cat /proc/$p/comm) $p"
+		for ns in pid mnt; do
+			expect_eq "$(readlink "/proc/$p/ns/$ns")" "$(readlink /proc/self/ns/$ns)" \
+				"$ns namespace of $(cat /proc/$p/comm) $p (the host's)"
+		done
 	done
+	# no pid namespace: the attacker sees the host's processes
+	NAMESPACES='[{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]'
+	ARGS='["sh","-c","for p in '"$fdstore $supervisor"'; do readlink /proc/$p/exe && echo READLINK; cat /proc/$p/exe >/dev/null && echo READ; echo x >> /proc/$p/exe && echo WROTE; test -d /proc/$p && echo SEEN; done; true"]'
+	A=$(bundle attacker)
+	run zr run -b "$A" "a$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "attacker exit status"
+	expect_eq "$(grep -cx SEEN <<<"$output")" 2 "daemons the attacker sees (the test's premise)"
+	for word in READLINK READ WROTE; do
+		! grep -qx "$word" <<<"$output" || { echo "the attacker could $word a daemon's exe" >&2; false; }
+	done
+	[[ "$output" == *"Permission denied"* ]] || { echo "expected EACCES from /proc/PID/exe" >&2; false; }
+	[ -z "$daemon_sha" ] || expect_eq "$(sha256sum < "$WORK/zrun-daemon")" "$daemon_sha" "sha256 of zrun-daemon"
 	zr delete --force "$TEST_ID"
 	wait_until 10 eval '! kill -0 "$fdstore" 2>/dev/null' || { echo "fdstore $fdstore left" >&2; false; }
 	[ ! -e "$ROOT/.services/cvesvc" ] || { echo "service dir left" >&2; false; }
 	assert_zrun_unchanged
+	assert_gone "$TEST_ID" /zrun-test/daemons
+	assert_gone "a$TEST_ID" /zrun-test/attacker
 }
 
 # The original CVE-2019-5736 exploit, set up: a rootfs $SHARED with

@@ -15,11 +15,12 @@ REPO=$BATS_TEST_DIRNAME/../..
 setup() { svc_setup; }
 teardown() { svc_teardown; }
 
-# install_into PREFIX: make install with everything below PREFIX. -o zrun:
+# install_into PREFIX: make install with everything below PREFIX. -o zrun
+# (and -o zrun-daemon):
 # install the zrun that is built, never rebuild it with other flags; BUILD
 # elsewhere: the man page and the unit are made in the test's own dir.
 install_into() {
-	make -s -C "$REPO" -o zrun install PREFIX="$1" STATEDIR="$1/var/lib/zrun" BUILD="$WORK/build" \
+	make -s -C "$REPO" -o zrun -o zrun-daemon install PREFIX="$1" STATEDIR="$1/var/lib/zrun" BUILD="$WORK/build" \
 		>"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; return 1; }
 }
 
@@ -42,10 +43,10 @@ complete_line() {
 }
 
 @test "make_install_honours_destdir_and_prefix" {
-	make -s -C "$REPO" -o zrun install DESTDIR="$WORK/dest" BUILD="$WORK/build" >"$WORK/install.log" 2>&1 ||
+	make -s -C "$REPO" -o zrun -o zrun-daemon install DESTDIR="$WORK/dest" BUILD="$WORK/build" >"$WORK/install.log" 2>&1 ||
 		{ cat "$WORK/install.log"; false; }
 	local f
-	for f in usr/local/sbin/zrun usr/local/share/man/man8/zrun.8 \
+	for f in usr/local/sbin/zrun usr/local/sbin/zrun-daemon usr/local/share/man/man8/zrun.8 \
 		usr/local/share/bash-completion/completions/zrun usr/local/lib/systemd/system/zrun-restore.service; do
 		[ -f "$WORK/dest/$f" ] || { echo "make install DESTDIR=D did not install D/$f; D has: $(cd "$WORK/dest" && find . -type f)"; false; }
 	done
@@ -54,6 +55,8 @@ complete_line() {
 		"$WORK/dest/usr/local/lib/systemd/system/zrun-restore.service" ||
 		{ echo "ExecStart: $(grep ExecStart "$WORK/dest/usr/local/lib/systemd/system/zrun-restore.service")"; false; }
 	cmp "$REPO/zrun" "$WORK/dest/usr/local/sbin/zrun"
+	# beside zrun: where zrun looks for its daemons (src/service/supervisor.c)
+	cmp "$REPO/zrun-daemon" "$WORK/dest/usr/local/sbin/zrun-daemon"
 }
 
 @test "man_page_renders_without_warnings_and_has_every_command" {

@@ -115,6 +115,23 @@ compile_line() {
 	! grep 'NEEDED' <<<"$dyn" | grep -qv 'libc\.so' || { echo "expected only libc needed, saw: $(grep NEEDED <<<"$dyn")"; false; }
 }
 
+# zrun-daemon (the per-service daemons, docs/decisions.md): a static-pie,
+# loaded at a random address with no loader and no library, full RELRO,
+# and linked with nothing of glibc that needs its shared libraries at run
+# time (dlopen, getpwuid, getaddrinfo: the link warns of each).
+@test "zrun_daemon_is_a_static_pie_with_full_relro_linked_without_glibc_warnings" {
+	local hdr dyn
+	mk -j2 "$WORK/b/zrun-daemon" >"$WORK/make.log" 2>&1 || { tail -20 "$WORK/make.log"; false; }
+	! grep -i 'warning' "$WORK/make.log" || { echo "expected no warning from the build"; false; }
+	hdr=$(readelf -hlW "$WORK/b/zrun-daemon")
+	dyn=$(readelf -dW "$WORK/b/zrun-daemon")
+	grep -q 'Type: *DYN' <<<"$hdr" || { echo "expected an ELF of type DYN (PIE): $(grep Type: <<<"$hdr")"; false; }
+	! grep -q 'INTERP' <<<"$hdr" || { echo "expected no program interpreter (static)"; false; }
+	! grep -q 'NEEDED' <<<"$dyn" || { echo "expected no library needed, saw: $(grep NEEDED <<<"$dyn")"; false; }
+	grep -q 'GNU_RELRO' <<<"$hdr" || { echo "expected a GNU_RELRO segment"; false; }
+	grep -q 'BIND_NOW' <<<"$dyn" || { echo "expected BIND_NOW (-z now)"; false; }
+}
+
 @test "make_compiles_with_gcc_by_default_and_with_the_users_cc_when_given" {
 	local line
 	line=$(compile_line)
