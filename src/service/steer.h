@@ -1,0 +1,72 @@
+/* steer: which socket of a listener's SO_REUSEPORT group gets each new TCP
+ * connection, decided in the kernel. Each version has its own socket of the
+ * group; a BPF_PROG_TYPE_SK_REUSEPORT program (raw instructions, no clang)
+ * hashes the 4-tuple to one of 100 slots, each naming a version's index in
+ * a REUSEPORT_SOCKARRAY: a socket not in the array never gets a connection,
+ * and the slots a version holds are its share, in percent. */
+#ifndef ZRUN_STEER_H
+#define ZRUN_STEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "listener.h"
+
+#define STEER_SOCKS_MAX 16   /* sockets (versions) of one group in the array */
+#define STEER_SLOTS 100      /* one slot is one percent of the connections */
+
+/* The maps and the program of one listener's group. The group keeps the
+ * program once attached, and the program its maps: these fds are only
+ * needed to change the steering, and may be closed. */
+struct steer {
+	int prog_fd;
+	int socks_map;    /* REUSEPORT_SOCKARRAY: index -> socket */
+	int slots_map;    /* ARRAY of STEER_SLOTS u32: slot -> index */
+	int counts_map;   /* ARRAY of STEER_SOCKS_MAX u64: connections steered to index */
+};
+
+/* Can l's connections be steered on this host? 0, or -1 with err saying why
+ * not, in the words service status uses ("unix listener", "ZRUN_STEER=off",
+ * the kernel's refusal to load the program). */
+int steer_supported(const struct listener *l, struct zrun_error *err);
+
+/* A socket of l's group: SO_REUSEPORT (and SO_REUSEADDR), bound, listening,
+ * O_CLOEXEC. Until it is added, it gets no connection of a group with a
+ * program attached (steer_attach). */
+int steer_socket_open(const struct listener *l, struct zrun_error *err);
+
+/* Make the maps and load the program (every slot names index 0, which is
+ * empty until steer_add: no connection is accepted before one is added).
+ * s is all -1 on failure. */
+int steer_create(struct steer *s, struct zrun_error *err);
+
+/* Attach s's program to the group of sock (any socket of it, listening). */
+int steer_attach(const struct steer *s, int sock, struct zrun_error *err);
+
+/* Put sock (listening, in the group) at index, or take index out: from
+ * then on it gets no new connection; those in its queue stay for it to
+ * accept, and are migrated to a socket the program picks when it closes
+ * (the select-or-migrate attach type). Take an index out of every slot
+ * (steer_set_shares) before removing it, or its slots' connections are
+ * dropped (the client's SYN is retried) until they name another. */
+int steer_add(const struct steer *s, unsigned index, int sock, struct zrun_error *err);
+int steer_remove(const struct steer *s, unsigned index, struct zrun_error *err);
+
+/* Give index[i] percent[i] of the slots (the percents add up to 100). */
+int steer_set_shares(const struct steer *s, const unsigned *index, const unsigned *percent, size_t n,
+		     struct zrun_error *err);
+
+/* The share of each index, read back from the slots (percent[STEER_SOCKS_MAX]). */
+int steer_get_shares(const struct steer *s, unsigned *percent, struct zrun_error *err);
+
+/* Is index in the socket array? */
+bool steer_has(const struct steer *s, unsigned index);
+
+/* Connections the program steered to index since the maps were made. */
+uint64_t steer_count(const struct steer *s, unsigned index);
+
+void steer_close(struct steer *s);
+
+#endif
