@@ -2,6 +2,7 @@
  * no clang, no BTF), as runtime/cgroup_ebpf.c does for device rules. */
 #include "steer.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stddef.h>
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 #define STEER_LOG_SIZE 4096
-#define STEER_PROG_MAX 32   /* the program is 32 instructions */
+#define STEER_PROG_MAX 64   /* the program is 56 instructions */
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -66,52 +67,102 @@ static size_t ld_map(struct bpf_insn *p, size_t n, uint8_t reg, int fd)
 	return n + 2;
 }
 
-/* slot = hash % 100; index = slots[slot]; select socks[index]; counts[index]++.
- * The hash is the kernel's hash of the 4-tuple (the same for a request
- * migrated from a closing socket), so a client keeps its version. A slot
- * naming an empty index drops the SYN (the client retries it) rather than
- * let the kernel pick any socket of the group, which may be a version that
- * is not ready. */
+/* Forward jumps to a label, resolved when the label is placed. */
+enum label { L_SLOTS, L_SELECT, L_PASS, L_DROP, L_COUNT };
+
+struct asm_ {
+	struct bpf_insn *p;
+	size_t n;
+	size_t from[L_COUNT][4];
+	size_t n_from[L_COUNT];
+};
+
+static void jump(struct asm_ *a, uint8_t op, uint8_t dst, uint8_t src, int32_t imm, enum label to)
+{
+	a->from[to][a->n_from[to]++] = a->n;
+	a->p[a->n++] = INSN(BPF_JMP | op, dst, src, 0, imm);
+}
+
+static void place(struct asm_ *a, enum label l)
+{
+	for (size_t i = 0; i < a->n_from[l]; i++)
+		a->p[a->from[l][i]].off = (int16_t)(a->n - a->from[l][i] - 1);
+}
+
+#define EMIT(c, d, s, o, i) (a.p[a.n++] = INSN(c, d, s, o, i))
+#define CTX(f) offsetof(struct sk_reuseport_md, f)
+
+/* A probe's connection (its TCP source port is the one the probe map
+ * names) goes to the socket being probed, which may hold no slot yet: the
+ * probe proves the version itself, before any client reaches it. Then
+ * slot = hash % 100; index = slots[slot]; select socks[index];
+ * counts[index]++. The hash is the kernel's hash of the 4-tuple (the same
+ * for a request migrated from a closing socket), so a client keeps its
+ * version. A slot naming an empty index drops the SYN (the client retries
+ * it) rather than let the kernel pick any socket of the group, which may
+ * be a version that is not ready. */
 static size_t build_program(struct bpf_insn *p, const struct steer *s)
 {
-	size_t n = 0, to_drop[2], to_pass;
+	struct asm_ a = { .p = p };
 
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
-	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, offsetof(struct sk_reuseport_md, hash), 0);
-	p[n++] = INSN(BPF_ALU | BPF_MOD | BPF_K, BPF_REG_2, 0, 0, STEER_SLOTS);
-	p[n++] = INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_2, -4, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4);
-	n = ld_map(p, n, BPF_REG_1, s->slots_map);
-	p[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
-	to_drop[0] = n;
-	p[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, 0);
-	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0, 0, 0);
-	p[n++] = INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_3, -8, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
-	n = ld_map(p, n, BPF_REG_2, s->socks_map);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
-	p[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
-	to_drop[1] = n;
-	p[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 0, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8);
-	n = ld_map(p, n, BPF_REG_1, s->counts_map);
-	p[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
-	to_pass = n;
-	p[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, 0);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1);
-	p[n++] = INSN(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD);
-	p[to_pass].off = (int16_t)(n - to_pass - 1);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, SK_PASS);
-	p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	for (size_t i = 0; i < 2; i++)
-		p[to_drop[i]].off = (int16_t)(n - to_drop[i] - 1);
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, SK_DROP);
-	p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	return n;
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
+	/* the TCP header's source port, when the packet is there (a migrated
+	 * request comes with an empty one) */
+	EMIT(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_2, BPF_REG_6, CTX(data), 0);
+	EMIT(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_3, BPF_REG_6, CTX(data_end), 0);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
+	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_4, 0, 0, 2);
+	jump(&a, BPF_JGT | BPF_X, BPF_REG_4, BPF_REG_3, 0, L_SLOTS);
+	EMIT(BPF_LDX | BPF_MEM | BPF_H, BPF_REG_7, BPF_REG_2, 0, 0);
+	EMIT(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 0);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12);
+	a.n = ld_map(a.p, a.n, BPF_REG_1, s->probe_map);
+	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_SLOTS);
+	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0, 0, 0);
+	jump(&a, BPF_JNE | BPF_X, BPF_REG_3, BPF_REG_7, 0, L_SLOTS);
+	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0, 4, 0);
+	jump(&a, BPF_JEQ | BPF_K, BPF_REG_3, 0, 0, L_SLOTS);
+	EMIT(BPF_ALU | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -1);
+	EMIT(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_3, -8, 0);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_7, 0, 0, 1);   /* r7 = 1: a probe's, not counted */
+	jump(&a, BPF_JA, 0, 0, 0, L_SELECT);
+	place(&a, L_SLOTS);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_7, 0, 0, 0);
+	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, CTX(hash), 0);
+	EMIT(BPF_ALU | BPF_MOD | BPF_K, BPF_REG_2, 0, 0, STEER_SLOTS);
+	EMIT(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_2, -4, 0);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4);
+	a.n = ld_map(a.p, a.n, BPF_REG_1, s->slots_map);
+	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_DROP);
+	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0, 0, 0);
+	EMIT(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_3, -8, 0);
+	place(&a, L_SELECT);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
+	a.n = ld_map(a.p, a.n, BPF_REG_2, s->socks_map);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
+	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
+	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
+	jump(&a, BPF_JNE | BPF_K, BPF_REG_0, 0, 0, L_DROP);
+	jump(&a, BPF_JNE | BPF_K, BPF_REG_7, 0, 0, L_PASS);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8);
+	a.n = ld_map(a.p, a.n, BPF_REG_1, s->counts_map);
+	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_PASS);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1);
+	EMIT(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD);
+	place(&a, L_PASS);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, SK_PASS);
+	EMIT(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	place(&a, L_DROP);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, SK_DROP);
+	EMIT(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return a.n;
 }
 
 static int load_program(const struct steer *s, struct zrun_error *err)
@@ -149,7 +200,7 @@ static int load_program(const struct steer *s, struct zrun_error *err)
 
 void steer_close(struct steer *s)
 {
-	int *fds[] = { &s->prog_fd, &s->socks_map, &s->slots_map, &s->counts_map };
+	int *fds[] = { &s->prog_fd, &s->socks_map, &s->slots_map, &s->counts_map, &s->probe_map };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -160,7 +211,7 @@ void steer_close(struct steer *s)
 
 int steer_create(struct steer *s, struct zrun_error *err)
 {
-	*s = (struct steer){ .prog_fd = -1, .socks_map = -1, .slots_map = -1, .counts_map = -1 };
+	*s = (struct steer){ .prog_fd = -1, .socks_map = -1, .slots_map = -1, .counts_map = -1, .probe_map = -1 };
 	/* BPF fds are O_CLOEXEC by the kernel (anon inodes made with it) */
 	s->socks_map = map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, sizeof(uint64_t), STEER_SOCKS_MAX, "zrun_socks");
 	if (s->socks_map < 0) {
@@ -170,7 +221,8 @@ int steer_create(struct steer *s, struct zrun_error *err)
 	}
 	s->slots_map = map_create(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), STEER_SLOTS, "zrun_slots");
 	s->counts_map = map_create(BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), STEER_SOCKS_MAX, "zrun_counts");
-	if (s->slots_map < 0 || s->counts_map < 0) {
+	s->probe_map = map_create(BPF_MAP_TYPE_ARRAY, 2 * sizeof(uint32_t), 1, "zrun_probe");
+	if (s->slots_map < 0 || s->counts_map < 0 || s->probe_map < 0) {
 		int e = errno;
 		steer_close(s);
 		return zrun_error_set(err, e, "steering: array map");
@@ -301,4 +353,93 @@ uint64_t steer_count(const struct steer *s, unsigned index)
 	if (index >= STEER_SOCKS_MAX || map_lookup(s->counts_map, index, &n) < 0)
 		return 0;
 	return n;
+}
+
+int steer_free_index(const struct steer *s, struct zrun_error *err)
+{
+	for (unsigned i = 0; i < STEER_SOCKS_MAX; i++)
+		if (!steer_has(s, i))
+			return (int)i;
+	return zrun_error_set(err, 0, "steering: %d sockets in the group already", STEER_SOCKS_MAX);
+}
+
+int steer_serve(const struct steer *s, const unsigned *index, size_t n, struct zrun_error *err)
+{
+	unsigned percent[STEER_SOCKS_MAX];
+	uint32_t none = STEER_SOCKS_MAX;
+
+	if (n == 0) {
+		for (uint32_t slot = 0; slot < STEER_SLOTS; slot++)
+			if (map_update(s->slots_map, slot, &none, BPF_ANY) < 0)
+				return zrun_error_set(err, errno, "steering: slot %u", slot);
+		return 0;
+	}
+	if (n > STEER_SOCKS_MAX)
+		return zrun_error_set(err, 0, "steering: %zu sockets, at most %d", n, STEER_SOCKS_MAX);
+	for (size_t i = 0; i < n; i++)
+		percent[i] = STEER_SLOTS / (unsigned)n + (i < STEER_SLOTS % n ? 1 : 0);
+	return steer_set_shares(s, index, percent, n, err);
+}
+
+int steer_probe_route(const struct steer *s, uint16_t port, unsigned index, struct zrun_error *err)
+{
+	/* the port as the program reads it from the TCP header: network order */
+	uint32_t route[2] = { htons(port), port ? index + 1 : 0 };
+
+	if (map_update(s->probe_map, 0, route, BPF_ANY) < 0)
+		return zrun_error_set(err, errno, "steering: the probe's route");
+	return 0;
+}
+
+static int map_id(int fd, uint32_t *id, uint32_t *type)
+{
+	struct bpf_map_info info;
+	union bpf_attr attr;
+
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (uint32_t)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (uint64_t)(uintptr_t)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
+		return -1;
+	*id = info.id;
+	*type = info.type;
+	return 0;
+}
+
+int steer_map_ids(const struct steer *s, uint32_t ids[STEER_MAPS], struct zrun_error *err)
+{
+	const int fds[STEER_MAPS] = { s->socks_map, s->slots_map, s->counts_map, s->probe_map };
+	uint32_t type;
+
+	for (size_t i = 0; i < STEER_MAPS; i++)
+		if (map_id(fds[i], &ids[i], &type) < 0)
+			return zrun_error_set(err, errno, "steering: the id of a map");
+	return 0;
+}
+
+int steer_open_ids(struct steer *s, const uint32_t ids[STEER_MAPS], struct zrun_error *err)
+{
+	int *fds[STEER_MAPS] = { &s->socks_map, &s->slots_map, &s->counts_map, &s->probe_map };
+	/* a map id is not reused while the map lives, but one of a map that
+	 * went may be taken by another: check the type of each */
+	const uint32_t types[STEER_MAPS] = { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY,
+					     BPF_MAP_TYPE_ARRAY };
+
+	*s = (struct steer){ .prog_fd = -1, .socks_map = -1, .slots_map = -1, .counts_map = -1, .probe_map = -1 };
+	for (size_t i = 0; i < STEER_MAPS; i++) {
+		union bpf_attr attr;
+		uint32_t id, type;
+		memset(&attr, 0, sizeof(attr));
+		attr.map_id = ids[i];
+		attr.open_flags = 0;
+		*fds[i] = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &attr);
+		if (*fds[i] < 0 || map_id(*fds[i], &id, &type) < 0 || type != types[i]) {
+			int e = *fds[i] < 0 ? errno : 0;
+			steer_close(s);
+			return zrun_error_set(err, e, "steering: map id %u%s", ids[i], e ? "" : " is not this service's");
+		}
+	}
+	return 0;
 }

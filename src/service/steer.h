@@ -25,7 +25,10 @@ struct steer {
 	int socks_map;    /* REUSEPORT_SOCKARRAY: index -> socket */
 	int slots_map;    /* ARRAY of STEER_SLOTS u32: slot -> index */
 	int counts_map;   /* ARRAY of STEER_SOCKS_MAX u64: connections steered to index */
+	int probe_map;    /* ARRAY of 1 {u32 port, u32 index + 1}: a probe's route */
 };
+
+#define STEER_MAPS 4  /* socks, slots, counts, probe: what a record names by id */
 
 /* Can l's connections be steered on this host? 0, or -1 with err saying why
  * not, in the words service status uses ("unix listener", "ZRUN_STEER=off",
@@ -64,8 +67,29 @@ int steer_get_shares(const struct steer *s, unsigned *percent, struct zrun_error
 /* Is index in the socket array? */
 bool steer_has(const struct steer *s, unsigned index);
 
-/* Connections the program steered to index since the maps were made. */
+/* Connections the program steered to index since the maps were made
+ * (a probe's are not counted). */
 uint64_t steer_count(const struct steer *s, unsigned index);
+
+/* An index not in the socket array, or -1 with err when all are taken. */
+int steer_free_index(const struct steer *s, struct zrun_error *err);
+
+/* Give the slots evenly to the n indexes (none: every slot names
+ * STEER_SOCKS_MAX, no socket: new connections are dropped and retried). */
+int steer_serve(const struct steer *s, const unsigned *index, size_t n, struct zrun_error *err);
+
+/* Connections from TCP source port `port` (of any address) go to index,
+ * whatever the slots say; port 0 ends the route. For a probe, which binds
+ * its port first (an explicitly bound port is never handed to another
+ * local connect, so only a remote client that happens to use the same
+ * port while the probe runs can follow the route). */
+int steer_probe_route(const struct steer *s, uint16_t port, unsigned index, struct zrun_error *err);
+
+/* The ids of the maps (socks, slots, counts, probe), which a record keeps;
+ * and the maps again from them (root), checked to be steer's. The
+ * program is not kept: the group holds it, and it holds the maps. */
+int steer_map_ids(const struct steer *s, uint32_t ids[STEER_MAPS], struct zrun_error *err);
+int steer_open_ids(struct steer *s, const uint32_t ids[STEER_MAPS], struct zrun_error *err);
 
 void steer_close(struct steer *s);
 

@@ -227,6 +227,68 @@ TEST(a_closing_socket_s_queued_connections_migrate_to_a_ready_one)
 	ungroup(&s, socks, 2);
 }
 
+/* The probe's connection reaches the socket it proves, which holds no slot;
+ * every other connection keeps to the slots. */
+TEST(a_probe_s_port_reaches_a_socket_without_slots)
+{
+	struct listener l = tcp_listener(PORT_BASE + 6);
+	struct zrun_error err;
+	struct steer s;
+	int socks[2] = { -1, -1 }, seen[2];
+	unsigned serving[] = { 0 };
+
+	CHECK(group(&l, &s, socks, 2) == 0);
+	CHECK(steer_add(&s, 0, socks[0], &err) == 0);
+	CHECK(steer_add(&s, 1, socks[1], &err) == 0);
+	CHECK(steer_serve(&s, serving, 1, &err) == 0);
+	int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(from);
+	CHECK(bind(probe, (struct sockaddr *)&from, sizeof(from)) == 0);
+	CHECK(getsockname(probe, (struct sockaddr *)&from, &len) == 0);
+	CHECK(steer_probe_route(&s, ntohs(from.sin_port), 1, &err) == 0);
+	CHECK(connect(probe, (const struct sockaddr *)&l.addr, l.addr_len) == 0);
+	int who = accepted_by(socks, 2, 1000);
+	if (who != 1)
+		printf("#   the probe's connection: expected socket 1 (no slot), saw %d\n", who);
+	CHECK_INT(who, 1);
+	spread(&l, socks, 2, 500, seen);
+	printf("#   500 other connections while the route is set: %d and %d (expected 500 and 0)\n", seen[0], seen[1]);
+	CHECK_INT(seen[1], 0);
+	CHECK(steer_probe_route(&s, 0, 0, &err) == 0);
+	CHECK_INT(steer_count(&s, 1), 0);
+	close(probe);
+	ungroup(&s, socks, 2);
+}
+
+TEST(serve_splits_the_slots_and_maps_reopen_by_id)
+{
+	struct listener l = tcp_listener(PORT_BASE + 7);
+	struct zrun_error err;
+	struct steer s, again;
+	int socks[3] = { -1, -1, -1 };
+	unsigned three[] = { 0, 1, 2 }, shares[STEER_SOCKS_MAX];
+	uint32_t ids[STEER_MAPS];
+
+	CHECK(group(&l, &s, socks, 3) == 0);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(steer_add(&s, i, socks[i], &err) == 0);
+	CHECK_INT(steer_free_index(&s, &err), 3);
+	CHECK(steer_serve(&s, three, 3, &err) == 0);
+	CHECK(steer_map_ids(&s, ids, &err) == 0);
+	CHECK(steer_open_ids(&again, ids, &err) == 0);
+	CHECK(steer_get_shares(&again, shares, &err) == 0);
+	printf("#   shares of 3 sockets: %u %u %u (expected 34 33 33)\n", shares[0], shares[1], shares[2]);
+	CHECK(shares[0] == 34 && shares[1] == 33 && shares[2] == 33);
+	CHECK(steer_serve(&again, NULL, 0, &err) == 0);
+	CHECK(steer_get_shares(&s, shares, &err) == 0);
+	CHECK(shares[0] == 0 && shares[1] == 0 && shares[2] == 0);
+	uint32_t wrong[STEER_MAPS] = { ids[1], ids[0], ids[2], ids[3] };
+	CHECK(steer_open_ids(&again, wrong, &err) < 0);
+	steer_close(&again);
+	ungroup(&s, socks, 3);
+}
+
 TEST(steering_off_and_unix_listeners_say_why)
 {
 	struct listener l = tcp_listener(PORT_BASE + 5), u;
@@ -252,6 +314,8 @@ int main(void)
 	RUN(a_socket_not_in_the_map_never_gets_a_connection);
 	RUN(shares_are_honoured_within_one_point);
 	RUN(a_closing_socket_s_queued_connections_migrate_to_a_ready_one);
+	RUN(a_probe_s_port_reaches_a_socket_without_slots);
+	RUN(serve_splits_the_slots_and_maps_reopen_by_id);
 	RUN(steering_off_and_unix_listeners_say_why);
 	UNIT_DONE();
 }
