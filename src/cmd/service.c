@@ -12,6 +12,7 @@
 #include "supervisor.h"
 #include "listener_watch.h"
 #include "service.h"
+#include "steer_service.h"
 #include "swap.h"
 #include "version.h"
 #include "service_dump.h"
@@ -73,8 +74,9 @@ static void version_usage(const struct container_state *st, enum container_statu
 	cgroup_free(cg);
 }
 
-static void print_versions(const char *root, const char *name, struct json_writer *w)
+static void print_versions(const char *root, const struct service *svc, struct json_writer *w)
 {
+	const char *name = svc->name;
 	char **ids;
 	size_t n;
 	struct zrun_error ignored;
@@ -94,6 +96,9 @@ static void print_versions(const char *root, const char *name, struct json_write
 		supervise_info(root, name, ids[i], &si);
 		version_usage(&st, s, &u);
 		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
+		unsigned share = 0;
+		uint64_t steered = 0;
+		bool has_share = steer_service_share(svc, &vc, &share, &steered) == 0;
 		if (w) {
 			json_w_object_begin(w);
 			json_w_key(w, "id");
@@ -122,12 +127,21 @@ static void print_versions(const char *root, const char *name, struct json_write
 			json_w_uint(w, u.cpu_ns);
 			json_w_key(w, "memory_bytes");
 			json_w_uint(w, u.memory_bytes);
+			if (has_share) {
+				json_w_key(w, "share_percent");
+				json_w_int(w, share);
+				json_w_key(w, "connections_steered");
+				json_w_uint(w, steered);
+			}
 			json_w_object_end(w);
 		} else {
 			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",
 			       ids[i], pid, state_status_name(s), si.restarts, (long)u.uptime_s,
 			       (double)u.cpu_ns / 1e9, (double)u.memory_bytes / 1048576.0, probe_kind_name(vc.probe.kind),
 			       restart, si.message[0] ? "; " : "", si.message);
+			if (has_share)
+				printf("  %-20s share %u%%, %llu connections steered to it\n", "", share,
+				       (unsigned long long)steered);
 		}
 		state_clear(&st);
 	}
@@ -244,6 +258,10 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_array_begin(&w);
 		print_listeners(&svc, listening, rec, &w);
 		json_w_array_end(&w);
+		json_w_key(&w, "connections");
+		json_w_string(&w, svc.steered ? "steered" : "shared");
+		json_w_key(&w, "connections_why");
+		json_w_string(&w, svc.steer_why);
 		json_w_key(&w, "current");
 		json_w_string(&w, svc.current);
 		json_w_key(&w, "previous");
@@ -252,7 +270,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_int(&w, svc.replicas);
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
-		print_versions(ctx->root, name, &w);
+		print_versions(ctx->root, &svc, &w);
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
@@ -266,12 +284,17 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	} else {
 		printf("service %s\n", name);
 		print_listeners(&svc, listening, rec, NULL);
+		if (svc.steered)
+			printf("  connections: steered in the kernel (a socket per version; a version gets connections "
+			       "from when its probe passes until its stop signal)\n");
+		else
+			printf("  connections: one shared socket (%s)\n", svc.steer_why);
 		printf("  supervisor pid %d (%s)\n", svc.supervisor_pid, supervisor_alive(&svc) ? "running" : "gone");
 		if (svc.current[0])
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
 		printf("versions:\n");
-		print_versions(ctx->root, name, NULL);
+		print_versions(ctx->root, &svc, NULL);
 		if (last)
 			printf("last swap: %s\n", last);
 		if (orphan)

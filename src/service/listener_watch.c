@@ -191,7 +191,10 @@ void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, siz
 		bool seen = p == NULL || (i < n && (p[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)));
 		if (w->broken[i] || seen)
 			repair(w, i, g);
-		if (due && !w->broken[i])
+		/* steered: no version holds the service's socket (each has its
+		 * own), so none can change it; and it has SO_REUSEPORT and a
+		 * group program on purpose, which the guard would take away */
+		if (due && !w->broken[i] && !w->svc->steered)
 			changed |= guard(w, i, g);
 	}
 	if (due)

@@ -95,6 +95,18 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 	json_w_int(&w, svc->replicas);
 	json_w_key(&w, "zrun_path");
 	json_w_string(&w, svc->zrun_path);
+	json_w_key(&w, "connections");
+	json_w_string(&w, svc->steered ? "steered" : "shared");
+	json_w_key(&w, "connections_why");
+	json_w_string(&w, svc->steer_why);
+	if (svc->steered) {
+		json_w_key(&w, "steer_maps");
+		json_w_array_begin(&w);
+		for (size_t i = 0; i < svc->n_listeners; i++)
+			for (size_t k = 0; k < STEER_MAPS; k++)
+				json_w_uint(&w, svc->steer_maps[i][k]);
+		json_w_array_end(&w);
+	}
 	json_w_object_end(&w);
 	char *json = json_w_finish(&w);
 	if (json == NULL)
@@ -103,6 +115,36 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 	int r = state_write_file(path, json, strlen(json), 0600, false, NULL, err);
 	free(json);
 	return r;
+}
+
+/* How connections reach the versions; a record of an older zrun (no
+ * "connections") is a shared socket. */
+static void load_steering(struct json_ctx *c, yajl_val tree, struct service *svc, size_t n_listeners)
+{
+	char *s = NULL;
+	yajl_val maps = NULL;
+
+	snprintf(svc->steer_why, sizeof(svc->steer_why), "the service was made by an older zrun");
+	if (json_get_string(c, tree, "connections", &s) == 1)
+		svc->steered = strcmp(s, "steered") == 0;
+	free(s);
+	s = NULL;
+	if (json_get_string(c, tree, "connections_why", &s) == 1)
+		snprintf(svc->steer_why, sizeof(svc->steer_why), "%s", s);
+	free(s);
+	if (!svc->steered || json_get_array(c, tree, "steer_maps", &maps) != 1 ||
+	    n_listeners > LISTENER_MAX || maps->u.array.len != n_listeners * STEER_MAPS) {
+		svc->steered = false;
+		return;
+	}
+	for (size_t i = 0; i < maps->u.array.len; i++) {
+		uint64_t id = 0;
+		if (json_val_uint(c, maps->u.array.values[i], UINT32_MAX, &id) < 0) {
+			svc->steered = false;
+			return;
+		}
+		svc->steer_maps[i / STEER_MAPS][i % STEER_MAPS] = (uint32_t)id;
+	}
 }
 
 /* Optional fields (zrun deploy's): absent in services made by create. */
@@ -158,6 +200,12 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 		r = json_get_uint(&c, tree, "supervisor_start_time", UINT64_MAX, &start);
 	if (r >= 0)
 		load_deploy_record(&c, tree, svc);
+	if (r >= 0) {
+		size_t n = 0;
+		while (urls && urls[n])
+			n++;
+		load_steering(&c, tree, svc, n);
+	}
 	yajl_tree_free(tree);
 	if (r < 0) {
 		json_strv_free(urls);
@@ -321,6 +369,8 @@ void version_config_defaults(struct version_config *vc)
 	vc->probe.failure_threshold = 3;
 	vc->stop_signal = SIGTERM;
 	vc->grace_period_ms = 30000;
+	for (size_t i = 0; i < LISTENER_MAX; i++)
+		vc->steer_index[i] = -1;
 }
 
 static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify" };
@@ -368,6 +418,18 @@ char *version_config_json(const struct version_config *vc)
 	json_w_int(&w, vc->restart_max);
 	json_w_key(&w, "notify_socket");
 	json_w_string(&w, vc->notify_socket);
+	if (vc->n_steer > 0) {
+		json_w_key(&w, "steer_index");
+		json_w_array_begin(&w);
+		for (int i = 0; i < vc->n_steer; i++)
+			json_w_int(&w, vc->steer_index[i]);
+		json_w_array_end(&w);
+		json_w_key(&w, "steer_inode");
+		json_w_array_begin(&w);
+		for (int i = 0; i < vc->n_steer; i++)
+			json_w_uint(&w, vc->steer_inode[i]);
+		json_w_array_end(&w);
+	}
 	json_w_object_end(&w);
 	return json_w_finish(&w);
 }
@@ -379,6 +441,27 @@ static int get_long(struct json_ctx *c, yajl_val t, const char *key, long *out)
 	if (r == 1)
 		*out = (long)v;
 	return r;
+}
+
+/* A version's own sockets (a steered service's): both arrays, of one
+ * length, or none. */
+static void load_version_steering(struct json_ctx *c, yajl_val t, struct version_config *vc)
+{
+	yajl_val index = NULL, inode = NULL;
+
+	if (json_get_array(c, t, "steer_index", &index) != 1 || json_get_array(c, t, "steer_inode", &inode) != 1 ||
+	    index->u.array.len != inode->u.array.len || index->u.array.len > LISTENER_MAX)
+		return;
+	for (size_t i = 0; i < index->u.array.len; i++) {
+		int64_t x;
+		uint64_t ino;
+		if (json_val_int(c, index->u.array.values[i], -1, STEER_SOCKS_MAX - 1, &x) < 0 ||
+		    json_val_uint(c, inode->u.array.values[i], UINT64_MAX, &ino) < 0)
+			return;
+		vc->steer_index[i] = (int)x;
+		vc->steer_inode[i] = (unsigned long)ino;
+	}
+	vc->n_steer = (int)index->u.array.len;
 }
 
 int version_config_from_state(const struct container_state *st, struct version_config *vc)
@@ -425,6 +508,8 @@ int version_config_from_state(const struct container_state *st, struct version_c
 		if (json_get_string(&c, t, "notify_socket", &notify) == 1 && strlen(notify) < sizeof(vc->notify_socket))
 			snprintf(vc->notify_socket, sizeof(vc->notify_socket), "%s", notify);
 	}
+	if (r == 1)
+		load_version_steering(&c, t, vc);
 	free(notify);
 	free(group);
 	free(service);

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "listener.h"
 #include "state.h"
+#include "steer.h"
 
 #define SERVICE_NAME_MAX 64
 
@@ -48,6 +49,12 @@ struct version_config {
 	/* notify probe: NEW's NOTIFY_SOCKET, "@zrun-notify-" and 32 random hex
 	 * digits made at each create, so no other version can bind it first */
 	char notify_socket[48];
+	/* a steered service (steer_service.h): this version's own socket of
+	 * each listener's group, its index in the group's socket array (-1:
+	 * none) and its inode (what the accepting probe looks for) */
+	int n_steer;
+	int steer_index[LISTENER_MAX];
+	unsigned long steer_inode[LISTENER_MAX];
 };
 
 struct service {
@@ -62,6 +69,11 @@ struct service {
 	unsigned long seq;                /* ids SERVICE-1, SERVICE-2, ... */
 	int replicas;                     /* of current; 0 = not deployed */
 	char zrun_path[PATH_MAX];         /* the zrun the supervisor runs for restarts */
+	/* connections: steered in the kernel (a socket per version, the
+	 * group's maps by id) or one shared socket, and why (steer_service.h) */
+	bool steered;
+	char steer_why[256];
+	uint32_t steer_maps[LISTENER_MAX][STEER_MAPS];
 };
 
 int service_validate_name(const char *name, struct zrun_error *err);

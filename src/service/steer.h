@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capacity.h"
 #include "error.h"
 #include "listener.h"
 
-#define STEER_SOCKS_MAX 16   /* sockets (versions) of one group in the array */
+/* sockets (versions) of one group in the array: one per version */
+#define STEER_SOCKS_MAX SERVICE_VERSIONS_MAX
 #define STEER_SLOTS 100      /* one slot is one percent of the connections */
 
 /* The maps and the program of one listener's group. The group keeps the
