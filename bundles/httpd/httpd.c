@@ -706,6 +706,7 @@ static void usage(void)
 	      "  --sabotage WHAT      change the listeners at start (up to 16): backlog=N,\n"
 	      "                       filter, locked-filter, linger, rcvtimeo, sndtimeo, rcvbuf,\n"
 	      "                       sndbuf, rcvlowat, reuseport, reuseport-steal,\n"
+	      "                       reuseport-prog,\n"
 	      "                       defer-accept, fastopen,\n"
 	      "                       maxseg, user-timeout\n",
 	      stderr);

@@ -102,6 +102,10 @@ void listener_watch_init(struct listener_watch *w, const char *root, const struc
 	listener_watch_read(root, svc->name, w->rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listener_guard_init(&w->guard[i], &svc->listeners[i]);
+	for (size_t i = 0; i < LISTENER_MAX; i++) {
+		struct zrun_error ignored;
+		w->steer_prog[i] = i < svc->n_listeners && svc->steered ? steer_program(svc->steer_maps[i], &ignored) : -1;
+	}
 }
 
 size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t max)
@@ -193,9 +197,14 @@ void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, siz
 			repair(w, i, g);
 		/* steered: no version holds the service's socket (each has its
 		 * own), so none can change it; and it has SO_REUSEPORT and a
-		 * group program on purpose, which the guard would take away */
+		 * group program on purpose, which the guard would take away. A
+		 * version can replace the group's program from its own socket:
+		 * ours goes back at each look (attaching replaces, at once). */
 		if (due && !w->broken[i] && !w->svc->steered)
 			changed |= guard(w, i, g);
+		if (due && w->svc->steered && w->steer_prog[i] >= 0)
+			setsockopt(w->fds[i], SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &w->steer_prog[i],
+				   sizeof(w->steer_prog[i]));
 	}
 	if (due)
 		w->last_guard_ms = now;

@@ -38,6 +38,7 @@ struct listener_watch {
 	struct listener_record rec[LISTENER_MAX][LW_KINDS];
 	bool broken[LISTENER_MAX];  /* could not be put back: retried on a timer */
 	struct listener_guard guard[LISTENER_MAX];
+	int steer_prog[LISTENER_MAX]; /* steered: the group's program, attached at each look; -1 */
 	uint64_t last_guard_ms;  /* CLOCK_MONOTONIC */
 };
 

@@ -443,3 +443,14 @@ int steer_open_ids(struct steer *s, const uint32_t ids[STEER_MAPS], struct zrun_
 	}
 	return 0;
 }
+
+int steer_program(const uint32_t ids[STEER_MAPS], struct zrun_error *err)
+{
+	struct steer s;
+
+	if (steer_open_ids(&s, ids, err) < 0)
+		return -1;
+	int fd = load_program(&s, err);
+	steer_close(&s);
+	return fd;
+}

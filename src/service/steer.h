@@ -93,6 +93,12 @@ int steer_probe_route(const struct steer *s, uint16_t port, unsigned index, stru
 int steer_map_ids(const struct steer *s, uint32_t ids[STEER_MAPS], struct zrun_error *err);
 int steer_open_ids(struct steer *s, const uint32_t ids[STEER_MAPS], struct zrun_error *err);
 
+/* The program again, over the maps of those ids (an fd, O_CLOEXEC): for the
+ * supervisor, which attaches it to the group at each look, since a version
+ * can replace the group's program from its own socket (SO_ATTACH_REUSEPORT_*
+ * on any socket of a group acts on the group). */
+int steer_program(const uint32_t ids[STEER_MAPS], struct zrun_error *err);
+
 void steer_close(struct steer *s);
 
 #endif

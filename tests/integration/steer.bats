@@ -111,3 +111,23 @@ gated_swap() {
 	wrk_stop
 	wait_serving "$URL/" v10
 }
+
+# A version's socket is in the group, and SO_ATTACH_REUSEPORT_* on any
+# socket of a group replaces the group's program: "ret #0" sends every
+# connection to the group's first socket, the service's, from which no
+# version accepts. The supervisor attaches the steering program again at
+# each look (at least once a second).
+@test "a_version_that_replaces_the_group_program_gets_the_steering_back" {
+	local v1=$TEST_ID-v1 bad=$TEST_ID-bad b i ok=0 n=30
+	first_version "$v1"
+	b=$(mkver "$bad" --sabotage reuseport-prog)
+	vcreate "$bad" "$b"
+	zr start "$bad"
+	wait_until 10 grep -q "httpd $bad: sabotage reuseport-prog on fd 3: done" "$WORK/containers.log" ||
+		{ cat "$WORK/containers.log" >&2; return 1; }
+	sleep 1.5
+	for i in $(seq $n); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$URL/")" = 200 ] && ok=$((ok + 1))
+	done
+	expect_eq "$ok" "$n" "requests answered of $n, 1.5 s after a version attached its own group program"
+}
