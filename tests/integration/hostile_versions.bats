@@ -11,7 +11,9 @@
 PORT_BASE=18960
 load service_helpers
 
-setup() { svc_setup; }
+# These are about the shared socket, which every version holds: a steered
+# service gives each version its own (steer.bats has its cases).
+setup() { export ZRUN_STEER=off; svc_setup; }
 teardown() { svc_teardown; }
 
 # The NOTIFY_SOCKET name zrun up to issue 18 gave version ID: FNV-1a 64 of
