@@ -84,31 +84,28 @@ gated_swap() {
 	[[ "$output" == *"connections: one shared socket (unix:$WORK/api.sock is a unix listener: a unix socket has no SO_REUSEPORT group)"* ]] || { echo "status: $output" >&2; return 1; }
 }
 
+# swap_through FIRST LAST: swaps v(FIRST-1) -> vFIRST ... -> vLAST under the
+# running wrk, then stops it (no failed request).
+swap_through() {
+	local i id prev=$TEST_ID-v$(($1 - 1))
+	for i in $(seq "$1" "$2"); do
+		id=$TEST_ID-v$i
+		b=$(mkver "v$i")
+		vcreate "$id" "$b" --probe-period 50ms
+		zr swap "$prev" "$id" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
+		prev=$id
+	done
+	sleep 0.3
+	wrk_stop
+}
+
 @test "a_steered_swap_leaves_the_old_version_s_connections_to_finish_and_none_reset" {
 	# keep-alive load and connection-per-request load, 5 swaps each
-	local i prev id
 	first_version "$TEST_ID-v0"
 	wrk_start
-	prev=$TEST_ID-v0
-	for i in 1 2 3 4 5; do
-		id=$TEST_ID-v$i
-		b=$(mkver "v$i")
-		vcreate "$id" "$b" --probe-period 50ms
-		zr swap "$prev" "$id" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
-		prev=$id
-	done
-	sleep 0.3
-	wrk_stop
+	swap_through 1 5
 	wrk_start -H 'Connection: close'
-	for i in 6 7 8 9 10; do
-		id=$TEST_ID-v$i
-		b=$(mkver "v$i")
-		vcreate "$id" "$b" --probe-period 50ms
-		zr swap "$prev" "$id" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
-		prev=$id
-	done
-	sleep 0.3
-	wrk_stop
+	swap_through 6 10
 	wait_serving "$URL/" v10
 }
 
