@@ -5,12 +5,21 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+# bash-completion also reads $XDG_DATA_DIRS/bash-completion/completions,
+# which has /usr/local/share by default; systemd reads /usr/local/lib/systemd/system.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# where `zrun service save --file` keeps the services for the boot unit
+STATEDIR ?= /var/lib/zrun
 BUILD   ?= build
 VERSION := 0.1.0
 
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
-            clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck
+            clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck \
+            man-db groff-base bash-completion systemd ansible-core
 
 # CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
 # they come after the project's own flags, which live in ZRUN_CFLAGS and
@@ -53,7 +62,7 @@ INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
 # LAYER_INC(source file): the include path of that file's layer.
 LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
-.PHONY: all check check-build deps bench-deps unit install clean demo bench fuzz fuzz-build zrun-asan static
+.PHONY: all check check-build deps bench-deps unit install clean demo bench bench-scale bench-pm2day fuzz fuzz-build zrun-asan zrun-test static
 all: zrun
 
 # the demo app and its v1/v2 bundles (bundles/out/)
@@ -90,6 +99,28 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(SERVICE_LIB) $(RUNTIME_LIB)
 
 unit: $(UNIT_BIN)
 
+# build-test/zrun: the same sources and flags with the test hooks compiled
+# in (ZRUN_TEST_FAULT, runtime/fault.h), for the integration tests that
+# inject faults; the zrun that is shipped and installed has none. Its own
+# libraries too: the fault points are in runtime/ and src/service/.
+TEST_BUILD  := build-test
+TEST_CFLAGS  = $(ALL_CFLAGS) -DZRUN_TEST_HOOKS
+
+$(TEST_BUILD)/.flags: export ZRUN_FLAGS_NOW = $(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS)
+$(TEST_BUILD)/%.o: %.c $(HEADERS) $(TEST_BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "  CC(test) $<"; $(CC) $(TEST_CFLAGS) $(call LAYER_INC,$<) -c -o $@ $<
+
+$(TEST_BUILD)/libzrun-runtime.a: $(RUNTIME_SRC:%.c=$(TEST_BUILD)/%.o)
+	$(AR_LIB)
+$(TEST_BUILD)/libzrun-service.a: $(SERVICE_SRC:%.c=$(TEST_BUILD)/%.o)
+	$(AR_LIB)
+
+$(TEST_BUILD)/zrun: $(PROGRAM_SRC:%.c=$(TEST_BUILD)/%.o) $(TEST_BUILD)/libzrun-service.a $(TEST_BUILD)/libzrun-runtime.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+zrun-test: $(TEST_BUILD)/zrun
+
 # Installs what is missing (Debian 12, as root), then builds and runs every test.
 # apt-install what of $(1) is missing (Debian 12, as root)
 define apt_install
@@ -119,18 +150,32 @@ check: deps
 
 # What make check builds, warnings as errors.
 check-build:
-	$(MAKE) WERROR=-Werror zrun unit bundles zrun-asan fuzz-build
+	$(MAKE) WERROR=-Werror zrun zrun-test unit bundles zrun-asan fuzz-build
 
 # scan-build and cppcheck over runtime/, src/ and tests/unit: no finding
 # (the `static` suite of make check; tests/static/run.sh says how).
 static: deps
 	tests/static/run.sh
 
-install: zrun
-	install -D -m 0755 zrun $(DESTDIR)$(PREFIX)/sbin/zrun
+# zrun(8), made from the --help texts of this zrun (man/mkman.sh), and the
+# boot unit with the path zrun is installed at.
+$(BUILD)/zrun.8: zrun man/zrun.8.in man/mkman.sh
+	@mkdir -p $(@D)
+	man/mkman.sh ./zrun man/zrun.8.in $@
+$(BUILD)/zrun-restore.service: systemd/zrun-restore.service.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' $< > $@
+
+# DESTDIR for packagers. STATEDIR is made here: save does not create it.
+install: zrun $(BUILD)/zrun.8 $(BUILD)/zrun-restore.service
+	install -D -m 0755 zrun $(DESTDIR)$(SBINDIR)/zrun
+	install -D -m 0644 $(BUILD)/zrun.8 $(DESTDIR)$(MANDIR)/man8/zrun.8
+	install -D -m 0644 completion/zrun.bash $(DESTDIR)$(BASHCOMPDIR)/zrun
+	install -D -m 0644 $(BUILD)/zrun-restore.service $(DESTDIR)$(UNITDIR)/zrun-restore.service
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 clean:
-	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) zrun bundles/out $(ASAN_BUILD) $(FUZZ_BUILD) $(TEST_BUILD)
 
 # v1 under load, a swap to v2 and back, and the count of failed requests.
 demo: deps zrun bundles
@@ -146,6 +191,14 @@ bench: bench-deps zrun bundles node-api-bundles
 	bench/lifecycle-vm $(BENCH_ARGS)
 	bench/callgrind
 
+# Scale against pm2, crun and runc (issue 20): docs/scale.md and docs/scale.png.
+# BENCH_ARGS=--quick for N 1,10,100. A pm2 user's day (issue 15): docs/benchmarks.md.
+bench-scale: bench-deps zrun bundles node-api-bundles
+	bench/scale $(BENCH_ARGS)
+
+bench-pm2day: bench-deps zrun node-api-bundles
+	bench/pm2day $(BENCH_ARGS)
+
 # ---- sanitizers: an ASan+UBSan zrun, and libFuzzer targets (clang) ----
 
 # build-asan/zrun: the same sources with ASan and UBSan (any UB aborts); the
@@ -153,8 +206,9 @@ bench: bench-deps zrun bundles node-api-bundles
 ASAN_BUILD  := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # -Wno-maybe-uninitialized: gcc reports false ones under -O1 with sanitizers.
+# The test hooks too: the asan suite runs the fault-injection tests.
 ASAN_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ZRUN_CFLAGS)) $(CPPFLAGS) $(filter-out -O%,$(CFLAGS)) -O1 \
-               -Wno-maybe-uninitialized $(ASAN_FLAGS)
+               -Wno-maybe-uninitialized $(ASAN_FLAGS) -DZRUN_TEST_HOOKS
 ASAN_RUNTIME_LIB := $(ASAN_BUILD)/libzrun-runtime.a
 ASAN_SERVICE_LIB := $(ASAN_BUILD)/libzrun-service.a
 

@@ -165,11 +165,3 @@ int caps_switch_finish(const struct caps_switch *sw, bool in_user_ns, struct zru
 	return 0;
 }
 
-int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err)
-{
-	struct caps_switch sw;
-
-	if (caps_switch_prepare(p, &sw, err) < 0)
-		return -1;
-	return caps_switch_finish(&sw, in_user_ns, err);
-}

@@ -37,11 +37,8 @@ struct caps_switch {
 	size_t ambient_len;
 };
 int caps_switch_prepare(const struct spec_process *p, struct caps_switch *sw, struct zrun_error *err);
+/* IN_USER_NS: the container has a user namespace (a joined one whose
+ * setgroups is "deny" refuses even an empty group list). */
 int caps_switch_finish(const struct caps_switch *sw, bool in_user_ns, struct zrun_error *err);
-
-/* Both at once, for an init and an exec'd process alike. IN_USER_NS: the
- * container has a user namespace (a joined one whose setgroups is "deny"
- * refuses even an empty group list). */
-int caps_switch_user(const struct spec_process *p, bool in_user_ns, struct zrun_error *err);
 
 #endif

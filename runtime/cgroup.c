@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -234,6 +235,8 @@ static struct cgroup *open_cgroup(enum cgroup_version version, const struct open
 {
 	struct cgroup *cg = calloc(1, sizeof(*cg));
 
+	if (cg != NULL)
+		cg->dir_fd = cg->claim_fd = -1; /* before any cgroup_free */
 	if (cg == NULL || (cg->mount = strdup(cgroup_mount_root())) == NULL ||
 	    (in->path != NULL && (cg->path = strdup(in->path)) == NULL)) {
 		zrun_error_set(err, ENOMEM, "cgroup %s", in->path != NULL ? in->path : "");
@@ -241,7 +244,6 @@ static struct cgroup *open_cgroup(enum cgroup_version version, const struct open
 		return NULL;
 	}
 	cg->version = version;
-	cg->dir_fd = -1;
 	cg->driver = version == CGROUP_V2 ? &cgroup_v2_driver : &cgroup_v1_driver;
 	cg->relative = in->relative;
 	cg->self_cgroup = in->self_cgroup;
@@ -296,11 +298,12 @@ static struct cgroup *open_relative(const char *cgroups_path, enum cgroup_versio
 	return cg;
 }
 
-struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err)
+struct cgroup *cgroup_open(const char *cgroups_path, const char *id, const char *root,
+			   struct zrun_error *err)
 {
 	struct open_input in = { 0 };
 	struct cgroup *cg;
-	char *full = NULL, *norm;
+	char *full = NULL, *norm, parent[PATH_MAX];
 	int version = cgroup_detect_version(err);
 
 	if (version < 0)
@@ -314,7 +317,10 @@ struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun
 				       id != NULL ? id : "");
 			return NULL;
 		}
-		if (asprintf(&full, "/zrun/%s", id) < 0)
+		if (cgroup_default_parent(root != NULL ? root : CGROUP_ROOT_DEFAULT, parent,
+					  sizeof(parent), err) < 0)
+			return NULL;
+		if (asprintf(&full, "%s/%s", parent, id) < 0)
 			full = NULL;
 	} else {
 		full = strdup(cgroups_path);
@@ -391,7 +397,17 @@ enum cgroup_version cgroup_version(const struct cgroup *cg)
 
 int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err)
 {
-	if (cg->driver->create(cg, err) < 0 || cg->driver->apply(cg, resources, true, err) < 0) {
+	int r = cg->driver->create(cg, err);
+
+	/* A delete of the root's last container may rmdir the shared default
+	 * parent between our mkdir of it and of the leaf: make it again. */
+	for (int tries = 0; r < 0 && err != NULL && err->errno_value == ENOENT && tries < 3; tries++) {
+		cg_undo_made(cg);
+		r = cg->driver->create(cg, err);
+	}
+	/* Claimed before the first limit is written: limits written into a
+	 * cgroup another container runs in would be its limits too. */
+	if (r < 0 || cg_claim(cg, err) < 0 || cg->driver->apply(cg, resources, true, err) < 0) {
 		if (cg->dir_fd >= 0) {
 			close(cg->dir_fd);
 			cg->dir_fd = -1;
@@ -493,6 +509,8 @@ void cgroup_free(struct cgroup *cg)
 		cg->driver->release(cg);
 	if (cg->dir_fd >= 0)
 		close(cg->dir_fd);
+	if (cg->claim_fd >= 0)
+		close(cg->claim_fd);
 	cg_forget_made(cg);
 	free(cg->paths);
 	free(cg->path);

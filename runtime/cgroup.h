@@ -21,13 +21,23 @@ struct cgroup;  /* opaque: driver + resolved path */
  * ZRUN_CGROUP_MOUNT (env) overrides /sys/fs/cgroup, for tests only. */
 int cgroup_detect_version(struct zrun_error *err);
 
+/* The default state directory, whose containers keep the parent "/zrun". */
+#define CGROUP_ROOT_DEFAULT "/run/zrun"
+
+/* The parent cgroup of ROOT's containers that have no linux.cgroupsPath:
+ * "/zrun" for the default root, "/zrun-<8 hex digits>" (FNV-1a of the
+ * canonical root path) for any other, so that two roots never share a
+ * container's cgroup. cgroup_owner.c. */
+int cgroup_default_parent(const char *root, char *buf, size_t size, struct zrun_error *err);
+
 /* Resolve a container's cgroup path without touching the filesystem.
  * cgroups_path is linux.cgroupsPath: absolute = from the hierarchy root,
- * NULL = "/zrun/<id>", relative = as runc: on v1 below the caller's own
+ * NULL = "<cgroup_default_parent(root)>/<id>", relative = as runc: on v1 below the caller's own
  * cgroup in each hierarchy (which may differ from one to the next), on v2
  * beside the caller's cgroup (below its parent). cgroup_path() is then
  * absolute, like "/zrun/api-v1". */
-struct cgroup *cgroup_open(const char *cgroups_path, const char *id, struct zrun_error *err);
+struct cgroup *cgroup_open(const char *cgroups_path, const char *id, const char *root,
+			   struct zrun_error *err);
 
 /* Re-open a container's cgroup from what create recorded in state.json:
  * PATH (cgroup_path()) and, on v1, the per-hierarchy paths (from
@@ -53,12 +63,30 @@ const char *cgroup_path(const struct cgroup *cg);  /* the resolved absolute path
 enum cgroup_version cgroup_version(const struct cgroup *cg);
 
 /* Make the cgroup (and missing parents; on v2 enable the needed controllers in
- * each parent's cgroup.subtree_control) and apply resources (may be NULL).
- * On failure nothing it made is left. v1 devices: "deny a", the spec's rules,
+ * each parent's cgroup.subtree_control), claim it and apply resources (may
+ * be NULL). The claim: the leaf is locked (flock) until cgroup_free, so a
+ * second create of it waits, and refused when it already holds a process
+ * ("cgroup /x is not empty"), before any limit is written; its identity
+ * (cgroup_identity) is taken. On failure nothing it made is left. v1 devices: "deny a", the spec's rules,
  * then the default devices (null, zero, full, tty, random, urandom, console,
  * pts, ptmx, tun); linux.devices nodes must be in resources->devices to be
  * allowed. v2 devices: the same rules as an eBPF program (cgroup_v2_devices). */
 int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, struct zrun_error *err);
+
+/* The identity of the leaf cgroup_create claimed (its inode number, which
+ * kernfs never hands to a directory made after it was removed), to record
+ * in state.json; 0 before the claim. */
+uint64_t cgroup_identity(const struct cgroup *cg);
+
+/* Is the leaf still the one whose identity create recorded? 0 when it is
+ * (or IDENTITY is 0: recorded by a zrun before identities); -1 with
+ * errno_value ENOENT when it is gone, ESTALE when it was made again since. */
+int cgroup_check_identity(struct cgroup *cg, uint64_t identity, struct zrun_error *err);
+
+/* After a container's cgroup is destroyed: rmdir ROOT's default parent
+ * ("/zrun-<hash>", never "/zrun") when that is the cgroup's parent and no
+ * other container is left in it. Best effort. */
+void cgroup_remove_default_parent(struct cgroup *cg, const char *root);
 
 /* Apply resources to an existing cgroup (update); device rules, when given,
  * replace the previous ones on both drivers. */

@@ -3,11 +3,49 @@
  * lock, so a concurrent delete or start sees either side of them. */
 #include "cgroup_container.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include "fault.h"
+
+struct cgroup *container_owned_cgroup(const struct container_state *st, bool *not_ours,
+				      struct zrun_error *err)
+{
+	struct cgroup *cg = cgroup_open_recorded(st->cgroup_path, st->cgroup_paths,
+						 st->cgroup_paths_len, err);
+
+	if (not_ours != NULL)
+		*not_ours = false;
+	if (cg != NULL && cgroup_check_identity(cg, st->cgroup_identity, err) < 0) {
+		if (not_ours != NULL)
+			*not_ours = true;
+		cgroup_free(cg);
+		return NULL;
+	}
+	return cg;
+}
 
 struct cgroup *container_state_cgroup(const struct container_state *st, struct zrun_error *err)
 {
-	return cgroup_open_recorded(st->cgroup_path, st->cgroup_paths, st->cgroup_paths_len, err);
+	return container_owned_cgroup(st, NULL, err);
+}
+
+int container_cgroup_remove(const char *root, const struct container_state *st, struct cgroup *cg,
+			    struct zrun_error *err)
+{
+	/* A create that died before its claim recorded no identity: the leaf
+	 * it named may be another container's, so only an empty one goes. */
+	bool claimed = st->cgroup_identity != 0 || st->status != STATUS_CREATING;
+
+	if (!claimed && !cgroup_is_empty(cg))
+		return 0;
+	if (claimed)
+		cgroup_kill_all(cg, SIGKILL, err);
+	fault_point("delete-after-kill");
+	if (cgroup_destroy(cg, err) < 0)
+		return -1;
+	cgroup_remove_default_parent(cg, root);
+	return 0;
 }
 
 struct cgroup *container_cgroup(const char *root, const char *id, enum container_status *status,

@@ -22,8 +22,23 @@ int container_update(const char *root, const char *id, const struct spec_resourc
 
 /* The cgroup a container's create made, as state.json records it (every
  * command that acts on an existing container's cgroup opens it this way,
- * never from the caller's cgroup of now). */
+ * never from the caller's cgroup of now), and only while it is still the
+ * one create claimed (cgroup_check_identity): NULL with err otherwise, so
+ * nothing signals, freezes or limits a cgroup made again by another. */
 struct cgroup *container_state_cgroup(const struct container_state *st, struct zrun_error *err);
+
+/* As container_state_cgroup; *not_ours tells a cgroup that is gone or is
+ * another's now (the container has no cgroup left to act on) from a
+ * failure to open it. */
+struct cgroup *container_owned_cgroup(const struct container_state *st, bool *not_ours,
+				      struct zrun_error *err);
+
+/* delete's last cgroup step: SIGKILL what is left in CG (the container's,
+ * from container_owned_cgroup), remove it and then ROOT's default parent
+ * when that is empty. A create that died before claiming the leaf only
+ * removes it when nothing runs in it. */
+int container_cgroup_remove(const char *root, const struct container_state *st, struct cgroup *cg,
+			    struct zrun_error *err);
 
 /* The cgroup of a container that is not stopped; *status gets its live
  * status. NULL with err set ("container not running") otherwise. */

@@ -48,6 +48,8 @@ struct cgroup {
 	size_t recorded_len;
 	char **made;        /* directories cgroup_create made, in creation order */
 	size_t made_len;
+	int claim_fd;       /* the leaf, flock'ed by cgroup_create until cgroup_free */
+	uint64_t identity;  /* the leaf's inode number once claimed, else 0 */
 };
 
 struct cgroup_driver {
@@ -103,9 +105,6 @@ int cg_write(const struct cgroup *cg, const char *dir, const char *file, const c
 	     struct zrun_error *err);
 int cg_write_i64(const struct cgroup *cg, const char *dir, const char *file, int64_t value,
 		 struct zrun_error *err);
-/* As cg_write, but a missing file is not an error (returns 0). */
-int cg_write_if_exists(const struct cgroup *cg, const char *dir, const char *file,
-		       const char *value, struct zrun_error *err);
 
 /* Read dir/file into buf (NUL-terminated, trailing newline removed).
  * Returns the length, or -errno. */
@@ -131,16 +130,15 @@ int cg_collect_pids(const struct cgroup *cg, const char *dir, pid_t **pids, size
 int cg_signal_pids(const struct cgroup *cg, const pid_t *pids, size_t n, int sig,
 		   struct zrun_error *err);
 
-/* "a/b" joined, malloc'd; NULL on ENOMEM with err set. */
-char *cg_join(const char *a, const char *b, struct zrun_error *err);
-
 /* Signal every process; SIGKILL with the cgroup frozen (then thawed). */
 int cg_kill_frozen(struct cgroup *cg, int sig, struct zrun_error *err);
 
+/* cgroup_owner.c: after the driver's create, before any limit is written:
+ * lock the leaf (flock, so a second create of the same leaf waits), refuse
+ * it when it holds processes, and take its identity. */
+int cg_claim(struct cgroup *cg, struct zrun_error *err);
+
 /* Device rules every container gets after its own ("c 1:3 rwm", ...). */
 extern const char *const cgroup_default_device_rules[];
-
-void cg_sleep_ms(unsigned ms);
-uint64_t cg_now_ms(void);
 
 #endif

@@ -3,6 +3,7 @@
  * that remembers what it made; bottom-up removal with a bounded EBUSY retry;
  * recursive pid listing. */
 #include "cgroup_driver.h"
+#include "clock.h"
 #include "fault.h"
 
 #include <dirent.h>
@@ -15,38 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CG_TREE_DEPTH_MAX 64
 #define CG_PIDS_MAX (4 * 1024 * 1024)
-
-uint64_t cg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void cg_sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-char *cg_join(const char *a, const char *b, struct zrun_error *err)
-{
-	char *out;
-
-	if (asprintf(&out, "%s/%s", a, b) < 0) {
-		zrun_error_set(err, ENOMEM, "cgroup: %s/%s", a, b);
-		return NULL;
-	}
-	return out;
-}
 
 static int file_path(char *buf, size_t size, const char *dir, const char *file)
 {
@@ -87,14 +60,6 @@ int cg_write_i64(const struct cgroup *cg, const char *dir, const char *file, int
 
 	snprintf(buf, sizeof(buf), "%" PRId64, value);
 	return cg_write(cg, dir, file, buf, err);
-}
-
-int cg_write_if_exists(const struct cgroup *cg, const char *dir, const char *file,
-		       const char *value, struct zrun_error *err)
-{
-	if (!cg_file_exists(dir, file))
-		return 0;
-	return cg_write(cg, dir, file, value, err);
 }
 
 ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size)
@@ -209,16 +174,16 @@ void cg_undo_made(struct cgroup *cg)
 static int rmdir_retry(const struct cgroup *cg, const char *dir, uint64_t deadline_ms,
 		       struct zrun_error *err)
 {
-	unsigned sleep_ms = 1;
+	unsigned pause_ms = 1;
 
 	for (;;) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
-		if (errno != EBUSY || cg_now_ms() >= deadline_ms)
+		if (errno != EBUSY || (uint64_t)now_ms() >= deadline_ms)
 			return zrun_error_set(err, errno, "cgroup %s: rmdir %s", cg->path, dir);
-		cg_sleep_ms(sleep_ms);
-		if (sleep_ms < 16)
-			sleep_ms *= 2;
+		sleep_ms(pause_ms);
+		if (pause_ms < 16)
+			pause_ms *= 2;
 	}
 }
 
@@ -257,7 +222,7 @@ static int remove_tree_at(const struct cgroup *cg, const char *dir, int depth,
 
 int cg_remove_tree(const struct cgroup *cg, const char *dir, struct zrun_error *err)
 {
-	return remove_tree_at(cg, dir, 0, cg_now_ms() + CGROUP_RMDIR_TIMEOUT_MS, err);
+	return remove_tree_at(cg, dir, 0, (uint64_t)now_ms() + CGROUP_RMDIR_TIMEOUT_MS, err);
 }
 
 struct pid_list {

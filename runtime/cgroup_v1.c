@@ -4,6 +4,7 @@
  * included (so ps and kill-all see the same set as runc), and limits go to the
  * controller that owns them. */
 #include "cgroup_driver.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -373,8 +374,8 @@ static int v1_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err)
 {
 	struct cgroup_hierarchy *h = v1_find(cg, "freezer");
 	const char *want = frozen ? "FROZEN" : "THAWED";
-	uint64_t deadline = cg_now_ms() + CGROUP_FREEZE_TIMEOUT_MS;
-	unsigned sleep_ms = 1;
+	uint64_t deadline = (uint64_t)now_ms() + CGROUP_FREEZE_TIMEOUT_MS;
+	unsigned pause_ms = 1;
 	char state[64] = "";
 
 	if (h == NULL)
@@ -391,12 +392,12 @@ static int v1_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err)
 			return zrun_error_set(err, (int)-n, "cgroup %s: freezer.state: read", cg->path);
 		if (strcmp(state, want) == 0)
 			return 0;
-		if (cg_now_ms() >= deadline)
+		if ((uint64_t)now_ms() >= deadline)
 			return zrun_error_set(err, ETIMEDOUT, "cgroup %s: freezer.state: still %s after %d ms, wanted %s",
 					      cg->path, state, CGROUP_FREEZE_TIMEOUT_MS, want);
-		cg_sleep_ms(sleep_ms);
-		if (sleep_ms < 16)
-			sleep_ms *= 2;
+		sleep_ms(pause_ms);
+		if (pause_ms < 16)
+			pause_ms *= 2;
 	}
 }
 

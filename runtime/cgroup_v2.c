@@ -3,6 +3,7 @@
  * runc converts them, and uses cgroup.kill / cgroup.freeze. Device rules on
  * v2 are an eBPF program, built and attached by cgroup_ebpf.c. */
 #include "cgroup_driver.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -372,8 +373,8 @@ static int events_value(struct cgroup *cg, const char *key)
 
 static int v2_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err)
 {
-	uint64_t deadline = cg_now_ms() + CGROUP_FREEZE_TIMEOUT_MS;
-	unsigned sleep_ms = 1;
+	uint64_t deadline = (uint64_t)now_ms() + CGROUP_FREEZE_TIMEOUT_MS;
+	unsigned pause_ms = 1;
 
 	if (cg_write(cg, cg->dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
 		return -1;
@@ -383,12 +384,12 @@ static int v2_freeze(struct cgroup *cg, bool frozen, struct zrun_error *err)
 			return zrun_error_set(err, -v, "cgroup %s: cgroup.events: read frozen", cg->path);
 		if (v == (frozen ? 1 : 0))
 			return 0;
-		if (cg_now_ms() >= deadline)
+		if ((uint64_t)now_ms() >= deadline)
 			return zrun_error_set(err, ETIMEDOUT, "cgroup %s: cgroup.events: frozen still %d after %d ms",
 					      cg->path, v, CGROUP_FREEZE_TIMEOUT_MS);
-		cg_sleep_ms(sleep_ms);
-		if (sleep_ms < 16)
-			sleep_ms *= 2;
+		sleep_ms(pause_ms);
+		if (pause_ms < 16)
+			pause_ms *= 2;
 	}
 }
 

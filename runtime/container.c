@@ -52,6 +52,7 @@ struct create_ctx {
 	int fifo_fd, console_fd;
 	int sync[2];
 	char **env;
+	int listen_pid_slot;          /* see init_args */
 	pid_t pid;
 };
 
@@ -239,13 +240,15 @@ static int build_env(struct create_ctx *c, struct zrun_error *err)
 		n++;
 	while (c->opts->extra_env && c->opts->extra_env[m])
 		m++;
-	c->env = calloc(n + m + 1, sizeof(char *));
+	/* one more slot, NULL until the init fills in LISTEN_PID */
+	c->env = calloc(n + m + 2, sizeof(char *));
 	if (c->env == NULL)
 		return zrun_error_set(err, ENOMEM, "environment");
 	for (size_t i = 0; i < n; i++)
 		c->env[i] = penv[i];
 	for (size_t i = 0; i < m; i++)
 		c->env[n + i] = c->opts->extra_env[i];
+	c->listen_pid_slot = c->opts->set_listen_pid ? (int)(n + m) : -1;
 	return 0;
 }
 
@@ -294,7 +297,8 @@ static int spawn_init(struct create_ctx *c, struct zrun_error *err)
 		.no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
 		.sync_fd = c->sync[1], .lock_fd = c->lock_fd, .fifo_fd = c->fifo_fd, .console_socket_fd = c->console_fd,
 		.preserve_fds = c->opts->preserve_fds, .extra_fds = c->opts->extra_fds,
-		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .stdio_fds = c->opts->stdio_fds,
+		.extra_fds_len = c->opts->extra_fds_len, .env = c->env, .listen_pid_slot = c->listen_pid_slot,
+		.stdio_fds = c->opts->stdio_fds,
 		.new_cgroup_ns = cgns && cgns->path == NULL, .cgroup_path = cgroup_path(c->cg),
 		.cgroup = c->cg,
 	};
@@ -461,6 +465,7 @@ static void fill_state(struct create_ctx *c, enum container_status status, struc
 	/* Every hierarchy's path as made now: later commands must not recompute
 	 * a relative cgroupsPath from a caller that may sit elsewhere by then. */
 	st.cgroup_paths = (struct spec_kv *)cgroup_recorded_paths(c->cg, &st.cgroup_paths_len);
+	st.cgroup_identity = cgroup_identity(c->cg);
 	st.annotations = c->spec->annotations;
 	st.annotations_len = c->spec->annotations_len;
 	st.extra_json = (char *)c->opts->extra_state_json;
@@ -481,7 +486,8 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	c->lock_fd = state_lock(c->opts->root, c->opts->id, err);
 	if (c->lock_fd < 0)
 		return -1;
-	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id, err);
+	c->cg = cgroup_open(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, c->opts->id,
+			    c->opts->root, err);
 	if (c->cg == NULL || record_state(c, STATUS_CREATING, err) < 0)
 		return -1;
 	if (fault_check("create-after-creating-state", err) < 0)
@@ -491,7 +497,9 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	if (cgroup_create(c->cg, c->spec->linux_ ? c->spec->linux_->resources : NULL, err) < 0)
 		return -1;
 	c->cgroup_made = true;
-	if (fault_check("create-after-cgroup", err) < 0)
+	/* The claimed leaf's identity, before any process of ours is in it:
+	 * from now on delete acts on this cgroup only while it is this one. */
+	if (record_state(c, STATUS_CREATING, err) < 0 || fault_check("create-after-cgroup", err) < 0)
 		return -1;
 	if (parent_namespaces(c, err) < 0)
 		return -1;
@@ -516,7 +524,8 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return zrun_error_set(err, errno, "socketpair");
 	if (spawn_init(c, err) < 0 ||
-	    state_write_recovery(c->opts->root, c->opts->id, c->pid, cgroup_path(c->cg), err) < 0 ||
+	    state_write_recovery(c->opts->root, c->opts->id, c->pid, cgroup_path(c->cg),
+				 cgroup_identity(c->cg), err) < 0 ||
 	    fault_check("create-after-clone", err) < 0 ||
 	    wait_ready(c, err) < 0 || fault_check("create-after-ready", err) < 0)
 		return -1;
@@ -536,13 +545,11 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 	return 0;
 }
 
-int container_create(const struct container_create_opts *opts, bool keep_child, pid_t *pid,
-		     struct zrun_error *err)
+int container_create(const struct container_create_opts *opts, pid_t *pid, struct zrun_error *err)
 {
 	struct create_ctx c;
 	int r;
 
-	(void)keep_child;
 	if (state_validate_id(opts->id, err) < 0)
 		return -1;
 	ctx_init(&c, opts);
@@ -554,7 +561,7 @@ int container_create(const struct container_create_opts *opts, bool keep_child, 
 }
 
 /* The hooks create kept for start and delete; NULL when there are none. */
-static struct spec *load_hooks(const char *root, const char *id, struct zrun_error *err)
+static struct spec *load_hooks(const char *root, const char *id)
 {
 	char path[PATH_MAX];
 	struct zrun_error ignored;
@@ -563,7 +570,6 @@ static struct spec *load_hooks(const char *root, const char *id, struct zrun_err
 	struct spec *s = hooks_load(path, &ignored);
 	if (s == NULL && ignored.msg[0])
 		hooks_warn(ignored.msg);
-	(void)err;
 	return s;
 }
 
@@ -653,7 +659,7 @@ int container_start(const char *root, const char *id, struct zrun_error *err)
 		goto out;
 	}
 	fault_point("start-after-fifo-write");
-	struct spec *hooks = load_hooks(root, id, err);
+	struct spec *hooks = load_hooks(root, id);
 	int verdict = 0;
 	if (hooks && hooks->hooks.start_container.len)
 		verdict = wait_start_hooks(fifo, &st, fd, err);
@@ -705,11 +711,17 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct z
 	if (state_validate_id(id, err) < 0 || state_read(root, id, &st, err) < 0)
 		return -1;
 	enum container_status status = state_live_status(root, &st);
+	bool live;
 	if (all) {
-		struct cgroup *cg = container_state_cgroup(&st, err);
+		bool not_ours;
+		struct cgroup *cg = container_owned_cgroup(&st, &not_ours, err);
 		if (cg) {
 			r = cgroup_kill_all(cg, sig, err);
 			cgroup_free(cg);
+		} else if (not_ours) {
+			/* Its cgroup is gone or another's: only its own init. */
+			live = status != STATUS_STOPPED && status != STATUS_CREATING && st.pid > 0;
+			r = live ? signal_init(&st, sig, err) : 0;
 		}
 	} else if (status == STATUS_STOPPED) {
 		zrun_error_set(err, 0, "container not running");
@@ -768,15 +780,19 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 			       id, state_status_name(status));
 		goto out;
 	}
-	struct cgroup *cg = container_state_cgroup(&st, err);
-	if (cg == NULL)
+	/* A cgroup that is gone or another's now is left alone: only the
+	 * container's own init is killed and its state removed. */
+	bool not_ours;
+	struct cgroup *cg = container_owned_cgroup(&st, &not_ours, err);
+	if (cg == NULL && !not_ours)
 		goto out;
 	if (status != STATUS_STOPPED) {
-		if (status == STATUS_PAUSED)
+		if (status == STATUS_PAUSED && cg)
 			cgroup_freeze(cg, false, err);
 		if (st.pid > 0)
 			kill(st.pid, SIGKILL);
-		cgroup_kill_all(cg, SIGKILL, err);
+		if (cg)
+			cgroup_kill_all(cg, SIGKILL, err);
 		if (!wait_gone(st.pid, st.pid_start_time, 10000)) {
 			zrun_error_set(err, 0, "container init %d did not exit after SIGKILL", st.pid);
 			cgroup_free(cg);
@@ -784,12 +800,10 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
 		}
 	}
 	/* Processes the init left behind (no pid namespace) die with it. */
-	cgroup_kill_all(cg, SIGKILL, err);
-	fault_point("delete-after-kill");
-	r = cgroup_destroy(cg, err);
+	r = cg ? container_cgroup_remove(root, &st, cg, err) : 0;
 	cgroup_free(cg);
 	fault_point("delete-after-cgroup-destroy");
-	struct spec *hooks = r == 0 ? load_hooks(root, id, err) : NULL;
+	struct spec *hooks = r == 0 ? load_hooks(root, id) : NULL;
 	if (r == 0)
 		r = state_remove(root, id, err);
 	/* runtime-spec: poststop runs once the container is gone; a failure

@@ -31,6 +31,10 @@ struct container_create_opts {
 	const int *extra_fds;
 	int extra_fds_len;
 	char *const *extra_env;      /* NULL-terminated, added to process.env */
+	/* Socket activation: LISTEN_PID=<the program's pid, as it sees it> is
+	 * added after extra_env. Only the init knows that pid (1 in its own pid
+	 * namespace, else its host pid), so the init fills it in. */
+	bool set_listen_pid;
 	const char *extra_state_json;/* stored under "zrun" in state.json */
 	/* NULL: the container inherits create's stdio. Else 3 fds that become
 	 * its 0, 1, 2 (-1: inherit that one); the service layer's log pipes. */
@@ -47,11 +51,11 @@ struct container_create_opts {
 };
 
 /* Create the container; on success *pid is the init's host pid and the
- * container is "created". On failure nothing is left behind. When
- * keep_child is false the caller is expected to exit soon (runc create);
- * when true (run) the init stays the caller's child for container_wait. */
-int container_create(const struct container_create_opts *opts, bool keep_child,
-		     pid_t *pid, struct zrun_error *err);
+ * container is "created". On failure nothing is left behind. The init is
+ * the caller's child: `run` waits for it (container_wait_console); after
+ * `create` exits it is reparented (to a subreaper such as containerd's
+ * shim, or to pid 1). */
+int container_create(const struct container_create_opts *opts, pid_t *pid, struct zrun_error *err);
 
 /* Release a created container's init (runc's exec-fifo contract). */
 int container_start(const char *root, const char *id, struct zrun_error *err);
@@ -67,17 +71,15 @@ int container_delete(const char *root, const char *id, bool force, struct zrun_e
  * recovery file names, remove the cgroup, then the state dir. */
 int container_delete_unreadable(const char *root, const char *id, struct zrun_error *err);
 
-/* Block the signals container_wait forwards, so that one arriving between
+/* Block the signals container_wait_console forwards, so that one arriving between
  * start and the wait is queued for the program instead of killing the
  * caller. Call it after create (the init must not inherit the mask). */
 void container_wait_prepare(void);
 
-/* Wait for a child init (run), forwarding signals to it; returns the
- * exit code the runtime should exit with (status, or 128+signal). */
-int container_wait(pid_t pid);
-
-/* container_wait that also relays the pty master (when >= 0) to stdin and
- * stdout, and our window size to it; closes master. */
+/* Wait for a child init (run) or exec'd process, forwarding signals to it;
+ * returns the exit code the runtime should exit with (status, or
+ * 128+signal). MASTER, when >= 0: a pty master relayed to stdin and
+ * stdout, which gets our window size; closed at the end. */
 int container_wait_console(pid_t pid, int master);
 
 /* Parse "SIGKILL", "KILL", "9" into a signal number; -1 when unknown. */

@@ -39,19 +39,23 @@ static int kill_init(pid_t pid, unsigned long long start_time, struct zrun_error
 int container_delete_unreadable(const char *root, const char *id, struct zrun_error *err)
 {
 	char cgroup_path[PATH_MAX];
-	unsigned long long start_time;
+	unsigned long long start_time, identity;
 	pid_t pid;
 
-	if (state_read_recovery(root, id, &pid, &start_time, cgroup_path, sizeof(cgroup_path)) == 0) {
+	if (state_read_recovery(root, id, &pid, &start_time, &identity, cgroup_path,
+				sizeof(cgroup_path)) == 0) {
 		struct cgroup *cg = cgroup_open_resolved(cgroup_path, err);
+		struct zrun_error not_ours;
 
 		if (cg == NULL)
 			return -1;
 		int r = kill_init(pid, start_time, err);
-		/* What the init left behind (no pid namespace) dies too. */
-		if (r == 0)
+		/* What the init left behind (no pid namespace) dies too, unless
+		 * the cgroup is gone or another's now: then it is left alone. */
+		bool ours = cgroup_check_identity(cg, identity, &not_ours) == 0;
+		if (r == 0 && ours)
 			r = cgroup_kill_all(cg, SIGKILL, err);
-		if (r == 0)
+		if (r == 0 && ours)
 			r = cgroup_destroy(cg, err);
 		cgroup_free(cg);
 		if (r < 0)

@@ -40,7 +40,7 @@ struct container_exec_opts {
 };
 
 /* Start the process. On success *pid is its host pid, a child of the
- * caller (wait for it with container_wait), and the program has been
+ * caller (wait for it with container_wait_console), and the program has been
  * exec'd. When the process has a terminal and no console socket was given
  * (foreground), *console_master is the pty master for the caller to relay
  * (container_wait_console), else -1. Setup errors (a missing program, a bad

@@ -1,5 +1,8 @@
-/* fault: see fault.h. Nothing here runs unless ZRUN_TEST_FAULT is set. */
+/* fault: see fault.h. Compiled in only with ZRUN_TEST_HOOKS (the test
+ * build); nothing here runs unless ZRUN_TEST_FAULT is set. */
 #include "fault.h"
+
+#ifdef ZRUN_TEST_HOOKS
 
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +19,7 @@ static struct {
 
 static const struct { const char *name; int value; } fault_errnos[] = {
 	{ "ENOSPC", ENOSPC }, { "EMFILE", EMFILE }, { "EIO", EIO }, { "ENOMEM", ENOMEM },
+	{ "EINVAL", EINVAL },
 };
 
 static void fault_read(void)
@@ -88,3 +92,5 @@ int fault_check(const char *name, struct zrun_error *err)
 	errno = fault.errno_value;
 	return -1;
 }
+
+#endif

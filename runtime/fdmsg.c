@@ -60,31 +60,67 @@ static size_t collect(struct msghdr *mh, int *all)
 	return n;
 }
 
-ssize_t fdmsg_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *nfds, int flags)
-{
+/* One recvmsg into buf with room for any fds (and credentials), retried on
+ * EINTR; every fd installed is close-on-exec. */
+struct received {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * FDMSG_FDS_MAX)];
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * FDMSG_FDS_MAX)];
 		struct cmsghdr align;
 	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	int all[FDMSG_FDS_MAX];
+	struct iovec iov;
+	struct msghdr mh;
+};
+
+static ssize_t receive(struct received *r, int sock, void *buf, size_t len, int flags)
+{
 	ssize_t n;
 
-	*nfds = 0;
+	r->iov = (struct iovec){ .iov_base = buf, .iov_len = len };
+	r->mh = (struct msghdr){ .msg_iov = &r->iov, .msg_iovlen = 1, .msg_control = r->control.buf,
+				 .msg_controllen = sizeof(r->control.buf) };
 	do {
-		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &r->mh, flags | MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+ssize_t fdmsg_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *nfds, int flags)
+{
+	struct received r;
+	int all[FDMSG_FDS_MAX];
+
+	*nfds = 0;
+	ssize_t n = receive(&r, sock, buf, len, flags);
 	if (n < 0)
 		return -1;
-	size_t got = collect(&mh, all);
-	if (got > max_fds || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	size_t got = collect(&r.mh, all);
+	if (got > max_fds || (r.mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		fdmsg_close(all, got);
 		errno = EBADMSG;
 		return -1;
 	}
 	memcpy(fds, all, sizeof(int) * got);
 	*nfds = got;
+	return n;
+}
+
+ssize_t fdmsg_recv_cred(int sock, void *buf, size_t len, pid_t *sender, int flags)
+{
+	struct received r;
+	int fds[FDMSG_FDS_MAX];
+
+	*sender = 0;
+	ssize_t n = receive(&r, sock, buf, len, flags);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&r.mh); cm != NULL; cm = CMSG_NXTHDR(&r.mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+			*sender = cred.pid;
+		}
+	}
+	fdmsg_close(fds, collect(&r.mh, fds));
 	return n;
 }

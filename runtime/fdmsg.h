@@ -25,6 +25,12 @@ ssize_t fdmsg_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * sees either the whole message or nothing. */
 ssize_t fdmsg_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *nfds, int flags);
 
+/* Receive one datagram on a socket with SO_PASSCRED (sd_notify's
+ * NOTIFY_SOCKET): at most len bytes into buf, the sender's pid into *sender
+ * (0 when no credentials came). It takes no fd: any the datagram carried is
+ * closed. The bytes received, or -1 (errno). */
+ssize_t fdmsg_recv_cred(int sock, void *buf, size_t len, pid_t *sender, int flags);
+
 /* Close fds[0..n) (a received set the caller does not take). */
 void fdmsg_close(const int *fds, size_t n);
 

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "json.h"
 
 static void (*warn_fn)(const char *msg, void *data);
@@ -86,14 +86,6 @@ __attribute__((noreturn)) static void exec_hook(const struct spec_hook *h, int i
 	execve(h->path, h->args && h->args[0] ? h->args : default_argv, h->env ? h->env : no_env);
 	dprintf(2, "exec %s: %s", h->path, strerror(errno));
 	_exit(127);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct hook_run {

@@ -237,7 +237,6 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 	bool mnt_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) != NULL;
 	bool joined_mnt = a->ns_fds[SPEC_NS_MOUNT] >= 0;
 	bool in_user_ns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
-	int devnull = -1;
 
 	if (join_namespaces(a, err) < 0)
 		init_fail(a, err);
@@ -265,12 +264,12 @@ static void setup(const struct init_args *a, char **hook_state, char *exe, size_
 			.cgroup_path = a->cgroup_path, .cgroup = a->cgroup, .in_user_ns = in_user_ns,
 			.new_cgroup_ns = a->new_cgroup_ns, .no_pivot = a->no_pivot,
 		};
-		if (rootfs_prepare(&cfg, &devnull, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
+		if (rootfs_prepare(&cfg, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
 		    rootfs_pivot(&cfg, err) < 0)
 			init_fail(a, err);
 		if (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0)
 			init_fail(a, err);
-		if (rootfs_finish(&cfg, devnull, err) < 0)
+		if (rootfs_finish(&cfg, err) < 0)
 			init_fail(a, err);
 	} else if (rootfs_make_cwd(spec, a->rootfs_fd, err) < 0 || run_create_hooks(a, hook_state, err) < 0 ||
 		   (spec->process->terminal && terminal_setup(a->console_socket_fd, spec->process, err) < 0) ||
@@ -506,11 +505,9 @@ void init_main(const struct init_args *args)
 		init_fail(a, &err);
 	/* socket activation: LISTEN_PID is our pid as the program will see it */
 	static char listen_pid[32];
-	for (size_t i = 0; a->env && a->env[i]; i++) {
-		if (strcmp(a->env[i], "LISTEN_PID=") == 0) {
-			snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
-			a->env[i] = listen_pid;
-		}
+	if (a->listen_pid_slot >= 0) {
+		snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", getpid());
+		a->env[a->listen_pid_slot] = listen_pid;
 	}
 	run_program(a, hook_state, &filter, &sw, order, exe);
 }

@@ -41,6 +41,7 @@ struct init_args {
 	int extra_fds_len;
 	const int *stdio_fds;        /* NULL, or 3 fds for 0, 1, 2 (-1 = keep) */
 	char **env;                  /* final environment for exec */
+	int listen_pid_slot;         /* env index the init fills with LISTEN_PID=<its pid>; -1 none */
 	int ns_fds[SPEC_NS_COUNT];   /* joined namespaces (user, net, ipc, uts, mnt, cgroup); -1 = none */
 	bool new_cgroup_ns;          /* unshare(CLONE_NEWCGROUP) once in the cgroup */
 	const char *cgroup_path;     /* resolved, for cgroup mounts */

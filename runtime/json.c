@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 /* ---- bounded input (json_check_limits: json_limits.c) ---- */
 
 static int read_all(int fd, size_t max_bytes, char **buf, size_t *len, const char *path,
@@ -67,25 +69,16 @@ int json_read_file(const char *path, size_t max_bytes, char **buf, size_t *len,
 		   struct zrun_error *err)
 {
 	struct stat st;
-	int fd, ret;
-
 	/* O_NONBLOCK: a FIFO planted as config.json must not hang us in open(). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
 	if (fd < 0)
 		return zrun_error_set(err, errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-
-		close(fd);
-		return zrun_error_set(err, e, "%s: fstat", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0)
+		return zrun_error_set(err, errno, "%s: fstat", path);
+	if (!S_ISREG(st.st_mode))
 		return zrun_error_set(err, 0, "%s: not a regular file", path);
-	}
-	ret = read_all(fd, max_bytes, buf, len, path, err);
-	close(fd);
-	return ret;
+	return read_all(fd, max_bytes, buf, len, path, err);
 }
 
 /* yajl's message spans lines (the text and a caret under it): one line. */
@@ -712,6 +705,30 @@ void json_w_null(struct json_writer *w)
 {
 	w_before(w);
 	json_buf_append(&w->buf, "null", 4);
+}
+
+void json_w_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_w_key(w, key);
+	json_w_string(w, s);
+}
+
+void json_w_kv_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_w_key(w, key);
+	json_w_int(w, v);
+}
+
+void json_w_kv_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_w_key(w, key);
+	json_w_uint(w, v);
+}
+
+void json_w_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_w_key(w, key);
+	json_w_bool(w, v);
 }
 
 void json_w_raw(struct json_writer *w, const char *json)

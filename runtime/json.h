@@ -140,6 +140,11 @@ void json_w_uint(struct json_writer *w, uint64_t v);
 void json_w_bool(struct json_writer *w, bool v);
 void json_w_strv(struct json_writer *w, const char *const *strv); /* array of strings */
 void json_w_null(struct json_writer *w);
+/* A key and its value, for the objects written one member at a time. */
+void json_w_kv_string(struct json_writer *w, const char *key, const char *s);
+void json_w_kv_int(struct json_writer *w, const char *key, int64_t v);
+void json_w_kv_uint(struct json_writer *w, const char *key, uint64_t v);
+void json_w_kv_bool(struct json_writer *w, const char *key, bool v);
 /* A value that is JSON text already, written as it is: a number's text
  * as yajl read it, or a compact document this writer made. */
 void json_w_raw(struct json_writer *w, const char *json);

@@ -478,7 +478,7 @@ static int attach_rootfs(const struct rootfs_config *cfg, struct zrun_error *err
 	return 0;
 }
 
-int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err)
+int rootfs_prepare(const struct rootfs_config *cfg, struct zrun_error *err)
 {
 	const struct spec *spec = cfg->spec;
 	const char *prop = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
@@ -502,7 +502,6 @@ int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun
 	}
 	if (dev_setup(cfg, rootfd, err) < 0 || rootfs_make_cwd(spec, rootfd, err) < 0)
 		return -1;
-	*devnull_fd = -1;
 	return 0;
 }
 
@@ -612,18 +611,17 @@ static int readonly_path(int rootfd, const char *path, struct zrun_error *err)
 	return r < 0 ? zrun_error_set(err, e, "readonlyPaths: %s", path) : 0;
 }
 
-int rootfs_finish(const struct rootfs_config *cfg, int devnull_fd, struct zrun_error *err)
+int rootfs_finish(const struct rootfs_config *cfg, struct zrun_error *err)
 {
 	const struct spec_linux *lx = cfg->spec->linux_;
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (rootfd < 0)
 		return zrun_error_set(err, errno, "open /");
-	(void)devnull_fd;
 	/* Mask with the container's own /dev/null, opened without following a
 	 * symlink and checked to be the null device: a node swapped for a
 	 * symlink would bind something else over the path (CVE-2025-31133). */
-	devnull_fd = rootpath_open(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
+	int devnull_fd = rootpath_open(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
 	struct stat st;
 	if (lx && lx->masked_paths && (devnull_fd < 0 || fstat(devnull_fd, &st) < 0 ||
 	    !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)) {

@@ -45,16 +45,14 @@ int rootfs_make_cwd(const struct spec *spec, int rootfs_fd, struct zrun_error *e
 /* chroot into the directory rootfs_fd and chdir("/"). */
 int rootfs_chroot(int rootfs_fd, struct zrun_error *err);
 
-/* Before pivot: propagation, attaching the rootfs copy, mounts, devices.
- * Opens and keeps *devnull_fd (host /dev/null, checked to be char 1:3) for
- * masking. */
-int rootfs_prepare(const struct rootfs_config *cfg, int *devnull_fd, struct zrun_error *err);
+/* Before pivot: propagation, attaching the rootfs copy, mounts, devices. */
+int rootfs_prepare(const struct rootfs_config *cfg, struct zrun_error *err);
 
 /* pivot_root into the rootfs (chroot with no_pivot or a joined namespace). */
 int rootfs_pivot(const struct rootfs_config *cfg, struct zrun_error *err);
 
 /* After pivot: masked paths, read-only paths, read-only root, propagation. */
-int rootfs_finish(const struct rootfs_config *cfg, int devnull_fd, struct zrun_error *err);
+int rootfs_finish(const struct rootfs_config *cfg, struct zrun_error *err);
 
 /* Parse mount options into flags and the data string (exposed for tests). */
 struct mount_options {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_driver.h"
 #include "mount_internal.h"
 #include "rootpath.h"
 
@@ -296,10 +297,8 @@ int mount_cgroup(const struct rootfs_config *cfg, const struct spec_mount *m,
 		 const struct mount_options *mo, int rootfd, struct zrun_error *err)
 {
 	struct statfs sfs;
-	const char *base = getenv("ZRUN_CGROUP_MOUNT");
+	const char *base = cgroup_mount_root();
 
-	if (base == NULL)
-		base = "/sys/fs/cgroup";
 	if (statfs(base, &sfs) < 0)
 		return zrun_error_set(err, errno, "%s", base);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)

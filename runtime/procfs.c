@@ -5,6 +5,8 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -80,4 +82,55 @@ int procfs_write(int proc_fd, const char *path, const char *value, const char *w
 	if (n < 0)
 		return zrun_error_set(err, e, "%s: write \"%s\" to /proc/%s", what, value, path);
 	return 0;
+}
+
+int procfs_stat(pid_t pid, struct procfs_stat *out)
+{
+	/* 52 fields of at most 20 digits each, and a name of at most 64 bytes
+	 * (TASK_COMM_LEN is 16; a kernel thread's name can be longer) */
+	char path[64], buf[2048];
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ' || p[2] == '\0')
+		return -1;
+	out->state = p[2];
+	/* p at the space before field 3; each turn moves to the next one */
+	p++;
+	for (int field = 3; field <= 52; field++) {
+		if (field == 22)
+			out->start_time = strtoull(p + 1, NULL, 10);
+		else if (field == 52) {
+			out->exit_code = (int)strtol(p + 1, NULL, 10);
+			out->has_exit_code = true;
+		}
+		if (field < 52 && (p = strchr(p + 1, ' ')) == NULL)
+			break;
+	}
+	return 0;
+}
+
+unsigned long procfs_socket_inode(pid_t pid, long fd)
+{
+	char path[64], link[64];
+	unsigned long ino = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return sscanf(link, "socket:[%lu]", &ino) == 1 ? ino : 0;
 }

@@ -3,9 +3,12 @@
  * taken before the container's mounts exist, never through the container's
  * /proc, whose files a bind mount can redirect to another file
  * (CVE-2025-52881: a label or sysctl write landing in /proc/sys/kernel/
- * core_pattern). */
+ * core_pattern); and the one reader of /proc/PID/stat. */
 #ifndef ZRUN_PROCFS_H
 #define ZRUN_PROCFS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -23,5 +26,26 @@ int procfs_write(int proc_fd, const char *path, const char *value, const char *w
 
 /* 0 when PATH exists under PROC_FD (resolved the same way), else -1. */
 int procfs_exists(int proc_fd, const char *path);
+
+/* The fields of /proc/PID/stat that zrun uses (proc(5)). */
+struct procfs_stat {
+	char state;                    /* field 3: R, S, D, Z, X, ... */
+	unsigned long long start_time; /* field 22: clock ticks after boot; with
+					* the pid, it names one process (a
+					* reused pid has another) */
+	bool has_exit_code;            /* field 52 present (Linux 3.5+) */
+	int exit_code;                 /* field 52: the wait status, as
+					* waitpid gives it, of a zombie */
+};
+
+/* Reads /proc/PID/stat of this process's /proc. The fields are counted
+ * from the last ')', since the command name (field 2) may hold spaces and
+ * parentheses. -1 when the process does not exist (or the file is not what
+ * proc(5) says). */
+int procfs_stat(pid_t pid, struct procfs_stat *out);
+
+/* The inode of the socket behind fd FD of process PID (its /proc/PID/fd
+ * link reads "socket:[N]"); 0 when that is not a socket or not there. */
+unsigned long procfs_socket_inode(pid_t pid, long fd);
 
 #endif

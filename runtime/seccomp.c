@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fdmsg.h"
 #include "json.h"
 
@@ -428,31 +429,25 @@ static unsigned kernel_flag(const char *name)
  * checks of the kernel's API) after it. */
 static int export_program(scmp_filter_ctx ctx, struct zseccomp_program *prog, struct zrun_error *err)
 {
-	int fd = memfd_create("zrun-seccomp", MFD_CLOEXEC);
+	_cleanup_close_ int fd = memfd_create("zrun-seccomp", MFD_CLOEXEC);
 	if (fd < 0)
 		return zrun_error_set(err, errno, "linux.seccomp: memfd for the filter");
 	int rc = seccomp_export_bpf(ctx, fd);
-	if (rc < 0) {
-		close(fd);
+	if (rc < 0)
 		return zrun_error_set(err, -rc, "linux.seccomp: generating the filter");
-	}
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		close(fd);
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return zrun_error_set(err, size < 0 ? errno : E2BIG,
 				      "linux.seccomp: the filter has %lld bytes (at most %d instructions)",
 				      (long long)size, BPF_MAXINSNS);
-	}
 	prog->filter = malloc((size_t)size);
 	if (prog->filter == NULL || pread(fd, prog->filter, (size_t)size, 0) != size) {
 		int e = prog->filter ? errno : ENOMEM;
-		close(fd);
 		free(prog->filter);
 		prog->filter = NULL;
 		return zrun_error_set(err, e, "linux.seccomp: reading the generated filter");
 	}
-	close(fd);
 	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "fault.h"
 #include "json.h"
+#include "procfs.h"
 
 static const char *const status_names[] = {
 	[STATUS_CREATING] = "creating", [STATUS_CREATED] = "created",
@@ -209,10 +210,42 @@ static void gen_map(struct json_writer *w, const char *name, const struct spec_k
 	json_w_object_end(w);
 }
 
-static char *state_to_json(const struct container_state *st)
+static void gen_value(struct json_writer *w, yajl_val v, int depth);
+
+/* The service layer's object under "zrun": written from its parsed tree,
+ * never pasted in as text, so that state.json is valid JSON whatever the
+ * caller handed in; what is not one JSON object is refused. */
+static int gen_extra(struct json_writer *w, const char *extra, struct zrun_error *err)
+{
+	yajl_val v = json_parse(extra, strlen(extra), STATE_MAX_BYTES, 32, "state: zrun", err);
+
+	if (v == NULL)
+		return -1;
+	if (!YAJL_IS_OBJECT(v)) {
+		yajl_tree_free(v);
+		return zrun_error_set(err, 0, "state: zrun: expected an object");
+	}
+	json_w_key(w, "zrun");
+	gen_value(w, v, 0);
+	yajl_tree_free(v);
+	return 0;
+}
+
+static char *state_to_json(const struct container_state *st, struct zrun_error *err)
 {
 	struct json_writer w;
+	yajl_val extra = NULL;
 
+	if (st->extra_json != NULL) {
+		extra = json_parse(st->extra_json, strlen(st->extra_json), STATE_MAX_BYTES, 32, "service data", err);
+		if (extra == NULL)
+			return NULL;
+		if (!YAJL_IS_OBJECT(extra)) {
+			yajl_tree_free(extra);
+			zrun_error_set(err, 0, "service data: not a JSON object");
+			return NULL;
+		}
+	}
 	json_w_init(&w, false);
 	json_w_object_begin(&w);
 	gen_kv(&w, "id", st->id);
@@ -228,14 +261,20 @@ static char *state_to_json(const struct container_state *st)
 	gen_kv(&w, "cgroup_path", st->cgroup_path);
 	if (st->cgroup_paths_len > 0)
 		gen_map(&w, "cgroup_paths", st->cgroup_paths, st->cgroup_paths_len);
+	if (st->cgroup_identity != 0) {
+		json_w_key(&w, "cgroup_identity");
+		json_w_uint(&w, st->cgroup_identity);
+	}
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
-	if (st->extra_json != NULL) {
-		/* the service layer's own object, kept as the text it wrote */
-		json_w_key(&w, "zrun");
-		json_w_raw(&w, st->extra_json);
+	if (st->extra_json != NULL && gen_extra(&w, st->extra_json, err) < 0) {
+		free(json_w_finish(&w));
+		return NULL;
 	}
 	json_w_object_end(&w);
-	return json_w_finish(&w);
+	char *json = json_w_finish(&w);
+	if (json == NULL)
+		zrun_error_set(err, ENOMEM, "state of %s", st->id);
+	return json;
 }
 
 int state_write_file(const char *path, const char *text, size_t len, mode_t mode, bool durable,
@@ -279,9 +318,9 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 
 	if (state_path(path, sizeof(path), root, st->id, "state.json") < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "state of %s", st->id);
-	char *json = state_to_json(st);
+	char *json = state_to_json(st, err);
 	if (json == NULL)
-		return zrun_error_set(err, ENOMEM, "state of %s", st->id);
+		return zrun_error_prefix(err, "state of %s", st->id);
 	/* Never write what state_read() would refuse: the container would be
 	 * left running with no command able to see, signal or delete it. */
 	size_t len = strlen(json);
@@ -299,24 +338,27 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 	return ret;
 }
 
-/* "PID STARTTIME CGROUP_PATH": a few bytes no later write touches, so a
- * corrupt state.json still leaves delete --force the init and the cgroup. */
+/* "PID STARTTIME iIDENTITY CGROUP_PATH": a few bytes no later write touches,
+ * so a corrupt state.json still leaves delete --force the init and the
+ * cgroup (and the cgroup's identity: not one made again by another). An
+ * older zrun wrote no "iIDENTITY" (its path starts with '/'). */
 int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
-			 struct zrun_error *err)
+			 unsigned long long cgroup_identity, struct zrun_error *err)
 {
 	char path[4096], text[PATH_MAX + 64];
 	int n;
 
 	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
-	n = snprintf(text, sizeof(text), "%d %llu %s\n", pid, state_pid_start_time(pid), cgroup_path);
+	n = snprintf(text, sizeof(text), "%d %llu i%llu %s\n", pid, state_pid_start_time(pid),
+		     cgroup_identity, cgroup_path);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
 	return state_write_file(path, text, (size_t)n, 0600, false, NULL, err);
 }
 
 int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
-			char *cgroup_path, size_t cgroup_path_len)
+			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len)
 {
 	char path[4096], text[PATH_MAX + 64];
 	int fd, pos = 0;
@@ -334,6 +376,13 @@ int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned l
 	text[n - 1] = '\0';
 	if (sscanf(text, "%d %llu %n", pid, start_time, &pos) != 2 || pos == 0)
 		return -1;
+	*cgroup_identity = 0;
+	if (text[pos] == 'i') {
+		int more = 0;
+		if (sscanf(text + pos, "i%llu %n", cgroup_identity, &more) != 1 || more == 0)
+			return -1;
+		pos += more;
+	}
 	const char *cg = text + pos;
 	/* Never the hierarchy's root nor a climb out of it: this path gets
 	 * SIGKILL sent to everything in it. */
@@ -415,6 +464,7 @@ static int state_from_tree(yajl_val tree, struct container_state *st)
 	st->created = tree_str(tree, "created");
 	st->owner = tree_str(tree, "owner");
 	st->cgroup_path = tree_str(tree, "cgroup_path");
+	st->cgroup_identity = (unsigned long long)tree_int(tree, "cgroup_identity");
 	if (tree_map(tree, "cgroup_paths", &st->cgroup_paths, &st->cgroup_paths_len) < 0 ||
 	    tree_map(tree, "annotations", &st->annotations, &st->annotations_len) < 0)
 		return -1;
@@ -453,7 +503,7 @@ static void gen_value(struct json_writer *w, yajl_val v, int depth)
 	}
 }
 
-/* The "zrun" object is kept as text: find it and copy it verbatim. */
+/* The "zrun" object, handed to the service layer as the text of it. */
 static char *extract_extra(yajl_val tree)
 {
 	const char *path[] = { "zrun", NULL };
@@ -556,39 +606,11 @@ int state_remove(const char *root, const char *id, struct zrun_error *err)
 
 unsigned long long state_pid_start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	unsigned long long start = 0;
-	int fd;
-	ssize_t n;
+	struct procfs_stat ps;
 
-	if (pid <= 0)
+	if (procfs_stat(pid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X')
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields start after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (p == NULL || p[1] == '\0')
-		return 0;
-	char state = p[2];
-	if (state == 'Z' || state == 'X')
-		return 0;
-	p += 2;
-	/* field 3 is state; starttime is field 22 */
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
+	return ps.start_time;
 }
 
 /* A create in progress holds the container's lock from before it writes

@@ -1,7 +1,7 @@
 /* state: what zrun knows about a container between commands. One directory
  * per container under the root (default /run/zrun), state.json written
- * atomically (temp, fsync, rename), and a lock file that every command that
- * changes the container holds with flock. */
+ * atomically (temp, rename; no fsync: see state_write_file), and a lock file
+ * that every command that changes the container holds with flock. */
 #ifndef ZRUN_STATE_H
 #define ZRUN_STATE_H
 
@@ -33,6 +33,10 @@ struct container_state {
 	 * state written before they were recorded. */
 	struct spec_kv *cgroup_paths;
 	size_t cgroup_paths_len;
+	/* The leaf's identity when create claimed it (cgroup_identity); kill
+	 * and delete act on the cgroup only while it is still that one. 0 in
+	 * state written before create claimed it, or by an older zrun. */
+	unsigned long long cgroup_identity;
 	struct spec_kv *annotations;
 	size_t annotations_len;
 	/* Service layer data the runtime stores but never interprets:
@@ -70,14 +74,14 @@ int state_parse_json(const char *buf, size_t len, const char *origin, struct con
 		     struct zrun_error *err);
 
 /* The recovery file of a container: its init's pid and start time and its
- * resolved cgroup path, written once by create next to state.json and read
+ * resolved cgroup path and identity, written once by create next to state.json and read
  * only when state.json cannot be (delete --force). state_read_recovery
  * returns -1 when it is missing or malformed, or names the root cgroup. */
 #define STATE_RECOVERY_FILE "recovery"
 int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
-			 struct zrun_error *err);
+			 unsigned long long cgroup_identity, struct zrun_error *err);
 int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
-			char *cgroup_path, size_t cgroup_path_len);
+			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len);
 
 /* Remove ROOT/ID and everything in it. ENOENT is success. */
 int state_remove(const char *root, const char *id, struct zrun_error *err);

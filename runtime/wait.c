@@ -1,4 +1,4 @@
-/* container_wait: a foreground `run` or `exec`: one poll loop over a
+/* container_wait_console: a foreground `run` or `exec`: one poll loop over a
  * signalfd and the process's pidfd; signals sent to zrun are forwarded to
  * it. With a pty master (a terminal and no --console-socket) the same loop
  * relays the terminal: our stdin (raw, when it is a tty) to the master, the
@@ -222,7 +222,3 @@ int container_wait_console(pid_t pid, int master)
 	return WEXITSTATUS(status);
 }
 
-int container_wait(pid_t pid)
-{
-	return container_wait_console(pid, -1);
-}

@@ -33,16 +33,19 @@ void cli_print_help(const struct command *cmd)
 	printf("  %-30s %s\n", "-h, --help", "show this help");
 }
 
-int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
-	      int (*on_opt)(struct cli_ctx *ctx, int key, const char *arg, void *data), void *data)
+/* getopt_long's tables from a command's option table. */
+static void build_options(const struct command *cmd, struct option *longopts, char *shortopts)
 {
-	struct option longopts[MAX_OPTS + 2];
-	/* '+': stop at the first argument (the id); ':': a missing value is
+	/* '-': every word that is not an option comes back in order as an
+	 * option 1, so options may follow positional arguments and the parser
+	 * sees where a program's arguments begin (GNU permutation would take
+	 * the -l of `exec ID ls -l` for zrun's). ':' : a missing value is
 	 * reported as ':', for long options too, not as an unknown option. */
-	char shortopts[MAX_OPTS * 2 + 4] = "+:h";
-	size_t n = 0, s = 3;
-	const struct command *cmd = ctx->cmd;
+	size_t n = 0, s = 0;
 
+	shortopts[s++] = '-';
+	shortopts[s++] = ':';
+	shortopts[s++] = 'h';
 	for (const struct cli_opt *o = cmd->opts; o && o->name && n < MAX_OPTS; o++, n++) {
 		longopts[n] = (struct option){ o->name, o->has_arg, NULL, o->key };
 		if (o->key < 256) {
@@ -54,35 +57,92 @@ int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
 	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	longopts[n] = (struct option){ 0 };
 	shortopts[s] = '\0';
+}
+
+static int bad_option(struct cli_ctx *ctx, int c, char **argv)
+{
+	/* name the option as the user wrote it: "--long" or the one letter
+	 * of a bundle like "-qx" */
+	const char *name = ctx->cmd->name;
+	const char *word = argv[optind - 1];
+	char letter[8];
+
+	if (strncmp(word, "--", 2) != 0 && optopt > 0 && optopt < 256) {
+		snprintf(letter, sizeof(letter), "-%c", optopt);
+		word = letter;
+	}
+	if (c == ':')
+		return zrun_error_set(&ctx->err, 0, "%s: option %s needs a value", name, word);
+	return zrun_error_set(&ctx->err, 0, "%s: unknown option %s (see zrun %s --help)", name, word, name);
+}
+
+/* Put the positional words (is_pos) last, in their order, so that a command
+ * reads them as argv[first ..]; returns first. */
+static int positionals_last(int argc, char **argv, const bool *is_pos)
+{
+	char **words = malloc((size_t)argc * sizeof(*words));
+	int k = 1, npos = 0;
+
+	if (words == NULL)
+		return -1;
+	for (int i = 1; i < argc; i++)
+		if (!is_pos[i])
+			words[k++] = argv[i];
+	int first = k;
+	for (int i = 1; i < argc; i++)
+		if (is_pos[i])
+			words[first + npos++] = argv[i];
+	memcpy(argv + 1, words + 1, (size_t)(argc - 1) * sizeof(*argv));
+	free(words);
+	return first;
+}
+
+int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
+	      int (*on_opt)(struct cli_ctx *ctx, int key, const char *arg, void *data), void *data)
+{
+	struct option longopts[MAX_OPTS + 2];
+	char shortopts[MAX_OPTS * 2 + 4];
+	const struct command *cmd = ctx->cmd;
+	bool *is_pos = calloc((size_t)argc + 1, sizeof(*is_pos));
+	int npos = 0, rest = argc, r = 0;
+
+	if (is_pos == NULL)
+		return zrun_error_set(&ctx->err, ENOMEM, "%s", cmd->name);
+	build_options(cmd, longopts, shortopts);
 	optind = 0; /* 0, not 1: glibc re-initialises its scan state */
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
-		if (c == -1)
+		if (c == -1) {
+			rest = optind; /* after "--", or argc */
 			break;
+		}
+		if (c == 1) {
+			is_pos[optind - 1] = true;
+			/* after the id of exec or ps, every word is the program's */
+			if (cmd->program_after > 0 && ++npos >= cmd->program_after) {
+				/* `exec ID -- CMD`: the "--" still only ends options */
+				rest = optind + (optind < argc && strcmp(argv[optind], "--") == 0);
+				break;
+			}
+			continue;
+		}
 		if (c == 'h') {
 			cli_print_help(cmd);
-			return 1;
+			r = 1;
+			break;
 		}
-		if (c == ':' || c == '?') {
-			/* name the option as the user wrote it: "--long" or the one
-			 * letter of a bundle like "-qx" */
-			char name[8];
-			const char *word = argv[optind - 1];
-			if (strncmp(word, "--", 2) != 0 && optopt > 0 && optopt < 256) {
-				snprintf(name, sizeof(name), "-%c", optopt);
-				word = name;
-			}
-			if (c == ':')
-				return zrun_error_set(&ctx->err, 0, "%s: option %s needs a value", cmd->name, word);
-			return zrun_error_set(&ctx->err, 0, "%s: unknown option %s (see zrun %s --help)",
-					      cmd->name, word, cmd->name);
+		if (c == ':' || c == '?' || on_opt(ctx, c, optarg, data) < 0) {
+			r = c == ':' || c == '?' ? bad_option(ctx, c, argv) : -1;
+			break;
 		}
-		if (on_opt(ctx, c, optarg, data) < 0)
-			return -1;
 	}
-	*first_arg = optind;
-	return 0;
+	for (int i = rest; r == 0 && i < argc; i++)
+		is_pos[i] = true;
+	if (r == 0 && (*first_arg = positionals_last(argc, argv, is_pos)) < 0)
+		r = zrun_error_set(&ctx->err, ENOMEM, "%s", cmd->name);
+	free(is_pos);
+	return r;
 }
 
 int cli_expect_args(struct cli_ctx *ctx, int argc, int first, int want)

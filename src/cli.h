@@ -25,6 +25,12 @@ struct command {
 	const char *args;     /* positional arguments for the usage line */
 	const char *summary;
 	const struct cli_opt *opts; /* terminated by { 0 } */
+	/* Options are taken anywhere on the line (getopt_long's usual way),
+	 * except among a program's own arguments: a command that runs a
+	 * program (exec ID CMD ARGS..., ps ID PS-ARGS...) sets how many
+	 * positional arguments come before them (1: the id); every word after
+	 * those is the program's, as with runc. 0: no program. */
+	int program_after;
 	/* Returns the exit status, or -1 with ctx->err set. */
 	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
 };
@@ -43,7 +49,8 @@ struct cli_ctx {
  * found, calls on_opt(key, arg, data), which returns -1 with ctx->err set to
  * refuse it. Handles --help itself (returns 1: print nothing more, exit 0).
  * On success returns 0 and sets *first_arg to the index of the first
- * positional argument. */
+ * positional argument: argv is reordered so that argv[*first_arg ..] are
+ * the positional arguments in the order given, options before them. */
 int cli_parse(struct cli_ctx *ctx, int argc, char **argv, int *first_arg,
 	      int (*on_opt)(struct cli_ctx *ctx, int key, const char *arg, void *data), void *data);
 

@@ -6,8 +6,10 @@
 
 #include "cli.h"
 #include "cloned_binary.h"
+#include "fdstore.h"
 #include "hooks.h"
 #include "state.h"
+#include "supervisor_daemon.h"
 
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
@@ -27,6 +29,7 @@ static void usage(FILE *out)
 		"Commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "  %-10s %s\n", "help", "print this help, or with COMMAND its options (as COMMAND --help)");
 	fprintf(out,
 		"\nGlobal options:\n"
 		"  --root DIR             state directory (default /run/zrun)\n"
@@ -36,7 +39,7 @@ static void usage(FILE *out)
 		"  --systemd-cgroup       use the systemd cgroup driver (not supported yet)\n"
 		"  -v, --version          print the version\n"
 		"  -h, --help             show this help\n\n"
-		"Run 'zrun COMMAND --help' for a command's options.\n");
+		"Run 'zrun help COMMAND' or 'zrun COMMAND --help' for a command's options.\n");
 }
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_IGNORED, OPT_IGNORED_ARG };
@@ -96,11 +99,72 @@ static void report_warning(const char *msg, void *data)
 	cli_log(data, "warning", msg);
 }
 
+/* The per-service daemons are this binary exec'd under their own names
+ * (fdstore.h): `zrun-fdstore NAME`, `zrun-supervisor NAME`, the state root
+ * in the environment. Nothing else runs as them: no command line reaches
+ * here under those names without that variable. */
+static void run_service_daemon(int argc, char **argv)
+{
+	const char *root = getenv(DAEMON_ROOT_ENV);
+
+	if (argc != 2 || root == NULL || root[0] != '/')
+		return;
+	if (strcmp(argv[0], DAEMON_FDSTORE) == 0)
+		fdstore_run(root, argv[1]);
+	if (strcmp(argv[0], DAEMON_SUPERVISOR) == 0)
+		supervisor_daemon_run(root, argv[1]);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+/* `zrun help [COMMAND]`, as git and systemctl users type it: the usage, or
+ * exactly what `zrun COMMAND --help` prints (the command's own parser
+ * prints it, so the two cannot drift apart). Nothing under --root. */
+static int run_help(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		printf("Usage: zrun [global options] help [COMMAND]\n\n"
+		       "print zrun's usage, or with COMMAND what 'zrun COMMAND --help' prints\n");
+		return 0;
+	}
+	if (argc > 2)
+		return zrun_error_set(&ctx->err, 0, "help: expects at most one command, saw %d (see zrun --help)",
+				      argc - 1);
+	cmd = find_command(argv[1]);
+	if (cmd == NULL)
+		return zrun_error_set(&ctx->err, 0, "help: unknown command \"%s\" (see zrun --help)", argv[1]);
+	ctx->cmd = cmd;
+	char *args[] = { argv[1], (char *)"--help", NULL };
+	return cmd->run(ctx, 2, args);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .root = "/run/zrun" };
+
+	if (argc > 0)
+		run_service_daemon(argc, argv);
 	int first = parse_globals(&ctx, argc, argv);
 
+	if (first >= 0 && first < argc && strcmp(argv[first], "help") == 0) {
+		if (run_help(&ctx, argc - first, argv + first) < 0) {
+			cli_report_error(&ctx, ctx.err.msg);
+			return 1;
+		}
+		return 0;
+	}
 	/* A command that forks a container init or enters a container must
 	 * never let it reach the host binary (CVE-2019-5736): run from a sealed
 	 * copy. Commands that only read or signal skip the copy (~2 ms). */
@@ -121,24 +185,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *name = argv[first];
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		if (strcmp(commands[i]->name, name) != 0)
-			continue;
-		ctx.cmd = commands[i];
-		/* spec and features never read or write under --root. */
-		if (commands[i] != &cmd_spec && commands[i] != &cmd_features &&
-		    state_check_root(ctx.root, &ctx.err) < 0) {
-			cli_report_error(&ctx, ctx.err.msg);
-			return 1;
-		}
-		int rc = commands[i]->run(&ctx, argc - first, argv + first);
-		if (rc < 0) {
-			cli_report_error(&ctx, ctx.err.msg);
-			return 1;
-		}
-		return rc;
+	const struct command *cmd = find_command(name);
+	if (cmd == NULL) {
+		zrun_error_set(&ctx.err, 0, "unknown command \"%s\" (see zrun --help)", name);
+		cli_report_error(&ctx, ctx.err.msg);
+		return 1;
 	}
-	zrun_error_set(&ctx.err, 0, "unknown command \"%s\" (see zrun --help)", name);
-	cli_report_error(&ctx, ctx.err.msg);
-	return 1;
+	ctx.cmd = cmd;
+	/* spec and features never read or write under --root. */
+	if (cmd != &cmd_spec && cmd != &cmd_features && state_check_root(ctx.root, &ctx.err) < 0) {
+		cli_report_error(&ctx, ctx.err.msg);
+		return 1;
+	}
+	int rc = cmd->run(&ctx, argc - first, argv + first);
+	if (rc < 0) {
+		cli_report_error(&ctx, ctx.err.msg);
+		return 1;
+	}
+	return rc;
 }

@@ -4,13 +4,17 @@
 # ends with the one line "N passed, N failed". Exit status 1 if any failed.
 # ZRUN_TESTS="unit integration" limits which suites run (for development).
 # containerd: ctr and podman driving zrun (tests/containerd, docs/containerd.md).
-# asan: the integration tests again with build-asan/zrun (ASAN_TESTS picks
-# the files, asan_files by default; the config fuzzer runs 10 of its seeds there, 40 in
-# integration); fuzz: the yajl checks and each fuzz target for FUZZ_SECONDS.
+# asan: the integration tests again with build-asan/zrun, which has the test
+# hooks too (ASAN_TESTS picks the files, asan_files by default; the config
+# fuzzer runs 10 of its seeds there, 40 in integration); fuzz: the yajl
+# checks and each fuzz target for FUZZ_SECONDS.
 # static: scan-build and cppcheck, no finding (tests/static/run.sh).
 set -u
 cd "$(dirname "$0")/.."
 export ZRUN="$PWD/zrun"
+# The tests that inject faults run the test build (test hooks compiled in,
+# runtime/fault.h); the others the zrun that ships.
+export ZRUN_TEST_BIN="$PWD/build-test/zrun"
 # A hung test fails after 5 minutes instead of holding up the whole run.
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 suites="${ZRUN_TESTS:-unit static integration asan fuzz containerd vm leftovers}"
@@ -55,14 +59,16 @@ run_suite() {  # name, limit in seconds, command...
 
 # The files the ASan suite runs: every integration file but those that
 # test no zrun code path the others miss: the source-layout and doc checks
-# (layout, spec_coverage), the demo httpd's own HTTP behaviour (httpd) and
+# (layout, spec_coverage), the demo httpd's own HTTP behaviour (httpd),
 # the 30-swap soak (soak: swap.bats and faults_swap.bats drive the same
-# code under ASan), to keep make check well under 20 minutes.
+# code under ASan), and the docs, install and bundle-script checks (docs,
+# docs_ansible, install, node_bundle: shell and Ansible around commands the
+# other files run), to keep make check near 20 minutes.
 asan_files() {
 	local f
 	for f in tests/integration/*.bats; do
 		case $(basename "$f" .bats) in
-		layout|spec_coverage|httpd|soak) ;;
+		layout|spec_coverage|httpd|soak|docs|docs_ansible|install|node_bundle) ;;
 		*) echo "$f" ;;
 		esac
 	done
@@ -74,7 +80,7 @@ asan_files() {
 run_asan() {
 	local reports=$log_dir/asan-reports
 	mkdir -p "$reports"
-	ZRUN="$PWD/build-asan/zrun" \
+	ZRUN="$PWD/build-asan/zrun" ZRUN_TEST_BIN="$PWD/build-asan/zrun" \
 	ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$reports/asan:log_exe_name=1" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1" \
 		CONFIG_FUZZ_SEEDS=${CONFIG_FUZZ_SEEDS:-10} bats --tap ${ASAN_TESTS:-$(asan_files)}

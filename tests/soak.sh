@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The cgroups of this soak's versions, in every hierarchy.
-cgroups() { ls -d /sys/fs/cgroup/*/zrun/"$SVC"-* /sys/fs/cgroup/zrun/"$SVC"-* 2>/dev/null; }
+cgroups() { ls -d /sys/fs/cgroup/*/zrun*/"$SVC"-* /sys/fs/cgroup/zrun*/"$SVC"-* 2>/dev/null; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # Zombies whose parent is the supervisor or a process of this soak (its

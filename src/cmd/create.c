@@ -81,7 +81,7 @@ static int run_create(struct cli_ctx *ctx, int argc, char **argv)
 	char note[400] = "";
 	o.version.note = note;
 	o.version.note_len = sizeof(note);
-	if (version_create(&o.create, &o.version, false, &pid, &ctx->err) < 0)
+	if (version_create(&o.create, &o.version, &pid, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "create %s", o.create.id);
 	if (note[0])
 		fprintf(stderr, "zrun: create %s: %s\n", o.create.id, note);

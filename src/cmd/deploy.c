@@ -1,5 +1,6 @@
 /* zrun deploy SERVICE BUNDLE: start the service, or swap it to a new
- * version of BUNDLE (the idempotent step of a deploy script); zrun
+ * version of BUNDLE (the idempotent step of a deploy script), with the
+ * settings of the last deploy unless a flag changes one; zrun
  * rollback SERVICE: swap back to the kept previous version. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 #include "create.h"
 #include "deploy.h"
 
-enum { OPT_REPLICAS = 500, OPT_ID, OPT_RESTART, OPT_TIMEOUT, OPT_KEEP_OLD, OPT_WAIT, OPT_FORMAT };
+enum { OPT_REPLICAS = 500, OPT_ID, OPT_RESTART, OPT_TIMEOUT, OPT_KEEP_OLD, OPT_NO_KEEP_OLD, OPT_NO_INTERCEPT, OPT_WAIT,
+       OPT_FORMAT };
 
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -43,7 +45,9 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 			return zrun_error_set(&ctx->err, 0, "%s: --grace-period \"%s\": expected a duration like 30s", ctx->cmd->name, arg);
 		o->vo.grace_period = arg;
 		return 0;
-	case OPT_KEEP_OLD: o->keep_old = true; return 0;
+	case OPT_KEEP_OLD: o->keep_old = 1; return 0;
+	case OPT_NO_KEEP_OLD: o->keep_old = 0; return 0;
+	case OPT_NO_INTERCEPT: o->vo.intercept = false; o->vo.no_intercept = true; return 0;
 	case OPT_WAIT: o->wait = true; return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
@@ -54,12 +58,15 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	cc.version = o->vo;
 	int r = create_opt(ctx, &cc, key, arg);
 	o->vo = cc.version;
+	if (key == OPT_INTERCEPT)
+		o->vo.no_intercept = false;
 	return r == 1 ? zrun_error_set(&ctx->err, 0, "%s: unexpected option", ctx->cmd->name) : r;
 }
 
 static int run_deploy(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct deploy_opts o = { .root = ctx->root, .replicas = 1, .timeout_ms = 120000, .grace_ms = -1, .out = stdout };
+	/* unset: the service record's (deploy_settings.c) */
+	struct deploy_opts o = { .root = ctx->root, .keep_old = -1, .grace_ms = -1, .out = stdout };
 	int first, r = cli_parse(ctx, argc, argv, &first, on_opt, &o);
 
 	if (r != 0)
@@ -68,8 +75,6 @@ static int run_deploy(struct cli_ctx *ctx, int argc, char **argv)
 		return -1;
 	o.service = argv[first];
 	o.bundle = argv[first + 1];
-	if (o.vo.restart == NULL)
-		o.vo.restart = "on-failure";
 	if (deploy_run(&o, &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "deploy %s", o.service);
 	return 0;
@@ -92,12 +97,12 @@ static int run_rollback(struct cli_ctx *ctx, int argc, char **argv)
 
 static const struct cli_opt deploy_table[] = {
 	{ "listen", OPT_LISTEN, required_argument, "[N=]URL", "the service's listener, for its first deploy (repeatable)" },
-	{ "replicas", OPT_REPLICAS, required_argument, "N", "containers of the version, all accepting (default 1)" },
+	{ "replicas", OPT_REPLICAS, required_argument, "N", "containers of the version, all accepting (default: the last deploy's, else 1)" },
 	{ "id", OPT_ID, required_argument, "ID", "the new version's id (default SERVICE-<n+1>)" },
 	{ "restart", OPT_RESTART, required_argument, "POLICY", "no, on-failure[:MAX] (default) or always; done by the supervisor" },
 	{ "probe", OPT_PROBE, required_argument, "KIND", "readiness: accepting (default), http[:PATH], tcp, exec:CMD, notify" },
 	{ "probe-initial-delay", OPT_PROBE_DELAY, required_argument, "D", "wait D before the first probe (default 0s)" },
-	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes (default 10s)" },
+	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes once one passed (default 10s; until then every 50-100 ms)" },
 	{ "probe-timeout", OPT_PROBE_TIMEOUT, required_argument, "D", "time one probe may take (default 1s)" },
 	{ "probe-success-threshold", OPT_PROBE_SUCCESS, required_argument, "N", "successes in a row that mean ready (default 1)" },
 	{ "probe-failure-threshold", OPT_PROBE_FAILURE, required_argument, "N", "failures in a row that abort (default 3)" },
@@ -105,8 +110,10 @@ static const struct cli_opt deploy_table[] = {
 	{ "grace-period", OPT_GRACE, required_argument, "D", "time to drain before SIGKILL (default 30s)" },
 	{ "net", OPT_NET, required_argument, "MODE", "service (default) or own" },
 	{ "intercept", OPT_INTERCEPT, no_argument, NULL, "the program binds the service's port itself: give it the shared listener" },
+	{ "no-intercept", OPT_NO_INTERCEPT, no_argument, NULL, "undo a remembered --intercept" },
 	{ "timeout", OPT_TIMEOUT, required_argument, "D", "abort if the new version is not ready within D of the start: it bounds the whole deploy (default 2m)" },
 	{ "keep-old", OPT_KEEP_OLD, no_argument, NULL, "stop the old version but keep it, for zrun rollback" },
+	{ "no-keep-old", OPT_NO_KEEP_OLD, no_argument, NULL, "remove the old version (the default; undoes a remembered --keep-old)" },
 	{ "wait", OPT_WAIT, no_argument, NULL, "wait for another swap of the service instead of failing" },
 	{ "format", OPT_FORMAT, required_argument, "FMT", "text (default) or json" },
 	{ 0 },

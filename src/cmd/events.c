@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroup_container.h"
+#include "cleanup.h"
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
+#include "service.h"
 
 #define EVENTS_TICK_MS 100
 
@@ -19,45 +21,19 @@ struct events_opts {
 	uint64_t interval_ms;
 };
 
-/* A Go duration as runc's flag takes it: "5s", "250ms", "1m30s", "1.5s". */
-static int parse_duration_ms(const char *s, uint64_t *out)
-{
-	static const struct { const char *unit; double ms; } units[] = {
-		{ "ms", 1 }, { "us", 0.001 }, { "µs", 0.001 }, { "ns", 0.000001 },
-		{ "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-	};
-	double total = 0;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		char *end;
-		double v = strtod(s, &end);
-		size_t i;
-		if (end == s || v < 0)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -1;
-		total += v * units[i].ms;
-		s = end + strlen(units[i].unit);
-	}
-	if (total < 1 || total > 1e9)
-		return -1;
-	*out = (uint64_t)total;
-	return 0;
-}
-
 static int events_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
 	struct events_opts *o = data;
 
 	if (key == 's')
 		o->stats = true;
-	else if (key == 'i' && parse_duration_ms(arg, &o->interval_ms) < 0)
-		return zrun_error_set(&ctx->err, 0, "events: --interval: \"%s\" is not a duration (5s, 500ms, 1m)", arg);
+	else if (key == 'i') {
+		/* runc takes a Go duration ("5s", "250ms", "1m30s"); 0 would spin */
+		long ms;
+		if (duration_parse(arg, &ms) < 0 || ms < 1)
+			return zrun_error_set(&ctx->err, 0, "events: --interval: \"%s\" is not a duration (5s, 500ms, 1m)", arg);
+		o->interval_ms = (uint64_t)ms;
+	}
 	return 0;
 }
 
@@ -191,22 +167,17 @@ static char *stats_event_json(const char *id, const struct cgroup_stats *s)
 
 static int print_stats(struct cli_ctx *ctx, struct cgroup *cg, const char *id)
 {
-	struct cgroup_stats *s = calloc(1, sizeof(*s));
-	char *json;
+	_cleanup_free_ struct cgroup_stats *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "stats");
-	if (cgroup_stats(cg, s, &ctx->err) < 0) {
-		free(s);
+	if (cgroup_stats(cg, s, &ctx->err) < 0)
 		return -1;
-	}
-	json = stats_event_json(id, s);
-	free(s);
+	_cleanup_free_ char *json = stats_event_json(id, s);
 	if (json == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "stats");
 	printf("%s\n", json);
 	fflush(stdout);
-	free(json);
 	return 0;
 }
 
@@ -220,14 +191,6 @@ static bool container_stopped(const char *root, const char *id)
 	stopped = state_live_status(root, &st) == STATUS_STOPPED;
 	state_clear(&st);
 	return stopped;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static void print_oom_event(const char *id)

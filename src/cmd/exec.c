@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "container.h"
 #include "exec.h"
 
@@ -110,45 +111,32 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 
 static int run_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct exec_cli *o = calloc(1, sizeof(*o));
-	int first, master, status;
+	_cleanup_free_ struct exec_cli *o = calloc(1, sizeof(*o));
+	int first, master;
 	pid_t pid;
 
 	if (o == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "exec");
 	int r = cli_parse(ctx, argc, argv, &first, on_opt, o);
-	if (r != 0) {
-		free(o);
+	if (r != 0)
 		return r > 0 ? 0 : -1;
-	}
 	struct container_exec_opts *e = &o->exec;
 	int nargs = argc - first;
-	if (nargs < 1 || (e->process_file == NULL && nargs < 2)) {
-		free(o);
+	if (nargs < 1 || (e->process_file == NULL && nargs < 2))
 		return zrun_error_set(&ctx->err, 0, "exec: expects %s (see zrun exec --help)", ctx->cmd->args);
-	}
-	if (e->process_file && nargs > 1) {
-		free(o);
+	if (e->process_file && nargs > 1)
 		return zrun_error_set(&ctx->err, 0, "exec: --process and a COMMAND exclude each other");
-	}
 	e->root = ctx->root;
 	e->id = argv[first];
 	e->args = argv + first + 1;
 	e->env = o->env;
 	e->caps = o->caps;
 	e->additional_gids = o->gids;
-	r = container_exec(e, &pid, &master, &ctx->err);
-	if (r < 0) {
-		zrun_error_prefix(&ctx->err, "exec %s", e->id);
-		free(o);
-		return -1;
-	}
-	bool detach = e->detach;
-	free(o);
-	if (detach)
+	if (container_exec(e, &pid, &master, &ctx->err) < 0)
+		return zrun_error_prefix(&ctx->err, "exec %s", e->id);
+	if (e->detach)
 		return 0;
-	status = container_wait_console(pid, master);
-	return status;
+	return container_wait_console(pid, master);
 }
 
 static const struct cli_opt exec_opts[] = {
@@ -172,5 +160,5 @@ static const struct cli_opt exec_opts[] = {
 const struct command cmd_exec = {
 	.name = "exec", .args = "<container-id> [COMMAND [ARGS...]]",
 	.summary = "run a new process in a running container",
-	.opts = exec_opts, .run = run_exec,
+	.opts = exec_opts, .program_after = 1, .run = run_exec,
 };

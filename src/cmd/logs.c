@@ -1,7 +1,9 @@
 /* zrun logs SERVICE|ID [-f] [--tail N]: what the supervisor captured of the
- * versions' stdout and stderr (ROOT/.services/NAME/logs/ID.log, .1, .2),
- * each line prefixed with its version's id. -f follows, across swaps:
- * the logs of versions that appear later are followed too. */
+ * versions' stdout and stderr (ID.log, .1, .2 in the service's log dir,
+ * service_log.h), one line "TIME ID | text", the lines of all versions in
+ * time order. --tail N: the service's last N lines. -f follows, across
+ * swaps: the logs of versions that appear later are followed too. The logs
+ * outlive the service (a deploy that failed and removed it). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,19 +18,12 @@
 
 #include "cli.h"
 #include "service.h"
+#include "service_log.h"
 #include "version.h"
 
 enum { OPT_TAIL = 540 };
 
 struct logs_opts { bool follow; long tail; };
-
-struct followed {
-	char name[300];        /* ID.log */
-	int fd;
-	ino_t ino;
-	char partial[4096];    /* a line not ended yet */
-	size_t plen;
-};
 
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -45,44 +40,62 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	return 0;
 }
 
-/* Print text[0..len) as lines "ID | line"; keeps an unfinished line. */
-static void emit(struct followed *f, const char *text, size_t len, const char *id)
+/* Whether a line starts with the supervisor's "2026-12-06T23:24:00.123Z ". */
+static bool has_time(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\n' || f->plen == sizeof(f->partial) - 1) {
-			printf("%s | %.*s\n", id, (int)f->plen, f->partial);
-			f->plen = 0;
-			if (text[i] == '\n')
-				continue;
-		}
-		f->partial[f->plen++] = text[i];
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ ";
+
+	if (len < sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return false;
+	return true;
+}
+
+/* "TIME ID | text"; a line without a time (written by `zrun service
+ * restart` for a restart, or before logs had times) takes `time`. */
+static void print_line(const char *id, const char *s, size_t len, const char *time)
+{
+	if (has_time(s, len)) {
+		time = s;
+		s += SERVICE_LOG_TIME_LEN + 1;
+		len -= SERVICE_LOG_TIME_LEN + 1;
 	}
+	if (time)
+		printf("%.*s ", SERVICE_LOG_TIME_LEN, time);
+	printf("%s | %.*s\n", id, (int)len, s);
 }
 
-static void id_of(const char *name, char *id, size_t len)
-{
-	snprintf(id, len, "%s", name);
-	char *dot = strstr(id, ".log");
-	if (dot)
-		*dot = '\0';
-}
+/* ---- history: every version's files, merged in time order ---- */
 
-/* The last `tail` lines (or all, tail < 0) of ID.log.2, .1 and ID.log. */
-static void print_history(const char *dir, const char *name, long tail)
+struct log_line {
+	const char *text;       /* the whole line, its time first when it has one */
+	size_t len;
+	const char *time;       /* its own, or the last one before it in its file */
+	size_t version, seq;    /* ties: by version, then as written */
+};
+
+struct history {
+	char **buf;             /* per version: ID.log.2, .1 and ID.log, in that order */
+	char (*id)[STATE_ID_MAX + 1];
+	size_t n;
+	struct log_line *lines;
+	size_t nlines, cap;
+};
+
+static char *read_version(const char *dir, const char *id, size_t *len_out)
 {
-	static const char *const suffix[] = { ".2", ".1", "" };
-	char path[PATH_MAX + 320], id[300];
-	struct followed f = { 0 };
-	size_t cap = 1 << 20, len = 0;
+	static const char *const suffix[] = { ".log.2", ".log.1", ".log" };
+	char path[PATH_MAX + STATE_ID_MAX + 16];
+	size_t cap = 1 << 16, len = 0;
 	char *all = malloc(cap);
 
-	if (all == NULL)
-		return;
-	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffix[i]);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n;
-		while (fd >= 0 && (n = read(fd, all + len, cap - len)) > 0) {
+	for (int i = 0; all && i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, id, suffix[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t n = 0;
+		while (fd >= 0 && all && (n = read(fd, all + len, cap - len)) > 0) {
 			len += (size_t)n;
 			if (len == cap) {
 				char *bigger = realloc(all, cap * 2);
@@ -94,34 +107,154 @@ static void print_history(const char *dir, const char *name, long tail)
 		}
 		if (fd >= 0)
 			close(fd);
+		/* a rotation may cut a line: never join it to the next file's */
+		if (len && all[len - 1] != '\n' && len < cap)
+			all[len++] = '\n';
 	}
-	size_t from = 0;
-	if (tail == 0) {
-		from = len;
-	} else if (tail > 0) {
-		long lines = 0;
-		size_t end = (len && all[len - 1] == '\n') ? len - 1 : len;
-		for (size_t i = end; i > 0; i--)
-			if (all[i - 1] == '\n' && ++lines == tail) {
-				from = i;
-				break;
-			}
-	}
-	id_of(name, id, sizeof(id));
-	emit(&f, all + from, len - from, id);
-	if (f.plen)
-		printf("%s | %.*s\n", id, (int)f.plen, f.partial);
-	free(all);
+	*len_out = len;
+	return all;
 }
 
-static bool wanted(const char *name, const char *only)
+static int add_lines(struct history *h, size_t v, const char *all, size_t len)
 {
-	size_t n = strlen(name);
-	if (n < 5 || strcmp(name + n - 4, ".log") != 0)
-		return false;
-	if (only == NULL)
-		return true;
-	return strncmp(name, only, strlen(only)) == 0 && strcmp(name + strlen(only), ".log") == 0;
+	const char *time = NULL;
+	size_t seq = 0;
+
+	for (size_t start = 0; start < len;) {
+		const char *nl = memchr(all + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - all) : len;
+		if (h->nlines == h->cap) {
+			size_t cap = h->cap ? h->cap * 2 : 4096;
+			struct log_line *more = realloc(h->lines, cap * sizeof(*more));
+			if (more == NULL)
+				return -1;
+			h->lines = more;
+			h->cap = cap;
+		}
+		if (has_time(all + start, end - start))
+			time = all + start;
+		h->lines[h->nlines++] = (struct log_line){ .text = all + start, .len = end - start, .time = time,
+							   .version = v, .seq = seq++ };
+		start = end + 1;
+	}
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct log_line *x = a, *y = b;
+	int c = (x->time && y->time) ? memcmp(x->time, y->time, SERVICE_LOG_TIME_LEN) : (x->time != NULL) - (y->time != NULL);
+
+	if (c)
+		return c;
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The versions with a log in dir (only one: `only`), as ID.log names them. */
+static size_t version_ids(const char *dir, const char *only, char (*ids)[STATE_ID_MAX + 1], size_t max)
+{
+	char group[STATE_ID_MAX + 1];
+	size_t n = 0, l;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)) != NULL && n < max) {
+		l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".log") != 0 ||
+		    !service_log_file_id(de->d_name, ids[n], sizeof(ids[n]), group, sizeof(group)))
+			continue;
+		if (only == NULL || strcmp(ids[n], only) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void print_history(const char *dir, const char *only, long tail)
+{
+	struct history h = { 0 };
+
+	h.id = calloc(LOGS_FOLLOW_MAX, sizeof(*h.id));
+	h.buf = calloc(LOGS_FOLLOW_MAX, sizeof(*h.buf));
+	if (h.id && h.buf)
+		h.n = version_ids(dir, only, h.id, LOGS_FOLLOW_MAX);
+	for (size_t v = 0; v < h.n; v++) {
+		size_t len = 0;
+		h.buf[v] = read_version(dir, h.id[v], &len);
+		if (h.buf[v] && add_lines(&h, v, h.buf[v], len) < 0)
+			break;
+	}
+	qsort(h.lines, h.nlines, sizeof(*h.lines), by_time);
+	size_t from = (tail >= 0 && (size_t)tail < h.nlines) ? h.nlines - (size_t)tail : 0;
+	for (size_t i = from; i < h.nlines; i++)
+		print_line(h.id[h.lines[i].version], h.lines[i].text, h.lines[i].len, h.lines[i].time);
+	for (size_t v = 0; v < h.n; v++)
+		free(h.buf[v]);
+	free(h.buf);
+	free(h.id);
+	free(h.lines);
+}
+
+/* ---- follow ---- */
+
+struct followed {
+	char id[STATE_ID_MAX + 1];
+	int fd;
+	ino_t ino;
+	char partial[4096];    /* a line not ended yet */
+	size_t plen;
+};
+
+/* Print text[0..len) as lines; keeps an unfinished line. */
+static void emit(struct followed *f, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n' || f->plen == sizeof(f->partial) - 1) {
+			print_line(f->id, f->partial, f->plen, NULL);
+			f->plen = 0;
+			if (text[i] == '\n')
+				continue;
+		}
+		f->partial[f->plen++] = text[i];
+	}
+}
+
+/* Open DIR/ID.log; from its end when it was printed already. */
+static void follow_open(struct followed *f, const char *dir, bool from_end)
+{
+	char path[PATH_MAX + STATE_ID_MAX + 16];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s.log", dir, f->id);
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f->fd >= 0 && fstat(f->fd, &sb) == 0) {
+		f->ino = sb.st_ino;
+		if (from_end)
+			lseek(f->fd, 0, SEEK_END);
+	}
+}
+
+/* Versions not followed yet (a swap, a scale, a deploy made them). */
+static void follow_new(const char *dir, const char *only, struct followed *files, size_t *n, bool from_end)
+{
+	char (*ids)[STATE_ID_MAX + 1] = calloc(LOGS_FOLLOW_MAX, sizeof(*ids));
+	size_t found = ids ? version_ids(dir, only, ids, LOGS_FOLLOW_MAX) : 0;
+
+	for (size_t k = 0; k < found && *n < LOGS_FOLLOW_MAX; k++) {
+		bool known = false;
+		for (size_t i = 0; i < *n && !known; i++)
+			known = strcmp(files[i].id, ids[k]) == 0;
+		if (known)
+			continue;
+		struct followed *f = &files[(*n)++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->id, sizeof(f->id), "%s", ids[k]);
+		follow_open(f, dir, from_end);
+	}
+	free(ids);
 }
 
 static volatile sig_atomic_t stop;
@@ -129,71 +262,40 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static void follow(const char *dir, const char *only)
 {
-	struct followed files[LOGS_FOLLOW_MAX];
+	struct followed *files = calloc(LOGS_FOLLOW_MAX, sizeof(*files));
 	size_t n = 0;
-	char path[PATH_MAX + 320], buf[65536], id[300];
+	char path[PATH_MAX + STATE_ID_MAX + 16], buf[65536];
 
+	if (files == NULL)
+		return;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	/* what exists now was printed: start at its end */
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL && n < LOGS_FOLLOW_MAX) {
-		if (!wanted(de->d_name, only))
-			continue;
-		struct followed *f = &files[n++];
-		memset(f, 0, sizeof(*f));
-		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
-		snprintf(path, sizeof(path), "%s/%s", dir, f->name);
-		f->fd = open(path, O_RDONLY | O_CLOEXEC);
-		struct stat sb;
-		if (f->fd >= 0 && fstat(f->fd, &sb) == 0) {
-			f->ino = sb.st_ino;
-			lseek(f->fd, 0, SEEK_END);
-		}
-	}
-	if (d)
-		closedir(d);
+	follow_new(dir, only, files, &n, true);
 	while (!stop) {
 		for (size_t i = 0; i < n; i++) {
 			struct followed *f = &files[i];
 			ssize_t r;
-			id_of(f->name, id, sizeof(id));
 			while (f->fd >= 0 && (r = read(f->fd, buf, sizeof(buf))) > 0)
-				emit(f, buf, (size_t)r, id);
+				emit(f, buf, (size_t)r);
 			struct stat sb;
-			snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+			snprintf(path, sizeof(path), "%s/%s.log", dir, f->id);
 			if (stat(path, &sb) == 0 && sb.st_ino != f->ino) {
 				/* rotated: the rest of the old file was read above */
 				if (f->fd >= 0)
 					close(f->fd);
-				f->fd = open(path, O_RDONLY | O_CLOEXEC);
-				f->ino = sb.st_ino;
+				follow_open(f, dir, false);
 			}
 		}
 		fflush(stdout);
-		/* new versions (a swap, a scale, a deploy) */
-		d = opendir(dir);
-		while (d && (de = readdir(d)) != NULL && n < LOGS_FOLLOW_MAX) {
-			bool known = false;
-			for (size_t i = 0; i < n && !known; i++)
-				known = strcmp(files[i].name, de->d_name) == 0;
-			if (known || !wanted(de->d_name, only))
-				continue;
-			struct followed *f = &files[n++];
-			memset(f, 0, sizeof(*f));
-			snprintf(f->name, sizeof(f->name), "%s", de->d_name);
-			snprintf(path, sizeof(path), "%s/%s", dir, f->name);
-			f->fd = open(path, O_RDONLY | O_CLOEXEC);
-			struct stat sb;
-			if (f->fd >= 0 && fstat(f->fd, &sb) == 0)
-				f->ino = sb.st_ino;
-		}
-		if (d)
-			closedir(d);
+		follow_new(dir, only, files, &n, false);
 		poll(NULL, 0, 200);
 	}
 	fflush(stdout);
+	for (size_t i = 0; i < n; i++)
+		if (files[i].fd >= 0)
+			close(files[i].fd);
+	free(files);
 }
 
 static int run_logs(struct cli_ctx *ctx, int argc, char **argv)
@@ -210,7 +312,11 @@ static int run_logs(struct cli_ctx *ctx, int argc, char **argv)
 	const char *name = argv[first];
 	char service[SERVICE_NAME_MAX];
 	struct zrun_error ignored;
-	if (service_validate_name(name, &ignored) == 0 && service_exists(ctx->root, name)) {
+	struct stat sb;
+	/* a service, or what is left of one: its logs */
+	if (service_validate_name(name, &ignored) == 0 &&
+	    (service_exists(ctx->root, name) ||
+	     (service_log_dir(dir, sizeof(dir), ctx->root, name) == 0 && stat(dir, &sb) == 0))) {
 		snprintf(service, sizeof(service), "%s", name);
 	} else {
 		struct container_state st;
@@ -221,21 +327,9 @@ static int run_logs(struct cli_ctx *ctx, int argc, char **argv)
 		state_clear(&st);
 		only = name;
 	}
-	service_path(dir, sizeof(dir), ctx->root, service, "logs");
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char *names[256];
-	size_t n = 0;
-	while (d && (de = readdir(d)) != NULL && n < 256)
-		if (wanted(de->d_name, only))
-			names[n++] = strdup(de->d_name);
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		if (names[i])
-			print_history(dir, names[i], o.tail);
-		free(names[i]);
-	}
+	if (service_log_dir(dir, sizeof(dir), ctx->root, service) < 0)
+		return zrun_error_set(&ctx->err, ENAMETOOLONG, "logs: %s: log dir", name);
+	print_history(dir, only, o.tail);
 	fflush(stdout);
 	if (o.follow)
 		follow(dir, only);
@@ -244,10 +338,10 @@ static int run_logs(struct cli_ctx *ctx, int argc, char **argv)
 
 static const struct cli_opt logs_table[] = {
 	{ "follow", 'f', no_argument, NULL, "keep printing what the versions write, across swaps, until interrupted" },
-	{ "tail", OPT_TAIL, required_argument, "N", "only the last N lines of each version (default all)" },
+	{ "tail", OPT_TAIL, required_argument, "N", "only the last N lines of the service (of all its versions, in time order; default all)" },
 	{ 0 },
 };
 
 const struct command cmd_logs = { .name = "logs", .args = "<service>|<version-id>",
-	.summary = "print what a service's versions wrote to stdout and stderr (kept by its supervisor)",
+	.summary = "print what a service's versions wrote to stdout and stderr, in time order (kept by its supervisor)",
 	.opts = logs_table, .run = run_logs };

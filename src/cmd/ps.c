@@ -45,10 +45,11 @@ static int run_ps(struct cli_ctx *ctx, char **args, char **out)
 	}
 	pid = fork();
 	if (pid < 0) {
+		int e = errno;
 		close(p[0]);
 		close(p[1]);
 		free(buf);
-		return zrun_error_set(&ctx->err, errno, "fork");
+		return zrun_error_set(&ctx->err, e, "fork");
 	}
 	if (pid == 0) {
 		dup2(p[1], STDOUT_FILENO);
@@ -198,4 +199,5 @@ static const struct cli_opt ps_table[] = {
 };
 
 const struct command cmd_ps = { .name = "ps", .args = "<container-id> [ps options]",
-	.summary = "list the processes of a container", .opts = ps_table, .run = run_ps_cmd };
+	.summary = "list the processes of a container", .opts = ps_table, .program_after = 1,
+	.run = run_ps_cmd };

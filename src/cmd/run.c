@@ -54,7 +54,7 @@ static int run_run(struct cli_ctx *ctx, int argc, char **argv)
 	char note[400] = "";
 	o.cli.version.note = note;
 	o.cli.version.note_len = sizeof(note);
-	r = version_create(c, &o.cli.version, !o.detach, &pid, &ctx->err);
+	r = version_create(c, &o.cli.version, &pid, &ctx->err);
 	if (r == 0 && note[0])
 		fprintf(stderr, "zrun: run %s: %s\n", c->id, note);
 	if (relay[1] >= 0)

@@ -17,8 +17,7 @@
 #include "version.h"
 #include "service_dump.h"
 #include "supervise.h"
-#include "cgroup.h"
-#include "cgroup_container.h"
+#include "health.h"
 #include <time.h>
 
 struct service_opts { bool json; const char *file; };
@@ -39,113 +38,68 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	return 0;
 }
 
-struct version_usage { long uptime_s; uint64_t cpu_ns, memory_bytes; };
-
-/* Uptime of the init, cpu and memory of the version's cgroup. */
-static void version_usage(const struct container_state *st, enum container_status s, struct version_usage *u)
+/* Uptime as pm2 shows it: 45s, 12m, 3h, 2d. */
+static void format_uptime(long s, char *buf, size_t len)
 {
-	struct zrun_error ignored;
-	char path[64], buf[1024];
-
-	memset(u, 0, sizeof(*u));
-	if (s != STATUS_RUNNING)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/stat", st->pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		char *p = strrchr(buf, ')');
-		for (int k = 2; p && k < 22; k++)
-			p = strchr(p + 1, ' ');
-		struct timespec now;
-		clock_gettime(CLOCK_BOOTTIME, &now);
-		if (p)
-			u->uptime_s = now.tv_sec - (long)(strtoull(p + 1, NULL, 10) / (unsigned long long)sysconf(_SC_CLK_TCK));
-	}
-	struct cgroup *cg = container_state_cgroup(st, &ignored);
-	struct cgroup_stats *cs = calloc(1, sizeof(*cs));
-	if (cg && cs && cgroup_stats(cg, cs, &ignored) == 0) {
-		u->cpu_ns = cs->cpu_total_ns;
-		u->memory_bytes = cs->memory_usage.usage;
-	}
-	free(cs);
-	cgroup_free(cg);
+	if (s < 60)
+		snprintf(buf, len, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%ldm", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%ldh", s / 3600);
+	else
+		snprintf(buf, len, "%ldd", s / 86400);
 }
 
-static void print_versions(const char *root, const struct service *svc, struct json_writer *w)
+/* SV is the version as read (its state and settings), V its report. */
+static void json_version(struct json_writer *w, const char *root, const struct service *svc,
+			 const struct service_version *sv, const struct version_report *v)
 {
-	const char *name = svc->name;
-	char **ids;
-	size_t n;
-	struct zrun_error ignored;
+	char restart[32], health[96];
+	unsigned share = 0;
+	uint64_t steered = 0;
 
-	if (service_versions(root, name, &ids, &n, &ignored) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct container_state st;
-		struct version_config vc;
-		if (version_load(root, ids[i], &st, &vc, &ignored) < 0)
-			continue;
-		enum container_status s = state_live_status(root, &st);
-		int pid = s == STATUS_STOPPED ? 0 : st.pid;
-		struct supervise_info si;
-		struct version_usage u;
-		char restart[32];
-		supervise_info(root, name, ids[i], &si);
-		version_usage(&st, s, &u);
-		restart_format(vc.restart, vc.restart_max, restart, sizeof(restart));
-		unsigned share = 0;
-		uint64_t steered = 0;
-		bool has_share = steer_service_share(svc, &vc, &share, &steered) == 0;
-		if (w) {
-			json_w_object_begin(w);
-			json_w_key(w, "id");
-			json_w_string(w, ids[i]);
-			json_w_key(w, "version");
-			json_w_string(w, version_group(&vc, ids[i]));
-			json_w_key(w, "pid");
-			json_w_int(w, pid);
-			json_w_key(w, "status");
-			json_w_string(w, state_status_name(s));
-			json_w_key(w, "ready");
-			json_w_bool(w, s == STATUS_RUNNING && !version_is_stopping(root, name, ids[i]));
-			json_w_key(w, "probe");
-			json_w_string(w, probe_kind_name(vc.probe.kind));
-			json_w_key(w, "restart");
-			json_w_string(w, restart);
-			json_w_key(w, "restarts");
-			json_w_int(w, si.restarts);
-			json_w_key(w, "last_exit");
-			json_w_string(w, si.last_exit);
-			json_w_key(w, "supervision");
-			json_w_string(w, si.message);
-			json_w_key(w, "uptime_s");
-			json_w_int(w, u.uptime_s);
-			json_w_key(w, "cpu_ns");
-			json_w_uint(w, u.cpu_ns);
-			json_w_key(w, "memory_bytes");
-			json_w_uint(w, u.memory_bytes);
-			if (has_share) {
-				json_w_key(w, "share_percent");
-				json_w_int(w, share);
-				json_w_key(w, "connections_steered");
-				json_w_uint(w, steered);
-			}
-			json_w_object_end(w);
-		} else {
-			printf("  %-20s pid %-7d %-8s restarts %-3d up %-6lds cpu %-7.2fs mem %-6.1fMiB probe %s, restart %s%s%s\n",
-			       ids[i], pid, state_status_name(s), si.restarts, (long)u.uptime_s,
-			       (double)u.cpu_ns / 1e9, (double)u.memory_bytes / 1048576.0, probe_kind_name(vc.probe.kind),
-			       restart, si.message[0] ? "; " : "", si.message);
-			if (has_share)
-				printf("  %-20s share %u%%, %llu connections steered to it\n", "", share,
-				       (unsigned long long)steered);
-		}
-		state_clear(&st);
+	restart_format(sv->vc.restart, sv->vc.restart_max, restart, sizeof(restart));
+	health_describe(v, health, sizeof(health));
+	json_w_object_begin(w);
+	json_w_kv_string(w, "id", v->id);
+	json_w_kv_string(w, "version", v->group);
+	json_w_kv_int(w, "pid", v->pid);
+	json_w_kv_string(w, "status", state_status_name(v->status));
+	json_w_kv_string(w, "health", version_health_name(v->health));
+	json_w_kv_string(w, "health_text", health);
+	json_w_kv_bool(w, "ready", v->status == STATUS_RUNNING && !version_is_stopping(root, svc->name, v->id));
+	json_w_kv_string(w, "probe", probe_kind_name(sv->vc.probe.kind));
+	json_w_kv_string(w, "restart", restart);
+	json_w_kv_int(w, "restarts", v->sup.restarts);
+	json_w_kv_string(w, "last_exit", v->sup.last_exit);
+	json_w_kv_string(w, "supervision", v->sup.message);
+	json_w_kv_int(w, "uptime_s", v->uptime_s);
+	json_w_kv_uint(w, "cpu_ns", v->cpu_ns);
+	json_w_kv_uint(w, "memory_bytes", v->memory_bytes);
+	json_w_kv_uint(w, "cgroup_memory_bytes", v->cgroup_memory_bytes);
+	if (steer_service_share(svc, &sv->vc, &share, &steered) == 0) {
+		json_w_kv_int(w, "share_percent", share);
+		json_w_kv_uint(w, "connections_steered", steered);
 	}
-	service_free_ids(ids, n);
+	json_w_object_end(w);
+}
+
+static void print_version(const struct service *svc, const struct service_version *sv, const struct version_report *v)
+{
+	char restart[32], health[96], up[16];
+	unsigned share = 0;
+	uint64_t steered = 0;
+
+	restart_format(sv->vc.restart, sv->vc.restart_max, restart, sizeof(restart));
+	health_describe(v, health, sizeof(health));
+	format_uptime(v->uptime_s, up, sizeof(up));
+	printf("  %-20s %-30s pid %-7d up %-4s cpu %-7.2fs mem %-6.1fMiB restarts %-3d probe %s, restart %s%s%s\n",
+	       v->id, health, v->pid, v->status == STATUS_RUNNING ? up : "-", (double)v->cpu_ns / 1e9,
+	       (double)v->memory_bytes / 1048576.0, v->sup.restarts, probe_kind_name(sv->vc.probe.kind), restart,
+	       v->sup.message[0] ? "; " : "", v->sup.message);
+	if (steer_service_share(svc, &sv->vc, &share, &steered) == 0)
+		printf("  %-20s share %u%%, %llu connections steered to it\n", "", share, (unsigned long long)steered);
 }
 
 /* Whether each listener takes connections now (the supervisor's copies), and
@@ -158,7 +112,8 @@ static void listener_health(const char *root, const struct service *svc, bool *l
 	listener_watch_read(root, svc->name, rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listening[i] = false;
-	if (supervisor_peek(root, svc, fds) < 0)
+	/* a fetch would make the supervisor listen again for a version to come */
+	if (listener_watch_parked(root, svc->name) || supervisor_peek(root, svc, fds) < 0)
 		return;
 	for (size_t i = 0; i < svc->n_listeners; i++) {
 		listening[i] = listener_listening(fds[i]);
@@ -194,10 +149,11 @@ static void json_changes(struct json_writer *w, const struct listener_record *re
 	json_w_array_end(w);
 }
 
-static void print_listeners(const struct service *svc, const bool *listening,
+static void print_listeners(const char *root, const struct service *svc, const bool *listening,
 			    const struct listener_record (*rec)[LW_KINDS], struct json_writer *w)
 {
 	long long now = (long long)time(NULL);
+	bool parked = listener_watch_parked(root, svc->name);
 
 	for (size_t i = 0; i < svc->n_listeners; i++) {
 		if (w) {
@@ -208,6 +164,8 @@ static void print_listeners(const struct service *svc, const bool *listening,
 			json_w_string(w, svc->listeners[i].url);
 			json_w_key(w, "listening");
 			json_w_bool(w, listening[i]);
+			json_w_key(w, "refusing");
+			json_w_bool(w, parked && svc->listeners[i].kind == LISTENER_TCP);
 			json_w_key(w, "shutdowns_repaired");
 			json_w_int(w, rec[i][LW_SHUTDOWN].repairs);
 			json_w_key(w, "last_shutdown_s");
@@ -219,7 +177,7 @@ static void print_listeners(const struct service *svc, const bool *listening,
 			continue;
 		}
 		printf("  listener %s %s%s", svc->listeners[i].name, svc->listeners[i].url,
-		       listening[i] ? "" : " (NOT LISTENING)");
+		       listening[i] ? "" : parked ? " (refusing connections: no version serves)" : " (NOT LISTENING)");
 		for (int k = 0; k < LW_KINDS; k++)
 			if (rec[i][k].repairs)
 				printf("; %s %d time%s, last %llds ago: %s", change_text[k], rec[i][k].repairs,
@@ -242,26 +200,33 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	 * user had just created; it says what `service repair` would do. */
 	listener_health(ctx->root, &svc, listening, rec);
 	char *last = swap_describe(ctx->root, name);
-	bool orphan = version_service_is_orphan(ctx->root, name);
+	/* The versions read once, for the orphan check and the listing. */
+	struct service_version *v = NULL;
+	size_t nv = 0;
+	struct zrun_error read_err;
+	bool read_ok = service_versions_read(ctx->root, name, &v, &nv, &read_err) == 0;
+	bool orphan = read_ok && nv == 0;
 	bool repair = orphan || !supervisor_alive(&svc) || swap_interrupted(ctx->root, name);
+	struct version_report *rep = health_reports(ctx->root, v, nv);
+	enum service_health health = health_of_service(rep, rep ? nv : 0, NULL, svc.replicas, svc.current);
 	if (json) {
 		struct json_writer w;
 		json_w_init(&w, false);
 		json_w_object_begin(&w);
 		json_w_key(&w, "name");
 		json_w_string(&w, name);
+		json_w_key(&w, "health");
+		json_w_string(&w, service_health_name(health));
 		json_w_key(&w, "supervisor_pid");
 		json_w_int(&w, svc.supervisor_pid);
 		json_w_key(&w, "supervisor");
 		json_w_string(&w, supervisor_alive(&svc) ? "running" : "gone");
 		json_w_key(&w, "listeners");
 		json_w_array_begin(&w);
-		print_listeners(&svc, listening, rec, &w);
+		print_listeners(ctx->root, &svc, listening, rec, &w);
 		json_w_array_end(&w);
-		json_w_key(&w, "connections");
-		json_w_string(&w, svc.steered ? "steered" : "shared");
-		json_w_key(&w, "connections_why");
-		json_w_string(&w, svc.steer_why);
+		json_w_kv_string(&w, "connections", svc.steered ? "steered" : "shared");
+		json_w_kv_string(&w, "connections_why", svc.steer_why);
 		json_w_key(&w, "current");
 		json_w_string(&w, svc.current);
 		json_w_key(&w, "previous");
@@ -270,7 +235,8 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_int(&w, svc.replicas);
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
-		print_versions(ctx->root, &svc, &w);
+		for (size_t i = 0; rep && i < nv; i++)
+			json_version(&w, ctx->root, &svc, &v[i], &rep[i]);
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
@@ -282,8 +248,8 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 			printf("%s\n", text);
 		free(text);
 	} else {
-		printf("service %s\n", name);
-		print_listeners(&svc, listening, rec, NULL);
+		printf("service %s: %s\n", name, service_health_name(health));
+		print_listeners(ctx->root, &svc, listening, rec, NULL);
 		if (svc.steered)
 			printf("  connections: steered in the kernel (a socket per version; a version gets connections "
 			       "from when its probe passes until its stop signal)\n");
@@ -294,7 +260,8 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
 		printf("versions:\n");
-		print_versions(ctx->root, &svc, NULL);
+		for (size_t i = 0; rep && i < nv; i++)
+			print_version(&svc, &v[i], &rep[i]);
 		if (last)
 			printf("last swap: %s\n", last);
 		if (orphan)
@@ -302,8 +269,11 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		if (repair)
 			printf("needs repair: run `zrun service repair %s`\n", name);
 	}
+	free(rep);
+	service_versions_free(v, nv);
 	free(last);
-	return 0;
+	/* as `systemctl status`: 3 when not running; 2 when degraded */
+	return health == SH_DOWN ? 3 : health == SH_DEGRADED ? 2 : 0;
 }
 
 static int list_all(struct cli_ctx *ctx, bool json)
@@ -313,24 +283,34 @@ static int list_all(struct cli_ctx *ctx, bool json)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	struct json_writer w;
+	struct service_version *all = NULL;
+	size_t nall = 0;
+	struct zrun_error read_err;
 
+	/* Every state read once for all services, then counted per service. */
+	if (service_versions_read(ctx->root, NULL, &all, &nall, &read_err) < 0)
+		nall = 0;
+	struct version_report *rep = health_reports(ctx->root, all, nall);
 	json_w_init(&w, false);
 	json_w_array_begin(&w);
 	if (!json)
-		printf("%-24s %-8s %s\n", "SERVICE", "VERSIONS", "LISTENERS");
+		printf("%-24s %-9s %-8s %s\n", "SERVICE", "HEALTH", "VERSIONS", "LISTENERS");
 	while (d && (de = readdir(d)) != NULL) {
 		struct service svc;
 		struct zrun_error ignored;
-		char **ids;
 		size_t nv = 0;
 		if (de->d_name[0] == '.' || service_load(ctx->root, de->d_name, &svc, &ignored) < 0)
 			continue;
-		if (service_versions(ctx->root, de->d_name, &ids, &nv, &ignored) == 0)
-			service_free_ids(ids, nv);
+		for (size_t i = 0; i < nall; i++)
+			nv += strcmp(all[i].vc.service, de->d_name) == 0;
+		const char *health = service_health_name(health_of_service(rep, rep ? nall : 0, de->d_name, svc.replicas,
+									   svc.current));
 		if (json) {
 			json_w_object_begin(&w);
 			json_w_key(&w, "name");
 			json_w_string(&w, svc.name);
+			json_w_key(&w, "health");
+			json_w_string(&w, health);
 			json_w_key(&w, "versions");
 			json_w_uint(&w, nv);
 			json_w_key(&w, "supervisor");
@@ -342,7 +322,7 @@ static int list_all(struct cli_ctx *ctx, bool json)
 			json_w_array_end(&w);
 			json_w_object_end(&w);
 		} else {
-			printf("%-24s %-8zu", svc.name, nv);
+			printf("%-24s %-9s %-8zu", svc.name, health, nv);
 			for (size_t i = 0; i < svc.n_listeners; i++)
 				printf(" %s", svc.listeners[i].url);
 			printf("\n");
@@ -350,6 +330,8 @@ static int list_all(struct cli_ctx *ctx, bool json)
 	}
 	if (d)
 		closedir(d);
+	free(rep);
+	service_versions_free(all, nall);
 	json_w_array_end(&w);
 	char *text = json_w_finish(&w);
 	if (json && text)

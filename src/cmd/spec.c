@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <sys/capability.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "json.h"
 #include "spec.h"
@@ -40,22 +41,18 @@ static int run_spec(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_expect_args(ctx, argc, first, 0) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/config.json", o.bundle);
-	char *json = spec_default_json(o.rootless);
+	_cleanup_free_ char *json = spec_default_json(o.rootless);
 	if (json == NULL)
 		return zrun_error_set(&ctx->err, ENOMEM, "spec");
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		free(json);
 		if (errno == EEXIST)
 			return zrun_error_set(&ctx->err, 0, "spec: %s exists; remove it first", path);
 		return zrun_error_set(&ctx->err, errno, "spec: %s", path);
 	}
 	size_t len = strlen(json);
-	ssize_t w = write(fd, json, len);
-	int e = errno;
-	close(fd);
-	free(json);
-	if (w != (ssize_t)len) {
+	if (write(fd, json, len) != (ssize_t)len) {
+		int e = errno;
 		unlink(path);
 		return zrun_error_set(&ctx->err, e, "spec: write %s", path);
 	}
@@ -66,12 +63,6 @@ static int no_opts(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
 	(void)key; (void)arg; (void)data;
 	return zrun_error_set(&ctx->err, 0, "features: unexpected option");
-}
-
-static void w_kv_string(struct json_writer *w, const char *key, const char *value)
-{
-	json_w_key(w, key);
-	json_w_string(w, value);
 }
 
 static void w_enabled(struct json_writer *w, const char *key, bool enabled)
@@ -184,8 +175,8 @@ static char *features_json(void)
 
 	json_w_init(&w, true);
 	json_w_object_begin(&w);
-	w_kv_string(&w, "ociVersionMin", "1.0.0");
-	w_kv_string(&w, "ociVersionMax", "1.2.0");
+	json_w_kv_string(&w, "ociVersionMin", "1.0.0");
+	json_w_kv_string(&w, "ociVersionMax", "1.2.0");
 	json_w_key(&w, "hooks");
 	json_w_strv(&w, hooks);
 	json_w_key(&w, "mountOptions");
@@ -193,8 +184,8 @@ static char *features_json(void)
 	w_linux(&w);
 	json_w_key(&w, "annotations");
 	json_w_object_begin(&w);
-	w_kv_string(&w, "org.opencontainers.runc.version", "zrun " ZRUN_VERSION);
-	w_kv_string(&w, "io.github.zrun.service", "zrun.service, zrun.listen");
+	json_w_kv_string(&w, "org.opencontainers.runc.version", "zrun " ZRUN_VERSION);
+	json_w_kv_string(&w, "io.github.zrun.service", "zrun.service, zrun.listen");
 	json_w_object_end(&w);
 	json_w_object_end(&w);
 	return json_w_finish(&w);

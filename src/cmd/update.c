@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup_container.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "json.h"
 
@@ -186,8 +187,7 @@ static int apply_flags(struct cli_ctx *ctx, const struct update_opts *o, struct 
 /* FILE or stdin, bounded like a config.json. */
 static struct spec_resources *read_resources(struct cli_ctx *ctx, const char *path)
 {
-	struct spec_resources *r;
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 
 	if (strcmp(path, "-") != 0) {
@@ -204,7 +204,6 @@ static struct spec_resources *read_resources(struct cli_ctx *ctx, const char *pa
 				continue;
 			if (n < 0) {
 				zrun_error_set(&ctx->err, errno, "--resources -: read stdin");
-				free(buf);
 				return NULL;
 			}
 			if (n == 0)
@@ -212,14 +211,11 @@ static struct spec_resources *read_resources(struct cli_ctx *ctx, const char *pa
 			len += (size_t)n;
 			if (len > SPEC_MAX_BYTES) {
 				zrun_error_set(&ctx->err, 0, "--resources -: more than %d bytes", SPEC_MAX_BYTES);
-				free(buf);
 				return NULL;
 			}
 		}
 	}
-	r = spec_parse_resources_doc(buf, len, strcmp(path, "-") == 0 ? "stdin" : path, &ctx->err);
-	free(buf);
-	return r;
+	return spec_parse_resources_doc(buf, len, strcmp(path, "-") == 0 ? "stdin" : path, &ctx->err);
 }
 
 static int run_update(struct cli_ctx *ctx, int argc, char **argv)

@@ -37,12 +37,8 @@
  * version at most, so it never fills before the supervisor's tables. */
 #define FDSTORE_FD_MAX (SUPERVISE_LOG_MAX + INTERCEPT_POLL_MAX)
 
-/* fds a supervisor request may carry: a request takes one; the rest are
- * received only to be closed (fdmsg_recv closes what it does not return). */
-#define SUPERVISOR_RECV_FDS 8
-
 /* Log files `zrun logs -f` follows: those of the versions there are and of
- * the replaced groups kept (SUPERVISE_LOGS_KEEP_REPLACED). */
+ * the replaced groups kept (LOGFILES_KEEP_REPLACED). */
 #define LOGS_FOLLOW_MAX (SERVICE_VERSIONS_MAX + 2 * DEPLOY_REPLICAS_MAX)
 
 #endif

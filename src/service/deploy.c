@@ -4,19 +4,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event.h"
 #include "supervisor.h"
 #include "swap.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void replica_id(char *buf, size_t len, const char *group, int k)
 {
@@ -128,9 +121,11 @@ static void forget_group(const char *root, const char *service, const char *grou
 	service_free_ids(ids, n);
 }
 
-/* The service record after a deploy or rollback: what runs, what is kept. */
+/* The service record after a deploy, rollback or scale: what runs, what is
+ * kept; and with now, the settings of what runs (o: a deploy's, with its
+ * replicas, --keep-old and --timeout). */
 static void record(const char *root, const char *service, const char *current, const char *previous,
-		   int replicas, unsigned long seq)
+		   int replicas, unsigned long seq, const struct deploy_opts *o, const struct version_config *now)
 {
 	struct service svc;
 	struct zrun_error ignored;
@@ -139,6 +134,8 @@ static void record(const char *root, const char *service, const char *current, c
 	if (service_load(root, service, &svc, &ignored) == 0) {
 		snprintf(svc.current, sizeof(svc.current), "%s", current);
 		snprintf(svc.previous, sizeof(svc.previous), "%s", previous);
+		if (now)
+			deploy_settings_record(&svc, o, now);
 		svc.replicas = replicas;
 		if (seq > svc.seq)
 			svc.seq = seq;
@@ -207,6 +204,50 @@ static int next_group(const struct deploy_opts *o, const struct service *svc, ch
 	}
 }
 
+/* The settings the new version got (flags, annotations, the record). */
+static int new_settings(const char *root, const char *id, struct version_config *vc, struct zrun_error *err)
+{
+	struct container_state st;
+
+	if (version_load(root, id, &st, vc, err) < 0)
+		return -1;
+	state_clear(&st);
+	return 0;
+}
+
+static bool has_members(const char *root, const char *service, const char *group)
+{
+	char **ids;
+	size_t n = 0;
+
+	if (group[0] == '\0')
+		return false;
+	swap_group_members(root, service, group, &ids, &n);
+	service_free_ids(ids, n);
+	return n > 0;
+}
+
+/* After a deploy swapped (or started) group: the one version kept for
+ * rollback, and every other version that is neither running nor kept
+ * removed, so that no version is left listed but out of reach: the old
+ * previous when another one is kept or --keep-old is off, and a current
+ * that had stopped (nothing ran) unless it is the one kept. */
+static const char *keep_what(const struct deploy_opts *o, const struct service *svc, size_t n_old,
+			     const char *old_group, const char *group)
+{
+	const char *kept = "";
+
+	if (o->keep_old && n_old)
+		kept = old_group;
+	else if (o->keep_old)
+		kept = has_members(o->root, o->service, svc->current) ? svc->current : svc->previous;
+	if (svc->previous[0] && strcmp(svc->previous, kept) != 0 && strcmp(svc->previous, group) != 0)
+		forget_group(o->root, o->service, svc->previous);
+	if (n_old == 0 && svc->current[0] && strcmp(svc->current, kept) != 0 && strcmp(svc->current, group) != 0)
+		forget_group(o->root, o->service, svc->current);
+	return kept;
+}
+
 int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 {
 	struct service svc;
@@ -234,6 +275,8 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	}
 	if (!existed || service_load(o->root, o->service, &svc, &ignored) < 0)
 		memset(&svc, 0, sizeof(svc));
+	struct version_config base, now;
+	deploy_settings_resolve(o, &svc, &base);
 	if (deploy_running(o->root, o->service, old_group, sizeof(old_group), &old, &n_old, err) < 0 ||
 	    next_group(o, &svc, group, sizeof(group), &seq, err) < 0)
 		goto out;
@@ -248,7 +291,7 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 			zrun_error_set(err, 0, "container %s already exists", id);
 			goto undo;
 		}
-		if (version_create(&c, &o->vo, false, &pid, err) < 0) {
+		if (version_create(&c, &o->vo, &pid, err) < 0) {
 			zrun_error_prefix(err, "create %s", id);
 			goto undo;
 		}
@@ -261,6 +304,9 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 			goto undo;
 		}
 	}
+	if (new_settings(o->root, new_ids[0], &now, err) < 0)
+		goto undo;
+	deploy_settings_report(o, &svc, &now, group, now_ms() - t0);
 	if (n_old == 0) {
 		/* start: every replica proven ready, or none stays */
 		if (start_all(o->root, group, new_ids, (size_t)o->replicas, o->timeout_ms, t0, o->out, o->json, err) < 0)
@@ -275,9 +321,8 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 			goto out;
 		say(o->out, o->json, o->service, t0, "%s serving: %d replica%s, deployed in %.2f s", group, o->replicas);
 	}
-	if (o->keep_old && svc.previous[0] && strcmp(svc.previous, old_group) != 0 && strcmp(svc.previous, group) != 0)
-		forget_group(o->root, o->service, svc.previous);
-	record(o->root, o->service, group, (o->keep_old && n_old) ? old_group : "", o->replicas, seq);
+	const char *kept = keep_what(o, &svc, n_old, old_group, group);
+	record(o->root, o->service, group, kept, o->replicas, seq, o, &now);
 	r = 0;
 	goto out;
 undo:
@@ -299,20 +344,36 @@ out:
 /* Make a kept (stopped) version created again, from its own bundle. */
 static int recreate(const char *root, const char *id, struct zrun_error *err)
 {
-	struct container_state st;
 	struct version_config vc;
 	char bundle[PATH_MAX];
+	int s = version_load_live(root, id, &vc, bundle, sizeof(bundle), err);
 
-	if (version_load(root, id, &st, &vc, err) < 0)
+	if (s < 0)
 		return -1;
-	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
-	enum container_status s = state_live_status(root, &st);
-	state_clear(&st);
 	if (s == STATUS_CREATED)
 		return 0;
 	if (s == STATUS_RUNNING)
 		return zrun_error_set(err, 0, "%s is running", id);
 	return version_recreate(root, id, bundle, &vc, err);
+}
+
+/* A kept version comes back from its bundle: one whose bundle was removed
+ * cannot, and is refused before anything of it is deleted. */
+static int kept_bundles_exist(const char *root, char **ids, size_t n, struct zrun_error *err)
+{
+	struct container_state st;
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < n; i++) {
+		if (state_read(root, ids[i], &st, err) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/config.json", st.bundle);
+		int gone = access(path, R_OK) == 0 ? 0 : errno;
+		state_clear(&st);
+		if (gone)
+			return zrun_error_set(err, gone, "the kept version %s cannot come back: %s", ids[i], path);
+	}
+	return 0;
 }
 
 int deploy_rollback(const char *root, const char *service, long timeout_ms, bool json, FILE *out,
@@ -342,6 +403,7 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 		if (n == 0)
 			r = zrun_error_set(err, 0, "the previous version %s of service %s is gone", prev, service);
 	}
+	r = r == 0 ? kept_bundles_exist(root, ids, n, err) : r;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = recreate(root, ids[i], err);
 	if (r == 0) {
@@ -350,8 +412,20 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 		r = swap_group_run(&so, service, cur, old, n_old, prev, ids, n, err);
 	}
 	if (r == 0) {
+		struct version_config now;
+		struct zrun_error ignored;
+		bool known = new_settings(root, prev, &now, &ignored) == 0;
 		say(out, json, service, t0, "rolled back to %s: %d replica%s, in %.2f s", prev, (int)n);
-		record(root, service, prev, cur, (int)n, 0);
+		record(root, service, prev, cur, (int)n, 0, NULL, known ? &now : NULL);
+	} else if (n > 0) {
+		/* Past this point the kept version may be half gone (a failed
+		 * recreate deleted it, a failed swap removes NEW): all of it goes,
+		 * and the record stops promising it. */
+		char why[ZRUN_ERROR_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		forget_group(root, service, prev);
+		record(root, service, cur, "", svc.replicas, 0, NULL, NULL);
+		zrun_error_set(err, 0, "%s; %s removed, %s keeps serving", why, prev, cur);
 	}
 	service_free_ids(old, n_old);
 	service_free_ids(ids, n);
@@ -436,7 +510,7 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 	}
 	if (r == 0) {
 		say(out, json, service, t0, "%s scaled to %d replica%s in %.2f s", group, n);
-		record(root, service, group, svc.previous, n, 0);
+		record(root, service, group, svc.previous, n, 0, NULL, NULL);
 	}
 	service_free_ids(ids, m);
 	close(lock);

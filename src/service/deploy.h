@@ -20,9 +20,13 @@ struct deploy_opts {
 	const char *service, *bundle;
 	const char *id;               /* --id, else SERVICE-<n+1> */
 	struct version_opts vo;       /* listeners, probe, restart ... (service, group set here) */
-	int replicas;                 /* >= 1 */
-	long timeout_ms, grace_ms;    /* as zrun swap's; grace < 0: the version's own */
-	bool keep_old, wait, json;
+	/* unset (0, -1, 0): the service record's, else 1, off, 2 minutes
+	 * (deploy_settings.c); deploy_run fills them in */
+	int replicas;
+	int keep_old;
+	long timeout_ms;              /* as zrun swap's */
+	long grace_ms;                /* as zrun swap's; < 0: the version's own */
+	bool wait, json;
 	FILE *out;
 };
 
@@ -41,5 +45,24 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
  * (the service's current, else that of the first running one). */
 int deploy_running(const char *root, const char *service, char *group, size_t group_len, char ***ids,
 		   size_t *n, struct zrun_error *err);
+
+/* What deploy remembers (deploy_settings.c): the service record keeps
+ * every setting of the last deploy (the version's settings, replicas,
+ * --keep-old, --timeout); a later deploy reuses each one that no flag (or,
+ * for a version's settings, annotation) gives, and says which ones a flag
+ * changed, one line each. */
+/* Fill what o leaves unset (replicas 0, keep_old -1, timeout_ms 0) from
+ * svc's record, else the defaults, and the base of the version settings
+ * (o->vo.base points at base afterwards). */
+void deploy_settings_resolve(struct deploy_opts *o, const struct service *svc, struct version_config *base);
+
+/* One "changed" line per setting that differs from svc's record (none for
+ * a service deployed for the first time); now: the new version's. */
+void deploy_settings_report(const struct deploy_opts *o, const struct service *svc, const struct version_config *now,
+			    const char *group, long elapsed_ms);
+
+/* Record the settings of the deploy that succeeded into svc (o NULL: a
+ * rollback; the version's settings only). */
+void deploy_settings_record(struct service *svc, const struct deploy_opts *o, const struct version_config *now);
 
 #endif

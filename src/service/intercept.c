@@ -16,7 +16,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "fault.h"
 #include "listener.h"
+#include "procfs.h"
 #include "state.h"
 #include "zseccomp.h"
 
@@ -52,10 +55,10 @@ int intercept_check_kernel(int notify_fd, struct zrun_error *err)
 		return zrun_error_set(err, errno, "--intercept: this kernel has no SECCOMP_USER_NOTIF_FLAG_CONTINUE (Linux 5.5)");
 	int r = ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 	int e = errno;
-	const char *hook = getenv("ZRUN_TEST_NO_ADDFD");
-	if (hook && strcmp(hook, "1") == 0) {
+	/* the tests' stand-in for a kernel without it (fault.h) */
+	if (fault_check("intercept-addfd", NULL) < 0) {
 		r = -1;
-		e = EINVAL;
+		e = errno;
 	}
 	if (r >= 0 || e != ENOENT)
 		return zrun_error_set(err, e, "--intercept: this kernel has no SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SETFD (Linux 5.9)");
@@ -251,20 +254,6 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
-/* The socket inode behind fd of process pid, 0 when it is not a socket. */
-static unsigned long fd_inode(pid_t pid, int fd)
-{
-	char path[64], link[64];
-	unsigned long ino = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return sscanf(link, "socket:[%lu]", &ino) == 1 ? ino : 0;
-}
-
 /* O_CLOEXEC of the program's fd, which the installed one keeps. */
 static unsigned fd_cloexec(pid_t pid, int fd)
 {
@@ -284,7 +273,7 @@ static unsigned fd_cloexec(pid_t pid, int fd)
 
 static bool claim_live(const struct interceptor *ic, const struct claim *c)
 {
-	return c->used && fd_inode(c->tgid, c->fd) == ic->l[c->listener].inode;
+	return c->used && procfs_socket_inode(c->tgid, c->fd) == ic->l[c->listener].inode;
 }
 
 /* Would bind(2) refuse b because of a (the program's view of its own
@@ -437,14 +426,12 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
 	}
 	pid_t tgid = tgid_of(req->pid);
 	int pidfd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
-	int sock = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+	/* our copy of the program's socket: install() only reads its flags */
+	_cleanup_close_ int sock = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
 	if (pidfd >= 0)
 		close(pidfd);
-	if (!id_valid(v->notify_fd, req->id)) {
-		if (sock >= 0)
-			close(sock);
+	if (!id_valid(v->notify_fd, req->id))
 		return;
-	}
 	int type = 0, proto = 0, domain = 0;
 	socklen_t ol = sizeof(int);
 	bool stream = sock >= 0 && getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &ol) == 0 && type == SOCK_STREAM &&
@@ -453,8 +440,6 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
 		      (ol = sizeof(int), getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol)) == 0 &&
 		      domain == ss.ss_family;
 	if (!stream) {   /* UDP, a unix socket, a bad fd: none of ours */
-		if (sock >= 0)
-			close(sock);
 		let_through(v->notify_fd, req->id);
 		return;
 	}
@@ -483,14 +468,13 @@ static void on_bind(struct interceptor *ic, struct intercepted *v, const struct 
 		install(ic, v, req->id, req->pid, tgid, fd, sock, which, &asked);
 		break;
 	}
-	close(sock);
 }
 
 /* listen(fd, backlog): the shared socket already listens; a second
  * listen would only set its backlog to the program's (Python's 5). */
 static void on_listen(struct interceptor *ic, struct intercepted *v, const struct seccomp_notif *req)
 {
-	unsigned long ino = fd_inode(req->pid, (int)req->data.args[0]);
+	unsigned long ino = procfs_socket_inode(req->pid, (int)req->data.args[0]);
 
 	if (!id_valid(v->notify_fd, req->id))
 		return;

@@ -24,8 +24,9 @@ int intercept_prepare_spec(struct spec *spec, const char *note, struct zrun_erro
 
 /* The kernel has what the supervisor needs: user notification, the CONTINUE
  * answer (Linux 5.5) and SECCOMP_IOCTL_NOTIF_ADDFD with SETFD (5.9),
- * checked on the version's own notify fd. Test hook: ZRUN_TEST_NO_ADDFD=1
- * makes the ADDFD check fail. */
+ * checked on the version's own notify fd. Test hook: fault point
+ * intercept-addfd (ZRUN_TEST_FAULT=intercept-addfd:fail=EINVAL) makes the
+ * ADDFD check fail. */
 int intercept_check_kernel(int notify_fd, struct zrun_error *err);
 
 /* ---- the supervisor ---- */

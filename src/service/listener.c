@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 static int parse_port(const char *s, const char *spec, struct zrun_error *err)
 {
 	char *end;
@@ -108,7 +110,7 @@ int listener_parse(const char *spec, int index, struct listener *l, struct zrun_
 int listener_open(const struct listener *l, struct zrun_error *err)
 {
 	int one = 1;
-	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return zrun_error_set(err, errno, "listener %s", l->url);
@@ -121,17 +123,11 @@ int listener_open(const struct listener *l, struct zrun_error *err)
 		if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode))
 			unlink(l->path);
 	}
-	if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
-		int e = errno;
-		close(fd);
-		return zrun_error_set(err, e, "listener %s", l->url);
-	}
-	if (listen(fd, LISTENER_BACKLOG) < 0) {
-		int e = errno;
-		close(fd);
-		return zrun_error_set(err, e, "listen %s", l->url);
-	}
-	return fd;
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0)
+		return zrun_error_set(err, errno, "listener %s", l->url);
+	if (listen(fd, LISTENER_BACKLOG) < 0)
+		return zrun_error_set(err, errno, "listen %s", l->url);
+	return TAKE_FD(fd);
 }
 
 bool listener_listening(int fd)

@@ -1,10 +1,13 @@
 #include "listener_watch.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BROKEN_RETRY_MS 1000
 /* what no poll event tells is looked at once a second, and at each wake-up
@@ -18,13 +21,6 @@ static const char *const kind_names[LW_KINDS] = { "shutdown", "backlog", "filter
 static int record_path(char *buf, size_t len, const char *root, const char *service)
 {
 	return service_path(buf, len, root, service, "listeners.record");
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* One line per listener and kind: "INDEX KIND REPAIRS LAST_S HOW...";
@@ -106,6 +102,40 @@ void listener_watch_init(struct listener_watch *w, const char *root, const struc
 		struct zrun_error ignored;
 		w->steer_prog[i] = i < svc->n_listeners && svc->steered ? steer_program(svc->steer_maps[i], &ignored) : -1;
 	}
+	/* parked by the supervisor before: not a version's shutdown to repair */
+	w->parked = listener_watch_parked(root, svc->name);
+}
+
+bool listener_watch_parked(const char *root, const char *service)
+{
+	char path[PATH_MAX];
+
+	return service_path(path, sizeof(path), root, service, "parked") == 0 && access(path, F_OK) == 0;
+}
+
+void listener_watch_park(struct listener_watch *w, bool park)
+{
+	char path[PATH_MAX];
+	struct zrun_error ignored;
+
+	if (park == w->parked || service_path(path, sizeof(path), w->root, w->svc->name, "parked") < 0)
+		return;
+	/* the mark first: a supervisor that dies in between finds it and
+	 * parks or listens again, never "repairs" */
+	if (park && state_write_file(path, "", 0, 0600, false, NULL, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < w->svc->n_listeners; i++) {
+		/* a unix socket cannot listen again after a shutdown: it stays */
+		if (w->svc->listeners[i].kind != LISTENER_TCP)
+			continue;
+		if (park)
+			shutdown(w->fds[i], SHUT_RDWR);
+		else if (!listener_listening(w->fds[i]))
+			listen(w->fds[i], LISTENER_BACKLOG);
+	}
+	w->parked = park;
+	if (!park)
+		unlink(path);
 }
 
 size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t max)
@@ -113,13 +143,13 @@ size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->svc->n_listeners && n < max; i++)
-		p[n++] = (struct pollfd){ .fd = w->broken[i] ? -1 : w->fds[i], .events = POLLRDHUP };
+		p[n++] = (struct pollfd){ .fd = w->broken[i] || w->parked ? -1 : w->fds[i], .events = POLLRDHUP };
 	return n;
 }
 
 int listener_watch_timeout_ms(const struct listener_watch *w)
 {
-	uint64_t since = now_ms() - w->last_guard_ms;
+	uint64_t since = (uint64_t)now_ms() - w->last_guard_ms;
 	int t = since >= GUARD_PERIOD_MS ? 0 : (int)(GUARD_PERIOD_MS - since);
 
 	for (size_t i = 0; i < w->svc->n_listeners; i++)
@@ -134,7 +164,7 @@ static void keep_new_socket(const struct listener_watch *w, size_t i, const stru
 	char id[16];
 
 	snprintf(id, sizeof(id), "%zu", i);
-	fdstore_keep(g, FDSTORE_LISTENER, id, w->fds[i]);
+	fdstore_keep(g, PROTO_KEEP_LISTENER, id, w->fds[i]);
 }
 
 static void repair(struct listener_watch *w, size_t i, const struct fdstore *g)
@@ -188,9 +218,11 @@ static bool guard(struct listener_watch *w, size_t i, const struct fdstore *g)
 
 void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct fdstore *g)
 {
-	uint64_t now = now_ms();
+	uint64_t now = (uint64_t)now_ms();
 	bool due = now - w->last_guard_ms >= GUARD_MIN_MS, changed = false;
 
+	if (w->parked)
+		return;
 	for (size_t i = 0; i < w->svc->n_listeners; i++) {
 		bool seen = p == NULL || (i < n && (p[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)));
 		if (w->broken[i] || seen)

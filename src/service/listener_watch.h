@@ -6,7 +6,12 @@
  * What no poll event tells, a backlog shrunk with listen(), a BPF filter,
  * options the accepted sockets inherit, it looks at on each wake-up and at
  * least once a second (listener_guard.c). It keeps a record,
- * ROOT/.services/NAME/listeners.record, that `service status` shows. */
+ * ROOT/.services/NAME/listeners.record, that `service status` shows.
+ * It also parks the TCP listeners of a service that is down (every version
+ * dead, none to be restarted): shut down, so that clients are refused at
+ * once instead of waiting in a backlog nobody accepts from, and listening
+ * again (listen(2) re-arms the same socket, which the fdstore and any later
+ * version share) as soon as a version may serve. */
 #ifndef ZRUN_LISTENER_WATCH_H
 #define ZRUN_LISTENER_WATCH_H
 
@@ -40,6 +45,7 @@ struct listener_watch {
 	struct listener_guard guard[LISTENER_MAX];
 	int steer_prog[LISTENER_MAX]; /* steered: the group's program, attached at each look; -1 */
 	uint64_t last_guard_ms;  /* CLOCK_MONOTONIC */
+	bool parked;             /* the TCP listeners are shut down: the service is down */
 };
 
 void listener_watch_init(struct listener_watch *w, const char *root, const struct service *svc, const int *fds);
@@ -54,6 +60,12 @@ int listener_watch_timeout_ms(const struct listener_watch *w);
  * listener. A new socket goes to the fdstore too, so the next supervisor
  * holds it. */
 void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct fdstore *g);
+
+/* Park (shut down) the TCP listeners, or listen again; a no-op when they are
+ * so already. The mark ROOT/.services/NAME/parked says it to status and to
+ * the next supervisor (which must not take the shutdown for a version's). */
+void listener_watch_park(struct listener_watch *w, bool park);
+bool listener_watch_parked(const char *root, const char *service);
 
 /* For status: the record of each of the n listeners (zeroed when none). */
 void listener_watch_read(const char *root, const char *service, struct listener_record (*out)[LW_KINDS], size_t n);

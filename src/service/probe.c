@@ -19,16 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "service.h"
 #include "state.h"
-
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Where a probe connects: the listener's address, with the wildcard
  * replaced by loopback. */
@@ -343,6 +336,25 @@ static enum probe_result probe_exec(const struct probe_spec *p, const struct pro
 		return PROBE_PASS;
 	snprintf(reason, len, "exec %s: exit %d", p->target, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return PROBE_FAIL;
+}
+
+long probe_first_delay_ms(const struct probe_spec *p)
+{
+	return p->initial_delay_ms > 0 ? p->initial_delay_ms : PROBE_FIRST_MS;
+}
+
+long probe_next_delay_ms(const struct probe_spec *p, bool passed, long since_first_ms)
+{
+	long fast = since_first_ms < PROBE_STARTUP_FAST_FOR_MS ? PROBE_STARTUP_FAST_MS : PROBE_STARTUP_SLOW_MS;
+
+	if (passed || p->period_ms < fast)
+		return p->period_ms;
+	return fast;
+}
+
+bool probe_startup_over(const struct probe_spec *p, long since_first_ms)
+{
+	return since_first_ms >= (long)p->failure_threshold * p->period_ms;
 }
 
 enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,

@@ -38,6 +38,29 @@ enum probe_result { PROBE_FAIL = 0, PROBE_PASS = 1 };
 enum probe_result probe_once(const struct probe_spec *p, struct probe_target *t,
 			     char *reason, size_t reason_len);
 
+/* When to probe. Until the first success a version is starting
+ * (Kubernetes' startupProbe idea): the first probe goes PROBE_FIRST_MS
+ * after start (or after the initial delay), then one every
+ * PROBE_STARTUP_FAST_MS for the first second and every
+ * PROBE_STARTUP_SLOW_MS after that, but never less often than the
+ * period. Startup fails when no probe passed within the budget the
+ * configured schedule gave (failure_threshold x period after the first
+ * probe), so an app that never gets ready is given up at the same time as
+ * with one probe per period. After the first success the period applies
+ * and failure_threshold failures in a row fail. */
+#define PROBE_FIRST_MS 15
+#define PROBE_STARTUP_FAST_MS 50
+#define PROBE_STARTUP_SLOW_MS 100
+#define PROBE_STARTUP_FAST_FOR_MS 1000
+
+/* The wait before the first probe. */
+long probe_first_delay_ms(const struct probe_spec *p);
+/* The wait after a probe made since_first_ms after the first one; passed:
+ * whether any probe passed yet. */
+long probe_next_delay_ms(const struct probe_spec *p, bool passed, long since_first_ms);
+/* Whether startup has used up its budget (no probe passed yet). */
+bool probe_startup_over(const struct probe_spec *p, long since_first_ms);
+
 #define PROBE_RESPONSE_MAX 8192  /* an http probe reads at most this much */
 
 /* The status of the HTTP response in buf[0..len) (no NUL needed): 0 and

@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "cgroup_container.h"
 #include "probe.h"
+#include "procfs.h"
 
 static bool is_listener(const struct probe_target *t, unsigned long ino)
 {
@@ -24,21 +25,6 @@ static bool is_listener(const struct probe_target *t, unsigned long ino)
 		if (t->inodes[i] == ino && ino != 0)
 			return true;
 	return false;
-}
-
-static unsigned long fd_inode(pid_t pid, long fd)
-{
-	char path[64], link[64];
-	unsigned long ino = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", pid, fd);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	if (sscanf(link, "socket:[%lu]", &ino) != 1)
-		return 0;
-	return ino;
 }
 
 /* An epoll fd whose interest list holds a listener. */
@@ -84,7 +70,7 @@ static bool poll_watches_listener(const struct probe_target *t, pid_t pid, unsig
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)local.iov_len)
 		return false;
 	for (unsigned long i = 0; i < nfds; i++)
-		if ((fds[i].events & POLLIN) && fds[i].fd >= 0 && is_listener(t, fd_inode(pid, fds[i].fd)))
+		if ((fds[i].events & POLLIN) && fds[i].fd >= 0 && is_listener(t, procfs_socket_inode(pid, fds[i].fd)))
 			return true;
 	return false;
 }
@@ -118,7 +104,7 @@ static bool thread_waits_on_listener(const struct probe_target *t, pid_t pid)
 		if (sscanf(buf, "%ld %lx %lx", &nr, &a0, &a1) != 3)
 			continue;
 		if (nr == SYS_accept || nr == SYS_accept4)
-			found = is_listener(t, fd_inode(pid, (long)a0));
+			found = is_listener(t, procfs_socket_inode(pid, (long)a0));
 		else if (nr == SYS_poll || nr == SYS_ppoll)
 			found = poll_watches_listener(t, pid, a0, a1);
 	}

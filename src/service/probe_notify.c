@@ -23,6 +23,8 @@
 
 #include "cgroup.h"
 #include "cgroup_container.h"
+#include "cleanup.h"
+#include "fdmsg.h"
 #include "probe.h"
 
 #define NOTIFY_DATAGRAM_MAX 4096
@@ -76,16 +78,13 @@ int probe_notify_bind(const char *root, const char *id, const struct version_con
 		return zrun_error_set(err, EINVAL, "notify socket of %s: \"%s\" is not an abstract name", id, name);
 	memcpy(a.sun_path, name, n);
 	a.sun_path[0] = '\0';  /* abstract */
-	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return zrun_error_set(err, errno, "notify socket");
 	if (setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    bind(s, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
-		int e = errno;
-		close(s);
-		return zrun_error_set(err, e, "notify socket %s of %s", name, id);
-	}
-	return s;
+	    bind(s, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		return zrun_error_set(err, errno, "notify socket %s of %s", name, id);
+	return TAKE_FD(s);
 }
 
 static bool in_version(const struct probe_target *t, pid_t pid)
@@ -123,18 +122,11 @@ enum probe_result probe_notify(struct probe_target *t, char *reason, size_t len)
 	}
 	while (!t->notified) {
 		char buf[NOTIFY_DATAGRAM_MAX + 1];
-		char cbuf[CMSG_SPACE(sizeof(struct ucred))];
-		struct iovec iov = { buf, NOTIFY_DATAGRAM_MAX };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf) };
-		ssize_t n = recvmsg(t->notify_fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		pid_t sender;
+		ssize_t n = fdmsg_recv_cred(t->notify_fd, buf, NOTIFY_DATAGRAM_MAX, &sender, MSG_DONTWAIT);
 		if (n < 0)
 			break;
 		buf[n] = '\0';
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		pid_t sender = 0;
-		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-			sender = ((struct ucred *)(void *)CMSG_DATA(c))->pid;
 		if (!has_ready(buf))
 			continue;
 		if (sender > 0 && in_version(t, sender))

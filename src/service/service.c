@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "record.h"
 
 int service_validate_name(const char *name, struct zrun_error *err)
 {
@@ -63,51 +65,192 @@ bool service_exists(const char *root, const char *name)
 	return service_path(path, sizeof(path), root, name, "service.json") == 0 && access(path, F_OK) == 0;
 }
 
+static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify", NULL };
+
+/* A steered service's version: its own socket of each listener's group as
+ * [index, inode] pairs; null for the rest (and in the deploy settings,
+ * which never carry a version's sockets). */
+static void write_version_steer(struct json_writer *w, const void *obj)
+{
+	const struct version_config *vc = obj;
+
+	if (vc->n_steer <= 0) {
+		json_w_null(w);
+		return;
+	}
+	json_w_array_begin(w);
+	for (int i = 0; i < vc->n_steer; i++) {
+		json_w_array_begin(w);
+		json_w_int(w, vc->steer_index[i]);
+		json_w_uint(w, vc->steer_inode[i]);
+		json_w_array_end(w);
+	}
+	json_w_array_end(w);
+}
+
+static int read_version_steer(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct version_config *vc = obj;
+
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len > LISTENER_MAX)
+		return json_fail(c, "expected at most %d [index, inode] pairs", LISTENER_MAX);
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		yajl_val pair = v->u.array.values[i];
+		int64_t index;
+		uint64_t inode;
+		if (!YAJL_IS_ARRAY(pair) || pair->u.array.len != 2)
+			return json_fail(c, "expected [index, inode] pairs");
+		if (json_val_int(c, pair->u.array.values[0], -1, STEER_SOCKS_MAX - 1, &index) < 0 ||
+		    json_val_uint(c, pair->u.array.values[1], UINT64_MAX, &inode) < 0)
+			return -1;
+		vc->steer_index[i] = (int)index;
+		vc->steer_inode[i] = (unsigned long)inode;
+	}
+	vc->n_steer = (int)v->u.array.len;
+	return 0;
+}
+
+/* The "zrun" object of a version's state, and the settings deploy keeps in
+ * service.json: one description for both directions. */
+static const struct record_field version_fields[] = {
+	REC_FIELD_STRING(struct version_config, service, "service"),
+	{ .key = "probe", .type = REC_ENUM, .offset = offsetof(struct version_config, probe.kind), .names = kind_names },
+	REC_FIELD_STRING(struct version_config, probe.target, "probe_target"),
+	REC_FIELD_LONG(struct version_config, probe.initial_delay_ms, "initial_delay_ms", 0, INT32_MAX),
+	REC_FIELD_LONG(struct version_config, probe.period_ms, "period_ms", 0, INT32_MAX),
+	REC_FIELD_LONG(struct version_config, probe.timeout_ms, "timeout_ms", 0, INT32_MAX),
+	REC_FIELD_INT(struct version_config, probe.success_threshold, "success_threshold", 0, INT32_MAX),
+	REC_FIELD_INT(struct version_config, probe.failure_threshold, "failure_threshold", 0, INT32_MAX),
+	REC_FIELD_INT(struct version_config, stop_signal, "stop_signal", 0, 64),
+	REC_FIELD_LONG(struct version_config, grace_period_ms, "grace_period_ms", 0, INT32_MAX),
+	REC_FIELD_BOOL(struct version_config, own_netns, "own_netns"),
+	REC_FIELD_BOOL(struct version_config, intercept, "intercept"),
+	REC_FIELD_STRING(struct version_config, group, "group"),
+	REC_FIELD_INT(struct version_config, restart, "restart", RESTART_NO, RESTART_ALWAYS),
+	REC_FIELD_INT(struct version_config, restart_max, "restart_max", 0, INT32_MAX),
+	REC_FIELD_STRING(struct version_config, notify_socket, "notify_socket"),
+	{ .key = "steer", .type = REC_CUSTOM, .write = write_version_steer, .read = read_version_steer },
+	{ 0 },
+};
+
+/* listeners: ["NAME=URL", ...] */
+static void write_listeners(struct json_writer *w, const void *obj)
+{
+	const struct service *svc = obj;
+	char item[700];
+
+	json_w_array_begin(w);
+	for (size_t i = 0; i < svc->n_listeners; i++) {
+		snprintf(item, sizeof(item), "%s=%s", svc->listeners[i].name, svc->listeners[i].url);
+		json_w_string(w, item);
+	}
+	json_w_array_end(w);
+}
+
+static int read_listeners(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct service *svc = obj;
+	char **urls = NULL;
+
+	if (json_val_strv(c, v, &urls) < 0)
+		return -1;
+	svc->n_listeners = 0;
+	for (size_t i = 0; urls[i]; i++) {
+		if (i == LISTENER_MAX || listener_parse(urls[i], (int)i, &svc->listeners[i], c->err) < 0) {
+			json_strv_free(urls);
+			return i == LISTENER_MAX ? json_fail(c, "more than %d listeners", LISTENER_MAX)
+						 : zrun_error_prefix(c->err, "%s", c->origin);
+		}
+		svc->n_listeners++;
+	}
+	json_strv_free(urls);
+	return 0;
+}
+
+/* connections: "steered" or "shared"; a record of an older zrun has none
+ * (service_load's default: shared) */
+static void write_connections(struct json_writer *w, const void *obj)
+{
+	json_w_string(w, ((const struct service *)obj)->steered ? "steered" : "shared");
+}
+
+static int read_connections(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct service *svc = obj;
+	char *s = NULL;
+
+	if (json_val_string(c, v, &s) < 0)
+		return -1;
+	svc->steered = strcmp(s, "steered") == 0;
+	free(s);
+	return 0;
+}
+
+/* steer_maps: a steered service's maps by id, STEER_MAPS per listener, in
+ * the listeners' order (the program is held by the group, the maps by the
+ * program: ids, no bpffs pin) */
+static void write_steer_maps(struct json_writer *w, const void *obj)
+{
+	const struct service *svc = obj;
+
+	if (!svc->steered) {
+		json_w_null(w);
+		return;
+	}
+	json_w_array_begin(w);
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		for (size_t k = 0; k < STEER_MAPS; k++)
+			json_w_uint(w, svc->steer_maps[i][k]);
+	json_w_array_end(w);
+}
+
+static int read_steer_maps(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct service *svc = obj;
+
+	/* "listeners" comes first in the table: their count is known */
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len != svc->n_listeners * STEER_MAPS)
+		return json_fail(c, "expected %d map ids per listener", STEER_MAPS);
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		uint64_t id;
+		if (json_val_uint(c, v->u.array.values[i], UINT32_MAX, &id) < 0)
+			return -1;
+		svc->steer_maps[i / STEER_MAPS][i % STEER_MAPS] = (uint32_t)id;
+	}
+	return 0;
+}
+
+/* service.json. The deploy record (current ... settings) is absent in
+ * services made by create alone, and in those of an older zrun: reading
+ * keeps the zeroes then. */
+static const struct record_field service_fields[] = {
+	REC_FIELD_STRING(struct service, name, "name"),
+	{ .key = "listeners", .type = REC_CUSTOM, .write = write_listeners, .read = read_listeners },
+	REC_FIELD_INT(struct service, supervisor_pid, "supervisor_pid", 0, INT32_MAX),
+	{ .key = "supervisor_start_time", .type = REC_U64, .offset = offsetof(struct service, supervisor_start_time) },
+	REC_FIELD_STRING(struct service, current, "current"),
+	REC_FIELD_STRING(struct service, previous, "previous"),
+	{ .key = "seq", .type = REC_ULONG, .offset = offsetof(struct service, seq), .max = UINT32_MAX },
+	REC_FIELD_INT(struct service, replicas, "replicas", 0, 1000),
+	REC_FIELD_STRING(struct service, zrun_path, "zrun_path"),
+	{ .key = "connections", .type = REC_CUSTOM, .write = write_connections, .read = read_connections },
+	REC_FIELD_STRING(struct service, steer_why, "connections_why"),
+	{ .key = "steer_maps", .type = REC_CUSTOM, .write = write_steer_maps, .read = read_steer_maps },
+	REC_FIELD_BOOL(struct service, keep_old, "keep_old"),
+	REC_FIELD_LONG(struct service, timeout_ms, "timeout_ms", 0, INT32_MAX),
+	{ .key = "settings", .type = REC_OBJECT, .offset = offsetof(struct service, settings), .fields = version_fields },
+	{ 0 },
+};
+
 int service_save(const char *root, const struct service *svc, struct zrun_error *err)
 {
 	struct json_writer w;
-	char path[PATH_MAX], item[700];
+	char path[PATH_MAX];
 
 	if (ensure_dir(root, svc->name, err) < 0)
 		return -1;
 	json_w_init(&w, false);
-	json_w_object_begin(&w);
-	json_w_key(&w, "name");
-	json_w_string(&w, svc->name);
-	json_w_key(&w, "listeners");
-	json_w_array_begin(&w);
-	for (size_t i = 0; i < svc->n_listeners; i++) {
-		snprintf(item, sizeof(item), "%s=%s", svc->listeners[i].name, svc->listeners[i].url);
-		json_w_string(&w, item);
-	}
-	json_w_array_end(&w);
-	json_w_key(&w, "supervisor_pid");
-	json_w_int(&w, svc->supervisor_pid);
-	json_w_key(&w, "supervisor_start_time");
-	json_w_uint(&w, svc->supervisor_start_time);
-	json_w_key(&w, "current");
-	json_w_string(&w, svc->current);
-	json_w_key(&w, "previous");
-	json_w_string(&w, svc->previous);
-	json_w_key(&w, "seq");
-	json_w_uint(&w, svc->seq);
-	json_w_key(&w, "replicas");
-	json_w_int(&w, svc->replicas);
-	json_w_key(&w, "zrun_path");
-	json_w_string(&w, svc->zrun_path);
-	json_w_key(&w, "connections");
-	json_w_string(&w, svc->steered ? "steered" : "shared");
-	json_w_key(&w, "connections_why");
-	json_w_string(&w, svc->steer_why);
-	if (svc->steered) {
-		json_w_key(&w, "steer_maps");
-		json_w_array_begin(&w);
-		for (size_t i = 0; i < svc->n_listeners; i++)
-			for (size_t k = 0; k < STEER_MAPS; k++)
-				json_w_uint(&w, svc->steer_maps[i][k]);
-		json_w_array_end(&w);
-	}
-	json_w_object_end(&w);
+	record_write(&w, service_fields, svc);
 	char *json = json_w_finish(&w);
 	if (json == NULL)
 		return zrun_error_set(err, ENOMEM, "service %s", svc->name);
@@ -117,67 +260,11 @@ int service_save(const char *root, const struct service *svc, struct zrun_error 
 	return r;
 }
 
-/* How connections reach the versions; a record of an older zrun (no
- * "connections") is a shared socket. */
-static void load_steering(struct json_ctx *c, yajl_val tree, struct service *svc, size_t n_listeners)
-{
-	char *s = NULL;
-	yajl_val maps = NULL;
-
-	snprintf(svc->steer_why, sizeof(svc->steer_why), "the service was made by an older zrun");
-	if (json_get_string(c, tree, "connections", &s) == 1)
-		svc->steered = strcmp(s, "steered") == 0;
-	free(s);
-	s = NULL;
-	if (json_get_string(c, tree, "connections_why", &s) == 1)
-		snprintf(svc->steer_why, sizeof(svc->steer_why), "%s", s);
-	free(s);
-	if (!svc->steered || json_get_array(c, tree, "steer_maps", &maps) != 1 ||
-	    n_listeners > LISTENER_MAX || maps->u.array.len != n_listeners * STEER_MAPS) {
-		svc->steered = false;
-		return;
-	}
-	for (size_t i = 0; i < maps->u.array.len; i++) {
-		uint64_t id = 0;
-		if (json_val_uint(c, maps->u.array.values[i], UINT32_MAX, &id) < 0) {
-			svc->steered = false;
-			return;
-		}
-		svc->steer_maps[i / STEER_MAPS][i % STEER_MAPS] = (uint32_t)id;
-	}
-}
-
-/* Optional fields (zrun deploy's): absent in services made by create. */
-static void load_deploy_record(struct json_ctx *c, yajl_val tree, struct service *svc)
-{
-	char *s = NULL;
-	uint64_t u = 0;
-	int64_t n = 0;
-
-	if (json_get_string(c, tree, "current", &s) == 1)
-		snprintf(svc->current, sizeof(svc->current), "%s", s);
-	free(s);
-	s = NULL;
-	if (json_get_string(c, tree, "previous", &s) == 1)
-		snprintf(svc->previous, sizeof(svc->previous), "%s", s);
-	free(s);
-	s = NULL;
-	if (json_get_string(c, tree, "zrun_path", &s) == 1)
-		snprintf(svc->zrun_path, sizeof(svc->zrun_path), "%s", s);
-	free(s);
-	if (json_get_uint(c, tree, "seq", UINT32_MAX, &u) == 1)
-		svc->seq = (unsigned long)u;
-	if (json_get_int(c, tree, "replicas", 0, 1000, &n) == 1)
-		svc->replicas = (int)n;
-}
-
 int service_load(const char *root, const char *name, struct service *svc, struct zrun_error *err)
 {
 	char path[PATH_MAX];
-	char *buf = NULL, **urls = NULL;
+	char *buf = NULL;
 	size_t len;
-	int64_t pid = 0;
-	uint64_t start = 0;
 
 	memset(svc, 0, sizeof(*svc));
 	if (service_validate_name(name, err) < 0)
@@ -193,35 +280,18 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 		return -1;
 	struct json_ctx c;
 	json_ctx_init(&c, path, err);
-	int r = json_get_strv(&c, tree, "listeners", &urls);
-	if (r >= 0)
-		r = json_get_int(&c, tree, "supervisor_pid", 0, INT32_MAX, &pid);
-	if (r >= 0)
-		r = json_get_uint(&c, tree, "supervisor_start_time", UINT64_MAX, &start);
-	if (r >= 0)
-		load_deploy_record(&c, tree, svc);
-	if (r >= 0) {
-		size_t n = 0;
-		while (urls && urls[n])
-			n++;
-		load_steering(&c, tree, svc, n);
-	}
+	snprintf(svc->steer_why, sizeof(svc->steer_why), "the service was made by an older zrun");
+	int r = record_read(&c, tree, service_fields, svc);
+	/* steered with no maps named: the group can not be reached, so shared */
+	for (size_t i = 0; r == 0 && svc->steered && i < svc->n_listeners; i++)
+		for (size_t k = 0; k < STEER_MAPS; k++)
+			if (svc->steer_maps[i][k] == 0)
+				svc->steered = false;
 	yajl_tree_free(tree);
-	if (r < 0) {
-		json_strv_free(urls);
+	if (r < 0)
 		return -1;
-	}
+	/* the dir names the service, whatever the file says */
 	snprintf(svc->name, sizeof(svc->name), "%s", name);
-	svc->supervisor_pid = (pid_t)pid;
-	svc->supervisor_start_time = start;
-	for (size_t i = 0; urls && urls[i] && i < LISTENER_MAX; i++) {
-		if (listener_parse(urls[i], (int)i, &svc->listeners[i], err) < 0) {
-			json_strv_free(urls);
-			return zrun_error_prefix(err, "%s", path);
-		}
-		svc->n_listeners++;
-	}
-	json_strv_free(urls);
 	return 0;
 }
 
@@ -316,38 +386,74 @@ int service_lock(const char *root, const char *name, const char *file, bool nonb
 	return fd;
 }
 
-int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err)
+int service_versions_read(const char *root, const char *name, struct service_version **out,
+			  size_t *n, struct zrun_error *err)
 {
 	char **all;
 	size_t nall;
+	struct service_version *v;
 
-	*ids = NULL;
+	*out = NULL;
 	*n = 0;
 	if (state_list(root, &all, &nall, err) < 0)
 		return -1;
-	*ids = calloc(nall + 1, sizeof(char *));
+	v = calloc(nall + 1, sizeof(*v));
 	for (size_t i = 0; i < nall; i++) {
-		struct container_state st;
-		struct version_config vc;
 		struct zrun_error ignored;
-		if (*ids && state_read(root, all[i], &st, &ignored) == 0) {
-			if (version_config_from_state(&st, &vc) == 0 && strcmp(vc.service, name) == 0) {
-				/* the list is handed over whole or not at all */
-				if (((*ids)[*n] = strdup(all[i])) == NULL) {
-					service_free_ids(*ids, *n);
-					*ids = NULL;
-				} else {
-					(*n)++;
-				}
+		/* Each state read once, whatever the number of services: the
+		 * caller groups them (service list read all N states per
+		 * service, N x N). */
+		if (v != NULL && state_read(root, all[i], &v[*n].st, &ignored) == 0) {
+			if (version_config_from_state(&v[*n].st, &v[*n].vc) == 0 &&
+			    (name == NULL || strcmp(v[*n].vc.service, name) == 0)) {
+				v[*n].id = all[i];
+				all[i] = NULL;
+				(*n)++;
+			} else {
+				state_clear(&v[*n].st);
 			}
-			state_clear(&st);
 		}
 		free(all[i]);
 	}
 	free(all);
-	if (*ids == NULL)
+	if (v == NULL) {
 		*n = 0;
-	return *ids ? 0 : zrun_error_set(err, ENOMEM, "versions of %s", name);
+		return zrun_error_set(err, ENOMEM, "versions of %s", name != NULL ? name : "services");
+	}
+	*out = v;
+	return 0;
+}
+
+void service_versions_free(struct service_version *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		free(v[i].id);
+		state_clear(&v[i].st);
+	}
+	free(v);
+}
+
+int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err)
+{
+	struct service_version *v;
+	size_t nv;
+
+	*ids = NULL;
+	*n = 0;
+	if (service_versions_read(root, name, &v, &nv, err) < 0)
+		return -1;
+	*ids = calloc(nv + 1, sizeof(char *));
+	if (*ids == NULL) {
+		service_versions_free(v, nv);
+		return zrun_error_set(err, ENOMEM, "versions of %s", name);
+	}
+	for (size_t i = 0; i < nv; i++) {
+		(*ids)[i] = v[i].id; /* handed over */
+		v[i].id = NULL;
+	}
+	*n = nv;
+	service_versions_free(v, nv);
+	return 0;
 }
 
 void service_free_ids(char **ids, size_t n)
@@ -355,6 +461,14 @@ void service_free_ids(char **ids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+}
+
+void version_config_settings(struct version_config *settings, const struct version_config *vc)
+{
+	*settings = *vc;
+	settings->group[0] = '\0';
+	settings->notify_socket[0] = '\0';
+	settings->n_steer = 0;
 }
 
 void version_config_defaults(struct version_config *vc)
@@ -369,11 +483,7 @@ void version_config_defaults(struct version_config *vc)
 	vc->probe.failure_threshold = 3;
 	vc->stop_signal = SIGTERM;
 	vc->grace_period_ms = 30000;
-	for (size_t i = 0; i < LISTENER_MAX; i++)
-		vc->steer_index[i] = -1;
 }
-
-static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify" };
 
 const char *probe_kind_name(enum probe_kind k)
 {
@@ -385,91 +495,14 @@ char *version_config_json(const struct version_config *vc)
 	struct json_writer w;
 
 	json_w_init(&w, false);
-	json_w_object_begin(&w);
-	json_w_key(&w, "service");
-	json_w_string(&w, vc->service);
-	json_w_key(&w, "probe");
-	json_w_string(&w, kind_names[vc->probe.kind]);
-	json_w_key(&w, "probe_target");
-	json_w_string(&w, vc->probe.target);
-	json_w_key(&w, "initial_delay_ms");
-	json_w_int(&w, vc->probe.initial_delay_ms);
-	json_w_key(&w, "period_ms");
-	json_w_int(&w, vc->probe.period_ms);
-	json_w_key(&w, "timeout_ms");
-	json_w_int(&w, vc->probe.timeout_ms);
-	json_w_key(&w, "success_threshold");
-	json_w_int(&w, vc->probe.success_threshold);
-	json_w_key(&w, "failure_threshold");
-	json_w_int(&w, vc->probe.failure_threshold);
-	json_w_key(&w, "stop_signal");
-	json_w_int(&w, vc->stop_signal);
-	json_w_key(&w, "grace_period_ms");
-	json_w_int(&w, vc->grace_period_ms);
-	json_w_key(&w, "own_netns");
-	json_w_bool(&w, vc->own_netns);
-	json_w_key(&w, "intercept");
-	json_w_bool(&w, vc->intercept);
-	json_w_key(&w, "group");
-	json_w_string(&w, vc->group);
-	json_w_key(&w, "restart");
-	json_w_int(&w, vc->restart);
-	json_w_key(&w, "restart_max");
-	json_w_int(&w, vc->restart_max);
-	json_w_key(&w, "notify_socket");
-	json_w_string(&w, vc->notify_socket);
-	if (vc->n_steer > 0) {
-		json_w_key(&w, "steer_index");
-		json_w_array_begin(&w);
-		for (int i = 0; i < vc->n_steer; i++)
-			json_w_int(&w, vc->steer_index[i]);
-		json_w_array_end(&w);
-		json_w_key(&w, "steer_inode");
-		json_w_array_begin(&w);
-		for (int i = 0; i < vc->n_steer; i++)
-			json_w_uint(&w, vc->steer_inode[i]);
-		json_w_array_end(&w);
-	}
-	json_w_object_end(&w);
+	record_write(&w, version_fields, vc);
 	return json_w_finish(&w);
-}
-
-static int get_long(struct json_ctx *c, yajl_val t, const char *key, long *out)
-{
-	int64_t v;
-	int r = json_get_int(c, t, key, 0, INT32_MAX, &v);
-	if (r == 1)
-		*out = (long)v;
-	return r;
-}
-
-/* A version's own sockets (a steered service's): both arrays, of one
- * length, or none. */
-static void load_version_steering(struct json_ctx *c, yajl_val t, struct version_config *vc)
-{
-	yajl_val index = NULL, inode = NULL;
-
-	if (json_get_array(c, t, "steer_index", &index) != 1 || json_get_array(c, t, "steer_inode", &inode) != 1 ||
-	    index->u.array.len != inode->u.array.len || index->u.array.len > LISTENER_MAX)
-		return;
-	for (size_t i = 0; i < index->u.array.len; i++) {
-		int64_t x;
-		uint64_t ino;
-		if (json_val_int(c, index->u.array.values[i], -1, STEER_SOCKS_MAX - 1, &x) < 0 ||
-		    json_val_uint(c, inode->u.array.values[i], UINT64_MAX, &ino) < 0)
-			return;
-		vc->steer_index[i] = (int)x;
-		vc->steer_inode[i] = (unsigned long)ino;
-	}
-	vc->n_steer = (int)index->u.array.len;
 }
 
 int version_config_from_state(const struct container_state *st, struct version_config *vc)
 {
 	struct zrun_error err;
 	struct json_ctx c;
-	char *service = NULL, *kind = NULL, *target = NULL, *group = NULL, *notify = NULL;
-	long n;
 
 	version_config_defaults(vc);
 	if (st->extra_json == NULL)
@@ -478,70 +511,71 @@ int version_config_from_state(const struct container_state *st, struct version_c
 	if (t == NULL)
 		return -1;
 	json_ctx_init(&c, "state", &err);
-	int r = json_get_string(&c, t, "service", &service);
-	if (r == 1) {
-		snprintf(vc->service, sizeof(vc->service), "%s", service);
-		if (json_get_string(&c, t, "probe", &kind) == 1)
-			for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-				if (strcmp(kind, kind_names[i]) == 0)
-					vc->probe.kind = (enum probe_kind)i;
-		if (json_get_string(&c, t, "probe_target", &target) == 1)
-			snprintf(vc->probe.target, sizeof(vc->probe.target), "%s", target);
-		get_long(&c, t, "initial_delay_ms", &vc->probe.initial_delay_ms);
-		get_long(&c, t, "period_ms", &vc->probe.period_ms);
-		get_long(&c, t, "timeout_ms", &vc->probe.timeout_ms);
-		if (get_long(&c, t, "success_threshold", &n) == 1)
-			vc->probe.success_threshold = (int)n;
-		if (get_long(&c, t, "failure_threshold", &n) == 1)
-			vc->probe.failure_threshold = (int)n;
-		if (get_long(&c, t, "stop_signal", &n) == 1)
-			vc->stop_signal = (int)n;
-		get_long(&c, t, "grace_period_ms", &vc->grace_period_ms);
-		json_get_bool(&c, t, "own_netns", &vc->own_netns);
-		json_get_bool(&c, t, "intercept", &vc->intercept);
-		if (json_get_string(&c, t, "group", &group) == 1)
-			snprintf(vc->group, sizeof(vc->group), "%s", group);
-		if (get_long(&c, t, "restart", &n) == 1 && n <= RESTART_ALWAYS)
-			vc->restart = (enum restart_policy)n;
-		if (get_long(&c, t, "restart_max", &n) == 1)
-			vc->restart_max = (int)n;
-		if (json_get_string(&c, t, "notify_socket", &notify) == 1 && strlen(notify) < sizeof(vc->notify_socket))
-			snprintf(vc->notify_socket, sizeof(vc->notify_socket), "%s", notify);
-	}
-	if (r == 1)
-		load_version_steering(&c, t, vc);
-	free(notify);
-	free(group);
-	free(service);
-	free(kind);
-	free(target);
+	int r = record_read(&c, t, version_fields, vc);
 	yajl_tree_free(t);
-	return r == 1 ? 0 : -1;
+	/* a container that is no version of a service has no "service" */
+	return r == 0 && vc->service[0] ? 0 : -1;
+}
+
+/* One term of a duration: digits with at most one '.', as Go writes them.
+ * strtod alone would also take " 5", "+5", "0x10", "1e3", "inf" and "nan". */
+static int duration_number(const char *s, double *v, const char **end)
+{
+	const char *p = s;
+	int dots = 0, digits = 0;
+
+	for (; isdigit((unsigned char)*p) || *p == '.'; p++) {
+		if (*p == '.')
+			dots++;
+		else
+			digits++;
+	}
+	if (digits == 0 || dots > 1 || p - s > 32)
+		return -1;
+	char num[40];
+	memcpy(num, s, (size_t)(p - s));
+	num[p - s] = '\0';
+	*v = strtod(num, NULL);
+	*end = p;
+	return 0;
 }
 
 int duration_parse(const char *s, long *ms)
 {
-	char *end;
-	double v;
+	/* "ms" before "m", "us" and "ns" before "s": the first that matches */
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ms", 1 }, { "us", 0.001 }, { "µs", 0.001 }, { "ns", 0.000001 },
+		{ "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	const double max_ms = 86400000.0 * 7;
+	double total = 0;
 
-	if (s == NULL || *s == '\0' || *s == '-')
+	if (s == NULL || *s == '\0')
 		return -1;
-	v = strtod(s, &end);
-	if (end == s)
+	for (const char *p = s; *p != '\0';) {
+		double v;
+		const char *end;
+		size_t i;
+		if (duration_number(p, &v, &end) < 0)
+			return -1;
+		/* a number alone is seconds ("30"); within "1m30s" it needs a unit */
+		if (*end == '\0' && p == s) {
+			total = v * 1000;
+			break;
+		}
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[i].ms;
+		if (!(total <= max_ms)) /* checked at each term: the sum stays finite */
+			return -1;
+		p = end + strlen(units[i].unit);
+	}
+	if (!(total >= 0 && total <= max_ms))
 		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		v *= 1000;
-	else if (strcmp(end, "m") == 0)
-		v *= 60000;
-	else if (strcmp(end, "h") == 0)
-		v *= 3600000;
-	else if (strcmp(end, "ms") != 0)
-		return -1;
-	/* Written so that NaN ("nan", "nanms") fails too: converting it to
-	 * long is undefined (found by tests/fuzz/fuzz_probe_spec). */
-	if (!(v >= 0 && v <= 86400000.0 * 7))
-		return -1;
-	*ms = (long)v;
+	*ms = (long)total;
 	return 0;
 }
 

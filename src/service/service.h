@@ -74,6 +74,10 @@ struct service {
 	bool steered;
 	char steer_why[256];
 	uint32_t steer_maps[LISTENER_MAX][STEER_MAPS];
+	/* what the next deploy reuses unless a flag changes it */
+	bool keep_old;                    /* deploy --keep-old */
+	long timeout_ms;                  /* deploy --timeout; 0 = not recorded */
+	struct version_config settings;   /* of current; settings.service "" = not recorded */
 };
 
 int service_validate_name(const char *name, struct zrun_error *err);
@@ -89,8 +93,11 @@ void service_clear(const char *root, const char *name);
 /* Remove the service dir (after its supervisor is gone). */
 int service_remove(const char *root, const char *name, struct zrun_error *err);
 
-/* flock on ROOT/.services/NAME/FILE (made with the dir if needed). nonblock:
- * returns -2 when another process holds it. */
+/* A POSIX record lock (fcntl F_SETLK/F_SETLKW, not flock: service.c says
+ * why) on ROOT/.services/NAME/FILE (made with the dir if needed). Returns
+ * its fd, closed to release it. nonblock: -2 when another process holds
+ * it. A record lock belongs to the process: taking it again from the same
+ * process does not wait, and closing any fd of the file releases it. */
 int service_lock(const char *root, const char *name, const char *file, bool nonblock,
 		 struct zrun_error *err);
 
@@ -98,14 +105,33 @@ int service_lock(const char *root, const char *name, const char *file, bool nonb
 int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err);
 void service_free_ids(char **ids, size_t n);
 
+/* The versions of service NAME (of every service when NAME is NULL), sorted
+ * by id, with their state and settings: each state.json under ROOT is read
+ * once, so a command over many services or versions stays linear in them.
+ * Free with service_versions_free. */
+struct service_version {
+	char *id;
+	struct container_state st;
+	struct version_config vc;
+};
+int service_versions_read(const char *root, const char *name, struct service_version **v,
+			  size_t *n, struct zrun_error *err);
+void service_versions_free(struct service_version *v, size_t n);
+
 /* Version settings to and from the "zrun" object of a container's state. */
 char *version_config_json(const struct version_config *vc);
 int version_config_from_state(const struct container_state *st, struct version_config *vc);
 void version_config_defaults(struct version_config *vc);
+/* The settings deploy records of a version: what belongs to that one
+ * version (its group, notify socket, steered sockets) left out. */
+void version_config_settings(struct version_config *settings, const struct version_config *vc);
 
 /* "--probe" values: accepting | http[:PATH] | tcp | exec:CMD | notify */
 int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err);
-/* "30s", "500ms", "2m", "1.5s", or a plain number of seconds. */
+/* A duration the way Go writes one ("30s", "500ms", "2m", "1.5s", "1m30s";
+ * units h, m, s, ms, us, ns) or a plain number of seconds ("30"), from 0 to
+ * 7 days, into milliseconds (truncated). -1 for anything else. The one
+ * parser of every duration zrun reads (flags, annotations, events --interval). */
 int duration_parse(const char *s, long *ms);
 const char *probe_kind_name(enum probe_kind k);
 

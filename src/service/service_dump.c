@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "deploy.h"
@@ -57,6 +58,10 @@ static int save_one(const char *root, const char *name, struct json_writer *w)
 		json_w_int(w, (int64_t)n);
 		json_w_key(w, "seq");
 		json_w_uint(w, svc.seq);
+		json_w_key(w, "keep_old");
+		json_w_bool(w, svc.keep_old);
+		json_w_key(w, "timeout_ms");
+		json_w_int(w, svc.timeout_ms);
 		json_w_key(w, "version");
 		json_w_string(w, vjson ? vjson : "{}");
 		json_w_object_end(w);
@@ -196,6 +201,12 @@ static int restore_one(const char *root, struct json_ctx *c, yajl_val s, FILE *o
 		snprintf(svc.current, sizeof(svc.current), "%s", current);
 		svc.replicas = (int)replicas;
 		svc.seq = (unsigned long)seq;
+		/* what the next deploy reuses (deploy_settings.c) */
+		version_config_settings(&svc.settings, &vc);
+		json_get_bool(c, s, "keep_old", &svc.keep_old);
+		int64_t timeout = 0;
+		if (json_get_int(c, s, "timeout_ms", 0, INT32_MAX, &timeout) == 1)
+			svc.timeout_ms = (long)timeout;
 		service_save(root, &svc, &ignored);
 	}
 	supervisor_rescan(root, name);
@@ -209,6 +220,50 @@ out:
 	free(vjson);
 	json_strv_free(urls);
 	return r;
+}
+
+/* Every service at once, one child each: a service waits for its own
+ * versions to be probed ready, not for those of the services before it
+ * (4 containers of 2 services took the sum of their start times). The
+ * number that failed, each said on stderr by its child. */
+static int restore_all(const char *root, const char *path, yajl_val list, FILE *out)
+{
+	size_t n = list->u.array.len;
+	pid_t *kids = calloc(n + 1, sizeof(pid_t));
+	int failed = 0;
+
+	if (out)
+		fflush(out);
+	fflush(stderr);
+	for (size_t i = 0; i < n; i++) {
+		pid_t pid = kids ? fork() : -1;
+		if (pid == 0 || pid < 0) {
+			struct zrun_error one = { 0 };
+			struct json_ctx ci;
+			json_ctx_init(&ci, path, &one);
+			int r = restore_one(root, &ci, list->u.array.values[i], out, &one);
+			if (r < 0)
+				fprintf(stderr, "zrun: service restore: %s\n", one.msg);
+			if (out)
+				fflush(out);
+			if (pid == 0)
+				_exit(r < 0 ? 1 : 0);
+			/* no child: this one in turn, here */
+			failed += r < 0;
+			continue;
+		}
+		kids[i] = pid;
+	}
+	for (size_t i = 0; kids && i < n; i++) {
+		int st = 0;
+		pid_t w = 0;
+		while (kids[i] > 0 && (w = waitpid(kids[i], &st, 0)) < 0 && errno == EINTR)
+			;
+		if (kids[i] > 0 && (w < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
+			failed++;
+	}
+	free(kids);
+	return failed;
 }
 
 int service_dump_restore(const char *root, const char *file, FILE *out, struct zrun_error *err)
@@ -231,15 +286,7 @@ int service_dump_restore(const char *root, const char *file, FILE *out, struct z
 		yajl_tree_free(t);
 		return zrun_error_set(err, 0, "%s: no \"services\" array", path);
 	}
-	for (size_t i = 0; i < list->u.array.len; i++) {
-		struct zrun_error one = { 0 };
-		struct json_ctx ci;
-		json_ctx_init(&ci, path, &one);
-		if (restore_one(root, &ci, list->u.array.values[i], out, &one) < 0) {
-			fprintf(stderr, "zrun: service restore: %s\n", one.msg);
-			failed++;
-		}
-	}
+	failed = restore_all(root, path, list, out);
 	yajl_tree_free(t);
 	if (failed)
 		return zrun_error_set(err, 0, "service restore: %d service%s not restored", failed, failed == 1 ? "" : "s");

@@ -14,17 +14,19 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
+#include "clock.h"
 #include "json.h"
+#include "procfs.h"
 #include "service.h"
+#include "service_log.h"
 #include "version.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 #define HEALTHY_MS 10000
 #define RESCAN_MS 1000
-#define PRUNE_FILES_MAX 1024   /* log files looked at per prune */
+#define PARK_HOLD_MS 5000  /* after a fetch: the version being made is not in the state yet */
 
 /* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
  * holder of a pidfd; the supervisor is not the parent of the inits it watches. */
@@ -56,13 +58,6 @@ struct watch {
 	int child_fd;
 };
 
-struct log_sink {
-	bool used;
-	char id[STATE_ID_MAX + 1];
-	int pipe_fd, file_fd;
-	off_t size;
-};
-
 enum slot_kind { SLOT_INIT, SLOT_CHILD, SLOT_LOG };
 
 struct supervisor {
@@ -70,16 +65,11 @@ struct supervisor {
 	struct watch w[SUPERVISE_WATCH_MAX];
 	struct log_sink logs[SUPERVISE_LOG_MAX];
 	long next_rescan_ms;
+	bool down;                 /* versions, all dead, none to be restarted */
+	long park_hold_ms;         /* not parked before this (a version is being made) */
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path)
 {
@@ -177,161 +167,6 @@ int supervise_info(const char *root, const char *service, const char *id, struct
 	return 0;
 }
 
-/* ---- logs ---- */
-
-static int log_open(struct supervisor *s, const char *id, off_t *size)
-{
-	char dir[PATH_MAX], path[PATH_MAX + STATE_ID_MAX + 16];
-	struct stat sb;
-
-	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
-		return -1;
-	mkdir(dir, 0700);
-	snprintf(path, sizeof(path), "%s/%s.log", dir, id);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	*size = (fd >= 0 && fstat(fd, &sb) == 0) ? sb.st_size : 0;
-	return fd;
-}
-
-/* ID.log -> ID.log.1 -> ID.log.2 (the oldest goes). */
-static void log_rotate(struct supervisor *s, struct log_sink *l)
-{
-	char dir[PATH_MAX], a[PATH_MAX + STATE_ID_MAX + 16], b[sizeof(a)];
-
-	if (service_path(dir, sizeof(dir), s->root, s->service, "logs") < 0)
-		return;
-	snprintf(a, sizeof(a), "%s/%s.log.1", dir, l->id);
-	snprintf(b, sizeof(b), "%s/%s.log.2", dir, l->id);
-	rename(a, b);
-	snprintf(b, sizeof(b), "%s/%s.log", dir, l->id);
-	rename(b, a);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	l->file_fd = log_open(s, l->id, &l->size);
-}
-
-/* ---- logs of replaced versions ---- */
-
-struct log_file {
-	char name[STATE_ID_MAX + 16];  /* ID.log, ID.log.1, ID.log.2 */
-	char group[STATE_ID_MAX + 1];  /* the version: ID without a replica's .rN */
-	long long mtime_ns;            /* ns: many swaps fit in one second */
-	bool live;                     /* ID is a container of the service */
-};
-
-/* "api-3.r2.log.1" -> id "api-3.r2", group "api-3"; false if not a log. */
-static bool log_file_id(const char *name, char *id, size_t id_len, char *group, size_t group_len)
-{
-	const char *dot = strstr(name, ".log");
-
-	if (dot == NULL || dot == name || (size_t)(dot - name) >= id_len ||
-	    (strcmp(dot, ".log") != 0 && strcmp(dot, ".log.1") != 0 && strcmp(dot, ".log.2") != 0))
-		return false;
-	snprintf(id, id_len, "%.*s", (int)(dot - name), name);
-	snprintf(group, group_len, "%s", id);
-	char *r = strrchr(group, '.');
-	if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
-		*r = '\0';
-	return true;
-}
-
-/* The newest change of any file of group g among the not-live files. */
-static long long group_mtime(const struct log_file *f, size_t n, const char *g)
-{
-	long long t = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!f[i].live && strcmp(f[i].group, g) == 0 && f[i].mtime_ns > t)
-			t = f[i].mtime_ns;
-	return t;
-}
-
-void supervise_prune_logs(const char *root, const char *service, int keep_versions)
-{
-	char dir[PATH_MAX], id[STATE_ID_MAX + 1], **ids = NULL;
-	size_t n = 0, nids = 0;
-	struct zrun_error ignored;
-	struct log_file *f = calloc(PRUNE_FILES_MAX, sizeof(*f));
-
-	if (f == NULL || service_path(dir, sizeof(dir), root, service, "logs") < 0 ||
-	    service_versions(root, service, &ids, &nids, &ignored) < 0) {
-		free(f);
-		return;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
-	struct stat sb;
-	while (d && n < PRUNE_FILES_MAX && (de = readdir(d)) != NULL) {
-		struct log_file *l = &f[n];
-		if (strlen(de->d_name) >= sizeof(l->name) ||
-		    !log_file_id(de->d_name, id, sizeof(id), l->group, sizeof(l->group)) ||
-		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		snprintf(l->name, sizeof(l->name), "%s", de->d_name);
-		l->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-		for (size_t j = 0; j < nids && !l->live; j++)
-			l->live = strcmp(ids[j], id) == 0;
-		n++;
-	}
-	/* A replaced version goes when keep_versions replaced versions have
-	 * logged since it last did (pm2 keeps a bounded number of rotated
-	 * files, the same idea): the service dir, in RAM under /run, stays
-	 * bounded however many swaps the service sees. */
-	for (size_t i = 0; i < n; i++) {
-		if (f[i].live)
-			continue;
-		long long mine = group_mtime(f, n, f[i].group);
-		int newer = 0;
-		for (size_t j = 0; j < n; j++) {
-			bool first = true;  /* count each other group once */
-			for (size_t k = 0; k < j && first; k++)
-				first = f[k].live || strcmp(f[k].group, f[j].group) != 0;
-			if (!f[j].live && first && strcmp(f[j].group, f[i].group) != 0 &&
-			    group_mtime(f, n, f[j].group) > mine)
-				newer++;
-		}
-		if (newer >= keep_versions)
-			unlinkat(dfd, f[i].name, 0);
-	}
-	if (d)
-		closedir(d);
-	else if (dfd >= 0)
-		close(dfd);
-	service_free_ids(ids, nids);
-	free(f);
-}
-
-static void log_close(struct log_sink *l)
-{
-	if (l->pipe_fd >= 0)
-		close(l->pipe_fd);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	memset(l, 0, sizeof(*l));
-	l->pipe_fd = l->file_fd = -1;
-}
-
-/* Read what is there (never blocks: the pipe is non-blocking) and append
- * it; the file rotates before it would pass the cap. 1 when the pipe ended. */
-static int log_drain(struct supervisor *s, struct log_sink *l)
-{
-	char buf[65536];
-
-	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = read(l->pipe_fd, buf, sizeof(buf));
-		if (n == 0)
-			return 1;
-		if (n < 0)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : 1;
-		if (l->size + n > SUPERVISE_LOG_MAX_BYTES)
-			log_rotate(s, l);
-		if (l->file_fd >= 0 && write(l->file_fd, buf, (size_t)n) == n)
-			l->size += n;
-	}
-	return 0;
-}
-
 int supervise_add_log(struct supervisor *s, const char *id, int fd)
 {
 	struct log_sink *l = NULL;
@@ -339,8 +174,8 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 	for (int i = 0; i < SUPERVISE_LOG_MAX; i++) {
 		if (s->logs[i].used && strcmp(s->logs[i].id, id) == 0) {
 			/* a restarted version: what its old pipe still holds goes first */
-			log_drain(s, &s->logs[i]);
-			log_close(&s->logs[i]);
+			log_sink_drain(&s->logs[i]);
+			log_sink_close(&s->logs[i]);
 		}
 	}
 	for (int i = 0; i < SUPERVISE_LOG_MAX && l == NULL; i++)
@@ -353,11 +188,7 @@ int supervise_add_log(struct supervisor *s, const char *id, int fd)
 		close(fd);
 		return -1;
 	}
-	l->used = true;
-	snprintf(l->id, sizeof(l->id), "%s", id);
-	l->pipe_fd = fd;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	l->file_fd = log_open(s, id, &l->size);
+	log_sink_open(l, s->root, s->service, id, fd);
 	return 0;
 }
 
@@ -409,25 +240,10 @@ static void watch_running(struct watch *w, pid_t pid, unsigned long long start)
  * from the pidfd (Linux 6.15+). -1 when unknown. */
 static int exit_status(const struct watch *w)
 {
-	char path[64], buf[2048];
+	struct procfs_stat ps;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", w->pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		/* fields after ')' start at 3: starttime is 22, exit_code 52 */
-		char *p = strrchr(buf, ')');
-		unsigned long long start = 0;
-		for (int f = 2; p && f < 52; f++) {
-			p = strchr(p + 1, ' ');
-			if (p && f == 21)
-				start = strtoull(p + 1, NULL, 10);
-		}
-		if (p && start == w->start)
-			return atoi(p + 1);
-	}
+	if (procfs_stat(w->pid, &ps) == 0 && ps.has_exit_code && ps.start_time == w->start)
+		return ps.exit_code;
 	struct zrun_pidfd_info info = { .mask = ZRUN_PIDFD_INFO_EXIT };
 	if (w->pidfd >= 0 && ioctl(w->pidfd, ZRUN_PIDFD_GET_INFO, &info) == 0 && (info.mask & ZRUN_PIDFD_INFO_EXIT))
 		return info.exit_code;
@@ -482,24 +298,20 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 /* `zrun --root ROOT service restart ID`, its output into the version's log. */
 static void spawn_restart(struct supervisor *s, struct watch *w)
 {
-	char logpath[PATH_MAX + STATE_ID_MAX + 16], dir[PATH_MAX];
-
 	if (version_is_stopping(s->root, s->service, w->id)) {
 		w->state = W_EXITED;
 		snprintf(w->message, sizeof(w->message), "stopped by zrun");
 		save_record(s);
 		return;
 	}
-	service_path(dir, sizeof(dir), s->root, s->service, "logs");
-	mkdir(dir, 0700);
-	snprintf(logpath, sizeof(logpath), "%s/%s.log", dir, w->id);
+	/* its lines carry no time: `zrun logs` gives them the previous line's */
+	int log = service_log_open(s->root, s->service, w->id);
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(null, 0);
 		dup2(log >= 0 ? log : null, 1);
 		dup2(log >= 0 ? log : null, 2);
@@ -508,6 +320,8 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 		execl(zrun, "zrun", "--root", s->root, "service", "restart", w->id, (char *)NULL);
 		_exit(127);
 	}
+	if (log >= 0)
+		close(log);
 	if (pid < 0) {
 		w->due_ms = now_ms() + w->backoff_ms;
 		return;
@@ -517,7 +331,11 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 	w->state = W_RESTARTING;
 	w->streak++;
 	w->restarts++;
-	snprintf(w->message, sizeof(w->message), "restarting (restart %d, after %s)", w->restarts, w->last_exit);
+	/* through a copy: inlined into supervise_handle, gcc -O1 (the ASan
+	 * build) sees two members of one struct and warns they may overlap */
+	char last[sizeof(w->last_exit)];
+	snprintf(last, sizeof(last), "%s", w->last_exit);
+	snprintf(w->message, sizeof(w->message), "restarting (restart %d, after %s)", w->restarts, last);
 	save_record(s);
 }
 
@@ -545,7 +363,7 @@ static void child_done(struct supervisor *s, struct watch *w)
 void supervise_rescan(struct supervisor *s)
 {
 	char **ids;
-	size_t n;
+	size_t n, live = 0;
 	struct zrun_error ignored;
 	bool changed = false;
 
@@ -571,6 +389,7 @@ void supervise_rescan(struct supervisor *s)
 			continue;
 		enum container_status status = state_live_status(s->root, &st);
 		struct watch *w = find(s, ids[j]);
+		live += status != STATUS_STOPPED;
 		if (w == NULL && status != STATUS_CREATED && (w = add(s, ids[j])) != NULL) {
 			changed = true;
 			w->state = W_EXITED;
@@ -590,9 +409,24 @@ void supervise_rescan(struct supervisor *s)
 		}
 		state_clear(&st);
 	}
+	bool pending = false;
+	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
+		pending |= s->w[i].used && (s->w[i].state == W_BACKOFF || s->w[i].state == W_RESTARTING);
+	s->down = n > 0 && live == 0 && !pending;
 	service_free_ids(ids, n);
 	if (changed)
 		save_record(s);
+}
+
+bool supervise_down(const struct supervisor *s)
+{
+	return s->down && now_ms() >= s->park_hold_ms;
+}
+
+void supervise_fetched(struct supervisor *s)
+{
+	s->down = false;
+	s->park_hold_ms = now_ms() + PARK_HOLD_MS;
 }
 
 size_t supervise_pollfds(struct supervisor *s, struct pollfd *p, size_t max)
@@ -639,12 +473,13 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 			continue;
 		int k = s->slots[i].index;
 		if (s->slots[i].kind == SLOT_LOG) {
-			if (log_drain(s, &s->logs[k]))
-				log_close(&s->logs[k]);
+			if (log_sink_drain(&s->logs[k]))
+				log_sink_close(&s->logs[k]);
 		} else if (s->slots[i].kind == SLOT_CHILD) {
 			child_done(s, &s->w[k]);
 		} else if (s->w[k].state == W_RUNNING) {
 			exited(s, &s->w[k], exit_status(&s->w[k]));
+			s->next_rescan_ms = 0;  /* the last one gone: the service is down now */
 		}
 	}
 	long now = now_ms();
@@ -666,7 +501,7 @@ void supervise_shutdown(struct supervisor *s)
 	}
 	for (int i = 0; i < SUPERVISE_LOG_MAX; i++)
 		if (s->logs[i].used) {
-			log_drain(s, &s->logs[i]);
-			log_close(&s->logs[i]);
+			log_sink_drain(&s->logs[i]);
+			log_sink_close(&s->logs[i]);
 		}
 }

@@ -3,17 +3,18 @@
  * pidfd and restarts one that exits against its restart policy (backoff
  * 100 ms doubling to 30 s, reset after 10 s of healthy running; a crash
  * loop stops at MAX and says so), and it drains the versions' stdout and
- * stderr pipes into size-capped, rotated files logs/ID.log. All of it is
+ * stderr pipes into size-capped, rotated, timestamped files ID.log in the
+ * service's log dir (service_log.h). All of it is
  * driven from the supervisor's one poll loop: no threads, every child reaped. */
 #ifndef ZRUN_SUPERVISE_H
 #define ZRUN_SUPERVISE_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "capacity.h"
-
-#define SUPERVISE_LOG_MAX_BYTES (1024 * 1024)  /* per file; 2 rotations kept */
+#include "service_log.h"
 
 struct supervisor;
 
@@ -31,11 +32,13 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n);
 int supervise_add_log(struct supervisor *s, const char *id, int fd);
 /* Look at the service's versions again (a version was created or started). */
 void supervise_rescan(struct supervisor *s);
-/* Remove the logs of replaced versions (no container of the service any
- * more) but those of the last keep_versions of them (a replica group
- * counts once), newest by the files' mtime. */
-#define SUPERVISE_LOGS_KEEP_REPLACED 2
-void supervise_prune_logs(const char *root, const char *service, int keep_versions);
+
+/* The service is down: it has versions, every one dead, none to be
+ * restarted (as of the last rescan), and no version was fetched listeners
+ * for in the last seconds. Its listeners are then parked (listener_watch). */
+bool supervise_down(const struct supervisor *s);
+/* A client fetched the listeners: a version is being made, listen again. */
+void supervise_fetched(struct supervisor *s);
 
 /* The supervisor exits: end and reap restart children, flush logs. */
 void supervise_shutdown(struct supervisor *s);

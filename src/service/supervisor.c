@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,13 +20,8 @@
 #include "cgroup_container.h"
 #include "fault.h"
 #include "fdmsg.h"
-#include "fds.h"
 #include "fdstore.h"
-#include "intercept.h"
-#include "listener_watch.h"
-#include "supervise.h"
-
-#define SUPERVISOR_REPLY_TIMEOUT_MS 2000
+#include "protocol.h"
 
 static int supervisor_addr(const char *root, const char *name, struct sockaddr_un *addr)
 {
@@ -43,238 +36,9 @@ static int supervisor_addr(const char *root, const char *name, struct sockaddr_u
 	return 0;
 }
 
-static int send_fds(int sock, const int *fds, size_t n)
-{
-	return fdmsg_send(sock, "F", 1, fds, n) < 0 ? -1 : 0;
-}
-
-/* A request is one whole message: a tag alone ('F' fetch, 'Q' quit, 'P'
- * ping, 'R' look at the versions again) with no fd, or 'L'/'S' followed by
- * a valid container id (it names ID.log: "L../../x" would have written
- * outside logs/) with exactly one fd. Truncated (fdmsg_recv refuses those,
- * closing their fds), NUL-bearing or otherwise malformed messages are
- * refused with 'E'. */
-static bool request_valid(const char *buf, size_t len, size_t nfds)
-{
-	struct zrun_error ignored;
-
-	if (memchr(buf, '\0', len) != NULL)
-		return false;
-	switch (buf[0]) {
-	case 'F': case 'Q': case 'P': case 'R':
-		return len == 1 && nfds == 0;
-	case 'L': case 'S':
-		return len > 1 && nfds == 1 && state_validate_id(buf + 1, &ignored) == 0;
-	default:
-		return false;
-	}
-}
-
-/* Serve one client (see request_valid; 'S' is answered 'S', or 'E' when the
- * supervisor cannot take the notify fd). Returns 1 to quit. */
-static int serve_client(int client, const int *fds, size_t n, struct supervisor *sup,
-			struct interceptor *ic, const struct fdstore *g)
-{
-	struct pollfd p = { .fd = client, .events = POLLIN };
-	char buf[STATE_ID_MAX + 2];
-	int got[SUPERVISOR_RECV_FDS];
-	size_t nfds;
-
-	if (poll(&p, 1, SUPERVISOR_REPLY_TIMEOUT_MS) <= 0)
-		return 0;
-	ssize_t len = fdmsg_recv(client, buf, sizeof(buf) - 1, got, SUPERVISOR_RECV_FDS, &nfds, MSG_DONTWAIT);
-	if (len < 0 && errno == EBADMSG)
-		send(client, "E", 1, MSG_NOSIGNAL);
-	if (len < 0)
-		return 0;
-	int fd = nfds == 1 ? got[0] : -1;
-	buf[len] = '\0';
-	if (len < 1 || !request_valid(buf, (size_t)len, nfds)) {
-		fdmsg_close(got, nfds);
-		if (len >= 1)
-			send(client, "E", 1, MSG_NOSIGNAL);
-		return 0;
-	}
-	if (buf[0] == 'L') {
-		/* the fdstore keeps a copy only of a pipe the supervisor took:
-		 * a full table is answered 'E', never 'L' with the pipe closed */
-		int r = sup ? supervise_add_log(sup, buf + 1, fd) : (close(fd), -1);
-		if (r == 0)
-			fdstore_keep(g, FDSTORE_LOG, buf + 1, fd);
-		fd = -1;
-		send(client, r == 0 ? "L" : "E", 1, MSG_NOSIGNAL);
-	} else if (buf[0] == 'S') {
-		int r = ic ? intercept_add(ic, buf + 1, fd) : (close(fd), -1);
-		if (r == 0)
-			fdstore_keep(g, FDSTORE_NOTIFY, buf + 1, fd);
-		fd = -1;
-		send(client, r == 0 ? "S" : "E", 1, MSG_NOSIGNAL);
-	} else if (buf[0] == 'F') {
-		send_fds(client, fds, n);
-	} else if (buf[0] == 'P') {
-		send(client, "P", 1, MSG_NOSIGNAL);
-	} else if (buf[0] == 'R' && sup) {
-		supervise_rescan(sup);
-		send(client, "R", 1, MSG_NOSIGNAL);
-	}
-	if (fd >= 0)
-		close(fd);
-	return buf[0] == 'Q';
-}
-
-/* What a supervisor is started with, and its fdstore keeps for the next one. */
-struct supervisor_args {
-	int listen_sock;
-	const int *fds;
-	size_t n;
-	const char *root;          /* absolute */
-	const struct service *svc;
-};
-
-/* The fdstore is gone (killed on its own): this supervisor is the service's
- * supervisor of record now, so that `service status` and the next command see
- * it alive, not a dead pid to recover from. */
-static void become_supervisor_of_record(const struct supervisor_args *a)
-{
-	struct zrun_error ignored;
-	struct service svc;
-	int lock = service_lock(a->root, a->svc->name, "service.lock", false, &ignored);
-
-	if (lock < 0)
-		return;
-	if (service_load(a->root, a->svc->name, &svc, &ignored) == 0) {
-		svc.supervisor_pid = getpid();
-		svc.supervisor_start_time = state_pid_start_time(svc.supervisor_pid);
-		service_save(a->root, &svc, &ignored);
-	}
-	close(lock);
-}
-
-static __attribute__((noreturn)) void supervisor_main(const struct supervisor_args *a, struct supervisor *sup,
-						  struct interceptor *ic, const struct fdstore *g)
-{
-	int listen_sock = a->listen_sock;
-	const int *fds = a->fds;
-	size_t n = a->n;
-	int sfd = fdstore_daemon_signals("zrun-supervisor");
-	int fdstore = (int)syscall(SYS_pidfd_open, getppid(), 0);
-	struct listener_watch lw;
-	listener_watch_init(&lw, a->root, a->svc, fds);
-	/* a listener shut down while no supervisor ran (it died) is seen at once */
-	listener_watch_handle(&lw, NULL, 0, g);
-	for (;;) {
-		struct pollfd p[3 + SUPERVISE_POLL_MAX + INTERCEPT_POLL_MAX + LISTENER_MAX] = {
-			{ .fd = listen_sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		size_t ns = sup ? supervise_pollfds(sup, p + 2, SUPERVISE_POLL_MAX) : 0;
-		size_t ni = ic ? intercept_pollfds(ic, p + 2 + ns, INTERCEPT_POLL_MAX) : 0;
-		p[2 + ns + ni] = (struct pollfd){ .fd = fdstore, .events = POLLIN };
-		struct pollfd *pl = p + 3 + ns + ni;
-		size_t nl = listener_watch_pollfds(&lw, pl, LISTENER_MAX);
-		int timeout = sup ? supervise_timeout_ms(sup) : -1, lt = listener_watch_timeout_ms(&lw);
-		if (lt >= 0 && (timeout < 0 || lt < timeout))
-			timeout = lt;
-		int r = poll(p, 3 + ns + ni + nl, timeout);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		/* a version shut a listener down: put it back before anything */
-		listener_watch_handle(&lw, pl, nl, g);
-		if (p[1].revents) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
-				if (sup)
-					supervise_shutdown(sup);
-				_exit(0);
-			}
-		}
-		/* a program waits in bind/listen: answer it first */
-		if (ic)
-			intercept_handle(ic, p + 2 + ns, ni);
-		if (sup)
-			supervise_handle(sup, p + 2, ns);
-		if (fdstore >= 0 && p[2 + ns + ni].revents) {
-			close(fdstore);
-			fdstore = -1;
-			become_supervisor_of_record(a);
-		}
-		if (p[0].revents & POLLIN) {
-			int client = accept4(listen_sock, NULL, NULL, SOCK_CLOEXEC);
-			if (client < 0)
-				continue;
-			int quit = serve_client(client, fds, n, sup, ic, g);
-			close(client);
-			if (quit) {
-				if (sup)
-					supervise_shutdown(sup);
-				_exit(0);
-			}
-		}
-	}
-}
-
-/* The supervisor must hold nothing of the zrun that forked it (above all no
- * flock'd lock file: that lock would stay taken for the supervisor's life). */
-/* Every fd above 2 but the socket and the listeners, whatever its number
- * (RLIMIT_NOFILE may be far above 1024). */
-static void close_other_fds(int keep_sock, const int *fds, size_t n)
-{
-	int keep[LISTENER_MAX + 1];
-	size_t k = 0;
-
-	keep[k++] = keep_sock;
-	for (size_t i = 0; i < n && k < LISTENER_MAX + 1; i++)
-		keep[k++] = fds[i];
-	fds_close_except(3, keep, k);
-}
-
-/* In the fdstore's child: a supervisor, with the log pipes and notify fds
- * the fdstore kept (a supervisor that died left them there). */
-static void supervisor_worker(struct fdstore *g, void *arg)
-{
-	const struct supervisor_args *a = arg;
-	struct supervisor *sup = supervise_new(a->root, a->svc->name, a->svc->zrun_path);
-	struct interceptor *ic = intercept_new(a->fds, a->n);
-
-	if (sup)
-		supervise_rescan(sup);
-	for (int i = 0; i < FDSTORE_FD_MAX; i++) {
-		struct fdstore_fd *k = &g->kept[i];
-		if (!k->used)
-			continue;
-		if (k->kind == FDSTORE_LOG && sup)
-			supervise_add_log(sup, k->id, k->fd);
-		else if (k->kind == FDSTORE_NOTIFY && ic)
-			intercept_add(ic, k->id, k->fd);
-		else
-			close(k->fd);
-		k->used = false;
-	}
-	supervisor_main(a, sup, ic, g);
-}
-
 bool supervisor_alive(const struct service *svc)
 {
 	return svc->supervisor_pid > 0 && state_pid_start_time(svc->supervisor_pid) == svc->supervisor_start_time;
-}
-
-/* In the fdstore, before it holds anything for long: wait for the zrun
- * that forked it to record it in service.json ('C'). EOF instead means
- * that zrun died first: no record names this supervisor, no command would
- * ever find or stop it, and it would hold the port for good (every later
- * create: EADDRINUSE). It goes instead. */
-static void wait_for_commit(int commit_fd)
-{
-	char c = 0;
-	ssize_t n;
-
-	do
-		n = read(commit_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1 || c != 'C')
-		_exit(0);
-	close(commit_fd);
 }
 
 /* The record names the supervisor (pid, start time) before the supervisor holds
@@ -297,6 +61,41 @@ static int commit_supervisor(const char *root, struct service *svc, pid_t superv
 	return 0;
 }
 
+/* In the grandchild of supervisor_spawn (its own session, reparented to
+ * init): its pid on the report pipe, then exec the fdstore image with
+ * supervisor.sock, the commit pipe and the listeners. If exec fails, its
+ * errno follows the pid (close-on-exec closes the pipe when it succeeds):
+ * both from this process, so the two never swap places. */
+static __attribute__((noreturn)) void exec_fdstore(const char *root, const struct service *svc, int sock,
+						  int commit, const int *fds, int report)
+{
+	pid_t self = getpid();
+
+	if (write(report, &self, sizeof(self)) != sizeof(self))
+		_exit(127);
+	if (chdir("/") == 0)
+		fdstore_exec(DAEMON_FDSTORE, root, svc->name, sock, commit, fds, svc->n_listeners, report);
+	int e = errno;
+	if (write(report, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* The fdstore's pid from the report pipe, once it runs the fdstore image:
+ * 0 and *pid, or -1 with its exec's errno (0: it did not start). */
+static int read_report(int report, pid_t *pid)
+{
+	int e = 0;
+
+	if (read(report, pid, sizeof(*pid)) != sizeof(*pid) || *pid <= 0)
+		return -1;
+	if (read(report, &e, sizeof(e)) == sizeof(e)) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 int supervisor_spawn(const char *root, struct service *svc, const int *fds, struct zrun_error *err)
 {
 	struct sockaddr_un addr;
@@ -309,8 +108,8 @@ int supervisor_spawn(const char *root, struct service *svc, const int *fds, stru
 	 * host's binary, run on the host, never inside a container) */
 	if (svc->zrun_path[0] == '\0' && realpath("/proc/self/exe", svc->zrun_path) == NULL)
 		svc->zrun_path[0] = '\0';
-	/* zrun runs from a sealed memfd copy (cloned_binary.c): the supervisor,
-	 * a fork of it, then execs that same copy through /proc/self/exe */
+	/* zrun runs from a sealed memfd copy (cloned_binary.c): the supervisor
+	 * then execs that same copy through /proc/self/exe */
 	if (strncmp(svc->zrun_path, "/memfd:", 7) == 0)
 		svc->zrun_path[0] = '\0';
 	if (supervisor_addr(root, svc->name, &addr) < 0)
@@ -348,39 +147,26 @@ int supervisor_spawn(const char *root, struct service *svc, const int *fds, stru
 		/* Detach: new session, reparented to init/subreaper, no stdio. */
 		setsid();
 		close(commit[1]);
+		close(report[0]);
 		pid_t k = fork();
-		if (k != 0) {
-			if (write(report[1], &k, sizeof(k)) < 0)
-				_exit(1);
-			_exit(0);
-		}
-		wait_for_commit(commit[0]);
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		if (chdir("/") < 0)
-			_exit(1);
-		close_other_fds(sock, fds, svc->n_listeners);
-		struct supervisor_args a = { .listen_sock = sock, .fds = fds, .n = svc->n_listeners,
-					 .root = abs_root, .svc = svc };
-		struct fdstore g = { .sock = -1, .listeners = fds, .n_listeners = svc->n_listeners };
-		fdstore_main(&g, supervisor_worker, &a);
+		if (k == 0)
+			exec_fdstore(abs_root, svc, sock, commit[0], fds, report[1]);
+		_exit(k < 0);
 	}
 	close(sock);
 	close(report[1]);
 	close(commit[0]);
-	pid_t supervisor = 0;
-	ssize_t r = read(report[0], &supervisor, sizeof(supervisor));
+	pid_t fdstore = 0;
+	int r = read_report(report[0], &fdstore);
+	int e = errno;
 	close(report[0]);
 	waitpid(mid, NULL, 0);
-	if (r != sizeof(supervisor) || supervisor <= 0) {
+	if (r < 0) {
 		close(commit[1]);
-		return zrun_error_set(err, 0, "supervisor of service %s did not start", svc->name);
+		return zrun_error_set(err, fdstore > 0 ? e : 0, "supervisor of service %s did not start%s", svc->name,
+				      fdstore > 0 ? ": exec " DAEMON_FDSTORE : "");
 	}
-	return commit_supervisor(root, svc, supervisor, commit[1], err);
+	return commit_supervisor(root, svc, fdstore, commit[1], err);
 }
 
 static int connect_supervisor(const char *root, const char *name)
@@ -401,25 +187,24 @@ static int connect_supervisor(const char *root, const char *name)
 
 static int fetch_from_supervisor(const char *root, const struct service *svc, int *fds)
 {
-	char tag;
-	size_t nfds = 0;
+	struct proto_msg m;
 	int s = connect_supervisor(root, svc->name);
 
 	if (s < 0)
 		return -1;
 	struct pollfd p = { .fd = s, .events = POLLIN };
-	if (send(s, "F", 1, MSG_NOSIGNAL) != 1 || poll(&p, 1, SUPERVISOR_REPLY_TIMEOUT_MS) <= 0 ||
-	    fdmsg_recv(s, &tag, 1, fds, svc->n_listeners, &nfds, 0) <= 0) {
-		close(s);
-		return -1;
-	}
+	/* a reply with another count than the service's listeners is refused
+	 * by proto_recv, its fds closed: none is used, none kept */
+	int r = proto_send_op(s, PROTO_FETCH) == 0 && poll(&p, 1, PROTO_REPLY_TIMEOUT_MS) > 0 &&
+		proto_recv(s, PROTO_REPLY, svc->n_listeners, &m, 0) == 0 ? 0 : -1;
 	close(s);
-	if (nfds != svc->n_listeners) {
-		/* fewer than the service has: none is used, none kept */
-		fdmsg_close(fds, nfds);
-		return -1;
+	if (r == 0 && m.op != PROTO_LISTENERS) {
+		fdmsg_close(m.fds, m.nfds);
+		r = -1;
 	}
-	return 0;
+	if (r == 0)
+		memcpy(fds, m.fds, sizeof(int) * m.nfds);
+	return r;
 }
 
 static bool same_address(int fd, const struct listener *l)
@@ -553,7 +338,7 @@ void supervisor_stop(const char *root, const struct service *svc)
 	int s = connect_supervisor(root, svc->name);
 
 	if (s >= 0) {
-		if (send(s, "Q", 1, MSG_NOSIGNAL) != 1 && supervisor_alive(svc))
+		if (proto_send_op(s, PROTO_QUIT) < 0 && supervisor_alive(svc))
 			kill(svc->supervisor_pid, SIGTERM);
 		close(s);
 	} else if (supervisor_alive(svc)) {
@@ -566,47 +351,43 @@ void supervisor_stop(const char *root, const struct service *svc)
 	}
 }
 
-/* One request with an optional fd; waits for the one-byte answer, which
- * goes to *answer_out when not NULL. */
-static int supervisor_request(const char *root, const char *name, const char *msg, size_t len, int fd,
-			  char *answer_out)
+/* One request (op, with id and fd where its type has them; the caller
+ * keeps fd): 0 when the supervisor answered with the request's own reply,
+ * -1 when it refused or did not answer. */
+static int supervisor_request(const char *root, const struct service *svc, enum proto_op op, const char *id,
+			      int fd)
 {
-	char answer;
-	int s = connect_supervisor(root, name);
+	struct proto_msg m = { .op = op, .fds = { fd }, .nfds = fd >= 0 ? 1 : 0 }, reply;
+	int s = connect_supervisor(root, svc->name);
 
 	if (s < 0)
 		return -1;
+	snprintf(m.id, sizeof(m.id), "%s", id ? id : "");
 	struct pollfd p = { .fd = s, .events = POLLIN };
-	int r = (fdmsg_send(s, msg, len, &fd, fd >= 0 ? 1 : 0) == (ssize_t)len &&
-		 poll(&p, 1, SUPERVISOR_REPLY_TIMEOUT_MS) > 0 &&
-		 recv(s, &answer, 1, 0) == 1) ? 0 : -1;
+	int r = proto_send(s, &m, svc->n_listeners) == 0 && poll(&p, 1, PROTO_REPLY_TIMEOUT_MS) > 0 &&
+		proto_recv(s, PROTO_REPLY, svc->n_listeners, &reply, 0) == 0 ? 0 : -1;
 	close(s);
-	if (r == 0 && answer_out)
-		*answer_out = answer;
+	if (r == 0) {
+		fdmsg_close(reply.fds, reply.nfds);
+		r = reply.op == proto_types[op].reply ? 0 : -1;
+	}
 	return r;
 }
 
 int supervisor_send_log(const char *root, const struct service *svc, const char *id, int fd)
 {
-	char msg[STATE_ID_MAX + 2], answer = 0;
-
-	snprintf(msg, sizeof(msg), "L%s", id);
-	if (supervisor_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
-		return -1;
-	return answer == 'L' ? 0 : -1;
+	return supervisor_request(root, svc, PROTO_LOG, id, fd);
 }
 
 int supervisor_send_notify(const char *root, const struct service *svc, const char *id, int fd)
 {
-	char msg[STATE_ID_MAX + 2], answer = 0;
-
-	snprintf(msg, sizeof(msg), "S%s", id);
-	if (supervisor_request(root, svc->name, msg, strlen(msg), fd, &answer) < 0)
-		return -1;
-	return answer == 'S' ? 0 : -1;
+	return supervisor_request(root, svc, PROTO_NOTIFY, id, fd);
 }
 
 void supervisor_rescan(const char *root, const char *service)
 {
-	supervisor_request(root, service, "R", 1, -1, NULL);
+	struct service svc = { .n_listeners = 0 };
+
+	snprintf(svc.name, sizeof(svc.name), "%s", service);
+	supervisor_request(root, &svc, PROTO_RESCAN, NULL, -1);
 }

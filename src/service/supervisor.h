@@ -1,12 +1,13 @@
-/* supervisor: the restartable per-service process (`zrun-supervisor NAME`).
- * It serves supervisor.sock (hands the listeners out over SCM_RIGHTS, takes
- * log pipes and notify fds), restarts versions by their restart policy and
- * drains their logs (supervise.h), answers --intercept's seccomp
- * notifications (intercept.h) and re-arms listeners a version broke
- * (listener_watch.h). It may die: it runs under the fdstore (fdstore.h), the
- * process that must never die, which holds a copy of every fd and forks a
- * new supervisor with them. If both die, the listeners are recovered from a
- * running version (pidfd_getfd) and a new pair starts. */
+/* supervisor: the restartable per-service process (`zrun-supervisor NAME`),
+ * as the zrun commands see it: start it (with its fdstore), fetch the
+ * listeners from it, hand it a version's log pipe or notify fd, ask it to
+ * rescan or quit, all over supervisor.sock (protocol.h). The process itself
+ * is supervisor_daemon.h: it serves supervisor.sock, restarts versions,
+ * drains their logs, answers --intercept's seccomp notifications and
+ * re-arms listeners a version broke. It may die: it runs under the fdstore
+ * (fdstore.h), the process that must never die, which holds a copy of every
+ * fd and starts a new supervisor with them. If both die, the listeners are
+ * recovered from a running version (pidfd_getfd) and a new pair starts. */
 #ifndef ZRUN_SUPERVISOR_H
 #define ZRUN_SUPERVISOR_H
 
@@ -34,7 +35,7 @@ int supervisor_peek(const char *root, const struct service *svc, int *fds);
 void supervisor_stop(const char *root, const struct service *svc);
 
 /* Hand the supervisor a version's stdout/stderr pipe (read end; the caller
- * keeps its copy): it drains it into logs/ID.log. */
+ * keeps its copy): it drains it into ID.log in the service's log dir (service_log.h). */
 int supervisor_send_log(const char *root, const struct service *svc, const char *id, int fd);
 
 /* Hand the supervisor a version's seccomp notify fd (--intercept; the caller

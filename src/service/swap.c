@@ -27,9 +27,6 @@ struct swap_run {
 /* Test builds and tests can stop a swap dead at a step (fault injection). */
 static void swap_fault_point(enum swap_state s)
 {
-	const char *at = getenv("ZRUN_TEST_KILL_SWAP_AT");
-	if (at && strcmp(at, swap_state_name(s)) == 0)
-		raise(SIGKILL);
 	char name[64];
 	snprintf(name, sizeof(name), "swap-%s", swap_state_name(s));
 	fault_point(name);

@@ -27,7 +27,8 @@ struct member {
 	struct version_config vc;
 	struct probe_target t;
 	int pidfd;
-	long next_ms, t_probe;
+	long next_ms, t_probe, t_first;  /* t_first: when the first probe was due */
+	bool passed;                     /* a probe passed: startup is over */
 	int ok, bad, tries;
 	bool ready;
 };
@@ -197,12 +198,13 @@ static int probe_member(struct member *v, const struct swap_say *say, char *last
 	const struct probe_spec *p = &v->vc.probe;
 	long now = swap_now_ms();
 
-	v->next_ms = now + p->period_ms;
+	v->next_ms = now + probe_next_delay_ms(p, v->passed, now - v->t_first);
 	v->tries++;
 	last[0] = '\0';
 	if (probe_once(p, &v->t, last, last_len) == PROBE_PASS) {
 		snprintf(last, last_len, "ready");
 		v->bad = 0;
+		v->passed = true;
 		if (++v->ok < p->success_threshold)
 			return 0;
 		v->ready = true;
@@ -211,6 +213,15 @@ static int probe_member(struct member *v, const struct swap_say *say, char *last
 		return 1;
 	}
 	v->ok = 0;
+	/* starting: only the startup budget ends it (probe.h) */
+	if (!v->passed) {
+		if (!probe_startup_over(p, swap_now_ms() - v->t_first))
+			return 0;
+		snprintf(reason, len, "%s probe failed %d times in %ld ms (failure threshold %d x period %ld ms): %s",
+			 probe_kind_name(p->kind), v->tries, swap_now_ms() - v->t_first, p->failure_threshold,
+			 p->period_ms, last);
+		return -1;
+	}
 	if (++v->bad < p->failure_threshold)
 		return 0;
 	snprintf(reason, len, "%s probe failed %d times: %s", probe_kind_name(p->kind), v->bad, last);
@@ -320,9 +331,9 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 	for (size_t i = 0; i < m->n; i++) {
 		struct member *v = &m->v[i];
 		v->t_probe = swap_now_ms();
-		v->next_ms = v->t_probe + v->vc.probe.initial_delay_ms;
+		v->next_ms = v->t_first = v->t_probe + probe_first_delay_ms(&v->vc.probe);
 		v->ok = v->bad = v->tries = 0;
-		v->ready = false;
+		v->ready = v->passed = false;
 		if (v->pidfd < 0)
 			v->pidfd = pidfd_of(&v->st);
 	}

@@ -15,7 +15,8 @@
 #include "steer_service.h"
 #include "supervisor.h"
 #include "probe.h"
-#include "supervise.h"
+#include "capacity.h"
+#include "logfiles.h"
 
 /* A setting from the flag, else the bundle's annotation, else NULL. */
 static const char *setting(const char *flag, const struct spec *spec, const char *annotation)
@@ -57,7 +58,12 @@ static int net_setting(const struct version_opts *vo, const struct spec *spec, s
 
 	if (s && strcmp(s, "own") != 0 && strcmp(s, "service") != 0)
 		return zrun_error_set(err, 0, "--net \"%s\": expected service or own", s);
-	vc->own_netns = s ? strcmp(s, "own") == 0 : named != NULL;
+	/* no flag or annotation: a named namespace is kept; else the
+	 * record's setting (deploy remembers) or the default */
+	if (s)
+		vc->own_netns = strcmp(s, "own") == 0;
+	else if (named)
+		vc->own_netns = true;
 	if (named && strlen(named) >= sizeof(vc->listen_netns))
 		return zrun_error_set(err, ENAMETOOLONG, "network namespace path %s", named);
 	if (named && vc->own_netns)
@@ -69,12 +75,53 @@ static int net_setting(const struct version_opts *vo, const struct spec *spec, s
 	return 0;
 }
 
+/* The settings a bundle may carry as annotations (docs/service.md). */
+static const char *const known_annotations[] = {
+	"zrun.service", "zrun.listen", "zrun.probe", "zrun.probe.initial-delay", "zrun.probe.period",
+	"zrun.probe.timeout", "zrun.probe.success-threshold", "zrun.probe.failure-threshold",
+	"zrun.stop-signal", "zrun.grace-period", "zrun.net", "zrun.intercept", "zrun.restart", NULL,
+};
+
+/* zrun.* is zrun's: a name it does not know is a typo or a setting that
+ * is not an annotation (zrun.replicas), and ignoring it would run the
+ * version with settings its author did not ask for. */
+static int check_annotations(const struct spec *spec, struct zrun_error *err)
+{
+	for (size_t i = 0; spec && i < spec->annotations_len; i++) {
+		const char *key = spec->annotations[i].key;
+		size_t k = 0;
+		if (strncmp(key, "zrun.", 5) != 0)
+			continue;
+		while (known_annotations[k] && strcmp(known_annotations[k], key) != 0)
+			k++;
+		if (known_annotations[k] == NULL)
+			return zrun_error_set(err, 0, "annotation %s: not a zrun setting (docs/service.md lists them; "
+					      "replicas, keep-old and timeout are flags of zrun deploy)", key);
+	}
+	return 0;
+}
+
+/* The base: the record's settings (deploy) or the defaults; what belongs
+ * to one version only is not carried over. */
+static void base_config(const struct version_opts *vo, struct version_config *vc)
+{
+	if (vo->base == NULL) {
+		version_config_defaults(vc);
+		return;
+	}
+	*vc = *vo->base;
+	vc->group[0] = '\0';
+	vc->notify_socket[0] = '\0';
+}
+
 static int build_config(const struct version_opts *vo, const struct spec *spec, struct version_config *vc,
 			struct zrun_error *err)
 {
 	const char *s;
 
-	version_config_defaults(vc);
+	if (check_annotations(spec, err) < 0)
+		return -1;
+	base_config(vo, vc);
 	snprintf(vc->service, sizeof(vc->service), "%s", setting(vo->service, spec, "zrun.service"));
 	if ((s = setting(vo->probe, spec, "zrun.probe")) && probe_parse(s, &vc->probe, err) < 0)
 		return -1;
@@ -103,8 +150,12 @@ static int build_config(const struct version_opts *vo, const struct spec *spec, 
 	s = spec_annotation(spec, "zrun.intercept");
 	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
 		return zrun_error_set(err, 0, "annotation zrun.intercept \"%s\": expected true or false", s);
-	vc->intercept = vo->intercept || (s && strcmp(s, "true") == 0);
-	if (vo->restart && restart_parse(vo->restart, &vc->restart, &vc->restart_max, err) < 0)
+	if (vo->intercept || vo->no_intercept)
+		vc->intercept = vo->intercept;
+	else if (s)
+		vc->intercept = strcmp(s, "true") == 0;
+	s = setting(vo->restart, spec, "zrun.restart");
+	if (s && restart_parse(s, &vc->restart, &vc->restart_max, err) < 0)
 		return -1;
 	if (vo->group)
 		snprintf(vc->group, sizeof(vc->group), "%s", vo->group);
@@ -424,7 +475,7 @@ void version_clear_stopping(const char *root, const char *service, const char *i
 }
 
 /* Versions made by zrun deploy (a group) write stdout and stderr into a
- * pipe whose read end the supervisor holds and drains into logs/ID.log. */
+ * pipe whose read end the supervisor holds and drains into ID.log in the service's log dir (service_log.h). */
 static int log_pipe(const char *root, const struct service *svc, const char *id, int stdio[3],
 		    struct zrun_error *err)
 {
@@ -450,8 +501,9 @@ static int log_pipe(const char *root, const struct service *svc, const char *id,
 struct version_env {
 	/* LISTEN_FDNAMES: "preserved" for each --preserve-fds fd (at most
 	 * 1024), then the listeners' names (at most 63 characters each) */
-	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], pid[32], notify[96];
-	char *list[5];
+	char fds[32], names[1024 * 10 + LISTENER_MAX * 65 + 32], notify[96];
+	char *list[4];
+	bool listen_pid;
 };
 
 static int version_env_fill(struct version_env *e, const struct service *svc, struct version_config *vc,
@@ -470,10 +522,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 	for (size_t i = 0; i < svc->n_listeners && off < sizeof(e->names); i++)
 		off += (size_t)snprintf(e->names + off, sizeof(e->names) - off, "%s%s",
 					i || preserved ? ":" : "", svc->listeners[i].name);
-	/* LISTEN_PID is the program's pid as it sees it: 1 in its own pid
-	 * namespace; the init fills in its pid when it shares the host's. */
-	snprintf(e->pid, sizeof(e->pid), "LISTEN_PID=");
 	e->notify[0] = '\0';
+	e->listen_pid = false;
 	if (vc->probe.kind == PROBE_NOTIFY) {
 		/* a new name at each create (a restart too): see probe_notify.c */
 		if (probe_notify_new_name(vc->notify_socket, sizeof(vc->notify_socket), err) < 0)
@@ -486,7 +536,8 @@ static int version_env_fill(struct version_env *e, const struct service *svc, st
 			       * activation, or it would take fd 3 instead */
 		*l++ = e->fds;
 		*l++ = e->names;
-		*l++ = e->pid;
+		/* LISTEN_PID: the init adds it (container_create_opts.set_listen_pid) */
+		e->listen_pid = true;
 	}
 	if (e->notify[0])
 		*l++ = e->notify;
@@ -541,7 +592,7 @@ static int own_sockets(const struct service *svc, struct version_config *vc, boo
  * copy of the options, so none of them is left in the caller's (a pointer
  * into a dead stack frame, or to the freed state JSON). */
 static int create_in_service(const struct container_create_opts *caller, struct version_config *vc,
-			     const struct listener *ls, size_t nls, bool keep_child, pid_t *pid,
+			     const struct listener *ls, size_t nls, pid_t *pid,
 			     struct zrun_error *err)
 {
 	struct container_create_opts opts = *caller;
@@ -587,6 +638,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.extra_fds = fds;
 	opts.extra_fds_len = vc->intercept ? 0 : (int)svc.n_listeners;
 	opts.extra_env = env.list;
+	opts.set_listen_pid = env.listen_pid;
 	if (vc->intercept) {
 		opts.seccomp_notify = give_notify_fd;
 		opts.seccomp_notify_data = &hooks;
@@ -595,7 +647,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	opts.adjust_spec = adjust_version_spec;
 	opts.adjust_data = &hooks;
 	if (r == 0)
-		r = state_json ? container_create(&opts, keep_child, pid, err) : zrun_error_set(err, ENOMEM, "state");
+		r = state_json ? container_create(&opts, pid, err) : zrun_error_set(err, ENOMEM, "state");
 	free(state_json);
 	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)
@@ -611,8 +663,8 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	return r;
 }
 
-int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
-		   pid_t *pid, struct zrun_error *err)
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, pid_t *pid,
+		   struct zrun_error *err)
 {
 	struct version_config vc;
 	struct listener ls[LISTENER_MAX];
@@ -633,7 +685,7 @@ int version_create(const struct container_create_opts *opts, const struct versio
 		spec_free(spec);
 		if (vo->n_listen || vo->probe || vo->intercept)
 			return zrun_error_set(err, 0, "--listen, --probe and --intercept need --service NAME (or the zrun.service annotation)");
-		return container_create(opts, keep_child, pid, err);
+		return container_create(opts, pid, err);
 	}
 	int r = service_validate_name(service, err);
 	if (r == 0)
@@ -643,7 +695,7 @@ int version_create(const struct container_create_opts *opts, const struct versio
 	spec_free(spec);
 	if (r < 0)
 		return -1;
-	return create_in_service(opts, &vc, ls, nls, keep_child, pid, err);
+	return create_in_service(opts, &vc, ls, nls, pid, err);
 }
 
 int version_load(const char *root, const char *id, struct container_state *st,
@@ -714,7 +766,7 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		int lock = service_lock(root, service, "service.lock", false, &ignored);
 		/* its mark and all but the last replaced versions' logs go with
 		 * it, or every swap leaves ~3 MiB of RAM (/run) and a file */
-		supervise_prune_logs(root, service, SUPERVISE_LOGS_KEEP_REPLACED);
+		logfiles_prune(root, service, LOGFILES_KEEP_REPLACED);
 		end_service_if_empty(root, service);
 		/* last: a delete killed before this finds the service by it */
 		version_clear_stopping(root, service, id);
@@ -735,7 +787,7 @@ int version_create_from(const char *root, const char *id, const char *bundle, co
 
 	if (state_validate_id(id, err) < 0)
 		return -1;
-	return create_in_service(&opts, &copy, ls, nls, false, &pid, err);
+	return create_in_service(&opts, &copy, ls, nls, &pid, err);
 }
 
 int version_recreate(const char *root, const char *id, const char *bundle, const struct version_config *vc,
@@ -755,17 +807,27 @@ int version_recreate(const char *root, const char *id, const char *bundle, const
 	return r;
 }
 
-int version_restart(const char *root, const char *id, struct zrun_error *err)
+int version_load_live(const char *root, const char *id, struct version_config *vc, char *bundle, size_t len,
+		      struct zrun_error *err)
 {
 	struct container_state st;
-	struct version_config vc;
-	char bundle[PATH_MAX];
 
-	if (version_load(root, id, &st, &vc, err) < 0)
+	if (version_load(root, id, &st, vc, err) < 0)
 		return -1;
-	snprintf(bundle, sizeof(bundle), "%s", st.bundle);
+	snprintf(bundle, len, "%s", st.bundle);
 	enum container_status s = state_live_status(root, &st);
 	state_clear(&st);
+	return (int)s;
+}
+
+int version_restart(const char *root, const char *id, struct zrun_error *err)
+{
+	struct version_config vc;
+	char bundle[PATH_MAX];
+	int s = version_load_live(root, id, &vc, bundle, sizeof(bundle), err);
+
+	if (s < 0)
+		return -1;
 	if (s == STATUS_RUNNING)
 		return zrun_error_set(err, 0, "%s is running", id);
 	if (version_is_stopping(root, vc.service, id))

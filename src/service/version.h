@@ -22,6 +22,10 @@ struct version_opts {
 	const char *restart;                 /* --restart no|on-failure[:MAX]|always */
 	const char *group;                   /* zrun deploy: the replica group */
 	bool intercept;                      /* --intercept (else annotation zrun.intercept) */
+	bool no_intercept;                   /* deploy --no-intercept */
+	/* deploy: the settings a flag or an annotation does not give come from
+	 * here (the service's record) instead of the defaults; NULL = defaults */
+	const struct version_config *base;
 	/* filled with what the caller should tell the user, or left "" (the
 	 * network namespace the config names, left for the host's) */
 	char *note;
@@ -30,8 +34,8 @@ struct version_opts {
 
 /* container_create, plus the service part when the version belongs to one
  * (by flag or annotation). Leaves nothing behind on failure. */
-int version_create(const struct container_create_opts *opts, const struct version_opts *vo, bool keep_child,
-		   pid_t *pid, struct zrun_error *err);
+int version_create(const struct container_create_opts *opts, const struct version_opts *vo, pid_t *pid,
+		   struct zrun_error *err);
 
 /* container_delete, then end the service when its last version is gone. */
 int version_delete(const char *root, const char *id, bool force, struct zrun_error *err);
@@ -41,6 +45,12 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
  * the listeners when the service may not exist yet (restore), else 0. */
 int version_create_from(const char *root, const char *id, const char *bundle, const struct version_config *vc,
 			const struct listener *ls, size_t nls, struct zrun_error *err);
+
+/* The settings (VC) and bundle path of version ID, and its live status (an
+ * enum container_status): what recreating it needs. -1 when it cannot be
+ * read. */
+int version_load_live(const char *root, const char *id, struct version_config *vc, char *bundle, size_t len,
+		      struct zrun_error *err);
 
 /* Delete version id and create it again from bundle with vc (a restart, a
  * rollback), its service kept meanwhile. */

@@ -208,7 +208,9 @@ PY
 	refused "unknown signal \"SIGFOO\"" zr kill "$TEST_ID" SIGFOO
 	refused "unknown signal \"0x9\"" zr kill "$TEST_ID" 0x9
 	refused "unknown signal \"999\"" zr kill "$TEST_ID" 999
-	refused "unknown signal \"-9\"" zr kill "$TEST_ID" -9
+	# options are taken after the id too: `kill ID -9` is an unknown option
+	refused "kill: unknown option -9" zr kill "$TEST_ID" -9
+	refused "unknown signal \"-9\"" zr kill "$TEST_ID" -- -9
 	expect_eq "$(status_of "$TEST_ID")" running
 	zr delete --force "$TEST_ID"
 	assert_gone "$TEST_ID" /zrun-test/b1

@@ -5,7 +5,7 @@
 # is a file, a full disk. Each row must give exactly one stderr line
 # "zrun: ..." matching its regex (case-insensitive), a non-zero exit, and
 # leave nothing: no state dir or .services under --root, no cgroup under
-# /sys/fs/cgroup/*/zrun-test/ or /zrun/, no process (supervisor, httpd, init).
+# /sys/fs/cgroup/*/zrun-test/ or the root's default parent, no process (supervisor, httpd, init).
 #
 # The rows are between BEGIN TABLE and END TABLE, one per line:
 #   name | regex | bash code run with: $ROOT, $WORK, $ID (a fresh valid id,
@@ -95,11 +95,12 @@ bi_check() {
 	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ]; then
 		echo "left under --root: $(ls -A "$ROOT" | tr '\n' ' ')"; ok=1
 	fi
-	for d in /sys/fs/cgroup/*/zrun-test/"$ID"* /sys/fs/cgroup/*/zrun/"$ID"* \
-		 /sys/fs/cgroup/zrun-test/"$ID"* /sys/fs/cgroup/zrun/"$ID"*; do
+	for d in /sys/fs/cgroup/*/zrun-test/"$ID"* /sys/fs/cgroup/*"$(default_cgroup "$ID")"* \
+		 /sys/fs/cgroup/zrun-test/"$ID"* /sys/fs/cgroup"$(default_cgroup "$ID")"*; do
 		[ -d "$d" ] && { echo "cgroup left: $d"; ok=1; }
 	done
 	left=$( { grep -lsF -- "$WORK" /proc/[0-9]*/cmdline
+		  grep -lsF -- "ZRUN_SERVICE_ROOT=$WORK" /proc/[0-9]*/environ  # a service's fdstore or supervisor
 		  find /proc/[0-9]*/root -maxdepth 0 -lname "$WORK*" 2>/dev/null; } |
 		cut -d/ -f3 | grep -vx -e "$$" -e "$BASHPID" | sort -u | tr '\n' ' ')
 	[ -z "$left" ] || { echo "processes left: $left"; ok=1; }

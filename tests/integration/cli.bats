@@ -38,6 +38,39 @@ listed_commands() {
 	done
 }
 
+@test "help_command_prints_what_command_help_prints" {
+	local c n=0 want
+	for c in $(listed_commands); do
+		[ "$c" != help ] || continue
+		want=$(zr "$c" --help)
+		run --separate-stderr zr help "$c"
+		expect_eq "$status" 0 "exit status of help $c"
+		expect_eq "$output" "$want" "zrun help $c (zrun $c --help)"
+		expect_eq "$stderr" "" "stderr of help $c"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 9 ] || { echo "only $n commands listed"; false; }
+	[ ! -e "$ROOT" ] || { echo "help made $ROOT"; false; }
+}
+
+@test "help_alone_prints_the_usage" {
+	run --separate-stderr zr help
+	expect_eq "$status" 0 "exit status of zrun help"
+	expect_eq "$output" "$(zr --help)" "zrun help (zrun --help)"
+	[[ "$output" == *"  help "* ]] || { echo "help is not listed in the usage: $output"; false; }
+}
+
+@test "help_of_an_unknown_command_is_a_clear_error" {
+	run --separate-stderr zr help bogus
+	expect_eq "$status" 1 "exit status of zrun help bogus"
+	expect_eq "$stderr" 'zrun: help: unknown command "bogus" (see zrun --help)' "stderr"
+	expect_eq "$output" "" "stdout"
+	run --separate-stderr zr help create start
+	expect_eq "$status" 1 "exit status of zrun help create start"
+	[[ "$stderr" == "zrun: help: expects at most one command"* ]] || { echo "stderr: $stderr"; false; }
+	[ ! -e "$ROOT" ] || { echo "help made $ROOT"; false; }
+}
+
 @test "no_command_prints_usage_and_fails" {
 	run --separate-stderr zr
 	[ "$status" -ne 0 ]

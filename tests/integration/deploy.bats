@@ -11,17 +11,9 @@ setup() { svc_setup; SVC=d$BATS_TEST_NUMBER; }
 teardown() { svc_teardown; }
 
 # deploy NAME [httpd flags] -- [deploy flags]: deploy a bundle of httpd
-# answering NAME; remembers the ids it made for the teardown checks.
+# answering NAME, probed every 50 ms (service_helpers.bash).
 deploy() {
-	local name=$1 b hflags=() dflags=()
-	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do hflags+=("$1"); shift; done
-	[ $# -gt 0 ] && shift
-	dflags=("$@")
-	b=$(mkver "$name" "${hflags[@]}")
-	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 "${dflags[@]}" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
-		{ cat "$WORK/deploy.out" >&2; return 1; }
-	zr list -q >> "$WORK/ids"
+	DEPLOY_DEFAULTS="--listen tcp://127.0.0.1:$PORT --probe-period 50ms --probe-failure-threshold 100" deploy_version "$@"
 }
 
 # pids_seen N: the distinct X-Pid of N fresh connections, 4 at a time
@@ -109,15 +101,17 @@ svc_json() { zr service --format json status "$SVC"; }
 			sleep 0.05
 		done
 	done
-	zr service status "$SVC" > "$WORK/status"
+	local rc=0
+	zr service status "$SVC" > "$WORK/status" || rc=$?
 	cat "$WORK/status"
+	expect_eq "$rc" 3 "exit code of service status with its only version in a crash loop"
+	grep -q "$SVC-1 *crashed (exit 2)" "$WORK/status"
 	grep -q "crash loop: stopped after 3 restarts" "$WORK/status"
 	grep -q "restarts 3" "$WORK/status"
 	grep -q "last exit 2" "$WORK/status"
 	svc_json | grep -q '"restarts":3'
 	zr logs "$SVC" | grep -q "crashing after 2 requests"
-	grep -h "restart" "$ROOT"/.services/"$SVC"/logs/*.log >/dev/null || true
-	[ "$(pid_of "$SVC-1")" != "$pid0" ]
+		[ "$(pid_of "$SVC-1")" != "$pid0" ]
 }
 
 @test "logs_stay_under_their_cap_and_follow_across_a_swap" {
@@ -129,24 +123,24 @@ svc_json() { zr service --format json status "$SVC"; }
 	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 1000 --timeout 60s "$SVC" "$b" > "$WORK/deploy.out" 2>&1 || { cat "$WORK/deploy.out" >&2; return 1; }
 	zr list -q >> "$WORK/ids"
 	# the supervisor may still be writing what the version printed
-	wait_until 10 eval 'zr logs --tail 3 "$SVC" | grep -q "^$SVC-1 | chatty line 59999"'
+	wait_until 10 eval 'zr logs --tail 3 "$SVC" | grep -q " $SVC-1 | chatty line 59999"'
 	local f size total=0
-	for f in "$ROOT"/.services/"$SVC"/logs/*; do
+	for f in "$ROOT"/.logs/"$SVC"/*; do
 		size=$(stat -c %s "$f")
 		total=$((total + size))
 		[ "$size" -le 1048576 ] || { echo "$f is $size bytes, over the 1 MiB cap" >&2; return 1; }
 	done
-	echo "# logs after ~6 MiB of output: $(ls "$ROOT/.services/$SVC/logs" | wc -l) files, $total bytes" >&3
-	zr logs --tail 3 "$SVC" | grep -q "^$SVC-1 | chatty line 59999"
+	echo "# logs after ~6 MiB of output: $(ls "$ROOT/.logs/$SVC" | wc -l) files, $total bytes" >&3
+	zr logs --tail 3 "$SVC" | grep -q " $SVC-1 | chatty line 59999"
 	timeout 60 "$ZRUN" --root "$ROOT" logs -f "$SVC" > "$WORK/follow.out" 2>&1 &
 	local fpid=$!
 	wait_until 10 test -s "$WORK/follow.out"
 	deploy v2
-	wait_until 10 grep -q "^$SVC-2 | " "$WORK/follow.out" || true
+	wait_until 10 grep -q " $SVC-2 | " "$WORK/follow.out" || true
 	kill -INT $fpid 2>/dev/null || true
 	wait $fpid || true
-	grep -q "^$SVC-1 | httpd v1: .*" "$WORK/follow.out" || { cat "$WORK/follow.out" >&2; return 1; }
-	grep -q "^$SVC-2 | " "$WORK/follow.out" || { echo "no line of $SVC-2 followed" >&2; cat "$WORK/follow.out" >&2; return 1; }
+	grep -q " $SVC-1 | httpd v1: .*" "$WORK/follow.out" || { cat "$WORK/follow.out" >&2; return 1; }
+	grep -q " $SVC-2 | " "$WORK/follow.out" || { echo "no line of $SVC-2 followed" >&2; cat "$WORK/follow.out" >&2; return 1; }
 }
 
 @test "save_and_restore_bring_a_service_back_after_all_its_processes_died" {
@@ -158,7 +152,7 @@ svc_json() { zr service --format json status "$SVC"; }
 	# the supervisor and its fdstore both
 	kill -9 $k $(pgrep -P "$k")
 	for id in "$SVC-1" "$SVC-1.r1"; do
-		for cg in /sys/fs/cgroup/*/zrun/"$id"; do
+		for cg in /sys/fs/cgroup/*"$(default_cgroup "$id")"; do
 			[ -f "$cg/cgroup.procs" ] && xargs -r kill -9 < "$cg/cgroup.procs" 2>/dev/null || true
 		done
 	done
@@ -287,7 +281,7 @@ svc_json() { zr service --format json status "$SVC"; }
 		id=$SVC-2
 		[ $i -eq 0 ] || id=$SVC-2.r$i
 		expect_eq "$(status_of "$id")" running "status of $id" || return 1
-		if grep -q "^$id | loud done" "$WORK/logs.out"; then
+		if grep -q " $id | loud done" "$WORK/logs.out"; then
 			seen=$((seen + 1))
 		else
 			missing+=" $id"

@@ -7,6 +7,8 @@
 # [:kill|:fail=ERRNO][@n], inert unless set. Swap states are in swap.bats.
 
 load helpers
+# every test here injects faults: the test build (helpers.bash)
+ZRUN=$ZRUN_HOOKS
 
 bats_require_minimum_version 1.5.0
 

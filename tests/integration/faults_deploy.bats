@@ -8,6 +8,8 @@
 PORT_BASE=18900
 load service_helpers
 bats_require_minimum_version 1.5.0
+# every test here injects faults: the test build (helpers.bash)
+ZRUN=$ZRUN_HOOKS
 
 setup() { svc_setup; SVC=f$BATS_TEST_NUMBER; }
 teardown() { svc_teardown; }

@@ -10,6 +10,8 @@
 
 PORT_BASE=18500
 load service_helpers
+# every test here injects faults: the test build (helpers.bash)
+ZRUN=$ZRUN_HOOKS
 
 bats_require_minimum_version 1.5.0
 

@@ -9,6 +9,8 @@
 
 PORT_BASE=18550
 load service_helpers
+# every test here injects faults: the test build (helpers.bash)
+ZRUN=$ZRUN_HOOKS
 
 bats_require_minimum_version 1.5.0
 
@@ -82,7 +84,7 @@ resume_swap() {
 	pid=$(init_pid "$O")
 	b=$(mkver new)
 	vcreate "$N" "$b" --probe-period 50ms
-	run env ZRUN_TEST_KILL_SWAP_AT=draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	run env ZRUN_TEST_FAULT=swap-draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
 	zr delete --force "$N"
 	wrk_start
@@ -100,7 +102,7 @@ resume_swap() {
 	pid_old=$(init_pid "$O")
 	b=$(mkver new)
 	vcreate "$N" "$b" --probe-period 50ms
-	run env ZRUN_TEST_KILL_SWAP_AT=probing "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	run env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" swap "$O" "$N"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
 	pid_new=$(init_pid "$N")
 	run zr service status api
@@ -126,7 +128,7 @@ resume_swap() {
 	pid_old=$(init_pid "$O")
 	b=$(mkver new)
 	vcreate "$N" "$b" --probe-period 50ms
-	run env ZRUN_TEST_KILL_SWAP_AT=draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	run env ZRUN_TEST_FAULT=swap-draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
 	run timeout 20 "$ZRUN" --root "$ROOT" service --format json status api
 	echo "$output"

@@ -3,6 +3,10 @@
 load "$BATS_TEST_DIRNAME/../lib/bundle.sh"
 
 ZRUN=${ZRUN:-$BATS_TEST_DIRNAME/../../zrun}
+# The zrun with the test hooks (ZRUN_TEST_FAULT, runtime/fault.h), which only
+# the test build has (`make zrun-test`; tests/run.sh sets ZRUN_TEST_BIN, to
+# the ASan build in the asan suite). Fault-injection tests run this one.
+ZRUN_HOOKS=${ZRUN_TEST_BIN:-$BATS_TEST_DIRNAME/../../build-test/zrun}
 
 setup_common() {
 	TEST_ID="t$$-${BATS_TEST_NUMBER}"
@@ -22,13 +26,30 @@ teardown_common() {
 
 # zrun never removes a parent cgroup (other containers may share it); the
 # tests made /zrun-test and /zrun, so they remove them once empty (rmdir
-# refuses a cgroup that still has children or processes).
+# refuses a cgroup that still has children or processes). The race test's
+# parent is this test's own only: any teardown removing every empty
+# zrun-race-* cgroup took another run's from under its create (between its
+# mkdir and its cgroup.procs write: ENOENT).
 remove_parent_cgroups() {
-	local d
-	for d in /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/zrun-race-*/race /sys/fs/cgroup/*/zrun-race-*; do
+	local d own= race="zrun-race-${TEST_ID:-none}"
+	[ -z "${ROOT:-}" ] || own=$(dirname "$(default_cgroup x)")
+	for d in ${own:+/sys/fs/cgroup/*$own /sys/fs/cgroup$own} /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/"$race"/race /sys/fs/cgroup/*/"$race"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0
+}
+
+# default_cgroup ID [ROOT]: the cgroup zrun gives a container of ROOT (this
+# test's root by default) that has no linux.cgroupsPath: /zrun-<FNV-1a of
+# the canonical root path, 8 hex digits>/ID (runtime/cgroup_owner.c).
+default_cgroup() {
+	local s h=2166136261 i c
+	s=$(realpath -m "${2:-$ROOT}")
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+	done
+	printf '/zrun-%08x/%s\n' "$h" "$1"
 }
 
 zr() {  # zrun with this test's root

@@ -53,10 +53,12 @@ root_is_empty() {
 }
 
 # No process refers to this test's files (a left init has $ROOT in its
-# command line or a root inside $WORK).
+# command line or a root inside $WORK, a service's fdstore or supervisor
+# has it in its environment).
 assert_no_process() {
 	local left
 	left=$( { grep -lsF -- "$ROOT" /proc/[0-9]*/cmdline
+		  grep -lsF -- "ZRUN_SERVICE_ROOT=$ROOT" /proc/[0-9]*/environ  # a service's fdstore or supervisor
 		  find /proc/[0-9]*/root -maxdepth 0 -lname "$WORK*" 2>/dev/null; } |
 		cut -d/ -f3 | grep -vx "$$" | sort -u | tr '\n' ' ')
 	[ -z "$left" ] || { echo "processes left: $left" >&2; return 1; }

@@ -64,18 +64,18 @@ deploy_quiet() {
 }
 
 @test "eleven_deploys_leave_a_bounded_service_dir" {
-	local i dir=$ROOT/.services/api files bytes logs stops
+	local i dir=$ROOT/.services/api logdir=$ROOT/.logs/api files bytes logs stops
 	for i in $(seq 11); do deploy_quiet "v$i"; done
 	wait_serving "$URL/" v11
-	# each replaced version left a stop mark and ~3 MiB of logs (RAM: /run)
-	# for the life of the service; now: the logs of the running version and
-	# of the last 2 replaced ones, no mark of a deleted version
-	logs=$(ls "$dir/logs" | sed 's/\.log.*//' | sort -u | tr '\n' ' ')
-	expect_eq "$logs" "api-10 api-11 api-9 " "versions with logs in $dir/logs"
+	# each replaced version left a stop mark and ~3 MiB of logs for the
+	# life of the service; now: the logs of the running version and of the
+	# last 2 replaced ones, no mark of a deleted version
+	logs=$(ls "$logdir" | sed 's/\.log.*//' | sort -u | tr '\n' ' ')
+	expect_eq "$logs" "api-10 api-11 api-9 " "versions with logs in $logdir"
 	stops=$(cd "$dir" && ls -d stop-* 2>/dev/null | tr '\n' ' ')
 	expect_eq "$stops" "" "stop marks left in $dir"
-	files=$(find "$dir" | wc -l)
-	bytes=$(du -sb "$dir" | cut -f1)
+	files=$(find "$dir" "$logdir" | wc -l)
+	bytes=$(du -scb "$dir" "$logdir" | tail -1 | cut -f1)
 	echo "# service dir after 11 deploys: $files files, $bytes bytes" >&3
 	[ "$files" -le 20 ] || { echo "expected at most 20 files in $dir, saw $files:" >&2; find "$dir" >&2; false; }
 	# 3 versions' logs of at most 3 files of 1 MiB each, and the records

@@ -278,7 +278,7 @@ PY
 @test "intercept_is_refused_at_create_when_the_kernel_lacks_addfd" {
 	b=$(mk_httpd v0)
 	echo "$TEST_ID-v0" >> "$WORK/ids"
-	ZRUN_TEST_NO_ADDFD=1 run zr create --service api --listen "tcp://127.0.0.1:$PORT" --intercept "$TEST_ID-v0" "$b"
+	run env ZRUN_TEST_FAULT=intercept-addfd:fail=EINVAL "$ZRUN_HOOKS" --root "$ROOT" create --service api --listen "tcp://127.0.0.1:$PORT" --intercept "$TEST_ID-v0" "$b"
 	echo "$output"
 	assert_one_line_error "SECCOMP_IOCTL_NOTIF_ADDFD"
 	assert_version_gone "$TEST_ID-v0"

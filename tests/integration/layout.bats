@@ -43,6 +43,15 @@ compile_line() {
 		{ echo "expected: exit 0 and no output; saw exit $status: $output"; false; }
 }
 
+@test "layers_no_include_loop_inside_src_service" {
+	# module = the X.c/X.h pair; a loop is a set of modules that include
+	# one another (supervisor -> supervise -> version -> supervisor was one)
+	run "$CHECK" --loops "$TOP"
+	local loops
+	loops=$(grep "^layers: loop:.*src/service/" <<<"$output" || true)
+	[ -z "$loops" ] || { echo "expected: no include loop in src/service; saw:"; echo "$loops"; false; }
+}
+
 @test "layers_check_names_every_include_that_points_up" {
 	mkdir "$WORK/tree"
 	cp -r "$TOP/runtime" "$TOP/src" "$WORK/tree/" || { echo "no runtime/ and src/ in $TOP"; false; }

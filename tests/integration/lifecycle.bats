@@ -263,6 +263,33 @@ for c in l:
 	assert_gone "$TEST_ID-b" /zrun-test/b2
 }
 
+# process.env reaches the program as written: an empty LISTEN_PID= of a
+# plain container's config used to be filled in with the init's pid (the
+# service layer's marker, matched by its text in every environment).
+@test "process_env_reaches_the_program_as_written_even_an_empty_listen_pid" {
+	ARGS='["sh","-c","echo \"LISTEN_PID=[$LISTEN_PID]\""]' B=$(bundle b1)
+	sed -i 's|"HOME=/root"|"HOME=/root", "LISTEN_PID="|' "$B/config.json"
+	grep -q '"LISTEN_PID="' "$B/config.json"
+	run zr run -b "$B" "$TEST_ID"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$output" "LISTEN_PID=[]" "what the program saw"
+	assert_gone "$TEST_ID" /zrun-test/b1
+}
+
+# The fault hooks are compiled into the test build only (runtime/fault.h):
+# the shipped zrun does not read ZRUN_TEST_FAULT, which would make create
+# kill itself half-way. (The ASan build has them, for the asan suite.)
+@test "shipped_zrun_ignores_the_test_hooks" {
+	if grep -q __asan_init "$ZRUN"; then skip "the ASan build has the test hooks"; fi
+	ARGS='["sleep","30"]' B=$(bundle b1)
+	local rc=0
+	ZRUN_TEST_FAULT=create-after-state-dir zr_quiet create -b "$B" "$TEST_ID" || rc=$?
+	expect_eq "$rc" 0 "create's exit status with ZRUN_TEST_FAULT=create-after-state-dir"
+	expect_eq "$(status_of "$TEST_ID")" created "status after that create"
+	zr delete "$TEST_ID"
+	assert_gone "$TEST_ID" /zrun-test/b1
+}
+
 @test "pid_file_is_written_before_create_returns" {
 	ARGS='["sleep","30"]' B=$(bundle b1)
 	zr_quiet create -b "$B" --pid-file "$WORK/pid" "$TEST_ID"

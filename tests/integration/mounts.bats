@@ -155,6 +155,21 @@ mounts_run() {
 	assert_gone "$TEST_ID" /zrun-test/cgmount
 }
 
+# ZRUN_CGROUP_MOUNT set but empty means the default /sys/fs/cgroup, as it
+# does for cgroup detection; the cgroup mount read it a second time and took
+# "" as a path (statfs: No such file or directory).
+@test "cgroup_mount_with_an_empty_ZRUN_CGROUP_MOUNT_uses_the_default_root" {
+	[ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] || skip "not a cgroup v1 host"
+	ARGS='["sh","-c","ls /sys/fs/cgroup"]' \
+	MOUNTS_EXTRA=',{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","ro"]}' \
+	B=$(bundle cgempty)
+	ZRUN_CGROUP_MOUNT= run zr run -b "$B" "$TEST_ID"
+	echo "$output"
+	expect_eq "$status" 0 "exit status"
+	[[ " ${lines[*]} " == *" memory "* ]] || { echo "expected a memory hierarchy in /sys/fs/cgroup, saw: ${lines[*]}"; false; }
+	assert_gone "$TEST_ID" /zrun-test/cgempty
+}
+
 @test "default_dev_has_devices_symlinks_and_shm" {
 	mounts_run dev '["sh","-c","for d in null zero full random urandom tty; do test -c /dev/$d && echo $d; done; for l in fd stdin stdout stderr; do echo $l=$(readlink /dev/$l); done; head -c 5 /dev/zero | wc -c; echo x > /dev/full; grep \" /dev/shm \" /proc/self/mountinfo | sed \"s/.* - //\" | cut -d\" \" -f1"]' ''
 	expect_eq "${lines[*]:0:6}" "null zero full random urandom tty" "character devices"

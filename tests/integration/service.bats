@@ -10,12 +10,15 @@ setup() { svc_setup; }
 teardown() { svc_teardown; }
 
 # Nothing of a failed first version: no state, no cgroup, no service, and
-# no supervisor that was not running before the test (supervisors_before).
+# no supervisor of this test's root that was not running before the test
+# (supervisors_before). Other roots' supervisors (other tests running at the
+# same time) are theirs: their command line names their own --root.
 assert_nothing_left() {  # id
 	assert_version_gone "$1"
 	[ ! -e "$ROOT/.services/api" ] || { echo "service dir left: $(ls -A "$ROOT/.services/api")" >&2; return 1; }
 	local k
 	for k in $(pgrep -x 'zrun-(supervisor|fdstore)'); do
+		tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " || continue
 		if alive "$k" && ! grep -qx "$k" "$WORK/supervisors.before"; then
 			echo "a new supervisor $k is left" >&2
 			return 1
@@ -318,4 +321,34 @@ s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sl
 	[ "$status" -ne 0 ] || { echo "the sandbox made service api: $output"; false; }
 	[ ! -e "$ROOT/.services/api" ]
 	zr delete --force "$TEST_ID"
+}
+
+# issue 15.5 / 20.5: the per-service processes are fresh images, named for
+# their service in ps (not the create command line that made them), and a
+# supervisor the fdstore starts again is one too. Each holds without
+# close-on-exec only the fds passed across its exec (fdstore.h).
+@test "ps_names_the_fdstore_and_the_supervisor_by_their_service_after_a_restart_too" {
+	first_version "$TEST_ID-v1"
+	local fdstore supervisor again
+	fdstore=$(svc_supervisors)
+	supervisor=$(pgrep -x -P "$fdstore" zrun-supervisor)
+	[ -n "$supervisor" ] || { echo "no supervisor under fdstore $fdstore" >&2; return 1; }
+	expect_eq "$(ps -o args= -p "$fdstore")" "zrun-fdstore api" "ps of the fdstore $fdstore"
+	expect_eq "$(ps -o args= -p "$supervisor")" "zrun-supervisor api" "ps of the supervisor $supervisor"
+	expect_eq "$(ps -o comm= -p "$fdstore")" "zrun-fdstore" "name (comm) of the fdstore"
+	# the fdstore: supervisor.sock (3) and the listener (5), nothing else inheritable
+	local fd inheritable=""
+	for fd in $(ls "/proc/$fdstore/fd"); do
+		[ "$fd" -gt 2 ] || continue
+		(( 0$(awk '/^flags:/ { print $2 }' "/proc/$fdstore/fdinfo/$fd" 2>/dev/null) & 02000000 )) ||
+			inheritable+="$fd "
+	done
+	expect_eq "$inheritable" "3 5 " "fds of the fdstore without close-on-exec"
+	kill -9 "$supervisor"
+	wait_until 10 eval '[ -n "$(pgrep -x -P "$fdstore" zrun-supervisor)" ]'
+	again=$(pgrep -x -P "$fdstore" zrun-supervisor)
+	[ "$again" != "$supervisor" ] || { echo "supervisor $supervisor still there after kill -9" >&2; return 1; }
+	wait_until 5 eval '[ "$(ps -o args= -p "$again")" = "zrun-supervisor api" ]' ||
+		{ echo "restarted supervisor $again: expected \"zrun-supervisor api\", saw \"$(ps -o args= -p "$again")\"" >&2; return 1; }
+	wait_serving "$URL/" "$TEST_ID-v1"
 }

@@ -27,11 +27,12 @@ svc_supervisors() {
 }
 
 # Every zrun-supervisor or zrun-fdstore process of this test's root (their
-# command line is the create's that forked them: it names --root).
+# environment names it: ZRUN_SERVICE_ROOT, src/service/fdstore.h).
 root_supervisors() {
-	local p
+	local p abs
+	abs=$(realpath "$ROOT")
 	for p in $(pgrep -x 'zrun-supervisor|zrun-fdstore'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--root $ROOT " && echo "$p"
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF -- "ZRUN_SERVICE_ROOT=$abs" && echo "$p"
 	done
 	return 0
 }
@@ -63,7 +64,7 @@ svc_teardown() {
 		ok=1
 	fi
 	for id in $(cat "$WORK/ids" 2>/dev/null); do
-		assert_gone "$id" "/zrun/$id" || ok=1
+		assert_gone "$id" "$(default_cgroup "$id")" || ok=1
 	done
 	rm -rf "$WORK"
 	remove_parent_cgroups
@@ -71,7 +72,7 @@ svc_teardown() {
 }
 
 # mkver NAME [httpd flags]: a bundle at $WORK/b-NAME running the demo httpd
-# as version NAME, in its own cgroup (/zrun/<id>, the default).
+# as version NAME, in its own cgroup (the root's default, default_cgroup ID).
 mkver() {
 	local name=$1 dir=$WORK/b-$1 a args
 	shift
@@ -83,6 +84,22 @@ mkver() {
 	ARGS=$args write_config "$dir"
 	sed -i '/"cgroupsPath"/d' "$dir/config.json"
 	echo "$dir"
+}
+
+# deploy_version NAME [httpd flags] -- [deploy flags]: zrun deploy of a
+# bundle of httpd answering NAME as service $SVC, with $DEPLOY_DEFAULTS
+# (words) before the flags; the output in $WORK/deploy.out (shown on
+# failure); remembers the ids it made for the teardown checks.
+deploy_version() {
+	local name=$1 b hflags=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do hflags+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	b=$(mkver "$name" "${hflags[@]}")
+	# shellcheck disable=SC2086 # DEPLOY_DEFAULTS is a list of words
+	zr deploy ${DEPLOY_DEFAULTS:-} "$@" "$SVC" "$b" > "$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out" >&2; return 1; }
+	zr list -q >> "$WORK/ids"
 }
 
 # vcreate ID BUNDLE [create flags]: create a version of service api,
@@ -160,7 +177,7 @@ assert_untouched() {
 
 assert_version_gone() {  # id
 	[ ! -e "$ROOT/$1" ] || { echo "state of $1 left" >&2; return 1; }
-	assert_gone "$1" "/zrun/$1"
+	assert_gone "$1" "$(default_cgroup "$1")"
 	! zr state "$1" >/dev/null 2>&1 || { echo "zrun state $1 still answers" >&2; return 1; }
 }
 

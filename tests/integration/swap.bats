@@ -70,7 +70,7 @@ abort_case() {
 
 @test "swap_aborts_when_new_never_ready" {
 	abort_case --start-delay-ms 60000 -- --probe-period 100ms --probe-failure-threshold 3 --
-	[[ "$output" == *"probe failed 3 times"* ]]
+	[[ "$output" == *"probe failed "*"failure threshold 3 x period 100 ms"* ]]
 }
 
 @test "swap_aborts_when_new_exits_early" {
@@ -115,7 +115,7 @@ abort_case() {
 	wait_serving "$URL/" old
 	local pid cgdirs
 	pid=$(init_pid "$old")
-	cgdirs=$(ls -d /sys/fs/cgroup/*/zrun/"$old" 2>/dev/null)
+	cgdirs=$(ls -d /sys/fs/cgroup/*"$(default_cgroup "$old")" 2>/dev/null)
 	b=$(mkver new)
 	vcreate "$new" "$b" --probe-period 50ms
 	local t0=$(date +%s%N)
@@ -144,7 +144,7 @@ kill_swap_at() {
 	wrk_start
 	b=$(mkver new)
 	vcreate "$new" "$b" --probe-period 50ms
-	run env ZRUN_TEST_KILL_SWAP_AT="$state" "$ZRUN" --root "$ROOT" swap "$old" "$new"
+	run env ZRUN_TEST_FAULT="swap-$state" "$ZRUN_HOOKS" --root "$ROOT" swap "$old" "$new"
 	echo "$output"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status" >&2; false; }
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/")" 200 "answer right after the killed swap"

@@ -94,7 +94,7 @@ for line in open(sys.argv[1]):
 	pid=$(init_pid "$old")
 	vcreate "$new" "$(mkver new)"
 	# the swap dies right after its record says "created": NEW never started
-	run env ZRUN_TEST_KILL_SWAP_AT=created "$ZRUN" --root "$ROOT" swap "$old" "$new"
+	run env ZRUN_TEST_FAULT=swap-created:kill "$ZRUN_HOOKS" --root "$ROOT" swap "$old" "$new"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output"; false; }
 	expect_eq "$(status_of "$new")" created "status of $new"
 	t=$(date +%s%N)
@@ -172,7 +172,7 @@ json.dump(r, open(p, "w"))' "$ROOT/.services/$1/swap.json"
 	local b
 	b=$(mkver v2)
 	rc=0
-	env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" deploy --replicas 2 --probe-period 100ms "$SVC" "$b" \
+	env ZRUN_TEST_FAULT=swap-probing "$ZRUN_HOOKS" --root "$ROOT" deploy --replicas 2 --probe-period 100ms "$SVC" "$b" \
 		</dev/null >"$WORK/deploy.out" 2>&1 3>&- || rc=$?
 	[ "$rc" -eq 137 ] || { echo "expected deploy to die of SIGKILL (137), saw $rc: $(cat "$WORK/deploy.out")"; false; }
 	strip_members "$SVC"
@@ -190,7 +190,7 @@ json.dump(r, open(p, "w"))' "$ROOT/.services/$1/swap.json"
 	local old=$TEST_ID-old new=$TEST_ID-new
 	first_version "$old"
 	vcreate "$new" "$(mkver new)" --probe-period 50ms
-	run env ZRUN_TEST_KILL_SWAP_AT=draining "$ZRUN" --root "$ROOT" swap "$old" "$new"
+	run env ZRUN_TEST_FAULT=swap-draining:kill "$ZRUN_HOOKS" --root "$ROOT" swap "$old" "$new"
 	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output"; false; }
 	strip_members api
 	run zr service repair api

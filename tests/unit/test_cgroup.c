@@ -244,7 +244,7 @@ static bool wait_empty(struct cgroup *cg, int timeout_ms)
 static struct cgroup *make(const char *path, const struct spec_resources *r)
 {
 	struct zrun_error err;
-	struct cgroup *cg = cgroup_open(path, NULL, &err);
+	struct cgroup *cg = cgroup_open(path, NULL, NULL, &err);
 
 	if (cg == NULL) {
 		printf("#   cgroup_open %s: %s\n", path, err.msg);
@@ -279,7 +279,7 @@ static void finish(struct cgroup *cg, const char *path)
 TEST(default_path_is_zrun_slash_id)
 {
 	struct zrun_error err;
-	struct cgroup *cg = cgroup_open(NULL, "api-v1", &err);
+	struct cgroup *cg = cgroup_open(NULL, "api-v1", NULL, &err);
 
 	CHECK(cg != NULL);
 	if (cg == NULL)
@@ -289,10 +289,31 @@ TEST(default_path_is_zrun_slash_id)
 	cgroup_free(cg);
 }
 
+TEST(default_parent_is_the_roots_own)
+{
+	struct zrun_error err;
+	char def[64], a[64], a2[64], b[64];
+
+	CHECK(cgroup_default_parent("/run/zrun", def, sizeof(def), &err) == 0);
+	CHECK_STR(def, "/zrun");
+	CHECK(cgroup_default_parent("/run//zrun/", def, sizeof(def), &err) == 0);
+	CHECK_STR(def, "/zrun");
+	CHECK(cgroup_default_parent("/tmp", a, sizeof(a), &err) == 0);
+	CHECK(cgroup_default_parent("//tmp/./", a2, sizeof(a2), &err) == 0);
+	CHECK(cgroup_default_parent("/var/tmp", b, sizeof(b), &err) == 0);
+	CHECK(strncmp(a, "/zrun-", 6) == 0 && strlen(a) == 14);
+	CHECK_STR(a2, a); /* the canonical path names the root */
+	if (strcmp(a, b) == 0)
+		printf("#   two roots, one parent: %s\n", a);
+	CHECK(strcmp(a, b) != 0);
+	/* a stable name: FNV-1a of the path, what the tests' helpers compute */
+	CHECK_STR(a, "/zrun-29f1fc7b");
+}
+
 TEST(absolute_path_is_normalized)
 {
 	struct zrun_error err;
-	struct cgroup *cg = cgroup_open("/k8s.io//pod1/./c1/", "x", &err);
+	struct cgroup *cg = cgroup_open("/k8s.io//pod1/./c1/", "x", NULL, &err);
 
 	CHECK(cg != NULL);
 	if (cg == NULL)
@@ -330,7 +351,7 @@ TEST(relative_path_is_below_own_cgroup)
 		}
 	}
 	fclose(f);
-	cg = cgroup_open("zrun-unit-rel/c1", "x", &err);
+	cg = cgroup_open("zrun-unit-rel/c1", "x", NULL, &err);
 	CHECK(cg != NULL);
 	if (cg == NULL) {
 		printf("#   %s\n", err.msg);
@@ -386,7 +407,7 @@ TEST(dotdot_is_rejected)
 	struct zrun_error err;
 
 	for (size_t i = 0; bad[i] != NULL; i++) {
-		struct cgroup *cg = cgroup_open(bad[i], "x", &err);
+		struct cgroup *cg = cgroup_open(bad[i], "x", NULL, &err);
 		CHECK(cg == NULL);
 		cgroup_free(cg);
 		if (cg == NULL && strstr(err.msg, "\"..\" is not allowed") == NULL)
@@ -394,17 +415,17 @@ TEST(dotdot_is_rejected)
 		CHECK(cg != NULL || strstr(err.msg, bad[i]) != NULL);
 	}
 	CHECK(cgroup_open_resolved("/a/../b", &err) == NULL);
-	CHECK(cgroup_open(NULL, "..", &err) == NULL);
-	CHECK(cgroup_open(NULL, "a/b", &err) == NULL);
+	CHECK(cgroup_open(NULL, "..", NULL, &err) == NULL);
+	CHECK(cgroup_open(NULL, "a/b", NULL, &err) == NULL);
 }
 
 TEST(root_cgroup_is_rejected)
 {
 	struct zrun_error err;
 
-	CHECK(cgroup_open("/", "x", &err) == NULL);
-	CHECK(cgroup_open("//.", "x", &err) == NULL);
-	CHECK(cgroup_open(".", "x", &err) == NULL);
+	CHECK(cgroup_open("/", "x", NULL, &err) == NULL);
+	CHECK(cgroup_open("//.", "x", NULL, &err) == NULL);
+	CHECK(cgroup_open(".", "x", NULL, &err) == NULL);
 	CHECK(cgroup_open_resolved("relative", &err) == NULL);
 }
 
@@ -520,7 +541,7 @@ TEST(failed_create_names_file_and_value_and_leaves_nothing)
 	base_path(base, sizeof(base));
 	unique(path, sizeof(path), "fail/deeper");
 	r.cpu_cpus = "99999";
-	cg = cgroup_open(path, NULL, &err);
+	cg = cgroup_open(path, NULL, NULL, &err);
 	CHECK(cg != NULL);
 	if (cg == NULL)
 		return;
@@ -546,7 +567,7 @@ TEST(unified_keys_are_checked)
 	unique(path, sizeof(path), "unified");
 	r.unified = &kv;
 	r.unified_len = 1;
-	cg = cgroup_open(path, NULL, &err);
+	cg = cgroup_open(path, NULL, NULL, &err);
 	CHECK(cg != NULL);
 	if (cg == NULL)
 		return;
@@ -737,6 +758,7 @@ int main(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN); /* a go pipe whose child is already gone */
 	RUN(default_path_is_zrun_slash_id);
+	RUN(default_parent_is_the_roots_own);
 	RUN(absolute_path_is_normalized);
 	RUN(relative_path_is_below_own_cgroup);
 	RUN(recorded_paths_name_each_hierarchy);

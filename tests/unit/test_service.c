@@ -5,13 +5,16 @@
  * their headers, linked from the service library. */
 #include "event.h"
 #include "listener.h"
+#include "probe.h"
 #include "service.h"
 #include "swap_record.h"
+#include "service_log.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 TEST(listen_tcp_ipv4_with_and_without_a_name)
 {
@@ -105,24 +108,50 @@ TEST(probe_specs)
 	CHECK(probe_parse("exec:", &p, &err) < 0);
 }
 
+/* Durations the one parser takes, and what it makes of them: the service
+ * flags' forms and Go's (`events --interval` takes them as runc does). */
+static const struct { const char *text; long ms; } durations_ok[] = {
+	{ "500ms", 500 }, { "200ms", 200 }, { "2s", 2000 }, { "1.5s", 1500 }, { ".5s", 500 },
+	{ "3", 3000 }, { "1m", 60000 }, { "2m", 120000 }, { "1h", 3600000 },
+	/* edge cases */
+	{ "0", 0 }, { "0s", 0 }, { "1m30s", 90000 }, { "1h2m3s4ms", 3723004 },
+	{ "1500us", 1 }, { "2000000ns", 2 },
+	{ "168h", 7 * 86400000L },  /* the most: 7 days */
+};
+
+/* ... and what it refuses, leaving the result untouched. */
+static const char *const durations_bad[] = {
+	"", "-1s", "soon", "5parsecs",
+	/* overflow: more than 7 days, or a number no double holds */
+	"169h", "100000000000000000000000000000s", "167h120m", "1e400s",
+	/* garbage: what strtod alone would take */
+	"nan", "nanms", "inf", "infs", "0x10s", "1e3", " 5s", "+5s", "5 s", "1.2.3s", ".s", "s",
+	"5s3",  /* a bare number only alone */
+	"5sx",
+};
+
 TEST(durations)
 {
-	long ms = -1;
+	long ms;
 
-	CHECK_INT(duration_parse("500ms", &ms), 0);
-	CHECK_INT(ms, 500);
-	CHECK_INT(duration_parse("2s", &ms), 0);
-	CHECK_INT(ms, 2000);
-	CHECK_INT(duration_parse("1.5s", &ms), 0);
-	CHECK_INT(ms, 1500);
-	CHECK_INT(duration_parse("3", &ms), 0);
-	CHECK_INT(ms, 3000);
-	CHECK_INT(duration_parse("1m", &ms), 0);
-	CHECK_INT(ms, 60000);
-	CHECK(duration_parse("", &ms) < 0);
-	CHECK(duration_parse("-1s", &ms) < 0);
-	CHECK(duration_parse("soon", &ms) < 0);
-	CHECK(duration_parse("5parsecs", &ms) < 0);
+	for (size_t i = 0; i < sizeof(durations_ok) / sizeof(durations_ok[0]); i++) {
+		ms = -1;
+		int r = duration_parse(durations_ok[i].text, &ms);
+		if (r != 0 || ms != durations_ok[i].ms) {
+			printf("#   \"%s\": expected %ld ms, saw %d (%ld ms)\n", durations_ok[i].text,
+			       durations_ok[i].ms, r, ms);
+			unit_case_failed = 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(durations_bad) / sizeof(durations_bad[0]); i++) {
+		ms = -1;
+		if (duration_parse(durations_bad[i], &ms) == 0 || ms != -1) {
+			printf("#   \"%s\": expected refused and the result untouched, saw %ld ms\n",
+			       durations_bad[i], ms);
+			unit_case_failed = 1;
+		}
+	}
+	CHECK(duration_parse(NULL, &ms) < 0);
 }
 
 TEST(service_names)
@@ -163,6 +192,74 @@ TEST(version_config_round_trips_through_state)
 	CHECK_INT(back.stop_signal, 3);
 	CHECK(back.own_netns);
 	free(st.extra_json);
+}
+
+/* Every field set away from its default comes back the same: the table
+ * (src/service/service.c) names every field, both ways. */
+TEST(version_config_every_field_round_trips)
+{
+	struct version_config vc, back;
+	struct container_state st;
+
+	version_config_defaults(&vc);
+	snprintf(vc.service, sizeof(vc.service), "api");
+	vc.probe = (struct probe_spec){ .kind = PROBE_EXEC, .initial_delay_ms = 7, .period_ms = 11, .timeout_ms = 13,
+					.success_threshold = 2, .failure_threshold = 9 };
+	snprintf(vc.probe.target, sizeof(vc.probe.target), "test -e \"/run/a b\"");
+	vc.stop_signal = 10;
+	vc.grace_period_ms = 4321;
+	vc.own_netns = true;
+	vc.intercept = true;
+	snprintf(vc.group, sizeof(vc.group), "api-3");
+	vc.restart = RESTART_ON_FAILURE;
+	vc.restart_max = 5;
+	snprintf(vc.notify_socket, sizeof(vc.notify_socket), "@zrun-notify-0123");
+	memset(&st, 0, sizeof(st));
+	st.extra_json = version_config_json(&vc);
+	CHECK_INT(version_config_from_state(&st, &back), 0);
+	CHECK(memcmp(&vc, &back, sizeof(vc)) == 0);
+	free(st.extra_json);
+	/* a value of the wrong type is refused, not taken as the default */
+	st.extra_json = (char *)"{\"service\":\"api\",\"period_ms\":\"fast\"}";
+	CHECK_INT(version_config_from_state(&st, &back), -1);
+}
+
+TEST(service_record_round_trips_with_its_deploy_settings)
+{
+	char dir[] = "/tmp/zrun-test-record-XXXXXX";
+	struct service svc, back;
+	struct zrun_error err;
+
+	CHECK(mkdtemp(dir) != NULL);
+	memset(&svc, 0, sizeof(svc));
+	snprintf(svc.name, sizeof(svc.name), "api");
+	CHECK_INT(listener_parse("web=tcp://127.0.0.1:8080", 0, &svc.listeners[0], &err), 0);
+	svc.n_listeners = 1;
+	svc.supervisor_pid = 42;
+	svc.supervisor_start_time = 18446744073709551615ULL;
+	snprintf(svc.current, sizeof(svc.current), "api-3");
+	snprintf(svc.previous, sizeof(svc.previous), "api-2");
+	svc.seq = 3;
+	svc.replicas = 2;
+	svc.keep_old = true;
+	svc.timeout_ms = 5000;
+	version_config_defaults(&svc.settings);
+	snprintf(svc.settings.service, sizeof(svc.settings.service), "api");
+	svc.settings.restart = RESTART_ALWAYS;
+	svc.settings.intercept = true;
+	CHECK_INT(service_save(dir, &svc, &err), 0);
+	CHECK_INT(service_load(dir, "api", &back, &err), 0);
+	CHECK_STR(back.listeners[0].url, "tcp://127.0.0.1:8080");
+	CHECK_STR(back.listeners[0].name, "web");
+	CHECK_INT(back.n_listeners, 1);
+	CHECK(back.supervisor_start_time == svc.supervisor_start_time);
+	CHECK_STR(back.previous, "api-2");
+	CHECK_INT(back.replicas, 2);
+	CHECK(back.keep_old);
+	CHECK_INT(back.timeout_ms, 5000);
+	CHECK(memcmp(&back.settings, &svc.settings, sizeof(svc.settings)) == 0);
+	CHECK_INT(service_remove(dir, "api", &err), 0);
+	CHECK_INT(rmdir(dir), 0);
 }
 
 /* A progress line as --format json prints it: the fields the docs name,
@@ -214,6 +311,36 @@ TEST(swap_state_names_round_trip_and_an_unknown_name_is_refused)
 	}
 }
 
+TEST(probe_schedule_is_fast_until_the_first_success_then_the_period)
+{
+	struct version_config vc;
+
+	version_config_defaults(&vc);
+	struct probe_spec *p = &vc.probe;
+	CHECK_INT(probe_first_delay_ms(p), PROBE_FIRST_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), PROBE_STARTUP_FAST_MS);
+	CHECK_INT(probe_next_delay_ms(p, false, 5000), PROBE_STARTUP_SLOW_MS);
+	CHECK_INT(probe_next_delay_ms(p, true, 5000), 10000);
+	/* the startup budget is what one probe per period gave */
+	CHECK(!probe_startup_over(p, 29999));
+	CHECK(probe_startup_over(p, 30000));
+	p->initial_delay_ms = 2000;
+	p->period_ms = 20;
+	CHECK_INT(probe_first_delay_ms(p), 2000);
+	CHECK_INT(probe_next_delay_ms(p, false, 0), 20);
+}
+
+TEST(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root)
+{
+	char dir[PATH_MAX];
+
+	CHECK_INT(service_log_dir(dir, sizeof(dir), "/run/zrun", "api"), 0);
+	CHECK_STR(dir, "/var/log/zrun/api");
+	CHECK_INT(service_log_dir(dir, sizeof(dir), "/nonexistent-root/x", "api"), 0);
+	CHECK_STR(dir, "/nonexistent-root/x/.logs/api");
+	CHECK_INT(service_log_dir(dir, 10, "/nonexistent-root/x", "api"), -1);
+}
+
 int main(void)
 {
 	RUN(listen_tcp_ipv4_with_and_without_a_name);
@@ -224,7 +351,11 @@ int main(void)
 	RUN(durations);
 	RUN(service_names);
 	RUN(version_config_round_trips_through_state);
+	RUN(probe_schedule_is_fast_until_the_first_success_then_the_period);
+	RUN(version_config_every_field_round_trips);
+	RUN(service_record_round_trips_with_its_deploy_settings);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
 	RUN(swap_state_names_round_trip_and_an_unknown_name_is_refused);
+	RUN(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root);
 	UNIT_DONE();
 }

@@ -4,6 +4,7 @@
 #ifndef ZRUN_UNIT_H
 #define ZRUN_UNIT_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,20 @@ static int unit_n, unit_failed, unit_case_failed;
 #define RUN(name) do { unit_case_failed = 0; name(); unit_n++; \
 	if (unit_case_failed) unit_failed++; \
 	printf("%s %d - %s\n", unit_case_failed ? "not ok" : "ok", unit_n, #name); } while (0)
+/* The fds open in this process (through /proc/self/fd): a check that a
+ * receiver left none open counts them before and after. */
+static inline int unit_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
 #define UNIT_DONE() do { printf("1..%d\n", unit_n); return unit_failed ? 1 : 0; } while (0)
 
 #endif

@@ -475,6 +475,33 @@ t_relative_path() {
 	rmdir $top/caller $top 2>/dev/null
 }
 
+# (h) two --roots, one id, no cgroupsPath: each root's own parent cgroup;
+# root 2's delete --force leaves root 1's container running; a create into
+# a cgroup that holds a process is refused (issue 20).
+t_two_roots() {
+	local id=dup R2=/run/zrun-vm2 name="two roots with one id: own cgroups, delete under one leaves the other; a busy cgroup is refused"
+	local st1 cg1 cg2 refused left
+	have_zrun "$name" || return
+	bundle $id '["/bin/sleep", "1000"]'
+	sed -i '/"cgroupsPath"/d' $B/$id/config.json
+	if ! { create $id && start $id; }; then not_ok "$name"; cleanup $id; return; fi
+	timeout 15 $ZRUN --root $R2 run -d --bundle $B/$id $id </dev/null >/tmp/z2.log 2>&1
+	cg1=$(tr -d '\n' <$R/$id/state.json | sed -n 's/.*"cgroup_path":"\([^"]*\)".*/\1/p')
+	cg2=$(tr -d '\n' <$R2/$id/state.json 2>/dev/null | sed -n 's/.*"cgroup_path":"\([^"]*\)".*/\1/p')
+	timeout 15 $ZRUN --root $R2 delete --force $id </dev/null >>/tmp/z2.log 2>&1
+	st1=$(state_field $id status)
+	# the same leaf, named by a cgroupsPath, for a second container: refused
+	sed -i "s|\"namespaces\"|\"cgroupsPath\": \"$cg1\", \"namespaces\"|" $B/$id/config.json
+	timeout 15 $ZRUN --root $R2 create --bundle $B/$id $id </dev/null >/tmp/z2.log 2>&1
+	grep -q "is not empty" /tmp/z2.log && refused=refused || refused="not refused: $(head -c 200 /tmp/z2.log)"
+	cleanup $id
+	timeout 15 $ZRUN --root $R2 delete --force $id </dev/null >/dev/null 2>&1
+	left=$(ls -d $CG/zrun-[0-9a-f]* 2>/dev/null | tr '\n' ' ')
+	rm -rf $R2
+	[ "$cg1" != "$cg2" ] && [ -n "$cg2" ] && cg2=distinct
+	check "$name" "running distinct refused " "$st1 $cg2 $refused $left"
+}
+
 # Nothing left behind: no cgroup under zrun-vm, no container state.
 t_leftovers() {
 	local name="nothing left under $CG/zrun-vm or in $R" left
@@ -509,5 +536,6 @@ t_update
 t_events
 t_exec
 t_relative_path
+t_two_roots
 t_leftovers
 echo "# zrun-vm-done $n tests at uptime $(cut -d' ' -f1 /proc/uptime) s"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# Every command linear in the work (issue 20, point 2): `service list`,
+# `service status` and `list` read each container's state.json at most once,
+# whatever the number of services. Counted (strace), not timed: N services
+# of one created (not started) version each, on unix listeners (no port).
+load service_helpers  # root_supervisors
+
+setup() {
+	setup_common
+	command -v strace >/dev/null || skip "strace is not installed"
+	B=$(ARGS='["sleep","1000"]' bundle b)
+	sed -i '/"cgroupsPath"/d' "$B/config.json"
+}
+
+teardown() {
+	local sups k ok=0
+	sups=$(root_supervisors)
+	teardown_common
+	for k in $sups; do
+		for _ in $(seq 50); do kill -0 "$k" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$k" 2>/dev/null; then echo "supervisor $k left" >&2; kill -9 "$k"; ok=1; fi
+	done
+	return $ok
+}
+
+# grow_to N: services s1..sN, each with one created version vI.
+grow_to() {
+	local i have
+	have=$(zr list -q | wc -l)
+	for ((i = have + 1; i <= $1; i++)); do
+		zr create --service "s$i" --listen "unix:$WORK/s$i.sock" "v$i" "$B" >/dev/null
+	done
+	expect_eq "$(zr list -q | wc -l)" "$1" "containers"
+}
+
+# state_reads CMD...: how many times zrun CMD opens a state.json
+state_reads() {
+	strace -f -qq -e trace=openat -o "$WORK/trace" "$ZRUN" --root "$ROOT" "$@" >"$WORK/out"
+	grep -c '/state\.json"' "$WORK/trace"
+}
+
+expect_reads() {  # N: each command reads each of the N states at most once
+	local cmd seen
+	for cmd in "service list" "service --format json list" "service --format json status s1" "service status s1" "list"; do
+		# shellcheck disable=SC2086
+		seen=$(state_reads $cmd)
+		[ "$seen" -le "$1" ] || { echo "zrun $cmd with $1 services: expected at most $1 state.json reads, saw $seen" >&2; return 1; }
+	done
+	expect_eq "$(zr service list | awk 'NR > 1' | wc -l)" "$1" "services listed"
+}
+
+@test "service_list_and_status_read_each_state_once_at_10_and_100_services" {
+	grow_to 10
+	expect_reads 10
+	grow_to 100
+	expect_reads 100
+	for id in $(zr list -q); do zr delete "$id"; done
+	expect_eq "$(zr list -q | wc -l)" 0 "containers left"
+}
