@@ -68,7 +68,7 @@ bool service_exists(const char *root, const char *name)
 static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify", NULL };
 
 /* A steered service's version: its own socket of each listener's group as
- * [index, inode] pairs; null for the rest (and in the deploy settings,
+ * [index, inode, cookie]; null for the rest (and in the deploy settings,
  * which never carry a version's sockets). */
 static void write_version_steer(struct json_writer *w, const void *obj)
 {
@@ -83,6 +83,7 @@ static void write_version_steer(struct json_writer *w, const void *obj)
 		json_w_array_begin(w);
 		json_w_int(w, vc->steer_index[i]);
 		json_w_uint(w, vc->steer_inode[i]);
+		json_w_uint(w, vc->steer_cookie[i]);
 		json_w_array_end(w);
 	}
 	json_w_array_end(w);
@@ -93,18 +94,20 @@ static int read_version_steer(struct json_ctx *c, yajl_val v, void *obj)
 	struct version_config *vc = obj;
 
 	if (!YAJL_IS_ARRAY(v) || v->u.array.len > LISTENER_MAX)
-		return json_fail(c, "expected at most %d [index, inode] pairs", LISTENER_MAX);
+		return json_fail(c, "expected at most %d [index, inode, cookie]", LISTENER_MAX);
 	for (size_t i = 0; i < v->u.array.len; i++) {
-		yajl_val pair = v->u.array.values[i];
+		yajl_val one = v->u.array.values[i];
 		int64_t index;
-		uint64_t inode;
-		if (!YAJL_IS_ARRAY(pair) || pair->u.array.len != 2)
-			return json_fail(c, "expected [index, inode] pairs");
-		if (json_val_int(c, pair->u.array.values[0], -1, STEER_SOCKS_MAX - 1, &index) < 0 ||
-		    json_val_uint(c, pair->u.array.values[1], UINT64_MAX, &inode) < 0)
+		uint64_t inode, cookie;
+		if (!YAJL_IS_ARRAY(one) || one->u.array.len != 3)
+			return json_fail(c, "expected [index, inode, cookie] per listener");
+		if (json_val_int(c, one->u.array.values[0], -1, STEER_SOCKS_MAX - 1, &index) < 0 ||
+		    json_val_uint(c, one->u.array.values[1], UINT64_MAX, &inode) < 0 ||
+		    json_val_uint(c, one->u.array.values[2], UINT64_MAX, &cookie) < 0)
 			return -1;
 		vc->steer_index[i] = (int)index;
 		vc->steer_inode[i] = (unsigned long)inode;
+		vc->steer_cookie[i] = cookie;
 	}
 	vc->n_steer = (int)v->u.array.len;
 	return 0;

@@ -51,10 +51,13 @@ struct version_config {
 	char notify_socket[48];
 	/* a steered service (steer_service.h): this version's own socket of
 	 * each listener's group, its index in the group's socket array (-1:
-	 * none) and its inode (what the accepting probe looks for) */
+	 * none), its inode (what the accepting probe looks for) and its cookie
+	 * (whether the index is still this socket's: a stopped version's index
+	 * goes to the next version made) */
 	int n_steer;
 	int steer_index[LISTENER_MAX];
 	unsigned long steer_inode[LISTENER_MAX];
+	unsigned long long steer_cookie[LISTENER_MAX];
 };
 
 struct service {

@@ -305,9 +305,15 @@ int steer_remove(const struct steer *s, unsigned index, struct zrun_error *err)
 
 bool steer_has(const struct steer *s, unsigned index)
 {
+	return steer_cookie(s, index) != 0;
+}
+
+uint64_t steer_cookie(const struct steer *s, unsigned index)
+{
 	uint64_t cookie;
 
-	return index < STEER_SOCKS_MAX && map_lookup(s->socks_map, index, &cookie) == 0;
+	/* a REUSEPORT_SOCKARRAY of 8-byte values reads back as the cookie */
+	return index < STEER_SOCKS_MAX && map_lookup(s->socks_map, index, &cookie) == 0 ? cookie : 0;
 }
 
 int steer_set_shares(const struct steer *s, const unsigned *index, const unsigned *percent, size_t n,

@@ -68,6 +68,9 @@ int steer_get_shares(const struct steer *s, unsigned *percent, struct zrun_error
 
 /* Is index in the socket array? */
 bool steer_has(const struct steer *s, unsigned index);
+/* The cookie of the socket at index (the kernel's id of a socket, never
+ * reused while the host runs), 0 when there is none. */
+uint64_t steer_cookie(const struct steer *s, unsigned index);
 
 /* Connections the program steered to index since the maps were made
  * (a probe's are not counted). */

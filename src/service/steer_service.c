@@ -133,6 +133,7 @@ static int join_one(const struct service *svc, size_t i, int fd, struct version_
 		r = steer_serve(&s, (unsigned[]){ (unsigned)index }, 1, err);
 	else if (r == 0 && last >= 0 && last != index && !steer_has(&s, (unsigned)last))
 		r = take_over(&s, (unsigned)last, (unsigned)index, err);
+	uint64_t cookie = r == 0 ? steer_cookie(&s, (unsigned)index) : 0;
 	steer_close(&s);
 	if (r < 0) {
 		if (*own >= 0)
@@ -142,6 +143,7 @@ static int join_one(const struct service *svc, size_t i, int fd, struct version_
 	}
 	vc->steer_index[i] = index;
 	vc->steer_inode[i] = listener_inode(*own);
+	vc->steer_cookie[i] = cookie;
 	return 0;
 }
 
@@ -161,9 +163,13 @@ int steer_service_join(const struct service *svc, const int *fds, struct version
 	return 0;
 }
 
-/* The serving set of listener i changed: in (add) or out. */
-static int change_set(const struct service *svc, size_t i, const int *index, size_t n, bool add,
-		      struct zrun_error *err)
+/* The serving set of listener i changed: in (add) or out. cookie[k] is
+ * the socket index[k] was given to: an index whose socket is another's now
+ * (the version stopped, its index went to a version made since) is left
+ * alone, or deleting a stopped version would take the slots of the one
+ * serving. */
+static int change_set(const struct service *svc, size_t i, const int *index, const uint64_t *cookie, size_t n,
+		      bool add, struct zrun_error *err)
 {
 	unsigned percent[STEER_SOCKS_MAX], set[STEER_SOCKS_MAX];
 	size_t m = 0;
@@ -173,7 +179,7 @@ static int change_set(const struct service *svc, size_t i, const int *index, siz
 		return -1;
 	int r = steer_get_shares(&s, percent, err);
 	for (size_t k = 0; r == 0 && k < n; k++)
-		if (index[k] >= 0 && index[k] < STEER_SOCKS_MAX)
+		if (index[k] >= 0 && index[k] < STEER_SOCKS_MAX && steer_cookie(&s, (unsigned)index[k]) == cookie[k])
 			percent[index[k]] = add ? 1 : 0;
 	/* a slot naming a socket gone (a version killed without leaving the
 	 * set) is given back to the others */
@@ -190,14 +196,19 @@ static int serve(const char *root, const char *service, char **ids, size_t n, bo
 {
 	struct service svc;
 	int *index = NULL;
+	uint64_t *cookie = NULL;
 
 	if (n == 0 || service_load(root, service, &svc, err) < 0)
 		return n == 0 ? 0 : -1;
 	if (!svc.steered)
 		return 0;
 	index = calloc(n * LISTENER_MAX, sizeof(*index));
-	if (index == NULL)
+	cookie = calloc(n * LISTENER_MAX, sizeof(*cookie));
+	if (index == NULL || cookie == NULL) {
+		free(index);
+		free(cookie);
 		return zrun_error_set(err, ENOMEM, "steering");
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct container_state st;
 		struct version_config vc;
@@ -211,13 +222,16 @@ static int serve(const char *root, const char *service, char **ids, size_t n, bo
 		state_clear(&st);
 		if (got < 0)
 			continue;
-		for (int i = 0; i < vc.n_steer && (size_t)i < svc.n_listeners; i++)
+		for (int i = 0; i < vc.n_steer && (size_t)i < svc.n_listeners; i++) {
 			index[(size_t)i * n + k] = vc.steer_index[i];
+			cookie[(size_t)i * n + k] = vc.steer_cookie[i];
+		}
 	}
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < svc.n_listeners; i++)
-		r = change_set(&svc, i, index + i * n, n, add, err);
+		r = change_set(&svc, i, index + i * n, cookie + i * n, n, add, err);
 	free(index);
+	free(cookie);
 	return r < 0 ? zrun_error_prefix(err, "service %s", service) : 0;
 }
 
@@ -240,6 +254,11 @@ int steer_service_share(const struct service *svc, const struct version_config *
 
 	if (!svc->steered || vc->n_steer == 0 || vc->steer_index[0] < 0 || steer_service_open(svc, 0, &s, &ignored) < 0)
 		return -1;
+	/* a stopped version's index may be another's socket now */
+	if (steer_cookie(&s, (unsigned)vc->steer_index[0]) != vc->steer_cookie[0]) {
+		steer_close(&s);
+		return -1;
+	}
 	int r = steer_get_shares(&s, all, &ignored);
 	*percent = r == 0 ? all[vc->steer_index[0]] : 0;
 	*count = steer_count(&s, (unsigned)vc->steer_index[0]);

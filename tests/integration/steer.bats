@@ -128,3 +128,24 @@ swap_through() {
 	done
 	expect_eq "$ok" "$n" "requests answered of $n, 1.5 s after a version attached its own group program"
 }
+
+# v0, stopped and kept by a swap, closed its socket and freed its index in
+# the group; v2, made after, got that index. Deleting v0 took "its" index
+# out of the serving set: v2's, and then nobody got a connection.
+@test "deleting_a_stopped_version_leaves_its_old_index_to_the_version_serving_there" {
+	local b i ok=0 n=20 body
+	first_version "$TEST_ID-v0"
+	for i in 1 2; do
+		b=$(mkver "v$i")
+		vcreate "$TEST_ID-v$i" "$b" --probe-period 50ms
+		zr swap $([ "$i" = 1 ] && echo --keep-old) "$TEST_ID-v$((i - 1))" "$TEST_ID-v$i" > "$WORK/swap.out" 2>&1 ||
+			{ cat "$WORK/swap.out" >&2; return 1; }
+	done
+	wait_serving "$URL/" v2
+	zr delete "$TEST_ID-v0"
+	for i in $(seq $n); do
+		body=$(curl -s --max-time 1 "$URL/" || true)
+		[[ "$body" == *v2* ]] && ok=$((ok + 1))
+	done
+	expect_eq "$ok" "$n" "requests of $n answered by v2 after the stopped v0 (whose index v2 got) was deleted"
+}
