@@ -23,9 +23,10 @@ teardown() {
 # client_loop: one request every 20 ms until $WORK/stop exists (at most
 # 120 s); a failed one is written to $WORK/failures with its time.
 client_loop() {
-	local end=$((SECONDS + 120))
+	local end=$((SECONDS + 120)) rc
 	while [ ! -e "$WORK/stop" ] && [ $SECONDS -lt $end ]; do
-		curl -sf -o /dev/null --max-time 5 "$URL/" || echo "$(date +%T.%N) curl exit $?" >> "$WORK/failures"
+		# $? taken first: the date's command substitution would reset it
+		curl -sf -o /dev/null --max-time 5 "$URL/" || { rc=$?; echo "$(date +%T.%N) curl exit $rc" >> "$WORK/failures"; }
 		sleep 0.02
 	done
 }
@@ -121,7 +122,7 @@ all_current_running() { [ -z "$(check_invariants wait | grep 'runs')" ]; }
 			fi
 			;;
 		esac
-		echo "$steps: $op" >> "$WORK/steps"
+		echo "$steps: $op (done $(date +%T.%N))" >> "$WORK/steps"
 		zr list -q >> "$WORK/ids"
 		out=$(check_invariants "step $steps: $op")
 		[ -z "$out" ] || { cat "$WORK/steps" >&2; echo "$out" >&2; zr list >&2; return 1; }

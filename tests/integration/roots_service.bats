@@ -52,8 +52,8 @@ teardown() {
 	pb=$("$ZRUN" --root "$ROOT2" state web-1 | jq -r .pid)
 	[ "$pa" != "$pb" ]
 	# each root's service api: one version, its own listener
-	expect_eq "$(zr service list | awk '$1 == "api" {print $2, $3}')" "1 tcp://127.0.0.1:$PORT" "root A's service list"
-	expect_eq "$(zr2 service list | awk '$1 == "api" {print $2, $3}')" "1 tcp://127.0.0.1:$PORT2" "root B's service list"
+	expect_eq "$(zr service list | awk '$1 == "api" {print $3, $4}')" "1 tcp://127.0.0.1:$PORT" "root A's service list"
+	expect_eq "$(zr2 service list | awk '$1 == "api" {print $3, $4}')" "1 tcp://127.0.0.1:$PORT2" "root B's service list"
 	wait_serving "$URL/" web-1
 	# root B's version goes (delete --force, then its supervisor): A's stays
 	zr2 kill --all web-1 KILL

@@ -47,7 +47,7 @@ root_supervisors() {
 	local p abs
 	abs=$(realpath "$ROOT")
 	for p in $(pgrep -x 'zrun-supervisor|zrun-fdstore'); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF -- "ZRUN_SERVICE_ROOT=$abs" && echo "$p"
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF -- "ZRUN_SERVICE_ROOT=$abs" && echo "$p"
 	done
 	return 0
 }
