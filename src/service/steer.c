@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define STEER_LOG_SIZE 4096
-#define STEER_PROG_MAX 64   /* the program is 56 instructions */
+#define STEER_PROG_MAX 80   /* the program is 67 instructions */
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -68,7 +68,7 @@ static size_t ld_map(struct bpf_insn *p, size_t n, uint8_t reg, int fd)
 }
 
 /* Forward jumps to a label, resolved when the label is placed. */
-enum label { L_SLOTS, L_SELECT, L_PASS, L_DROP, L_COUNT };
+enum label { L_SLOTS, L_SELECT, L_HOLD, L_PASS, L_DROP, L_COUNT };
 
 struct asm_ {
 	struct bpf_insn *p;
@@ -98,9 +98,11 @@ static void place(struct asm_ *a, enum label l)
  * slot = hash % 100; index = slots[slot]; select socks[index];
  * counts[index]++. The hash is the kernel's hash of the 4-tuple (the same
  * for a request migrated from a closing socket), so a client keeps its
- * version. A slot naming an empty index drops the SYN (the client retries
- * it) rather than let the kernel pick any socket of the group, which may
- * be a version that is not ready. */
+ * version. A slot naming an empty index (its version was killed, or none
+ * serves yet) holds the connection in the service's own socket
+ * (STEER_HOLD), as the shared socket would, rather than let the kernel pick
+ * any socket of the group, which may be a version that is not ready; with
+ * no holding socket either (a service parked, down) the SYN is refused. */
 static size_t build_program(struct bpf_insn *p, const struct steer *s)
 {
 	struct asm_ a = { .p = p };
@@ -147,7 +149,7 @@ static size_t build_program(struct bpf_insn *p, const struct steer *s)
 	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
 	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
 	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
-	jump(&a, BPF_JNE | BPF_K, BPF_REG_0, 0, 0, L_DROP);
+	jump(&a, BPF_JNE | BPF_K, BPF_REG_0, 0, 0, L_HOLD);
 	jump(&a, BPF_JNE | BPF_K, BPF_REG_7, 0, 0, L_PASS);
 	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8);
@@ -156,6 +158,16 @@ static size_t build_program(struct bpf_insn *p, const struct steer *s)
 	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_PASS);
 	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1);
 	EMIT(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD);
+	jump(&a, BPF_JA, 0, 0, 0, L_PASS);
+	place(&a, L_HOLD);
+	EMIT(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -8, STEER_HOLD);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
+	a.n = ld_map(a.p, a.n, BPF_REG_2, s->socks_map);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
+	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
+	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
+	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
+	jump(&a, BPF_JNE | BPF_K, BPF_REG_0, 0, 0, L_DROP);
 	place(&a, L_PASS);
 	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, SK_PASS);
 	EMIT(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -213,7 +225,7 @@ int steer_create(struct steer *s, struct zrun_error *err)
 {
 	*s = (struct steer){ .prog_fd = -1, .socks_map = -1, .slots_map = -1, .counts_map = -1, .probe_map = -1 };
 	/* BPF fds are O_CLOEXEC by the kernel (anon inodes made with it) */
-	s->socks_map = map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, sizeof(uint64_t), STEER_SOCKS_MAX, "zrun_socks");
+	s->socks_map = map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, sizeof(uint64_t), STEER_HOLD + 1, "zrun_socks");
 	if (s->socks_map < 0) {
 		int e = errno;
 		steer_close(s);
@@ -286,6 +298,15 @@ int steer_add(const struct steer *s, unsigned index, int sock, struct zrun_error
 		return zrun_error_set(err, 0, "steering: socket index %u: at most %d sockets", index, STEER_SOCKS_MAX);
 	if (map_update(s->socks_map, index, &fd, BPF_ANY) < 0)
 		return zrun_error_set(err, errno, "steering: socket %u into the map", index);
+	return 0;
+}
+
+int steer_hold(const struct steer *s, int sock, struct zrun_error *err)
+{
+	uint64_t fd = (uint64_t)sock;
+
+	if (map_update(s->socks_map, STEER_HOLD, &fd, BPF_ANY) < 0)
+		return zrun_error_set(err, errno, "steering: the service's socket into the map");
 	return 0;
 }
 

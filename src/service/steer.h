@@ -18,6 +18,11 @@
 /* sockets (versions) of one group in the array: one per version */
 #define STEER_SOCKS_MAX SERVICE_VERSIONS_MAX
 #define STEER_SLOTS 100      /* one slot is one percent of the connections */
+/* The index of the service's own socket: where a new connection waits when
+ * the socket its slot names is gone (a version killed, before its restart
+ * takes the slots over) or no version serves yet, as it would in the shared
+ * socket. Slots never name it as a share. */
+#define STEER_HOLD STEER_SOCKS_MAX
 
 /* The maps and the program of one listener's group. The group keeps the
  * program once attached, and the program its maps: these fds are only
@@ -58,6 +63,9 @@ int steer_attach(const struct steer *s, int sock, struct zrun_error *err);
  * dropped (the client's SYN is retried) until they name another. */
 int steer_add(const struct steer *s, unsigned index, int sock, struct zrun_error *err);
 int steer_remove(const struct steer *s, unsigned index, struct zrun_error *err);
+/* The service's own socket at STEER_HOLD (again after it listens again: a
+ * socket that stops listening leaves the array). */
+int steer_hold(const struct steer *s, int sock, struct zrun_error *err);
 
 /* Give index[i] percent[i] of the slots (the percents add up to 100). */
 int steer_set_shares(const struct steer *s, const unsigned *index, const unsigned *percent, size_t n,

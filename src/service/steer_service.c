@@ -1,6 +1,7 @@
 #include "steer_service.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,13 @@ int steer_service_setup(struct service *svc, const int *fds, struct zrun_error *
 {
 	for (size_t i = 0; svc->steered && i < svc->n_listeners; i++) {
 		struct steer s;
-		/* the service's socket is never in the array: it keeps the port
-		 * and the group (and so the program and its maps) between
-		 * versions, and gets no connection */
+		/* the service's socket holds no slot: it keeps the port and the
+		 * group (and so the program and its maps) between versions, and
+		 * gets a connection only to hold it (STEER_HOLD) */
 		int r = steer_create(&s, err) < 0 ? -1 : 0;
 		if (r == 0)
-			r = steer_attach(&s, fds[i], err) < 0 || steer_serve(&s, NULL, 0, err) < 0 ||
-			    steer_map_ids(&s, svc->steer_maps[i], err) < 0 ? -1 : 0;
+			r = steer_attach(&s, fds[i], err) < 0 || steer_hold(&s, fds[i], err) < 0 ||
+			    steer_serve(&s, NULL, 0, err) < 0 || steer_map_ids(&s, svc->steer_maps[i], err) < 0 ? -1 : 0;
 		steer_close(&s);
 		if (r < 0)
 			return zrun_error_prefix(err, "listener %s", svc->listeners[i].url);
@@ -105,6 +106,42 @@ static bool serving(const struct steer *s)
 		if (percent[i] > 0 && steer_has(s, i))
 			return true;
 	return false;
+}
+
+/* Does every slot name a socket, and one at least? (a slot naming a
+ * killed version's index waits for its restart to take it over) */
+static bool all_slots_live(const struct steer *s)
+{
+	unsigned percent[STEER_SOCKS_MAX];
+	struct zrun_error ignored;
+	bool any = false;
+
+	if (steer_get_shares(s, percent, &ignored) < 0)
+		return false;
+	for (unsigned i = 0; i < STEER_SOCKS_MAX; i++) {
+		if (percent[i] > 0 && !steer_has(s, i))
+			return false;
+		any |= percent[i] > 0;
+	}
+	return any;
+}
+
+int steer_service_unhold(const struct steer *s, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct zrun_error ignored;
+
+	/* only when every slot names a socket: a held connection whose slot
+	 * names a killed replica's index would come back here while this
+	 * socket is out of the group, and be reset */
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN) || !all_slots_live(s))
+		return 0;
+	/* a listener that stops listening hands its queue to the program
+	 * (select-or-migrate), which gives each connection to its slot's
+	 * socket; listen(2) puts it back in the group, and in the array */
+	if (shutdown(fd, SHUT_RD) < 0 || listen(fd, LISTENER_BACKLOG) < 0)
+		return -1;
+	return steer_hold(s, fd, &ignored) < 0 ? -1 : 1;
 }
 
 static int join_one(const struct service *svc, size_t i, int fd, struct version_config *vc, bool first, int *own,

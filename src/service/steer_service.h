@@ -44,6 +44,13 @@ int steer_service_join(const struct service *svc, const int *fds, struct version
 int steer_service_serve(const char *root, const char *service, char **ids, size_t n, struct zrun_error *err);
 int steer_service_unserve(const char *root, const char *service, char **ids, size_t n, struct zrun_error *err);
 
+/* The connections held in the service's socket fd (STEER_HOLD: their
+ * slot's version was killed, or none served yet), given to the serving
+ * versions once every slot names a socket again (a restart took the
+ * killed one's over): 1 when some were, 0 when none waits or a slot still
+ * names nothing, -1 when the socket could not listen again. */
+int steer_service_unhold(const struct steer *s, int fd);
+
 /* Listener i's maps (steer_close them). */
 int steer_service_open(const struct service *svc, size_t i, struct steer *s, struct zrun_error *err);
 

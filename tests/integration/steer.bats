@@ -149,3 +149,41 @@ swap_through() {
 	done
 	expect_eq "$ok" "$n" "requests of $n answered by v2 after the stopped v0 (whose index v2 got) was deleted"
 }
+
+# A serving version killed: its socket is gone and its slots name nothing
+# until the supervisor's restart takes them over. New connections wait in
+# the service's own socket meanwhile (as in the shared socket) and go to the
+# restarted version; they were refused (curl exit 7). With two replicas the
+# held ones must wait for the restart too: given back while a slot still
+# named the killed replica, they came back to the service's socket while it
+# was out of the group, and were reset.
+kill_current_under_load() {  # REPLICAS
+	local pid again rc k
+	SVC=api
+	deploy_version v1 -- --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --restart always --replicas "$1"
+	zr list -q >> "$WORK/ids"
+	wait_serving "$URL/" v1
+	: > "$WORK/failures"
+	for k in 1 2 3; do
+		pid=$(pid_of "$SVC-1")
+		( end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do
+			curl -sf -o /dev/null --max-time 5 "$URL/" || { rc=$?; echo "kill $k: curl exit $rc" >> "$WORK/failures"; }
+			sleep 0.01
+		done ) &
+		sleep 0.3
+		kill -9 "$pid"
+		wait_until 10 eval '[ -n "$(pid_of "$SVC-1")" ] && [ "$(pid_of "$SVC-1")" != "$pid" ]'
+		wait
+		again=$(pid_of "$SVC-1")
+	done
+	wait_serving "$URL/" v1
+	expect_eq "$(wc -l < "$WORK/failures")" 0 "failed requests around 3 kill -9 of $SVC-1 of $1 replica(s) (restarted as $again): $(sort "$WORK/failures" | uniq -c | tr '\n' ' ')"
+}
+
+@test "connections_to_a_killed_version_wait_for_its_restart_none_refused" {
+	kill_current_under_load 1
+}
+
+@test "connections_to_a_killed_replica_wait_for_its_restart_none_reset" {
+	kill_current_under_load 2
+}
