@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define STEER_LOG_SIZE 4096
-#define STEER_PROG_MAX 80   /* the program is 67 instructions */
+#define STEER_PROG_MAX 80   /* the program is under 70 instructions */
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -89,6 +89,27 @@ static void place(struct asm_ *a, enum label l)
 		a->p[a->from[l][i]].off = (int16_t)(a->n - a->from[l][i] - 1);
 }
 
+/* r0 = bpf_map_lookup_elem(map, the key at fp+off): NULL when none */
+static void lookup(struct asm_ *a, int map, int16_t off)
+{
+	a->p[a->n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	a->p[a->n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, off);
+	a->n = ld_map(a->p, a->n, BPF_REG_1, map);
+	a->p[a->n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+}
+
+/* bpf_sk_select_reuseport(ctx in r6, socks, the index at fp-8, 0): r0 is
+ * 0 when the socket at that index took the connection */
+static void select_socket(struct asm_ *a, int socks_map)
+{
+	a->p[a->n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
+	a->n = ld_map(a->p, a->n, BPF_REG_2, socks_map);
+	a->p[a->n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
+	a->p[a->n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
+	a->p[a->n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
+	a->p[a->n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
+}
+
 #define EMIT(c, d, s, o, i) (a.p[a.n++] = INSN(c, d, s, o, i))
 #define CTX(f) offsetof(struct sk_reuseport_md, f)
 
@@ -117,10 +138,7 @@ static size_t build_program(struct bpf_insn *p, const struct steer *s)
 	jump(&a, BPF_JGT | BPF_X, BPF_REG_4, BPF_REG_3, 0, L_SLOTS);
 	EMIT(BPF_LDX | BPF_MEM | BPF_H, BPF_REG_7, BPF_REG_2, 0, 0);
 	EMIT(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 0);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12);
-	a.n = ld_map(a.p, a.n, BPF_REG_1, s->probe_map);
-	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	lookup(&a, s->probe_map, -12);
 	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_SLOTS);
 	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0, 0, 0);
 	jump(&a, BPF_JNE | BPF_X, BPF_REG_3, BPF_REG_7, 0, L_SLOTS);
@@ -135,38 +153,22 @@ static size_t build_program(struct bpf_insn *p, const struct steer *s)
 	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, CTX(hash), 0);
 	EMIT(BPF_ALU | BPF_MOD | BPF_K, BPF_REG_2, 0, 0, STEER_SLOTS);
 	EMIT(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_2, -4, 0);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4);
-	a.n = ld_map(a.p, a.n, BPF_REG_1, s->slots_map);
-	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	lookup(&a, s->slots_map, -4);
 	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_DROP);
 	EMIT(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0, 0, 0);
 	EMIT(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_3, -8, 0);
 	place(&a, L_SELECT);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
-	a.n = ld_map(a.p, a.n, BPF_REG_2, s->socks_map);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
-	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
-	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
+	select_socket(&a, s->socks_map);
 	jump(&a, BPF_JNE | BPF_K, BPF_REG_0, 0, 0, L_HOLD);
 	jump(&a, BPF_JNE | BPF_K, BPF_REG_7, 0, 0, L_PASS);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8);
-	a.n = ld_map(a.p, a.n, BPF_REG_1, s->counts_map);
-	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	lookup(&a, s->counts_map, -8);
 	jump(&a, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, L_PASS);
 	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1);
 	EMIT(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD);
 	jump(&a, BPF_JA, 0, 0, 0, L_PASS);
 	place(&a, L_HOLD);
 	EMIT(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -8, STEER_HOLD);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
-	a.n = ld_map(a.p, a.n, BPF_REG_2, s->socks_map);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
-	EMIT(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8);
-	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0);
-	EMIT(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_select_reuseport);
+	select_socket(&a, s->socks_map);
 	jump(&a, BPF_JNE | BPF_K, BPF_REG_0, 0, 0, L_DROP);
 	place(&a, L_PASS);
 	EMIT(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, SK_PASS);
