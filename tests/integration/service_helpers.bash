@@ -139,6 +139,22 @@ first_version() {
 	wait_serving "$URL/" "$id"
 }
 
+# sabotaged ID KIND: until version ID (httpd --sabotage KIND) says it did it
+sabotaged() {
+	wait_until 10 grep -q "httpd $1: sabotage $2 on fd 3: done" "$WORK/containers.log" ||
+		{ echo "version $1 did not log \"sabotage $2 on fd 3: done\":" >&2; cat "$WORK/containers.log" >&2; false; }
+}
+
+# saboteur ID KIND: version ID of httpd --sabotage KIND (CAPS as mkver's),
+# created and started next to the serving one, once it says it did it
+saboteur() {
+	local b
+	b=$(mkver "$1" --sabotage "$2")
+	vcreate "$1" "$b"
+	zr start "$1"
+	sabotaged "$1" "$2"
+}
+
 wait_serving() {  # url want-body-substring
 	local i body
 	for i in $(seq 100); do

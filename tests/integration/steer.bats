@@ -117,11 +117,7 @@ swap_through() {
 @test "a_version_that_replaces_the_group_program_gets_the_steering_back" {
 	local v1=$TEST_ID-v1 bad=$TEST_ID-bad b i ok=0 n=30
 	first_version "$v1"
-	b=$(mkver "$bad" --sabotage reuseport-prog)
-	vcreate "$bad" "$b"
-	zr start "$bad"
-	wait_until 10 grep -q "httpd $bad: sabotage reuseport-prog on fd 3: done" "$WORK/containers.log" ||
-		{ cat "$WORK/containers.log" >&2; return 1; }
+	saboteur "$bad" reuseport-prog
 	sleep 1.5
 	for i in $(seq $n); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$URL/")" = 200 ] && ok=$((ok + 1))
