@@ -69,7 +69,7 @@ INC_PROGRAM := $(INC_SERVICE) -Isrc/cmd -Isrc
 # LAYER_INC(source file): the include path of that file's layer.
 LAYER_INC    = $(if $(filter runtime/%,$1),$(INC_RUNTIME),$(if $(filter src/service/%,$1),$(INC_SERVICE),$(INC_PROGRAM)))
 
-.PHONY: all check check-build deps bench-deps unit install clean demo bench bench-scale bench-pm2day fuzz fuzz-build zrun-asan zrun-test static
+.PHONY: all check check-build deps bench-deps unit install clean demo bench bench-scale bench-pm2day bench-steer fuzz fuzz-build zrun-asan zrun-test static
 all: zrun zrun-daemon
 
 # the demo app and its v1/v2 bundles (bundles/out/)
@@ -232,6 +232,11 @@ bench-scale: bench-deps zrun zrun-daemon bundles node-api-bundles
 
 bench-pm2day: bench-deps zrun zrun-daemon node-api-bundles
 	bench/pm2day $(BENCH_ARGS)
+
+# BENCH_ARGS=--quick for 5 swaps. Steered connections against the shared
+# socket and the app's own bind (issue 17): docs/benchmarks.md.
+bench-steer: bench-deps zrun zrun-daemon bundles
+	bench/steer $(BENCH_ARGS)
 
 # ---- sanitizers: an ASan+UBSan zrun, and libFuzzer targets (clang) ----
 

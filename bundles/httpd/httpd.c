@@ -71,7 +71,7 @@ struct conn {
 static struct {
 	const char *version_name;
 	const char *listen_addr;
-	long start_delay_ms, crash_after, exit_after_ms, shutdown_after_ms;
+	long start_delay_ms, crash_after, exit_after_ms, shutdown_after_ms, health_delay_ms;
 	bool never_ready, fail_health, fail_all, ignore_sigterm, notify;
 	const char *bind_abstract[8];
 	int n_bind_abstract;
@@ -91,6 +91,7 @@ static bool accepting;     /* start delay over: listeners belong in epoll */
 static bool draining;
 static uint64_t start_ms, drain_start_ms;
 static unsigned long requests_served;
+static unsigned long n_health_early; /* /healthz answered 503 in --health-delay-ms */
 static char pid_str[16];
 
 static void die(const char *fmt, ...)
@@ -367,7 +368,18 @@ static void handle_request(struct conn *c, const struct request *r)
 		snprintf(body, sizeof(body), "%s\n", opt.version_name);
 		respond(c, 200, body, r->head, r->keep_alive);
 	} else if (path_is(r, "/healthz")) {
-		bool ok = !opt.fail_health && !draining;
+		static bool said;
+		bool early = now_ms() - start_ms < (uint64_t)opt.health_delay_ms;
+		bool ok = !opt.fail_health && !draining && !early;
+		/* what a readiness gate is measured by: the requests this
+		 * version answered before it could first pass its probe */
+		if (ok && opt.health_delay_ms && !said) {
+			said = true;
+			fprintf(stderr, "httpd %s: /healthz ready; %lu requests answered before\n", opt.version_name,
+				requests_served - n_health_early);
+		}
+		if (!ok && early)
+			n_health_early++;
 		respond(c, ok ? 200 : 503, ok ? "ok\n" : "unhealthy\n", r->head, r->keep_alive);
 	} else if (path_is(r, "/sleep")) {
 		long ms = query_long(r, "ms");
@@ -682,6 +694,8 @@ static void usage(void)
 	      "  --start-delay-ms N   accept only after N ms\n"
 	      "  --never-ready        never accept (nor send READY=1)\n"
 	      "  --fail-health        /healthz answers 503\n"
+	      "  --health-delay-ms N  /healthz answers 503 for N ms (/ at once); says how\n"
+	      "                       many requests it answered before the first 200\n"
 	      "  --fail-all           every request answers 503\n"
 	      "  --crash-after N      exit 2 after N requests\n"
 	      "  --exit-after-ms N    exit 3 after N ms\n"
@@ -692,6 +706,7 @@ static void usage(void)
 	      "  --sabotage WHAT      change the listeners at start (up to 16): backlog=N,\n"
 	      "                       filter, locked-filter, linger, rcvtimeo, sndtimeo, rcvbuf,\n"
 	      "                       sndbuf, rcvlowat, reuseport, reuseport-steal,\n"
+	      "                       reuseport-prog,\n"
 	      "                       defer-accept, fastopen,\n"
 	      "                       maxseg, user-timeout\n",
 	      stderr);
@@ -714,6 +729,8 @@ static void parse_args(int argc, char **argv)
 			opt.exit_after_ms = parse_count(a, v), i++;
 		else if (!strcmp(a, "--never-ready"))
 			opt.never_ready = true;
+		else if (!strcmp(a, "--health-delay-ms"))
+			opt.health_delay_ms = parse_count(a, v), i++;
 		else if (!strcmp(a, "--fail-health"))
 			opt.fail_health = true;
 		else if (!strcmp(a, "--fail-all"))

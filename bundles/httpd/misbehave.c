@@ -83,6 +83,17 @@ static int steal_port(int fd)
 	return 0;  /* own stays open: the share stays taken */
 }
 
+/* "ret #0" as the program of the SO_REUSEPORT group fd is in (a steered
+ * service's version socket): every connection of the port to the group's
+ * first socket, the service's, which no version accepts from. */
+static int group_program(int fd)
+{
+	struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &ret0 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
 static int sabotage_one(int fd, const char *what)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -108,6 +119,8 @@ static int sabotage_one(int fd, const char *what)
 		return set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 	if (strcmp(what, "reuseport-steal") == 0)
 		return steal_port(fd);
+	if (strcmp(what, "reuseport-prog") == 0)
+		return group_program(fd);
 	if (strcmp(what, "defer-accept") == 0)
 		return set_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 30);
 	if (strcmp(what, "fastopen") == 0)

@@ -12,6 +12,7 @@
 #include "supervisor.h"
 #include "listener_watch.h"
 #include "service.h"
+#include "steer_service.h"
 #include "swap.h"
 #include "version.h"
 #include "service_dump.h"
@@ -51,10 +52,12 @@ static void format_uptime(long s, char *buf, size_t len)
 }
 
 /* SV is the version as read (its state and settings), V its report. */
-static void json_version(struct json_writer *w, const char *root, const char *name, const struct service_version *sv,
-			 const struct version_report *v)
+static void json_version(struct json_writer *w, const char *root, const struct service *svc,
+			 const struct service_version *sv, const struct version_report *v)
 {
 	char restart[32], health[96];
+	unsigned share = 0;
+	uint64_t steered = 0;
 
 	restart_format(sv->vc.restart, sv->vc.restart_max, restart, sizeof(restart));
 	health_describe(v, health, sizeof(health));
@@ -65,7 +68,7 @@ static void json_version(struct json_writer *w, const char *root, const char *na
 	json_w_kv_string(w, "status", state_status_name(v->status));
 	json_w_kv_string(w, "health", version_health_name(v->health));
 	json_w_kv_string(w, "health_text", health);
-	json_w_kv_bool(w, "ready", v->status == STATUS_RUNNING && !version_is_stopping(root, name, v->id));
+	json_w_kv_bool(w, "ready", v->status == STATUS_RUNNING && !version_is_stopping(root, svc->name, v->id));
 	json_w_kv_string(w, "probe", probe_kind_name(sv->vc.probe.kind));
 	json_w_kv_string(w, "restart", restart);
 	json_w_kv_int(w, "restarts", v->sup.restarts);
@@ -75,12 +78,18 @@ static void json_version(struct json_writer *w, const char *root, const char *na
 	json_w_kv_uint(w, "cpu_ns", v->cpu_ns);
 	json_w_kv_uint(w, "memory_bytes", v->memory_bytes);
 	json_w_kv_uint(w, "cgroup_memory_bytes", v->cgroup_memory_bytes);
+	if (steer_service_share(svc, &sv->vc, &share, &steered) == 0) {
+		json_w_kv_int(w, "share_percent", share);
+		json_w_kv_uint(w, "connections_steered", steered);
+	}
 	json_w_object_end(w);
 }
 
-static void print_version(const struct service_version *sv, const struct version_report *v)
+static void print_version(const struct service *svc, const struct service_version *sv, const struct version_report *v)
 {
 	char restart[32], health[96], up[16];
+	unsigned share = 0;
+	uint64_t steered = 0;
 
 	restart_format(sv->vc.restart, sv->vc.restart_max, restart, sizeof(restart));
 	health_describe(v, health, sizeof(health));
@@ -89,6 +98,8 @@ static void print_version(const struct service_version *sv, const struct version
 	       v->id, health, v->pid, v->status == STATUS_RUNNING ? up : "-", (double)v->cpu_ns / 1e9,
 	       (double)v->memory_bytes / 1048576.0, v->sup.restarts, probe_kind_name(sv->vc.probe.kind), restart,
 	       v->sup.message[0] ? "; " : "", v->sup.message);
+	if (steer_service_share(svc, &sv->vc, &share, &steered) == 0)
+		printf("  %-20s share %u%%, %llu connections steered to it\n", "", share, (unsigned long long)steered);
 }
 
 /* Whether each listener takes connections now (the supervisor's copies), and
@@ -214,6 +225,8 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_array_begin(&w);
 		print_listeners(ctx->root, &svc, listening, rec, &w);
 		json_w_array_end(&w);
+		json_w_kv_string(&w, "connections", svc.steered ? "steered" : "shared");
+		json_w_kv_string(&w, "connections_why", svc.steer_why);
 		json_w_key(&w, "current");
 		json_w_string(&w, svc.current);
 		json_w_key(&w, "previous");
@@ -223,7 +236,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
 		for (size_t i = 0; rep && i < nv; i++)
-			json_version(&w, ctx->root, name, &v[i], &rep[i]);
+			json_version(&w, ctx->root, &svc, &v[i], &rep[i]);
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
@@ -237,13 +250,18 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 	} else {
 		printf("service %s: %s\n", name, service_health_name(health));
 		print_listeners(ctx->root, &svc, listening, rec, NULL);
+		if (svc.steered)
+			printf("  connections: steered in the kernel (a socket per version; a version gets connections "
+			       "from when its probe passes until its stop signal)\n");
+		else
+			printf("  connections: one shared socket (%s)\n", svc.steer_why);
 		printf("  supervisor pid %d (%s)\n", svc.supervisor_pid, supervisor_alive(&svc) ? "running" : "gone");
 		if (svc.current[0])
 			printf("  deployed %s (%d replica%s)%s%s\n", svc.current, svc.replicas, svc.replicas == 1 ? "" : "s",
 			       svc.previous[0] ? ", kept for rollback: " : "", svc.previous);
 		printf("versions:\n");
 		for (size_t i = 0; rep && i < nv; i++)
-			print_version(&v[i], &rep[i]);
+			print_version(&svc, &v[i], &rep[i]);
 		if (last)
 			printf("last swap: %s\n", last);
 		if (orphan)

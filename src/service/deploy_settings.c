@@ -112,10 +112,7 @@ void deploy_settings_report(const struct deploy_opts *o, const struct service *s
 
 void deploy_settings_record(struct service *svc, const struct deploy_opts *o, const struct version_config *now)
 {
-	svc->settings = *now;
-	/* what belongs to one version is not a setting of the service */
-	svc->settings.group[0] = '\0';
-	svc->settings.notify_socket[0] = '\0';
+	version_config_settings(&svc->settings, now);
 	if (o == NULL)
 		return;
 	svc->replicas = o->replicas;

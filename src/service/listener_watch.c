@@ -1,5 +1,6 @@
 #include "listener_watch.h"
 #include "clock.h"
+#include "steer_service.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +103,14 @@ void listener_watch_init(struct listener_watch *w, const char *root, const struc
 	listener_watch_read(root, svc->name, w->rec, svc->n_listeners);
 	for (size_t i = 0; i < svc->n_listeners; i++)
 		listener_guard_init(&w->guard[i], &svc->listeners[i]);
+	for (size_t i = 0; i < LISTENER_MAX; i++) {
+		struct zrun_error ignored;
+		bool steered = i < svc->n_listeners && svc->steered;
+		w->steer_prog[i] = steered ? steer_program(svc->steer_maps[i], &ignored) : -1;
+		if (!steered || steer_service_open(svc, i, &w->steer[i], &ignored) < 0)
+			w->steer[i] = (struct steer){ .prog_fd = -1, .socks_map = -1, .slots_map = -1, .counts_map = -1,
+						      .probe_map = -1 };
+	}
 	/* parked by the supervisor before: not a version's shutdown to repair */
 	w->parked = listener_watch_parked(root, svc->name);
 }
@@ -130,8 +139,9 @@ void listener_watch_park(struct listener_watch *w, bool park)
 			continue;
 		if (park)
 			shutdown(w->fds[i], SHUT_RDWR);
-		else if (!listener_listening(w->fds[i]))
-			listen(w->fds[i], LISTENER_BACKLOG);
+		else if (!listener_listening(w->fds[i]) && listen(w->fds[i], LISTENER_BACKLOG) == 0 &&
+			 w->steer[i].socks_map >= 0)
+			steer_hold(&w->steer[i], w->fds[i], &ignored);
 	}
 	w->parked = park;
 	if (!park)
@@ -142,8 +152,10 @@ size_t listener_watch_pollfds(struct listener_watch *w, struct pollfd *p, size_t
 {
 	size_t n = 0;
 
+	/* steered: POLLIN is a connection held in the service's socket */
 	for (size_t i = 0; i < w->svc->n_listeners && n < max; i++)
-		p[n++] = (struct pollfd){ .fd = w->broken[i] || w->parked ? -1 : w->fds[i], .events = POLLRDHUP };
+		p[n++] = (struct pollfd){ .fd = w->broken[i] || w->parked ? -1 : w->fds[i],
+					  .events = POLLRDHUP | (w->steer[i].socks_map >= 0 && !w->hold_quiet[i] ? POLLIN : 0) };
 	return n;
 }
 
@@ -216,6 +228,21 @@ static bool guard(struct listener_watch *w, size_t i, const struct fdstore *g)
 	return found != 0;
 }
 
+/* A steered listener: the service's socket back in the array at each look
+ * (it leaves it whenever it stops listening: a repair, a park), and the
+ * connections it holds given to the serving versions. A wake for held
+ * connections that no version can take yet waits for the next look. */
+static void hold(struct listener_watch *w, size_t i, bool due, bool woke)
+{
+	struct zrun_error ignored;
+
+	if (due)
+		steer_hold(&w->steer[i], w->fds[i], &ignored);
+	if (due || woke)
+		steer_service_unhold(&w->steer[i], w->fds[i]);
+	w->hold_quiet[i] = woke;
+}
+
 void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, size_t n, const struct fdstore *g)
 {
 	uint64_t now = (uint64_t)now_ms();
@@ -227,8 +254,18 @@ void listener_watch_handle(struct listener_watch *w, const struct pollfd *p, siz
 		bool seen = p == NULL || (i < n && (p[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)));
 		if (w->broken[i] || seen)
 			repair(w, i, g);
-		if (due && !w->broken[i])
+		/* steered: no version holds the service's socket (each has its
+		 * own), so none can change it; and it has SO_REUSEPORT and a
+		 * group program on purpose, which the guard would take away. A
+		 * version can replace the group's program from its own socket:
+		 * ours goes back at each look (attaching replaces, at once). */
+		if (due && !w->broken[i] && !w->svc->steered)
 			changed |= guard(w, i, g);
+		if (due && w->svc->steered && w->steer_prog[i] >= 0)
+			setsockopt(w->fds[i], SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &w->steer_prog[i],
+				   sizeof(w->steer_prog[i]));
+		if (w->steer[i].socks_map >= 0)
+			hold(w, i, due, p != NULL && i < n && (p[i].revents & POLLIN));
 	}
 	if (due)
 		w->last_guard_ms = now;

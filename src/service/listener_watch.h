@@ -43,6 +43,9 @@ struct listener_watch {
 	struct listener_record rec[LISTENER_MAX][LW_KINDS];
 	bool broken[LISTENER_MAX];  /* could not be put back: retried on a timer */
 	struct listener_guard guard[LISTENER_MAX];
+	int steer_prog[LISTENER_MAX]; /* steered: the group's program, attached at each look; -1 */
+	struct steer steer[LISTENER_MAX]; /* steered: the group's maps (its fds -1 when not) */
+	bool hold_quiet[LISTENER_MAX];    /* steered: held connections and no version serving: no POLLIN until the next look */
 	uint64_t last_guard_ms;  /* CLOCK_MONOTONIC */
 	bool parked;             /* the TCP listeners are shut down: the service is down */
 };

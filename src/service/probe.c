@@ -40,12 +40,31 @@ static void probe_address(const struct listener *l, struct sockaddr_storage *a, 
 	}
 }
 
-static int connect_with_timeout(const struct sockaddr_storage *a, socklen_t len, long deadline)
+/* A steered service: the probe's own port first, and the group's program
+ * told to send that port's connection to the version under test. */
+static int route_probe(int s, const struct sockaddr_storage *a, const struct probe_target *t)
 {
+	struct sockaddr_storage me = { .ss_family = a->ss_family };
+	socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	struct zrun_error ignored;
+
+	if (t->steer == NULL)
+		return 0;
+	if (bind(s, (struct sockaddr *)&me, len) < 0 || getsockname(s, (struct sockaddr *)&me, &len) < 0)
+		return -1;
+	uint16_t port = ntohs(me.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port
+						       : ((struct sockaddr_in *)&me)->sin_port);
+	return steer_probe_route(t->steer, port, t->steer_index, &ignored);
+}
+
+static int connect_with_timeout(const struct sockaddr_storage *a, socklen_t len, long deadline,
+				const struct probe_target *t)
+{
+	struct zrun_error ignored;
 	int s = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -1;
-	if (connect(s, (const struct sockaddr *)a, len) < 0 && errno != EINPROGRESS) {
+	if (route_probe(s, a, t) < 0 || (connect(s, (const struct sockaddr *)a, len) < 0 && errno != EINPROGRESS)) {
 		close(s);
 		return -1;
 	}
@@ -53,8 +72,12 @@ static int connect_with_timeout(const struct sockaddr_storage *a, socklen_t len,
 	long left = deadline - now_ms();
 	int err = 0;
 	socklen_t el = sizeof(err);
-	if (left <= 0 || poll(&p, 1, (int)left) <= 0 ||
-	    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0) {
+	int r = left <= 0 || poll(&p, 1, (int)left) <= 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ||
+		err != 0 ? -1 : 0;
+	/* connected (or given up): the SYN was steered, the route can go */
+	if (t->steer)
+		steer_probe_route(t->steer, 0, 0, &ignored);
+	if (r < 0) {
 		close(s);
 		return -1;
 	}
@@ -200,7 +223,7 @@ static enum probe_result probe_connection(const struct probe_spec *p, const stru
 		return PROBE_FAIL;
 	}
 	while (now_ms() < deadline) {
-		int s = connect_with_timeout(&a, alen, deadline);
+		int s = connect_with_timeout(&a, alen, deadline, t);
 		if (s < 0) {
 			snprintf(reason, len, "connect %s: %s", l->url, strerror(errno ? errno : ETIMEDOUT));
 			return PROBE_FAIL;

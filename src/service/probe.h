@@ -12,6 +12,7 @@
 
 #include "service.h"
 #include "state.h"
+#include "steer.h"
 
 struct probe_target {
 	const char *id;               /* the version */
@@ -23,6 +24,11 @@ struct probe_target {
 	int netns_fd;                 /* the listeners' network namespace when not
 				       * ours (a pod's: listener_netns_of), or -1 */
 	int notify_fd;                /* notify: the bound NOTIFY_SOCKET, or -1 */
+	/* a steered service: the first listener's maps and the version's index
+	 * there, so that an http/tcp probe's connection reaches the version,
+	 * which holds no slot before it is ready (NULL: shared socket) */
+	const struct steer *steer;
+	unsigned steer_index;
 	bool notified;                /* notify: READY=1 seen (stays true) */
 };
 

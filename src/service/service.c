@@ -67,6 +67,52 @@ bool service_exists(const char *root, const char *name)
 
 static const char *const kind_names[] = { "accepting", "http", "tcp", "exec", "notify", NULL };
 
+/* A steered service's version: its own socket of each listener's group as
+ * [index, inode, cookie]; null for the rest (and in the deploy settings,
+ * which never carry a version's sockets). */
+static void write_version_steer(struct json_writer *w, const void *obj)
+{
+	const struct version_config *vc = obj;
+
+	if (vc->n_steer <= 0) {
+		json_w_null(w);
+		return;
+	}
+	json_w_array_begin(w);
+	for (int i = 0; i < vc->n_steer; i++) {
+		json_w_array_begin(w);
+		json_w_int(w, vc->steer_index[i]);
+		json_w_uint(w, vc->steer_inode[i]);
+		json_w_uint(w, vc->steer_cookie[i]);
+		json_w_array_end(w);
+	}
+	json_w_array_end(w);
+}
+
+static int read_version_steer(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct version_config *vc = obj;
+
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len > LISTENER_MAX)
+		return json_fail(c, "expected at most %d [index, inode, cookie]", LISTENER_MAX);
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		yajl_val one = v->u.array.values[i];
+		int64_t index;
+		uint64_t inode, cookie;
+		if (!YAJL_IS_ARRAY(one) || one->u.array.len != 3)
+			return json_fail(c, "expected [index, inode, cookie] per listener");
+		if (json_val_int(c, one->u.array.values[0], -1, STEER_SOCKS_MAX - 1, &index) < 0 ||
+		    json_val_uint(c, one->u.array.values[1], UINT64_MAX, &inode) < 0 ||
+		    json_val_uint(c, one->u.array.values[2], UINT64_MAX, &cookie) < 0)
+			return -1;
+		vc->steer_index[i] = (int)index;
+		vc->steer_inode[i] = (unsigned long)inode;
+		vc->steer_cookie[i] = cookie;
+	}
+	vc->n_steer = (int)v->u.array.len;
+	return 0;
+}
+
 /* The "zrun" object of a version's state, and the settings deploy keeps in
  * service.json: one description for both directions. */
 static const struct record_field version_fields[] = {
@@ -87,6 +133,7 @@ static const struct record_field version_fields[] = {
 	REC_FIELD_INT(struct version_config, restart_max, "restart_max", 0, INT32_MAX),
 	REC_FIELD_STRING(struct version_config, notify_socket, "notify_socket"),
 	REC_FIELD_BOOL(struct version_config, systemd_cgroup, "systemd_cgroup"),
+	{ .key = "steer", .type = REC_CUSTOM, .write = write_version_steer, .read = read_version_steer },
 	{ 0 },
 };
 
@@ -124,6 +171,59 @@ static int read_listeners(struct json_ctx *c, yajl_val v, void *obj)
 	return 0;
 }
 
+/* connections: "steered" or "shared"; a record of an older zrun has none
+ * (service_load's default: shared) */
+static void write_connections(struct json_writer *w, const void *obj)
+{
+	json_w_string(w, ((const struct service *)obj)->steered ? "steered" : "shared");
+}
+
+static int read_connections(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct service *svc = obj;
+	char *s = NULL;
+
+	if (json_val_string(c, v, &s) < 0)
+		return -1;
+	svc->steered = strcmp(s, "steered") == 0;
+	free(s);
+	return 0;
+}
+
+/* steer_maps: a steered service's maps by id, STEER_MAPS per listener, in
+ * the listeners' order (the program is held by the group, the maps by the
+ * program: ids, no bpffs pin) */
+static void write_steer_maps(struct json_writer *w, const void *obj)
+{
+	const struct service *svc = obj;
+
+	if (!svc->steered) {
+		json_w_null(w);
+		return;
+	}
+	json_w_array_begin(w);
+	for (size_t i = 0; i < svc->n_listeners; i++)
+		for (size_t k = 0; k < STEER_MAPS; k++)
+			json_w_uint(w, svc->steer_maps[i][k]);
+	json_w_array_end(w);
+}
+
+static int read_steer_maps(struct json_ctx *c, yajl_val v, void *obj)
+{
+	struct service *svc = obj;
+
+	/* "listeners" comes first in the table: their count is known */
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len != svc->n_listeners * STEER_MAPS)
+		return json_fail(c, "expected %d map ids per listener", STEER_MAPS);
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		uint64_t id;
+		if (json_val_uint(c, v->u.array.values[i], UINT32_MAX, &id) < 0)
+			return -1;
+		svc->steer_maps[i / STEER_MAPS][i % STEER_MAPS] = (uint32_t)id;
+	}
+	return 0;
+}
+
 /* service.json. The deploy record (current ... settings) is absent in
  * services made by create alone, and in those of an older zrun: reading
  * keeps the zeroes then. */
@@ -137,6 +237,9 @@ static const struct record_field service_fields[] = {
 	{ .key = "seq", .type = REC_ULONG, .offset = offsetof(struct service, seq), .max = UINT32_MAX },
 	REC_FIELD_INT(struct service, replicas, "replicas", 0, 1000),
 	REC_FIELD_STRING(struct service, zrun_path, "zrun_path"),
+	{ .key = "connections", .type = REC_CUSTOM, .write = write_connections, .read = read_connections },
+	REC_FIELD_STRING(struct service, steer_why, "connections_why"),
+	{ .key = "steer_maps", .type = REC_CUSTOM, .write = write_steer_maps, .read = read_steer_maps },
 	REC_FIELD_BOOL(struct service, keep_old, "keep_old"),
 	REC_FIELD_LONG(struct service, timeout_ms, "timeout_ms", 0, INT32_MAX),
 	{ .key = "settings", .type = REC_OBJECT, .offset = offsetof(struct service, settings), .fields = version_fields },
@@ -181,7 +284,13 @@ int service_load(const char *root, const char *name, struct service *svc, struct
 		return -1;
 	struct json_ctx c;
 	json_ctx_init(&c, path, err);
+	snprintf(svc->steer_why, sizeof(svc->steer_why), "the service was made by an older zrun");
 	int r = record_read(&c, tree, service_fields, svc);
+	/* steered with no maps named: the group can not be reached, so shared */
+	for (size_t i = 0; r == 0 && svc->steered && i < svc->n_listeners; i++)
+		for (size_t k = 0; k < STEER_MAPS; k++)
+			if (svc->steer_maps[i][k] == 0)
+				svc->steered = false;
 	yajl_tree_free(tree);
 	if (r < 0)
 		return -1;
@@ -356,6 +465,14 @@ void service_free_ids(char **ids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+}
+
+void version_config_settings(struct version_config *settings, const struct version_config *vc)
+{
+	*settings = *vc;
+	settings->group[0] = '\0';
+	settings->notify_socket[0] = '\0';
+	settings->n_steer = 0;
 }
 
 void version_config_defaults(struct version_config *vc)

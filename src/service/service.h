@@ -12,6 +12,7 @@
 #include "error.h"
 #include "listener.h"
 #include "state.h"
+#include "steer.h"
 
 #define SERVICE_NAME_MAX 64
 
@@ -51,6 +52,15 @@ struct version_config {
 	/* made with --systemd-cgroup: the supervisor's restarts, scale's
 	 * replicas and a restore make their versions with it too */
 	bool systemd_cgroup;
+	/* a steered service (steer_service.h): this version's own socket of
+	 * each listener's group, its index in the group's socket array (-1:
+	 * none), its inode (what the accepting probe looks for) and its cookie
+	 * (whether the index is still this socket's: a stopped version's index
+	 * goes to the next version made) */
+	int n_steer;
+	int steer_index[LISTENER_MAX];
+	unsigned long steer_inode[LISTENER_MAX];
+	unsigned long long steer_cookie[LISTENER_MAX];
 };
 
 struct service {
@@ -65,6 +75,11 @@ struct service {
 	unsigned long seq;                /* ids SERVICE-1, SERVICE-2, ... */
 	int replicas;                     /* of current; 0 = not deployed */
 	char zrun_path[PATH_MAX];         /* the zrun the supervisor runs for restarts */
+	/* connections: steered in the kernel (a socket per version, the
+	 * group's maps by id) or one shared socket, and why (steer_service.h) */
+	bool steered;
+	char steer_why[256];
+	uint32_t steer_maps[LISTENER_MAX][STEER_MAPS];
 	/* what the next deploy reuses unless a flag changes it */
 	bool keep_old;                    /* deploy --keep-old */
 	long timeout_ms;                  /* deploy --timeout; 0 = not recorded */
@@ -113,6 +128,9 @@ void service_versions_free(struct service_version *v, size_t n);
 char *version_config_json(const struct version_config *vc);
 int version_config_from_state(const struct container_state *st, struct version_config *vc);
 void version_config_defaults(struct version_config *vc);
+/* The settings deploy records of a version: what belongs to that one
+ * version (its group, notify socket, steered sockets) left out. */
+void version_config_settings(struct version_config *settings, const struct version_config *vc);
 
 /* "--probe" values: accepting | http[:PATH] | tcp | exec:CMD | notify */
 int probe_parse(const char *spec, struct probe_spec *p, struct zrun_error *err);

@@ -202,8 +202,7 @@ static int restore_one(const char *root, struct json_ctx *c, yajl_val s, FILE *o
 		svc.replicas = (int)replicas;
 		svc.seq = (unsigned long)seq;
 		/* what the next deploy reuses (deploy_settings.c) */
-		svc.settings = vc;
-		svc.settings.group[0] = svc.settings.notify_socket[0] = '\0';
+		version_config_settings(&svc.settings, &vc);
 		json_get_bool(c, s, "keep_old", &svc.keep_old);
 		int64_t timeout = 0;
 		if (json_get_int(c, s, "timeout_ms", 0, INT32_MAX, &timeout) == 1)

@@ -225,6 +225,10 @@ static int load_service(struct daemon *d, const char *name)
 	memcpy(d->svc.listeners, svc->listeners, svc->n_listeners * sizeof(svc->listeners[0]));
 	d->svc.n_listeners = svc->n_listeners;
 	snprintf(d->svc.zrun_path, sizeof(d->svc.zrun_path), "%s", svc->zrun_path);
+	/* a steered service's maps, by id: the listener watch holds them (the
+	 * kernel frees a map no process holds) and attaches the program */
+	d->svc.steered = svc->steered;
+	memcpy(d->svc.steer_maps, svc->steer_maps, svc->n_listeners * sizeof(svc->steer_maps[0]));
 	free(svc);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "cgroup_container.h"
 #include "event.h"
 #include "probe.h"
+#include "steer_service.h"
 #include "supervisor.h"
 #include "version.h"
 
@@ -38,6 +39,7 @@ struct swap_members {
 	bool fetched;           /* svc and the targets' listener inodes */
 	struct service svc;
 	int netns_fd;           /* the listeners' network namespace when not ours */
+	struct steer steer;     /* a steered service: the first listener's maps */
 	struct member *v;
 };
 
@@ -81,6 +83,7 @@ struct swap_members *swap_members_load(const char *root, char **ids, size_t n, s
 	}
 	m->root = root;
 	m->netns_fd = -1;
+	m->steer = (struct steer){ .prog_fd = -1, .socks_map = -1, .slots_map = -1, .counts_map = -1, .probe_map = -1 };
 	for (size_t i = 0; i < n; i++) {
 		struct member *v = &m->v[i];
 		v->id = ids[i];
@@ -108,6 +111,7 @@ void swap_members_free(struct swap_members *m)
 	}
 	if (m->netns_fd >= 0)
 		close(m->netns_fd);
+	steer_close(&m->steer);
 	free(m->v);
 	free(m);
 }
@@ -162,9 +166,19 @@ static int fill_targets(struct swap_members *m, struct zrun_error *err)
 		inodes[i] = listener_inode(fds[i]);
 		close(fds[i]);
 	}
+	if (m->svc.steered && steer_service_open(&m->svc, 0, &m->steer, err) < 0)
+		return -1;
 	for (size_t i = 0; i < m->n; i++) {
 		struct member *v = &m->v[i];
 		memcpy(v->t.inodes, inodes, sizeof(inodes));
+		/* steered: each version has sockets of its own, the ones its
+		 * probes must find it on */
+		for (int k = 0; m->svc.steered && k < v->vc.n_steer && k < LISTENER_MAX; k++)
+			v->t.inodes[k] = v->vc.steer_inode[k];
+		if (m->svc.steered && v->vc.n_steer > 0 && v->vc.steer_index[0] >= 0) {
+			v->t.steer = &m->steer;
+			v->t.steer_index = (unsigned)v->vc.steer_index[0];
+		}
 		v->t.id = v->id;
 		v->t.root = m->root;
 		v->t.notified = false;
@@ -289,6 +303,21 @@ static int not_ready(const struct swap_members *m, const struct member *v, const
 	return zrun_error_set(err, 0, "%s not ready: %s", v->id, reason);
 }
 
+/* All proven ready: a steered service sends them connections from now on
+ * (beside the versions that serve already, until those are stopped). */
+static int serve_ready(struct swap_members *m, struct zrun_error *err)
+{
+	char **ids = calloc(m->n + 1, sizeof(*ids));
+
+	if (ids == NULL)
+		return zrun_error_set(err, ENOMEM, "steering");
+	for (size_t i = 0; i < m->n; i++)
+		ids[i] = (char *)m->v[i].id;
+	int r = m->svc.steered ? steer_service_serve(m->root, m->svc.name, ids, m->n, err) : 0;
+	free(ids);
+	return r;
+}
+
 int swap_members_probe(struct swap_members *m, const char *label, long timeout_ms, const struct swap_say *say,
 		       struct zrun_error *err)
 {
@@ -335,7 +364,7 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 		}
 		say_waiting(m, label, say, &pr);
 	}
-	return 0;
+	return serve_ready(m, err);
 }
 
 /* Every version in keep is there, running and not being stopped: proven
@@ -453,6 +482,22 @@ static void stop_kill(struct stopping *s, size_t n)
 	}
 }
 
+static int unserve(const char *root, char **ids, size_t n, char *why, size_t len)
+{
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error err;
+
+	if (version_load(root, ids[0], &st, &vc, &err) < 0)
+		return 0;  /* gone: nothing to take out */
+	state_clear(&st);
+	if (steer_service_unserve(root, vc.service, ids, n, &err) < 0) {
+		snprintf(why, len, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int swap_members_stop(const char *root, char **ids, size_t n, long grace_ms, char **keep, size_t n_keep,
 		      const struct swap_say *say, char *why, size_t len)
 {
@@ -466,6 +511,13 @@ int swap_members_stop(const char *root, char **ids, size_t n, long grace_ms, cha
 		return -1;
 	if (n == 0 || (s = calloc(n, sizeof(*s))) == NULL)
 		return 0;
+	/* a steered service: out of the serving set before the stop signal,
+	 * so no new connection reaches a version that stops accepting; those
+	 * in its queue move to a serving one when its socket closes */
+	if (unserve(root, ids, n, why, len) < 0) {
+		free(s);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		s[i].id = ids[i];
 		stop_begin(root, &s[i], grace_ms, say);

@@ -13,6 +13,7 @@
 #include "fault.h"
 #include "spec.h"
 #include "intercept.h"
+#include "steer_service.h"
 #include "supervisor.h"
 #include "probe.h"
 #include "capacity.h"
@@ -286,11 +287,12 @@ static void end_service(const char *root, const struct service *svc, bool keep_l
  * just told to go (or a supervisor of a killed create is going by itself):
  * its sockets may close a few ms after, so EADDRINUSE is retried for up
  * to a second before it is an error. */
-static int open_listeners_here(const struct listener *ls, size_t nls, int *fds, bool stale, struct zrun_error *err)
+static int open_listeners_here(const struct service *svc, const struct listener *ls, size_t nls, int *fds, bool stale,
+			       struct zrun_error *err)
 {
 	for (size_t i = 0; i < nls; i++) {
 		for (int tries = 0;; tries++) {
-			fds[i] = listener_open(&ls[i], err);
+			fds[i] = steer_service_listener_open(svc, &ls[i], err);
 			if (fds[i] >= 0 || !stale || err->errno_value != EADDRINUSE || tries >= 100)
 				break;
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -306,13 +308,13 @@ static int open_listeners_here(const struct listener *ls, size_t nls, int *fds, 
 }
 
 /* The same in the network namespace netns names (a pod's), or here when "". */
-static int open_listeners(const struct listener *ls, size_t nls, const char *netns, int *fds, bool stale,
-			  struct zrun_error *err)
+static int open_listeners(const struct service *svc, const struct listener *ls, size_t nls, const char *netns, int *fds,
+			  bool stale, struct zrun_error *err)
 {
 	int back = -1;
 	if (netns[0] && (back = listener_netns_enter(netns, -1, err)) < 0)
 		return -1;
-	int r = open_listeners_here(ls, nls, fds, stale, err);
+	int r = open_listeners_here(svc, ls, nls, fds, stale, err);
 	listener_netns_leave(back);
 	return r;
 }
@@ -345,7 +347,7 @@ static int join_service(const char *root, struct service *svc, const struct list
  * service when this is its first version (or it was an orphan). *made
  * says which. */
 static int service_fds(const char *root, struct service *svc, const struct listener *ls, size_t nls,
-		       const char *netns, int *fds, bool *made, struct zrun_error *err)
+		       const struct version_config *vc, int *fds, bool *made, struct zrun_error *err)
 {
 	char sock[PATH_MAX];
 	bool stale = service_path(sock, sizeof(sock), root, svc->name, "supervisor.sock") == 0 &&
@@ -363,8 +365,14 @@ static int service_fds(const char *root, struct service *svc, const struct liste
 		return zrun_error_set(err, 0, "does not exist yet: its first version needs --listen [NAME=]tcp://HOST:PORT or unix:/PATH");
 	memcpy(svc->listeners, ls, nls * sizeof(*ls));
 	svc->n_listeners = nls;
-	if (open_listeners(ls, nls, netns, fds, stale, err) < 0)
+	steer_service_choose(svc, ls, nls, vc->intercept);
+	if (open_listeners(svc, ls, nls, vc->listen_netns, fds, stale, err) < 0)
 		return -1;
+	if (steer_service_setup(svc, fds, err) < 0) {
+		for (size_t i = 0; i < nls; i++)
+			close(fds[i]);
+		return -1;
+	}
 	fault_point("service-after-listen");
 	/* The record first, naming no supervisor yet: from here on `service
 	 * status` sees the service and a later create or `service repair`
@@ -528,6 +536,29 @@ static int service_has_room(const char *root, const char *service, const char *i
 	return 0;
 }
 
+/* A steered service: the version gets sockets of its own (fds[i] become
+ * them; the service's are closed here, the supervisor keeps them). */
+static int own_sockets(const struct service *svc, struct version_config *vc, bool first, int *fds,
+		       struct zrun_error *err)
+{
+	int own[LISTENER_MAX];
+
+	if (!svc->steered) {
+		vc->n_steer = 0;
+		return 0;
+	}
+	if (vc->intercept)
+		return zrun_error_set(err, 0, "service %s steers connections to each version's own socket; --intercept "
+				      "needs the shared socket (ZRUN_STEER=off when its first version is made)", svc->name);
+	if (steer_service_join(svc, fds, vc, first, own, err) < 0)
+		return zrun_error_prefix(err, "service %s", svc->name);
+	for (size_t i = 0; i < svc->n_listeners; i++) {
+		close(fds[i]);
+		fds[i] = own[i];
+	}
+	return 0;
+}
+
 /* Creates the version with the caller's options plus the service's fds,
  * environment, log pipe and hooks, which live in this frame: they go in a
  * copy of the options, so none of them is left in the caller's (a pointer
@@ -548,7 +579,7 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	int lock = service_lock(opts.root, svc.name, "service.lock", false, err);
 	if (lock < 0)
 		return -1;
-	if (service_fds(opts.root, &svc, ls, nls, vc->listen_netns, fds, &made, err) < 0) {
+	if (service_fds(opts.root, &svc, ls, nls, vc, fds, &made, err) < 0) {
 		struct zrun_error ignored;
 		/* the lock made the service dir: do not leave it for a service
 		 * that was never made */
@@ -558,9 +589,10 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 		return zrun_error_prefix(err, "service %s", vc->service);
 	}
 	if ((!made && service_has_room(opts.root, svc.name, opts.id, err) < 0) ||
-	    version_env_fill(&env, &svc, vc, opts.preserve_fds, err) < 0) {
+	    version_env_fill(&env, &svc, vc, opts.preserve_fds, err) < 0 || own_sockets(&svc, vc, made, fds, err) < 0) {
 		for (size_t i = 0; i < svc.n_listeners; i++)
-			close(fds[i]);
+			if (fds[i] >= 0)
+				close(fds[i]);
 		if (made)
 			end_service_if_empty(opts.root, svc.name);
 		close(lock);
@@ -690,8 +722,13 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		 * mark names the service, which this delete ends if it is empty. */
 		service_of_stop_mark(root, id, service, sizeof(service));
 	}
-	if (service[0])
+	if (service[0]) {
 		version_mark_stopping(root, service, id);
+		/* a steered service: out of the serving set before it goes (its
+		 * socket closes with it, and a slot naming it would drop) */
+		char *one[1] = { (char *)id };
+		steer_service_unserve(root, service, one, 1, &ignored);
+	}
 	int r = container_delete(root, id, force, err);
 	fault_point("version-delete-after-container");
 	if (r < 0 && !service[0])

@@ -67,8 +67,10 @@ wait_until() {
 # in_flight PORT: a TCP connection to PORT is established and accepted
 # (the listener's accept queue, its Recv-Q, is empty)
 in_flight() {  # PORT: a connection to PORT is established and accepted
+	# (every listening socket's queue empty: a steered service has one per
+	# version besides the service's)
 	ss -Htn state established "( sport = :$1 )" | grep -q . &&
-		[ "$(ss -Hltn "( sport = :$1 )" | awk '{ print $2 }')" = 0 ]
+		ss -Hltn "( sport = :$1 )" | awk '$2 != 0 { queued = 1 } END { exit queued }'
 }
 
 # The status field of `zrun state`.

@@ -11,7 +11,9 @@
 PORT_BASE=18960
 load service_helpers
 
-setup() { svc_setup; }
+# These are about the shared socket, which every version holds: a steered
+# service gives each version its own (steer.bats has its cases).
+setup() { export ZRUN_STEER=off; svc_setup; }
 teardown() { svc_teardown; }
 
 # The NOTIFY_SOCKET name zrun up to issue 18 gave version ID: FNV-1a 64 of
@@ -215,22 +217,13 @@ backlog() { ss -Hltn "( sport = :$1 )" | awk '{ print $3 }'; }
 # sockets): the filtering versions get it on top of the tests' set.
 NET_ADMIN_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_AUDIT_WRITE","CAP_NET_ADMIN"]'
 
-# sabotaged ID WHAT: wait until version ID logged that it did WHAT to fd 3
-sabotaged() {
-	wait_until 10 grep -q "httpd $1: sabotage $2 on fd 3: done" "$WORK/containers.log" ||
-		{ echo "version $1 did not log \"sabotage $2 on fd 3: done\":" >&2; cat "$WORK/containers.log" >&2; false; }
-}
-
 @test "a_version_that_shrinks_the_shared_backlog_gets_it_set_back" {
 	local v1=$TEST_ID-v1 bad=$TEST_ID-bad b want t0 t1
 	first_version "$v1"
 	want=$(backlog "$PORT")
 	# listen(3, 1) on the socket every version shares: one connection
 	# waiting to be accepted, the next SYNs dropped, for every version
-	b=$(mkver "$bad" --sabotage backlog=1)
-	vcreate "$bad" "$b"
-	zr start "$bad"
-	sabotaged "$bad" backlog=1
+	saboteur "$bad" backlog=1
 	t0=$(date +%s%N)
 	wait_until 3 eval 'test "$(backlog "$PORT")" = "$want"' ||
 		{ echo "backlog of port $PORT 3 s after a version's listen(3, 1): expected $want, saw $(backlog "$PORT")" >&2; false; }
@@ -267,10 +260,7 @@ sabotaged() {
 	pid=$(init_pid "$v1")
 	# a one-instruction classic BPF program, "ret #0", on the shared
 	# socket: every SYN dropped, for every version, until it is removed
-	b=$(CAPS=$NET_ADMIN_CAPS mkver "$bad" --sabotage filter)
-	vcreate "$bad" "$b"
-	zr start "$bad"
-	sabotaged "$bad" filter
+	CAPS=$NET_ADMIN_CAPS saboteur "$bad" filter
 	wait_until 3 eval 'sockopts "$pid" | grep -q " filter=0 "' ||
 		{ echo "expected no filter on the listener 3 s after a version attached one, saw: $(sockopts "$pid")" >&2; false; }
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$URL/")" 200 "answer on port $PORT after the filter"
@@ -290,10 +280,7 @@ sabotaged() {
 	# dead on that socket; the supervisor shuts it down and binds a new one,
 	# which the versions that start from then on get (before: every SYN
 	# dropped until the service was deleted)
-	b=$(CAPS=$NET_ADMIN_CAPS mkver "$bad" --sabotage locked-filter)
-	vcreate "$bad" "$b"
-	zr start "$bad"
-	sabotaged "$bad" locked-filter
+	CAPS=$NET_ADMIN_CAPS saboteur "$bad" locked-filter
 	wait_until 3 eval 'zr service status api | grep -q "locked filter: new socket"' ||
 		{ echo "expected status to say the locked filter got the service a new socket, saw:" >&2; zr service status api >&2; false; }
 	# v1 and the version that locked the filter lost theirs (accept:
@@ -338,10 +325,7 @@ sabotaged() {
 	# SO_REUSEPORT on the shared socket, then a socket of its own bound to
 	# the port that never accepts: the kernel would send it about half the
 	# connections, which wait there until the clients give up
-	b=$(mkver "$bad" --sabotage reuseport-steal)
-	vcreate "$bad" "$b"
-	zr start "$bad"
-	sabotaged "$bad" reuseport-steal
+	saboteur "$bad" reuseport-steal
 	# the supervisor looks at least once a second
 	wait_until 3 eval 'zr service status api | grep -q "shares the port"' || true
 	for i in $(seq $n); do

@@ -13,11 +13,26 @@ svc_setup() {
 	command -v wrk >/dev/null || skip "wrk is not installed"
 	PORT=$((PORT_BASE + ${PORT_SHIFT:-0} + BATS_TEST_NUMBER))
 	URL=http://127.0.0.1:$PORT
+	port_unused "$PORT"
 	make_rootfs "$WORK/base"
 	mv "$WORK/base/rootfs" "$WORK/rootfs"
 	cp "$HTTPD" "$WORK/rootfs/httpd"
 	: > "$WORK/ids"
 	WRK_PID=
+}
+
+# port_unused PORT: wait (up to 65 s) until no socket has PORT as its local
+# port. With PORT_SHIFT the ports fall in the ephemeral range (32768-60999),
+# and a client that connected from PORT (wrk with a connection per request
+# leaves tens of thousands in TIME_WAIT for 60 s) makes bind(2) of the
+# service's listener fail with EADDRINUSE, SO_REUSEADDR or not.
+port_unused() {
+	local i
+	for i in $(seq 650); do
+		ss -Htan "( sport = :$1 )" | grep -q . || return 0
+		sleep 0.1
+	done
+	echo "# port $1 is still used: $(ss -Htan "( sport = :$1 )" | head -3)" >&2
 }
 
 # The supervisor pids recorded by the services of this root (each supervisor's
@@ -118,9 +133,26 @@ first_version() {
 	local id=$1 b
 	shift
 	b=$(mkver "$id" "$@")
-	vcreate "$id" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms
+	vcreate "$id" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms ||
+		{ tail -5 "$WORK/containers.log" >&2; return 1; }
 	zr start "$id"
 	wait_serving "$URL/" "$id"
+}
+
+# sabotaged ID KIND: until version ID (httpd --sabotage KIND) says it did it
+sabotaged() {
+	wait_until 10 grep -q "httpd $1: sabotage $2 on fd 3: done" "$WORK/containers.log" ||
+		{ echo "version $1 did not log \"sabotage $2 on fd 3: done\":" >&2; cat "$WORK/containers.log" >&2; false; }
+}
+
+# saboteur ID KIND: version ID of httpd --sabotage KIND (CAPS as mkver's),
+# created and started next to the serving one, once it says it did it
+saboteur() {
+	local b
+	b=$(mkver "$1" --sabotage "$2")
+	vcreate "$1" "$b"
+	zr start "$1"
+	sabotaged "$1" "$2"
 }
 
 wait_serving() {  # url want-body-substring

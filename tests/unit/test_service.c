@@ -214,13 +214,28 @@ TEST(version_config_every_field_round_trips)
 	vc.restart = RESTART_ON_FAILURE;
 	vc.restart_max = 5;
 	snprintf(vc.notify_socket, sizeof(vc.notify_socket), "@zrun-notify-0123");
+	/* a steered version's sockets: index, inode, cookie per listener */
+	vc.n_steer = 2;
+	vc.steer_index[0] = 3;
+	vc.steer_index[1] = -1;
+	vc.steer_inode[0] = 123456789UL;
+	vc.steer_cookie[0] = 18446744073709551615ULL;
+	vc.steer_cookie[1] = 7;
 	memset(&st, 0, sizeof(st));
 	st.extra_json = version_config_json(&vc);
 	CHECK_INT(version_config_from_state(&st, &back), 0);
 	CHECK(memcmp(&vc, &back, sizeof(vc)) == 0);
 	free(st.extra_json);
+	/* the settings deploy keeps carry none of one version's own */
+	version_config_settings(&back, &vc);
+	CHECK_INT(back.n_steer, 0);
+	CHECK_STR(back.group, "");
+	CHECK_STR(back.notify_socket, "");
 	/* a value of the wrong type is refused, not taken as the default */
 	st.extra_json = (char *)"{\"service\":\"api\",\"period_ms\":\"fast\"}";
+	CHECK_INT(version_config_from_state(&st, &back), -1);
+	/* a socket without its cookie is refused: no index is taken on trust */
+	st.extra_json = (char *)"{\"service\":\"api\",\"steer\":[[1,2]]}";
 	CHECK_INT(version_config_from_state(&st, &back), -1);
 }
 
@@ -247,8 +262,13 @@ TEST(service_record_round_trips_with_its_deploy_settings)
 	snprintf(svc.settings.service, sizeof(svc.settings.service), "api");
 	svc.settings.restart = RESTART_ALWAYS;
 	svc.settings.intercept = true;
+	svc.steered = true;
+	for (uint32_t k = 0; k < STEER_MAPS; k++)
+		svc.steer_maps[0][k] = 100 + k;
 	CHECK_INT(service_save(dir, &svc, &err), 0);
 	CHECK_INT(service_load(dir, "api", &back, &err), 0);
+	CHECK(back.steered);
+	CHECK(memcmp(back.steer_maps, svc.steer_maps, sizeof(svc.steer_maps)) == 0);
 	CHECK_STR(back.listeners[0].url, "tcp://127.0.0.1:8080");
 	CHECK_STR(back.listeners[0].name, "web");
 	CHECK_INT(back.n_listeners, 1);
