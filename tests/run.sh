@@ -46,6 +46,11 @@ run_suite() {  # name, limit in seconds, command...
 	wait "$pid"
 	local rc=$?
 	wait "$tail_pid"
+	report_suite "$name" "$out" "$rc" "$limit" "$start"
+}
+
+report_suite() {  # name, TAP file, exit status, limit, start (SECONDS)
+	local name=$1 out=$2 rc=$3 limit=$4 start=$5
 	count "$out"
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "not ok - $name did not finish within ${limit}s (stopped)"
@@ -57,6 +62,32 @@ run_suite() {  # name, limit in seconds, command...
 	fi
 	echo "# $name: $((SECONDS - start)) s"
 }
+
+# The suites that touch nothing on the host the others use (static
+# analysis and the fuzzers in scratch build dirs, the VMs in their own
+# guests) run beside the ASan suite, whose tests mostly wait (probes,
+# grace periods, load runs: about half a core of CPU): the run is that
+# much shorter. Their output is shown when they end.
+BG_SUITES="static fuzz vm vm-systemd"
+bg_names=() bg_pids=() bg_limits=() bg_starts=()
+start_bg() {  # name, limit in seconds, command...
+	local name=$1 limit=$2; shift 2
+	echo "== $name (beside the ASan suite; its output when it ends)"
+	timeout -k 20 "$limit" "$@" > "$log_dir/$name.tap" 2>&1 < /dev/null &
+	bg_pids+=("$!") bg_names+=("$name") bg_limits+=("$limit") bg_starts+=("$SECONDS")
+}
+finish_bg() {
+	local i rc
+	for i in "${!bg_pids[@]}"; do
+		rc=0
+		wait "${bg_pids[$i]}" || rc=$?
+		echo "== ${bg_names[$i]} (ran beside the ASan suite)"
+		cat "$log_dir/${bg_names[$i]}.tap"
+		report_suite "${bg_names[$i]}" "$log_dir/${bg_names[$i]}.tap" "$rc" "${bg_limits[$i]}" "${bg_starts[$i]}"
+	done
+	bg_pids=()
+}
+in_list() { [[ " $2 " == *" $1 "* ]]; }
 
 # The files the ASan suite runs: the container runtime's own (every command,
 # config parsing, namespaces, mounts, cgroups, seccomp, the fault points
@@ -112,34 +143,52 @@ log_dir=$(mktemp -d /tmp/zrun-check.XXXXXX)
 # Each suite's limit is several times what it takes on a 2-core machine
 # (the times are printed after each suite); all of them together stay
 # under CI's 90 minutes even if every suite hung.
-for suite in $suites; do
-	case $suite in
+# run_named SUITE [bg]: one suite, in the foreground or (bg) beside another.
+run_named() {
+	local run=run_suite
+	[ "${2:-}" = bg ] && run=start_bg
+	case $1 in
 	unit)
 		for t in build/tests/test_*; do
 			[ -x "$t" ] && run_suite "unit-$(basename "$t")" 120 "$t"
 		done ;;
 	static)  # about 1 min of CPU on 2 cores
-		run_suite static 600 tests/static/run.sh ;;
+		$run static 600 tests/static/run.sh ;;
 	integration)
 		run_suite integration 900 bats --tap tests/integration ;;
 	asan)
 		run_suite asan 1200 "$PWD/tests/run.sh" --asan "$log_dir" ;;
 	fuzz)
-		run_suite fuzz 480 tests/fuzz/run.sh ;;
+		$run fuzz 480 tests/fuzz/run.sh ;;
 	containerd)  # zrun under Debian's containerd and podman
 		run_suite containerd 600 bats --tap tests/containerd ;;
 	vm)
-		[ -x tests/vm/run.sh ] && run_suite vm-cgroup2 900 tests/vm/run.sh ;;
+		[ -x tests/vm/run.sh ] && $run vm-cgroup2 900 tests/vm/run.sh ;;
 	vm-systemd)  # --systemd-cgroup with systemd as PID 1 (a Debian root, cached),
 		# booted once, on pure cgroup v2 as most users run; the timing is
 		# bench/lifecycle-systemd's
-		ZRUN_VM_BENCH=0 run_suite vm-systemd 600 tests/vm/systemd-run.sh ;;
+		ZRUN_VM_BENCH=0 $run vm-systemd 600 tests/vm/systemd-run.sh ;;
 	vm-systemd-v1)  # the same guest booted hybrid (cgroup v1 controllers): by
 		# name only (ZRUN_TESTS=vm-systemd-v1), to keep make check short
 		VM_SYSTEMD_CGROUP=v1 ZRUN_VM_BENCH=0 run_suite vm-systemd-v1 600 tests/vm/systemd-run.sh ;;
 	leftovers)
 		run_suite leftovers 180 bats --tap tests/leftovers.bats ;;
 	esac
+}
+
+for suite in $suites; do
+	if in_list asan "$suites" && in_list "$suite" "$BG_SUITES"; then
+		continue  # started with the ASan suite
+	fi
+	if [ "$suite" = asan ]; then
+		for s in $BG_SUITES; do
+			in_list "$s" "$suites" && run_named "$s" bg
+		done
+		run_named asan
+		finish_bg
+		continue
+	fi
+	run_named "$suite"
 done
 rm -rf "$log_dir"
 echo "$passed passed, $failed failed"

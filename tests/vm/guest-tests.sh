@@ -77,6 +77,13 @@ t_units() {
 		diag "build/tests/test_cgroup was not built when the VM was made"
 	}
 	for t in /tests/test_*; do
+		# test_steer connects thousands of times on loopback: in the
+		# emulated guest it did not finish its first case within 120 s
+		# (issue 17 is open; steering is tested on the host)
+		if [ "${t##*/}" = test_steer ]; then
+			n=$((n + 1)); echo "ok $n - test_steer # SKIP too slow in the emulated guest"
+			continue
+		fi
 		[ -x "$t" ] && t_unit "$t"
 	done
 }
