@@ -19,7 +19,8 @@ VERSION := 0.1.0
 PKG_DEPS := libseccomp-dev libcap-dev libyajl-dev pkg-config busybox-static bats \
             cpio qemu-system-x86 crun runc wrk curl python3 iproute2 strace \
             clang libclang-rt-14-dev containerd podman jq clang-tools-14 cppcheck \
-            man-db groff-base bash-completion systemd ansible-core uidmap libsystemd-dev mmdebstrap
+            man-db groff-base bash-completion systemd ansible-core uidmap libsystemd-dev mmdebstrap \
+            python3-grpcio python3-protobuf
 
 # CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O3`):
 # they come after the project's own flags, which live in ZRUN_CFLAGS and

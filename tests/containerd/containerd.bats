@@ -13,6 +13,12 @@ setup_file() {
 	ctd_setup
 	build_image "$CTD_DIR/image.tar"
 	c image import "$CTD_DIR/image.tar" >/dev/null
+	# CRI sees only the images of its own namespace; nothing is pulled.
+	build_pause_image "$CTD_DIR/pause.tar"
+	local tar
+	for tar in image pause; do
+		ctr -a "$CTD_SOCK" -n "$CRI_NS" image import "$CTD_DIR/$tar.tar" >/dev/null
+	done
 }
 
 teardown_file() {
@@ -21,11 +27,23 @@ teardown_file() {
 
 setup() {
 	IDS=()
+	PODS=()
+	CTD_RESTORE=""
 }
 
 teardown() {
 	[ ${#IDS[@]} -eq 0 ] || ctd_remove "${IDS[@]}"
 	[ -z "${EVENTS_PID:-}" ] || kill "$EVENTS_PID" 2>/dev/null || true
+	local pod
+	for pod in "${PODS[@]}"; do
+		cri StopPodSandbox "{\"pod_sandbox_id\":\"$pod\"}" >/dev/null 2>&1 || true
+		cri RemovePodSandbox "{\"pod_sandbox_id\":\"$pod\"}" >/dev/null 2>&1 || true
+	done
+	# A test that ran containerd with another config: back to the suite's.
+	if [ -n "$CTD_RESTORE" ]; then
+		ctd_stop
+		ctd_start
+	fi
 }
 
 use() {  # ID...: tasks this test makes (removed by teardown)
@@ -319,6 +337,128 @@ wait_for_event() {  # TOPIC ID [tenths]
 	expect_match "$output" 'io.containerd.runtime.v2 +task .* ok' "runtime v2 plugin"
 }
 
+# ---- the CRI plugin, driven as a kubelet does (tests/containerd/cri.py) ----
+
+cri_needs_grpc() {
+	/usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null ||
+		skip "no python3-grpcio / python3-protobuf (make deps installs them)"
+}
+
+# A pod as the kubelet asks for one with hostNetwork: true (NamespaceMode
+# NODE: no CNI), each container in its own pid namespace, the pod's IPC.
+NS_OPTS='{"network": "NODE", "pid": "CONTAINER", "ipc": "POD"}'
+pod_config() {  # NAME UID CGROUP_PARENT
+	jq -nc --arg name "$1" --arg uid "$2" --arg cg "$3" --argjson ns "$NS_OPTS" \
+		'{metadata: {name: $name, uid: $uid, namespace: "zrun-test"},
+		  linux: {cgroup_parent: $cg, security_context: {namespace_options: $ns}}}'
+}
+
+# RunPodSandbox with runtime_handler zrun (a RuntimeClass "zrun"); the pod's
+# id goes to POD and to the pods teardown removes.
+run_pod() {  # POD_CONFIG
+	local out
+	out=$(cri RunPodSandbox "$(jq -nc --argjson c "$1" '{config: $c, runtime_handler: "zrun"}')") || return 1
+	POD=$(jq -r .pod_sandbox_id <<<"$out")
+	PODS+=("$POD")
+}
+
+# What the CRI, zrun, the cgroups, mounts and shims still hold of IDs.
+cri_left_of() {  # ID...
+	local id d
+	cri ListPodSandbox | jq -r '.items[].id'
+	cri ListContainers | jq -r '.containers[].id'
+	zr_cri list -q
+	for id in "$@"; do
+		for d in /sys/fs/cgroup/*/"$CTD_NS"/"$id"; do
+			[ ! -d "$d" ] || echo "cgroup $d"
+		done
+		grep -F "/$id/" /proc/self/mountinfo | awk '{ print "mount " $5 }'
+		pgrep -af "containerd-shim-runc-v2 .*-id $id" | sed 's/^/shim /'
+	done
+	return 0
+}
+
+zr_cri() {  # zrun on the runc root of CRI's namespace
+	"$ZRUN" --root "$CTD_RUNC_ROOT/$CRI_NS" "$@"
+}
+
+@test "cri_runs_a_pod_of_runtime_class_zrun_with_a_busybox_container_and_removes_it" {
+	cri_needs_grpc
+	# The field numbers of cri.py, checked against containerd's own answer.
+	run cri Version '{"version": "v1"}'
+	expect_eq "$status" 0 "CRI Version: $output"
+	expect_eq "$(jq -r '.runtime_name + " " + .runtime_api_version' <<<"$output")" "containerd v1" "CRI runtime name and API version"
+
+	local cfg
+	cfg=$(pod_config web uid-cri-1 "/$CTD_NS")
+	run_pod "$cfg"
+	run cri PodSandboxStatus "{\"pod_sandbox_id\":\"$POD\"}"
+	expect_eq "$(jq -r '[.status.state, .status.runtime_handler, .status.metadata.name] | join(" ")' <<<"$output")" \
+		"SANDBOX_READY zrun web" "pod state, runtime handler and name"
+
+	local ctr_cfg out ctr
+	ctr_cfg=$(jq -nc --arg image "$IMAGE" --arg loop "$LOOP" --argjson ns "$NS_OPTS" \
+		'{metadata: {name: "box"}, image: {image: $image}, command: ["sh", "-c", $loop],
+		  linux: {security_context: {namespace_options: $ns}}}')
+	out=$(cri CreateContainer "$(jq -nc --arg pod "$POD" --argjson c "$ctr_cfg" --argjson s "$cfg" \
+		'{pod_sandbox_id: $pod, config: $c, sandbox_config: $s}')")
+	ctr=$(jq -r .container_id <<<"$out")
+	cri StartContainer "{\"container_id\":\"$ctr\"}" >/dev/null
+	run cri ContainerStatus "{\"container_id\":\"$ctr\",\"verbose\":true}"
+	expect_eq "$(jq -r '[.status.state, .status.metadata.name, .status.image.image] | join(" ")' <<<"$output")" \
+		"CONTAINER_RUNNING box $IMAGE" "container state, name and image"
+	local pid
+	pid=$(jq -r '.info.info | fromjson | .pid' <<<"$output")
+
+	# zrun runs both, under the runc root the zrun runtime names.
+	run zr_cri list
+	expect_match "$output" "^$POD +[0-9]+ +running " "the pod's sandbox in zrun list"
+	expect_match "$output" "^$ctr +$pid +running " "the container in zrun list"
+	expect_match "$(cat "/proc/$pid/cgroup")" ":pids:/$CTD_NS/$ctr$" "the container's cgroup (under the pod's cgroup_parent)"
+	expect_eq "$(readlink "/proc/$pid/ns/net")" "$(readlink /proc/self/ns/net)" "network namespace (host network)"
+	[ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] || { echo "the container shares the host's pid namespace" >&2; false; }
+
+	run cri ExecSync "{\"container_id\":\"$ctr\",\"cmd\":[\"sh\",\"-c\",\"echo in \$(cat /proc/1/comm); exit 3\"],\"timeout\":10}"
+	expect_eq "$(jq -r '[.stdout, .exit_code] | join("")' <<<"$output")" "in sh
+3" "ExecSync output and exit code"
+
+	# StopContainer: SIGTERM, which the loop's trap turns into exit 0.
+	wait_term_handler "$pid"
+	cri StopContainer "{\"container_id\":\"$ctr\",\"timeout\":10}" >/dev/null
+	run cri ContainerStatus "{\"container_id\":\"$ctr\"}"
+	expect_eq "$(jq -r '[.status.state, .status.exit_code] | join(" ")' <<<"$output")" "CONTAINER_EXITED 0" "state after StopContainer"
+	cri RemoveContainer "{\"container_id\":\"$ctr\"}" >/dev/null
+	cri StopPodSandbox "{\"pod_sandbox_id\":\"$POD\"}" >/dev/null
+	cri RemovePodSandbox "{\"pod_sandbox_id\":\"$POD\"}" >/dev/null
+	expect_eq "$(cri_left_of "$POD" "$ctr")" "" "left of the pod"
+	[ ! -e "/proc/$pid" ] || [ "$(cat "/proc/$pid/comm")" != sh ] || { echo "pid $pid still there" >&2; false; }
+}
+
+@test "cri_with_systemd_cgroup_reports_zruns_refusal_where_systemd_is_not_init" {
+	cri_needs_grpc
+	[ ! -d /run/systemd/system ] || skip "systemd is this host's init (tests/vm/systemd-guest.sh covers it)"
+	# The suite's config with SystemdCgroup = true in the zrun runtime's
+	# options: the shim runs zrun --systemd-cgroup.
+	sed '/runtimes\.zrun\.options\]/a\        SystemdCgroup = true' \
+		"$CTD_DIR/config.toml" > "$CTD_DIR/config-systemd.toml"
+	expect_match "$(containerd -c "$CTD_DIR/config-systemd.toml" config dump)" 'SystemdCgroup = true' "config dump"
+	CTD_RESTORE=1
+	ctd_stop
+	ctd_start "$CTD_DIR/config-systemd.toml"
+
+	# A kubelet on the systemd driver names a slice as the cgroup parent.
+	run run_pod "$(pod_config web uid-cri-2 zrun-ctd.slice)"
+	expect_eq "$status" 1 "exit status of RunPodSandbox"
+	expect_eq "$(wc -l <<<"$output")" 1 "lines of the error"
+	expect_match "$output" '^cri: RunPodSandbox: UNKNOWN: .*OCI runtime create failed: create [0-9a-f]{64}: --systemd-cgroup: systemd is not this host.s init \(/run/systemd/system is missing\); use the cgroupfs driver' \
+		"CRI's error"
+	local id
+	id=$(grep -oE 'create [0-9a-f]{64}' <<<"$output" | cut -d' ' -f2)
+	expect_eq "$(cri_left_of "$id")" "" "left of the refused pod"
+	run find /sys/fs/cgroup -maxdepth 2 -name 'zrun-ctd.slice*'
+	expect_eq "$output" "" "cgroups of the slice"
+}
+
 @test "nothing_of_the_tests_is_left_running_under_containerd" {
 	run c task ls -q
 	expect_eq "$output" "" "tasks left"
@@ -326,4 +466,10 @@ wait_for_event() {  # TOPIC ID [tenths]
 	expect_eq "$output" "" "containers left"
 	run zr list -q
 	expect_eq "$output" "" "zrun containers left under containerd's runc root"
+	run zr_cri list -q
+	expect_eq "$output" "" "zrun containers left under the runc root of CRI's namespace"
+	if /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
+		run cri ListPodSandbox
+		expect_eq "$output" '{"items": []}' "CRI pods left"
+	fi
 }

@@ -5,7 +5,9 @@
 ZRUN=${ZRUN:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/zrun}
 ZRUN=$(readlink -f "$ZRUN")
 CTD_NS=zrun-ctd                # containerd namespace: cgroups are /zrun-ctd/ID
+CRI_NS=k8s.io                  # the CRI plugin's namespace (its pods, its images)
 IMAGE=docker.io/zrun/busybox:test
+PAUSE_IMAGE=docker.io/zrun/pause:test  # sandbox_image of config.toml.in
 HTTPD=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/bundles/out/httpd
 CTD_TIMEOUT=${CTD_TIMEOUT:-30} # seconds any one ctr command may take
 
@@ -39,15 +41,21 @@ ctd_setup() {
 	CTD_MADE_RUN=""
 	[ -d /run/containerd ] || CTD_MADE_RUN=/run/containerd
 	[ -d /run/containerd/s ] || CTD_MADE_RUN="/run/containerd/s $CTD_MADE_RUN"
-	sed -e "s|@DIR@|$CTD_DIR|g" -e "s|@ZRUN@|$ZRUN|g" \
+	# A root without CAP_SYS_RESOURCE (this project's hosts) cannot lower
+	# an oom_score_adj: a pod's sandbox asks for -998, which no runtime could
+	# set there (runc fails the same way); containerd then clamps it.
+	local restrict=false
+	(( 0x$(awk '/^CapEff:/ { print $2 }' /proc/self/status) & (1 << 24) )) || restrict=true
+	sed -e "s|@DIR@|$CTD_DIR|g" -e "s|@ZRUN@|$ZRUN|g" -e "s|@RESTRICT_OOM@|$restrict|g" \
 		"$BATS_TEST_DIRNAME/config.toml.in" > "$CTD_DIR/config.toml"
 	export CTD_DIR CTD_SOCK CTD_RUNC_ROOT CTD_FIFO CTD_MADE_RUN
 	ctd_start
 }
 
-ctd_start() {
+# shellcheck disable=SC2120  # containerd.bats passes another config
+ctd_start() {  # [CONFIG]: default $CTD_DIR/config.toml
 	# Its own session, no fd of bats (fd 3 open would make bats wait).
-	setsid containerd -c "$CTD_DIR/config.toml" </dev/null >>"$CTD_DIR/containerd.log" 2>&1 3>&- &
+	setsid containerd -c "${1:-$CTD_DIR/config.toml}" </dev/null >>"$CTD_DIR/containerd.log" 2>&1 3>&- &
 	echo $! > "$CTD_DIR/containerd.pid"
 	local _
 	for _ in $(seq 100); do
@@ -85,14 +93,19 @@ ctd_shim_pids() {
 
 # Where a shim of ours listens: containerd 1.6 names the socket after
 # sha256(ADDRESS/NAMESPACE/ID) under /run/containerd/s.
-ctd_shim_socket() {  # ID
-	printf '%s' "$CTD_SOCK/$CTD_NS/$1" | sha256sum | sed 's|^\([0-9a-f]*\).*|/run/containerd/s/\1|'
+ctd_shim_socket() {  # ID [NAMESPACE]
+	printf '%s' "$CTD_SOCK/${2:-$CTD_NS}/$1" | sha256sum | sed 's|^\([0-9a-f]*\).*|/run/containerd/s/\1|'
 }
 
 ctd_teardown() {
 	[ -n "${CTD_DIR:-}" ] && [ -d "$CTD_DIR" ] || return 0
 	local id p
 	if [ -f "$CTD_DIR/containerd.pid" ]; then
+		# CRI's pods (and their containers) through the CRI itself.
+		for id in $(cri ListPodSandbox 2>/dev/null | jq -r '.items[].id' 2>/dev/null); do
+			cri StopPodSandbox "{\"pod_sandbox_id\":\"$id\"}" >/dev/null 2>&1 || true
+			cri RemovePodSandbox "{\"pod_sandbox_id\":\"$id\"}" >/dev/null 2>&1 || true
+		done
 		for id in $(c task ls -q 2>/dev/null); do
 			c task kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true
 		done
@@ -105,18 +118,21 @@ ctd_teardown() {
 		ctd_stop
 	fi
 	# Shims whose containerd died with them still running.
+	local ns
 	for p in $(ctd_shim_pids); do
 		id=$(tr '\0' '\n' < "/proc/$p/cmdline" | sed -n '/^-id$/{n;p}')
+		ns=$(tr '\0' '\n' < "/proc/$p/cmdline" | sed -n '/^-namespace$/{n;p}')
 		kill -KILL "$p" 2>/dev/null || true
-		[ -n "$id" ] && rm -f "$(ctd_shim_socket "$id")"
+		[ -n "$id" ] && rm -f "$(ctd_shim_socket "$id" "${ns:-$CTD_NS}")"
 	done
 	# Whatever zrun still holds under containerd's runc root (a killed
-	# shim's container, a service supervisor).
-	if [ -d "$CTD_RUNC_ROOT/$CTD_NS" ]; then
-		for id in $("$ZRUN" --root "$CTD_RUNC_ROOT/$CTD_NS" list -q 2>/dev/null); do
-			"$ZRUN" --root "$CTD_RUNC_ROOT/$CTD_NS" delete --force "$id" >/dev/null 2>&1 || true
+	# shim's container, a service supervisor), ctr's namespace and CRI's.
+	for ns in "$CTD_NS" "$CRI_NS"; do
+		[ -d "$CTD_RUNC_ROOT/$ns" ] || continue
+		for id in $("$ZRUN" --root "$CTD_RUNC_ROOT/$ns" list -q 2>/dev/null); do
+			"$ZRUN" --root "$CTD_RUNC_ROOT/$ns" delete --force "$id" >/dev/null 2>&1 || true
 		done
-	fi
+	done
 	# Rootfs (overlay) and snapshot mounts, deepest first.
 	awk -v d="$CTD_DIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
@@ -139,6 +155,11 @@ cgroups_remove() {
 # c ARGS: ctr on our socket and namespace, bounded in time.
 c() {
 	timeout "$CTD_TIMEOUT" ctr -a "$CTD_SOCK" -n "$CTD_NS" "$@"
+}
+
+# cri METHOD [JSON]: one call of containerd's CRI (cri.py), bounded in time.
+cri() {
+	"$BATS_TEST_DIRNAME/cri.py" -s "$CTD_SOCK" -t "$CTD_TIMEOUT" "$@"
 }
 
 # The flags every `ctr run` needs here: ctr ignores the config's BinaryName
@@ -204,6 +225,12 @@ ctd_remove() {  # ID...
 # The image tar (built once per suite run into $1).
 build_image() {  # OUT.tar
 	"$BATS_TEST_DIRNAME/image.sh" "$1" "$IMAGE" "$HTTPD"
+}
+
+# The pod sandbox image: the same busybox whose command stays up, as a
+# pause container does (CRI stops it with SIGKILL).
+build_pause_image() {  # OUT.tar
+	IMAGE_CMD='["sleep","2147483647"]' "$BATS_TEST_DIRNAME/image.sh" "$1" "$PAUSE_IMAGE"
 }
 
 # Run CMD under a pseudo-terminal (script(1)); exit status is CMD's.

@@ -3,7 +3,10 @@
 # layer) from a busybox-static rootfs, with no network: the image that the
 # containerd and podman tests load.  Usage: image.sh OUT.tar NAME:TAG [EXTRA_FILE...]
 # Each EXTRA_FILE is copied into the image's /bin (the demo httpd).
+# IMAGE_CMD (a JSON array, default ["sh"]) is the image's command: the CRI
+# runs a pod's sandbox (pause) container with it, which must stay up.
 set -eu
+cmd=${IMAGE_CMD:-'["sh"]'}
 out=$1 ref=$2; shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/bundle.sh"
@@ -35,7 +38,7 @@ blob() {  # FILE: moves it into blobs/, prints "DIGEST SIZE"
 
 cat > "$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z",
- "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"WorkingDir":"/"},
+ "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":$cmd,"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},
  "history":[{"created":"1970-01-01T00:00:00Z","created_by":"tests/containerd/image.sh"}]}
 JSON

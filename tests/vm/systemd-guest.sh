@@ -217,10 +217,24 @@ state = "$CTD/state"
 disabled_plugins = ["io.containerd.internal.v1.opt"]
 [grpc]
   address = "$CTD/containerd.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/zrun/pause:test"
+  # the guest has no apparmor_parser for CRI's default profile
+  disable_apparmor = true
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  snapshotter = "native"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
     BinaryName = "$ZRUN"
+    SystemdCgroup = true
+# the RuntimeClass handler zrun of docs/containerd.md, with SystemdCgroup
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.zrun]
+  runtime_type = "io.containerd.runc.v2"
+  pod_annotations = ["zrun.*"]
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.zrun.options]
+    BinaryName = "$ZRUN"
+    Root = "$CTD/runc"
     SystemdCgroup = true
 TOML
 	containerd -c $CTD/config.toml >$CTD/log 2>&1 </dev/null &
@@ -246,7 +260,54 @@ TOML
 	ctr_ task delete t1 >$CTD/del.log 2>&1 || diag_file $CTD/del.log
 	ctr_ container delete t1 >/dev/null 2>&1
 	check "no scope after ctr task delete" not-found "$(prop $u LoadState)"
+	command -v python3 >/dev/null && [ -f $V/pause.tar ] && t_cri
 	kill $ctd; wait $ctd 2>/dev/null
+}
+
+# The CRI path with SystemdCgroup = true (tests/containerd/cri.py, as a
+# kubelet on the systemd driver calls it): a pod of runtime class zrun whose
+# cgroup parent is the pod's slice; CRI names each container's scope
+# cri-containerd-ID.scope in that slice.
+cri() { timeout 60 python3 $V/cri.py -s $CTD/containerd.sock "$@"; }
+jfield() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }  # EXPR of d
+t_cri() {
+	local slice=kubepods-besteffort-podcri1.slice pod ctr out pid t cfg c
+	local path=/kubepods.slice/kubepods-besteffort.slice/$slice
+	local ns='{"network": "NODE", "pid": "CONTAINER", "ipc": "POD"}'
+	for t in image pause; do
+		ctr -a $CTD/containerd.sock -n k8s.io image import --snapshotter native $V/$t.tar >>$CTD/import.log 2>&1
+	done
+	cfg="{\"metadata\": {\"name\": \"web\", \"uid\": \"cri1\", \"namespace\": \"zrun-test\"},
+		\"linux\": {\"cgroup_parent\": \"$slice\", \"security_context\": {\"namespace_options\": $ns}}}"
+	if ! out=$(cri RunPodSandbox '{"config": '"$cfg"', "runtime_handler": "zrun"}' 2>&1); then
+		not_ok "CRI RunPodSandbox, runtime class zrun, SystemdCgroup"; diag "$out"; diag_file $CTD/log; return
+	fi
+	ok "CRI RunPodSandbox, runtime class zrun, SystemdCgroup"
+	pod=$(echo "$out" | jfield 'd["pod_sandbox_id"]')
+	check "the pod's sandbox is a scope in the pod's slice" "active $slice" \
+		"$(prop cri-containerd-$pod.scope ActiveState) $(prop cri-containerd-$pod.scope Slice)"
+	c='{"metadata": {"name": "box"}, "image": {"image": "docker.io/zrun/busybox:test"},
+		"command": ["sh", "-c", "trap \"exit 0\" TERM; while :; do sleep 0.1; done"],
+		"linux": {"security_context": {"namespace_options": '"$ns"'}}}'
+	out=$(cri CreateContainer '{"pod_sandbox_id": "'$pod'", "config": '"$c"', "sandbox_config": '"$cfg"'}' 2>&1) &&
+		ctr=$(echo "$out" | jfield 'd["container_id"]') &&
+		out=$(cri StartContainer '{"container_id": "'$ctr'"}' 2>&1) &&
+		out=$(cri ContainerStatus '{"container_id": "'$ctr'", "verbose": true}' 2>&1)
+	check "CRI CreateContainer and StartContainer: RUNNING" CONTAINER_RUNNING "$(echo "$out" | jfield 'd["status"]["state"]' 2>&1 | tail -1)"
+	pid=$(echo "$out" | jfield 'json.loads(d["info"]["info"])["pid"]' 2>/dev/null)
+	check "the container sits in its scope in the pod's slice" "$path/cri-containerd-$ctr.scope" "$(cg_of "${pid:-0}" 2>&1)"
+	check "zrun list shows the pod's sandbox and container" "2 running" \
+		"$("$ZRUN" --root $CTD/runc/k8s.io list 2>&1 | grep -cE "^($pod|$ctr) .* running ") running"
+	sleep 0.5  # the loop's trap is set
+	cri StopContainer '{"container_id": "'$ctr'", "timeout": 10}' >/dev/null 2>&1
+	out=$(cri ContainerStatus '{"container_id": "'$ctr'"}' 2>&1)
+	check "CRI StopContainer: exited 0" "CONTAINER_EXITED 0" "$(echo "$out" | jfield 'd["status"]["state"], d["status"]["exit_code"]' 2>&1 | tail -1)"
+	cri RemoveContainer '{"container_id": "'$ctr'"}' >/dev/null 2>&1
+	cri StopPodSandbox '{"pod_sandbox_id": "'$pod'"}' >/dev/null 2>&1
+	cri RemovePodSandbox '{"pod_sandbox_id": "'$pod'"}' >/dev/null 2>&1
+	check "no scope after RemoveContainer and RemovePodSandbox" "not-found not-found" \
+		"$(prop cri-containerd-$ctr.scope LoadState) $(prop cri-containerd-$pod.scope LoadState)"
+	check "CRI lists no pod after RemovePodSandbox" "[]" "$(cri ListPodSandbox 2>&1 | jfield 'd["items"]' 2>&1)"
 }
 
 # podman (Debian's 4.3) with --cgroup-manager=systemd driving zrun: podman

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds (once; cached) the root of the systemd guest: a minimal Debian 12
-# with systemd as PID 1, D-Bus, runc, crun, containerd and podman, made with
+# with systemd as PID 1, D-Bus, runc, crun, containerd and podman (and the
+# Python gRPC the CRI client needs), made with
 # mmdebstrap from the package archive and packed as a gzipped cpio that the
 # kernel unpacks as its initramfs. Usage: systemd-image.sh CACHE_DIR
 # Prints the image's path; on failure the reason (last lines of the log)
@@ -8,7 +9,7 @@
 # (VM_SYSTEMD_MIRROR, default deb.debian.org) makes a new image.
 set -u
 cache=$1
-packages=${VM_SYSTEMD_PACKAGES:-systemd,systemd-sysv,dbus,runc,crun,containerd,podman,procps,iproute2}
+packages=${VM_SYSTEMD_PACKAGES:-systemd,systemd-sysv,dbus,runc,crun,containerd,podman,procps,iproute2,python3-grpcio,python3-protobuf}
 mirror=${VM_SYSTEMD_MIRROR:-http://deb.debian.org/debian}
 key=$(printf '%s\n' "$packages" "$mirror" "v1" | sha256sum | cut -c1-12)
 image=$cache/systemd-root-$key.cpio.gz

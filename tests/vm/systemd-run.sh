@@ -57,6 +57,10 @@ cp tests/vm/systemd-guest.sh "$root/zrun-vm/guest.sh"
 # the containerd test's image (tests/containerd/image.sh, no network)
 tests/containerd/image.sh "$root/zrun-vm/image.tar" docker.io/zrun/busybox:test >"$work/image.log" 2>&1 ||
 	{ fail "cannot build the test image" "$work/image.log"; exit 1; }
+# and for the CRI run: its pod sandbox image and its client
+IMAGE_CMD='["sleep","2147483647"]' tests/containerd/image.sh "$root/zrun-vm/pause.tar" docker.io/zrun/pause:test \
+	>>"$work/image.log" 2>&1 || { fail "cannot build the pause image" "$work/image.log"; exit 1; }
+cp tests/containerd/cri.py "$root/zrun-vm/cri.py"
 cat >"$root/etc/systemd/system/zrun-vm-tests.service" <<UNIT
 [Unit]
 Description=zrun vm-systemd tests
