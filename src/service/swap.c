@@ -5,6 +5,8 @@
  * swap_members.c. */
 #include "swap.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,7 +70,7 @@ static int abort_swap(struct swap_run *w, const char *reason, struct zrun_error 
 	char old[400];
 
 	version_old_after_abort(w->o->root, r->old_name, old, sizeof(old));
-	event_say(w->say.out, w->say.json, "aborted", r->new_name, swap_now_ms() - w->say.t0, "%s; %s", reason, old);
+	event_say(w->say.out, w->say.json, "aborted", r->new_name, now_ms() - w->say.t0, "%s; %s", reason, old);
 	swap_members_remove(w->o->root, r->new_ids, r->n_new, &w->say);
 	end_as(w, SWAP_ABORTED, reason);
 	return zrun_error_set(err, 0, "swap %s -> %s aborted: %s", r->old_name, r->new_name, reason);
@@ -160,7 +162,7 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 	for (size_t i = 0; !o->keep_old && i < r->n_old; i++) {
 		if (version_delete(o->root, r->old_ids[i], true, r->n_old == 1 ? err : &ignored) < 0 && r->n_old == 1)
 			return -1;
-		event_say(w->say.out, w->say.json, "deleted", r->old_ids[i], swap_now_ms() - w->say.t0, "deleted");
+		event_say(w->say.out, w->say.json, "deleted", r->old_ids[i], now_ms() - w->say.t0, "deleted");
 	}
 	if (enter(w, SWAP_DONE, err) < 0) {
 		record_end(o->root, w->service, r);
@@ -169,8 +171,8 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 	char n[64] = "";
 	if (r->group)
 		snprintf(n, sizeof(n), " with %zu replica%s", r->n_new, r->n_new == 1 ? "" : "s");
-	event_say(w->say.out, w->say.json, "done", r->new_name, swap_now_ms() - w->say.t0,
-		  "serving%s; swap from %s done in %.2f s", n, r->old_name, (double)(swap_now_ms() - w->say.t0) / 1000);
+	event_say(w->say.out, w->say.json, "done", r->new_name, now_ms() - w->say.t0,
+		  "serving%s; swap from %s done in %.2f s", n, r->old_name, (double)(now_ms() - w->say.t0) / 1000);
 	return 0;
 }
 
@@ -266,7 +268,7 @@ static void run_init(struct swap_run *w, const struct swap_opts *o)
 	memset(w, 0, sizeof(*w));
 	w->o = o;
 	w->say = (struct swap_say){ .out = o->out, .json = o->json, .progress = o->progress,
-				    .t0 = o->t0_ms ? o->t0_ms : swap_now_ms() };
+				    .t0 = o->t0_ms ? o->t0_ms : now_ms() };
 }
 
 int swap_run(const struct swap_opts *o, struct zrun_error *err)
@@ -352,7 +354,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		return got;
 	if (r.state != SWAP_DONE && r.state != SWAP_ABORTED &&
 	    !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())) {
-		struct swap_say say = { .out = out, .json = json, .t0 = swap_now_ms() };
+		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
 		repair_record(root, &r, &say);
 		record_end(root, service, &r);
 	}

@@ -1,5 +1,7 @@
 #include "swap_members.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -42,13 +44,6 @@ struct swap_members {
 	struct steer steer;     /* a steered service: the first listener's maps */
 	struct member *v;
 };
-
-long swap_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool swap_say_progress(FILE *out, bool json)
 {
@@ -134,7 +129,7 @@ int swap_members_start(struct swap_members *m, const struct swap_say *say, struc
 		if (v->t.notify_fd < 0)
 			return -1;
 		if (state_live_status(m->root, &v->st) != STATUS_CREATED)
-			event_say(say->out, say->json, "probing", v->id, swap_now_ms() - say->t0,
+			event_say(say->out, say->json, "probing", v->id, now_ms() - say->t0,
 				  "already running: a READY=1 it sent before this swap is not seen");
 	}
 	for (size_t i = 0; i < m->n; i++) {
@@ -143,7 +138,7 @@ int swap_members_start(struct swap_members *m, const struct swap_say *say, struc
 			continue;
 		if (container_start(m->root, v->id, err) < 0)
 			return zrun_error_prefix(err, "start %s", v->id);
-		event_say(say->out, say->json, "started", v->id, swap_now_ms() - say->t0, "started (pid %d)",
+		event_say(say->out, say->json, "started", v->id, now_ms() - say->t0, "started (pid %d)",
 			  v->st.pid);
 	}
 	return 0;
@@ -196,7 +191,7 @@ static int probe_member(struct member *v, const struct swap_say *say, char *last
 			char *reason, size_t len)
 {
 	const struct probe_spec *p = &v->vc.probe;
-	long now = swap_now_ms();
+	long now = now_ms();
 
 	v->next_ms = now + probe_next_delay_ms(p, v->passed, now - v->t_first);
 	v->tries++;
@@ -208,17 +203,17 @@ static int probe_member(struct member *v, const struct swap_say *say, char *last
 		if (++v->ok < p->success_threshold)
 			return 0;
 		v->ready = true;
-		event_say(say->out, say->json, "ready", v->id, swap_now_ms() - say->t0, "ready after %d probe%s (%ld ms)",
-			  v->tries, v->tries == 1 ? "" : "s", swap_now_ms() - v->t_probe);
+		event_say(say->out, say->json, "ready", v->id, now_ms() - say->t0, "ready after %d probe%s (%ld ms)",
+			  v->tries, v->tries == 1 ? "" : "s", now_ms() - v->t_probe);
 		return 1;
 	}
 	v->ok = 0;
 	/* starting: only the startup budget ends it (probe.h) */
 	if (!v->passed) {
-		if (!probe_startup_over(p, swap_now_ms() - v->t_first))
+		if (!probe_startup_over(p, now_ms() - v->t_first))
 			return 0;
 		snprintf(reason, len, "%s probe failed %d times in %ld ms (failure threshold %d x period %ld ms): %s",
-			 probe_kind_name(p->kind), v->tries, swap_now_ms() - v->t_first, p->failure_threshold,
+			 probe_kind_name(p->kind), v->tries, now_ms() - v->t_first, p->failure_threshold,
 			 p->period_ms, last);
 		return -1;
 	}
@@ -238,7 +233,7 @@ struct progress {
 static void say_waiting(const struct swap_members *m, const char *label, const struct swap_say *say,
 			struct progress *pr)
 {
-	long now = swap_now_ms();
+	long now = now_ms();
 	size_t ready = 0;
 
 	if (!say->progress || now - pr->last_line_ms < PROGRESS_EVERY_MS)
@@ -274,7 +269,7 @@ static struct member *sleep_until(struct swap_members *m, long until)
 			who[k++] = v;
 		}
 	}
-	long left = until - swap_now_ms();
+	long left = until - now_ms();
 	if (left <= 0)
 		return NULL;
 	/* without pidfds (an old kernel) exits are seen by polling */
@@ -321,7 +316,7 @@ static int serve_ready(struct swap_members *m, struct zrun_error *err)
 int swap_members_probe(struct swap_members *m, const char *label, long timeout_ms, const struct swap_say *say,
 		       struct zrun_error *err)
 {
-	struct progress pr = { .last_line_ms = swap_now_ms() };
+	struct progress pr = { .last_line_ms = now_ms() };
 	long deadline_ms = say->t0 + timeout_ms;
 	char reason[700];
 	size_t left = m->n;
@@ -330,7 +325,7 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 		return -1;
 	for (size_t i = 0; i < m->n; i++) {
 		struct member *v = &m->v[i];
-		v->t_probe = swap_now_ms();
+		v->t_probe = now_ms();
 		v->next_ms = v->t_first = v->t_probe + probe_first_delay_ms(&v->vc.probe);
 		v->ok = v->bad = v->tries = 0;
 		v->ready = v->passed = false;
@@ -347,11 +342,11 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 			snprintf(reason, sizeof(reason), "%s exited during probing", gone->id);
 			return not_ready(m, gone, reason, err);
 		}
-		if (swap_now_ms() > deadline_ms) {
+		if (now_ms() > deadline_ms) {
 			snprintf(reason, sizeof(reason), "not ready before the %.1f s timeout", (double)timeout_ms / 1000);
 			return not_ready(m, v, reason, err);
 		}
-		if (v->next_ms <= swap_now_ms()) {
+		if (v->next_ms <= now_ms()) {
 			int r = probe_member(v, say, pr.last, sizeof(pr.last), reason, sizeof(reason));
 			pr.probes++;
 			pr.last_id = v->id;
@@ -359,7 +354,7 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 				return not_ready(m, v, reason, err);
 			if (r > 0) {
 				left--;
-				pr.last_line_ms = swap_now_ms();
+				pr.last_line_ms = now_ms();
 			}
 		}
 		say_waiting(m, label, say, &pr);
@@ -416,7 +411,7 @@ static void stop_begin(const char *root, struct stopping *s, long grace_ms, cons
 	long grace = grace_ms < 0 ? s->vc.grace_period_ms : grace_ms;
 	s->pidfd = pidfd_of(&s->st);
 	kill(s->st.pid, s->vc.stop_signal);
-	s->t = swap_now_ms();
+	s->t = now_ms();
 	s->deadline = s->t + grace;
 	s->draining = true;
 	event_say(say->out, say->json, "draining", s->id, s->t - say->t0, "signal %d sent, draining (grace period %.1f s)",
@@ -428,7 +423,7 @@ static void stop_begin(const char *root, struct stopping *s, long grace_ms, cons
  * is draining any more. */
 static long stop_look(struct stopping *s, size_t n, const struct swap_say *say)
 {
-	long now = swap_now_ms(), sleep_ms = 0;
+	long now = now_ms(), sleep_ms = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!s[i].draining)
@@ -471,9 +466,9 @@ static void stop_kill(struct stopping *s, size_t n)
 		if (cg[i])
 			cgroup_kill_all(cg[i], SIGKILL, &ignored);
 	}
-	long deadline = swap_now_ms() + 2000;
+	long deadline = now_ms() + 2000;
 	for (size_t i = 0; i < n; i++) {
-		while (cg[i] && !cgroup_is_empty(cg[i]) && swap_now_ms() < deadline) {
+		while (cg[i] && !cgroup_is_empty(cg[i]) && now_ms() < deadline) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
@@ -526,7 +521,7 @@ int swap_members_stop(const char *root, char **ids, size_t n, long grace_ms, cha
 		if (n_keep && !versions_ready(root, keep, n_keep, why, len)) {
 			for (size_t i = 0; i < n; i++)
 				if (s[i].draining)
-					event_say(say->out, say->json, "aborted", s[i].id, swap_now_ms() - say->t0,
+					event_say(say->out, say->json, "aborted", s[i].id, now_ms() - say->t0,
 						  "%s while %s drained: %s is not killed", why, s[i].id, s[i].id);
 			r = 1;
 			break;
@@ -559,7 +554,7 @@ void swap_members_remove(const char *root, char **ids, size_t n, const struct sw
 int swap_start_and_probe(const char *root, const char *id, long timeout_ms, FILE *out, bool json,
 			 struct zrun_error *err)
 {
-	struct swap_say say = { .out = out, .json = json, .t0 = swap_now_ms() };
+	struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
 	char *ids[1] = { (char *)id };
 	struct swap_members *m = swap_members_load(root, ids, 1, err);
 	int r = -1;

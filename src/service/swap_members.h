@@ -20,7 +20,6 @@ struct swap_say {
 	long t0;        /* CLOCK_MONOTONIC ms when the command began */
 };
 
-long swap_now_ms(void);
 /* Whether waits say so: always in JSON (a script reads events), in text
  * only on a terminal (a log file gets no line per second). */
 bool swap_say_progress(FILE *out, bool json);
