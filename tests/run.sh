@@ -155,7 +155,7 @@ run_named() {
 	static)  # about 1 min of CPU on 2 cores
 		$run static 600 tests/static/run.sh ;;
 	integration)
-		run_suite integration 900 bats --tap tests/integration ;;
+		run_suite integration 1800 bats --tap tests/integration ;;
 	asan)
 		run_suite asan 1200 "$PWD/tests/run.sh" --asan "$log_dir" ;;
 	fuzz)

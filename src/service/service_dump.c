@@ -39,6 +39,10 @@ static int save_one(const char *root, const char *name, struct json_writer *w)
 		return -1;
 	int r = -1;
 	if (n > 0 && version_load(root, group, &st, &vc, &ignored) == 0) {
+		/* the sockets of a running version (steered services) are not a
+		 * setting: a restore makes new ones, and a saved file must not
+		 * change with every deploy of the same release */
+		vc.n_steer = 0;
 		char *vjson = version_config_json(&vc);
 		json_w_object_begin(w);
 		json_w_key(w, "name");

@@ -139,6 +139,9 @@ expected_dirs() {
 	expect_eq "$(zr ps --format json "$TEST_ID")" "[$(sort -n "$frz/cgroup.procs" | paste -sd, -)]" "ps --format json"
 	zr kill --all "$TEST_ID" KILL
 	wait_until 5 eval '[ ! -s "$pids/cgroup.procs" ]' || { echo "left after kill --all: $(cat "$pids/cgroup.procs")"; false; }
+	# the init leaves cgroup.procs a moment before it is a zombie (exit's
+	# order in the kernel): until then its state is still running
+	wait_until 5 eval '[ "$(status_of "$TEST_ID")" = stopped ]'
 	zr delete "$TEST_ID"
 
 	while read -r ctrls dir; do
