@@ -162,22 +162,28 @@ kill_current_under_load() {  # REPLICAS
 	zr list -q >> "$WORK/ids"
 	wait_serving "$URL/" v1
 	: > "$WORK/failures"
+	local loader
 	for k in 1 2 3; do
 		pid=$(pid_of "$SVC-1")
 		( end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do
 			curl -sf -o /dev/null --max-time 5 "$URL/" || { rc=$?; echo "kill $k: curl exit $rc" >> "$WORK/failures"; }
 			sleep 0.01
 		done ) &
+		loader=$!
 		sleep 0.3
 		kill -9 "$pid"
 		wait_until 10 eval '[ -n "$(pid_of "$SVC-1")" ] && [ "$(pid_of "$SVC-1")" != "$pid" ]'
-		wait
+		# the load ends 4 s after it began, its last curl 5 s later at
+		# most: a loader still there after 15 s is a failure, not a hang
+		wait_until 15 eval '! kill -0 "$loader" 2>/dev/null' ||
+			{ kill "$loader" 2>/dev/null; echo "kill $k: the load did not end within 15 s" >> "$WORK/failures"; }
+		wait "$loader" 2>/dev/null || true
 		again=$(pid_of "$SVC-1")
 	done
 	wait_serving "$URL/" v1
 	local seen
 	seen="$(sort "$WORK/failures" | uniq -c | tr '\n' ' ')"
-	expect_eq "$(grep -c 'exit \(7\|28\)$' "$WORK/failures")" 0 "requests refused or timed out around 3 kill -9 of $SVC-1 of $1 replica(s) (restarted as $again): $seen"
+	expect_eq "$(grep -c 'exit \(7\|28\)$\|did not end' "$WORK/failures")" 0 "requests refused or timed out around 3 kill -9 of $SVC-1 of $1 replica(s) (restarted as $again): $seen"
 	expect_eq "$(cut -d: -f1 "$WORK/failures" | sort | uniq -c | awk '$1 > 1' | wc -l)" 0 "kills with more than the one request in flight failed: $seen"
 }
 
