@@ -134,7 +134,8 @@ static int add_lines(struct history *h, size_t v, const char *all, size_t len)
 		if (has_time(all + start, end - start))
 			time = all + start;
 		h->lines[h->nlines++] = (struct log_line){ .text = all + start, .len = end - start, .time = time,
-							   .version = v, .seq = seq++ };
+							   .version = v, .seq = seq };
+		seq++;
 		start = end + 1;
 	}
 	return 0;
@@ -187,7 +188,8 @@ static void print_history(const char *dir, const char *only, long tail)
 		if (h.buf[v] && add_lines(&h, v, h.buf[v], len) < 0)
 			break;
 	}
-	qsort(h.lines, h.nlines, sizeof(*h.lines), by_time);
+	if (h.nlines > 0)
+		qsort(h.lines, h.nlines, sizeof(*h.lines), by_time);
 	size_t from = (tail >= 0 && (size_t)tail < h.nlines) ? h.nlines - (size_t)tail : 0;
 	for (size_t i = from; i < h.nlines; i++)
 		print_line(h.id[h.lines[i].version], h.lines[i].text, h.lines[i].len, h.lines[i].time);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -44,16 +45,23 @@ static void probe_address(const struct listener *l, struct sockaddr_storage *a, 
  * told to send that port's connection to the version under test. */
 static int route_probe(int s, const struct sockaddr_storage *a, const struct probe_target *t)
 {
-	struct sockaddr_storage me = { .ss_family = a->ss_family };
+	struct sockaddr_storage me;
 	socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	struct zrun_error ignored;
+	uint16_t port_be;
 
 	if (t->steer == NULL)
 		return 0;
+	memset(&me, 0, sizeof(me));
+	me.ss_family = a->ss_family;
 	if (bind(s, (struct sockaddr *)&me, len) < 0 || getsockname(s, (struct sockaddr *)&me, &len) < 0)
 		return -1;
-	uint16_t port = ntohs(me.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port
-						       : ((struct sockaddr_in *)&me)->sin_port);
+	/* the port the kernel chose, copied out by offset (no cast of the
+	 * storage to another struct type) */
+	memcpy(&port_be, (const char *)&me + (me.ss_family == AF_INET6 ? offsetof(struct sockaddr_in6, sin6_port)
+									: offsetof(struct sockaddr_in, sin_port)),
+	       sizeof(port_be));
+	uint16_t port = ntohs(port_be);
 	return steer_probe_route(t->steer, port, t->steer_index, &ignored);
 }
 
