@@ -9,7 +9,7 @@ load lib/leftovers
 }
 
 @test "no_test_cgroup_is_left" {
-	expect_nothing_left "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test/*' -o -path '*/zrun/*' -o -path '*/zrun-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
+	expect_nothing_left "find /sys/fs/cgroup -maxdepth 4 -mindepth 1 -type d \\( -path '*/zrun-test*/*' -o -path '*/zrun/*' -o -path '*/zrun-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]/*' -o -name 'zrun-unit-*' \\) 2>/dev/null"
 }
 
 @test "no_mount_of_a_test_is_left" {
@@ -17,7 +17,7 @@ load lib/leftovers
 }
 
 @test "no_container_process_is_left" {
-	expect_nothing_left 'for d in /sys/fs/cgroup/pids/zrun-test /sys/fs/cgroup/zrun-test; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
+	expect_nothing_left 'for d in /sys/fs/cgroup/pids/zrun-test* /sys/fs/cgroup/zrun-test*; do [ -d $d ] && find $d -name cgroup.procs -exec cat {} +; done'
 }
 
 @test "no_service_supervisor_or_demo_server_is_left" {
@@ -26,7 +26,7 @@ load lib/leftovers
 }
 
 @test "no_parent_cgroup_of_the_tests_or_demo_is_left" {
-	expect_nothing_left "find /sys/fs/cgroup -maxdepth 2 -mindepth 1 -type d \\( -name zrun -o -name 'zrun-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' -o -name zrun-test -o -name zrun-demo -o -name 'zrun-unit-*' -o -name 'zrun-race-*' \\) 2>/dev/null"
+	expect_nothing_left "find /sys/fs/cgroup -maxdepth 2 -mindepth 1 -type d \\( -name zrun -o -name 'zrun-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' -o -name 'zrun-test*' -o -name zrun-demo -o -name 'zrun-unit-*' -o -name 'zrun-race-*' \\) 2>/dev/null"
 }
 
 @test "the_default_state_root_is_left_empty" {

@@ -18,7 +18,7 @@ export ZRUN="$PWD/zrun"
 export ZRUN_TEST_BIN="$PWD/build-test/zrun"
 # A hung test fails after 5 minutes instead of holding up the whole run.
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
-suites="${ZRUN_TESTS:-unit static integration asan fuzz containerd vm vm-systemd leftovers}"
+suites="${ZRUN_TESTS:-unit integration asan static fuzz containerd vm vm-systemd leftovers}"
 passed=0 failed=0
 
 count() {  # count TAP lines of file $1 into the totals
@@ -63,16 +63,18 @@ report_suite() {  # name, TAP file, exit status, limit, start (SECONDS)
 	echo "# $name: $((SECONDS - start)) s"
 }
 
-# The suites that touch nothing on the host the others use (static
-# analysis and the fuzzers in scratch build dirs, the VMs in their own
-# guests) run beside the ASan suite, whose tests mostly wait (probes,
-# grace periods, load runs: about half a core of CPU): the run is that
-# much shorter. Their output is shown when they end.
-BG_SUITES="static fuzz vm vm-systemd"
+# The integration and ASan suites run side by side: their tests mostly
+# wait (probes, grace periods, load runs), and the ASan suite has its own
+# test cgroup parent and ports (run_asan), so the two never share a cgroup,
+# a port or a root. The suites that touch nothing on the host the others
+# use (static analysis and the fuzzers in scratch build dirs, the VMs in
+# their own guests) run beside them. The first of the two in the list runs
+# in the foreground; the others' output is shown when they end.
+BG_SUITES="asan integration static fuzz vm vm-systemd"
 bg_names=() bg_pids=() bg_limits=() bg_starts=()
 start_bg() {  # name, limit in seconds, command...
 	local name=$1 limit=$2; shift 2
-	echo "== $name (beside the ASan suite; its output when it ends)"
+	echo "== $name (in the background; its output when it ends)"
 	timeout -k 20 "$limit" "$@" > "$log_dir/$name.tap" 2>&1 < /dev/null &
 	bg_pids+=("$!") bg_names+=("$name") bg_limits+=("$limit") bg_starts+=("$SECONDS")
 }
@@ -81,7 +83,7 @@ finish_bg() {
 	for i in "${!bg_pids[@]}"; do
 		rc=0
 		wait "${bg_pids[$i]}" || rc=$?
-		echo "== ${bg_names[$i]} (ran beside the ASan suite)"
+		echo "== ${bg_names[$i]} (ran in the background)"
 		cat "$log_dir/${bg_names[$i]}.tap"
 		report_suite "${bg_names[$i]}" "$log_dir/${bg_names[$i]}.tap" "$rc" "${bg_limits[$i]}" "${bg_starts[$i]}"
 	done
@@ -116,6 +118,10 @@ asan_files() {
 run_asan() {
 	local reports=$log_dir/asan-reports
 	mkdir -p "$reports"
+	# Its own cgroup parent and ports (tests/integration/helpers.bash,
+	# service_helpers.bash): the integration suite runs at the same time
+	# and makes bundles of the same names, on the same port numbers.
+	ZRUN_TEST_CGROUP=/zrun-test-asan PORT_SHIFT=4000 \
 	ZRUN="$PWD/build-asan/zrun" ZRUN_TEST_BIN="$PWD/build-asan/zrun" \
 	ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$reports/asan:log_exe_name=1" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1" \
@@ -155,9 +161,9 @@ run_named() {
 	static)  # about 1 min of CPU on 2 cores
 		$run static 600 tests/static/run.sh ;;
 	integration)
-		run_suite integration 1800 bats --tap tests/integration ;;
+		$run integration 1800 bats --tap tests/integration ;;
 	asan)
-		run_suite asan 1200 "$PWD/tests/run.sh" --asan "$log_dir" ;;
+		$run asan 1500 "$PWD/tests/run.sh" --asan "$log_dir" ;;
 	fuzz)
 		$run fuzz 480 tests/fuzz/run.sh ;;
 	containerd)  # zrun under Debian's containerd and podman
@@ -176,15 +182,17 @@ run_named() {
 	esac
 }
 
+# The first of BG_SUITES in the list runs in the foreground, every other
+# one of them that is asked for beside it.
+bg_done=
 for suite in $suites; do
-	if in_list asan "$suites" && in_list "$suite" "$BG_SUITES"; then
-		continue  # started with the ASan suite
-	fi
-	if [ "$suite" = asan ]; then
+	in_list "$suite" "$bg_done" && continue
+	if in_list "$suite" "$BG_SUITES"; then
 		for s in $BG_SUITES; do
-			in_list "$s" "$suites" && run_named "$s" bg
+			[ "$s" != "$suite" ] && in_list "$s" "$suites" && run_named "$s" bg
 		done
-		run_named asan
+		bg_done=$BG_SUITES
+		run_named "$suite"
 		finish_bg
 		continue
 	fi

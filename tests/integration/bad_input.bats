@@ -52,7 +52,7 @@ refused_create() {
 	local pattern=$1 b=$2 cmd
 	for cmd in create run; do
 		refused "$pattern" zr "$cmd" -b "$b" "$TEST_ID"
-		assert_gone "$TEST_ID" "/zrun-test/$(basename "$b")"
+		assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$(basename "$b")"
 		root_is_empty
 		assert_no_process
 	done
@@ -77,7 +77,7 @@ refused_create() {
 	make_rootfs "$WORK/b1"
 	mkfifo "$WORK/b1/config.json"
 	refused "config.json.*not a regular file" timeout 10 "$ZRUN" --root "$ROOT" create -b "$WORK/b1" "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 	root_is_empty
 }
 
@@ -161,7 +161,7 @@ PY
 	assert_no_cgroup_of b2
 	expect_eq "$(status_of "$TEST_ID")" created
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 	assert_no_process
 }
 
@@ -171,7 +171,7 @@ PY
 	refused "start $TEST_ID: .*already running" zr start "$TEST_ID"
 	expect_eq "$(status_of "$TEST_ID")" running
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "start_of_a_stopped_container_is_refused" {
@@ -181,7 +181,7 @@ PY
 	refused "start $TEST_ID: .*stopped" zr start "$TEST_ID"
 	refused "kill $TEST_ID: .*not running" zr kill "$TEST_ID" KILL
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "start_of_a_missing_container_is_refused" {
@@ -199,7 +199,7 @@ PY
 	expect_eq "$(status_of "$TEST_ID")" running
 	kill -0 "$(pid_of "$TEST_ID")"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "unknown_signal_is_refused" {
@@ -213,7 +213,7 @@ PY
 	refused "unknown signal \"-9\"" zr kill "$TEST_ID" -- -9
 	expect_eq "$(status_of "$TEST_ID")" running
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "unknown_option_is_refused" {
@@ -223,7 +223,7 @@ PY
 	refused "unknown global option --bogus" zr --bogus list
 	refused "unknown command \"bogus\"" zr bogus
 	refused "unknown option -x" zr list -qx
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 	root_is_empty
 }
 
@@ -256,7 +256,7 @@ PY
 	refused "preserve-fds.*\"abc\"" zr create --preserve-fds abc -b "$B" "$TEST_ID"
 	refused "preserve-fds.*\"-1\"" zr run --preserve-fds -1 -b "$B" "$TEST_ID"
 	refused "preserve-fds" zr create --preserve-fds 99999999 -b "$B" "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 	root_is_empty
 }
 
@@ -276,6 +276,6 @@ PY
 assert_no_cgroup_of() {
 	local d
 	for d in /sys/fs/cgroup/*/; do
-		[ ! -d "${d}zrun-test/$1" ] || { echo "cgroup ${d}zrun-test/$1 left" >&2; return 1; }
+		[ ! -d "${d}${CGROUPS_PATH_PARENT#/}/$1" ] || { echo "cgroup ${d}${CGROUPS_PATH_PARENT#/}/$1 left" >&2; return 1; }
 	done
 }

@@ -5,7 +5,7 @@
 # is a file, a full disk. Each row must give exactly one stderr line
 # "zrun: ..." matching its regex (case-insensitive), a non-zero exit, and
 # leave nothing: no state dir or .services under --root, no cgroup under
-# /sys/fs/cgroup/*/zrun-test/ or the root's default parent, no process (supervisor, httpd, init).
+# /sys/fs/cgroup/*/zrun-test/ (CGROUPS_PATH_PARENT) or the root's default parent, no process (supervisor, httpd, init).
 #
 # The rows are between BEGIN TABLE and END TABLE, one per line:
 #   name | regex | bash code run with: $ROOT, $WORK, $ID (a fresh valid id,
@@ -20,6 +20,7 @@
 # BEGIN LIB
 BI_DIR=${BATS_TEST_DIRNAME:-$(dirname "${BASH_SOURCE[0]}")}
 . "$BI_DIR/../lib/bundle.sh"
+export CGROUPS_PATH_PARENT=${ZRUN_TEST_CGROUP:-/zrun-test}  # as helpers.bash
 ZRUN=${ZRUN:-$BI_DIR/../../zrun}
 BI_TABLE_FILE=${BI_TABLE_FILE:-$BI_DIR/bad_input_table.bats}
 
@@ -53,12 +54,11 @@ bi_setup() {  # N: a fresh WORK, ROOT, ID, B for row number N
 	WORK=$(mktemp -d /tmp/zrun-bi.XXXXXX)
 	ROOT=$WORK/root
 	ID=bi$$-$1
-	PORT=$((18900 + ($1 % 50)))
-	export CGROUPS_PATH_PARENT=/zrun-test
+	PORT=$((18900 + ${PORT_SHIFT:-0} + ($1 % 50)))
 	B=$WORK/good
 	mkdir -p "$B"
 	ln -s "$BI_ROOTFS" "$B/rootfs"
-	CGROUPS_PATH=/zrun-test/$ID write_config "$B"
+	CGROUPS_PATH=$CGROUPS_PATH_PARENT/$ID write_config "$B"
 }
 
 bi_setup_file() {  # one busybox rootfs for all rows
@@ -95,8 +95,8 @@ bi_check() {
 	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ]; then
 		echo "left under --root: $(ls -A "$ROOT" | tr '\n' ' ')"; ok=1
 	fi
-	for d in /sys/fs/cgroup/*/zrun-test/"$ID"* /sys/fs/cgroup/*"$(default_cgroup "$ID")"* \
-		 /sys/fs/cgroup/zrun-test/"$ID"* /sys/fs/cgroup"$(default_cgroup "$ID")"*; do
+	for d in /sys/fs/cgroup/*$CGROUPS_PATH_PARENT/"$ID"* /sys/fs/cgroup/*"$(default_cgroup "$ID")"* \
+		 /sys/fs/cgroup$CGROUPS_PATH_PARENT/"$ID"* /sys/fs/cgroup"$(default_cgroup "$ID")"*; do
 		[ -d "$d" ] && { echo "cgroup left: $d"; ok=1; }
 	done
 	left=$( { grep -lsF -- "$WORK" /proc/[0-9]*/cmdline

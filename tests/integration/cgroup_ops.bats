@@ -16,7 +16,7 @@ BUSY='["sh","-c","while :; do :; done"]'
 
 # A detached container must not hold bats' pipes open.
 zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
-usage_of() { cat "$V1/cpuacct/zrun-test/$1/cpuacct.usage"; }
+usage_of() { cat "$V1/cpuacct$CGROUPS_PATH_PARENT/$1/cpuacct.usage"; }
 
 # The error contract: one line, "zrun: ...", non-zero status.
 expect_one_line_error() {  # what
@@ -30,7 +30,7 @@ expect_one_line_error() {  # what
 	zr_quiet run -d -b "$B" "$TEST_ID"
 	zr pause "$TEST_ID"
 	expect_eq "$(status_of "$TEST_ID")" paused "status after pause"
-	expect_eq "$(cat $V1/freezer/zrun-test/busy/freezer.state)" FROZEN freezer.state
+	expect_eq "$(cat $V1/freezer$CGROUPS_PATH_PARENT/busy/freezer.state)" FROZEN freezer.state
 	a=$(usage_of busy); sleep 1; b=$(usage_of busy)
 	expect_eq "$b" "$a" "cpuacct.usage across 1 s while paused"
 	zr resume "$TEST_ID"
@@ -39,7 +39,7 @@ expect_one_line_error() {  # what
 	wait_until 5 eval '[ "$(usage_of busy)" -gt $((a + 100000000)) ]' ||
 		{ echo "cpu usage after resume: expected +100 ms within 5 s, saw $a -> $(usage_of busy)"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/busy
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/busy
 }
 
 @test "delete_force_removes_a_paused_container" {
@@ -49,36 +49,36 @@ expect_one_line_error() {  # what
 	run zr delete "$TEST_ID"
 	expect_one_line_error "delete of a paused container without --force"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/pausedel
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/pausedel
 }
 
 @test "update_memory_limit_takes_effect_from_flags_and_stdin" {
 	ARGS='["sleep","60"]' RESOURCES='{"memory":{"limit":67108864}}' B=$(bundle upmem)
 	zr_quiet run -d -b "$B" "$TEST_ID"
-	d=$V1/memory/zrun-test/upmem
+	d=$V1/memory$CGROUPS_PATH_PARENT/upmem
 	expect_eq "$(cat $d/memory.limit_in_bytes)" 67108864 "memory.limit_in_bytes at create"
 	zr update --memory 128m "$TEST_ID"
 	expect_eq "$(cat $d/memory.limit_in_bytes)" 134217728 "memory.limit_in_bytes after --memory 128m"
 	echo '{"memory":{"limit":33554432},"cpu":{"shares":256}}' | zr update --resources - "$TEST_ID"
 	expect_eq "$(cat $d/memory.limit_in_bytes)" 33554432 "memory.limit_in_bytes after --resources -"
-	expect_eq "$(cat $V1/cpu/zrun-test/upmem/cpu.shares)" 256 "cpu.shares after --resources -"
+	expect_eq "$(cat $V1/cpu$CGROUPS_PATH_PARENT/upmem/cpu.shares)" 256 "cpu.shares after --resources -"
 	# a flag wins over the JSON, as in runc
 	echo '{"memory":{"limit":33554432}}' >"$WORK/res.json"
 	zr update --resources "$WORK/res.json" --memory 1G "$TEST_ID"
 	expect_eq "$(cat $d/memory.limit_in_bytes)" 1073741824 "memory.limit_in_bytes after --resources FILE --memory 1G"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/upmem
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/upmem
 }
 
 @test "update_pids_limit_takes_effect" {
 	ARGS='["sleep","60"]' B=$(bundle uppids)
 	zr_quiet run -d -b "$B" "$TEST_ID"
 	zr update --pids-limit 7 "$TEST_ID"
-	expect_eq "$(cat $V1/pids/zrun-test/uppids/pids.max)" 7 pids.max
+	expect_eq "$(cat $V1/pids$CGROUPS_PATH_PARENT/uppids/pids.max)" 7 pids.max
 	zr update --pids-limit -1 "$TEST_ID"
-	expect_eq "$(cat $V1/pids/zrun-test/uppids/pids.max)" max "pids.max after -1"
+	expect_eq "$(cat $V1/pids$CGROUPS_PATH_PARENT/uppids/pids.max)" max "pids.max after -1"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/uppids
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/uppids
 }
 
 @test "events_stats_numbers_move_as_the_container_works" {
@@ -95,7 +95,7 @@ expect_one_line_error() {  # what
 	echo "$two" | grep -q '"pids":{"current":1,"limit":30}' || { echo "pids: ${two:0:600}"; false; }
 	echo "$two" | grep -q '"memory":{.*"usage":{"limit":[0-9]*,"usage":[1-9]' || { echo "memory: ${two:0:600}"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/evstats
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/evstats
 }
 
 @test "events_stream_reports_an_oom_kill_and_ends_with_the_container" {
@@ -108,7 +108,7 @@ expect_one_line_error() {  # what
 	echo "$output" | grep -qx '{"type":"oom","id":"'"$TEST_ID"'"}' || { echo "no oom event in: ${output:0:600}"; false; }
 	echo "$output" | grep -q '^{"type":"stats"' || { echo "no stats event in: ${output:0:300}"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/evoom
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/evoom
 }
 
 @test "ps_json_lists_every_pid_of_the_container" {
@@ -117,12 +117,12 @@ expect_one_line_error() {  # what
 	zr_quiet run -d -b "$B" "$TEST_ID"
 	want=""
 	for i in $(seq 50); do
-		want=$(sort -n $V1/freezer/zrun-test/psjson/cgroup.procs | paste -sd, -)
+		want=$(sort -n $V1/freezer$CGROUPS_PATH_PARENT/psjson/cgroup.procs | paste -sd, -)
 		[ "$(echo "$want" | tr ',' '\n' | wc -l)" -ge 4 ] && break; sleep 0.1
 	done
 	expect_eq "$(zr ps --format json "$TEST_ID")" "[$want]" "ps --format json"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/psjson
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/psjson
 }
 
 @test "ps_table_keeps_the_header_and_the_containers_lines" {
@@ -137,7 +137,7 @@ expect_one_line_error() {  # what
 	run zr ps "$TEST_ID" -o pid,comm
 	expect_eq "$(echo "${lines[1]}" | awk '{print $1, $2}')" "$pid sleep" "ps -o pid,comm"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/pstable
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/pstable
 }
 
 @test "a_device_without_an_allow_rule_cannot_be_opened" {
@@ -153,8 +153,8 @@ expect_one_line_error() {  # what
 	B=$(bundle devallow)
 	run zr run -b "$B" "$TEST_ID-2"
 	echo "$output" | grep -qx fuse-opened || { echo "expected the allowed /dev/fuse to open: $output"; false; }
-	assert_gone "$TEST_ID" /zrun-test/devdeny
-	assert_gone "$TEST_ID-2" /zrun-test/devallow
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/devdeny
+	assert_gone "$TEST_ID-2" $CGROUPS_PATH_PARENT/devallow
 }
 
 @test "errors_are_one_line_and_leave_nothing" {
@@ -182,6 +182,6 @@ expect_one_line_error() {  # what
 	run zr update --resources "$WORK/bad.json" "$TEST_ID"
 	expect_one_line_error "update --resources with a string limit"
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/errs
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/errs
 	[ ! -e "$ROOT/nosuch-$TEST_ID" ] || { echo "update of a missing container left $ROOT/nosuch-$TEST_ID"; false; }
 }

@@ -19,7 +19,7 @@ V1=/sys/fs/cgroup
 	RESOURCES='{"memory":{"limit":33554432,"reservation":16777216,"swap":67108864}}'
 	B=$(bundle memlimit)
 	zr create -b "$B" "$TEST_ID"
-	d=$V1/memory/zrun-test/memlimit
+	d=$V1/memory$CGROUPS_PATH_PARENT/memlimit
 	expect_eq "$(cat $d/memory.limit_in_bytes)" 33554432 memory.limit_in_bytes
 	expect_eq "$(cat $d/memory.soft_limit_in_bytes)" 16777216 memory.soft_limit_in_bytes
 	if [ -e $d/memory.memsw.limit_in_bytes ]; then
@@ -27,7 +27,7 @@ V1=/sys/fs/cgroup
 	fi
 	grep -qx "$(pid_of "$TEST_ID")" $d/cgroup.procs || { echo "init not in $d"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/memlimit
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/memlimit
 }
 
 @test "allocating_past_the_memory_limit_is_oom_killed" {
@@ -37,7 +37,7 @@ V1=/sys/fs/cgroup
 	run timeout 60 "$ZRUN" --root "$ROOT" run -b "$B" "$TEST_ID"
 	echo "status $status: $output"
 	expect_eq "$status" 137 "exit status (SIGKILL by the OOM killer)"
-	assert_gone "$TEST_ID" /zrun-test/oomkill
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/oomkill
 }
 
 @test "pids_limit_stops_a_fork_bomb" {
@@ -45,7 +45,7 @@ V1=/sys/fs/cgroup
 	RESOURCES='{"pids":{"limit":10}}'
 	B=$(bundle pidsmax)
 	zr run -d -b "$B" "$TEST_ID" </dev/null >/dev/null 2>&1
-	d=$V1/pids/zrun-test/pidsmax
+	d=$V1/pids$CGROUPS_PATH_PARENT/pidsmax
 	expect_eq "$(cat $d/pids.max)" 10 pids.max
 	# wait until the bomb has hit the limit
 	for i in $(seq 100); do grep -q "^max [1-9]" $d/pids.events 2>/dev/null && break; sleep 0.05; done
@@ -53,7 +53,7 @@ V1=/sys/fs/cgroup
 	[ "$cur" -le 10 ] || { echo "pids.current $cur above the limit 10"; false; }
 	grep "^max [1-9]" $d/pids.events || { echo "no fork was refused: $(cat $d/pids.events)"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/pidsmax
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/pidsmax
 }
 
 @test "cpu_and_cpuset_values_are_written" {
@@ -61,14 +61,14 @@ V1=/sys/fs/cgroup
 	RESOURCES='{"cpu":{"shares":512,"quota":50000,"period":200000,"cpus":"0","mems":"0"}}'
 	B=$(bundle cpu)
 	zr create -b "$B" "$TEST_ID"
-	expect_eq "$(cat $V1/cpu/zrun-test/cpu/cpu.shares)" 512 cpu.shares
-	expect_eq "$(cat $V1/cpu/zrun-test/cpu/cpu.cfs_quota_us)" 50000 cpu.cfs_quota_us
-	expect_eq "$(cat $V1/cpu/zrun-test/cpu/cpu.cfs_period_us)" 200000 cpu.cfs_period_us
-	expect_eq "$(cat $V1/cpuset/zrun-test/cpu/cpuset.cpus)" 0 cpuset.cpus
-	expect_eq "$(cat $V1/cpuset/zrun-test/cpu/cpuset.mems)" 0 cpuset.mems
+	expect_eq "$(cat $V1/cpu$CGROUPS_PATH_PARENT/cpu/cpu.shares)" 512 cpu.shares
+	expect_eq "$(cat $V1/cpu$CGROUPS_PATH_PARENT/cpu/cpu.cfs_quota_us)" 50000 cpu.cfs_quota_us
+	expect_eq "$(cat $V1/cpu$CGROUPS_PATH_PARENT/cpu/cpu.cfs_period_us)" 200000 cpu.cfs_period_us
+	expect_eq "$(cat $V1/cpuset$CGROUPS_PATH_PARENT/cpu/cpuset.cpus)" 0 cpuset.cpus
+	expect_eq "$(cat $V1/cpuset$CGROUPS_PATH_PARENT/cpu/cpuset.mems)" 0 cpuset.mems
 	expect_eq "$(grep Cpus_allowed_list /proc/$(pid_of "$TEST_ID")/status | cut -f2)" 0 "init's allowed cpus"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/cpu
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cpu
 }
 
 @test "delete_removes_the_cgroup_in_every_hierarchy" {
@@ -78,16 +78,16 @@ V1=/sys/fs/cgroup
 	n=0
 	for d in $V1/*/; do
 		[ "$(stat -fc %T "$d")" = cgroupfs ] || continue
-		# every v1 hierarchy holds the init in zrun-test/cgdel
+		# every v1 hierarchy holds the init in ${CGROUPS_PATH_PARENT#/}/cgdel
 		c=$(basename "$d")
 		[ "$c" = unified ] && continue
-		grep -qx "$pid" "${d}zrun-test/cgdel/cgroup.procs" || { echo "init not in ${d}zrun-test/cgdel"; false; }
+		grep -qx "$pid" "${d}${CGROUPS_PATH_PARENT#/}/cgdel/cgroup.procs" || { echo "init not in ${d}${CGROUPS_PATH_PARENT#/}/cgdel"; false; }
 		n=$((n + 1))
 	done
 	[ "$n" -ge 5 ] || { echo "only $n hierarchies"; false; }
 	zr delete --force "$TEST_ID"
 	for d in $V1/*/; do
-		[ ! -e "${d}zrun-test/cgdel" ] || { echo "${d}zrun-test/cgdel left"; false; }
+		[ ! -e "${d}${CGROUPS_PATH_PARENT#/}/cgdel" ] || { echo "${d}${CGROUPS_PATH_PARENT#/}/cgdel left"; false; }
 	done
-	assert_gone "$TEST_ID" /zrun-test/cgdel
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cgdel
 }

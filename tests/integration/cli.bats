@@ -136,7 +136,7 @@ assert f["linux"]["cgroup"]["systemdUser"] is False, "cgroup.systemdUser: no use
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output$stderr" "" "output of spec"
 	python3 - "$WORK/sb/config.json" <<'PY'
-import json, sys
+import json, os, sys
 p = sys.argv[1]
 c = json.load(open(p))
 assert c["ociVersion"].startswith("1."), c["ociVersion"]
@@ -145,13 +145,13 @@ assert c["process"]["args"] == ["sh"], c["process"]["args"]
 # run without a terminal, a program that proves it ran, a test cgroup
 c["process"]["terminal"] = False
 c["process"]["args"] = ["sh", "-c", "hostname; exit 5"]
-c["linux"]["cgroupsPath"] = "/zrun-test/sb"
+c["linux"]["cgroupsPath"] = os.environ["CGROUPS_PATH_PARENT"] + "/sb"
 json.dump(c, open(p, "w"))
 PY
 	run zr run -b "$WORK/sb" "$TEST_ID"
 	expect_eq "$status" 5 "exit status of run"
 	expect_eq "$output" "zrun" "hostname from the default spec"
-	assert_gone "$TEST_ID" /zrun-test/sb
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/sb
 }
 
 @test "spec_writes_into_the_current_directory_by_default" {
@@ -225,12 +225,12 @@ PY
 	[ "$status" -ne 0 ]
 	expect_eq "${#stderr_lines[@]}" 1 "stderr lines"
 	expect_eq "$stderr" "zrun: create $TEST_ID: --systemd-cgroup: systemd is not this host's init (/run/systemd/system is missing); use the cgroupfs driver (omit the flag)" "stderr"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 	assert_gone "$TEST_ID" "/system.slice/zrun-$TEST_ID.scope"
 	run --separate-stderr zr --systemd-cgroup run -b "$B" "$TEST_ID"
 	expect_eq "$status" 1 "run's exit status"
 	[[ "$stderr" == *"systemd is not this host's init"* ]] || { echo "run's stderr: $stderr"; false; }
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "create_takes_the_bundle_from_the_current_directory_by_default" {
@@ -238,7 +238,7 @@ PY
 	cd "$B"
 	run zr run "$TEST_ID"
 	expect_eq "$status" 4 "exit status"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 # containerd and podman call checkpoint/restore by runc's names (with runc's

@@ -57,7 +57,7 @@ plain_gone() {
 	echo '{"pids":{"limit":99}}' > "$WORK/res.json"
 	run --separate-stderr zr update c1 --resources "$WORK/res.json"
 	expect_eq "$status" 0 "exit status of update ID --resources F ($stderr)"
-	expect_eq "$(cat /sys/fs/cgroup/pids/zrun-test/c1/pids.max)" 99 "pids.max after update"
+	expect_eq "$(cat /sys/fs/cgroup/pids$CGROUPS_PATH_PARENT/c1/pids.max)" 99 "pids.max after update"
 	zr delete c1 --force
 	plain_gone
 }

@@ -45,13 +45,13 @@ teardown() {
 
 # A relative cgroupsPath puts zrun-test under the caller's own
 # cgroups: remove those parents once empty, as teardown_common does for
-# /zrun-test (rmdir refuses one still in use).
+# $CGROUPS_PATH_PARENT (rmdir refuses one still in use).
 remove_relative_parents() {
 	local d own
 	for own in $(cut -d: -f3 /proc/self/cgroup | sort -u); do
 		[ "$own" != / ] || continue
 		for d in /sys/fs/cgroup/*/; do
-			[ ! -d "$d${own#/}/zrun-test" ] || rmdir "$d${own#/}/zrun-test" 2>/dev/null
+			[ ! -d "$d${own#/}$CGROUPS_PATH_PARENT" ] || rmdir "$d${own#/}$CGROUPS_PATH_PARENT" 2>/dev/null
 		done
 	done
 	return 0

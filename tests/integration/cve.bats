@@ -75,8 +75,8 @@ assert_no_mount_at() {
 	[[ "$output" == *"Permission denied"* ]] || { echo "expected EACCES from /proc/1/exe" >&2; false; }
 	assert_zrun_unchanged
 	zr delete --force "v$TEST_ID"
-	assert_gone "v$TEST_ID" /zrun-test/victim
-	assert_gone "a$TEST_ID" /zrun-test/attacker
+	assert_gone "v$TEST_ID" $CGROUPS_PATH_PARENT/victim
+	assert_gone "a$TEST_ID" $CGROUPS_PATH_PARENT/attacker
 }
 
 @test "cve_2019_5736_a_memfd_copy_is_used_where_the_overlay_cannot_be_made" {
@@ -93,7 +93,7 @@ assert_no_mount_at() {
 	exe=$(readlink /proc/$pid/exe)
 	[[ "$exe" == /memfd:zrun* ]] || { echo "init exe: $exe, expected the memfd copy" >&2; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/memfdcopy
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/memfdcopy
 }
 
 @test "cve_2019_5736_service_daemons_stay_on_the_host_out_of_reach_of_containers" {
@@ -145,8 +145,8 @@ assert_no_mount_at() {
 	wait_until 10 eval '! kill -0 "$fdstore" 2>/dev/null' || { echo "fdstore $fdstore left" >&2; false; }
 	[ ! -e "$ROOT/.services/cvesvc" ] || { echo "service dir left" >&2; false; }
 	assert_zrun_unchanged
-	assert_gone "$TEST_ID" /zrun-test/daemons
-	assert_gone "a$TEST_ID" /zrun-test/attacker
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/daemons
+	assert_gone "a$TEST_ID" $CGROUPS_PATH_PARENT/attacker
 }
 
 # The original CVE-2019-5736 exploit, set up: a rootfs $SHARED with
@@ -240,8 +240,8 @@ shebang_attack_failed() {
 	shebang_attack_failed
 	zr delete --force "a$TEST_ID"
 	zr delete --force "v$TEST_ID"
-	assert_gone "a$TEST_ID" /zrun-test/attacker
-	assert_gone "v$TEST_ID" /zrun-test/victim
+	assert_gone "a$TEST_ID" $CGROUPS_PATH_PARENT/attacker
+	assert_gone "v$TEST_ID" $CGROUPS_PATH_PARENT/victim
 }
 
 @test "cve_2019_5736_exec_of_a_shebang_proc_self_exe_cannot_overwrite_zrun" {
@@ -252,7 +252,7 @@ shebang_attack_failed() {
 	echo "exec: $output"
 	shebang_attack_failed
 	zr delete --force "a$TEST_ID"
-	assert_gone "a$TEST_ID" /zrun-test/attacker
+	assert_gone "a$TEST_ID" $CGROUPS_PATH_PARENT/attacker
 }
 
 @test "cve_2024_21626_leaked_host_fd_as_cwd_is_refused" {
@@ -271,7 +271,7 @@ shebang_attack_failed() {
 	[[ "$output" != *HOST_SECRET* ]] || { echo "the program saw the host directory" >&2; false; }
 	[ "$status" -ne 0 ] || { echo "expected create to refuse the cwd" >&2; false; }
 	[[ "$output" == *"process.cwd"* ]] || { echo "expected an error naming process.cwd" >&2; false; }
-	assert_gone "$TEST_ID" /zrun-test/leakycwd
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/leakycwd
 }
 
 @test "cve_2024_21626_no_host_fd_reaches_the_container" {
@@ -285,7 +285,7 @@ shebang_attack_failed() {
 	expect_eq "$status" 0 "exit status"
 	# 0-2 and ls's own directory fd (3), nothing else
 	expect_eq "$(tr '\n' ' ' <<<"$output")" "0 1 2 3 " "fds in the container"
-	assert_gone "$TEST_ID" /zrun-test/nofds
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nofds
 }
 
 @test "cve_2025_31133_dev_null_symlink_cannot_redirect_masked_paths" {
@@ -315,7 +315,7 @@ shebang_attack_failed() {
 		[[ "$output" == *"maskedPaths"* ]] || { echo "expected a maskedPaths error" >&2; false; }
 	fi
 	expect_eq "$(cat "$B/rootfs/etc/secret")" SECRET "the image file under the mask"
-	assert_gone "$TEST_ID" /zrun-test/devnull
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/devnull
 }
 
 @test "cve_2025_52565_console_and_pts_symlinks_cannot_redirect_the_terminal" {
@@ -365,7 +365,7 @@ EOF
 	wait "$py" 2>/dev/null || true
 	cat "$WORK/console.out"
 	assert_core_pattern_unchanged
-	assert_gone "$TEST_ID" /zrun-test/console
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/console
 }
 
 @test "cve_2025_52881_sysctl_keys_cannot_leave_proc_sys" {
@@ -379,7 +379,7 @@ EOF
 		echo "$key: $output"
 		[ "$status" -ne 0 ] || { echo "sysctl key $key was accepted" >&2; false; }
 		[[ "$output" == *"invalid key"* ]] || { echo "expected 'invalid key' for $key" >&2; false; }
-		assert_gone "$TEST_ID" "/zrun-test/$(basename "$B")"
+		assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$(basename "$B")"
 	done
 	assert_core_pattern_unchanged
 }
@@ -400,7 +400,7 @@ EOF
 		echo "$target: $output"
 		assert_no_mount_at "$WORK/hostproc"
 		expect_eq "$(ls "$WORK/hostproc")" marker "host dir content"
-		assert_gone "$TEST_ID" "/zrun-test/$(basename "$B")"
+		assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$(basename "$B")"
 	done
 }
 
@@ -420,7 +420,7 @@ EOF
 	expect_eq "$(cat "$WORK/bait")" "" "what the bait file over /proc/1/oom_score_adj got"
 	expect_eq "$(cat "/proc/$pid/oom_score_adj")" 432 "oom_score_adj of the process"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/procbait
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/procbait
 }
 
 @test "symlink_race_on_bind_mount_destinations_never_mounts_on_the_host" {
@@ -463,5 +463,5 @@ EOF
 	assert_no_mount_at "$host"
 	expect_eq "$(ls -A "$host")" target "host dir content"
 	expect_eq "$(ls -A "$host/target")" marker "host target content"
-	for i in $(seq 1 20); do assert_gone "$TEST_ID-$i" "/zrun-test/race"; done
+	for i in $(seq 1 20); do assert_gone "$TEST_ID-$i" "$CGROUPS_PATH_PARENT/race"; done
 }

@@ -19,13 +19,13 @@ start_sleeper() {
 
 stop_and_check_gone() {  # NAME
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" "/zrun-test/$1"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$1"
 }
 
 # Processes in the container's pids cgroup (v1 here; v2: the unified dir).
 cgroup_procs() {  # NAME
 	local f
-	for f in /sys/fs/cgroup/pids/zrun-test/$1/cgroup.procs /sys/fs/cgroup/zrun-test/$1/cgroup.procs; do
+	for f in /sys/fs/cgroup/pids$CGROUPS_PATH_PARENT/$1/cgroup.procs /sys/fs/cgroup$CGROUPS_PATH_PARENT/$1/cgroup.procs; do
 		[ -e "$f" ] && { cat "$f"; return; }
 	done
 }

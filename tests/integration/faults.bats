@@ -78,7 +78,7 @@ assert_no_procs() {
 cg_exists() {
 	local d
 	for d in /sys/fs/cgroup/*/; do
-		[ -d "${d}zrun-test/b1" ] && return 0
+		[ -d "${d}${CGROUPS_PATH_PARENT#/}/b1" ] && return 0
 	done
 	return 1
 }
@@ -104,7 +104,7 @@ check_after() {  # allowed-statuses...
 	run zr delete --force "$TEST_ID"
 	[ "$status" -eq 0 ] || { echo "delete --force: $status $output" >&2; return 1; }
 	assert_no_procs
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 	expect_eq "$(truth)" none "state after delete --force"
 }
 
@@ -118,7 +118,7 @@ check_failed() {  # expected-substring
 # A failed create leaves nothing at all, before any delete.
 left_nothing() {
 	assert_no_procs
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 killed() {
@@ -173,7 +173,7 @@ create_killed_at() {  # point allowed-statuses...
 	[ "$status" -ne 0 ] || { echo "start of a killed create succeeded"; false; }
 	zr delete "$TEST_ID"
 	assert_no_procs
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 # ---- create failing at every step: the error path cleans up ----
@@ -207,7 +207,7 @@ create_failed_at() {  # point
 @test "create_with_emfile_at_socketpair_fails_and_leaves_nothing" { create_fails_cleanly create-socketpair:fail=EMFILE "socketpair: Too many open files"; }
 
 @test "create_with_a_failing_cgroup_write_fails_and_leaves_nothing" {
-	RESOURCES='{"pids":{"limit":100}}' create_fails_cleanly cgroup-write:fail=EIO "cgroup /zrun-test/b1: .*Input/output error"
+	RESOURCES='{"pids":{"limit":100}}' create_fails_cleanly cgroup-write:fail=EIO "cgroup $CGROUPS_PATH_PARENT/b1: .*Input/output error"
 }
 
 @test "create_with_a_cgroup_write_failing_later_fails_and_leaves_nothing" {

@@ -45,7 +45,7 @@ lifecycle_under() {  # PROFILE NNP
 	expect_eq "${lines[2]}" "Seccomp:2" "seccomp mode of the program"
 	expect_eq "${lines[3]}" 100 "oom_score_adj"
 	expect_eq "${lines[4]}" 512 "RLIMIT_NOFILE"
-	assert_gone "$TEST_ID" "/zrun-test/p-$profile-$nnp"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/p-$profile-$nnp"
 
 	# create, state, start, exec, kill, delete: the runtime's own steps
 	ARGS='["sleep","30"]'
@@ -65,7 +65,7 @@ lifecycle_under() {  # PROFILE NNP
 	zr kill "$TEST_ID-2" KILL
 	wait_until 5 eval '[ "$(status_of "$TEST_ID-2")" = stopped ]'
 	zr delete "$TEST_ID-2"
-	assert_gone "$TEST_ID-2" "/zrun-test/q-$profile-$nnp"
+	assert_gone "$TEST_ID-2" "$CGROUPS_PATH_PARENT/q-$profile-$nnp"
 }
 
 @test "docker_default_profile_runs_the_lifecycle_with_no_new_privileges" { lifecycle_under docker true; }
@@ -109,8 +109,8 @@ no_syscall_after_the_filter_but_the_switch() {  # NNP
 	extra=$(after_filter "$WORK/exec.trace" | grep -vxE 'setgroups|setresgid|setresuid|capset|prctl' || true)
 	expect_eq "$extra" "" "syscalls of the exec'd process between the filter and execve, beyond the user switch"
 	zr delete --force "$TEST_ID-2"
-	assert_gone "$TEST_ID" "/zrun-test/s-$1"
-	assert_gone "$TEST_ID-2" "/zrun-test/t-$1"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/s-$1"
+	assert_gone "$TEST_ID-2" "$CGROUPS_PATH_PARENT/t-$1"
 }
 
 @test "init_makes_no_syscall_after_the_filter_but_the_user_switch_and_execve_with_no_new_privileges" {

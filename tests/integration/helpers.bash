@@ -2,6 +2,12 @@
 # bundle dir and cgroup parent, and teardown removes whatever is left.
 load "$BATS_TEST_DIRNAME/../lib/bundle.sh"
 
+# The cgroup every test's containers go under (bundle.sh's default
+# cgroupsPath is CGROUPS_PATH_PARENT/<bundle name>). tests/run.sh gives the
+# ASan suite its own (ZRUN_TEST_CGROUP), so that it runs beside the
+# integration suite: both make bundles named b1 in the same order.
+export CGROUPS_PATH_PARENT=${ZRUN_TEST_CGROUP:-/zrun-test}
+
 ZRUN=${ZRUN:-$BATS_TEST_DIRNAME/../../zrun}
 # The zrun with the test hooks (ZRUN_TEST_FAULT, runtime/fault.h), which only
 # the test build has (`make zrun-test`; tests/run.sh sets ZRUN_TEST_BIN, to
@@ -12,7 +18,6 @@ setup_common() {
 	TEST_ID="t$$-${BATS_TEST_NUMBER}"
 	WORK=$(mktemp -d /tmp/zrun-it.XXXXXX)
 	ROOT=$WORK/root
-	export CGROUPS_PATH_PARENT="/zrun-test"
 }
 
 teardown_common() {
@@ -33,7 +38,7 @@ teardown_common() {
 remove_parent_cgroups() {
 	local d own= race="zrun-race-${TEST_ID:-none}"
 	[ -z "${ROOT:-}" ] || own=$(dirname "$(default_cgroup x)")
-	for d in ${own:+/sys/fs/cgroup/*$own /sys/fs/cgroup$own} /sys/fs/cgroup/*/zrun-test /sys/fs/cgroup/*/zrun /sys/fs/cgroup/zrun-test /sys/fs/cgroup/zrun /sys/fs/cgroup/*/"$race"/race /sys/fs/cgroup/*/"$race"; do
+	for d in ${own:+/sys/fs/cgroup/*$own /sys/fs/cgroup$own} /sys/fs/cgroup/*$CGROUPS_PATH_PARENT /sys/fs/cgroup/*/zrun /sys/fs/cgroup$CGROUPS_PATH_PARENT /sys/fs/cgroup/zrun /sys/fs/cgroup/*/"$race"/race /sys/fs/cgroup/*/"$race"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0
@@ -92,7 +97,7 @@ expect_eq() {  # got want [what]
 
 # Nothing of container $1 is left: no state dir, no cgroup in any hierarchy.
 assert_gone() {
-	local id=$1 cg=${2:-/zrun-test/$1}
+	local id=$1 cg=${2:-$CGROUPS_PATH_PARENT/$1}
 	[ ! -e "$ROOT/$id" ] || { echo "state dir $ROOT/$id left" >&2; return 1; }
 	local d
 	for d in /sys/fs/cgroup/*/; do

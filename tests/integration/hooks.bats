@@ -73,7 +73,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	zr delete --force "$TEST_ID"
 	expect_eq "$(field "$(state_of poststop)" status)" stopped "poststop status"
 	expect_eq "$(field "$(state_of poststop)" id)" "$TEST_ID" "poststop id"
-	assert_gone "$TEST_ID" /zrun-test/b
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b
 }
 
 @test "failing_create_runtime_hook_aborts_create_and_leaves_nothing" {
@@ -85,7 +85,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"createRuntime hook #0 $WORK/fail.sh: exited with status 1: no network for you"* ]]
-	assert_gone "$TEST_ID" /zrun-test/failing
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/failing
 	[ ! -e "$OUT" ]
 }
 
@@ -98,7 +98,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"createContainer hook #0 $WORK/fail.sh: exited with status 3"* ]]
-	assert_gone "$TEST_ID" /zrun-test/failing
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/failing
 }
 
 @test "hook_past_its_timeout_is_killed_and_fails_create" {
@@ -112,7 +112,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"killed after its timeout of 1 s"* ]]
 	[ $((SECONDS - t0)) -lt 10 ] || { echo "create took $((SECONDS - t0)) s"; false; }
-	assert_gone "$TEST_ID" /zrun-test/slow
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/slow
 	expect_eq "$(cat "$OUT")" started "hook output"
 }
 
@@ -128,7 +128,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	[[ "$output" == *"startContainer hook #0 /fail.sh: exited with status 2: not today"* ]]
 	wait_until 5 eval 'test "$(status_of "$TEST_ID")" = stopped' || expect_eq "$(status_of "$TEST_ID")" stopped "status"
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/startfail
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/startfail
 }
 
 @test "failing_poststart_and_poststop_hooks_only_warn" {
@@ -149,7 +149,7 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	expect_eq "$status" 0 "delete status"
 	[[ "$output" == *"warning: poststop hook #0"* ]]
 	line_of poststop
-	assert_gone "$TEST_ID" /zrun-test/warn
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/warn
 }
 
 @test "hook_gets_only_its_own_args_and_env" {
@@ -163,5 +163,5 @@ field() {  # JSON FIELD: a string or number field of a one-line JSON text
 	! grep -q HOST_ONLY "$OUT" || { echo "the hook saw zrun's environment"; false; }
 	grep -qx FOO=bar "$OUT"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/env
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/env
 }

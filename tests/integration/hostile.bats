@@ -14,11 +14,11 @@ teardown() {
 	# Bundles are named $TEST_ID-*, and so are their cgroups: whatever a
 	# binary under test hid from `list` (the old one did) dies here too.
 	local p d
-	for p in $(grep -ls "/zrun-test/$TEST_ID-" /proc/[0-9]*/cgroup | cut -d/ -f3); do
+	for p in $(grep -ls "$CGROUPS_PATH_PARENT/$TEST_ID-" /proc/[0-9]*/cgroup | cut -d/ -f3); do
 		kill -9 "$p" 2>/dev/null
 	done
 	teardown_common
-	for d in /sys/fs/cgroup/*/zrun-test/"$TEST_ID"-*; do
+	for d in /sys/fs/cgroup/*$CGROUPS_PATH_PARENT/"$TEST_ID"-*; do
 		[ -d "$d" ] && { wait_until 5 rmdir "$d" || true; }
 	done
 	return 0
@@ -67,7 +67,7 @@ assert_no_process() {
 # refused_create PATTERN BUNDLE: create of BUNDLE fails that way, leaves nothing.
 refused_create() {
 	refused "$1" zr create -b "$2" "$TEST_ID"
-	assert_gone "$TEST_ID" "/zrun-test/$(basename "$2")"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$(basename "$2")"
 	root_is_empty
 	assert_no_process
 }
@@ -108,7 +108,7 @@ edit_config() {
 	refused "exec: --user: 4294967295 is out of range" zr exec -u 4294967295 "$TEST_ID" id -u
 	refused "exec: --user: 4294967295 is out of range" zr exec -u 0:4294967295 "$TEST_ID" id -u
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/$TEST_ID-b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/$TEST_ID-b1
 }
 
 @test "id_mapping_that_runs_past_the_last_id_is_refused" {
@@ -141,7 +141,7 @@ edit_config() {
 	zr create -b "$B" "$TEST_ID" >/dev/null 2>&1 </dev/null
 	expect_eq "$(status_of "$TEST_ID")" created "status of a container with 1 MB of annotations"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/$TEST_ID-b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/$TEST_ID-b1
 }
 
 # corrupt_state HOW ID: truncate, garble or empty ID's state.json, or make
@@ -179,7 +179,7 @@ corrupt_state() {
 		zr delete --force "$id" ||
 			{ echo "$how: delete --force of a container with a $how state.json failed" >&2; return 1; }
 		wait_until 5 eval "! kill -0 $pid 2>/dev/null" || { echo "$how: init $pid left running" >&2; return 1; }
-		assert_gone "$id" "/zrun-test/$TEST_ID-b-$how"
+		assert_gone "$id" "$CGROUPS_PATH_PARENT/$TEST_ID-b-$how"
 	done
 	root_is_empty
 	assert_no_process
@@ -207,7 +207,7 @@ corrupt_state() {
 	zr create -b "$B" "$TEST_ID.v1" >/dev/null 2>&1 </dev/null
 	expect_eq "$(status_of "$TEST_ID.v1")" created "status of $TEST_ID.v1"
 	zr delete --force "$TEST_ID.v1"
-	assert_gone "$TEST_ID.v1" "/zrun-test/$TEST_ID-b1"
+	assert_gone "$TEST_ID.v1" "$CGROUPS_PATH_PARENT/$TEST_ID-b1"
 }
 
 @test "control_characters_in_an_id_are_escaped_in_errors" {
@@ -245,7 +245,7 @@ corrupt_state() {
 	printf '%s' '{"args": ["echo", "a\u0000b"], "cwd": "/"}' > "$WORK/p.json"
 	refused "p.json: args\[1\]: must not contain a NUL character" zr exec --process "$WORK/p.json" "$TEST_ID"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" "/zrun-test/$TEST_ID-b5"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$TEST_ID-b5"
 }
 
 # ---- a --root others can write
@@ -269,6 +269,6 @@ corrupt_state() {
 	zr create -b "$B" "$TEST_ID" >/dev/null 2>&1 </dev/null
 	expect_eq "$(status_of "$TEST_ID")" created "status under a private --root"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" "/zrun-test/$TEST_ID-b1"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$TEST_ID-b1"
 	assert_no_process
 }

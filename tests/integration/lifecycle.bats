@@ -30,7 +30,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	ARGS='["sh","-c","exit 7"]' B=$(bundle b1)
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$status" 7 "exit status"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "run_exits_128_plus_the_signal_that_killed_the_program" {
@@ -38,7 +38,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	NAMESPACES=$NO_PID_NS ARGS='["sh","-c","kill -9 $$"]' B=$(bundle b1)
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$status" 137 "exit status"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "run_forwards_sigterm_to_the_program" {
@@ -51,7 +51,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	local rc=0
 	wait "$run_pid" || rc=$?
 	expect_eq "$rc" 42 "exit status of run after SIGTERM"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "run_detach_returns_while_the_program_runs" {
@@ -62,7 +62,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	expect_eq "$(status_of "$TEST_ID")" running
 	kill -0 "$(pid_of "$TEST_ID")"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "create_leaves_the_program_waiting_until_start" {
@@ -77,7 +77,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	zr kill "$TEST_ID" KILL
 	wait_until 5 status_is "$TEST_ID" stopped
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "status_is_stopped_with_pid_0_once_the_program_exits" {
@@ -91,7 +91,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	run zr list
 	[[ "$output" == *"$TEST_ID"*stopped* ]] || { echo "list: $output"; false; }
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "status_is_creating_while_create_is_in_progress" {
@@ -112,7 +112,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	wait "$create_pid" || rc=$?
 	[ "$rc" -ne 0 ] || { echo "create with a fifo as netns succeeded"; false; }
 	grep -q 'network' "$WORK/err" || { echo "create error: $(cat "$WORK/err")"; false; }
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "delete_cleans_up_after_a_create_that_was_killed" {
@@ -131,7 +131,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	run zr start "$TEST_ID"
 	[ "$status" -ne 0 ] || { echo "start of a dead create succeeded"; false; }
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "kill_sends_sigterm_by_default" {
@@ -142,7 +142,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	wait_until 5 file_has "$B/rootfs/tmp/got" TERM
 	wait_until 5 status_is "$TEST_ID" stopped
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "kill_takes_a_signal_by_name_number_or_with_sig_prefix" {
@@ -159,7 +159,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	wait_until 5 status_is "$TEST_ID" stopped
 	expect_eq "$(tr '\n' ' ' < "$B/rootfs/tmp/got")" "USR1 USR2 HUP " "signals received"
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "kill_all_reaches_every_process_without_a_pid_namespace" {
@@ -173,7 +173,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	for p in $pids; do wait_until 5 pid_gone "$p"; done
 	wait_until 5 status_is "$TEST_ID" stopped
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "delete_of_a_created_container_needs_no_force" {
@@ -182,7 +182,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	local pid; pid=$(pid_of "$TEST_ID")
 	zr delete "$TEST_ID"
 	wait_until 5 pid_gone "$pid"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "delete_force_kills_a_running_container" {
@@ -193,7 +193,7 @@ zr_quiet() { zr "$@" </dev/null >"$WORK/out" 2>"$WORK/err" 3>&-; }
 	pid_gone "$pid" || { echo "init $pid still alive"; false; }
 	run zr state "$TEST_ID"
 	[ "$status" -ne 0 ] && [[ "$output" == *"does not exist"* ]] || { echo "state after delete: $output"; false; }
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "delete_force_of_a_missing_container_succeeds_silently" {
@@ -227,7 +227,7 @@ if bad:
     sys.exit("\n".join(bad))
 PY
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "list_prints_a_table_quiet_ids_and_json" {
@@ -259,8 +259,8 @@ for c in l:
 	zr delete --force "$TEST_ID-b"
 	run zr list --format json
 	expect_eq "$output" "[]" "list of an empty root"
-	assert_gone "$TEST_ID-a" /zrun-test/b1
-	assert_gone "$TEST_ID-b" /zrun-test/b2
+	assert_gone "$TEST_ID-a" $CGROUPS_PATH_PARENT/b1
+	assert_gone "$TEST_ID-b" $CGROUPS_PATH_PARENT/b2
 }
 
 # process.env reaches the program as written: an empty LISTEN_PID= of a
@@ -273,7 +273,7 @@ for c in l:
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" "LISTEN_PID=[]" "what the program saw"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 # The fault hooks are compiled into the test build only (runtime/fault.h):
@@ -287,7 +287,7 @@ for c in l:
 	expect_eq "$rc" 0 "create's exit status with ZRUN_TEST_FAULT=create-after-state-dir"
 	expect_eq "$(status_of "$TEST_ID")" created "status after that create"
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "pid_file_is_written_before_create_returns" {
@@ -296,7 +296,7 @@ for c in l:
 	[ -s "$WORK/pid" ]
 	expect_eq "$(cat "$WORK/pid")" "$(pid_of "$TEST_ID")" "pid file"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 # The program is pid 1 of its pid namespace; `ls /proc/1/fd` from a child
@@ -308,7 +308,7 @@ for c in l:
 	exec 7<&-
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$(echo $output)" "0 1 2 3 4" "fds of the container's pid 1"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "no_fd_of_the_caller_leaks_into_the_container" {
@@ -318,7 +318,7 @@ for c in l:
 	exec 7<&-
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$(echo $output)" "0 1 2" "fds of the container's pid 1"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 # CVE-2019-5736 class: before exec the init is a clone of the host zrun; a
@@ -333,7 +333,7 @@ for c in l:
 	zr start "$TEST_ID"
 	wait_until 5 sh -c "setpriv --bounding-set -sys_ptrace readlink /proc/$pid/exe | grep -q busybox"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "concurrent_starts_run_the_program_once" {
@@ -347,7 +347,7 @@ for c in l:
 	sleep 0.2
 	expect_eq "$(wc -l < "$B/rootfs/tmp/starts")" 1 "times the program ran"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "concurrent_force_deletes_all_succeed_and_leave_nothing" {
@@ -359,7 +359,7 @@ for c in l:
 	for i in "${pids[@]}"; do wait "$i" || failed=$((failed + 1)); done
 	expect_eq "$failed" 0 "deletes that failed ($(cat "$WORK/del.err"))"
 	pid_gone "$pid"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }
 
 @test "second_create_with_the_same_id_fails_and_leaves_the_first_alone" {
@@ -372,9 +372,9 @@ for c in l:
 	[[ "$stderr" == *"already exists"* ]] || { echo "stderr: $stderr"; false; }
 	expect_eq "$(zr state "$TEST_ID")" "$before" "state of the first container"
 	kill -0 "$(pid_of "$TEST_ID")"
-	assert_no_cgroup /zrun-test/b2
+	assert_no_cgroup $CGROUPS_PATH_PARENT/b2
 	zr start "$TEST_ID"
 	expect_eq "$(status_of "$TEST_ID")" running
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/b1
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/b1
 }

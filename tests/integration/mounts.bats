@@ -27,7 +27,7 @@ mounts_run() {
 	expect_eq "$output" "$(printf 'dir-content\nfile-content')" "contents"
 	expect_eq "$(cat "$WORK/hostdir/b")" w "written through the bind"
 	[ ! -e "$B/rootfs/data/a" ]
-	assert_gone "$TEST_ID" /zrun-test/bind
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/bind
 }
 
 @test "rbind_carries_submounts_and_bind_does_not" {
@@ -41,7 +41,7 @@ mounts_run() {
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[0]}" in-submount "file in the submount through rbind"
 	expect_eq "${lines[1]}" 0 "entries under the non-recursive bind"
-	assert_gone "$TEST_ID" /zrun-test/rbind
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/rbind
 }
 
 @test "ro_bind_mount_refuses_writes" {
@@ -53,7 +53,7 @@ mounts_run() {
 	[ ! -e "$WORK/hostdir/x" ]
 	# and the host's mount is still writable
 	touch "$WORK/hostdir/y"
-	assert_gone "$TEST_ID" /zrun-test/robind
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/robind
 }
 
 @test "nosuid_nodev_noexec_are_applied_and_noexec_blocks_exec" {
@@ -71,7 +71,7 @@ mounts_run() {
 	done
 	[[ "$output" == *"t=126"* ]] || { echo "exec on noexec tmpfs was not refused"; false; }
 	[[ "$output" == *"h=126"* ]] || { echo "exec on noexec bind was not refused"; false; }
-	assert_gone "$TEST_ID" /zrun-test/flags
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/flags
 }
 
 @test "propagation_flags_show_in_mountinfo" {
@@ -84,7 +84,7 @@ mounts_run() {
 	private=$(grep " /private " <<<"$output")
 	[[ "$shared" == *" shared:"* ]] || { echo "/shared is not shared: $shared"; false; }
 	[[ "$private" != *"shared:"* && "$private" != *"master:"* ]] || { echo "/private is not private: $private"; false; }
-	assert_gone "$TEST_ID" /zrun-test/prop
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/prop
 }
 
 @test "rootfs_propagation_rshared_makes_root_shared" {
@@ -93,7 +93,7 @@ mounts_run() {
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	[[ "$output" == *" shared:"* ]] || { echo "/ is not shared"; false; }
-	assert_gone "$TEST_ID" /zrun-test/rprop
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/rprop
 }
 
 @test "tmpfs_takes_size_and_mode" {
@@ -102,7 +102,7 @@ mounts_run() {
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[0]}" 1730 "mode"
 	expect_eq "${lines[1]}" 2048 "size in KiB"
-	assert_gone "$TEST_ID" /zrun-test/tmpfs
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/tmpfs
 }
 
 @test "proc_is_the_containers_own" {
@@ -111,7 +111,7 @@ mounts_run() {
 	expect_eq "${lines[0]}" proc "fs type of /proc"
 	expect_eq "${lines[1]}" sh "pid 1 in this /proc"
 	[ "${lines[2]}" -le 4 ] || { echo "expected the container's few pids, saw ${lines[2]}"; false; }
-	assert_gone "$TEST_ID" /zrun-test/proc
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/proc
 }
 
 @test "sysfs_is_read_only" {
@@ -119,7 +119,7 @@ mounts_run() {
 	[ "$status" -ne 0 ]
 	[[ ",${lines[0]}," == *,ro,* ]] || { echo "/sys options: ${lines[0]}"; false; }
 	[[ "$output" == *"Read-only file system"* ]] || { echo "expected EROFS"; false; }
-	assert_gone "$TEST_ID" /zrun-test/sysfs
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/sysfs
 }
 
 @test "mqueue_is_mounted" {
@@ -127,7 +127,7 @@ mounts_run() {
 		',{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]}'
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" mqueue "fs type of /dev/mqueue"
-	assert_gone "$TEST_ID" /zrun-test/mq
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/mq
 }
 
 @test "devpts_is_a_new_instance_and_dev_ptmx_points_into_it" {
@@ -137,7 +137,7 @@ mounts_run() {
 	[[ "${lines[1]}" == devpts* && "${lines[1]}" == *ptmxmode=666* ]] || { echo "devpts: ${lines[1]}"; false; }
 	# the first pty of a fresh instance is 0, whatever the host has open
 	[[ "$output" == *$'\n0\nptmx'* ]] || { echo "expected pty 0 in a fresh instance"; false; }
-	assert_gone "$TEST_ID" /zrun-test/pts
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/pts
 }
 
 @test "cgroup_v1_mount_shows_the_containers_own_cgroups" {
@@ -152,7 +152,7 @@ mounts_run() {
 		[[ " ${lines[*]} " == *" $c "* ]] || { echo "no $c hierarchy"; false; }
 	done
 	[[ "$output" == *"Read-only file system"* ]] || { echo "ro cgroup tmpfs was writable"; false; }
-	assert_gone "$TEST_ID" /zrun-test/cgmount
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cgmount
 }
 
 # ZRUN_CGROUP_MOUNT set but empty means the default /sys/fs/cgroup, as it
@@ -167,7 +167,7 @@ mounts_run() {
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	[[ " ${lines[*]} " == *" memory "* ]] || { echo "expected a memory hierarchy in /sys/fs/cgroup, saw: ${lines[*]}"; false; }
-	assert_gone "$TEST_ID" /zrun-test/cgempty
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cgempty
 }
 
 @test "default_dev_has_devices_symlinks_and_shm" {
@@ -180,7 +180,7 @@ mounts_run() {
 	expect_eq "${lines[10]}" 5 "bytes from /dev/zero"
 	[[ "${lines[11]}" == *"No space left on device"* ]] || { echo "/dev/full: ${lines[11]}"; false; }
 	expect_eq "${lines[12]}" tmpfs "/dev/shm"
-	assert_gone "$TEST_ID" /zrun-test/dev
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/dev
 }
 
 @test "no_pivot_runs_in_the_rootfs_with_chroot" {
@@ -188,7 +188,7 @@ mounts_run() {
 	run zr run --no-pivot -b "$B" "$TEST_ID"
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
-	assert_gone "$TEST_ID" /zrun-test/nopivot
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nopivot
 }
 
 @test "root_readonly_refuses_writes_to_the_rootfs" {
@@ -199,7 +199,7 @@ mounts_run() {
 	[[ "$output" == *"/x"*"Read-only file system"* ]] || { echo "expected EROFS on /x"; false; }
 	[[ "$output" == *shm-ok* ]]
 	[ ! -e "$B/rootfs/x" ]
-	assert_gone "$TEST_ID" /zrun-test/rdonly
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/rdonly
 }
 
 @test "masked_paths_read_empty_and_masked_dirs_are_empty" {
@@ -210,7 +210,7 @@ mounts_run() {
 	expect_eq "${lines[0]}" 0 "bytes of masked /proc/keys"
 	expect_eq "${lines[1]}" 0 "entries of masked /sys/firmware"
 	[[ "$output" == *"Read-only file system"* ]] || { echo "masked dir writable"; false; }
-	assert_gone "$TEST_ID" /zrun-test/masked
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/masked
 }
 
 @test "readonly_paths_refuse_writes" {
@@ -220,7 +220,7 @@ mounts_run() {
 	[[ "${lines[0]}" == *"Read-only file system"* ]] || { echo "expected EROFS"; false; }
 	[[ ",${lines[1]}," == *,ro,* ]] || { echo "/proc/sys options: ${lines[1]}"; false; }
 	expect_eq "${lines[2]}" zrun-test "hostname"
-	assert_gone "$TEST_ID" /zrun-test/ropaths
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ropaths
 }
 
 @test "masked_and_readonly_paths_hold_in_a_container_without_proc" {
@@ -240,7 +240,7 @@ mounts_run() {
 	expect_eq "${lines[1]}" 0 "bytes of masked /etc/secret"
 	[[ "${lines[2]}" == *"Read-only file system"* ]] || { echo "read-only /etc: expected EROFS, saw ${lines[2]}"; false; }
 	expect_eq "${lines[3]}" tmp-writable "the rest of the rootfs"
-	assert_gone "$TEST_ID" /zrun-test/noproc
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/noproc
 }
 
 @test "sysctl_is_set_in_the_containers_namespaces" {
@@ -255,7 +255,7 @@ mounts_run() {
 	expect_eq "$output" "$(printf '1\n1234')" "sysctls"
 	expect_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$host_fwd" "host ip_forward"
 	expect_eq "$(cat /proc/sys/kernel/shmmni)" "$host_shm" "host shmmni"
-	assert_gone "$TEST_ID" /zrun-test/sysctl
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/sysctl
 }
 
 @test "mount_through_an_absolute_symlink_stays_inside_the_rootfs" {
@@ -270,7 +270,7 @@ mounts_run() {
 	expect_eq "$output" marker "file on the mount"
 	[ -z "$(ls -A "$WORK/hostdir")" ] || { echo "host dir touched: $(ls -A "$WORK/hostdir")"; false; }
 	[ -d "$B/rootfs$WORK/hostdir/x" ] || { echo "mount point not made inside the rootfs"; false; }
-	assert_gone "$TEST_ID" /zrun-test/abslink
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/abslink
 }
 
 @test "mount_through_a_relative_dotdot_symlink_stays_inside_the_rootfs" {
@@ -288,7 +288,7 @@ mounts_run() {
 	expect_eq "${lines[0]}" from-src "file on the bind"
 	expect_eq "$(ls -A "$WORK/hostdir")" secret "host dir contents"
 	[ -d "$B/rootfs$WORK/hostdir/evil" ] || { echo "mount point not made inside the rootfs"; false; }
-	assert_gone "$TEST_ID" /zrun-test/rellink
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/rellink
 }
 
 # exchange_loop A B STOPFILE: swap directories A and B (renameat2
@@ -311,7 +311,7 @@ PY
 	# The rootfs directory is exchanged with another one, again and again,
 	# while containers are created: each container must get one of the two
 	# whole, with the config's mounts made in the root it runs in.
-	# A parent cgroup of its own: 60 creates and deletes under /zrun-test
+	# A parent cgroup of its own: 60 creates and deletes under $CGROUPS_PATH_PARENT
 	# would meet other suites' teardowns removing it while it is empty.
 	local parent="zrun-race-$TEST_ID"
 	ARGS='["sleep","30"]' MOUNTS_EXTRA=',{"destination":"/mnt/cfg","type":"tmpfs","source":"tmpfs"}'

@@ -21,7 +21,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	# only sh itself exists in the new pid namespace
 	expect_eq "${lines[1]}" 1 "pids in /proc"
 	[[ "$output" != *host-pid-visible* ]]
-	assert_gone "$TEST_ID" /zrun-test/pidns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/pidns
 }
 
 @test "network_namespace_has_only_loopback" {
@@ -31,7 +31,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" "$(printf 'lo\nlo')" "interfaces"
-	assert_gone "$TEST_ID" /zrun-test/netns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/netns
 }
 
 @test "mount_namespace_hides_container_mounts_from_the_host" {
@@ -46,7 +46,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	fi
 	[ "$(ns_of "$pid" mnt)" != "$(ns_of $$ mnt)" ]
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/mntns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/mntns
 }
 
 @test "ipc_namespace_hides_host_ipc_objects" {
@@ -59,7 +59,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	expect_eq "$status" 0 "exit status"
 	[ "$host_count" -ge 1 ]
 	expect_eq "$output" 0 "shm segments seen inside"
-	assert_gone "$TEST_ID" /zrun-test/ipcns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ipcns
 }
 
 @test "uts_namespace_sets_hostname_and_domainname" {
@@ -75,7 +75,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	expect_eq "${lines[1]}" "zrun.example" "domainname"
 	expect_eq "$(hostname)" "$host_name" "host hostname"
 	expect_eq "$(cat /proc/sys/kernel/domainname)" "$host_domain" "host domainname"
-	assert_gone "$TEST_ID" /zrun-test/utsns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/utsns
 }
 
 @test "cgroup_namespace_shows_root_paths" {
@@ -89,7 +89,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	for l in "${lines[@]}"; do
 		[ "${l##*:}" = / ] || { echo "expected path /, saw: $l"; false; }
 	done
-	assert_gone "$TEST_ID" /zrun-test/cgns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cgns
 }
 
 @test "without_cgroup_namespace_the_host_cgroup_path_shows" {
@@ -98,8 +98,8 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	run zr run -b "$B" "$TEST_ID"
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
-	[[ "$output" == *"pids:/zrun-test/nocgns"* ]] || { echo "expected pids:/zrun-test/nocgns"; false; }
-	assert_gone "$TEST_ID" /zrun-test/nocgns
+	[[ "$output" == *"pids:$CGROUPS_PATH_PARENT/nocgns"* ]] || { echo "expected pids:$CGROUPS_PATH_PARENT/nocgns"; false; }
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nocgns
 }
 
 @test "user_namespace_maps_container_root_to_host_100000" {
@@ -119,7 +119,7 @@ ns_of() { readlink "/proc/$1/ns/$2"; }
 	[[ "${lines[1]}" =~ ^\ +0\ +100000\ +65536$ ]] || { echo "uid_map: ${lines[1]}"; false; }
 	[[ "${lines[2]}" =~ ^\ +0\ +100000\ +65536$ ]] || { echo "gid_map: ${lines[2]}"; false; }
 	expect_eq "$(stat -c %u:%g "$WORK/shared/made-inside")" "100000:100000" "owner on the host"
-	assert_gone "$TEST_ID" /zrun-test/userns
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/userns
 }
 
 @test "oom_score_adj_is_set_in_a_user_namespace_whose_root_is_not_the_hosts" {
@@ -147,7 +147,7 @@ JSON
 	expect_eq "$status" 0 "exec exit status ($output)"
 	expect_eq "$output" 654 "oom_score_adj of the exec'd process"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/useroom
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/useroom
 }
 
 @test "time_namespace_is_new" {
@@ -158,7 +158,7 @@ JSON
 	pid=$(pid_of "$TEST_ID")
 	[ "$(ns_of "$pid" time)" != "$(ns_of $$ time)" ] || { echo "time ns is the host's: $(ns_of "$pid" time)"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/timens
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/timens
 }
 
 @test "joining_namespaces_by_path_shares_them" {
@@ -178,8 +178,8 @@ JSON
 	[ "${lines[0]}" != "$(ns_of $$ net)" ]
 	[ "${lines[5]}" != "pid=1" ] || { echo "joined pid ns but is pid 1"; false; }
 	zr delete --force "$TEST_ID-a"
-	assert_gone "$TEST_ID-a" /zrun-test/joina
-	assert_gone "$TEST_ID-b" /zrun-test/joinb
+	assert_gone "$TEST_ID-a" $CGROUPS_PATH_PARENT/joina
+	assert_gone "$TEST_ID-b" $CGROUPS_PATH_PARENT/joinb
 }
 
 # id_maps N WIDE: N {containerID, hostID, size 1} mappings after 0 -> 100000
@@ -218,14 +218,14 @@ userns_bundle() {
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[0]// /}:${lines[1]// /}" "340:340" "uid_map:gid_map lines"
 	[[ "$output" != *AddressSanitizer* ]] || { echo "sanitizer report"; false; }
-	assert_gone "$TEST_ID" /zrun-test/many
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/many
 	B=$(userns_bundle wide "$(id_maps 170 1)" "$(id_maps 170 1)")
 	run zr run -b "$B" "$TEST_ID-w"
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[0]// /}:${lines[1]// /}" "170:170" "uid_map:gid_map lines"
 	[[ "$output" != *AddressSanitizer* ]] || { echo "sanitizer report"; false; }
-	assert_gone "$TEST_ID-w" /zrun-test/wide
+	assert_gone "$TEST_ID-w" $CGROUPS_PATH_PARENT/wide
 }
 
 # A map the kernel would refuse fails before anything is made, with the
@@ -240,7 +240,7 @@ userns_bundle() {
 	expect_eq "${#lines[@]}" 1 "lines of output"
 	[[ "$output" == "zrun: "*"config.json: linux.uidMappings: 341 mappings, the kernel takes at most 340" ]] ||
 		{ echo "expected: zrun: ...linux.uidMappings: 341 mappings, the kernel takes at most 340"; false; }
-	assert_gone "$TEST_ID" /zrun-test/toomany
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/toomany
 }
 
 @test "user_namespace_refuses_a_map_longer_than_4095_bytes" {
@@ -252,7 +252,7 @@ userns_bundle() {
 	expect_eq "${#lines[@]}" 1 "lines of output"
 	[[ "$output" == "zrun: "*"config.json: linux.gidMappings: 180 mappings make a map of more than 4095 bytes, the most the kernel takes" ]] ||
 		{ echo "expected: zrun: ...linux.gidMappings: 180 mappings make a map of more than 4095 bytes..."; false; }
-	assert_gone "$TEST_ID-w" /zrun-test/toowide
+	assert_gone "$TEST_ID-w" $CGROUPS_PATH_PARENT/toowide
 }
 
 NO_MNT_NS='[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]'
@@ -293,7 +293,7 @@ config_set() {
 	echo "$output"
 	expect_eq "$output" "$(printf 'rootfs of %s\n/work/dir' "$B")" "marker and cwd seen by exec"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/nomnt
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nomnt
 	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
 }
 
@@ -315,7 +315,7 @@ config_set() {
 	refused "config.json: linux.maskedPaths: needs a mount namespace in linux.namespaces"
 	config_set "$B" '.linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = true'
 	refused "config.json: root.readonly: needs a mount namespace in linux.namespaces"
-	assert_gone "$TEST_ID" /zrun-test/nomntmounts
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nomntmounts
 	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
 }
 
@@ -354,7 +354,7 @@ config_set() {
 	expect_eq "${lines[4]}" "ro," "/proc/sys mount options"
 	# pivot_root there would have moved the sleeper into the rootfs
 	expect_eq "$sleeper_root $sleeper_sees_work" "/ yes" "the other process's root"
-	assert_gone "$TEST_ID" /zrun-test/joinmnt
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/joinmnt
 	if grep " $WORK" /proc/self/mountinfo; then echo "mounts left under $WORK"; false; fi
 }
 
@@ -375,6 +375,6 @@ config_set() {
 	# nothing was attached in the other container's namespace
 	if grep -q "joinmntb" "/proc/$pa/mountinfo"; then echo "mount left in the joined namespace"; false; fi
 	zr delete --force "$TEST_ID-a"
-	assert_gone "$TEST_ID-a" /zrun-test/joinmnta
-	assert_gone "$TEST_ID-b" /zrun-test/joinmntb
+	assert_gone "$TEST_ID-a" $CGROUPS_PATH_PARENT/joinmnta
+	assert_gone "$TEST_ID-b" $CGROUPS_PATH_PARENT/joinmntb
 }

@@ -305,9 +305,9 @@ refused() {
 @test "rootless_refuses_what_needs_root_with_one_line_errors" {
 	local b hard
 	b=$(rl_bundle cg)
-	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/rl", |' "$b/config.json"
+	sed -i 's|"linux": {|"linux": { "cgroupsPath": "'"$CGROUPS_PATH_PARENT"'/rl", |' "$b/config.json"
 	run ur run -b "$b" c1
-	assert_one_line_error "linux.cgroupsPath /zrun-test/rl: cgroup /zrun-test/rl cannot be made by uid"
+	assert_one_line_error "linux.cgroupsPath $CGROUPS_PATH_PARENT/rl: cgroup $CGROUPS_PATH_PARENT/rl cannot be made by uid"
 	if [ -c /dev/kvm ] && ! as "$U" test -r /dev/kvm; then
 		refused kvm "linux.devices[0] /dev/kvm: uid $(id -u "$U") cannot open the host's node" \
 			LINUX_EXTRA=',"devices":[{"path":"/dev/kvm","type":"c","major":10,"minor":232}]'

@@ -106,7 +106,7 @@ nothing_left() {
 }
 
 @test "create_refuses_a_cgroup_that_already_holds_processes" {
-	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'",|' "$B/config.json"
+	sed -i 's|"linux": {|"linux": { "cgroupsPath": "'"$CGROUPS_PATH_PARENT"'/'"$TEST_ID"'",|' "$B/config.json"
 	zr run -d -b "$B" one
 	local pid
 	pid=$(spid "$ROOT" one)
@@ -118,37 +118,37 @@ nothing_left() {
 	[ "$status" -ne 0 ] || { echo "expected a failure, saw exit 0" >&2; false; }
 	expect_eq "$(wc -l < "$WORK/err")" 1 "lines of the error ($output)"
 	[[ "$output" == "zrun: "* ]] || { echo "expected 'zrun: ...', saw: $output" >&2; false; }
-	[[ "$output" == *"cgroup /zrun-test/$TEST_ID is not empty"* ]] ||
-		{ echo "expected 'cgroup /zrun-test/$TEST_ID is not empty', saw: $output" >&2; false; }
+	[[ "$output" == *"cgroup $CGROUPS_PATH_PARENT/$TEST_ID is not empty"* ]] ||
+		{ echo "expected 'cgroup $CGROUPS_PATH_PARENT/$TEST_ID is not empty', saw: $output" >&2; false; }
 	# nothing of the refused create is left, and the first is untouched
 	expect_eq "$(zr2 list -q)" "" "containers under root B"
 	[ -z "$(ls -A "$ROOT2" 2>/dev/null)" ] || { echo "left under root B: $(ls -A "$ROOT2")" >&2; false; }
 	expect_running "$ROOT" one "$pid"
-	expect_eq "$(cat /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID"/cgroup.procs)" "$pid" "processes in the shared cgroup"
+	expect_eq "$(cat /sys/fs/cgroup/freezer$CGROUPS_PATH_PARENT/"$TEST_ID"/cgroup.procs)" "$pid" "processes in the shared cgroup"
 	zr delete --force one
 	nothing_left one
-	[ ! -d /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID" ]
+	[ ! -d /sys/fs/cgroup/freezer$CGROUPS_PATH_PARENT/"$TEST_ID" ]
 }
 
 @test "containers_of_one_pod_share_a_parent_never_a_leaf" {
 	mkdir "$WORK/b2"
 	cp -a "$B/rootfs" "$B/config.json" "$WORK/b2/"
-	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'/c1",|' "$B/config.json"
-	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'/c2",|' "$WORK/b2/config.json"
+	sed -i 's|"linux": {|"linux": { "cgroupsPath": "'"$CGROUPS_PATH_PARENT"'/'"$TEST_ID"'/c1",|' "$B/config.json"
+	sed -i 's|"linux": {|"linux": { "cgroupsPath": "'"$CGROUPS_PATH_PARENT"'/'"$TEST_ID"'/c2",|' "$WORK/b2/config.json"
 	zr run -d -b "$B" c1
 	zr2 run -d -b "$WORK/b2" c2
 	expect_eq "$(sstatus "$ROOT" c1)" running "status of c1"
 	expect_eq "$(sstatus "$ROOT2" c2)" running "status of c2"
 	zr delete --force c1
 	zr2 delete --force c2
-	rmdir /sys/fs/cgroup/*/zrun-test/"$TEST_ID"
+	rmdir /sys/fs/cgroup/*$CGROUPS_PATH_PARENT/"$TEST_ID"
 	nothing_left c1 c2
 }
 
 # Root A's dup stops (its program exits) and its cgroup stays until its
 # delete; root B's dup then takes the same leaf (cgroupsPath), made anew.
 stopped_under_a_running_under_b() {
-	sed -i 's|"linux": {|"linux": { "cgroupsPath": "/zrun-test/'"$TEST_ID"'",|' "$B/config.json"
+	sed -i 's|"linux": {|"linux": { "cgroupsPath": "'"$CGROUPS_PATH_PARENT"'/'"$TEST_ID"'",|' "$B/config.json"
 	mkdir "$WORK/short"
 	cp -a "$B/rootfs" "$B/config.json" "$WORK/short/"
 	sed -i 's|"sleep", *"1000"|"true"|' "$WORK/short/config.json"
@@ -164,10 +164,10 @@ stopped_under_a_running_under_b() {
 	zr kill --all dup KILL
 	zr delete --force dup
 	expect_running "$ROOT2" dup "$pid"
-	expect_eq "$(cat /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID"/cgroup.procs)" "$pid" "processes in B's cgroup after A's delete"
+	expect_eq "$(cat /sys/fs/cgroup/freezer$CGROUPS_PATH_PARENT/"$TEST_ID"/cgroup.procs)" "$pid" "processes in B's cgroup after A's delete"
 	zr2 delete --force dup
 	nothing_left dup
-	[ ! -d /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID" ]
+	[ ! -d /sys/fs/cgroup/freezer$CGROUPS_PATH_PARENT/"$TEST_ID" ]
 }
 
 @test "delete_force_of_a_corrupt_state_leaves_a_cgroup_made_again_by_another_alone" {
@@ -182,5 +182,5 @@ stopped_under_a_running_under_b() {
 	expect_running "$ROOT2" dup "$pid"
 	zr2 delete --force dup
 	nothing_left dup
-	[ ! -d /sys/fs/cgroup/freezer/zrun-test/"$TEST_ID" ]
+	[ ! -d /sys/fs/cgroup/freezer$CGROUPS_PATH_PARENT/"$TEST_ID" ]
 }

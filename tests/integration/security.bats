@@ -22,7 +22,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Operation not permitted"* ]] || { echo "expected EPERM from chown"; false; }
 	expect_eq "$(stat -c %u "$B/rootfs/tmp/f")" 0 "owner"
-	assert_gone "$TEST_ID" /zrun-test/nochown
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nochown
 }
 
 @test "with_cap_chown_chown_works" {
@@ -32,7 +32,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$(stat -c %u "$B/rootfs/tmp/f")" 65534 "owner"
-	assert_gone "$TEST_ID" /zrun-test/chown
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/chown
 }
 
 @test "capability_sets_are_exactly_the_requested_ones" {
@@ -46,7 +46,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	expect_eq "$(status_field CapPrm)" 0000000000040420 CapPrm
 	expect_eq "$(status_field CapInh)" 0000000000000000 CapInh
 	expect_eq "$(status_field CapAmb)" 0000000000000000 CapAmb
-	assert_gone "$TEST_ID" /zrun-test/capsets
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/capsets
 }
 
 @test "ambient_capabilities_survive_a_non_root_user" {
@@ -59,7 +59,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$(status_field CapAmb)" 0000000000000400 CapAmb
 	expect_eq "$(status_field CapEff)" 0000000000000400 CapEff
-	assert_gone "$TEST_ID" /zrun-test/ambient
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ambient
 }
 
 @test "no_new_privileges_sets_no_new_privs" {
@@ -69,7 +69,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	edit_config "$B" 's|"noNewPrivileges": true|"noNewPrivileges": false|'
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$output" "NoNewPrivs:	0" "without noNewPrivileges"
-	assert_gone "$TEST_ID" /zrun-test/nnp
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nnp
 }
 
 @test "seccomp_denies_syscalls_with_the_configured_errno" {
@@ -83,7 +83,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	[[ "$output" == *"mkdir"*"Operation not permitted"* ]] || { echo "expected EPERM from mkdir"; false; }
 	[[ "$output" == *"/tmp/f"*"Function not implemented"* ]] || { echo "expected ENOSYS from rm"; false; }
 	expect_eq "$(ls "$B/rootfs/tmp")" f "files left in /tmp"
-	assert_gone "$TEST_ID" /zrun-test/seccomp
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/seccomp
 }
 
 @test "seccomp_default_errno_with_an_allow_list" {
@@ -96,7 +96,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	echo "$output"
 	expect_eq "${lines[0]}" hi "allowed write"
 	[[ "$output" == *"mkdir"*"Operation not permitted"* ]] || { echo "expected EPERM from the default action"; false; }
-	assert_gone "$TEST_ID" /zrun-test/seccompallow
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/seccompallow
 }
 
 @test "rlimits_are_set" {
@@ -107,7 +107,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" "$(printf '123\n456')" "soft and hard RLIMIT_NOFILE"
-	assert_gone "$TEST_ID" /zrun-test/rlimits
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/rlimits
 }
 
 @test "user_uid_gid_and_additional_gids_are_set" {
@@ -121,7 +121,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	expect_eq "$(echo ${lines[2]})" "Groups: 10 20" Groups
 	expect_eq "${lines[3]}" 1000 "id -u"
 	expect_eq "${lines[4]}" 1001 "id -g"
-	assert_gone "$TEST_ID" /zrun-test/user
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/user
 }
 
 @test "umask_applies_to_created_files" {
@@ -131,7 +131,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" "$(printf '0077\n600\n700')" "umask and modes"
-	assert_gone "$TEST_ID" /zrun-test/umask
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/umask
 }
 
 @test "oom_score_adj_is_set" {
@@ -139,7 +139,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" 432 "oom_score_adj"
-	assert_gone "$TEST_ID" /zrun-test/oom
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/oom
 }
 
 @test "cwd_is_process_cwd" {
@@ -148,7 +148,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" /tmp "pwd"
-	assert_gone "$TEST_ID" /zrun-test/cwd
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cwd
 }
 
 @test "a_missing_cwd_is_created_inside_the_rootfs" {
@@ -159,7 +159,7 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" /work/here "pwd"
 	[ -d "$B/rootfs/work/here" ]
-	assert_gone "$TEST_ID" /zrun-test/cwdnew
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cwdnew
 }
 
 @test "env_is_exactly_process_env" {
@@ -168,5 +168,5 @@ status_field() {  # NAME in the container's /proc/self/status output ($output)
 	run zr run -b "$B" "$TEST_ID"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" "$(printf 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOME=/root\nGREETING=hello world\nEMPTY=')" "environment"
-	assert_gone "$TEST_ID" /zrun-test/env
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/env
 }

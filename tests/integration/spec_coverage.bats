@@ -13,7 +13,7 @@ teardown() {
 	[ -z "${HOST_MOUNT:-}" ] || umount "$HOST_MOUNT" 2>/dev/null || true
 	teardown_common
 	# the parent cgroup of delete_leaves_what_the_container_did_not_create,
-	# then /zrun-test again (teardown_common could not remove it before)
+	# then $CGROUPS_PATH_PARENT again (teardown_common could not remove it before)
 	local d
 	for d in ${PARENT_CGROUPS:-}; do rmdir "$d" 2>/dev/null || true; done
 	remove_parent_cgroups
@@ -27,7 +27,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	[ "$status" -ne 0 ] || { echo "expected a failure, saw exit 0: $output"; return 1; }
 	[ "${#stderr_lines[@]}" -eq 1 ] && [[ "${stderr_lines[0]}" =~ ^zrun:\ .*$1 ]] ||
 		{ echo "expected one line \"zrun: ...$1...\", saw: $stderr"; return 1; }
-	assert_gone "$TEST_ID" "/zrun-test/$(basename "$2")"
+	assert_gone "$TEST_ID" "$CGROUPS_PATH_PARENT/$(basename "$2")"
 	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ] || { echo "left under --root: $(ls -A "$ROOT")"; return 1; }
 }
 
@@ -64,7 +64,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[*]:0:3}" "1024 2048 3072" "KiB of /ord, /ord/inner (mounted second, on top) and /last (second mount wins)"
 	expect_eq "${lines[*]:3}" "/ord /ord/inner /last /last" "mountinfo order"
-	assert_gone "$TEST_ID" /zrun-test/order
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/order
 }
 
 # config.md "Mounts", Linux: a destination "MAY be a relative path, in which
@@ -80,7 +80,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[*]}" "1024 2048" "KiB of /rel/dir and /up"
 	[ -d "$B/rootfs/rel/dir" ] && [ -d "$B/rootfs/up" ] || { echo "mount points not made inside the rootfs"; false; }
-	assert_gone "$TEST_ID" /zrun-test/reldest
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/reldest
 }
 
 # config.md "Linux mount options": the MUST options of the atime family,
@@ -104,7 +104,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	expect_eq "$(super_opts 3)" rw,sync,dirsync "sync,dirsync"
 	expect_eq "$(super_opts 4)" rw,lazytime "lazytime"
 	expect_eq "$(mount_opts 5)" ro,relatime "remount,ro"
-	assert_gone "$TEST_ID" /zrun-test/mopts
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/mopts
 }
 
 # config.md "Linux mount options": slave/rslave and unbindable/runbindable
@@ -125,7 +125,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	sl=$(grep " /sl " <<<"$output"); ub=$(grep " /ub " <<<"$output")
 	[[ "$sl" == *" master:"* && "$sl" != *" shared:"* ]] || { echo "expected /sl a slave (master:N, no shared:N), saw: $sl"; false; }
 	[[ "$ub" == *" unbindable "* ]] || { echo "expected /ub unbindable, saw: $ub"; false; }
-	assert_gone "$TEST_ID" /zrun-test/prop2
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/prop2
 }
 
 # config.md "Linux mount options": `defaults`, `iversion`, `noiversion`,
@@ -142,7 +142,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[*]}" "1 1 1 1" "tmpfs mounts made"
-	assert_gone "$TEST_ID" /zrun-test/mflags
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/mflags
 }
 
 # config.md "Linux mount options": `nosymfollow` and `symfollow` (SHOULD).
@@ -157,7 +157,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	[[ "$output" == *"ns=refused"* && "$output" == *"sf=followed"* ]] || { echo "expected /ns to refuse and /sf to follow the symlink"; false; }
 	[[ ",${lines[-3]}," == *,nosymfollow,* && ",${lines[-1]}," != *,nosymfollow,* ]] ||
 		{ echo "expected nosymfollow on /ns only: ${lines[-3]} / ${lines[-1]}"; false; }
-	assert_gone "$TEST_ID" /zrun-test/symf
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/symf
 }
 
 # config.md "Linux mount options": the recursive options (SHOULD) reach every
@@ -181,7 +181,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	done
 	[[ ",${lines[2]}," == *,ro,* ]] || { echo "/p: expected ro in ${lines[2]}"; false; }
 	[[ ",${lines[3]}," == *,rw,* ]] || { echo "/p/sub: plain ro must not reach the submount: ${lines[3]}"; false; }
-	assert_gone "$TEST_ID" /zrun-test/recur
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/recur
 }
 
 # config.md "Process": "Runtimes MUST ignore consoleSize if terminal is false or unset."
@@ -192,7 +192,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" "$(printf 'no-tty\ndone')" "output"
-	assert_gone "$TEST_ID" /zrun-test/nosize
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nosize
 }
 
 # config.md "Linux Process": "If oomScoreAdj is not set,
@@ -202,7 +202,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	run bash -c 'echo 345 > /proc/self/oom_score_adj && exec "$@"' _ "$ZRUN" --root "$ROOT" run -b "$B" "$TEST_ID"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "$output" 345 "oom_score_adj of the container (the caller's)"
-	assert_gone "$TEST_ID" /zrun-test/oomkeep
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/oomkeep
 }
 
 # config-linux.md "Namespaces": "The runtime MUST generate an error if path
@@ -225,7 +225,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	wait_until 5 eval 'test "$(status_of "$TEST_ID")" = stopped'
 	expect_eq "$(cat "$B/rootfs/tmp/which")" created "what the program wrote"
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/frozen
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/frozen
 }
 
 # config.md "POSIX-platform Hooks": "Hooks MUST be called in the listed
@@ -251,7 +251,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	expect_eq "$(tr '\n' ' ' < "$B/rootfs/tmp/order")" "start-1 start-2 " "startContainer hooks"
 	zr delete --force "$TEST_ID"
 	expect_eq "$(tr '\n' ' ' < "$WORK/order" | cut -d' ' -f7-)" "poststart-1 poststart-2 poststop-1 poststop-2 " "hooks run by start and delete"
-	assert_gone "$TEST_ID" /zrun-test/hookorder
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/hookorder
 }
 
 # runtime.md "Lifecycle": "If any prestart hook fails, the runtime MUST
@@ -278,7 +278,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	# host root is unmapped inside: the files show as the overflow uid
 	expect_eq "${lines[*]}" "0 65534" "uid inside and owner of /bin/busybox inside"
 	expect_eq "$(find "$B/rootfs" -printf '%U:%G %p\n' | sort | md5sum)" "$before" "owners of the rootfs files on the host"
-	assert_gone "$TEST_ID" /zrun-test/userown
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/userown
 }
 
 # config-linux.md "Allowed Device list": "The runtime MUST apply entries in
@@ -297,8 +297,8 @@ refused_and_gone() {  # PATTERN BUNDLE
 	run zr run -b "$B" "$TEST_ID-2"
 	echo "$output"
 	expect_eq "$output" fuse-opened "with the allow rule last"
-	assert_gone "$TEST_ID" /zrun-test/devlast
-	assert_gone "$TEST_ID-2" /zrun-test/devfirst
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/devlast
+	assert_gone "$TEST_ID-2" $CGROUPS_PATH_PARENT/devfirst
 }
 
 # runtime.md "Delete": "resources associated with the container, but not
@@ -307,7 +307,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	NETNS_FILE=$WORK/netns
 	touch "$NETNS_FILE"
 	unshare --net="$NETNS_FILE" true
-	local parent=zrun-test/$TEST_ID-parent
+	local parent=${CGROUPS_PATH_PARENT#/}/$TEST_ID-parent
 	mkdir -p "/sys/fs/cgroup/pids/$parent"
 	local h
 	for h in /sys/fs/cgroup/*/; do PARENT_CGROUPS="${PARENT_CGROUPS:-} $h$parent"; done
@@ -344,15 +344,15 @@ refused_and_gone() {  # PATTERN BUNDLE
 	zr run -d -b "$B" "$TEST_ID" </dev/null >/dev/null 2>&1 3>&-
 	expect_eq "$(status_of "$TEST_ID")" running "status"
 	local owners d n=0
-	for d in /sys/fs/cgroup/*/zrun-test/cgown; do
+	for d in /sys/fs/cgroup/*$CGROUPS_PATH_PARENT/cgown; do
 		[ -d "$d" ] || continue
 		n=$((n + 1))
 		owners+=$(find "$d" -maxdepth 1 ! -uid 0 -printf '%u:%g %p\n')
 	done
-	[ "$n" -gt 0 ] || { echo "no cgroup zrun-test/cgown found"; false; }
+	[ "$n" -gt 0 ] || { echo "no cgroup ${CGROUPS_PATH_PARENT#/}/cgown found"; false; }
 	expect_eq "$owners" "" "cgroup files not owned by root"
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/cgown
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/cgown
 }
 
 # config-linux.md "Devices": "If a file already exists at path that does not
@@ -375,7 +375,7 @@ refused_and_gone() {  # PATTERN BUNDLE
 	echo "$output"
 	expect_eq "$status" 0 "exit status with the same device already at the path"
 	expect_eq "$output" ok "output"
-	assert_gone "$TEST_ID" /zrun-test/devsame
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/devsame
 }
 
 # config.md "Linux Process": a capability that cannot be mapped "MUST be
@@ -388,5 +388,5 @@ refused_and_gone() {  # PATTERN BUNDLE
 	expect_eq "$output" "CapBnd:	0000000000000001" "bounding set (CAP_CHOWN only)"
 	[[ "$stderr" == *"zrun: warning: process.capabilities.bounding: unknown capability CAP_FOO_BAR: ignored"* ]] ||
 		{ echo "expected a warning naming CAP_FOO_BAR, saw: $stderr"; false; }
-	assert_gone "$TEST_ID" /zrun-test/capwarn
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/capwarn
 }

@@ -49,7 +49,7 @@ want("state.status", s["state"]["status"], "creating")
 want("pid", s["pid"], s["state"]["pid"])
 want("syscalls answered", len(r["syscalls"]), 2)
 PY
-	assert_gone "$TEST_ID" /zrun-test/notify
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/notify
 }
 
 @test "seccomp_notify_without_listener_path_is_refused" {
@@ -58,7 +58,7 @@ PY
 	run zr create -b "$B" "$TEST_ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"SCMP_ACT_NOTIFY requires listenerPath"* ]]
-	assert_gone "$TEST_ID" /zrun-test/nolistener
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/nolistener
 }
 
 @test "seccomp_notify_with_an_absent_listener_fails_create" {
@@ -69,7 +69,7 @@ PY
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.seccomp.listenerPath: connect $WORK/nobody.sock"* ]]
-	assert_gone "$TEST_ID" /zrun-test/absent
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/absent
 }
 
 @test "seccomp_flags_are_applied" {
@@ -85,7 +85,7 @@ PY
 	write_config "$B"
 	run zr run -b "$B" "$TEST_ID"
 	[[ "$output" == *'linux.seccomp.flags[0]: unknown flag "SECCOMP_FILTER_FLAG_BOGUS"'* ]]
-	assert_gone "$TEST_ID" /zrun-test/flags
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/flags
 }
 
 @test "personality_linux32_makes_uname_say_i686" {
@@ -98,7 +98,7 @@ PY
 	LINUX_EXTRA=',"personality":{"domain":"WINDOWS"}' write_config "$B"
 	run zr run -b "$B" "$TEST_ID"
 	[[ "$output" == *'linux.personality.domain: unknown domain "WINDOWS"'* ]]
-	assert_gone "$TEST_ID" /zrun-test/pers
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/pers
 }
 
 @test "io_priority_is_set_on_the_process" {
@@ -113,7 +113,7 @@ PY
 	PROCESS_EXTRA=',"ioPriority":{"class":"IOPRIO_CLASS_XX"}' write_config "$B"
 	run zr create -b "$B" "$TEST_ID"
 	[[ "$output" == *'process.ioPriority.class: unknown class "IOPRIO_CLASS_XX"'* ]]
-	assert_gone "$TEST_ID" /zrun-test/ioprio
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ioprio
 }
 
 @test "scheduler_policy_and_nice_are_set_on_the_process" {
@@ -128,7 +128,7 @@ PY
 	PROCESS_EXTRA=',"scheduler":{"policy":"SCHED_BATCH","priority":5}' write_config "$B"
 	run zr create -b "$B" "$TEST_ID"
 	[[ "$output" == *"process.scheduler.priority: must be 0 unless policy is SCHED_FIFO or SCHED_RR"* ]]
-	assert_gone "$TEST_ID" /zrun-test/sched
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/sched
 }
 
 @test "time_namespace_offsets_shift_the_boottime_clock" {
@@ -142,7 +142,7 @@ PY
 	after=$(cut -d. -f1 /proc/uptime)
 	echo "container uptime $output, host $before-$after"
 	[ "$output" -ge $((before + 864000000)) ] && [ "$output" -le $((after + 864000000)) ]
-	assert_gone "$TEST_ID" /zrun-test/timens
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/timens
 }
 
 @test "intel_rdt_is_refused_clearly" {
@@ -150,7 +150,7 @@ PY
 	run zr create -b "$B" "$TEST_ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.intelRdt: not supported by zrun"* ]]
-	assert_gone "$TEST_ID" /zrun-test/rdt
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/rdt
 }
 
 @test "lsm_labels_fail_clearly_where_the_host_lacks_the_lsm" {
@@ -170,7 +170,7 @@ PY
 		run zr create -b "$B" "$TEST_ID"
 		[[ "$output" == *'linux.mountLabel: SELinux label'*'SELinux is not enabled on this host'* ]]
 	fi
-	assert_gone "$TEST_ID" /zrun-test/lsm
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/lsm
 }
 
 @test "idmapped_bind_mount_shows_shifted_owners" {
@@ -191,7 +191,7 @@ PY
 	expect_eq "$(sed -n 2p <<<"$output")" "/mnt/f0=100000:100000" "owner of f0"
 	# the host's view is untouched
 	expect_eq "$(stat -c %u "$IDMAP_SRC/f1000")" 1000 "host owner"
-	assert_gone "$TEST_ID" /zrun-test/idmap
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/idmap
 }
 
 @test "idmap_option_without_any_mapping_is_refused_clearly" {
@@ -202,7 +202,7 @@ PY
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"idmapped mount: needs uidMappings and gidMappings"* ]]
-	assert_gone "$TEST_ID" /zrun-test/idmapnone
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/idmapnone
 }
 
 # The idmapped mount's user namespace takes its maps through the same
@@ -223,7 +223,7 @@ PY
 	expect_eq "${#lines[@]}" 1 "lines of output"
 	[[ "$output" == "zrun: "*"config.json: mounts["*"].gidMappings: 341 mappings, the kernel takes at most 340" ]] ||
 		{ echo "expected: zrun: ...config.json: mounts[N].gidMappings: 341 mappings, the kernel takes at most 340"; false; }
-	assert_gone "$TEST_ID" /zrun-test/idmapmany
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/idmapmany
 }
 
 @test "features_lists_what_this_build_supports" {

@@ -62,7 +62,7 @@ on_a_tty() {  # INPUT COMMAND...
 	[[ "$output" == *"name=/dev/pts/0"* ]] || { echo "expected a pty of the container's devpts"; false; }
 	[[ "$output" == *"/dev/pts/0"*"/dev/pts/0"* ]] || { echo "expected tty to print /dev/pts/0"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/ttyexec
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttyexec
 }
 
 @test "create_with_a_terminal_sends_the_pty_and_start_runs_the_shell_on_it" {
@@ -80,7 +80,7 @@ on_a_tty() {  # INPUT COMMAND...
 	done
 	expect_eq "$(status_of "$TEST_ID")" stopped "status after exit"
 	zr delete "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/ttycreate
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttycreate
 }
 
 @test "run_with_a_terminal_relays_it_in_the_foreground" {
@@ -90,7 +90,7 @@ on_a_tty() {  # INPUT COMMAND...
 	expect_eq "$status" 3 "exit status"
 	[[ "$output" == *"hi-2"* ]] || { echo "expected hi-2 from the shell"; false; }
 	[[ "$output" == *"/dev/pts/0"* ]] || { echo "expected the container's pty"; false; }
-	assert_gone "$TEST_ID" /zrun-test/ttyrun
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttyrun
 }
 
 @test "run_with_a_terminal_gets_its_console_size" {
@@ -99,7 +99,7 @@ on_a_tty() {  # INPUT COMMAND...
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	[[ "$output" == *"37 101"* ]] || { echo "expected rows cols 37 101"; false; }
-	assert_gone "$TEST_ID" /zrun-test/ttysize
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttysize
 }
 
 @test "tty_exec_relays_in_the_foreground_and_exits_with_the_status" {
@@ -112,7 +112,7 @@ on_a_tty() {  # INPUT COMMAND...
 	run on_a_tty '' "$ZRUN" --root "$ROOT" exec -t "$TEST_ID" sh -c "'test -t 0 && test -t 1 && echo on-a-tty'"
 	[[ "$output" == *"on-a-tty"* ]] || { echo "expected stdin and stdout on a tty: $output"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/ttyfg
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttyfg
 }
 
 @test "a_terminal_without_console_socket_fails_clearly_when_detached" {
@@ -125,12 +125,12 @@ on_a_tty() {  # INPUT COMMAND...
 	run zr run -d -b "$B" "$TEST_ID"
 	[[ "$output" == *"cannot allocate a tty without --console-socket when detached"* ]] ||
 		{ echo "expected the console-socket message from run -d: $output"; false; }
-	assert_gone "$TEST_ID" /zrun-test/ttydetach
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttydetach
 	sed -i 's/"terminal": true/"terminal": false/; s/\["sh"\]/["sleep","600"]/' "$B/config.json"
 	zr run -d -b "$B" "$TEST_ID"
 	run zr exec -t -d "$TEST_ID" sh
 	[[ "$output" == *"cannot allocate a tty without --console-socket when detached"* ]] ||
 		{ echo "expected the console-socket message from exec -t -d: $output"; false; }
 	zr delete --force "$TEST_ID"
-	assert_gone "$TEST_ID" /zrun-test/ttydetach
+	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttydetach
 }

@@ -21,7 +21,7 @@ make_rootfs() {  # DIR: DIR/rootfs with busybox and its applets
 # write_config DIR, with these variables (all optional):
 #   ARGS      JSON array of the program and its arguments   ["sh","-c","true"]
 #   NAMESPACES JSON array of namespace objects                pid, mount, ipc, uts, network
-#   CGROUPS_PATH   linux.cgroupsPath                           /zrun-test/<basename DIR>
+#   CGROUPS_PATH   linux.cgroupsPath          $CGROUPS_PATH_PARENT/<basename DIR>
 #   RESOURCES JSON object for linux.resources                 {}
 #   PROCESS_EXTRA  extra members of "process", with a leading comma
 #   LINUX_EXTRA    extra members of "linux", with a leading comma
@@ -60,7 +60,7 @@ write_config() {
 	],
 	"linux": {
 		"namespaces": $ns,
-		"cgroupsPath": "${CGROUPS_PATH:-/zrun-test/$name}",
+		"cgroupsPath": "${CGROUPS_PATH:-${CGROUPS_PATH_PARENT:-/zrun-test}/$name}",
 		"resources": ${RESOURCES:-{\}},
 		"maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware", "/proc/scsi"],
 		"readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]

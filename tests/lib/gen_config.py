@@ -37,6 +37,9 @@ import stat
 import subprocess
 import sys
 
+# The test cgroup parent (tests/integration/helpers.bash: the ASan suite has its own)
+TEST_CGROUP = os.environ.get("CGROUPS_PATH_PARENT", "/zrun-test")
+
 CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
         "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
@@ -452,10 +455,10 @@ class Gen:
         default = self.chance(.15)
         if relative:
             self.summary.append("relative-cgroupsPath")
-            return "zrun-test/" + self.id
+            return TEST_CGROUP.lstrip("/") + "/" + self.id
         if default:
             return None   # zrun's default: the root's own parent/<id>
-        return "/zrun-test/" + self.id
+        return TEST_CGROUP + "/" + self.id
 
     def resources(self):
         r, cg = {}, []
