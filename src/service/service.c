@@ -390,6 +390,53 @@ int service_lock(const char *root, const char *name, const char *file, bool nonb
 	return fd;
 }
 
+int service_members_init(const char *root, const char *name, struct zrun_error *err)
+{
+	char path[PATH_MAX];
+
+	if (service_path(path, sizeof(path), root, name, "members") < 0)
+		return zrun_error_set(err, ENAMETOOLONG, "service %s: members dir", name);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return zrun_error_set(err, errno, "create %s", path);
+	return 0;
+}
+
+int service_member_add(const char *root, const char *name, const char *id, struct zrun_error *err)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+
+	if (service_path(path, sizeof(path), root, name, "members") < 0 ||
+	    snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", id) >= (int)(sizeof(path) - strlen(path)))
+		return zrun_error_set(err, ENAMETOOLONG, "service %s: member %s", name, id);
+	snprintf(target, sizeof(target), "../../../%s", id);
+	if (symlink(target, path) == 0)
+		return 1;
+	if (errno == EEXIST || errno == ENOENT)  /* ENOENT: an older service, no members dir */
+		return 0;
+	return zrun_error_set(err, errno, "create %s", path);
+}
+
+void service_member_remove(const char *root, const char *name, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (service_path(path, sizeof(path), root, name, "members") == 0 &&
+	    snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", id) < (int)(sizeof(path) - strlen(path)))
+		unlink(path);
+}
+
+/* The ids to read for service name: its members (state_list follows each
+ * link to ROOT/ID/state.json), or every container under root. */
+static int candidate_ids(const char *root, const char *name, char ***all, size_t *nall, struct zrun_error *err)
+{
+	char members[PATH_MAX];
+
+	if (name != NULL && service_path(members, sizeof(members), root, name, "members") == 0 &&
+	    access(members, F_OK) == 0)
+		return state_list(members, all, nall, err);
+	return state_list(root, all, nall, err);
+}
+
 int service_versions_read(const char *root, const char *name, struct service_version **out,
 			  size_t *n, struct zrun_error *err)
 {
@@ -399,14 +446,14 @@ int service_versions_read(const char *root, const char *name, struct service_ver
 
 	*out = NULL;
 	*n = 0;
-	if (state_list(root, &all, &nall, err) < 0)
+	if (candidate_ids(root, name, &all, &nall, err) < 0)
 		return -1;
 	v = calloc(nall + 1, sizeof(*v));
 	for (size_t i = 0; i < nall; i++) {
 		struct zrun_error ignored;
 		/* Each state read once, whatever the number of services: the
 		 * caller groups them (service list read all N states per
-		 * service, N x N). */
+		 * service, N x N). A member is checked against its state. */
 		if (v != NULL && state_read(root, all[i], &v[*n].st, &ignored) == 0) {
 			if (version_config_from_state(&v[*n].st, &v[*n].vc) == 0 &&
 			    (name == NULL || strcmp(v[*n].vc.service, name) == 0)) {

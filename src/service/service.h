@@ -107,6 +107,20 @@ int service_remove(const char *root, const char *name, struct zrun_error *err);
 int service_lock(const char *root, const char *name, const char *file, bool nonblock,
 		 struct zrun_error *err);
 
+/* A service's members: ROOT/.services/NAME/members/ID, a symlink to the
+ * version's state dir (../../../ID), made when the version is created and
+ * removed when it is deleted, so a service's versions are found without
+ * reading every state under ROOT (each supervisor looks every second: at N
+ * services that was N x N state reads a second). The dir is made with the
+ * service; a service made by an older zrun has none, and its versions are
+ * found by reading every state, as before. The state stays the truth: a
+ * member whose state is gone or names another service is not a version.
+ * member_add returns 1 when it made the link, 0 when there was one (or the
+ * service has no members dir), -1 on error. */
+int service_members_init(const char *root, const char *name, struct zrun_error *err);
+int service_member_add(const char *root, const char *name, const char *id, struct zrun_error *err);
+void service_member_remove(const char *root, const char *name, const char *id);
+
 /* The ids of the containers of a service, sorted. */
 int service_versions(const char *root, const char *name, char ***ids, size_t *n, struct zrun_error *err);
 void service_free_ids(char **ids, size_t n);

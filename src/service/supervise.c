@@ -362,19 +362,20 @@ static void child_done(struct supervisor *s, struct watch *w)
 
 void supervise_rescan(struct supervisor *s)
 {
-	char **ids;
+	struct service_version *v;
 	size_t n, live = 0;
 	struct zrun_error ignored;
 	bool changed = false;
 
 	s->next_rescan_ms = now_ms() + RESCAN_MS;
-	if (service_versions(s->root, s->service, &ids, &n, &ignored) < 0)
+	/* each of the service's states read once (its members, service.h) */
+	if (service_versions_read(s->root, s->service, &v, &n, &ignored) < 0)
 		return;
 	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		struct watch *w = &s->w[i];
 		bool present = false;
 		for (size_t j = 0; j < n && !present; j++)
-			present = w->used && strcmp(ids[j], w->id) == 0;
+			present = w->used && strcmp(v[j].id, w->id) == 0;
 		if (w->used && !present && w->child == 0) {
 			if (w->pidfd >= 0)
 				close(w->pidfd);
@@ -383,37 +384,35 @@ void supervise_rescan(struct supervisor *s)
 		}
 	}
 	for (size_t j = 0; j < n; j++) {
-		struct container_state st;
-		struct version_config vc;
-		if (version_load(s->root, ids[j], &st, &vc, &ignored) < 0)
-			continue;
-		enum container_status status = state_live_status(s->root, &st);
-		struct watch *w = find(s, ids[j]);
+		const char *id = v[j].id;
+		struct container_state *st = &v[j].st;
+		const struct version_config *vc = &v[j].vc;
+		enum container_status status = state_live_status(s->root, st);
+		struct watch *w = find(s, id);
 		live += status != STATUS_STOPPED;
-		if (w == NULL && status != STATUS_CREATED && (w = add(s, ids[j])) != NULL) {
+		if (w == NULL && status != STATUS_CREATED && (w = add(s, id)) != NULL) {
 			changed = true;
 			w->state = W_EXITED;
-			w->policy = vc.restart;
-			w->max = vc.restart_max;
-			if (status == STATUS_STOPPED && !version_is_stopping(s->root, s->service, ids[j])) {
-				w->pid = st.pid;
+			w->policy = vc->restart;
+			w->max = vc->restart_max;
+			if (status == STATUS_STOPPED && !version_is_stopping(s->root, s->service, id)) {
+				w->pid = st->pid;
 				exited(s, w, -1);   /* exited before we watched it */
 			}
 		}
-		if (w && status == STATUS_RUNNING && (w->state != W_RUNNING || w->pid != st.pid) &&
+		if (w && status == STATUS_RUNNING && (w->state != W_RUNNING || w->pid != st->pid) &&
 		    w->state != W_RESTARTING) {
-			w->policy = vc.restart;
-			w->max = vc.restart_max;
-			watch_running(w, st.pid, st.pid_start_time);
+			w->policy = vc->restart;
+			w->max = vc->restart_max;
+			watch_running(w, st->pid, st->pid_start_time);
 			changed = true;
 		}
-		state_clear(&st);
 	}
 	bool pending = false;
 	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++)
 		pending |= s->w[i].used && (s->w[i].state == W_BACKOFF || s->w[i].state == W_RESTARTING);
 	s->down = n > 0 && live == 0 && !pending;
-	service_free_ids(ids, n);
+	service_versions_free(v, n);
 	if (changed)
 		save_record(s);
 }

@@ -379,7 +379,9 @@ static int service_fds(const char *root, struct service *svc, const struct liste
 	 * can end it, whatever point this zrun dies at. */
 	svc->supervisor_pid = 0;
 	svc->supervisor_start_time = 0;
-	int r = service_save(root, svc, err);
+	int r = service_members_init(root, svc->name, err);
+	if (r == 0)
+		r = service_save(root, svc, err);
 	fault_point("service-after-record");
 	if (r < 0 || supervisor_spawn(root, svc, fds, err) < 0) {
 		for (size_t i = 0; i < nls; i++)
@@ -629,8 +631,15 @@ static int create_in_service(const struct container_create_opts *caller, struct 
 	}
 	opts.adjust_spec = adjust_version_spec;
 	opts.adjust_data = &hooks;
+	/* a member before its state: a create killed between the two leaves
+	 * a link to nothing, which no reader takes for a version */
+	int member = r == 0 ? service_member_add(opts.root, svc.name, opts.id, err) : 0;
+	if (member < 0)
+		r = -1;
 	if (r == 0)
 		r = state_json ? container_create(&opts, pid, err) : zrun_error_set(err, ENOMEM, "state");
+	if (r < 0 && member == 1)
+		service_member_remove(opts.root, svc.name, opts.id);
 	free(state_json);
 	if (opts.stdio_fds == stdio) {
 		if (stdio[0] >= 0)
@@ -735,6 +744,8 @@ int version_delete(const char *root, const char *id, bool force, struct zrun_err
 		return -1;
 	if (service[0]) {
 		int lock = service_lock(root, service, "service.lock", false, &ignored);
+		if (r == 0)
+			service_member_remove(root, service, id);
 		/* its mark and all but the last replaced versions' logs go with
 		 * it, or every swap leaves ~3 MiB of RAM (/run) and a file */
 		logfiles_prune(root, service, LOGFILES_KEEP_REPLACED);

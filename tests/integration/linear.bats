@@ -57,3 +57,23 @@ expect_reads() {  # N: each command reads each of the N states at most once
 	for id in $(zr list -q); do zr delete "$id"; done
 	expect_eq "$(zr list -q | wc -l)" 0 "containers left"
 }
+
+# Each supervisor looks at its service's versions every second: reading
+# every state under the root there made N services cost N x N reads a
+# second (at 1,000 services the host's load went past 300).
+@test "a_supervisor_and_service_status_read_only_their_own_services_states" {
+	local fdstore sup seen others
+	grow_to 20
+	seen=$(state_reads service status s1)
+	[ "$seen" -le 1 ] || { echo "service status s1 of 20 services: expected at most 1 state.json read, saw $seen" >&2; false; }
+	fdstore=$(grep -o '"supervisor_pid":[0-9]*' "$ROOT/.services/s1/service.json" | cut -d: -f2)
+	sup=$(pgrep -x -P "$fdstore" zrun-supervisor) || { echo "no supervisor under s1's fdstore $fdstore" >&2; false; }
+	timeout 2.5 strace -qq -e trace=openat -o "$WORK/sup-trace" -p "$sup" || true
+	seen=$(grep -c '/v1/state\.json"' "$WORK/sup-trace" || true)
+	others=$(grep '/state\.json"' "$WORK/sup-trace" | grep -vc '/v1/state\.json"' || true)
+	[ "$seen" -ge 1 ] || { echo "the supervisor of s1 read no state in 2.5 s: $(head -5 "$WORK/sup-trace")" >&2; false; }
+	expect_eq "$others" 0 "states of other services the supervisor of s1 read in 2.5 s"
+	for id in $(zr list -q); do zr delete "$id"; done
+	expect_eq "$(zr list -q | wc -l)" 0 "containers left"
+	[ ! -e "$ROOT/.services" ] || { echo "service dirs left: $(ls "$ROOT/.services")" >&2; false; }
+}
