@@ -163,7 +163,7 @@ static int hold_swap(const char *root, const char *service, bool wait, FILE *out
 	}
 	if (lock < 0)
 		return -2;
-	if (swap_repair(root, service, out, json, err) < 0) {
+	if (swap_repair(root, service, out, json, err) < 0 || swap_canary_refuse(root, service, err) < 0) {
 		close(lock);
 		return -2;
 	}
@@ -388,6 +388,11 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 
 	if (service_load(root, service, &svc, err) < 0)
 		return -1;
+	/* in a canary the version to go back to is the one still serving */
+	if (swap_canary_refuse(root, service, err) < 0) {
+		struct swap_opts so = { .root = root, .grace_ms = -1, .json = json, .out = out };
+		return swap_canary_abort(&so, service, "rolled back by `zrun rollback`", err);
+	}
 	if (svc.previous[0] == '\0')
 		return zrun_error_set(err, 0, "service %s has no previous version kept (deploy with --keep-old keeps it)",
 				      service);
