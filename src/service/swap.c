@@ -192,6 +192,9 @@ static int canary_open(struct swap_run *w, struct zrun_error *err)
 	if (steer_service_split(o->root, w->service, r->old_ids, r->n_old, r->new_ids, r->n_new, r->canary_percent,
 				err) < 0)
 		return abort_with(w, "the canary's share could not be given: ", err);
+	/* killed here: NEW (ready) holds its share, the record says probing,
+	 * and a repair takes NEW out again */
+	fault_point("canary-shares-given");
 	snprintf(r->reason, sizeof(r->reason), "%s gets %u%% of new connections, %s %u%%", r->new_name,
 		 r->canary_percent, r->old_name, 100 - r->canary_percent);
 	if (enter(w, SWAP_CANARY, err) < 0)
@@ -448,8 +451,12 @@ int swap_canary_abort(const struct swap_opts *o, const char *service, const char
 	event_say(w.say.out, w.say.json, "aborted", r->new_name, 0, "%s; %s gets every new connection again", why,
 		  r->old_name);
 	/* NEW out of the slots first (swap_members_stop), so OLD has them all
-	 * before NEW gets its stop signal */
+	 * before NEW gets its stop signal; killed before the record says
+	 * aborted, the canary is still open: abort again (its watcher does,
+	 * seeing NEW gone) */
+	fault_point("canary-abort-begin");
 	swap_members_remove(o->root, r->new_ids, r->n_new, &w.say);
+	fault_point("canary-abort-removed");
 	end_as(&w, SWAP_ABORTED, why);
 	swap_record_clear(&w.rec);
 	close(lock);
