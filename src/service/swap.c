@@ -437,6 +437,24 @@ int swap_promote(const struct swap_opts *o, const char *service, struct zrun_err
 	return r;
 }
 
+/* A canary by deploy recorded NEW as the service's current version: OLD
+ * is again, and is no longer the one kept for rollback. */
+static void canary_undeploy(const char *root, const char *service, const struct swap_record *r)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	int lock = service_lock(root, service, "service.lock", false, &ignored);
+
+	if (service_load(root, service, &svc, &ignored) == 0 && strcmp(svc.current, r->new_name) == 0) {
+		snprintf(svc.current, sizeof(svc.current), "%s", r->old_name);
+		if (strcmp(svc.previous, r->old_name) == 0)
+			svc.previous[0] = '\0';
+		service_save(root, &svc, &ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
 int swap_canary_abort(const struct swap_opts *o, const char *service, const char *reason, struct zrun_error *err)
 {
 	struct swap_run w;
@@ -458,6 +476,8 @@ int swap_canary_abort(const struct swap_opts *o, const char *service, const char
 	swap_members_remove(o->root, r->new_ids, r->n_new, &w.say);
 	fault_point("canary-abort-removed");
 	end_as(&w, SWAP_ABORTED, why);
+	if (r->group)
+		canary_undeploy(o->root, service, r);
 	swap_record_clear(&w.rec);
 	close(lock);
 	return 0;

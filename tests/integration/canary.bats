@@ -207,3 +207,50 @@ aborted_by_itself() {
 	answers 100 > "$WORK/answers"
 	expect_eq "$(count_of "$TEST_ID-v1")" 100 "answers from v1 after the last step"
 }
+
+# deploy_canary_setup: service $SVC deployed (version v1, $SVC-1) and serving.
+dep() {  # dep NAME [-- deploy flags]: deploy_version with this file's listener
+	DEPLOY_DEFAULTS="--listen tcp://127.0.0.1:$PORT --probe-period 50ms --probe-failure-threshold 100" deploy_version "$@"
+}
+current_of() { zr service --format json status "$SVC" | grep -o '"current":"[^"]*"' | cut -d'"' -f4; }
+
+@test "deploy_canary_gives_the_new_version_its_share_and_promote_makes_it_current" {
+	SVC=canary$BATS_TEST_NUMBER
+	dep v1
+	dep v2 -- --canary 25%
+	grep -q "$SVC-2 in canary: 1 replica, ready" "$WORK/deploy.out" || { cat "$WORK/deploy.out" >&2; return 1; }
+	answers 1000 > "$WORK/answers"
+	local n2
+	n2=$(count_of v2)
+	echo "# deploy --canary 25%: v2 answered $n2 of 1000" >&3
+	[ "$n2" -ge 180 ] && [ "$n2" -le 320 ] || { echo "expected about 250 answers from v2 (180-320), saw $n2" >&2; return 1; }
+	zr promote "$SVC" > "$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; return 1; }
+	assert_version_gone "$SVC-1"
+	expect_eq "$(current_of)" "$SVC-2" "the service's current version after promote"
+	answers 100 > "$WORK/answers"
+	expect_eq "$(count_of v2)" 100 "answers from v2 after promote"
+}
+
+@test "deploy_canary_aborted_leaves_the_old_version_current_and_deploys_again" {
+	SVC=canary$BATS_TEST_NUMBER
+	dep v1
+	dep v2 -- --canary 10%
+	# a deploy while the canary is open: refused, nothing created
+	run zr deploy "$SVC" "$(mkver v3)"
+	assert_one_line_error "service $SVC has a canary open ($SVC-1 -> $SVC-2, $SVC-2 at 10%)"
+	! zr state "$SVC-3" >/dev/null 2>&1 || { echo "the refused deploy created $SVC-3" >&2; return 1; }
+	zr abort "$SVC" > "$WORK/abort.out" 2>&1 || { cat "$WORK/abort.out" >&2; return 1; }
+	assert_version_gone "$SVC-2"
+	expect_eq "$(current_of)" "$SVC-1" "the service's current version after abort"
+	dep v3
+	wait_serving "$URL/" v3
+	assert_version_gone "$SVC-1"
+}
+
+@test "deploy_canary_of_a_service_never_deployed_is_refused_and_creates_nothing" {
+	SVC=canary$BATS_TEST_NUMBER
+	run zr deploy --listen "tcp://127.0.0.1:$PORT" --canary 10% "$SVC" "$(mkver v1)"
+	assert_one_line_error "--canary: service $SVC has no running version to share connections with"
+	[ -z "$(zr list -q)" ] || { echo "left: $(zr list -q)" >&2; return 1; }
+	[ ! -e "$ROOT/.services/$SVC" ] || { echo "the service record was left" >&2; return 1; }
+}
