@@ -318,18 +318,14 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 	save_record(s);
 }
 
-/* `zrun --root ROOT service restart ID`, its output into the version's log. */
-static void spawn_restart(struct supervisor *s, struct watch *w)
+/* `zrun --root ROOT service WHAT ARG` as a child, its output into the log
+ * of version log_id (its lines carry no time: `zrun logs` gives them the
+ * previous line's). Its pid, or -1. */
+static pid_t spawn_zrun(const struct supervisor *s, const char *log_id, const char *what, const char *arg)
 {
-	if (version_is_stopping(s->root, s->service, w->id)) {
-		w->state = W_EXITED;
-		snprintf(w->message, sizeof(w->message), "stopped by zrun");
-		save_record(s);
-		return;
-	}
-	/* its lines carry no time: `zrun logs` gives them the previous line's */
-	int log = service_log_open(s->root, s->service, w->id);
+	int log = service_log_open(s->root, s->service, log_id);
 	pid_t pid = fork();
+
 	if (pid == 0) {
 		sigset_t all;
 		sigemptyset(&all);
@@ -340,11 +336,24 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 		dup2(log >= 0 ? log : null, 2);
 		syscall(SYS_close_range, 3, ~0U, 0);
 		const char *zrun = s->zrun[0] == '/' ? s->zrun : "/proc/self/exe";
-		execl(zrun, "zrun", "--root", s->root, "service", "restart", w->id, (char *)NULL);
+		execl(zrun, "zrun", "--root", s->root, "service", what, arg, (char *)NULL);
 		_exit(127);
 	}
 	if (log >= 0)
 		close(log);
+	return pid;
+}
+
+/* `zrun --root ROOT service restart ID`, its output into the version's log. */
+static void spawn_restart(struct supervisor *s, struct watch *w)
+{
+	if (version_is_stopping(s->root, s->service, w->id)) {
+		w->state = W_EXITED;
+		snprintf(w->message, sizeof(w->message), "stopped by zrun");
+		save_record(s);
+		return;
+	}
+	pid_t pid = spawn_zrun(s, w->id, "restart", w->id);
 	if (pid < 0) {
 		w->due_ms = now_ms() + w->backoff_ms;
 		return;
@@ -397,23 +406,7 @@ static void canary_look(struct supervisor *s)
 	if (s->canary_watch > 0 || swap_record_read(s->root, s->service, &r, &ignored) != 1)
 		return;
 	if (r.state == SWAP_CANARY && r.n_new > 0) {
-		int log = service_log_open(s->root, s->service, r.new_ids[0]);
-		pid_t pid = fork();
-		if (pid == 0) {
-			sigset_t all;
-			sigemptyset(&all);
-			sigprocmask(SIG_SETMASK, &all, NULL);
-			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-			dup2(null, 0);
-			dup2(log >= 0 ? log : null, 1);
-			dup2(log >= 0 ? log : null, 2);
-			syscall(SYS_close_range, 3, ~0U, 0);
-			const char *zrun = s->zrun[0] == '/' ? s->zrun : "/proc/self/exe";
-			execl(zrun, "zrun", "--root", s->root, "service", "canary-watch", s->service, (char *)NULL);
-			_exit(127);
-		}
-		if (log >= 0)
-			close(log);
+		pid_t pid = spawn_zrun(s, r.new_ids[0], "canary-watch", s->service);
 		s->canary_watch = pid > 0 ? pid : 0;
 	}
 	swap_record_clear(&r);
