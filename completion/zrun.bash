@@ -88,7 +88,7 @@ _zrun() {
 		--resources | -r | --cwd | --env | -e | --user | -u | --cap | -c | --listen | --replicas | \
 		--id | --restart | --probe* | --stop-signal | --grace-period | --net | --timeout | --tail | \
 		--interval | -i | --service | --preserve-fds | --additional-gids | -g | --apparmor | \
-		--process-label) ((i++)) ;;
+		--process-label | --canary | --step | --reason) ((i++)) ;;
 		-*) ;;
 		*) args+=("${words[i]}") ;;
 		esac
@@ -109,7 +109,7 @@ _zrun() {
 		elif ((n == 1)); then
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
-	rollback | scale)
+	rollback | scale | promote | abort)
 		((n == 0)) && COMPREPLY=($(compgen -W "$(_zrun_services)" -- "$cur")) ;;
 	logs)
 		((n == 0)) && COMPREPLY=($(compgen -W "$(_zrun_services) $(_zrun_ids)" -- "$cur")) ;;

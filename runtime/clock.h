@@ -8,6 +8,10 @@
  * so a deadline set with it is not cut short or stretched by one. */
 long now_ms(void);
 
+/* CLOCK_REALTIME in milliseconds: for a time kept in a record that other
+ * processes read (a canary's last step), and a person too. */
+long long wall_ms(void);
+
 /* Sleeps MS milliseconds, resuming after a signal handler interrupts it. */
 void sleep_ms(unsigned ms);
 

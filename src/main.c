@@ -16,7 +16,7 @@
 static const struct command *const commands[] = {
 	&cmd_create, &cmd_start, &cmd_run, &cmd_exec, &cmd_state, &cmd_kill, &cmd_delete,
 	&cmd_list, &cmd_spec, &cmd_features, &cmd_swap, &cmd_service,
-	&cmd_pause, &cmd_resume, &cmd_update, &cmd_events, &cmd_ps, &cmd_deploy, &cmd_rollback, &cmd_scale, &cmd_logs,
+	&cmd_pause, &cmd_resume, &cmd_update, &cmd_events, &cmd_ps, &cmd_deploy, &cmd_rollback, &cmd_promote, &cmd_abort, &cmd_scale, &cmd_logs,
 	&cmd_checkpoint, &cmd_restore,
 };
 

@@ -10,7 +10,7 @@
 #include "deploy.h"
 
 enum { OPT_REPLICAS = 500, OPT_ID, OPT_RESTART, OPT_TIMEOUT, OPT_KEEP_OLD, OPT_NO_KEEP_OLD, OPT_NO_INTERCEPT, OPT_WAIT,
-       OPT_FORMAT };
+       OPT_FORMAT, OPT_CANARY, OPT_STEP };
 
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -49,6 +49,15 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 	case OPT_NO_KEEP_OLD: o->keep_old = 0; return 0;
 	case OPT_NO_INTERCEPT: o->vo.intercept = false; o->vo.no_intercept = true; return 0;
 	case OPT_WAIT: o->wait = true; return 0;
+	case OPT_CANARY:
+		if (swap_canary_parse(arg, o->canary, &o->n_canary, &ctx->err) < 0)
+			return zrun_error_prefix(&ctx->err, "%s", ctx->cmd->name);
+		return 0;
+	case OPT_STEP:
+		if (duration_parse(arg, &o->step_ms) < 0 || o->step_ms < 1000)
+			return zrun_error_set(&ctx->err, 0, "%s: --step \"%s\": expected a duration of 1s or more, like 60s",
+					      ctx->cmd->name, arg);
+		return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
 			return zrun_error_set(&ctx->err, 0, "%s: --format \"%s\": expected text or json", ctx->cmd->name, arg);
@@ -74,6 +83,8 @@ static int run_deploy(struct cli_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : -1;
 	if (cli_expect_args(ctx, argc, first, 2) < 0)
 		return -1;
+	if (swap_canary_steps_check(o.n_canary, o.step_ms, &ctx->err) < 0)
+		return zrun_error_prefix(&ctx->err, "deploy");
 	o.service = argv[first];
 	o.bundle = argv[first + 1];
 	if (deploy_run(&o, &ctx->err) < 0)
@@ -117,6 +128,8 @@ static const struct cli_opt deploy_table[] = {
 	{ "no-keep-old", OPT_NO_KEEP_OLD, no_argument, NULL, "remove the old version (the default; undoes a remembered --keep-old)" },
 	{ "wait", OPT_WAIT, no_argument, NULL, "wait for another swap of the service instead of failing" },
 	{ "format", OPT_FORMAT, required_argument, "FMT", "text (default) or json" },
+	{ "canary", OPT_CANARY, required_argument, "SHARES", "swap as a canary: the new version gets a share of new connections (10%; steps 10%,50%,100% with --step), then promote or abort" },
+	{ "step", OPT_STEP, required_argument, "D", "with --canary P1%,P2%,...: the supervisor raises the share each D (100%: promote)" },
 	{ 0 },
 };
 

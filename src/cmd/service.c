@@ -186,6 +186,44 @@ static void print_listeners(const char *root, const struct service *svc, const b
 	}
 }
 
+/* The open canary, if any: who gets what share, and what comes next. */
+static void print_canary(const char *root, const char *name, struct json_writer *w)
+{
+	struct swap_record r;
+	struct zrun_error ignored;
+	char steps[128] = "", next[160] = "";
+
+	int got = swap_record_read(root, name, &r, &ignored);
+
+	if (got != 1 || r.state != SWAP_CANARY) {
+		if (got == 1)
+			swap_record_clear(&r);
+		if (w) {
+			json_w_key(w, "canary");
+			json_w_null(w);
+		}
+		return;
+	}
+	swap_canary_format(r.canary_steps, r.n_canary_steps, steps, sizeof(steps));
+	if (r.step_ms > 0)
+		snprintf(next, sizeof(next), "; steps %s, one each %.0f s", steps, (double)r.step_ms / 1000);
+	if (w) {
+		json_w_key(w, "canary");
+		json_w_object_begin(w);
+		json_w_kv_string(w, "old", r.old_name);
+		json_w_kv_string(w, "new", r.new_name);
+		json_w_kv_int(w, "new_share_percent", r.canary_percent);
+		json_w_kv_int(w, "old_share_percent", 100 - r.canary_percent);
+		json_w_kv_string(w, "steps", steps);
+		json_w_kv_int(w, "step_ms", r.step_ms);
+		json_w_object_end(w);
+	} else {
+		printf("  canary: %s gets %u%% of new connections, %s %u%%%s (`zrun promote %s` or `zrun abort %s`)\n",
+		       r.new_name, r.canary_percent, r.old_name, 100 - r.canary_percent, next, name, name);
+	}
+	swap_record_clear(&r);
+}
+
 static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 {
 	bool listening[LISTENER_MAX];
@@ -240,6 +278,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");
+		print_canary(ctx->root, name, &w);
 		json_w_key(&w, "repair_needed");
 		json_w_bool(&w, repair);
 		json_w_object_end(&w);
@@ -262,6 +301,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		printf("versions:\n");
 		for (size_t i = 0; rep && i < nv; i++)
 			print_version(&svc, &v[i], &rep[i]);
+		print_canary(ctx->root, name, NULL);
 		if (last)
 			printf("last swap: %s\n", last);
 		if (orphan)
@@ -362,6 +402,13 @@ static int run_service(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc - first == 2 && strcmp(argv[first], "restart") == 0) {
 		if (version_restart(ctx->root, argv[first + 1], &ctx->err) < 0)
 			return zrun_error_prefix(&ctx->err, "service restart %s", argv[first + 1]);
+		return 0;
+	}
+	/* the supervisor's child while a canary is open (swap.h) */
+	if (argc - first == 2 && strcmp(argv[first], "canary-watch") == 0) {
+		if (service_validate_name(argv[first + 1], &ctx->err) < 0 ||
+		    swap_canary_watch(ctx->root, argv[first + 1], stdout, &ctx->err) < 0)
+			return zrun_error_prefix(&ctx->err, "service canary-watch %s", argv[first + 1]);
 		return 0;
 	}
 	if (argc - first == 1 && strcmp(argv[first], "save") == 0)

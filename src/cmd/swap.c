@@ -7,7 +7,7 @@
 #include "service.h"
 #include "swap.h"
 
-enum { OPT_TIMEOUT = 400, OPT_GRACE_PERIOD, OPT_KEEP_OLD, OPT_WAIT, OPT_FORMAT };
+enum { OPT_TIMEOUT = 400, OPT_GRACE_PERIOD, OPT_KEEP_OLD, OPT_WAIT, OPT_FORMAT, OPT_CANARY, OPT_STEP };
 
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -23,6 +23,14 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 			return zrun_error_set(&ctx->err, 0, "swap: --grace-period \"%s\": expected a duration like 30s", arg);
 		return 0;
 	case OPT_KEEP_OLD: o->keep_old = true; return 0;
+	case OPT_CANARY:
+		if (swap_canary_parse(arg, o->canary, &o->n_canary, &ctx->err) < 0)
+			return zrun_error_prefix(&ctx->err, "swap");
+		return 0;
+	case OPT_STEP:
+		if (duration_parse(arg, &o->step_ms) < 0 || o->step_ms < 1000)
+			return zrun_error_set(&ctx->err, 0, "swap: --step \"%s\": expected a duration of 1s or more, like 60s", arg);
+		return 0;
 	case OPT_WAIT: o->wait = true; return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
@@ -42,6 +50,8 @@ static int run_swap(struct cli_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : -1;
 	if (cli_expect_args(ctx, argc, first, 2) < 0)
 		return -1;
+	if (swap_canary_steps_check(o.n_canary, o.step_ms, &ctx->err) < 0)
+		return zrun_error_prefix(&ctx->err, "swap");
 	o.progress = swap_say_progress(o.out, o.json);
 	o.old_id = argv[first];
 	o.new_id = argv[first + 1];
@@ -56,6 +66,8 @@ static const struct cli_opt swap_table[] = {
 	{ "keep-old", OPT_KEEP_OLD, no_argument, NULL, "stop OLD but keep it (a swap back is a rollback)" },
 	{ "wait", OPT_WAIT, no_argument, NULL, "wait for another swap of the service instead of failing" },
 	{ "format", OPT_FORMAT, required_argument, "FMT", "text (default) or json: one object per step" },
+	{ "canary", OPT_CANARY, required_argument, "SHARES", "give NEW a share of new connections (10%; steps 10%,50%,100% with --step), keep both running: then promote or abort" },
+	{ "step", OPT_STEP, required_argument, "D", "with --canary P1%,P2%,...: the supervisor raises NEW's share each D (100%: promote)" },
 	{ 0 },
 };
 

@@ -163,7 +163,7 @@ static int hold_swap(const char *root, const char *service, bool wait, FILE *out
 	}
 	if (lock < 0)
 		return -2;
-	if (swap_repair(root, service, out, json, err) < 0) {
+	if (swap_repair(root, service, out, json, err) < 0 || swap_canary_refuse(root, service, err) < 0) {
 		close(lock);
 		return -2;
 	}
@@ -280,6 +280,14 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	if (deploy_running(o->root, o->service, old_group, sizeof(old_group), &old, &n_old, err) < 0 ||
 	    next_group(o, &svc, group, sizeof(group), &seq, err) < 0)
 		goto out;
+	/* before anything is created: a canary splits with a running version */
+	if (o->n_canary && n_old == 0) {
+		zrun_error_set(err, 0, "--canary: service %s has no running version to share connections with "
+			       "(deploy it without --canary first)", o->service);
+		goto out;
+	}
+	if (o->n_canary && swap_canary_check(o->root, o->service, err) < 0)
+		goto out;
 	o->vo.service = o->service;
 	o->vo.group = group;
 	for (int k = 0; k < o->replicas; k++) {
@@ -316,11 +324,17 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	} else {
 		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .t0_ms = t0, .grace_ms = o->grace_ms,
 					.keep_old = o->keep_old, .wait = o->wait, .json = o->json,
-					.progress = swap_say_progress(o->out, o->json), .out = o->out };
+					.progress = swap_say_progress(o->out, o->json), .out = o->out,
+					.n_canary = o->n_canary, .step_ms = o->step_ms };
+		memcpy(so.canary, o->canary, sizeof(so.canary));
 		/* a failed swap has removed NEW itself */
 		if (swap_group_run(&so, o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas, err) < 0)
 			goto out;
-		say(o->out, o->json, o->service, t0, "%s serving: %d replica%s, deployed in %.2f s", group, o->replicas);
+		/* a canary: the record names NEW as current already (an abort
+		 * gives OLD back the name, swap_canary_abort) */
+		say(o->out, o->json, o->service, t0,
+		    o->n_canary ? "%s in canary: %d replica%s, ready in %.2f s" : "%s serving: %d replica%s, deployed in %.2f s",
+		    group, o->replicas);
 	}
 	const char *kept = keep_what(o, &svc, n_old, old_group, group);
 	record(o->root, o->service, group, kept, o->replicas, seq, o, &now);
@@ -388,6 +402,11 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 
 	if (service_load(root, service, &svc, err) < 0)
 		return -1;
+	/* in a canary the version to go back to is the one still serving */
+	if (swap_canary_refuse(root, service, err) < 0) {
+		struct swap_opts so = { .root = root, .grace_ms = -1, .json = json, .out = out };
+		return swap_canary_abort(&so, service, "rolled back by `zrun rollback`", err);
+	}
 	if (svc.previous[0] == '\0')
 		return zrun_error_set(err, 0, "service %s has no previous version kept (deploy with --keep-old keeps it)",
 				      service);

@@ -13,6 +13,7 @@
 
 #include "capacity.h"
 #include "error.h"
+#include "swap_record.h"
 #include "version.h"
 
 struct deploy_opts {
@@ -29,6 +30,10 @@ struct deploy_opts {
 	bool wait, json;
 	bool systemd_cgroup;          /* the global --systemd-cgroup */
 	FILE *out;
+	/* --canary (and --step): swap to the new version as a canary (swap.h) */
+	unsigned canary[SWAP_CANARY_STEPS_MAX];
+	size_t n_canary;
+	long step_ms;
 };
 
 int deploy_run(struct deploy_opts *o, struct zrun_error *err);

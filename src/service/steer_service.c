@@ -229,6 +229,31 @@ static int change_set(const struct service *svc, size_t i, const int *index, con
 	return r;
 }
 
+/* The index and cookie each of ids was given in listener i's group, at
+ * [i * n + k] (-1: none, or the version is gone). */
+static void read_indexes(const char *root, const struct service *svc, char **ids, size_t n, int *index,
+			 uint64_t *cookie)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct container_state st;
+		struct version_config vc;
+		struct zrun_error ignored;
+		for (size_t i = 0; i < LISTENER_MAX; i++)
+			index[i * n + k] = -1;
+		/* state.json, not version.h: version.c calls this module */
+		if (state_read(root, ids[k], &st, &ignored) < 0)
+			continue;
+		int got = version_config_from_state(&st, &vc);
+		state_clear(&st);
+		if (got < 0)
+			continue;
+		for (int i = 0; i < vc.n_steer && (size_t)i < svc->n_listeners; i++) {
+			index[(size_t)i * n + k] = vc.steer_index[i];
+			cookie[(size_t)i * n + k] = vc.steer_cookie[i];
+		}
+	}
+}
+
 static int serve(const char *root, const char *service, char **ids, size_t n, bool add, struct zrun_error *err)
 {
 	struct service svc;
@@ -246,24 +271,7 @@ static int serve(const char *root, const char *service, char **ids, size_t n, bo
 		free(cookie);
 		return zrun_error_set(err, ENOMEM, "steering");
 	}
-	for (size_t k = 0; k < n; k++) {
-		struct container_state st;
-		struct version_config vc;
-		struct zrun_error ignored;
-		for (size_t i = 0; i < LISTENER_MAX; i++)
-			index[i * n + k] = -1;
-		/* state.json, not version.h: version.c calls this module */
-		if (state_read(root, ids[k], &st, &ignored) < 0)
-			continue;
-		int got = version_config_from_state(&st, &vc);
-		state_clear(&st);
-		if (got < 0)
-			continue;
-		for (int i = 0; i < vc.n_steer && (size_t)i < svc.n_listeners; i++) {
-			index[(size_t)i * n + k] = vc.steer_index[i];
-			cookie[(size_t)i * n + k] = vc.steer_cookie[i];
-		}
-	}
+	read_indexes(root, &svc, ids, n, index, cookie);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < svc.n_listeners; i++)
 		r = change_set(&svc, i, index + i * n, cookie + i * n, n, add, err);
@@ -301,4 +309,77 @@ int steer_service_share(const struct service *svc, const struct version_config *
 	*count = steer_count(&s, (unsigned)vc->steer_index[0]);
 	steer_close(&s);
 	return r;
+}
+
+/* Of the n sockets (index, cookie) of one side, those still in the group
+ * (a stopped version's index may be another's socket now) into live. */
+static size_t live_of(const struct steer *s, const int *index, const uint64_t *cookie, size_t n, unsigned *live)
+{
+	size_t m = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (index[k] >= 0 && index[k] < STEER_SOCKS_MAX && steer_cookie(s, (unsigned)index[k]) == cookie[k])
+			live[m++] = (unsigned)index[k];
+	return m;
+}
+
+/* Listener i: the old side first, the new side last, so that a step up
+ * only moves slots from old to new: a slot (a hash of the 4-tuple) that
+ * went to NEW stays NEW's until an abort. */
+static int split_one(const struct service *svc, size_t i, const int *index, const uint64_t *cookie, size_t n_old,
+		     size_t n_new, unsigned percent, struct zrun_error *err)
+{
+	unsigned live[2 * SERVICE_VERSIONS_MAX], share[2 * SERVICE_VERSIONS_MAX], set[2 * SERVICE_VERSIONS_MAX];
+	struct steer s;
+	size_t n = 0;
+
+	if (steer_service_open(svc, i, &s, err) < 0)
+		return -1;
+	size_t lo = live_of(&s, index, cookie, n_old, live);
+	size_t ln = live_of(&s, index + n_old, cookie + n_old, n_new, live + lo);
+	int r = 0;
+	if (ln == 0 || (lo == 0 && percent < STEER_SLOTS))
+		r = zrun_error_set(err, 0, "the %s version has no socket in the group (not running)", ln == 0 ? "new" : "old");
+	for (size_t k = 0; r == 0 && k < lo + ln; k++) {
+		bool is_new = k >= lo;
+		unsigned side = is_new ? percent : STEER_SLOTS - percent, count = is_new ? (unsigned)ln : (unsigned)lo;
+		size_t at = is_new ? k - lo : k;
+		unsigned p = side / count + (at < side % count ? 1 : 0);
+		if (p > 0) {
+			set[n] = live[k];
+			share[n++] = p;
+		}
+	}
+	if (r == 0)
+		r = steer_set_shares(&s, set, share, n, err);
+	steer_close(&s);
+	return r < 0 ? zrun_error_prefix(err, "listener %s", svc->listeners[i].url) : 0;
+}
+
+int steer_service_split(const char *root, const char *service, char **old_ids, size_t n_old, char **new_ids,
+			size_t n_new, unsigned percent, struct zrun_error *err)
+{
+	struct service svc;
+	size_t n = n_old + n_new;
+
+	if (service_load(root, service, &svc, err) < 0)
+		return -1;
+	if (!svc.steered)
+		return zrun_error_set(err, 0, "service %s: connections are not steered (%s)", service, svc.steer_why);
+	if (n == 0 || n > 2 * SERVICE_VERSIONS_MAX || percent == 0 || percent > STEER_SLOTS)
+		return zrun_error_set(err, 0, "service %s: steering: %zu versions, a share of %u%%", service, n, percent);
+	int *index = calloc(n * LISTENER_MAX, sizeof(*index));
+	uint64_t *cookie = calloc(n * LISTENER_MAX, sizeof(*cookie));
+	char **ids = calloc(n + 1, sizeof(*ids));
+	int r = index && cookie && ids ? 0 : zrun_error_set(err, ENOMEM, "steering");
+	for (size_t k = 0; r == 0 && k < n; k++)
+		ids[k] = k < n_old ? old_ids[k] : new_ids[k - n_old];
+	if (r == 0)
+		read_indexes(root, &svc, ids, n, index, cookie);
+	for (size_t i = 0; r == 0 && i < svc.n_listeners; i++)
+		r = split_one(&svc, i, index + i * n, cookie + i * n, n_old, n_new, percent, err);
+	free(index);
+	free(cookie);
+	free(ids);
+	return r < 0 ? zrun_error_prefix(err, "service %s", service) : 0;
 }

@@ -44,6 +44,14 @@ int steer_service_join(const struct service *svc, const int *fds, struct version
 int steer_service_serve(const char *root, const char *service, char **ids, size_t n, struct zrun_error *err);
 int steer_service_unserve(const char *root, const char *service, char **ids, size_t n, struct zrun_error *err);
 
+/* A canary: the new side's members get percent of the slots together,
+ * the old side's the rest (each side's split evenly among its members
+ * that have a socket in the group). Every slot names a live socket at
+ * every instant (steer_set_shares changes one slot at a time). -1 when
+ * the service is not steered or a side has no socket left. */
+int steer_service_split(const char *root, const char *service, char **old_ids, size_t n_old, char **new_ids,
+			size_t n_new, unsigned percent, struct zrun_error *err);
+
 /* The connections held in the service's socket fd (STEER_HOLD: their
  * slot's version was killed, or none served yet), given to the serving
  * versions once every slot names a socket again (a restart took the

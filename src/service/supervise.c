@@ -20,6 +20,7 @@
 #include "procfs.h"
 #include "service.h"
 #include "service_log.h"
+#include "swap_record.h"
 #include "version.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -69,6 +70,7 @@ struct supervisor {
 	long park_hold_ms;         /* not parked before this (a version is being made) */
 	/* what each polled fd is, in the order supervise_pollfds gave them */
 	struct { enum slot_kind kind; int index; } slots[SUPERVISE_POLL_MAX];
+	pid_t canary_watch;        /* `zrun service canary-watch`, while a canary is open */
 };
 
 struct supervisor *supervise_new(const char *root, const char *service, const char *zrun_path)
@@ -260,6 +262,21 @@ static void describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
 }
 
+/* Is id the new version of the service's open canary? */
+static bool in_canary(const struct supervisor *s, const char *id)
+{
+	struct swap_record r;
+	struct zrun_error ignored;
+	bool yes = false;
+
+	if (swap_record_read(s->root, s->service, &r, &ignored) != 1)
+		return false;
+	for (size_t i = 0; r.state == SWAP_CANARY && i < r.n_new; i++)
+		yes |= strcmp(r.new_ids[i], id) == 0;
+	swap_record_clear(&r);
+	return yes;
+}
+
 /* The version's init is gone (status -1: unknown). Restart it or say why not. */
 static void exited(struct supervisor *s, struct watch *w, int status)
 {
@@ -273,6 +290,12 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 	if (version_is_stopping(s->root, s->service, w->id)) {
 		w->state = W_EXITED;
 		snprintf(w->message, sizeof(w->message), "stopped by zrun");
+	} else if (in_canary(s, w->id)) {
+		/* a canary that crashes has failed: its watcher aborts it (OLD
+		 * still serves), a restart would only hide the crash */
+		w->state = W_EXITED;
+		snprintf(w->message, sizeof(w->message), "exited (%s) during its canary: not restarted, the canary is aborted",
+			 w->last_exit);
 	} else if (w->policy == RESTART_NO || (w->policy == RESTART_ON_FAILURE && !failed)) {
 		w->state = W_EXITED;
 		snprintf(w->message, sizeof(w->message), "exited (%s); restart policy: not restarted", w->last_exit);
@@ -295,18 +318,14 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 	save_record(s);
 }
 
-/* `zrun --root ROOT service restart ID`, its output into the version's log. */
-static void spawn_restart(struct supervisor *s, struct watch *w)
+/* `zrun --root ROOT service WHAT ARG` as a child, its output into the log
+ * of version log_id (its lines carry no time: `zrun logs` gives them the
+ * previous line's). Its pid, or -1. */
+static pid_t spawn_zrun(const struct supervisor *s, const char *log_id, const char *what, const char *arg)
 {
-	if (version_is_stopping(s->root, s->service, w->id)) {
-		w->state = W_EXITED;
-		snprintf(w->message, sizeof(w->message), "stopped by zrun");
-		save_record(s);
-		return;
-	}
-	/* its lines carry no time: `zrun logs` gives them the previous line's */
-	int log = service_log_open(s->root, s->service, w->id);
+	int log = service_log_open(s->root, s->service, log_id);
 	pid_t pid = fork();
+
 	if (pid == 0) {
 		sigset_t all;
 		sigemptyset(&all);
@@ -317,11 +336,24 @@ static void spawn_restart(struct supervisor *s, struct watch *w)
 		dup2(log >= 0 ? log : null, 2);
 		syscall(SYS_close_range, 3, ~0U, 0);
 		const char *zrun = s->zrun[0] == '/' ? s->zrun : "/proc/self/exe";
-		execl(zrun, "zrun", "--root", s->root, "service", "restart", w->id, (char *)NULL);
+		execl(zrun, "zrun", "--root", s->root, "service", what, arg, (char *)NULL);
 		_exit(127);
 	}
 	if (log >= 0)
 		close(log);
+	return pid;
+}
+
+/* `zrun --root ROOT service restart ID`, its output into the version's log. */
+static void spawn_restart(struct supervisor *s, struct watch *w)
+{
+	if (version_is_stopping(s->root, s->service, w->id)) {
+		w->state = W_EXITED;
+		snprintf(w->message, sizeof(w->message), "stopped by zrun");
+		save_record(s);
+		return;
+	}
+	pid_t pid = spawn_zrun(s, w->id, "restart", w->id);
 	if (pid < 0) {
 		w->due_ms = now_ms() + w->backoff_ms;
 		return;
@@ -358,6 +390,26 @@ static void child_done(struct supervisor *s, struct watch *w)
 	exited(s, w, 1 << 8);
 	snprintf(w->message + strlen(w->message), sizeof(w->message) - strlen(w->message), " (restart failed, see its log)");
 	save_record(s);
+}
+
+/* While a canary is open, one `zrun service canary-watch` child: started
+ * at the look after the canary opened (swap --canary asks for a rescan)
+ * or after the last one ended; reaped here. Its lines go to the log of the
+ * canary's first new version. */
+static void canary_look(struct supervisor *s)
+{
+	struct swap_record r;
+	struct zrun_error ignored;
+
+	if (s->canary_watch > 0 && waitpid(s->canary_watch, NULL, WNOHANG) != 0)
+		s->canary_watch = 0;
+	if (s->canary_watch > 0 || swap_record_read(s->root, s->service, &r, &ignored) != 1)
+		return;
+	if (r.state == SWAP_CANARY && r.n_new > 0) {
+		pid_t pid = spawn_zrun(s, r.new_ids[0], "canary-watch", s->service);
+		s->canary_watch = pid > 0 ? pid : 0;
+	}
+	swap_record_clear(&r);
 }
 
 void supervise_rescan(struct supervisor *s)
@@ -413,6 +465,7 @@ void supervise_rescan(struct supervisor *s)
 		pending |= s->w[i].used && (s->w[i].state == W_BACKOFF || s->w[i].state == W_RESTARTING);
 	s->down = n > 0 && live == 0 && !pending;
 	service_versions_free(v, n);
+	canary_look(s);
 	if (changed)
 		save_record(s);
 }
@@ -491,6 +544,11 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n)
 
 void supervise_shutdown(struct supervisor *s)
 {
+	if (s->canary_watch > 0) {
+		/* its work is done again by the next supervisor's watcher */
+		kill(s->canary_watch, SIGKILL);
+		waitpid(s->canary_watch, NULL, 0);
+	}
 	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		struct watch *w = &s->w[i];
 		if (w->used && w->child > 0) {

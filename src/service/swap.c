@@ -17,6 +17,8 @@
 #include "fault.h"
 #include "json.h"
 #include "service.h"
+#include "steer_service.h"
+#include "supervisor.h"
 #include "version.h"
 
 struct swap_run {
@@ -123,6 +125,8 @@ static int bring_up_new(struct swap_run *w, struct zrun_error *err)
 
 	if (m == NULL)
 		return abort_with(w, "", err);
+	if (o->n_canary)
+		swap_members_unserved(m);
 	if (swap_members_any_created(m) && enter(w, SWAP_STARTING, err) < 0)
 		r = record_failed(w, err);
 	else if (swap_members_start(m, &w->say, err) < 0)
@@ -137,21 +141,15 @@ static int bring_up_new(struct swap_run *w, struct zrun_error *err)
 	return r;
 }
 
-static int swap_steps(struct swap_run *w, struct zrun_error *err)
+/* NEW is ready: OLD drains and goes (a swap's end, or a canary's promote). */
+static int drain_old(struct swap_run *w, struct zrun_error *err)
 {
 	const struct swap_opts *o = w->o;
 	struct swap_record *r = &w->rec;
 	struct zrun_error ignored;
 	char why[300];
 
-	r->pid = getpid();
-	r->pid_start = state_pid_start_time(r->pid);
-	r->keep_old = o->keep_old;
-	if (enter(w, SWAP_CREATED, err) < 0)
-		return record_failed(w, err);
-	if (bring_up_new(w, err) < 0)
-		return -1;
-	if (enter(w, SWAP_READY, err) < 0 || enter(w, SWAP_DRAINING, err) < 0)
+	if (enter(w, SWAP_DRAINING, err) < 0)
 		return abort_with(w, "the swap record could not be written: ", err);
 	/* A swap never removes the last serving version: NEW must still be
 	 * there and ready when OLD gets its signal and while it drains. */
@@ -159,7 +157,7 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 					why, sizeof(why));
 	if (stopped != 0)
 		return new_gone(w, stopped, why, err);
-	for (size_t i = 0; !o->keep_old && i < r->n_old; i++) {
+	for (size_t i = 0; !r->keep_old && i < r->n_old; i++) {
 		if (version_delete(o->root, r->old_ids[i], true, r->n_old == 1 ? err : &ignored) < 0 && r->n_old == 1)
 			return -1;
 		event_say(w->say.out, w->say.json, "deleted", r->old_ids[i], now_ms() - w->say.t0, "deleted");
@@ -174,6 +172,57 @@ static int swap_steps(struct swap_run *w, struct zrun_error *err)
 	event_say(w->say.out, w->say.json, "done", r->new_name, now_ms() - w->say.t0,
 		  "serving%s; swap from %s done in %.2f s", n, r->old_name, (double)(now_ms() - w->say.t0) / 1000);
 	return 0;
+}
+
+/* NEW is ready and has no slot yet: give it its first share, OLD the
+ * rest, and rest in "canary" with both running. The shares go before the
+ * record says canary: a zrun killed between the two left a record at
+ * probing, whose repair takes NEW out again (only ready versions ever get
+ * connections, and OLD all of them once more). */
+static int canary_open(struct swap_run *w, struct zrun_error *err)
+{
+	const struct swap_opts *o = w->o;
+	struct swap_record *r = &w->rec;
+
+	r->canary_percent = o->canary[0];
+	memcpy(r->canary_steps, o->canary, o->n_canary * sizeof(o->canary[0]));
+	r->n_canary_steps = o->n_canary;
+	r->step_ms = o->step_ms;
+	r->step_at_ms = wall_ms();
+	if (steer_service_split(o->root, w->service, r->old_ids, r->n_old, r->new_ids, r->n_new, r->canary_percent,
+				err) < 0)
+		return abort_with(w, "the canary's share could not be given: ", err);
+	/* killed here: NEW (ready) holds its share, the record says probing,
+	 * and a repair takes NEW out again */
+	fault_point("canary-shares-given");
+	snprintf(r->reason, sizeof(r->reason), "%s gets %u%% of new connections, %s %u%%", r->new_name,
+		 r->canary_percent, r->old_name, 100 - r->canary_percent);
+	if (enter(w, SWAP_CANARY, err) < 0)
+		return abort_with(w, "the swap record could not be written: ", err);
+	/* the supervisor watches the canary from its next look (swap_canary.h) */
+	supervisor_rescan(o->root, w->service);
+	event_say(w->say.out, w->say.json, "canary", r->new_name, now_ms() - w->say.t0,
+		  "%s; `zrun promote %s` or `zrun abort %s`", r->reason, w->service, w->service);
+	return 0;
+}
+
+static int swap_steps(struct swap_run *w, struct zrun_error *err)
+{
+	const struct swap_opts *o = w->o;
+	struct swap_record *r = &w->rec;
+
+	r->pid = getpid();
+	r->pid_start = state_pid_start_time(r->pid);
+	r->keep_old = o->keep_old;
+	if (enter(w, SWAP_CREATED, err) < 0)
+		return record_failed(w, err);
+	if (bring_up_new(w, err) < 0)
+		return -1;
+	if (o->n_canary)
+		return canary_open(w, err);
+	if (enter(w, SWAP_READY, err) < 0)
+		return abort_with(w, "the swap record could not be written: ", err);
+	return drain_old(w, err);
 }
 
 static int take_swap_lock(const struct swap_opts *o, const char *service, struct zrun_error *err)
@@ -241,6 +290,41 @@ static char **strv_dup(char *const *ids, size_t n)
 	return v;
 }
 
+/* A canary rests between two zrun commands: its record names a zrun
+ * that has exited, and it is neither interrupted nor to be repaired. */
+static bool resting(enum swap_state s)
+{
+	return s == SWAP_DONE || s == SWAP_ABORTED || s == SWAP_CANARY;
+}
+
+int swap_canary_refuse(const char *root, const char *service, struct zrun_error *err)
+{
+	struct swap_record r;
+	struct zrun_error ignored;
+
+	if (swap_record_read(root, service, &r, &ignored) != 1)
+		return 0;
+	int refused = r.state == SWAP_CANARY ? -1 : 0;
+	if (refused)
+		zrun_error_set(err, 0, "service %s has a canary open (%s -> %s, %s at %u%%): `zrun promote %s` or "
+			       "`zrun abort %s` first", service, r.old_name, r.new_name, r.new_name, r.canary_percent,
+			       service, service);
+	swap_record_clear(&r);
+	return refused;
+}
+
+int swap_canary_check(const char *root, const char *service, struct zrun_error *err)
+{
+	struct service svc;
+
+	if (service_load(root, service, &svc, err) < 0)
+		return -1;
+	if (!svc.steered)
+		return zrun_error_set(err, 0, "--canary: service %s has one shared socket, not one per version (%s): "
+				      "only steered connections can be split", service, svc.steer_why);
+	return 0;
+}
+
 /* Under the service's swap lock: repair a swap whose zrun died, then run
  * this one. one: a 1 -> 1 swap, whose versions are checked again after
  * the repair (it may have changed either). */
@@ -253,6 +337,7 @@ static int run_locked(struct swap_run *w, bool one, struct zrun_error *err)
 	if (lock < 0)
 		return -1;
 	if (swap_repair(o->root, w->service, o->out, o->json, err) == 0 &&
+	    swap_canary_refuse(o->root, w->service, err) == 0 &&
 	    (!one || check_versions(o, w->service, sizeof(w->service), err) == 0)) {
 		if (w->rec.old_ids == NULL || w->rec.new_ids == NULL)
 			r = zrun_error_set(err, ENOMEM, "swap");
@@ -277,7 +362,8 @@ int swap_run(const struct swap_opts *o, struct zrun_error *err)
 	char *old[1] = { (char *)o->old_id }, *new[1] = { (char *)o->new_id };
 
 	run_init(&w, o);
-	if (check_versions(o, w.service, sizeof(w.service), err) < 0)
+	if (check_versions(o, w.service, sizeof(w.service), err) < 0 ||
+	    (o->n_canary && swap_canary_check(o->root, w.service, err) < 0))
 		return -1;
 	snprintf(w.rec.old_name, sizeof(w.rec.old_name), "%s", o->old_id);
 	snprintf(w.rec.new_name, sizeof(w.rec.new_name), "%s", o->new_id);
@@ -306,6 +392,127 @@ int swap_group_run(const struct swap_opts *o, const char *service, const char *o
 	int r = run_locked(&w, false, err);
 	swap_record_clear(&w.rec);
 	return r;
+}
+
+/* The open canary of the service, under its swap lock (its fd, or -1
+ * with err: busy, no canary). */
+static int canary_locked(struct swap_run *w, const char *service, struct zrun_error *err)
+{
+	int lock = take_swap_lock(w->o, service, err);
+
+	snprintf(w->service, sizeof(w->service), "%s", service);
+	if (lock < 0)
+		return -1;
+	int got = swap_record_read(w->o->root, service, &w->rec, err);
+	if (got == 1 && w->rec.state == SWAP_CANARY) {
+		w->rec.pid = getpid();
+		w->rec.pid_start = state_pid_start_time(w->rec.pid);
+		return lock;
+	}
+	if (got >= 0) {
+		char *last = swap_describe(w->o->root, service);
+		zrun_error_set(err, 0, "service %s has no canary open (last swap: %s)", service, last ? last : "none");
+		free(last);
+	}
+	swap_record_clear(&w->rec);
+	close(lock);
+	return -1;
+}
+
+int swap_promote(const struct swap_opts *o, const char *service, struct zrun_error *err)
+{
+	struct swap_run w;
+
+	run_init(&w, o);
+	int lock = canary_locked(&w, service, err);
+	if (lock < 0)
+		return -1;
+	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
+		  w.rec.canary_percent, w.rec.old_name);
+	/* straight to draining: NEW was proven ready when the canary opened,
+	 * and a repair finishes a swap killed from draining on */
+	int r = drain_old(&w, err);
+	swap_record_clear(&w.rec);
+	close(lock);
+	return r;
+}
+
+/* A canary by deploy recorded NEW as the service's current version: OLD
+ * is again, and is no longer the one kept for rollback. */
+static void canary_undeploy(const char *root, const char *service, const struct swap_record *r)
+{
+	struct service svc;
+	struct zrun_error ignored;
+	int lock = service_lock(root, service, "service.lock", false, &ignored);
+
+	if (service_load(root, service, &svc, &ignored) == 0 && strcmp(svc.current, r->new_name) == 0) {
+		snprintf(svc.current, sizeof(svc.current), "%s", r->old_name);
+		if (strcmp(svc.previous, r->old_name) == 0)
+			svc.previous[0] = '\0';
+		service_save(root, &svc, &ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
+int swap_canary_abort(const struct swap_opts *o, const char *service, const char *reason, struct zrun_error *err)
+{
+	struct swap_run w;
+	char why[600];
+
+	run_init(&w, o);
+	int lock = canary_locked(&w, service, err);
+	if (lock < 0)
+		return -1;
+	const struct swap_record *r = &w.rec;
+	snprintf(why, sizeof(why), "canary aborted at %u%%: %s", r->canary_percent, reason);
+	event_say(w.say.out, w.say.json, "aborted", r->new_name, 0, "%s; %s gets every new connection again", why,
+		  r->old_name);
+	/* NEW out of the slots first (swap_members_stop), so OLD has them all
+	 * before NEW gets its stop signal; killed before the record says
+	 * aborted, the canary is still open: abort again (its watcher does,
+	 * seeing NEW gone) */
+	fault_point("canary-abort-begin");
+	swap_members_remove(o->root, r->new_ids, r->n_new, &w.say);
+	fault_point("canary-abort-removed");
+	end_as(&w, SWAP_ABORTED, why);
+	if (r->group)
+		canary_undeploy(o->root, service, r);
+	swap_record_clear(&w.rec);
+	close(lock);
+	return 0;
+}
+
+int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun_error *err)
+{
+	struct swap_run w;
+
+	run_init(&w, o);
+	int lock = canary_locked(&w, service, err);
+	if (lock < 0)
+		return -1;
+	struct swap_record *r = &w.rec;
+	unsigned next = swap_canary_next_share(r);
+	int rc = 0;
+	if (next == 0 || wall_ms() < r->step_at_ms + r->step_ms) {
+		rc = 0;  /* not due (a user's promote or abort may have come first) */
+	} else if (next == 100) {
+		event_say(w.say.out, w.say.json, "promote", r->new_name, 0, "step to 100%%: promoting %s, %s drains",
+			  r->new_name, r->old_name);
+		rc = drain_old(&w, err) < 0 ? -1 : 1;
+	} else if (steer_service_split(o->root, w.service, r->old_ids, r->n_old, r->new_ids, r->n_new, next, err) < 0) {
+		rc = -1;
+	} else {
+		r->canary_percent = next;
+		r->step_at_ms = wall_ms();
+		snprintf(r->reason, sizeof(r->reason), "%s gets %u%% of new connections, %s %u%%", r->new_name, next,
+			 r->old_name, 100 - next);
+		event_say(w.say.out, w.say.json, "canary", r->new_name, 0, "step: %s", r->reason);
+		rc = swap_record_write(o->root, w.service, r, err) < 0 ? -1 : 0;
+	}
+	swap_record_clear(&w.rec);
+	close(lock);
+	return rc;
 }
 
 /* A swap whose zrun died: before draining, OLD was never signalled, so
@@ -352,8 +559,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 
 	if (got <= 0)
 		return got;
-	if (r.state != SWAP_DONE && r.state != SWAP_ABORTED &&
-	    !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())) {
+	if (!resting(r.state) && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())) {
 		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
 		repair_record(root, &r, &say);
 		record_end(root, service, &r);
@@ -370,8 +576,7 @@ bool swap_interrupted(const char *root, const char *service)
 
 	if (got < 0)
 		return true;  /* the repair says what is wrong with the record */
-	bool dead = got == 1 && r.state != SWAP_DONE && r.state != SWAP_ABORTED &&
-		    !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start);
+	bool dead = got == 1 && !resting(r.state) && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start);
 	swap_record_clear(&r);
 	return dead;
 }

@@ -28,6 +28,11 @@ struct swap_opts {
 	bool json;              /* one JSON object per step */
 	bool progress;          /* a "waiting" line each second a wait lasts */
 	FILE *out;
+	/* a canary: NEW's shares, in percent (n_canary 0: a plain swap), one
+	 * each step_ms after the first */
+	unsigned canary[SWAP_CANARY_STEPS_MAX];
+	size_t n_canary;
+	long step_ms;
 };
 
 /* Swap version old_id for new_id. */
@@ -39,6 +44,36 @@ int swap_run(const struct swap_opts *o, struct zrun_error *err);
  * goes, OLD untouched. */
 int swap_group_run(const struct swap_opts *o, const char *service, const char *old_group, char **old_ids,
 		   size_t n_old, const char *new_group, char **new_ids, size_t n_new, struct zrun_error *err);
+
+/* Canary releases (swap --canary): the swap stops once NEW is ready and
+ * holds opts->canary[0] percent of new connections, OLD the rest, both
+ * running, the record at "canary" (a resting state: no zrun runs it,
+ * nothing to repair). Only a steered service can split its connections:
+ * swap_canary_check says why not (-1) for any other. While a canary is
+ * open every other swap of the service is refused (swap_canary_refuse). */
+int swap_canary_check(const char *root, const char *service, struct zrun_error *err);
+int swap_canary_refuse(const char *root, const char *service, struct zrun_error *err);
+
+/* Finish the open canary of service: OLD drains and goes, as in a swap
+ * (the record's --keep-old). */
+int swap_promote(const struct swap_opts *o, const char *service, struct zrun_error *err);
+
+/* Undo the open canary of service: NEW out of the slots (OLD gets them
+ * all), stopped and deleted; the record says aborted, and why (reason). */
+int swap_canary_abort(const struct swap_opts *o, const char *service, const char *reason, struct zrun_error *err);
+
+/* The next step of the open canary, if one is due (swap_canary_next_share,
+ * step_ms after the last): NEW's share raised, or at 100% the promote.
+ * 1 when it promoted (the canary is over), 0 when it stepped or nothing
+ * was due, -1 with err. */
+int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun_error *err);
+
+/* Watch the open canary of service until it ends (swap_canary.c): NEW
+ * probed at its period, the canary aborted when NEW exits (or is
+ * restarted) or fails its probe, the shares stepped. One watcher at a
+ * time (a lock; a second waits for the first). Run by the supervisor as
+ * `zrun service canary-watch NAME`. */
+int swap_canary_watch(const char *root, const char *service, FILE *out, struct zrun_error *err);
 
 /* Finish or undo a swap of the service whose zrun died. Prints what it did
  * to out (may be NULL). 0 when done or nothing was left to do; -1 when

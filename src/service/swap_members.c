@@ -42,6 +42,8 @@ struct swap_members {
 	struct service svc;
 	int netns_fd;           /* the listeners' network namespace when not ours */
 	struct steer steer;     /* a steered service: the first listener's maps */
+	bool unserved;          /* ready members get no connection yet (a canary) */
+	bool watching;          /* swap_members_watch began */
 	struct member *v;
 };
 
@@ -109,6 +111,11 @@ void swap_members_free(struct swap_members *m)
 	steer_close(&m->steer);
 	free(m->v);
 	free(m);
+}
+
+void swap_members_unserved(struct swap_members *m)
+{
+	m->unserved = true;
 }
 
 bool swap_members_any_created(const struct swap_members *m)
@@ -308,7 +315,7 @@ static int serve_ready(struct swap_members *m, struct zrun_error *err)
 		return zrun_error_set(err, ENOMEM, "steering");
 	for (size_t i = 0; i < m->n; i++)
 		ids[i] = (char *)m->v[i].id;
-	int r = m->svc.steered ? steer_service_serve(m->root, m->svc.name, ids, m->n, err) : 0;
+	int r = m->svc.steered && !m->unserved ? steer_service_serve(m->root, m->svc.name, ids, m->n, err) : 0;
 	free(ids);
 	return r;
 }
@@ -360,6 +367,62 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 		say_waiting(m, label, say, &pr);
 	}
 	return serve_ready(m, err);
+}
+
+/* The watch's first look: the probe targets, each member's next probe a
+ * period from now (it passed its probes already: failure_threshold
+ * failures in a row fail it, as after a startup), its pidfd. */
+static int watch_begin(struct swap_members *m, char *reason, size_t len)
+{
+	struct zrun_error err;
+
+	if (fill_targets(m, &err) < 0) {
+		snprintf(reason, len, "%s", err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		v->next_ms = now_ms() + v->vc.probe.period_ms;
+		v->passed = true;
+		v->ready = false;  /* sleep_until looks at the members not ready */
+		v->bad = 0;
+		if (v->pidfd < 0)
+			v->pidfd = pidfd_of(&v->st);
+	}
+	m->watching = true;
+	return 0;
+}
+
+int swap_members_watch(struct swap_members *m, long wait_ms, char *reason, size_t len)
+{
+	char last[512];
+	long until = now_ms() + wait_ms;
+
+	if (!m->watching && watch_begin(m, reason, len) < 0)
+		return 0;  /* the supervisor did not answer: look again later */
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].next_ms < until)
+			until = m->v[i].next_ms;
+	struct member *gone = sleep_until(m, until);
+	if (gone) {
+		snprintf(reason, len, "%s exited", gone->id);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		if (v->next_ms > now_ms())
+			continue;
+		v->next_ms = now_ms() + v->vc.probe.period_ms;
+		last[0] = '\0';
+		if (probe_once(&v->vc.probe, &v->t, last, sizeof(last)) == PROBE_PASS) {
+			v->bad = 0;
+		} else if (++v->bad >= v->vc.probe.failure_threshold) {
+			snprintf(reason, len, "%s failed its %s probe %d times in a row: %s", v->id,
+				 probe_kind_name(v->vc.probe.kind), v->bad, last);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Every version in keep is there, running and not being stopped: proven

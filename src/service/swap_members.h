@@ -30,6 +30,9 @@ struct swap_members;
 
 struct swap_members *swap_members_load(const char *root, char **ids, size_t n, struct zrun_error *err);
 void swap_members_free(struct swap_members *m);
+/* Members proven ready by swap_members_probe get no connection from it:
+ * a canary gives them their share itself (steer_service_split). */
+void swap_members_unserved(struct swap_members *m);
 /* true when one of them is only created (start has work to do). */
 bool swap_members_any_created(const struct swap_members *m);
 /* Bind each notify socket (before its version starts, so that no READY=1
@@ -41,6 +44,12 @@ int swap_members_start(struct swap_members *m, const struct swap_say *say, struc
  * failed and why. */
 int swap_members_probe(struct swap_members *m, const char *label, long timeout_ms, const struct swap_say *say,
 		       struct zrun_error *err);
+
+/* Watch members that serve (a canary's NEW): wait up to wait_ms, waking
+ * when one exits, and probe each whose period is due. 0 while all are
+ * well; -1 with reason (its id first) when one exited or failed its probe
+ * failure_threshold times in a row. */
+int swap_members_watch(struct swap_members *m, long wait_ms, char *reason, size_t len);
 
 /* Stop ids together: mark each stopping, send each running one its stop
  * signal, wait for all up to grace_ms (< 0: each its own grace period),

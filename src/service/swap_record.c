@@ -17,8 +17,8 @@
 
 static const char *const state_names[SWAP_STATE_COUNT] = {
 	[SWAP_CREATED] = "created",   [SWAP_STARTING] = "starting", [SWAP_PROBING] = "probing",
-	[SWAP_READY] = "ready",       [SWAP_DRAINING] = "draining", [SWAP_DONE] = "done",
-	[SWAP_ABORTED] = "aborted",
+	[SWAP_READY] = "ready",       [SWAP_CANARY] = "canary",     [SWAP_DRAINING] = "draining",
+	[SWAP_DONE] = "done",         [SWAP_ABORTED] = "aborted",
 };
 
 const char *swap_state_name(enum swap_state s)
@@ -36,7 +36,7 @@ int swap_state_parse(const char *name, enum swap_state *s, struct zrun_error *er
 	/* Never a default: a state taken for "created" would undo a swap, and
 	 * delete its new version, whatever the record really meant. */
 	return zrun_error_set(err, 0, "\"%s\" is not a swap state (created, starting, probing, ready, "
-			      "draining, done, aborted)", name);
+			      "canary, draining, done, aborted)", name);
 }
 
 int swap_record_write(const char *root, const char *service, const struct swap_record *r,
@@ -68,6 +68,14 @@ int swap_record_write(const char *root, const char *service, const struct swap_r
 	json_w_strv(&w, (const char *const *)r->old_ids);
 	json_w_key(&w, "new_members");
 	json_w_strv(&w, (const char *const *)r->new_ids);
+	if (r->canary_percent > 0) {
+		char steps[128];
+		swap_canary_format(r->canary_steps, r->n_canary_steps, steps, sizeof(steps));
+		json_w_kv_int(&w, "canary_percent", r->canary_percent);
+		json_w_kv_string(&w, "canary_steps", steps);
+		json_w_kv_int(&w, "step_ms", r->step_ms);
+		json_w_kv_int(&w, "step_at_ms", r->step_at_ms);
+	}
 	json_w_object_end(&w);
 	char *json = json_w_finish(&w);
 	if (json == NULL)
@@ -118,6 +126,26 @@ static int copy_string(struct json_ctx *c, yajl_val t, const char *key, char *bu
 	return r;
 }
 
+/* The canary fields (none: no canary). Steps are kept as the user wrote
+ * them, so that one parser reads the flag and the record. */
+static int canary_fields(struct json_ctx *c, yajl_val t, struct swap_record *r)
+{
+	char steps[128] = "";
+	int64_t pct = 0, step = 0, at = 0;
+	struct zrun_error why;
+
+	if (json_get_int(c, t, "canary_percent", 0, 100, &pct) < 0 ||
+	    copy_string(c, t, "canary_steps", steps, sizeof(steps)) < 0 ||
+	    json_get_int(c, t, "step_ms", 0, INT32_MAX, &step) < 0 || json_get_int(c, t, "step_at_ms", 0, INT64_MAX, &at) < 0)
+		return -1;
+	r->canary_percent = (unsigned)pct;
+	r->step_ms = (long)step;
+	r->step_at_ms = at;
+	if (steps[0] && swap_canary_parse(steps, r->canary_steps, &r->n_canary_steps, &why) < 0)
+		return json_fail_key(c, "canary_steps", "%s", why.msg);
+	return 0;
+}
+
 static int record_fields(struct json_ctx *c, yajl_val t, struct swap_record *r)
 {
 	char state[64] = "";
@@ -136,6 +164,8 @@ static int record_fields(struct json_ctx *c, yajl_val t, struct swap_record *r)
 		return -1;
 	if (swap_state_parse(state, &r->state, &why) < 0)
 		return json_fail_key(c, "state", "%s", why.msg);
+	if (canary_fields(c, t, r) < 0)
+		return -1;
 	r->pid = (pid_t)pid;
 	r->pid_start = start;
 	return 0;
@@ -209,4 +239,68 @@ void swap_group_members(const char *root, const char *service, const char *group
 		}
 	}
 	*out = ids;
+}
+
+static int canary_bad(const char *arg, const char *one, const char *why, struct zrun_error *err)
+{
+	if (one && one[0] == '\0')
+		one = "an empty share";
+	return zrun_error_set(err, 0, "--canary \"%s\": %s%s%s", arg, one ? one : "", one ? ": " : "", why);
+}
+
+int swap_canary_parse(const char *arg, unsigned *percent, size_t *n, struct zrun_error *err)
+{
+	char copy[128], *rest = copy, *one;
+
+	*n = 0;
+	if (strlen(arg) >= sizeof(copy))
+		return canary_bad(arg, NULL, "too long", err);
+	snprintf(copy, sizeof(copy), "%s", arg);
+	/* strsep, not strtok: "10%," has an empty share, which is an error */
+	while ((one = strsep(&rest, ",")) != NULL) {
+		char *end;
+		errno = 0;
+		long v = strtol(one, &end, 10);
+		if (end == one || strcmp(end, "%") != 0 || errno)
+			return canary_bad(arg, one, "expected a share like 10%", err);
+		if (*n == SWAP_CANARY_STEPS_MAX)
+			return canary_bad(arg, NULL, "more than 10 steps", err);
+		if (v < 1 || v > 100)
+			return canary_bad(arg, one, "a share is from 1% to 99% (100% only as the last step)", err);
+		if (*n > 0 && (unsigned)v <= percent[*n - 1])
+			return canary_bad(arg, one, "each step must give the new version more than the one before", err);
+		percent[(*n)++] = (unsigned)v;
+	}
+	if (*n == 0)
+		return canary_bad(arg, NULL, "expected a share like 10%", err);
+	/* 100% at once is a plain swap; as a last step it means promote */
+	if (percent[0] == 100)
+		return canary_bad(arg, "100%", "a canary gives the new version less than all (100% is a plain swap)", err);
+	return 0;
+}
+
+void swap_canary_format(const unsigned *percent, size_t n, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%u%%", i ? "," : "", percent[i]);
+}
+
+int swap_canary_steps_check(size_t n, long step_ms, struct zrun_error *err)
+{
+	if (n > 1 && step_ms == 0)
+		return zrun_error_set(err, 0, "--canary with %zu shares needs --step (the time between two)", n);
+	if (step_ms && n < 2)
+		return zrun_error_set(err, 0, "--step needs --canary with several shares, like 10%%,50%%,100%%");
+	return 0;
+}
+
+unsigned swap_canary_next_share(const struct swap_record *r)
+{
+	for (size_t i = 0; r->step_ms > 0 && i < r->n_canary_steps; i++)
+		if (r->canary_steps[i] > r->canary_percent)
+			return r->canary_steps[i];
+	return 0;
 }

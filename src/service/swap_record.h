@@ -12,11 +12,14 @@
 #include "error.h"
 #include "state.h"
 
+#define SWAP_CANARY_STEPS_MAX 10
+
 enum swap_state {
 	SWAP_CREATED,
 	SWAP_STARTING,
 	SWAP_PROBING,
 	SWAP_READY,
+	SWAP_CANARY,    /* NEW ready and given a share, OLD serving the rest: rests here */
 	SWAP_DRAINING,
 	SWAP_DONE,
 	SWAP_ABORTED,
@@ -40,7 +43,26 @@ struct swap_record {
 	bool keep_old;
 	bool group;                 /* the names are replica groups (zrun deploy) */
 	char reason[512];
+	/* a canary (swap --canary): NEW's share of new connections now, in
+	 * percent, and the shares still to come, one each step_ms (100: promote) */
+	unsigned canary_percent;
+	unsigned canary_steps[SWAP_CANARY_STEPS_MAX];
+	size_t n_canary_steps;
+	long step_ms;
+	long long step_at_ms;       /* CLOCK_REALTIME ms of the last share change */
 };
+
+/* A canary's shares: "10%" or steps "10%,50%,100%": each from 1 to 99
+ * percent, rising, the last of several may be 100 (promote). 0, or -1
+ * with err saying what is wrong with which. */
+int swap_canary_parse(const char *arg, unsigned *percent, size_t *n, struct zrun_error *err);
+/* The share after the record's current one in its steps, 0 when none
+ * (a single share, or the last step reached). */
+unsigned swap_canary_next_share(const struct swap_record *r);
+/* Steps (several shares) go with a step time (--step), and only they. */
+int swap_canary_steps_check(size_t n, long step_ms, struct zrun_error *err);
+/* The shares as the user writes them ("10%,50%,100%"). */
+void swap_canary_format(const unsigned *percent, size_t n, char *buf, size_t len);
 
 /* Write the record (0600, atomically). */
 int swap_record_write(const char *root, const char *service, const struct swap_record *r,

@@ -221,3 +221,90 @@ resume_swap() {
 	assert_version_gone "$G-2"
 	wait_serving "$URL/" v1
 }
+
+# Canary releases (canary.bats) killed at their steps: the slots name only
+# versions proven ready at every point, and `service repair`, `promote`,
+# `abort` or the canary's watcher finish from there.
+
+# answers_from N: N requests, a connection each; "ID COUNT" lines in $WORK/answers
+answers_from() {
+	local i
+	: > "$WORK/answers.raw"
+	for i in $(seq "$1"); do curl -s --max-time 2 -H 'Connection: close' "$URL/" >> "$WORK/answers.raw"; echo >> "$WORK/answers.raw"; done
+	sort "$WORK/answers.raw" | uniq -c | awk 'NF == 2 { print $2, $1 }' > "$WORK/answers"
+}
+count_from() { awk -v n="$1" '$1 ~ n"$" { c = $2 } END { print c + 0 }' "$WORK/answers"; }
+json_share() {  # ID: its share_percent in service status --format json
+	zr service --format json status api | grep -o "\"id\":\"$1\"[^}]*\"share_percent\":[0-9]*" | sed 's/.*://'
+}
+
+# canary_killed_at POINT: O serving, N created, `swap --canary 10%` SIGKILLed at POINT
+canary_killed_at() {
+	local b
+	first_version "$O"
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	rc=0
+	ZRUN_TEST_FAULT=$1:kill zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of swap --canary killed at $1"
+}
+
+@test "canary_killed_once_new_holds_its_share_is_undone_by_repair" {
+	canary_killed_at canary-shares-given
+	# NEW was proven ready before it got slots: the map names only ready versions
+	expect_eq "$(json_share "$N")" 10 "NEW's share while the killed canary waits for repair"
+	zr service status api | grep -q "needs repair" || { zr service status api >&2; false; }
+	zr service repair api > "$WORK/repair.out" 2>&1 || { cat "$WORK/repair.out" >&2; false; }
+	assert_version_gone "$N"
+	expect_eq "$(json_share "$O")" 100 "OLD's share after the repair"
+	answers_from 30
+	expect_eq "$(count_from "$O")" 30 "answers from OLD after the repair"
+}
+
+@test "canary_killed_after_its_record_is_open_and_promote_finishes_it" {
+	canary_killed_at swap-canary
+	! zr service status api | grep -q "needs repair" || { zr service status api >&2; false; }
+	expect_eq "$(json_share "$N")" 10 "NEW's share in the canary whose zrun was killed"
+	zr promote api > "$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; false; }
+	assert_version_gone "$O"
+	answers_from 30
+	expect_eq "$(count_from new)" 30 "answers from NEW (version name new) after promote"
+}
+
+@test "promote_killed_while_draining_is_finished_by_repair" {
+	canary_killed_at swap-canary
+	rc=0
+	ZRUN_TEST_FAULT=swap-draining:kill zr promote api >"$WORK/promote.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of promote killed while draining"
+	zr service repair api > "$WORK/repair.out" 2>&1 || { cat "$WORK/repair.out" >&2; false; }
+	assert_version_gone "$O"
+	expect_eq "$(json_share "$N")" 100 "NEW's share after the repair of the promote"
+	zr service status api | grep -q "last swap: $O -> $N: done" || { zr service status api >&2; false; }
+}
+
+@test "abort_killed_after_new_went_is_finished_by_the_canary_watcher" {
+	canary_killed_at swap-canary
+	rc=0
+	ZRUN_TEST_FAULT=canary-abort-removed:kill zr abort api >"$WORK/abort.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of abort killed after NEW went"
+	assert_version_gone "$N"
+	expect_eq "$(json_share "$O")" 100 "OLD's share once NEW went"
+	wait_until 15 eval 'zr service status api | grep -q "last swap: $O -> $N: aborted"' || { zr service status api >&2; false; }
+}
+
+@test "a_canary_crash_after_the_supervisor_was_killed_is_still_aborted" {
+	local b sup fdstore
+	first_version "$O"
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; false; }
+	fdstore=$(svc_supervisors)
+	wait_until 5 eval 'sup=$(pgrep -x -P "$fdstore" zrun-supervisor)'
+	kill -9 "$sup"
+	wait_until 10 eval 'new=$(pgrep -x -P "$fdstore" zrun-supervisor) && [ "$new" != "$sup" ]'
+	kill -9 "$(init_pid "$N")"
+	wait_until 20 eval 'zr service status api | grep -q "last swap: $O -> $N: aborted: canary aborted at 10%: $N exited"' ||
+		{ zr service status api >&2; false; }
+	assert_version_gone "$N"
+	expect_eq "$(json_share "$O")" 100 "OLD's share after the canary crashed"
+}

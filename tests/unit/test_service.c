@@ -331,6 +331,36 @@ TEST(swap_state_names_round_trip_and_an_unknown_name_is_refused)
 	}
 }
 
+/* A canary's shares: one from 1% to 99%, or rising steps whose last may
+ * be 100% (promote); anything else names what is wrong and gives nothing. */
+TEST(canary_shares_parse_and_bad_ones_are_refused)
+{
+	struct zrun_error err;
+	unsigned p[SWAP_CANARY_STEPS_MAX];
+	size_t n = 0;
+	char buf[128];
+
+	CHECK_INT(swap_canary_parse("10%", p, &n, &err), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(p[0], 10);
+	CHECK_INT(swap_canary_parse("10%,50%,100%", p, &n, &err), 0);
+	CHECK_INT(n, 3);
+	CHECK_INT(p[2], 100);
+	swap_canary_format(p, n, buf, sizeof(buf));
+	CHECK_STR(buf, "10%,50%,100%");
+	const char *bad[] = { "0%", "100%", "150%", "abc", "10", "", ",", "10%,10%", "50%,10%", "10%,", "10 %",
+			      "1%,2%,3%,4%,5%,6%,7%,8%,9%,10%,11%", "-5%", "99999999999999999999%" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = swap_canary_parse(bad[i], p, &n, &err);
+		CHECK_INT(r, -1);
+		CHECK(strstr(err.msg, "--canary") != NULL);
+	}
+	CHECK_INT(swap_canary_steps_check(2, 0, &err), -1);
+	CHECK_INT(swap_canary_steps_check(1, 60000, &err), -1);
+	CHECK_INT(swap_canary_steps_check(1, 0, &err), 0);
+	CHECK_INT(swap_canary_steps_check(3, 60000, &err), 0);
+}
+
 TEST(probe_schedule_is_fast_until_the_first_success_then_the_period)
 {
 	struct version_config vc;
@@ -381,6 +411,7 @@ int main(void)
 	RUN(service_record_round_trips_with_its_deploy_settings);
 	RUN(event_lines_escape_every_string_and_keep_their_field_names);
 	RUN(swap_state_names_round_trip_and_an_unknown_name_is_refused);
+	RUN(canary_shares_parse_and_bad_ones_are_refused);
 	RUN(log_dir_is_var_log_zrun_for_the_default_root_and_under_any_other_root);
 	UNIT_DONE();
 }
