@@ -95,7 +95,7 @@ in_list() { [[ " $2 " == *" $1 "* ]]; }
 # config parsing, namespaces, mounts, cgroups, seccomp, the fault points
 # where error paths free what they made) and the service engine's core
 # (service, swap, deploy, status and logs, intercept, hostile versions, the
-# supervisor's faults). The other files drive the same code again in
+# supervisor's faults, canaries). The other files drive the same code again in
 # bigger numbers or other orders (deploy_property, faults_swap,
 # faults_deploy, swap_engine, linear, roots_service, pod_network,
 # hostile_service, soak, steer), test the host binary's protection (cve),
@@ -107,7 +107,7 @@ asan_files() {
 	for f in lifecycle exec bad_input bad_input_table config_fuzz foreign_configs namespaces mounts \
 		 cgroups cgroups_relative cgroup_ops security hooks terminal spec_extras hostile cli \
 		 cli_options roots faults service swap deploy deploy_settings status_logs intercept \
-		 hostile_versions faults_service; do
+		 hostile_versions faults_service canary; do
 		echo "tests/integration/$f.bats"
 	done
 }
