@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 
 #include "cgroup.h"
 #include "idmap.h"
+#include "passwd.h"
 
 #define SUBID_FILE_MAX (256 * 1024)
 #define HELPER_OUTPUT_MAX 512
@@ -165,11 +165,14 @@ int rootless_adjust_spec(struct spec *spec, struct zrun_error *err)
 	user = spec_namespace_find(spec, SPEC_NS_USER);
 	if (user->path != NULL || lx->uid_mappings_len > 0 || lx->gid_mappings_len > 0)
 		return 0;
-	struct passwd *pw = getpwuid(geteuid());
-	if (default_map("/etc/subuid", pw ? pw->pw_name : NULL, geteuid(), &lx->uid_mappings,
-			&lx->uid_mappings_len, err) < 0 ||
-	    default_map("/etc/subgid", pw ? pw->pw_name : NULL, getegid(), &lx->gid_mappings,
-			&lx->gid_mappings_len, err) < 0)
+	/* from /etc/passwd itself, not getpwuid(): a static zrun cannot load
+	 * glibc's NSS modules (passwd.h) */
+	char name[256];
+	passwd_user_name(geteuid(), name, sizeof(name));
+	if (default_map("/etc/subuid", name[0] ? name : NULL, geteuid(), &lx->uid_mappings, &lx->uid_mappings_len,
+			err) < 0 ||
+	    default_map("/etc/subgid", name[0] ? name : NULL, getegid(), &lx->gid_mappings, &lx->gid_mappings_len,
+			err) < 0)
 		return -1;
 	return 0;
 }

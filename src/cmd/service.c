@@ -52,7 +52,7 @@ static void format_uptime(long s, char *buf, size_t len)
 }
 
 /* SV is the version as read (its state and settings), V its report. */
-static void json_version(struct json_writer *w, const char *root, const struct service *svc,
+static void json_version(struct json_writer *w, const struct service *svc,
 			 const struct service_version *sv, const struct version_report *v)
 {
 	char restart[32], health[96];
@@ -68,7 +68,7 @@ static void json_version(struct json_writer *w, const char *root, const struct s
 	json_w_kv_string(w, "status", state_status_name(v->status));
 	json_w_kv_string(w, "health", version_health_name(v->health));
 	json_w_kv_string(w, "health_text", health);
-	json_w_kv_bool(w, "ready", v->status == STATUS_RUNNING && !version_is_stopping(root, svc->name, v->id));
+	json_w_kv_bool(w, "ready", v->status == STATUS_RUNNING && !v->stopping);
 	json_w_kv_string(w, "probe", probe_kind_name(sv->vc.probe.kind));
 	json_w_kv_string(w, "restart", restart);
 	json_w_kv_int(w, "restarts", v->sup.restarts);
@@ -274,7 +274,7 @@ static int status_one(struct cli_ctx *ctx, const char *name, bool json)
 		json_w_key(&w, "versions");
 		json_w_array_begin(&w);
 		for (size_t i = 0; rep && i < nv; i++)
-			json_version(&w, ctx->root, &svc, &v[i], &rep[i]);
+			json_version(&w, &svc, &v[i], &rep[i]);
 		json_w_array_end(&w);
 		json_w_key(&w, "last_swap");
 		json_w_string(&w, last ? last : "");

@@ -76,25 +76,27 @@ static void usage(const struct container_state *st, struct version_report *v)
 	cgroup_free(cg);
 }
 
-/* The version that a swap (or deploy) under way starts: "OLD -> NEW: probing". */
-static bool being_started(const char *root, const char *service, const char *id, const char *group)
-{
-	char *last = swap_describe(root, service);
-	bool yes = false;
+/* What the service's own files say of all its versions, read once per
+ * service (not per version): its supervise.json, and the version (or
+ * replica group) a swap or deploy under way starts. */
+struct service_files {
+	const char *service;
+	struct supervise_record *sup;
+	bool starting;
+	char starting_name[STATE_ID_MAX + 1];
+};
 
-	if (last && !swap_interrupted(root, service)) {
-		char *arrow = strstr(last, " -> "), *colon = arrow ? strstr(arrow, ": ") : NULL;
-		if (colon) {
-			const char *fresh = arrow + 4, *state = colon + 2;
-			size_t len = (size_t)(colon - fresh);
-			bool named = (strlen(id) == len && strncmp(fresh, id, len) == 0) ||
-				     (strlen(group) == len && strncmp(fresh, group, len) == 0);
-			yes = named && (strncmp(state, "created", 7) == 0 || strncmp(state, "starting", 8) == 0 ||
-					strncmp(state, "probing", 7) == 0);
-		}
-	}
-	free(last);
-	return yes;
+static const struct service_files *files_of(const char *root, const char *service, struct service_files *f,
+					    size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(f[i].service, service) == 0)
+			return &f[i];
+	struct service_files *s = &f[(*n)++];
+	s->service = service;
+	s->sup = supervise_record_read(root, service);
+	s->starting = swap_starting(root, service, s->starting_name, sizeof(s->starting_name));
+	return s;
 }
 
 static enum version_health stopped_health(const struct version_report *v, bool stopping)
@@ -113,7 +115,8 @@ static enum version_health stopped_health(const struct version_report *v, bool s
 	return VH_DOWN;
 }
 
-static void report_one(const char *root, const struct service_version *sv, struct version_report *v)
+static void report_one(const char *root, const struct service_version *sv, const struct service_files *f,
+		       struct version_report *v)
 {
 	const char *service = sv->vc.service, *group = version_group(&sv->vc, sv->id);
 
@@ -121,9 +124,10 @@ static void report_one(const char *root, const struct service_version *sv, struc
 	snprintf(v->id, sizeof(v->id), "%s", sv->id);
 	snprintf(v->group, sizeof(v->group), "%s", group);
 	v->service = service;
-	supervise_info(root, service, sv->id, &v->sup);
+	supervise_record_info(f->sup, sv->id, &v->sup);
 	v->status = state_live_status(root, &sv->st);
-	bool stopping = version_is_stopping(root, service, sv->id);
+	v->stopping = version_is_stopping(root, service, sv->id);
+	bool stopping = v->stopping;
 	if (v->status == STATUS_RUNNING) {
 		v->pid = sv->st.pid;
 		usage(&sv->st, v);
@@ -131,7 +135,7 @@ static void report_one(const char *root, const struct service_version *sv, struc
 			v->health = VH_STOPPING;
 		else if (strcmp(v->sup.state, "restarting") == 0)
 			v->health = VH_RESTARTING;
-		else if (being_started(root, service, sv->id, group))
+		else if (f->starting && (strcmp(f->starting_name, sv->id) == 0 || strcmp(f->starting_name, group) == 0))
 			v->health = VH_STARTING;
 		else
 			v->health = VH_SERVING;
@@ -149,9 +153,18 @@ static void report_one(const char *root, const struct service_version *sv, struc
 struct version_report *health_reports(const char *root, const struct service_version *sv, size_t n)
 {
 	struct version_report *v = n ? calloc(n, sizeof(*v)) : NULL;
+	struct service_files *files = n ? calloc(n, sizeof(*files)) : NULL;
+	size_t n_files = 0;
 
+	if (files == NULL) {
+		free(v);
+		return NULL;
+	}
 	for (size_t i = 0; v && i < n; i++)
-		report_one(root, &sv[i], &v[i]);
+		report_one(root, &sv[i], files_of(root, sv[i].vc.service, files, &n_files), &v[i]);
+	for (size_t i = 0; i < n_files; i++)
+		supervise_record_free(files[i].sup);
+	free(files);
 	return v;
 }
 

@@ -33,6 +33,7 @@ struct version_report {
 	uint64_t memory_bytes;        /* resident: the sum over its processes */
 	uint64_t cgroup_memory_bytes; /* what its cgroup is charged */
 	struct supervise_info sup;    /* restarts, last exit, the supervisor's word */
+	bool stopping;                /* zrun is stopping it (version_is_stopping) */
 };
 
 const char *version_health_name(enum version_health h);

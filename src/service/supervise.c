@@ -129,29 +129,54 @@ static void save_record(struct supervisor *s)
 	free(text);
 }
 
-int supervise_info(const char *root, const char *service, const char *id, struct supervise_info *out)
+struct supervise_record {
+	char path[PATH_MAX];
+	yajl_val tree;
+};
+
+struct supervise_record *supervise_record_read(const char *root, const char *service)
 {
-	char path[PATH_MAX], *buf = NULL, *str = NULL;
+	struct supervise_record *r = calloc(1, sizeof(*r));
+	struct zrun_error err;
+	char *buf = NULL;
 	size_t len;
+
+	if (r == NULL || service_path(r->path, sizeof(r->path), root, service, "supervise.json") < 0 ||
+	    access(r->path, F_OK) < 0 || json_read_file(r->path, 1024 * 1024, &buf, &len, &err) < 0) {
+		free(r);
+		return NULL;
+	}
+	r->tree = json_parse(buf, len, 1024 * 1024, 8, r->path, &err);
+	free(buf);
+	if (r->tree == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void supervise_record_free(struct supervise_record *r)
+{
+	if (r != NULL)
+		yajl_tree_free(r->tree);
+	free(r);
+}
+
+int supervise_record_info(const struct supervise_record *r, const char *id, struct supervise_info *out)
+{
+	char *str = NULL;
 	struct zrun_error err;
 	struct json_ctx c;
 	int64_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (service_path(path, sizeof(path), root, service, "supervise.json") < 0 || access(path, F_OK) < 0 ||
-	    json_read_file(path, 1024 * 1024, &buf, &len, &err) < 0)
-		return -1;
-	yajl_val t = json_parse(buf, len, 1024 * 1024, 8, path, &err);
-	free(buf);
-	if (t == NULL)
+	if (r == NULL)
 		return -1;
 	const char *key[] = { id, NULL };
-	yajl_val v = yajl_tree_get(t, key, yajl_t_object);
-	if (v == NULL) {
-		yajl_tree_free(t);
+	yajl_val v = yajl_tree_get(r->tree, key, yajl_t_object);
+	if (v == NULL)
 		return -1;
-	}
-	json_ctx_init(&c, path, &err);
+	json_ctx_init(&c, r->path, &err);
 	if (json_get_int(&c, v, "restarts", 0, INT32_MAX, &n) == 1)
 		out->restarts = (int)n;
 	if (json_get_string(&c, v, "state", &str) == 1)
@@ -165,7 +190,6 @@ int supervise_info(const char *root, const char *service, const char *id, struct
 	if (json_get_string(&c, v, "message", &str) == 1)
 		snprintf(out->message, sizeof(out->message), "%s", str);
 	free(str);
-	yajl_tree_free(t);
 	return 0;
 }
 

@@ -51,6 +51,12 @@ struct supervise_info {
 	char last_exit[64];    /* "exit 2", "signal 9", "unknown" or "" */
 	char message[160];
 };
-int supervise_info(const char *root, const char *service, const char *id, struct supervise_info *out);
+/* A service's supervise.json, read once for all its versions (`service
+ * status` reads O(1) files per version); NULL when it has none. */
+struct supervise_record;
+struct supervise_record *supervise_record_read(const char *root, const char *service);
+void supervise_record_free(struct supervise_record *r);
+/* The word on version id; -1 (out zeroed) when R (may be NULL) has none. */
+int supervise_record_info(const struct supervise_record *r, const char *id, struct supervise_info *out);
 
 #endif

@@ -568,6 +568,12 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 	return 0;
 }
 
+/* a swap not finished (a canary is at rest too) whose zrun is gone */
+static bool record_dead(const struct swap_record *r)
+{
+	return !resting(r->state) && !(r->pid > 0 && state_pid_start_time(r->pid) == r->pid_start);
+}
+
 bool swap_interrupted(const char *root, const char *service)
 {
 	struct swap_record r;
@@ -576,9 +582,25 @@ bool swap_interrupted(const char *root, const char *service)
 
 	if (got < 0)
 		return true;  /* the repair says what is wrong with the record */
-	bool dead = got == 1 && !resting(r.state) && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start);
+	bool dead = got == 1 && record_dead(&r);
 	swap_record_clear(&r);
 	return dead;
+}
+
+bool swap_starting(const char *root, const char *service, char *name, size_t len)
+{
+	struct swap_record r;
+	struct zrun_error err;
+	bool yes = false;
+
+	if (swap_record_read(root, service, &r, &err) != 1)
+		return false;
+	if (!record_dead(&r) && (r.state == SWAP_CREATED || r.state == SWAP_STARTING || r.state == SWAP_PROBING)) {
+		snprintf(name, len, "%s", r.new_name);
+		yes = true;
+	}
+	swap_record_clear(&r);
+	return yes;
 }
 
 char *swap_describe(const char *root, const char *service)

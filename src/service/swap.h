@@ -85,6 +85,11 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
  * tell. Reads only. */
 bool swap_interrupted(const char *root, const char *service);
 
+/* true when a swap of the service under way (its zrun alive) is starting
+ * a version: its new name (a version id, or a replica group) into NAME.
+ * One read of the record. */
+bool swap_starting(const char *root, const char *service, char *name, size_t len);
+
 /* The last swap record of a service as one line ("api-v1 -> api-v2: done"),
  * or NULL when there is none. malloc'd. */
 char *swap_describe(const char *root, const char *service);

@@ -7,7 +7,16 @@
 #   - every listed version is reachable: it runs as the current version, or
 #     is the kept one (rollback brings it back); nothing else is left;
 #   - the current version runs the number of replicas the record says;
-#   - the service serves throughout: a client loop sees no failed request.
+#   - the service serves throughout: a client loop sees no failed request,
+#     except the one a kill -9 step took with the process: a request the
+#     killed process had accepted (curl 52: it was read, no answer; 56: reset
+#     with it unread) dies with it, in either connection mode, and nothing
+#     can save it. What can be saved must be: a request still in the
+#     killed version's accept queue (migrated, or in the shared socket),
+#     or one arriving while it restarts (held in the service's socket).
+#     So a failed request must have been in flight at a kill (sent before,
+#     ended after), one at most per kill, never refused (7) or timed out
+#     (28); steer.bats kill_current_under_load holds the same rule.
 # Ports 19100-19199, shared with deploy_settings.bats (19190 + test number).
 
 PORT_BASE=19190
@@ -21,14 +30,45 @@ teardown() {
 }
 
 # client_loop: one request every 20 ms until $WORK/stop exists (at most
-# 120 s); a failed one is written to $WORK/failures with its time.
+# 120 s); a failed one is written to $WORK/failures: when it was sent and
+# ended (seconds since the epoch) and curl's exit status.
 client_loop() {
-	local end=$((SECONDS + 120)) rc
+	local end=$((SECONDS + 120)) rc t0
 	while [ ! -e "$WORK/stop" ] && [ $SECONDS -lt $end ]; do
+		t0=$(date +%s.%N)
 		# $? taken first: the date's command substitution would reset it
-		curl -sf -o /dev/null --max-time 5 "$URL/" || { rc=$?; echo "$(date +%T.%N) curl exit $rc" >> "$WORK/failures"; }
+		curl -sf -o /dev/null --max-time 5 "$URL/" || { rc=$?; echo "$t0 $(date +%s.%N) $rc" >> "$WORK/failures"; }
 		sleep 0.02
 	done
+}
+
+# check_failures: print each failed request that the kill -9 steps (their
+# times in $WORK/kills) do not account for: see the file's header.
+check_failures() {
+	python3 - "$WORK/failures" "$WORK/kills" <<'PY'
+import sys, time
+def rows(path):
+    try:
+        return [l.split() for l in open(path) if l.strip()]
+    except FileNotFoundError:
+        return []
+def t(x):
+    x = float(x)
+    return time.strftime("%T", time.localtime(x)) + f".{int(x % 1 * 1000):03d}"
+kills = [(float(a), float(b)) for a, b in rows(sys.argv[2])]
+taken = set()
+for sent, ended, rc in rows(sys.argv[1]):
+    what = f"request sent {t(sent)}, ended {t(ended)}, curl exit {rc}"
+    k = next((i for i, (k0, k1) in enumerate(kills) if float(sent) <= k1 and float(ended) >= k0), None)
+    if rc not in ("52", "56"):
+        print(f"{what}: refused, timed out or failed otherwise (only 52 or 56 can be a killed process's)")
+    elif k is None:
+        print(f"{what}: in flight at no kill -9 (kills at {', '.join(t(k0) for k0, _ in kills) or 'none'})")
+    elif k in taken:
+        print(f"{what}: a second request lost to the kill -9 at {t(kills[k][0])}")
+    else:
+        taken.add(k)
+PY
 }
 
 # check_invariants STEP: print what is wrong (nothing when all hold).
@@ -68,7 +108,7 @@ all_current_running() { [ -z "$(check_invariants wait | grep 'runs')" ]; }
 @test "random_deploy_rollback_scale_kill_sequences_keep_every_version_reachable_and_the_service_serving" {
 	# one fixed sequence in make check, so CI's answer does not depend on
 	# the draw; SEED=N (or SEED=$RANDOM) explores others
-	local seed=${SEED:-10259} b k step op out n id pid end=$((SECONDS + 55)) steps=0
+	local seed=${SEED:-10259} b k step op out n id pid k0 end=$((SECONDS + 55)) steps=0
 	echo "# seed $seed (SEED=$seed to replay)" >&3
 	RANDOM=$seed
 	for k in 1 2 3; do mkver "v$k" > /dev/null; done
@@ -117,7 +157,9 @@ all_current_running() { [ -z "$(check_invariants wait | grep 'runs')" ]; }
 				op="kill -9 $id skipped (its bundle was removed)"
 			else
 				op="kill -9 $id (pid $pid)"
+				k0=$(date +%s.%N)
 				[ -z "$pid" ] || [ "$pid" = 0 ] || kill -9 "$pid" 2>/dev/null || true
+				echo "$k0 $(date +%s.%N)" >> "$WORK/kills"
 				wait_until 10 all_current_running
 			fi
 			;;
@@ -132,5 +174,7 @@ all_current_running() { [ -z "$(check_invariants wait | grep 'runs')" ]; }
 	CLIENT_PID=
 	echo "# $steps steps: $(tr '\n' ';' < "$WORK/steps" | cut -c1-300)..." >&3
 	sort -u "$WORK/ids" -o "$WORK/ids"
-	[ ! -s "$WORK/failures" ] || { cat "$WORK/steps" >&2; echo "expected no failed request, saw:" >&2; cat "$WORK/failures" >&2; return 1; }
+	out=$(check_failures)
+	[ -z "$out" ] || { cat "$WORK/steps" >&2; echo "expected no failed request but one per kill -9 in flight at it, saw:" >&2; echo "$out" >&2; return 1; }
+	[ ! -s "$WORK/failures" ] || echo "# $(wc -l < "$WORK/failures") request(s) in flight at a kill -9 failed (allowed)" >&3
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # Every command linear in the work (issue 20, point 2): `service list`,
 # `service status` and `list` read each container's state.json at most once,
-# whatever the number of services. Counted (strace), not timed: N services
-# of one created (not started) version each, on unix listeners (no port).
+# whatever the number of services, and a service's own records (supervise.json,
+# swap.json) as often with 8 versions as with 2. Counted (strace), not timed:
+# N services of one created (not started) version each, on unix listeners
+# (no port).
 load service_helpers  # root_supervisors
 
 setup() {
@@ -76,4 +78,42 @@ expect_reads() {  # N: each command reads each of the N states at most once
 	for id in $(zr list -q); do zr delete "$id"; done
 	expect_eq "$(zr list -q | wc -l)" 0 "containers left"
 	[ ! -e "$ROOT/.services" ] || { echo "service dirs left: $(ls "$ROOT/.services")" >&2; false; }
+}
+
+# service_file_reads FILE CMD...: how many times zrun CMD opens (or checks
+# for) the service's FILE
+service_file_reads() {
+	local file=$1
+	shift
+	strace -f -qq -e trace=openat,access,faccessat,faccessat2 -o "$WORK/trace" "$ZRUN" --root "$ROOT" "$@" >"$WORK/out"
+	grep -c "/$file\"" "$WORK/trace" || true  # (grep -c exits 1 on 0)
+}
+
+@test "service_status_reads_the_services_supervise_and_swap_records_once_whatever_its_versions" {
+	local n cmd file seen
+	declare -A at2
+	# running versions: a running one's health asks for the swap under way
+	zr create --service s1 --listen "unix:$WORK/s1.sock" v1 "$B" >/dev/null
+	zr start v1
+	for n in 2 8; do
+		for ((i = $(zr list -q | wc -l) + 1; i <= n; i++)); do
+			zr create --service s1 "v$i" "$B" >/dev/null
+			zr start "v$i"
+		done
+		expect_eq "$(zr list -q | wc -l)" "$n" "versions of s1"
+		for cmd in "service status s1" "service --format json status s1" "service list"; do
+			for file in supervise.json swap.json; do
+				# shellcheck disable=SC2086
+				seen=$(service_file_reads $file $cmd)
+				if [ "$n" = 2 ]; then
+					at2["$cmd $file"]=$seen
+				elif [ "$seen" != "${at2["$cmd $file"]}" ]; then
+					echo "zrun $cmd: $file read ${at2["$cmd $file"]} times with 2 versions, expected as many with $n, saw $seen" >&2
+					return 1
+				fi
+			done
+		done
+	done
+	for id in $(zr list -q); do zr delete --force "$id"; done
+	expect_eq "$(zr list -q | wc -l)" 0 "containers left"
 }

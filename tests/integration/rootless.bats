@@ -147,6 +147,20 @@ subid_range() { awk -F: -v u="$U" '$1 == u { print $2, $3; exit }' "$1"; }
 	[ ! -e "$ROOT/c2" ] || { echo "state of c2 left" >&2; false; }
 }
 
+@test "rootless_default_maps_name_the_user_from_etc_passwd_without_nss" {
+	local b
+	# a user whose only map is its own id: no setuid newuidmap, which
+	# would not run setuid under strace
+	U=$RL_NOSUB
+	chown "$U:" "$WORK"
+	b=$(rl_bundle b1 ARGS='["true"]')
+	# getpwuid() reads /etc/nsswitch.conf and loads libnss_* modules, which
+	# a static zrun cannot (runtime/passwd.h)
+	as "$U" strace -qq -e trace=open,openat -o "$WORK/trace" "$ZRUN" --root "$ROOT" run -b "$b" c1 \
+		> "$WORK/out" 2>&1 || { cat "$WORK/out" >&2; false; }
+	expect_eq "$(grep -cE 'nsswitch|libnss_' "$WORK/trace")" 0 "opens of nsswitch.conf or libnss_*"
+}
+
 @test "rootless_time_namespace_is_made_and_its_offsets_refused" {
 	local b
 	b=$(rl_bundle b1 ARGS='["readlink","/proc/self/ns/time"]' \

@@ -194,3 +194,39 @@ kill_current_under_load() {  # REPLICAS
 @test "connections_to_a_killed_replica_wait_for_its_restart_none_reset" {
 	kill_current_under_load 2
 }
+
+# A request in a killed version's accept queue (the version stopped, so it
+# accepts nothing) is not lost with it: migrated to the service's socket
+# (steered) or left in the shared socket, it is answered after the
+# restart. What deploy_property and kill_current_under_load allow to fail
+# at a kill -9 is only a request the process had already accepted.
+queued_request_survives_a_kill() {
+	local pid rc body
+	SVC=api
+	deploy_version v1 -- --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --restart always
+	zr list -q >> "$WORK/ids"
+	wait_serving "$URL/" v1
+	pid=$(pid_of "$SVC-1")
+	kill -STOP "$pid"
+	curl -s --max-time 10 "$URL/" > "$WORK/queued.out" 2>&1 &
+	local client=$!
+	sleep 0.5   # the handshake is the kernel's: the request waits queued
+	kill -9 "$pid"
+	rc=0
+	wait "$client" || rc=$?
+	body=$(cat "$WORK/queued.out")
+	expect_eq "$rc" 0 "curl's exit status for the request queued at the killed version (answer: '$body')"
+	[[ "$body" == *v1* ]] || { echo "expected the restarted v1 to answer, saw '$body'" >&2; return 1; }
+	[ "$(pid_of "$SVC-1")" != "$pid" ] || { echo "$SVC-1 was not restarted" >&2; return 1; }
+}
+
+@test "a_request_queued_at_a_killed_version_is_answered_after_its_restart_steered" {
+	queued_request_survives_a_kill
+	expect_eq "$(zr service --format json status api | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])')" steered "connections"
+}
+
+@test "a_request_queued_at_a_killed_version_is_answered_after_its_restart_shared" {
+	export ZRUN_STEER=off
+	queued_request_survives_a_kill
+	expect_eq "$(zr service --format json status api | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])')" shared "connections"
+}

@@ -26,7 +26,10 @@ static int unit_n, unit_failed, unit_case_failed;
 #define TEST(name) static void name(void)
 #define RUN(name) do { unit_case_failed = 0; name(); unit_n++; \
 	if (unit_case_failed) unit_failed++; \
-	printf("%s %d - %s\n", unit_case_failed ? "not ok" : "ok", unit_n, #name); } while (0)
+	printf("%s %d - %s\n", unit_case_failed ? "not ok" : "ok", unit_n, #name); \
+	/* stdout is a file under the VM and tests/run.sh: a binary killed by \
+	 * a timeout must still show the cases it finished */ \
+	fflush(stdout); } while (0)
 /* The fds open in this process (through /proc/self/fd): a check that a
  * receiver left none open counts them before and after. */
 static inline int unit_open_fds(void)

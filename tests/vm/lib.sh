@@ -102,6 +102,9 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 # Only emergencies and alerts on the console: OOM reports would split TAP lines.
 echo 2 >/proc/sys/kernel/printk
+# Loopback up, as on any booted machine (the kernel gives it 127.0.0.1/8):
+# down, every connect to 127.0.0.1 fails with ENETUNREACH.
+ip link set lo up
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
 	case $c in cpuset|cpu|io|memory|pids|hugetlb)
 		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control ;;

@@ -6,13 +6,14 @@
 # last console lines). Called by tests/run.sh from the repo root.
 #   ZRUN            the runtime binary (default: ./zrun)
 #   ZRUN_VM_UNIT    directory of the unit test binaries (default: build/tests)
-#   ZRUN_VM_TIMEOUT seconds qemu may run (default: 300)
+#   ZRUN_VM_TIMEOUT seconds qemu may run (default: 420)
+#   ZRUN_VM_ONLY    run only this unit test binary in the guest (e.g. test_steer)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 ZRUN=${ZRUN:-$repo/zrun}
 unit_dir=${ZRUN_VM_UNIT:-$repo/build/tests}
-vm_timeout=${ZRUN_VM_TIMEOUT:-300}
+vm_timeout=${ZRUN_VM_TIMEOUT:-420}
 work=$(mktemp -d /tmp/zrun-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -41,6 +42,7 @@ fi
 # --- the initramfs ------------------------------------------------------------
 root=$work/root
 vm_root "$root" tests/vm/guest-tests.sh
+[ -z "${ZRUN_VM_ONLY:-}" ] || echo "$ZRUN_VM_ONLY" >"$root/vm-only"
 if [ -x "$ZRUN" ]; then
 	cp -L "$ZRUN" "$root/bin/zrun"
 	vm_copy_libs "$root" "$ZRUN"
