@@ -619,7 +619,8 @@ no_daemons() { [ -z "$(daemons "$1")" ]; }
 svc_left() {
 	local svc=$1 id left=""
 	shift
-	wait_for 5 no_daemons "$svc" || left="daemons $(daemons "$svc" | tr '\n' ' ')"
+	# shellcheck disable=SC2046  # one line of pids
+	wait_for 5 no_daemons "$svc" || left="daemons $(echo $(daemons "$svc"))"
 	[ -e "$R/.services/$svc" ] && left="$left $R/.services/$svc"
 	for id; do
 		[ -e "$R/$id" ] && left="$left $R/$id"
