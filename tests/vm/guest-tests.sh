@@ -642,6 +642,9 @@ svc_delete() {
 	rmdir "$R/.logs" 2>/dev/null
 }
 
+# gone ID: "gone" when neither `zrun state` nor a cgroup knows ID
+gone() { if z state "$1" || [ -d "$CG/zrun-vm/$1" ]; then echo "not gone"; else echo gone; fi; }
+
 # requests_under_swap PORT OLD NEW: GET / in a loop (at most 300, each a new
 # connection) while `zrun swap OLD NEW` runs; the answers in /tmp/answers,
 # the swap's status returned
@@ -659,7 +662,7 @@ requests_under_swap() {
 
 # Steered, swapped under requests with none failed, deleted with nothing left
 t_service_steered() {
-	local port=18080 rc exe n1 n2 nreq failed after gone
+	local port=18080 rc exe n1 n2 nreq failed after
 	local name="service web: status says steered in the kernel, web-v1 answers, the supervisor is /bin/zrun-daemon"
 	local deleted="delete web: no supervisor or fdstore, no state, no cgroup left"
 	have_service "$name" || return
@@ -676,11 +679,9 @@ t_service_steered() {
 	n1=$(count_of web-v1 /tmp/answers); n2=$(count_of web-v2 /tmp/answers); nreq=$(wc -l </tmp/answers)
 	failed=$((nreq - n1 - n2))
 	echo "# swap under $nreq requests: $n1 answered by web-v1, $n2 by web-v2, $failed failed"
-	gone=gone
-	{ z state web-v1 || [ -d $CG/zrun-vm/web-v1 ]; } && gone="not gone"
 	after=$(answers $port 10 | grep -cx web-v2)
 	check "$name" "swap exit 0, 0 failed, web-v1 gone, 10 of 10 from web-v2" \
-		"swap exit $rc, $failed failed, web-v1 $gone, $after of 10 from web-v2"
+		"swap exit $rc, $failed failed, web-v1 $(gone web-v1), $after of 10 from web-v2"
 	[ $rc -eq 0 ] || diag_file /tmp/swap.log 4
 	[ $failed -eq 0 ] || diag "answers: $(grep -vx -e web-v1 -e web-v2 /tmp/answers | sort | uniq -c | tr '\n' ' ')"
 
@@ -691,7 +692,7 @@ t_service_steered() {
 # NEW alone. The bound is loose (binomial(200, 0.5): sd 7): the point is that
 # both get a share in the v2 kernel; bench/ measures the accuracy.
 t_canary() {
-	local port=18081 rc n2 n3 failed gone after
+	local port=18081 rc n2 n3 failed after
 	local name="swap --canary 50% cn-v2 cn-v3: 200 new connections split, each 60..140, none failed"
 	local deleted="delete cn: no supervisor or fdstore, no state, no cgroup left"
 	have_service "$name" || return
@@ -718,10 +719,8 @@ t_canary() {
 	name="promote cn: cn-v2 gone, cn-v3 answers alone"
 	z promote cn; rc=$?
 	cp /tmp/z.log /tmp/promote.log
-	gone=gone
-	{ z state cn-v2 || [ -d $CG/zrun-vm/cn-v2 ]; } && gone="not gone"
 	after=$(answers $port 20 | grep -cx cn-v3)
-	check "$name" "promote exit 0, cn-v2 gone, 20 of 20 from cn-v3" "promote exit $rc, cn-v2 $gone, $after of 20 from cn-v3"
+	check "$name" "promote exit 0, cn-v2 gone, 20 of 20 from cn-v3" "promote exit $rc, cn-v2 $(gone cn-v2), $after of 20 from cn-v3"
 	[ $rc -eq 0 ] || diag_file /tmp/promote.log 4
 
 	svc_delete "$deleted" cn cn-v2 cn-v3
