@@ -1,10 +1,11 @@
 #!/bin/bash
 # Boots a pure cgroup v2 kernel (Debian's, under qemu TCG) with an initramfs
-# holding busybox, $ZRUN, the unit test binaries and tests/vm/guest-tests.sh,
-# and prints the guest's TAP lines. Exit status 1 if a guest test failed or
+# holding busybox, $ZRUN and the zrun-daemon beside it, the demo httpd, the
+# unit test binaries and tests/vm/guest-tests.sh, and prints the guest's TAP lines. Exit status 1 if a guest test failed or
 # the guest did not boot / finish (then a "not ok" line says why, with the
 # last console lines). Called by tests/run.sh from the repo root.
 #   ZRUN            the runtime binary (default: ./zrun)
+#   ZRUN_VM_HTTPD   the demo httpd the service tests run (default: bundles/out/httpd)
 #   ZRUN_VM_UNIT    directory of the unit test binaries (default: build/tests)
 #   ZRUN_VM_TIMEOUT seconds qemu may run (default: 420)
 #   ZRUN_VM_ONLY    run only this unit test binary in the guest (e.g. test_steer)
@@ -47,6 +48,13 @@ if [ -x "$ZRUN" ]; then
 	cp -L "$ZRUN" "$root/bin/zrun"
 	vm_copy_libs "$root" "$ZRUN"
 fi
+# A service's supervisor and fdstore are the zrun-daemon beside zrun (or
+# zrun itself when there is none: docs/decisions.md); both it and the httpd
+# are static. Without them the guest's service tests fail saying so.
+daemon=$(dirname "$ZRUN")/zrun-daemon
+[ -x "$daemon" ] && cp -L "$daemon" "$root/bin/zrun-daemon"
+httpd=${ZRUN_VM_HTTPD:-$repo/bundles/out/httpd}
+[ -x "$httpd" ] && cp -L "$httpd" "$root/tests/httpd"
 for t in "$unit_dir"/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	cp -L "$t" "$root/tests/"
