@@ -533,15 +533,14 @@ svc_bundle() {
 		'[{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "cgroup"}]'
 }
 
-# have_service NAME: zrun, the httpd and a loopback, else a failing test NAME
+# have_service NAME: zrun and the httpd (lib.sh's init brings lo up), else
+# a failing test NAME
 have_service() {
 	have_zrun "$1" || return 1
 	if [ ! -x $HTTPD ]; then
 		not_ok "$1"; diag "no $HTTPD in the VM (bundles/out/httpd was not built on the host)"
 		return 1
 	fi
-	# the guest's init brings no interface up: no 127.0.0.1 without lo
-	ip link set lo up 2>/dev/null || ifconfig lo up
 }
 
 # answer PORT: the body of GET / (a new connection), or "(failed)". Not
