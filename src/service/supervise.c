@@ -21,6 +21,7 @@
 #include "service.h"
 #include "service_log.h"
 #include "version.h"
+#include "version_index.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
@@ -65,6 +66,7 @@ struct supervisor {
 	struct watch w[SUPERVISE_WATCH_MAX];
 	struct log_sink logs[SUPERVISE_LOG_MAX];
 	long next_rescan_ms;
+	struct version_index *index;  /* which of the root's containers are ours */
 	bool down;                 /* versions, all dead, none to be restarted */
 	long park_hold_ms;         /* not parked before this (a version is being made) */
 	/* what each polled fd is, in the order supervise_pollfds gave them */
@@ -81,6 +83,11 @@ struct supervisor *supervise_new(const char *root, const char *service, const ch
 	snprintf(s->service, sizeof(s->service), "%s", service);
 	snprintf(s->zrun, sizeof(s->zrun), "%s", zrun_path);
 	s->next_rescan_ms = now_ms();
+	s->index = version_index_new(root, service);
+	if (s->index == NULL) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -368,7 +375,7 @@ void supervise_rescan(struct supervisor *s)
 	bool changed = false;
 
 	s->next_rescan_ms = now_ms() + RESCAN_MS;
-	if (service_versions(s->root, s->service, &ids, &n, &ignored) < 0)
+	if (version_index_ids(s->index, &ids, &n, &ignored) < 0)
 		return;
 	for (int i = 0; i < SUPERVISE_WATCH_MAX; i++) {
 		struct watch *w = &s->w[i];
@@ -387,6 +394,12 @@ void supervise_rescan(struct supervisor *s)
 		struct version_config vc;
 		if (version_load(s->root, ids[j], &st, &vc, &ignored) < 0)
 			continue;
+		if (strcmp(vc.service, s->service) != 0) {
+			/* another's (its id made again): the index reads all again */
+			version_index_forget(s->index);
+			state_clear(&st);
+			continue;
+		}
 		enum container_status status = state_live_status(s->root, &st);
 		struct watch *w = find(s, ids[j]);
 		live += status != STATUS_STOPPED;
@@ -416,6 +429,12 @@ void supervise_rescan(struct supervisor *s)
 	service_free_ids(ids, n);
 	if (changed)
 		save_record(s);
+}
+
+void supervise_rescan_all(struct supervisor *s)
+{
+	version_index_forget(s->index);
+	supervise_rescan(s);
 }
 
 bool supervise_down(const struct supervisor *s)

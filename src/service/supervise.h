@@ -32,6 +32,9 @@ void supervise_handle(struct supervisor *s, const struct pollfd *p, size_t n);
 int supervise_add_log(struct supervisor *s, const char *id, int fd);
 /* Look at the service's versions again (a version was created or started). */
 void supervise_rescan(struct supervisor *s);
+/* The same, every state of the root read again (a rescan asked for: the
+ * periodic one reads only what changed, version_index.h). */
+void supervise_rescan_all(struct supervisor *s);
 
 /* The service is down: it has versions, every one dead, none to be
  * restarted (as of the last rescan), and no version was fetched listeners

@@ -86,7 +86,7 @@ static __attribute__((noinline)) int serve_client(struct daemon *d, int client)
 		return 0;
 	case PROTO_RESCAN:
 		if (d->sup)
-			supervise_rescan(d->sup);
+			supervise_rescan_all(d->sup);
 		/* fall through */
 	case PROTO_PING:
 		proto_send_op(client, proto_types[m.op].reply);
