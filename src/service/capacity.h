@@ -12,6 +12,9 @@
 
 /* Replicas of one version (deploy/scale --replicas, refused beyond). */
 #define DEPLOY_REPLICAS_MAX 64
+/* deploy --max-starting's default: how many new replicas start at once
+ * (DEPLOY_REPLICAS_MAX: all; docs/service.md) */
+#define DEPLOY_MAX_STARTING DEPLOY_REPLICAS_MAX
 
 /* Versions (containers) of one service at once: a swap of a full replica
  * group holds the old group and the new one. create refuses one more. Every

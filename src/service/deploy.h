@@ -20,11 +20,12 @@ struct deploy_opts {
 	const char *service, *bundle;
 	const char *id;               /* --id, else SERVICE-<n+1> */
 	struct version_opts vo;       /* listeners, probe, restart ... (service, group set here) */
-	/* unset (0, -1, 0): the service record's, else 1, off, 2 minutes
-	 * (deploy_settings.c); deploy_run fills them in */
+	/* unset (0, -1, 0, 0): the service record's, else 1, off, 2 minutes,
+	 * all (deploy_settings.c); deploy_run fills them in */
 	int replicas;
 	int keep_old;
 	long timeout_ms;              /* as zrun swap's */
+	int max_starting;             /* new replicas started at once (the rest as they are ready) */
 	long grace_ms;                /* as zrun swap's; < 0: the version's own */
 	bool wait, json;
 	bool systemd_cgroup;          /* the global --systemd-cgroup */

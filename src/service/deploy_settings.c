@@ -29,6 +29,17 @@ void deploy_settings_resolve(struct deploy_opts *o, const struct service *svc, s
 		o->keep_old = recorded(svc) && svc->keep_old;
 	if (o->timeout_ms <= 0)
 		o->timeout_ms = recorded(svc) && svc->timeout_ms > 0 ? svc->timeout_ms : DEPLOY_TIMEOUT_MS;
+	if (o->max_starting <= 0)
+		o->max_starting = recorded(svc) && svc->max_starting > 0 ? svc->max_starting : DEPLOY_MAX_STARTING;
+}
+
+/* --max-starting's value in its own words: "all" is no limit */
+static void starting(char *buf, size_t len, int n)
+{
+	if (n >= DEPLOY_REPLICAS_MAX)
+		snprintf(buf, len, "all");
+	else
+		snprintf(buf, len, "%d", n);
 }
 
 static void duration(char *buf, size_t len, long ms)
@@ -103,6 +114,11 @@ void deploy_settings_report(const struct deploy_opts *o, const struct service *s
 		duration(is, sizeof(is), o->timeout_ms);
 		changed(o, group, elapsed_ms, "timeout", was, is);
 	}
+	if (svc->max_starting > 0) {
+		starting(was, sizeof(was), svc->max_starting);
+		starting(is, sizeof(is), o->max_starting);
+		changed(o, group, elapsed_ms, "max-starting", was, is);
+	}
 	for (int s = 0; s < S_COUNT; s++) {
 		const char *name = describe(s, &svc->settings, was, sizeof(was));
 		describe(s, now, is, sizeof(is));
@@ -118,4 +134,5 @@ void deploy_settings_record(struct service *svc, const struct deploy_opts *o, co
 	svc->replicas = o->replicas;
 	svc->keep_old = o->keep_old;
 	svc->timeout_ms = o->timeout_ms;
+	svc->max_starting = o->max_starting;
 }

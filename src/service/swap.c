@@ -123,6 +123,7 @@ static int bring_up_new(struct swap_run *w, struct zrun_error *err)
 
 	if (m == NULL)
 		return abort_with(w, "", err);
+	swap_members_max_starting(m, o->max_starting > 0 ? (size_t)o->max_starting : 0);
 	if (swap_members_any_created(m) && enter(w, SWAP_STARTING, err) < 0)
 		r = record_failed(w, err);
 	else if (swap_members_start(m, &w->say, err) < 0)
