@@ -117,14 +117,17 @@ rows += [("leftovers after teardown", "leftovers N", rt, "") for rt in ("zrun", 
 section("N services, one instance each", "N", ns, rows)
 
 rs = nums(xs_of({"deploy", "redeploy", "failed"}, "R"))
-modes = ("zrun-default", "zrun-fast", "pm2")
+modes = ("zrun-default", "zrun-fast", "zrun-start8", "pm2")
 rows = [("deploy until serving", "deploy", m, "s") for m in modes]
 rows.append(ratio("deploy ratio", "deploy", "zrun-default", "pm2"))
 rows += [("redeploy under wrk load", "redeploy", m, "s") for m in modes]
 rows.append(ratio("redeploy ratio", "redeploy", "zrun-default", "pm2"))
 rows += [("failed requests in the redeploy", "failed", m, "") for m in modes]
+rows += [("of which timeouts (wrk: 2 s)", "timeouts", m, "") for m in modes]
+rows += [("latency in the redeploy, p99", "lat_p99", m, "ms") for m in modes]
+rows += [("latency in the redeploy, max", "lat_max", m, "ms") for m in modes]
 rows += [("requests sent (wrk -t2 -c16)", "requests", m, "") for m in modes]
-rows += [("abort of a release crashing at start", "abort", m, "s") for m in modes[:2]]
+rows += [("abort of a release crashing at start", "abort", m, "s") for m in modes[:3]]
 rows += [("leftovers after teardown", "leftovers R", m, "") for m in ("zrun", "pm2")]
 section("one service, R replicas", "R", rs, rows)
 
@@ -177,7 +180,7 @@ if plot_path != "-":
             ("R replicas: deploy", "deploy", modes, "R replicas", "s"),
             ("R replicas: redeploy under load", "redeploy", modes, "R replicas", "s"),
             ("K parallel run /bin/true", "par_run", ("zrun", "crun", "runc"), "K", "ms"),
-            ("R replicas: abort of a release crashing at start", "abort", modes[:2], "R replicas", "s")):
+            ("R replicas: abort of a release crashing at start", "abort", modes[:3], "R replicas", "s")):
         lines = []
         for rt in rts:
             for app in (APPS if xlabel == "N services" else (None,)):
