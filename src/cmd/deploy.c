@@ -107,7 +107,7 @@ static int run_rollback(struct cli_ctx *ctx, int argc, char **argv)
 static const struct cli_opt deploy_table[] = {
 	{ "listen", OPT_LISTEN, required_argument, "[N=]URL", "the service's listener, for its first deploy (repeatable)" },
 	{ "replicas", OPT_REPLICAS, required_argument, "N", "containers of the version, all accepting (default: the last deploy's, else 1)" },
-	{ "max-starting", OPT_MAX_STARTING, required_argument, "N", "start N new replicas at a time, the next as one is ready (default: the last deploy's, else all)" },
+	{ "max-starting", OPT_MAX_STARTING, required_argument, "N", "start N new replicas at a time, the next as one is ready (default: the last deploy's, else 4 per CPU)" },
 	{ "id", OPT_ID, required_argument, "ID", "the new version's id (default SERVICE-<n+1>)" },
 	{ "restart", OPT_RESTART, required_argument, "POLICY", "no, on-failure[:MAX] (default) or always; done by the supervisor" },
 	{ "probe", OPT_PROBE, required_argument, "KIND", "readiness: accepting (default), http[:PATH], tcp, exec:CMD, notify" },

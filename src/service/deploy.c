@@ -313,14 +313,14 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	deploy_settings_report(o, &svc, &now, group, now_ms() - t0);
 	if (n_old == 0) {
 		/* start: every replica proven ready, or none stays */
-		if (start_all(o->root, group, new_ids, (size_t)o->replicas, o->max_starting, o->timeout_ms, t0, o->out,
-			      o->json, err) < 0)
+		if (start_all(o->root, group, new_ids, (size_t)o->replicas, deploy_max_starting(o->max_starting),
+			      o->timeout_ms, t0, o->out, o->json, err) < 0)
 			goto undo;
 		say(o->out, o->json, o->service, t0, "%s started: %d replica%s ready in %.2f s", group, o->replicas);
 	} else {
 		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .t0_ms = t0, .grace_ms = o->grace_ms,
-					.keep_old = o->keep_old, .max_starting = o->max_starting, .wait = o->wait,
-					.json = o->json,
+					.keep_old = o->keep_old, .max_starting = deploy_max_starting(o->max_starting),
+					.wait = o->wait, .json = o->json,
 					.progress = swap_say_progress(o->out, o->json), .out = o->out };
 		/* a failed swap has removed NEW itself */
 		if (swap_group_run(&so, o->service, old_group, old, n_old, group, new_ids, (size_t)o->replicas, err) < 0)
@@ -414,7 +414,7 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 		r = recreate(root, ids[i], err);
 	if (r == 0) {
 		struct swap_opts so = { .root = root, .timeout_ms = timeout_ms, .t0_ms = t0, .grace_ms = -1, .keep_old = true,
-					.max_starting = svc.max_starting, .json = json, .progress = swap_say_progress(out, json), .out = out };
+					.max_starting = deploy_max_starting(svc.max_starting), .json = json, .progress = swap_say_progress(out, json), .out = out };
 		r = swap_group_run(&so, service, cur, old, n_old, prev, ids, n, err);
 	}
 	if (r == 0) {
@@ -505,7 +505,7 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 		qsort_r(ids, m, sizeof(char *), cmp_replica, group);
 	/* up: copies of replica 0 (its bundle and settings), all proven ready */
 	if (r == 0 && (int)m < n)
-		r = scale_up(root, group, ids[0], n - (int)m, svc.max_starting, timeout_ms, t0, out, json, err);
+		r = scale_up(root, group, ids[0], n - (int)m, deploy_max_starting(svc.max_starting), timeout_ms, t0, out, json, err);
 	/* down: the highest replicas drain gracefully, all at once */
 	if (r == 0 && (int)m > n) {
 		struct swap_say sy = { .out = out, .json = json, .t0 = t0 };

@@ -34,6 +34,11 @@ struct deploy_opts {
 
 int deploy_run(struct deploy_opts *o, struct zrun_error *err);
 
+/* How many new replicas start at once for a --max-starting setting (0:
+ * the default, DEPLOY_STARTING_PER_CPU per online CPU; DEPLOY_REPLICAS_MAX
+ * and more: all). */
+int deploy_max_starting(int setting);
+
 /* Swap back to the kept previous version (recreated from its bundle). */
 int deploy_rollback(const char *root, const char *service, long timeout_ms, bool json, FILE *out,
 		    struct zrun_error *err);

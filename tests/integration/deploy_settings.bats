@@ -193,6 +193,14 @@ expect_after() {
 	grep -q "max-starting: 1 -> all" "$WORK/deploy.out" || { echo "expected a changed line max-starting: 1 -> all in:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
 	expect_after "$SVC-3.r2: started" "$SVC-3: ready after"
 	wait_serving "$URL/" v3
+	# default: 4 per CPU; a first deploy of one more than that holds one back
+	local cpus n
+	cpus=$(nproc) n=$((4 * cpus + 1))
+	if [ "$n" -le 16 ]; then
+		SVC=${SVC}b dep w1 -- --listen "unix:$WORK/w.sock" --replicas "$n"
+		grep -q "1 more start as these are ready, $((4 * cpus)) at a time" "$WORK/deploy.out" ||
+			{ echo "expected $((4 * cpus)) of $n replicas started at once by default ($cpus CPUs), saw:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
+	fi
 	run zr deploy --max-starting 0 "$SVC" "$(mkver v4)"
 	assert_one_line_error 'max-starting "0": expected all or a whole number from 1 to 64'
 	expect_eq "$(zr list -q | grep -c "^$SVC-4" || true)" 0 "versions of the refused deploy"
