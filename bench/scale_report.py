@@ -20,6 +20,13 @@ for line in open(os.path.join(data, "res.tsv")):
         res[("leftovers " + sec, rt)][xv] = v
     else:
         res[(key, rt)][x] = v
+# A redeploy that sent no request (its deploy failed) measured no failure
+# and no latency: "-" rather than 0.
+for (key, rt), d in list(res.items()):
+    if key in ("failed", "timeouts", "lat_p99", "lat_max"):
+        for x in list(d):
+            if res.get(("requests", rt), {}).get(x) == "0":
+                del d[x]
 
 
 def xs_of(keys, sec):
@@ -97,8 +104,10 @@ def nums(xs):
     return sorted(xs, key=key)
 
 
-out.append("| measure | runtime | | | | | | |")
-out.append("|---|---|---|---|---|---|---|---|")
+ncols = max(len(nums(xs_of({"up_all", "up_cmd"}, "N"))), len(nums(xs_of({"deploy", "redeploy", "failed"}, "R"))),
+            len(nums(xs_of({"par_run"}, "K"))), 1)
+out.append("| measure | runtime |%s" % (" |" * ncols))
+out.append("|---|---|%s" % ("---|" * ncols))
 ns = nums(xs_of({"up_all", "up_cmd"}, "N"))
 rows = []
 for rt in ("zrun", "pm2", "crun", "runc"):
