@@ -20,6 +20,13 @@ for line in open(os.path.join(data, "res.tsv")):
         res[("leftovers " + sec, rt)][xv] = v
     else:
         res[(key, rt)][x] = v
+# A redeploy that sent no request (its deploy failed) measured no failure
+# and no latency: "-" rather than 0.
+for (key, rt), d in list(res.items()):
+    if key in ("failed", "timeouts", "lat_p99", "lat_max"):
+        for x in list(d):
+            if res.get(("requests", rt), {}).get(x) == "0":
+                del d[x]
 
 
 def xs_of(keys, sec):
@@ -51,8 +58,16 @@ out = []
 head = open(os.path.join(data, "header.txt")).read().rstrip("\n")
 
 
+def column(sec, x):
+    """N=100 node: the N section's x is "N/APP" (the app each row runs)."""
+    n, _, app = x.partition("/")
+    return "%s=%s%s" % (sec, n, " " + app if app else "")
+
+
 def section(title, sec, xs, rows):
-    out.append("| **%s** | | %s |" % (title, " | ".join("%s=%s" % (sec, x) for x in xs)))
+    if not xs:  # a section not run (SCALE_SECTIONS)
+        return
+    out.append("| **%s** | | %s |" % (title, " | ".join(column(sec, x) for x in xs)))
     for label, key, rt, unit in rows:
         cells = []
         for x in xs:
@@ -78,12 +93,21 @@ def ratio(label, key, a, b):
     return (label, "ratio:%s/%s" % (a, b), "%s/%s" % (a, b), "")
 
 
+APPS = ("node", "httpd")
+
+
 def nums(xs):
-    return sorted(xs, key=int)
+    """R and K: by number; N ("N/APP"): node first, then httpd, by N."""
+    def key(x):
+        n, _, app = x.partition("/")
+        return (APPS.index(app) if app in APPS else -1, int(n))
+    return sorted(xs, key=key)
 
 
-out.append("| measure | runtime | | | | | | |")
-out.append("|---|---|---|---|---|---|---|---|")
+ncols = max(len(nums(xs_of({"up_all", "up_cmd"}, "N"))), len(nums(xs_of({"deploy", "redeploy", "failed"}, "R"))),
+            len(nums(xs_of({"par_run"}, "K"))), 1)
+out.append("| measure | runtime |%s" % (" |" * ncols))
+out.append("|---|---|%s" % ("---|" * ncols))
 ns = nums(xs_of({"up_all", "up_cmd"}, "N"))
 rows = []
 for rt in ("zrun", "pm2", "crun", "runc"):
@@ -96,20 +120,23 @@ rows.append(("`service list`", "svc_list", "zrun", "ms"))
 rows += [("status of one (service status, pm2 show, state)", "status", rt, "ms")
          for rt in ("zrun", "pm2", "crun", "runc")]
 rows += [("manager's own PSS per service", "own_pss", rt, "KiB") for rt in ("zrun", "pm2")]
-rows += [("app (node) PSS per service", "app_pss", rt, "KiB") for rt in ("zrun", "pm2", "crun", "runc")]
+rows += [("app PSS per service", "app_pss", rt, "KiB") for rt in ("zrun", "pm2", "crun", "runc")]
 rows += [("teardown of all", "down", rt, "ms") for rt in ("zrun", "pm2", "crun", "runc")]
 rows += [("leftovers after teardown", "leftovers N", rt, "") for rt in ("zrun", "pm2", "crun", "runc")]
 section("N services, one instance each", "N", ns, rows)
 
 rs = nums(xs_of({"deploy", "redeploy", "failed"}, "R"))
-modes = ("zrun-default", "zrun-fast", "pm2")
+modes = ("zrun-default", "zrun-fast", "zrun-start8", "pm2")
 rows = [("deploy until serving", "deploy", m, "s") for m in modes]
 rows.append(ratio("deploy ratio", "deploy", "zrun-default", "pm2"))
 rows += [("redeploy under wrk load", "redeploy", m, "s") for m in modes]
 rows.append(ratio("redeploy ratio", "redeploy", "zrun-default", "pm2"))
 rows += [("failed requests in the redeploy", "failed", m, "") for m in modes]
+rows += [("of which timeouts (wrk: 2 s)", "timeouts", m, "") for m in modes]
+rows += [("latency in the redeploy, p99", "lat_p99", m, "ms") for m in modes]
+rows += [("latency in the redeploy, max", "lat_max", m, "ms") for m in modes]
 rows += [("requests sent (wrk -t2 -c16)", "requests", m, "") for m in modes]
-rows += [("abort of a release crashing at start", "abort", m, "s") for m in modes[:2]]
+rows += [("abort of a release crashing at start", "abort", m, "s") for m in modes[:3]]
 rows += [("leftovers after teardown", "leftovers R", m, "") for m in ("zrun", "pm2")]
 section("one service, R replicas", "R", rs, rows)
 
@@ -145,8 +172,11 @@ if md_path != "-":
         f.write(pre + begin + "\n" + text + end + post)
 
 if plot_path != "-":
-    def series(key, rt, path):
+    def series(key, rt, path, app=None):
+        """the points of one line; app: the N section's rows of that app"""
         d = res.get((key, rt), {})
+        if app:
+            d = {x.split("/")[0]: v for x, v in d.items() if x.endswith("/" + app)}
         with open(path, "w") as f:
             for x in sorted(d, key=int):
                 f.write("%s %s\n" % (x, float(d[x]) / (1000 if key in ("deploy", "redeploy", "up_all", "abort") else 1)))
@@ -159,12 +189,14 @@ if plot_path != "-":
             ("R replicas: deploy", "deploy", modes, "R replicas", "s"),
             ("R replicas: redeploy under load", "redeploy", modes, "R replicas", "s"),
             ("K parallel run /bin/true", "par_run", ("zrun", "crun", "runc"), "K", "ms"),
-            ("R replicas: abort of a release crashing at start", "abort", modes[:2], "R replicas", "s")):
+            ("R replicas: abort of a release crashing at start", "abort", modes[:3], "R replicas", "s")):
         lines = []
         for rt in rts:
-            p = os.path.join(data, "plot-%s-%s.dat" % (key, rt))
-            if series(key, rt, p):
-                lines.append("'%s' using 1:2 with linespoints lw 2 title '%s'" % (p, rt))
+            for app in (APPS if xlabel == "N services" else (None,)):
+                p = os.path.join(data, "plot-%s-%s-%s.dat" % (key, rt, app))
+                if series(key, rt, p, app):
+                    lines.append("'%s' using 1:2 with linespoints lw 2 title '%s'" %
+                                 (p, rt + (" " + app if app else "")))
         if lines:
             plots.append("set title '%s'\nset xlabel '%s'\nset ylabel '%s'\nplot %s\n" %
                          (title, xlabel, ylabel, ", ".join(lines)))

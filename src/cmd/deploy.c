@@ -9,8 +9,8 @@
 #include "create.h"
 #include "deploy.h"
 
-enum { OPT_REPLICAS = 500, OPT_ID, OPT_RESTART, OPT_TIMEOUT, OPT_KEEP_OLD, OPT_NO_KEEP_OLD, OPT_NO_INTERCEPT, OPT_WAIT,
-       OPT_FORMAT, OPT_CANARY, OPT_STEP };
+enum { OPT_REPLICAS = 500, OPT_MAX_STARTING, OPT_ID, OPT_RESTART, OPT_TIMEOUT, OPT_KEEP_OLD, OPT_NO_KEEP_OLD,
+       OPT_NO_INTERCEPT, OPT_WAIT, OPT_FORMAT, OPT_CANARY, OPT_STEP };
 
 static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 {
@@ -25,6 +25,14 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 			return zrun_error_set(&ctx->err, 0, "%s: --replicas \"%s\": expected a whole number from 1 to %d",
 					      ctx->cmd->name, arg, DEPLOY_REPLICAS_MAX);
 		o->replicas = (int)n;
+		return 0;
+	}
+	case OPT_MAX_STARTING: {
+		long n = strcmp(arg, "all") == 0 ? DEPLOY_REPLICAS_MAX : strtol(arg, &end, 10);
+		if (strcmp(arg, "all") != 0 && (*arg == '\0' || *end != '\0' || n < 1 || n > DEPLOY_REPLICAS_MAX))
+			return zrun_error_set(&ctx->err, 0, "%s: --max-starting \"%s\": expected all or a whole number from 1 to %d",
+					      ctx->cmd->name, arg, DEPLOY_REPLICAS_MAX);
+		o->max_starting = (int)n;
 		return 0;
 	}
 	case OPT_ID: o->id = arg; return 0;
@@ -110,6 +118,7 @@ static int run_rollback(struct cli_ctx *ctx, int argc, char **argv)
 static const struct cli_opt deploy_table[] = {
 	{ "listen", OPT_LISTEN, required_argument, "[N=]URL", "the service's listener, for its first deploy (repeatable)" },
 	{ "replicas", OPT_REPLICAS, required_argument, "N", "containers of the version, all accepting (default: the last deploy's, else 1)" },
+	{ "max-starting", OPT_MAX_STARTING, required_argument, "N", "start N new replicas at a time, the next as one is ready (default: the last deploy's, else 4 per CPU)" },
 	{ "id", OPT_ID, required_argument, "ID", "the new version's id (default SERVICE-<n+1>)" },
 	{ "restart", OPT_RESTART, required_argument, "POLICY", "no, on-failure[:MAX] (default) or always; done by the supervisor" },
 	{ "probe", OPT_PROBE, required_argument, "KIND", "readiness: accepting (default), http[:PATH], tcp, exec:CMD, notify" },

@@ -170,15 +170,18 @@ static int hold_swap(const char *root, const char *service, bool wait, FILE *out
 	return lock;
 }
 
-/* Start the replicas of a first deploy and probe them all ready at once,
- * within timeout_ms of t0 (the deploy's start: the timeout bounds it all). */
-static int start_all(const char *root, const char *group, char **ids, size_t n, long timeout_ms, long t0,
-		     FILE *out, bool json, struct zrun_error *err)
+/* Start the replicas of a first deploy (max_starting at a time, the rest
+ * as those are ready) and probe them all ready, within timeout_ms of t0
+ * (the deploy's start: the timeout bounds it all). */
+static int start_all(const char *root, const char *group, char **ids, size_t n, int max_starting, long timeout_ms,
+		     long t0, FILE *out, bool json, struct zrun_error *err)
 {
 	struct swap_say sy = { .out = out, .json = json, .progress = swap_say_progress(out, json), .t0 = t0 };
 	struct swap_members *m = swap_members_load(root, ids, n, err);
 	int r = -1;
 
+	if (m)
+		swap_members_max_starting(m, (size_t)max_starting);
 	if (m && swap_members_start(m, &sy, err) == 0 && swap_members_probe(m, group, timeout_ms, &sy, err) == 0)
 		r = 0;
 	else if (m && n == 1)
@@ -318,12 +321,14 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	deploy_settings_report(o, &svc, &now, group, now_ms() - t0);
 	if (n_old == 0) {
 		/* start: every replica proven ready, or none stays */
-		if (start_all(o->root, group, new_ids, (size_t)o->replicas, o->timeout_ms, t0, o->out, o->json, err) < 0)
+		if (start_all(o->root, group, new_ids, (size_t)o->replicas, deploy_max_starting(o->max_starting),
+			      o->timeout_ms, t0, o->out, o->json, err) < 0)
 			goto undo;
 		say(o->out, o->json, o->service, t0, "%s started: %d replica%s ready in %.2f s", group, o->replicas);
 	} else {
 		struct swap_opts so = { .root = o->root, .timeout_ms = o->timeout_ms, .t0_ms = t0, .grace_ms = o->grace_ms,
-					.keep_old = o->keep_old, .wait = o->wait, .json = o->json,
+					.keep_old = o->keep_old, .max_starting = deploy_max_starting(o->max_starting),
+					.wait = o->wait, .json = o->json,
 					.progress = swap_say_progress(o->out, o->json), .out = o->out,
 					.n_canary = o->n_canary, .step_ms = o->step_ms };
 		memcpy(so.canary, o->canary, sizeof(so.canary));
@@ -428,7 +433,7 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 		r = recreate(root, ids[i], err);
 	if (r == 0) {
 		struct swap_opts so = { .root = root, .timeout_ms = timeout_ms, .t0_ms = t0, .grace_ms = -1, .keep_old = true,
-					.json = json, .progress = swap_say_progress(out, json), .out = out };
+					.max_starting = deploy_max_starting(svc.max_starting), .json = json, .progress = swap_say_progress(out, json), .out = out };
 		r = swap_group_run(&so, service, cur, old, n_old, prev, ids, n, err);
 	}
 	if (r == 0) {
@@ -463,8 +468,8 @@ static int cmp_replica(const void *a, const void *b, void *group)
 
 /* Create add copies of replica first (the next free indexes) and start and
  * probe them all at once; when one is not ready, all the new ones go. */
-static int scale_up(const char *root, const char *group, const char *first, int add, long timeout_ms, long t0,
-		    FILE *out, bool json, struct zrun_error *err)
+static int scale_up(const char *root, const char *group, const char *first, int add, int max_starting,
+		    long timeout_ms, long t0, FILE *out, bool json, struct zrun_error *err)
 {
 	struct container_state st;
 	struct version_config vc;
@@ -489,7 +494,7 @@ static int scale_up(const char *root, const char *group, const char *first, int 
 	}
 	state_clear(&st);
 	if (r == 0)
-		r = start_all(root, group, made, (size_t)n, timeout_ms, t0, out, json, err);
+		r = start_all(root, group, made, (size_t)n, max_starting, timeout_ms, t0, out, json, err);
 	if (r < 0)
 		remove_ids(root, made, (size_t)n);
 	for (int k = 0; k < n; k++)
@@ -519,7 +524,7 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 		qsort_r(ids, m, sizeof(char *), cmp_replica, group);
 	/* up: copies of replica 0 (its bundle and settings), all proven ready */
 	if (r == 0 && (int)m < n)
-		r = scale_up(root, group, ids[0], n - (int)m, timeout_ms, t0, out, json, err);
+		r = scale_up(root, group, ids[0], n - (int)m, deploy_max_starting(svc.max_starting), timeout_ms, t0, out, json, err);
 	/* down: the highest replicas drain gracefully, all at once */
 	if (r == 0 && (int)m > n) {
 		struct swap_say sy = { .out = out, .json = json, .t0 = t0 };

@@ -21,11 +21,12 @@ struct deploy_opts {
 	const char *service, *bundle;
 	const char *id;               /* --id, else SERVICE-<n+1> */
 	struct version_opts vo;       /* listeners, probe, restart ... (service, group set here) */
-	/* unset (0, -1, 0): the service record's, else 1, off, 2 minutes
-	 * (deploy_settings.c); deploy_run fills them in */
+	/* unset (0, -1, 0, 0): the service record's, else 1, off, 2 minutes,
+	 * all (deploy_settings.c); deploy_run fills them in */
 	int replicas;
 	int keep_old;
 	long timeout_ms;              /* as zrun swap's */
+	int max_starting;             /* new replicas started at once (the rest as they are ready) */
 	long grace_ms;                /* as zrun swap's; < 0: the version's own */
 	bool wait, json;
 	bool systemd_cgroup;          /* the global --systemd-cgroup */
@@ -37,6 +38,11 @@ struct deploy_opts {
 };
 
 int deploy_run(struct deploy_opts *o, struct zrun_error *err);
+
+/* How many new replicas start at once for a --max-starting setting (0:
+ * the default, DEPLOY_STARTING_PER_CPU per online CPU; DEPLOY_REPLICAS_MAX
+ * and more: all). */
+int deploy_max_starting(int setting);
 
 /* Swap back to the kept previous version (recreated from its bundle). */
 int deploy_rollback(const char *root, const char *service, long timeout_ms, bool json, FILE *out,

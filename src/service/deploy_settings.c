@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "event.h"
 
@@ -29,6 +30,33 @@ void deploy_settings_resolve(struct deploy_opts *o, const struct service *svc, s
 		o->keep_old = recorded(svc) && svc->keep_old;
 	if (o->timeout_ms <= 0)
 		o->timeout_ms = recorded(svc) && svc->timeout_ms > 0 ? svc->timeout_ms : DEPLOY_TIMEOUT_MS;
+	/* 0 stays 0 (the default, resolved when used): a record made on
+	 * one host does not pin another host's CPU count */
+	if (o->max_starting <= 0)
+		o->max_starting = recorded(svc) ? svc->max_starting : 0;
+}
+
+int deploy_max_starting(int setting)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (setting > 0)
+		return setting;
+	if (cpus < 1)
+		cpus = 1;
+	return cpus * DEPLOY_STARTING_PER_CPU >= DEPLOY_REPLICAS_MAX ? DEPLOY_REPLICAS_MAX
+								     : (int)cpus * DEPLOY_STARTING_PER_CPU;
+}
+
+/* --max-starting's value in its own words: "all" is no limit */
+static void starting(char *buf, size_t len, int n)
+{
+	if (n <= 0)
+		snprintf(buf, len, "default");
+	else if (n >= DEPLOY_REPLICAS_MAX)
+		snprintf(buf, len, "all");
+	else
+		snprintf(buf, len, "%d", n);
 }
 
 static void duration(char *buf, size_t len, long ms)
@@ -103,6 +131,9 @@ void deploy_settings_report(const struct deploy_opts *o, const struct service *s
 		duration(is, sizeof(is), o->timeout_ms);
 		changed(o, group, elapsed_ms, "timeout", was, is);
 	}
+	starting(was, sizeof(was), svc->max_starting);
+	starting(is, sizeof(is), o->max_starting);
+	changed(o, group, elapsed_ms, "max-starting", was, is);
 	for (int s = 0; s < S_COUNT; s++) {
 		const char *name = describe(s, &svc->settings, was, sizeof(was));
 		describe(s, now, is, sizeof(is));
@@ -118,4 +149,5 @@ void deploy_settings_record(struct service *svc, const struct deploy_opts *o, co
 	svc->replicas = o->replicas;
 	svc->keep_old = o->keep_old;
 	svc->timeout_ms = o->timeout_ms;
+	svc->max_starting = o->max_starting;
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "json.h"
 #include "record.h"
 
@@ -242,6 +243,7 @@ static const struct record_field service_fields[] = {
 	{ .key = "steer_maps", .type = REC_CUSTOM, .write = write_steer_maps, .read = read_steer_maps },
 	REC_FIELD_BOOL(struct service, keep_old, "keep_old"),
 	REC_FIELD_LONG(struct service, timeout_ms, "timeout_ms", 0, INT32_MAX),
+	REC_FIELD_INT(struct service, max_starting, "max_starting", 0, DEPLOY_REPLICAS_MAX),
 	{ .key = "settings", .type = REC_OBJECT, .offset = offsetof(struct service, settings), .fields = version_fields },
 	{ 0 },
 };

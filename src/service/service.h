@@ -83,6 +83,7 @@ struct service {
 	/* what the next deploy reuses unless a flag changes it */
 	bool keep_old;                    /* deploy --keep-old */
 	long timeout_ms;                  /* deploy --timeout; 0 = not recorded */
+	int max_starting;                 /* deploy --max-starting; 0 = not recorded */
 	struct version_config settings;   /* of current; settings.service "" = not recorded */
 };
 

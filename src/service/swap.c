@@ -127,6 +127,7 @@ static int bring_up_new(struct swap_run *w, struct zrun_error *err)
 		return abort_with(w, "", err);
 	if (o->n_canary)
 		swap_members_unserved(m);
+	swap_members_max_starting(m, o->max_starting > 0 ? (size_t)o->max_starting : 0);
 	if (swap_members_any_created(m) && enter(w, SWAP_STARTING, err) < 0)
 		r = record_failed(w, err);
 	else if (swap_members_start(m, &w->say, err) < 0)

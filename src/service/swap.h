@@ -24,6 +24,7 @@ struct swap_opts {
 	long t0_ms;             /* CLOCK_MONOTONIC ms the command began (0: now) */
 	long grace_ms;          /* < 0: each OLD member's own grace period */
 	bool keep_old;
+	int max_starting;       /* NEW's members started at once; 0: all */
 	bool wait;              /* wait for another swap of the service instead of failing */
 	bool json;              /* one JSON object per step */
 	bool progress;          /* a "waiting" line each second a wait lasts */

@@ -33,11 +33,13 @@ struct member {
 	bool passed;                     /* a probe passed: startup is over */
 	int ok, bad, tries;
 	bool ready;
+	bool deferred;                   /* created, its start held back (max_starting) */
 };
 
 struct swap_members {
 	const char *root;
 	size_t n;
+	size_t max_starting;    /* started and not yet ready at once; 0: all */
 	bool fetched;           /* svc and the targets' listener inodes */
 	struct service svc;
 	int netns_fd;           /* the listeners' network namespace when not ours */
@@ -126,8 +128,25 @@ bool swap_members_any_created(const struct swap_members *m)
 	return false;
 }
 
+void swap_members_max_starting(struct swap_members *m, size_t n)
+{
+	m->max_starting = n;
+}
+
+/* Start one created member (its init is blocked on the exec fifo). */
+static int start_member(struct swap_members *m, struct member *v, const struct swap_say *say, struct zrun_error *err)
+{
+	v->deferred = false;
+	if (container_start(m->root, v->id, err) < 0)
+		return zrun_error_prefix(err, "start %s", v->id);
+	event_say(say->out, say->json, "started", v->id, now_ms() - say->t0, "started (pid %d)", v->st.pid);
+	return 0;
+}
+
 int swap_members_start(struct swap_members *m, const struct swap_say *say, struct zrun_error *err)
 {
+	size_t started = 0, held = 0;
+
 	for (size_t i = 0; i < m->n; i++) {
 		struct member *v = &m->v[i];
 		if (v->vc.probe.kind != PROBE_NOTIFY || v->t.notify_fd >= 0)
@@ -139,15 +158,23 @@ int swap_members_start(struct swap_members *m, const struct swap_say *say, struc
 			event_say(say->out, say->json, "probing", v->id, now_ms() - say->t0,
 				  "already running: a READY=1 it sent before this swap is not seen");
 	}
+	/* A running member is not starting: it counts as ready to start. */
 	for (size_t i = 0; i < m->n; i++) {
 		struct member *v = &m->v[i];
 		if (state_live_status(m->root, &v->st) != STATUS_CREATED)
 			continue;
-		if (container_start(m->root, v->id, err) < 0)
-			return zrun_error_prefix(err, "start %s", v->id);
-		event_say(say->out, say->json, "started", v->id, now_ms() - say->t0, "started (pid %d)",
-			  v->st.pid);
+		if (m->max_starting > 0 && started >= m->max_starting) {
+			v->deferred = true;
+			held++;
+			continue;
+		}
+		if (start_member(m, v, say, err) < 0)
+			return -1;
+		started++;
 	}
+	if (held > 0)
+		event_say(say->out, say->json, "starting", m->v[0].id, now_ms() - say->t0,
+			  "%zu more start as these are ready, %zu at a time (--max-starting)", held, m->max_starting);
 	return 0;
 }
 
@@ -190,6 +217,32 @@ static int fill_targets(struct swap_members *m, struct zrun_error *err)
 		v->t.netns_fd = m->netns_fd;
 	}
 	m->fetched = true;
+	return 0;
+}
+
+/* v's probes begin now: its first one after the initial delay. */
+static void probe_begin(struct member *v)
+{
+	v->t_probe = now_ms();
+	v->next_ms = v->t_first = v->t_probe + probe_first_delay_ms(&v->vc.probe);
+	v->ok = v->bad = v->tries = 0;
+	v->ready = v->passed = false;
+	if (v->pidfd < 0)
+		v->pidfd = pidfd_of(&v->st);
+}
+
+/* One member became ready: the next held back one starts, its probes begin. */
+static int start_next(struct swap_members *m, const struct swap_say *say, struct zrun_error *err)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct member *v = &m->v[i];
+		if (!v->deferred)
+			continue;
+		if (start_member(m, v, say, err) < 0)
+			return -1;
+		probe_begin(v);
+		return 0;
+	}
 	return 0;
 }
 
@@ -292,7 +345,7 @@ static struct member *next_due(struct swap_members *m)
 	struct member *due = NULL;
 
 	for (size_t i = 0; i < m->n; i++)
-		if (!m->v[i].ready && (due == NULL || m->v[i].next_ms < due->next_ms))
+		if (!m->v[i].ready && !m->v[i].deferred && (due == NULL || m->v[i].next_ms < due->next_ms))
 			due = &m->v[i];
 	return due;
 }
@@ -330,17 +383,14 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 
 	if (fill_targets(m, err) < 0)
 		return -1;
-	for (size_t i = 0; i < m->n; i++) {
-		struct member *v = &m->v[i];
-		v->t_probe = now_ms();
-		v->next_ms = v->t_first = v->t_probe + probe_first_delay_ms(&v->vc.probe);
-		v->ok = v->bad = v->tries = 0;
-		v->ready = v->passed = false;
-		if (v->pidfd < 0)
-			v->pidfd = pidfd_of(&v->st);
-	}
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->v[i].deferred)
+			probe_begin(&m->v[i]);
 	while (left > 0) {
 		struct member *v = next_due(m);
+		/* cannot be: while one is held back, a started one is probed */
+		if (v == NULL)
+			return zrun_error_set(err, 0, "%s: nothing left to probe", label);
 		long until = v->next_ms < deadline_ms ? v->next_ms : deadline_ms;
 		if (until > pr.last_line_ms + PROGRESS_EVERY_MS && say->progress)
 			until = pr.last_line_ms + PROGRESS_EVERY_MS;
@@ -362,6 +412,8 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 			if (r > 0) {
 				left--;
 				pr.last_line_ms = now_ms();
+				if (start_next(m, say, err) < 0)
+					return -1;
 			}
 		}
 		say_waiting(m, label, say, &pr);

@@ -35,8 +35,14 @@ void swap_members_free(struct swap_members *m);
 void swap_members_unserved(struct swap_members *m);
 /* true when one of them is only created (start has work to do). */
 bool swap_members_any_created(const struct swap_members *m);
+/* Start at most n of the created ones at once (0: all, the default): the
+ * others start one by one as started ones are proven ready, so that R
+ * starting replicas do not take the CPU from the versions serving
+ * (deploy --max-starting). */
+void swap_members_max_starting(struct swap_members *m, size_t n);
 /* Bind each notify socket (before its version starts, so that no READY=1
- * is lost), then start the created ones. */
+ * is lost), then start the created ones (up to max_starting; probe starts
+ * the rest). */
 int swap_members_start(struct swap_members *m, const struct swap_say *say, struct zrun_error *err);
 /* Probe all until each is ready (Kubernetes thresholds, each on its own
  * schedule), within timeout_ms of say->t0: the timeout bounds the whole

@@ -164,3 +164,44 @@ PY
 	wait_serving "$URL/" va
 	wait_serving "http://127.0.0.1:$((PORT + 40))/" vb
 }
+
+# line_of PATTERN: the line number of the first deploy output line matching it
+line_of() { grep -n -m1 -- "$1" "$WORK/deploy.out" | cut -d: -f1; }
+
+# expect_after A B: B's line comes after A's in the deploy output
+expect_after() {
+	local a b
+	a=$(line_of "$1") b=$(line_of "$2")
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
+		{ echo "expected \"$2\" (line ${b:-none}) after \"$1\" (line ${a:-none}) in:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
+}
+
+@test "max_starting_1_starts_each_replica_once_the_one_before_is_ready_and_is_remembered" {
+	# R node replicas starting at once take the CPU from the old ones that
+	# serve (bench/scale, R=64): --max-starting N starts N at a time, the
+	# next as one is proven ready.
+	dep v1 --start-delay-ms 200 -- --listen "tcp://127.0.0.1:$PORT" --replicas 3 --max-starting 1
+	expect_after "$SVC-1: ready after" "$SVC-1.r1: started"
+	expect_after "$SVC-1.r1: ready after" "$SVC-1.r2: started"
+	# the next deploy remembers it (no flag)
+	dep v2 --start-delay-ms 200
+	expect_after "$SVC-2: ready after" "$SVC-2.r1: started"
+	expect_after "$SVC-2.r1: ready after" "$SVC-2.r2: started"
+	wait_serving "$URL/" v2
+	# all: every replica starts at once again, and deploy says it changed
+	dep v3 --start-delay-ms 200 -- --max-starting all
+	grep -q "max-starting: 1 -> all" "$WORK/deploy.out" || { echo "expected a changed line max-starting: 1 -> all in:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
+	expect_after "$SVC-3.r2: started" "$SVC-3: ready after"
+	wait_serving "$URL/" v3
+	# default: 4 per CPU; a first deploy of one more than that holds one back
+	local cpus n
+	cpus=$(nproc) n=$((4 * cpus + 1))
+	if [ "$n" -le 16 ]; then
+		SVC=${SVC}b dep w1 -- --listen "unix:$WORK/w.sock" --replicas "$n"
+		grep -q "1 more start as these are ready, $((4 * cpus)) at a time" "$WORK/deploy.out" ||
+			{ echo "expected $((4 * cpus)) of $n replicas started at once by default ($cpus CPUs), saw:" >&2; cat "$WORK/deploy.out" >&2; return 1; }
+	fi
+	run zr deploy --max-starting 0 "$SVC" "$(mkver v4)"
+	assert_one_line_error 'max-starting "0": expected all or a whole number from 1 to 64'
+	expect_eq "$(zr list -q | grep -c "^$SVC-4" || true)" 0 "versions of the refused deploy"
+}
