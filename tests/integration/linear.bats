@@ -75,6 +75,12 @@ expect_reads() {  # N: each command reads each of the N states at most once
 	others=$(grep '/state\.json"' "$WORK/sup-trace" | grep -vc '/v1/state\.json"' || true)
 	[ "$seen" -ge 1 ] || { echo "the supervisor of s1 read no state in 2.5 s: $(head -5 "$WORK/sup-trace")" >&2; false; }
 	expect_eq "$others" 0 "states of other services the supervisor of s1 read in 2.5 s"
+	# create and delete of a version of s1 (no strace -f: the created
+	# init would keep it waiting)
+	strace -qq -e trace=openat -o "$WORK/cd-trace" "$ZRUN" --root "$ROOT" create --service s1 vx "$B" >/dev/null 2>&1 </dev/null
+	strace -qq -e trace=openat -o "$WORK/cd-trace" -A "$ZRUN" --root "$ROOT" delete vx
+	others=$(grep '/state\.json"' "$WORK/cd-trace" | grep -v '/v[1x]/state\.json"' || true)
+	expect_eq "$others" "" "states of other services read by create and delete of a version of s1"
 	for id in $(zr list -q); do zr delete "$id"; done
 	expect_eq "$(zr list -q | wc -l)" 0 "containers left"
 	[ ! -e "$ROOT/.services" ] || { echo "service dirs left: $(ls "$ROOT/.services")" >&2; false; }
