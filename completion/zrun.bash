@@ -100,7 +100,12 @@ _zrun() {
 	exec | ps)
 		((n == 0)) && COMPREPLY=($(compgen -W "$(_zrun_ids)" -- "$cur")) ;;
 	swap)
-		((n < 2)) && COMPREPLY=($(compgen -W "$(_zrun_ids)" -- "$cur")) ;;
+		# swap --resume|--abort SERVICE; swap OLD NEW
+		if [[ " ${words[*]} " == *" --resume "* || " ${words[*]} " == *" --abort "* ]]; then
+			((n == 0)) && COMPREPLY=($(compgen -W "$(_zrun_services)" -- "$cur"))
+		else
+			((n < 2)) && COMPREPLY=($(compgen -W "$(_zrun_ids)" -- "$cur"))
+		fi ;;
 	create | run)
 		((n == 1)) && COMPREPLY=($(compgen -d -- "$cur")) ;;
 	deploy)

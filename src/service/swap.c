@@ -575,6 +575,43 @@ static bool record_dead(const struct swap_record *r)
 	return !resting(r->state) && !(r->pid > 0 && state_pid_start_time(r->pid) == r->pid_start);
 }
 
+int swap_resume(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
+{
+	struct swap_record r;
+	const char *verb = abort ? "abort" : "resume";
+	int got = swap_record_read(o->root, service, &r, err);
+
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		return zrun_error_set(err, 0, "service %s has no swap to %s", service, verb);
+	enum swap_state state = r.state;
+	bool dead = record_dead(&r);
+	pid_t pid = r.pid;
+	char line[2 * STATE_ID_MAX + 16];
+	snprintf(line, sizeof(line), "%s -> %s", r.old_name, r.new_name);
+	swap_record_clear(&r);
+	if (state == SWAP_CANARY) {
+		if (abort)
+			return swap_canary_abort(o, service, "asked by `zrun swap --abort`", err);
+		return zrun_error_set(err, 0, "service %s has a canary open (%s), not an interrupted swap: `zrun promote %s` "
+				      "finishes it, `zrun abort %s` undoes it", service, line, service, service);
+	}
+	if (state == SWAP_DONE || state == SWAP_ABORTED) {
+		if (o->out)
+			fprintf(o->out, "nothing to %s: the last swap of %s (%s) is %s\n", verb, service, line,
+				swap_state_name(state));
+		return 0;
+	}
+	if (!dead)
+		return zrun_error_set(err, 0, "the swap %s of service %s is under way (its zrun, pid %d, runs it)", line,
+				      service, (int)pid);
+	if (abort && state >= SWAP_DRAINING)
+		return zrun_error_set(err, 0, "the swap %s of service %s stopped while draining: the old side was "
+				      "signalled, so it can only be finished: `zrun swap --resume %s`", line, service, service);
+	return swap_repair(o->root, service, o->out, o->json, err);
+}
+
 bool swap_interrupted(const char *root, const char *service)
 {
 	struct swap_record r;

@@ -81,6 +81,15 @@ int swap_canary_watch(const char *root, const char *service, FILE *out, struct z
  * the record cannot be read or names an unknown state. */
 int swap_repair(const char *root, const char *service, FILE *out, bool json, struct zrun_error *err);
 
+/* `zrun swap --resume|--abort SERVICE`: after a swap's zrun died, finish
+ * it from its record (what swap_repair does: a swap stopped before OLD was
+ * signalled is undone, one stopped while draining is finished), or, with
+ * abort, undo it, which only a swap that had not signalled OLD can be. An
+ * open canary: abort undoes it; resume is refused, naming promote and
+ * abort. A swap whose zrun is alive is refused; after a finished one, a
+ * line says there is nothing to do. */
+int swap_resume(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err);
+
 /* true when the last swap of the service stopped mid-way (its zrun died),
  * or its record cannot be read: swap_repair has work to do or an error to
  * tell. Reads only. */

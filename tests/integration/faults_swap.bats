@@ -308,3 +308,62 @@ canary_killed_at() {
 	assert_version_gone "$N"
 	expect_eq "$(json_share "$O")" 100 "OLD's share after the canary crashed"
 }
+
+# swap --abort SERVICE after a swap's zrun died before OLD was signalled:
+# NEW goes, OLD serves on untouched; a second --abort has nothing to do.
+@test "swap_abort_undoes_a_swap_killed_while_probing" {
+	local b pid_old
+	first_version "$O"
+	pid_old=$(init_pid "$O")
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	run zr swap --abort api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stopped while probing: undoing it"* ]]
+	assert_version_gone "$N"
+	assert_untouched "$O" "$pid_old"
+	run zr swap --abort api
+	[ "$status" -eq 0 ]
+	[[ "$output" == "nothing to abort: the last swap of api ($O -> $N) is aborted" ]] ||
+		{ echo "second --abort said: $output" >&2; false; }
+}
+
+# swap --abort refuses a swap killed while draining (OLD was signalled: only
+# finishing is left) and says how; swap --resume finishes it.
+@test "swap_abort_refuses_a_swap_killed_while_draining_and_swap_resume_finishes_it" {
+	local b pid_old
+	b=$(mkver old --ignore-sigterm)
+	vcreate "$O" "$b" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --grace-period 2s
+	zr start "$O"
+	wait_serving "$URL/" old
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_FAULT=swap-draining "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	run --separate-stderr zr swap --abort api
+	expect_eq "$status" 1 "exit status of swap --abort"
+	expect_eq "$stderr" "zrun: swap --abort api: the swap $O -> $N of service api stopped while draining: the old side was signalled, so it can only be finished: \`zrun swap --resume api\`" "stderr"
+	run zr swap --resume api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stopped while draining: finishing it"* ]]
+	assert_version_gone "$O"
+	wait_serving "$URL/" new
+}
+
+@test "swap_resume_and_abort_refuse_bad_use_with_one_line" {
+	first_version "$O"
+	run --separate-stderr zr swap --resume api
+	expect_eq "$stderr" "zrun: swap --resume api: service api has no swap to resume" "no swap yet"
+	run --separate-stderr zr swap --resume nosuch
+	expect_eq "$stderr" "zrun: swap: service nosuch: no such service" "no such service"
+	run --separate-stderr zr swap --resume --abort api
+	expect_eq "$stderr" "zrun: swap: --resume and --abort exclude each other" "both"
+	run --separate-stderr zr swap --resume api "$O"
+	[ "$status" -ne 0 ] && [ "$(echo "$stderr" | wc -l)" -eq 1 ] || { echo "two args: $status $stderr" >&2; false; }
+	run --separate-stderr zr swap --abort --canary 10% api
+	expect_eq "$stderr" "zrun: swap: --canary starts a swap; --resume and --abort end one" "with --canary"
+}
