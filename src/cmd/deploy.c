@@ -28,8 +28,12 @@ static int on_opt(struct cli_ctx *ctx, int key, const char *arg, void *data)
 		return 0;
 	}
 	case OPT_MAX_STARTING: {
-		long n = strcmp(arg, "all") == 0 ? DEPLOY_REPLICAS_MAX : strtol(arg, &end, 10);
-		if (strcmp(arg, "all") != 0 && (*arg == '\0' || *end != '\0' || n < 1 || n > DEPLOY_REPLICAS_MAX))
+		if (strcmp(arg, "all") == 0) {
+			o->max_starting = DEPLOY_REPLICAS_MAX;
+			return 0;
+		}
+		long n = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || n < 1 || n > DEPLOY_REPLICAS_MAX)
 			return zrun_error_set(&ctx->err, 0, "%s: --max-starting \"%s\": expected all or a whole number from 1 to %d",
 					      ctx->cmd->name, arg, DEPLOY_REPLICAS_MAX);
 		o->max_starting = (int)n;
