@@ -149,16 +149,18 @@ static void record(const char *root, const char *service, const char *current, c
 /* Before anything is created: the service's swap lock (a deploy refused
  * because a swap runs must leave nothing behind), and the repair of a
  * swap whose zrun died (it may remove the version that would be OLD).
+ * wait: the command's --wait (NULL: it has none, it never queues).
  * Returns the lock's fd (-1: no service yet), or -2 with err set. Kept to
  * the end: swap_run's own lock on the file is this process's, not a wait. */
-static int hold_swap(const char *root, const char *service, bool wait, FILE *out, bool json,
+static int hold_swap(const char *root, const char *service, const bool *wait, FILE *out, bool json,
 		     struct zrun_error *err)
 {
 	if (!service_exists(root, service))
 		return -1;
-	int lock = service_lock(root, service, "swap.lock", !wait, err);
+	int lock = service_lock(root, service, "swap.lock", wait == NULL || !*wait, err);
 	if (lock == -2) {
-		zrun_error_set(err, 0, "another swap of service %s is in progress; use --wait to queue", service);
+		zrun_error_set(err, 0, "another swap of service %s is in progress%s", service,
+			       wait ? "; use --wait to queue" : ", try again when it has finished");
 		return -2;
 	}
 	if (lock < 0)
@@ -269,7 +271,7 @@ int deploy_run(struct deploy_opts *o, struct zrun_error *err)
 	int lock = service_lock(o->root, o->service, "deploy.lock", false, err);
 	if (lock < 0)
 		return -1;
-	int swap_lock = hold_swap(o->root, o->service, o->wait, o->out, o->json, err);
+	int swap_lock = hold_swap(o->root, o->service, &o->wait, o->out, o->json, err);
 	if (swap_lock == -2) {
 		if (!existed)
 			service_remove(o->root, o->service, &ignored);
@@ -419,7 +421,7 @@ int deploy_rollback(const char *root, const char *service, long timeout_ms, bool
 	int lock = service_lock(root, service, "deploy.lock", false, err);
 	if (lock < 0)
 		return -1;
-	int swap_lock = hold_swap(root, service, false, out, json, err);
+	int swap_lock = hold_swap(root, service, NULL, out, json, err);
 	int r = swap_lock == -2 ? -1 : deploy_running(root, service, cur, sizeof(cur), &old, &n_old, err);
 	if (r == 0 && n_old == 0)
 		r = zrun_error_set(err, 0, "service %s has no running version to roll back from", service);
@@ -517,6 +519,13 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 	int lock = service_lock(root, service, "deploy.lock", false, err);
 	if (lock < 0)
 		return -1;
+	/* not while a swap runs or a canary is open: the replicas to copy and
+	 * the shares of the steered group are theirs to change */
+	int swap_lock = hold_swap(root, service, NULL, out, json, err);
+	if (swap_lock == -2) {
+		close(lock);
+		return -1;
+	}
 	int r = deploy_running(root, service, group, sizeof(group), &ids, &m, err);
 	if (r == 0 && m == 0)
 		r = zrun_error_set(err, 0, "service %s has no running version to scale", service);
@@ -538,6 +547,8 @@ int deploy_scale(const char *root, const char *service, int n, long timeout_ms, 
 		record(root, service, group, svc.previous, n, 0, NULL, NULL);
 	}
 	service_free_ids(ids, m);
+	if (swap_lock >= 0)
+		close(swap_lock);
 	close(lock);
 	return r;
 }

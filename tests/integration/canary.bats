@@ -254,3 +254,53 @@ current_of() { zr service --format json status "$SVC" | grep -o '"current":"[^"]
 	[ -z "$(zr list -q)" ] || { echo "left: $(zr list -q)" >&2; return 1; }
 	[ ! -e "$ROOT/.services/$SVC" ] || { echo "the service record was left" >&2; return 1; }
 }
+
+replicas_running() {  # the ids zrun lists for $SVC, sorted, one line
+	zr list -q | grep "^$SVC-" | sort | tr '\n' ' '
+}
+
+@test "a_canary_of_two_replicas_shares_across_both_and_promote_keeps_two" {
+	SVC=canary$BATS_TEST_NUMBER
+	dep v1 -- --replicas 2
+	dep v2 -- --canary 25% --replicas 2
+	grep -q "$SVC-2 in canary: 2 replicas, ready" "$WORK/deploy.out" || { cat "$WORK/deploy.out" >&2; return 1; }
+	expect_eq "$(replicas_running)" "$SVC-1 $SVC-1.r1 $SVC-2 $SVC-2.r1 " "the versions running in the canary"
+	answers 1000 > "$WORK/answers"
+	local n2
+	n2=$(count_of v2)
+	echo "# deploy --canary 25% --replicas 2: v2 answered $n2 of 1000" >&3
+	[ "$n2" -ge 180 ] && [ "$n2" -le 320 ] || { echo "expected about 250 answers from v2 (180-320), saw $n2" >&2; return 1; }
+	zr promote "$SVC" > "$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; return 1; }
+	assert_version_gone "$SVC-1"
+	assert_version_gone "$SVC-1.r1"
+	expect_eq "$(replicas_running)" "$SVC-2 $SVC-2.r1 " "the versions running after promote"
+	answers 100 > "$WORK/answers"
+	expect_eq "$(count_of v2)" 100 "answers from v2 after promote"
+}
+
+@test "scale_is_refused_while_a_canary_is_open_or_a_swap_runs_and_changes_nothing" {
+	SVC=canary$BATS_TEST_NUMBER
+	dep v1 -- --replicas 2
+	dep v2 -- --canary 10%
+	local before
+	before=$(replicas_running)
+	run zr scale "$SVC" 3
+	assert_one_line_error "scale $SVC: service $SVC has a canary open ($SVC-1 -> $SVC-2, $SVC-2 at 10%)"
+	run zr scale "$SVC" 1
+	assert_one_line_error "service $SVC has a canary open"
+	expect_eq "$(replicas_running)" "$before" "the versions running after the refused scales"
+	zr abort "$SVC" > "$WORK/abort.out" 2>&1 || { cat "$WORK/abort.out" >&2; return 1; }
+	# another swap command holds the service's swap lock: scale does not queue behind it
+	python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(60)' \
+		"$ROOT/.services/$SVC/swap.lock" > "$WORK/lock.out" 2>&1 &
+	local holder=$!
+	wait_until 5 grep -q locked "$WORK/lock.out" || { kill "$holder"; cat "$WORK/lock.out" >&2; return 1; }
+	run zr scale "$SVC" 3
+	kill "$holder"
+	wait "$holder" || true
+	assert_one_line_error "another swap of service $SVC is in progress, try again when it has finished"
+	expect_eq "$(replicas_running)" "$SVC-1 $SVC-1.r1 " "the versions running after the refused scale"
+	zr scale "$SVC" 3 > "$WORK/scale.out" 2>&1 || { cat "$WORK/scale.out" >&2; return 1; }
+	expect_eq "$(replicas_running)" "$SVC-1 $SVC-1.r1 $SVC-1.r2 " "the versions running after scale 3"
+}
