@@ -212,30 +212,15 @@ static void gen_map(struct json_writer *w, const char *name, const struct spec_k
 
 static void gen_value(struct json_writer *w, yajl_val v, int depth);
 
-/* The service layer's object under "zrun": written from its parsed tree,
- * never pasted in as text, so that state.json is valid JSON whatever the
- * caller handed in; what is not one JSON object is refused. */
-static int gen_extra(struct json_writer *w, const char *extra, struct zrun_error *err)
-{
-	yajl_val v = json_parse(extra, strlen(extra), STATE_MAX_BYTES, 32, "state: zrun", err);
-
-	if (v == NULL)
-		return -1;
-	if (!YAJL_IS_OBJECT(v)) {
-		yajl_tree_free(v);
-		return zrun_error_set(err, 0, "state: zrun: expected an object");
-	}
-	json_w_key(w, "zrun");
-	gen_value(w, v, 0);
-	yajl_tree_free(v);
-	return 0;
-}
-
 static char *state_to_json(const struct container_state *st, struct zrun_error *err)
 {
 	struct json_writer w;
 	yajl_val extra = NULL;
 
+	/* The service layer's object under "zrun": written from its parsed
+	 * tree, never pasted in as text, so that state.json is valid JSON
+	 * whatever the caller handed in; what is not one JSON object is
+	 * refused. */
 	if (st->extra_json != NULL) {
 		extra = json_parse(st->extra_json, strlen(st->extra_json), STATE_MAX_BYTES, 32, "service data", err);
 		if (extra == NULL)
@@ -268,9 +253,10 @@ static char *state_to_json(const struct container_state *st, struct zrun_error *
 	if (st->systemd_unit != NULL)
 		gen_kv(&w, "systemd_unit", st->systemd_unit);
 	gen_map(&w, "annotations", st->annotations, st->annotations_len);
-	if (st->extra_json != NULL && gen_extra(&w, st->extra_json, err) < 0) {
-		free(json_w_finish(&w));
-		return NULL;
+	if (extra != NULL) {
+		json_w_key(&w, "zrun");
+		gen_value(&w, extra, 0);
+		yajl_tree_free(extra);
 	}
 	json_w_object_end(&w);
 	char *json = json_w_finish(&w);
