@@ -465,14 +465,25 @@ int swap_canary_abort(const struct swap_opts *o, const char *service, const char
 	int lock = canary_locked(&w, service, err);
 	if (lock < 0)
 		return -1;
-	const struct swap_record *r = &w.rec;
+	struct swap_record *r = &w.rec;
 	snprintf(why, sizeof(why), "canary aborted at %u%%: %s", r->canary_percent, reason);
+	/* The record leaves "canary" before NEW leaves the slots: an abort
+	 * killed after that left NEW running with no share under a record
+	 * that still called it a canary at its share (service status said so),
+	 * and a promote from there took OLD out of slots no one else held:
+	 * every connection waited, unanswered. "ready" with this zrun's pid is
+	 * what a repair undoes (NEW goes, OLD keeps every slot). */
+	r->state = SWAP_READY;
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+	if (swap_record_write(o->root, w.service, r, err) < 0) {
+		swap_record_clear(&w.rec);
+		close(lock);
+		return zrun_error_prefix(err, "the canary is still open");
+	}
 	event_say(w.say.out, w.say.json, "aborted", r->new_name, 0, "%s; %s gets every new connection again", why,
 		  r->old_name);
 	/* NEW out of the slots first (swap_members_stop), so OLD has them all
-	 * before NEW gets its stop signal; killed before the record says
-	 * aborted, the canary is still open: abort again (its watcher does,
-	 * seeing NEW gone) */
+	 * before NEW gets its stop signal */
 	fault_point("canary-abort-begin");
 	swap_members_remove(o->root, r->new_ids, r->n_new, &w.say);
 	fault_point("canary-abort-removed");
@@ -519,7 +530,8 @@ int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun
 /* A swap whose zrun died: before draining, OLD was never signalled, so
  * NEW goes; from draining on NEW was ready, so OLD is drained, if every
  * member of NEW still serves. */
-static void repair_record(const char *root, struct swap_record *r, const struct swap_say *say)
+static void repair_record(const char *root, const char *service, struct swap_record *r,
+			  const struct swap_say *say)
 {
 	struct zrun_error ignored;
 	const char *at = swap_state_name(r->state);
@@ -529,7 +541,15 @@ static void repair_record(const char *root, struct swap_record *r, const struct 
 		event_say(say->out, say->json, "repair", r->new_name, 0, "a swap %s -> %s stopped while %s: undoing it",
 			  r->old_name, r->new_name, at);
 		swap_members_remove(root, r->new_ids, r->n_new, say);
-		snprintf(r->reason, sizeof(r->reason), "interrupted while %s; undone", at);
+		if (swap_record_canary_aborting(r)) {
+			/* the abort's own reason, and OLD the current version again */
+			size_t len = strlen(r->reason);
+			snprintf(r->reason + len, sizeof(r->reason) - len, " (interrupted; finished by a repair)");
+			if (r->group)
+				canary_undeploy(root, service, r);
+		} else {
+			snprintf(r->reason, sizeof(r->reason), "interrupted while %s; undone", at);
+		}
 		r->state = SWAP_ABORTED;
 		return;
 	}
@@ -562,11 +582,22 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		return got;
 	if (!resting(r.state) && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())) {
 		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
-		repair_record(root, &r, &say);
+		repair_record(root, service, &r, &say);
 		record_end(root, service, &r);
 	}
 	swap_record_clear(&r);
 	return 0;
+}
+
+int swap_repair_locked(const struct swap_opts *o, const char *service, struct zrun_error *err)
+{
+	int lock = take_swap_lock(o, service, err);
+
+	if (lock < 0)
+		return -1;
+	int r = swap_repair(o->root, service, o->out, o->json, err);
+	close(lock);
+	return r;
 }
 
 /* a swap not finished (a canary is at rest too) whose zrun is gone */
@@ -655,7 +686,9 @@ char *swap_describe(const char *root, const char *service)
 		return strdup(buf);
 	}
 	char hint[200] = "";
-	if (swap_interrupted(root, service))
+	if (swap_interrupted(root, service) && swap_record_canary_aborting(&r))
+		snprintf(hint, sizeof(hint), " (abort of the canary interrupted; run `zrun service repair %s`)", service);
+	else if (swap_interrupted(root, service))
 		snprintf(hint, sizeof(hint), " (swap interrupted at %s; run `zrun service repair %s`)",
 			 swap_state_name(r.state), service);
 	snprintf(buf, sizeof(buf), "%s -> %s: %s%s%s%s", r.old_name, r.new_name, swap_state_name(r.state), hint,

@@ -77,6 +77,15 @@ int swap_record_read(const char *root, const char *service, struct swap_record *
 /* Free the member lists. */
 void swap_record_clear(struct swap_record *r);
 
+/* An abort of a canary under way or killed (swap_canary_abort): the record
+ * left "canary" for "ready" and keeps the canary's share. */
+bool swap_record_canary_aborting(const struct swap_record *r);
+
+/* true when an abort of the service's canary (zrun abort, rollback, swap
+ * --abort, the canary's watcher) died before it ended: NEW may still run,
+ * holding no slot; swap_repair finishes the abort. Reads only. */
+bool swap_canary_abort_died(const char *root, const char *service);
+
 /* The containers of a replica group (sorted ids; service_free_ids them). */
 void swap_group_members(const char *root, const char *service, const char *group, char ***ids, size_t *n);
 

@@ -292,6 +292,34 @@ canary_killed_at() {
 	wait_until 15 eval 'zr service status api | grep -q "last swap: $O -> $N: aborted"' || { zr service status api >&2; false; }
 }
 
+# An abort killed once NEW left the slots, before its stop signal: NEW runs
+# ready with no share. Only OLD may get connections, status must not call
+# NEW a 10% canary, and a promote from there must not take OLD out of the
+# slots with nothing left in them (every connection then waits, unanswered).
+@test "abort_killed_after_new_left_the_slots_is_undone_and_never_promoted_onto_no_serving_version" {
+	local out
+	canary_killed_at swap-canary
+	rc=0
+	ZRUN_TEST_FAULT=stop-after-unserve:kill zr abort api >"$WORK/abort.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of abort killed after NEW left the slots"
+	answers_from 200
+	expect_eq "$(count_from "$O")" 200 "answers from OLD of 200 after the killed abort"
+	out=$(zr service status api)
+	[[ "$out" != *"canary: $N gets 10%"* ]] ||
+		{ echo "status calls NEW a 10% canary while it holds no slot: $out" >&2; false; }
+	[[ "$out" == *"needs repair"* || "$out" == *"last swap: $O -> $N: aborted"* ]] ||
+		{ echo "status neither names the repair nor says aborted: $out" >&2; false; }
+	zr promote api >"$WORK/promote.out" 2>&1 || true
+	answers_from 20
+	expect_eq "$(count_from "$O")" 20 "answers from OLD of 20 after a promote was tried"
+	zr swap --abort api >"$WORK/swap-abort.out" 2>&1 || { cat "$WORK/swap-abort.out" >&2; false; }
+	assert_version_gone "$N"
+	expect_eq "$(zr list -q | tr '\n' ' ')" "$O " "versions left"
+	expect_eq "$(json_share "$O")" 100 "OLD's share after swap --abort"
+	zr service status api | grep -q "last swap: $O -> $N: aborted: canary aborted at 10%: asked by \`zrun abort\`" ||
+		{ zr service status api >&2; false; }
+}
+
 @test "a_canary_crash_after_the_supervisor_was_killed_is_still_aborted" {
 	local b sup fdstore
 	first_version "$O"
