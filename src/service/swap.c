@@ -606,7 +606,10 @@ static bool record_dead(const struct swap_record *r)
 	return !resting(r->state) && !(r->pid > 0 && state_pid_start_time(r->pid) == r->pid_start);
 }
 
-int swap_resume(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
+/* swap_resume under the swap lock: before, a resume read and repaired the
+ * record with no lock, and a swap started meanwhile got its record
+ * overwritten by the resume's end ("aborted", naming the dead swap). */
+static int resume_locked(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
 {
 	struct swap_record r;
 	const char *verb = abort ? "abort" : "resume";
@@ -622,12 +625,11 @@ int swap_resume(const struct swap_opts *o, const char *service, bool abort, stru
 	char line[2 * STATE_ID_MAX + 16];
 	snprintf(line, sizeof(line), "%s -> %s", r.old_name, r.new_name);
 	swap_record_clear(&r);
-	if (state == SWAP_CANARY) {
-		if (abort)
-			return swap_canary_abort(o, service, "asked by `zrun swap --abort`", err);
+	if (state == SWAP_CANARY && !abort)
 		return zrun_error_set(err, 0, "service %s has a canary open (%s), not an interrupted swap: `zrun promote %s` "
 				      "finishes it, `zrun abort %s` undoes it", service, line, service, service);
-	}
+	if (state == SWAP_CANARY)
+		return 1;
 	if (state == SWAP_DONE || state == SWAP_ABORTED) {
 		if (o->out)
 			fprintf(o->out, "nothing to %s: the last swap of %s (%s) is %s\n", verb, service, line,
@@ -641,6 +643,18 @@ int swap_resume(const struct swap_opts *o, const char *service, bool abort, stru
 		return zrun_error_set(err, 0, "the swap %s of service %s stopped while draining: the old side was "
 				      "signalled, so it can only be finished: `zrun swap --resume %s`", line, service, service);
 	return swap_repair(o->root, service, o->out, o->json, err);
+}
+
+int swap_resume(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
+{
+	int lock = take_swap_lock(o, service, err);
+
+	if (lock < 0)
+		return -1;
+	int r = resume_locked(o, service, abort, err);
+	close(lock);
+	/* 1: an open canary to abort, which takes the lock itself */
+	return r == 1 ? swap_canary_abort(o, service, "asked by `zrun swap --abort`", err) : r;
 }
 
 bool swap_interrupted(const char *root, const char *service)

@@ -382,6 +382,34 @@ canary_killed_at() {
 	wait_serving "$URL/" new
 }
 
+# swap --resume holds the swap lock while it repairs: before, a swap run
+# meanwhile repaired the same record, swapped, and then had its record
+# overwritten by the resume's end (status named the dead swap, aborted).
+@test "swap_resume_holds_the_swap_lock_so_a_swap_meanwhile_keeps_its_record" {
+	local b out
+	first_version "$O"
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	# the resume held mid-repair: NEW out of the slots, not yet stopped
+	ZRUN_TEST_FAULT=stop-after-unserve:stop "$ZRUN" --root "$ROOT" swap --resume api </dev/null >"$WORK/swap.out" 2>&1 3>&- &
+	STOPPED_PID=$!
+	wait_until 30 eval 'test "$(proc_state $STOPPED_PID)" = T' ||
+		{ echo "the resume never stopped: $(cat "$WORK/swap.out")" >&2; false; }
+	b=$(mkver v3)
+	vcreate "$N-3" "$b" --probe-period 50ms
+	zr swap "$O" "$N-3" >"$WORK/swap3.out" 2>&1 || true
+	resume_swap
+	expect_eq "$rc" 0 "exit of the resumed swap --resume"
+	zr swap --wait "$O" "$N-3" >>"$WORK/swap3.out" 2>&1 || zr list >>"$WORK/swap3.out"
+	out=$(zr service status api)
+	[[ "$out" == *"last swap: $O -> $N-3: done"* ]] ||
+		{ echo "expected last swap $O -> $N-3: done, saw: $out; $(cat "$WORK/swap3.out")" >&2; false; }
+	assert_version_gone "$N"
+	wait_serving "$URL/" v3
+}
+
 @test "swap_resume_and_abort_refuse_bad_use_with_one_line" {
 	first_version "$O"
 	run --separate-stderr zr swap --resume api
