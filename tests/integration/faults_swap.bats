@@ -337,6 +337,60 @@ canary_killed_at() {
 	expect_eq "$(json_share "$O")" 100 "OLD's share after the canary crashed"
 }
 
+# The supervisor and the fd holder (the service's recorded process, the
+# supervisor's parent) SIGKILLed while a canary is open: the shares live
+# in the kernel's maps, held by the versions' sockets, so the split goes on,
+# and a new supervisor watches the canary again.
+@test "a_canary_keeps_its_share_after_its_supervisor_and_fd_holder_were_killed" {
+	local b fdstore sup
+	first_version "$O"
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; false; }
+	fdstore=$(svc_supervisors)
+	wait_until 5 eval 'sup=$(pgrep -x -P "$fdstore" zrun-supervisor)'
+	kill -9 "$fdstore" "$sup"
+	answers_from 300
+	echo "# after the kill: $(tr '\n' ' ' <"$WORK/answers")" >&3
+	[ "$(count_from new)" -gt 0 ] && [ "$(count_from new)" -lt 90 ] ||
+		{ echo "expected NEW to answer about 10% of 300, saw: $(cat "$WORK/answers")" >&2; false; }
+	expect_eq "$(( $(count_from new) + $(count_from "$O") ))" 300 "answers from NEW and OLD of 300"
+	expect_eq "$(json_share "$N")" 10 "NEW's share after the kill"
+	zr service status api | grep -q "canary: $N gets 10% of new connections" || { zr service status api >&2; false; }
+	zr promote api >"$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; false; }
+	assert_version_gone "$O"
+	answers_from 30
+	expect_eq "$(count_from new)" 30 "answers from NEW after promote"
+}
+
+# zrun service save while a canary is open, then every process dies (a
+# reboot): restore brings back the version the canary was tried against,
+# never the canary alone at 100%.
+@test "restore_of_a_service_saved_during_a_canary_brings_back_the_old_version" {
+	local b k id cg
+	b=$(mkver v1)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 api "$b" >/dev/null
+	b=$(mkver v2)
+	zr deploy --canary 10% --probe-period 50ms --probe-failure-threshold 100 api "$b" >"$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out" >&2; false; }
+	zr list -q >> "$WORK/ids"
+	zr service save >"$WORK/save.out"
+	k=$(svc_supervisors)
+	kill -9 $k $(pgrep -P "$k")
+	for id in api-1 api-2; do
+		for cg in /sys/fs/cgroup/*"$(default_cgroup "$id")"; do
+			{ xargs -r kill -9 < "$cg/cgroup.procs"; } 2>/dev/null || true
+		done
+	done
+	wait_until 5 eval '! curl -s --max-time 1 "$URL/" >/dev/null' || { echo "still answering after kill -9" >&2; false; }
+	zr service restore >"$WORK/restore.out" 2>&1 || { cat "$WORK/restore.out" >&2; false; }
+	grep -q "restored api-1 (1 replica)" "$WORK/restore.out" ||
+		{ echo "expected api-1 (v1, the old side) restored, saw: $(cat "$WORK/save.out" "$WORK/restore.out")" >&2; false; }
+	answers_from 30
+	expect_eq "$(count_from v1)" 30 "answers from v1 after the restore"
+	expect_eq "$(zr list -q | tr '\n' ' ')" "api-1 " "versions after the restore"
+}
+
 # swap --abort SERVICE after a swap's zrun died before OLD was signalled:
 # NEW goes, OLD serves on untouched; a second --abort has nothing to do.
 @test "swap_abort_undoes_a_swap_killed_while_probing" {
