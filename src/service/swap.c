@@ -420,24 +420,6 @@ static int canary_locked(struct swap_run *w, const char *service, struct zrun_er
 	return -1;
 }
 
-int swap_promote(const struct swap_opts *o, const char *service, struct zrun_error *err)
-{
-	struct swap_run w;
-
-	run_init(&w, o);
-	int lock = canary_locked(&w, service, err);
-	if (lock < 0)
-		return -1;
-	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
-		  w.rec.canary_percent, w.rec.old_name);
-	/* straight to draining: NEW was proven ready when the canary opened,
-	 * and a repair finishes a swap killed from draining on */
-	int r = drain_old(&w, err);
-	swap_record_clear(&w.rec);
-	close(lock);
-	return r;
-}
-
 /* A canary by deploy recorded NEW as the service's current version: OLD
  * is again, and is no longer the one kept for rollback. */
 static void canary_undeploy(const char *root, const char *service, const struct swap_record *r)
@@ -454,6 +436,57 @@ static void canary_undeploy(const char *root, const char *service, const struct 
 	}
 	if (lock >= 0)
 		close(lock);
+}
+
+/* A canary by deploy promoted: NEW is the service's current version. The
+ * deploy names it so once the canary is open; one killed between its swap
+ * record (canary) and its service record left the old one named, with its
+ * replica count and settings: status said the old one was deployed, and
+ * the next deploy made the old count of replicas. */
+static void canary_deployed(const char *root, const char *service, const struct swap_record *r)
+{
+	struct service svc;
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error ignored;
+
+	if (!r->group || r->canary_percent == 0 || r->n_new == 0)
+		return;
+	int lock = service_lock(root, service, "service.lock", false, &ignored);
+	if (service_load(root, service, &svc, &ignored) == 0 && strcmp(svc.current, r->old_name) == 0 &&
+	    version_load(root, r->new_ids[0], &st, &vc, &ignored) == 0) {
+		state_clear(&st);
+		snprintf(svc.current, sizeof(svc.current), "%s", r->new_name);
+		if (r->keep_old)
+			snprintf(svc.previous, sizeof(svc.previous), "%s", r->old_name);
+		svc.replicas = (int)r->n_new;
+		version_config_settings(&svc.settings, &vc);
+		service_save(root, &svc, &ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
+int swap_promote(const struct swap_opts *o, const char *service, struct zrun_error *err)
+{
+	struct swap_run w;
+
+	run_init(&w, o);
+	int lock = canary_locked(&w, service, err);
+	if (lock < 0)
+		return -1;
+	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
+		  w.rec.canary_percent, w.rec.old_name);
+	/* the canary's own line ("gets 10% ...") would stay in `last swap:` */
+	snprintf(w.rec.reason, sizeof(w.rec.reason), "promoted from %u%%", w.rec.canary_percent);
+	/* straight to draining: NEW was proven ready when the canary opened,
+	 * and a repair finishes a swap killed from draining on */
+	int r = drain_old(&w, err);
+	if (r == 0)
+		canary_deployed(o->root, service, &w.rec);
+	swap_record_clear(&w.rec);
+	close(lock);
+	return r;
 }
 
 int swap_canary_abort(const struct swap_opts *o, const char *service, const char *reason, struct zrun_error *err)
@@ -511,7 +544,10 @@ int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun
 	} else if (next == 100) {
 		event_say(w.say.out, w.say.json, "promote", r->new_name, 0, "step to 100%%: promoting %s, %s drains",
 			  r->new_name, r->old_name);
+		snprintf(r->reason, sizeof(r->reason), "promoted by its last step, from %u%%", r->canary_percent);
 		rc = drain_old(&w, err) < 0 ? -1 : 1;
+		if (rc == 1)
+			canary_deployed(o->root, service, r);
 	} else if (steer_service_split(o->root, w.service, r->old_ids, r->n_old, r->new_ids, r->n_new, next, err) < 0) {
 		rc = -1;
 	} else {
@@ -568,6 +604,8 @@ static void repair_record(const char *root, const char *service, struct swap_rec
 		else if (stopped == 0 && !r->keep_old)
 			version_delete(root, r->old_ids[i], true, &ignored);
 	}
+	if (stopped == 0)  /* a promote of a canary by deploy, finished */
+		canary_deployed(root, service, r);
 	snprintf(r->reason, sizeof(r->reason), "interrupted while draining; %s",
 		 stopped == 0 ? "finished" : stopped < 0 ? "NEW was gone: OLD kept" : "NEW went while OLD drained");
 	r->state = stopped == 0 ? SWAP_DONE : SWAP_ABORTED;

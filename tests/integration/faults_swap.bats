@@ -363,6 +363,30 @@ canary_killed_at() {
 	expect_eq "$(count_from new)" 30 "answers from NEW after promote"
 }
 
+# deploy --canary killed once the canary is open, before its service record
+# names the new version: the promote names it (current, replica count,
+# settings), so status and the next deploy see what serves.
+@test "deploy_canary_killed_before_its_service_record_is_named_current_by_promote" {
+	local b
+	b=$(mkver v1)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 api "$b" >/dev/null
+	b=$(mkver v2)
+	echo api-2 api-2.r1 | tr ' ' '\n' >> "$WORK/ids"
+	rc=0
+	ZRUN_TEST_FAULT=swap-canary:kill zr deploy --canary 10% --replicas 2 --probe-period 50ms \
+		--probe-failure-threshold 100 api "$b" >"$WORK/deploy.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of deploy --canary killed once the canary opened"
+	expect_eq "$(json_share api-2)/$(json_share api-2.r1)" 5/5 "the new replicas' shares"
+	zr promote api >"$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; false; }
+	assert_version_gone api-1
+	zr service status api | grep -q "deployed api-2 (2 replicas)" || { zr service status api >&2; false; }
+	zr service status api | grep -q "last swap: api-1 -> api-2: done: promoted from 10%" || { zr service status api >&2; false; }
+	b=$(mkver v3)
+	echo api-3 api-3.r1 | tr ' ' '\n' >> "$WORK/ids"
+	zr deploy api "$b" >"$WORK/deploy3.out" 2>&1 || { cat "$WORK/deploy3.out" >&2; false; }
+	expect_eq "$(zr list -q | tr '\n' ' ')" "api-3 api-3.r1 " "versions after the next deploy (2 replicas remembered)"
+}
+
 # zrun service save while a canary is open, then every process dies (a
 # reboot): restore brings back the version the canary was tried against,
 # never the canary alone at 100%.
