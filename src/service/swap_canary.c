@@ -19,7 +19,7 @@
 
 #define WATCH_LOOK_MS 250  /* how often the record is read again (a promote, an abort) */
 
-enum watch_look { CANARY_OPEN, CANARY_OVER, CANARY_ABORT_DIED };
+enum watch_look { CANARY_OPEN, CANARY_OVER, CANARY_END_DIED };
 
 /* Is the canary named new_name still the open one? (r filled when it is) */
 static enum watch_look still_open(const char *root, const char *service, const char *new_name, struct swap_record *r)
@@ -29,10 +29,10 @@ static enum watch_look still_open(const char *root, const char *service, const c
 	bool ours = got == 1 && strcmp(r->new_name, new_name) == 0;
 	enum watch_look look = ours && r->state == SWAP_CANARY ? CANARY_OPEN : CANARY_OVER;
 
-	/* an abort of this canary whose zrun died: finished here, as the
-	 * next swap command would */
-	if (ours && look == CANARY_OVER && swap_canary_abort_died(root, service))
-		look = CANARY_ABORT_DIED;
+	/* an abort or a promote of this canary whose zrun died: finished
+	 * here, as the next swap command would */
+	if (ours && look == CANARY_OVER && swap_canary_end_died(root, service))
+		look = CANARY_END_DIED;
 	if (got == 1 && look != CANARY_OPEN)
 		swap_record_clear(r);
 	return look;
@@ -68,7 +68,7 @@ static int watch(const struct swap_opts *o, const char *service, const struct sw
 		/* the record first: NEW gone because an abort took it out is no
 		 * failure of NEW's, and that abort, if it died, is finished */
 		enum watch_look look = still_open(o->root, service, canary->new_name, &now);
-		if (look == CANARY_ABORT_DIED) {
+		if (look == CANARY_END_DIED) {
 			struct swap_opts wait = *o;
 			wait.wait = true;
 			rc = swap_repair_locked(&wait, service, err);
@@ -103,10 +103,10 @@ int swap_canary_watch(const char *root, const char *service, FILE *out, struct z
 	int rc = 0;
 	if (swap_record_read(root, service, &r, err) < 0) {
 		rc = -1;
-	} else if (swap_canary_abort_died(root, service)) {
+	} else if (swap_canary_end_died(root, service)) {
 		/* started for it by the supervisor (supervise.c, canary_look) */
-		event_say(out, false, "repair", r.new_name, 0, "the abort of the canary of %s died: finishing it",
-			  r.new_name);
+		event_say(out, false, "repair", r.new_name, 0, "the %s of the canary of %s died: finishing it",
+			  r.state == SWAP_DRAINING ? "promote" : "abort", r.new_name);
 		o.wait = true;
 		rc = swap_repair_locked(&o, service, err);
 		swap_record_clear(&r);
