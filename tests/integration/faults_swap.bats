@@ -336,16 +336,22 @@ canary_killed_at() {
 		{ zr service status api >&2; false; }
 }
 
-@test "a_canary_crash_after_the_supervisor_was_killed_is_still_aborted" {
-	local b sup fdstore
+# canary_open: O serving, N its 10% canary; FDSTORE, SUP: the service's
+# fd holder (its recorded process) and the supervisor, its child
+canary_open() {
+	local b
 	first_version "$O"
 	b=$(mkver new)
 	vcreate "$N" "$b" --probe-period 50ms
-	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; false; }
-	fdstore=$(svc_supervisors)
-	wait_until 5 eval 'sup=$(pgrep -x -P "$fdstore" zrun-supervisor)'
-	kill -9 "$sup"
-	wait_until 10 eval 'new=$(pgrep -x -P "$fdstore" zrun-supervisor) && [ "$new" != "$sup" ]'
+	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
+	FDSTORE=$(svc_supervisors)
+	wait_until 5 eval 'SUP=$(pgrep -x -P "$FDSTORE" zrun-supervisor)'
+}
+
+@test "a_canary_crash_after_the_supervisor_was_killed_is_still_aborted" {
+	canary_open
+	kill -9 "$SUP"
+	wait_until 10 eval 'new=$(pgrep -x -P "$FDSTORE" zrun-supervisor) && [ "$new" != "$SUP" ]'
 	kill -9 "$(init_pid "$N")"
 	wait_until 20 eval 'zr service status api | grep -q "last swap: $O -> $N: aborted: canary aborted at 10%: $N exited"' ||
 		{ zr service status api >&2; false; }
@@ -358,14 +364,8 @@ canary_killed_at() {
 # in the kernel's maps, held by the versions' sockets, so the split goes on,
 # and a new supervisor watches the canary again.
 @test "a_canary_keeps_its_share_after_its_supervisor_and_fd_holder_were_killed" {
-	local b fdstore sup
-	first_version "$O"
-	b=$(mkver new)
-	vcreate "$N" "$b" --probe-period 50ms
-	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; false; }
-	fdstore=$(svc_supervisors)
-	wait_until 5 eval 'sup=$(pgrep -x -P "$fdstore" zrun-supervisor)'
-	kill -9 "$fdstore" "$sup"
+	canary_open
+	kill -9 "$FDSTORE" "$SUP"
 	answers_from 300
 	echo "# after the kill: $(tr '\n' ' ' <"$WORK/answers")" >&3
 	[ "$(count_from new)" -gt 0 ] && [ "$(count_from new)" -lt 90 ] ||
