@@ -23,6 +23,33 @@ static void default_file(char *buf, size_t len, const char *root, const char *fi
 		snprintf(buf, len, "%s/services.json", root);
 }
 
+/* During a canary (open, or its abort under way), the side it was tried
+ * against: what a restore brings back is the release proven whole. Before,
+ * the service's current version was saved, which a deploy --canary names
+ * at once: after a boot the canary alone took every connection. */
+static void canary_old_side(const char *root, const char *name, char *group, size_t len, char ***ids, size_t *n)
+{
+	struct swap_record r;
+	struct zrun_error ignored;
+	char **old;
+	size_t n_old = 0;
+
+	if (swap_record_read(root, name, &r, &ignored) != 1)
+		return;
+	if (r.state == SWAP_CANARY || swap_record_canary_aborting(&r)) {
+		swap_group_members(root, name, r.old_name, &old, &n_old);
+		if (n_old > 0) {
+			service_free_ids(*ids, *n);
+			*ids = old;
+			*n = n_old;
+			snprintf(group, len, "%s", r.old_name);
+		} else {
+			service_free_ids(old, n_old);
+		}
+	}
+	swap_record_clear(&r);
+}
+
 /* One service: its record and replica 0 of what runs. 0 when saved. */
 static int save_one(const char *root, const char *name, struct json_writer *w)
 {
@@ -37,6 +64,7 @@ static int save_one(const char *root, const char *name, struct json_writer *w)
 	if (service_load(root, name, &svc, &ignored) < 0 ||
 	    deploy_running(root, name, group, sizeof(group), &ids, &n, &ignored) < 0)
 		return -1;
+	canary_old_side(root, name, group, sizeof(group), &ids, &n);
 	int r = -1;
 	if (n > 0 && version_load(root, group, &st, &vc, &ignored) == 0) {
 		/* the sockets of a running version (steered services) are not a

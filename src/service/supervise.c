@@ -429,7 +429,9 @@ static void canary_look(struct supervisor *s)
 		s->canary_watch = 0;
 	if (s->canary_watch > 0 || swap_record_read(s->root, s->service, &r, &ignored) != 1)
 		return;
-	if (r.state == SWAP_CANARY && r.n_new > 0) {
+	/* and for an abort or a promote of the canary that died, which it
+	 * finishes */
+	if ((r.state == SWAP_CANARY || swap_canary_end_died(s->root, s->service)) && r.n_new > 0) {
 		pid_t pid = spawn_zrun(s, r.new_ids[0], "canary-watch", s->service);
 		s->canary_watch = pid > 0 ? pid : 0;
 	}

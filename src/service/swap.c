@@ -420,24 +420,6 @@ static int canary_locked(struct swap_run *w, const char *service, struct zrun_er
 	return -1;
 }
 
-int swap_promote(const struct swap_opts *o, const char *service, struct zrun_error *err)
-{
-	struct swap_run w;
-
-	run_init(&w, o);
-	int lock = canary_locked(&w, service, err);
-	if (lock < 0)
-		return -1;
-	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
-		  w.rec.canary_percent, w.rec.old_name);
-	/* straight to draining: NEW was proven ready when the canary opened,
-	 * and a repair finishes a swap killed from draining on */
-	int r = drain_old(&w, err);
-	swap_record_clear(&w.rec);
-	close(lock);
-	return r;
-}
-
 /* A canary by deploy recorded NEW as the service's current version: OLD
  * is again, and is no longer the one kept for rollback. */
 static void canary_undeploy(const char *root, const char *service, const struct swap_record *r)
@@ -456,6 +438,57 @@ static void canary_undeploy(const char *root, const char *service, const struct 
 		close(lock);
 }
 
+/* A canary by deploy promoted: NEW is the service's current version. The
+ * deploy names it so once the canary is open; one killed between its swap
+ * record (canary) and its service record left the old one named, with its
+ * replica count and settings: status said the old one was deployed, and
+ * the next deploy made the old count of replicas. */
+static void canary_deployed(const char *root, const char *service, const struct swap_record *r)
+{
+	struct service svc;
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error ignored;
+
+	if (!r->group || r->canary_percent == 0 || r->n_new == 0)
+		return;
+	int lock = service_lock(root, service, "service.lock", false, &ignored);
+	if (service_load(root, service, &svc, &ignored) == 0 && strcmp(svc.current, r->old_name) == 0 &&
+	    version_load(root, r->new_ids[0], &st, &vc, &ignored) == 0) {
+		state_clear(&st);
+		snprintf(svc.current, sizeof(svc.current), "%s", r->new_name);
+		if (r->keep_old)
+			snprintf(svc.previous, sizeof(svc.previous), "%s", r->old_name);
+		svc.replicas = (int)r->n_new;
+		version_config_settings(&svc.settings, &vc);
+		service_save(root, &svc, &ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
+int swap_promote(const struct swap_opts *o, const char *service, struct zrun_error *err)
+{
+	struct swap_run w;
+
+	run_init(&w, o);
+	int lock = canary_locked(&w, service, err);
+	if (lock < 0)
+		return -1;
+	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
+		  w.rec.canary_percent, w.rec.old_name);
+	/* the canary's own line ("gets 10% ...") would stay in `last swap:` */
+	snprintf(w.rec.reason, sizeof(w.rec.reason), "promoted from %u%%", w.rec.canary_percent);
+	/* straight to draining: NEW was proven ready when the canary opened,
+	 * and a repair finishes a swap killed from draining on */
+	int r = drain_old(&w, err);
+	if (r == 0)
+		canary_deployed(o->root, service, &w.rec);
+	swap_record_clear(&w.rec);
+	close(lock);
+	return r;
+}
+
 int swap_canary_abort(const struct swap_opts *o, const char *service, const char *reason, struct zrun_error *err)
 {
 	struct swap_run w;
@@ -465,14 +498,25 @@ int swap_canary_abort(const struct swap_opts *o, const char *service, const char
 	int lock = canary_locked(&w, service, err);
 	if (lock < 0)
 		return -1;
-	const struct swap_record *r = &w.rec;
+	struct swap_record *r = &w.rec;
 	snprintf(why, sizeof(why), "canary aborted at %u%%: %s", r->canary_percent, reason);
+	/* The record leaves "canary" before NEW leaves the slots: an abort
+	 * killed after that left NEW running with no share under a record
+	 * that still called it a canary at its share (service status said so),
+	 * and a promote from there took OLD out of slots no one else held:
+	 * every connection waited, unanswered. "ready" with this zrun's pid is
+	 * what a repair undoes (NEW goes, OLD keeps every slot). */
+	r->state = SWAP_READY;
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+	if (swap_record_write(o->root, w.service, r, err) < 0) {
+		swap_record_clear(&w.rec);
+		close(lock);
+		return zrun_error_prefix(err, "the canary is still open");
+	}
 	event_say(w.say.out, w.say.json, "aborted", r->new_name, 0, "%s; %s gets every new connection again", why,
 		  r->old_name);
 	/* NEW out of the slots first (swap_members_stop), so OLD has them all
-	 * before NEW gets its stop signal; killed before the record says
-	 * aborted, the canary is still open: abort again (its watcher does,
-	 * seeing NEW gone) */
+	 * before NEW gets its stop signal */
 	fault_point("canary-abort-begin");
 	swap_members_remove(o->root, r->new_ids, r->n_new, &w.say);
 	fault_point("canary-abort-removed");
@@ -500,7 +544,10 @@ int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun
 	} else if (next == 100) {
 		event_say(w.say.out, w.say.json, "promote", r->new_name, 0, "step to 100%%: promoting %s, %s drains",
 			  r->new_name, r->old_name);
+		snprintf(r->reason, sizeof(r->reason), "promoted by its last step, from %u%%", r->canary_percent);
 		rc = drain_old(&w, err) < 0 ? -1 : 1;
+		if (rc == 1)
+			canary_deployed(o->root, service, r);
 	} else if (steer_service_split(o->root, w.service, r->old_ids, r->n_old, r->new_ids, r->n_new, next, err) < 0) {
 		rc = -1;
 	} else {
@@ -519,7 +566,8 @@ int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun
 /* A swap whose zrun died: before draining, OLD was never signalled, so
  * NEW goes; from draining on NEW was ready, so OLD is drained, if every
  * member of NEW still serves. */
-static void repair_record(const char *root, struct swap_record *r, const struct swap_say *say)
+static void repair_record(const char *root, const char *service, struct swap_record *r,
+			  const struct swap_say *say)
 {
 	struct zrun_error ignored;
 	const char *at = swap_state_name(r->state);
@@ -529,7 +577,15 @@ static void repair_record(const char *root, struct swap_record *r, const struct 
 		event_say(say->out, say->json, "repair", r->new_name, 0, "a swap %s -> %s stopped while %s: undoing it",
 			  r->old_name, r->new_name, at);
 		swap_members_remove(root, r->new_ids, r->n_new, say);
-		snprintf(r->reason, sizeof(r->reason), "interrupted while %s; undone", at);
+		if (swap_record_canary_aborting(r)) {
+			/* the abort's own reason, and OLD the current version again */
+			size_t len = strlen(r->reason);
+			snprintf(r->reason + len, sizeof(r->reason) - len, " (interrupted; finished by a repair)");
+			if (r->group)
+				canary_undeploy(root, service, r);
+		} else {
+			snprintf(r->reason, sizeof(r->reason), "interrupted while %s; undone", at);
+		}
 		r->state = SWAP_ABORTED;
 		return;
 	}
@@ -548,6 +604,8 @@ static void repair_record(const char *root, struct swap_record *r, const struct 
 		else if (stopped == 0 && !r->keep_old)
 			version_delete(root, r->old_ids[i], true, &ignored);
 	}
+	if (stopped == 0)  /* a promote of a canary by deploy, finished */
+		canary_deployed(root, service, r);
 	snprintf(r->reason, sizeof(r->reason), "interrupted while draining; %s",
 		 stopped == 0 ? "finished" : stopped < 0 ? "NEW was gone: OLD kept" : "NEW went while OLD drained");
 	r->state = stopped == 0 ? SWAP_DONE : SWAP_ABORTED;
@@ -562,11 +620,22 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		return got;
 	if (!resting(r.state) && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())) {
 		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
-		repair_record(root, &r, &say);
+		repair_record(root, service, &r, &say);
 		record_end(root, service, &r);
 	}
 	swap_record_clear(&r);
 	return 0;
+}
+
+int swap_repair_locked(const struct swap_opts *o, const char *service, struct zrun_error *err)
+{
+	int lock = take_swap_lock(o, service, err);
+
+	if (lock < 0)
+		return -1;
+	int r = swap_repair(o->root, service, o->out, o->json, err);
+	close(lock);
+	return r;
 }
 
 /* a swap not finished (a canary is at rest too) whose zrun is gone */
@@ -575,7 +644,10 @@ static bool record_dead(const struct swap_record *r)
 	return !resting(r->state) && !(r->pid > 0 && state_pid_start_time(r->pid) == r->pid_start);
 }
 
-int swap_resume(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
+/* swap_resume under the swap lock: before, a resume read and repaired the
+ * record with no lock, and a swap started meanwhile got its record
+ * overwritten by the resume's end ("aborted", naming the dead swap). */
+static int resume_locked(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
 {
 	struct swap_record r;
 	const char *verb = abort ? "abort" : "resume";
@@ -591,12 +663,11 @@ int swap_resume(const struct swap_opts *o, const char *service, bool abort, stru
 	char line[2 * STATE_ID_MAX + 16];
 	snprintf(line, sizeof(line), "%s -> %s", r.old_name, r.new_name);
 	swap_record_clear(&r);
-	if (state == SWAP_CANARY) {
-		if (abort)
-			return swap_canary_abort(o, service, "asked by `zrun swap --abort`", err);
+	if (state == SWAP_CANARY && !abort)
 		return zrun_error_set(err, 0, "service %s has a canary open (%s), not an interrupted swap: `zrun promote %s` "
 				      "finishes it, `zrun abort %s` undoes it", service, line, service, service);
-	}
+	if (state == SWAP_CANARY)
+		return 1;
 	if (state == SWAP_DONE || state == SWAP_ABORTED) {
 		if (o->out)
 			fprintf(o->out, "nothing to %s: the last swap of %s (%s) is %s\n", verb, service, line,
@@ -610,6 +681,18 @@ int swap_resume(const struct swap_opts *o, const char *service, bool abort, stru
 		return zrun_error_set(err, 0, "the swap %s of service %s stopped while draining: the old side was "
 				      "signalled, so it can only be finished: `zrun swap --resume %s`", line, service, service);
 	return swap_repair(o->root, service, o->out, o->json, err);
+}
+
+int swap_resume(const struct swap_opts *o, const char *service, bool abort, struct zrun_error *err)
+{
+	int lock = take_swap_lock(o, service, err);
+
+	if (lock < 0)
+		return -1;
+	int r = resume_locked(o, service, abort, err);
+	close(lock);
+	/* 1: an open canary to abort, which takes the lock itself */
+	return r == 1 ? swap_canary_abort(o, service, "asked by `zrun swap --abort`", err) : r;
 }
 
 bool swap_interrupted(const char *root, const char *service)
@@ -655,7 +738,9 @@ char *swap_describe(const char *root, const char *service)
 		return strdup(buf);
 	}
 	char hint[200] = "";
-	if (swap_interrupted(root, service))
+	if (swap_interrupted(root, service) && swap_record_canary_aborting(&r))
+		snprintf(hint, sizeof(hint), " (abort of the canary interrupted; run `zrun service repair %s`)", service);
+	else if (swap_interrupted(root, service))
 		snprintf(hint, sizeof(hint), " (swap interrupted at %s; run `zrun service repair %s`)",
 			 swap_state_name(r.state), service);
 	snprintf(buf, sizeof(buf), "%s -> %s: %s%s%s%s", r.old_name, r.new_name, swap_state_name(r.state), hint,

@@ -81,6 +81,11 @@ int swap_canary_watch(const char *root, const char *service, FILE *out, struct z
  * the record cannot be read or names an unknown state. */
 int swap_repair(const char *root, const char *service, FILE *out, bool json, struct zrun_error *err);
 
+/* swap_repair under the service's swap lock (o->wait: wait for it, else
+ * fail when a swap command holds it): what a command that repairs and
+ * starts nothing takes (swap --resume, --abort, a canary's watcher). */
+int swap_repair_locked(const struct swap_opts *o, const char *service, struct zrun_error *err);
+
 /* `zrun swap --resume|--abort SERVICE`: after a swap's zrun died, finish
  * it from its record (what swap_repair does: a swap stopped before OLD was
  * signalled is undone, one stopped while draining is finished), or, with

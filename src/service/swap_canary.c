@@ -19,16 +19,23 @@
 
 #define WATCH_LOOK_MS 250  /* how often the record is read again (a promote, an abort) */
 
-/* The canary named new_name is still the open one. */
-static bool still_open(const char *root, const char *service, const char *new_name, struct swap_record *r)
+enum watch_look { CANARY_OPEN, CANARY_OVER, CANARY_END_DIED };
+
+/* Is the canary named new_name still the open one? (r filled when it is) */
+static enum watch_look still_open(const char *root, const char *service, const char *new_name, struct swap_record *r)
 {
 	struct zrun_error ignored;
 	int got = swap_record_read(root, service, r, &ignored);
-	bool open = got == 1 && r->state == SWAP_CANARY && strcmp(r->new_name, new_name) == 0;
+	bool ours = got == 1 && strcmp(r->new_name, new_name) == 0;
+	enum watch_look look = ours && r->state == SWAP_CANARY ? CANARY_OPEN : CANARY_OVER;
 
-	if (got == 1 && !open)
+	/* an abort or a promote of this canary whose zrun died: finished
+	 * here, as the next swap command would */
+	if (ours && look == CANARY_OVER && swap_canary_end_died(root, service))
+		look = CANARY_END_DIED;
+	if (got == 1 && look != CANARY_OPEN)
 		swap_record_clear(r);
-	return open;
+	return look;
 }
 
 static int give_up(const struct swap_opts *o, const char *service, const char *why, struct zrun_error *err)
@@ -57,12 +64,22 @@ static int watch(const struct swap_opts *o, const char *service, const struct sw
 		return give_up(o, service, load_err.msg, err);
 	int rc = 0;
 	for (;;) {
-		if (swap_members_watch(m, WATCH_LOOK_MS, why, sizeof(why)) < 0) {
+		bool failed = swap_members_watch(m, WATCH_LOOK_MS, why, sizeof(why)) < 0;
+		/* the record first: NEW gone because an abort took it out is no
+		 * failure of NEW's, and that abort, if it died, is finished */
+		enum watch_look look = still_open(o->root, service, canary->new_name, &now);
+		if (look == CANARY_END_DIED) {
+			struct swap_opts wait = *o;
+			wait.wait = true;
+			rc = swap_repair_locked(&wait, service, err);
+		}
+		if (look != CANARY_OPEN)
+			break;
+		if (failed) {
+			swap_record_clear(&now);
 			rc = give_up(o, service, why, err);
 			break;
 		}
-		if (!still_open(o->root, service, canary->new_name, &now))
-			break;
 		bool due = swap_canary_next_share(&now) && wall_ms() >= now.step_at_ms + now.step_ms;
 		swap_record_clear(&now);
 		struct zrun_error step_err;
@@ -86,6 +103,13 @@ int swap_canary_watch(const char *root, const char *service, FILE *out, struct z
 	int rc = 0;
 	if (swap_record_read(root, service, &r, err) < 0) {
 		rc = -1;
+	} else if (swap_canary_end_died(root, service)) {
+		/* started for it by the supervisor (supervise.c, canary_look) */
+		event_say(out, false, "repair", r.new_name, 0, "the %s of the canary of %s died: finishing it",
+			  r.state == SWAP_DRAINING ? "promote" : "abort", r.new_name);
+		o.wait = true;
+		rc = swap_repair_locked(&o, service, err);
+		swap_record_clear(&r);
 	} else if (r.state != SWAP_CANARY) {
 		swap_record_clear(&r);
 	} else {

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "cgroup_container.h"
 #include "event.h"
+#include "fault.h"
 #include "probe.h"
 #include "steer_service.h"
 #include "supervisor.h"
@@ -628,6 +629,8 @@ int swap_members_stop(const char *root, char **ids, size_t n, long grace_ms, cha
 		free(s);
 		return -1;
 	}
+	/* killed here: the versions hold no slot and have no stop signal yet */
+	fault_point("stop-after-unserve");
 	for (size_t i = 0; i < n; i++) {
 		s[i].id = ids[i];
 		stop_begin(root, &s[i], grace_ms, say);

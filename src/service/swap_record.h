@@ -77,6 +77,18 @@ int swap_record_read(const char *root, const char *service, struct swap_record *
 /* Free the member lists. */
 void swap_record_clear(struct swap_record *r);
 
+/* An abort of a canary under way or killed (swap_canary_abort): the record
+ * left "canary" for "ready" and keeps the canary's share. */
+bool swap_record_canary_aborting(const struct swap_record *r);
+
+/* true when the end of the service's canary died before it was over: an
+ * abort (zrun abort, rollback, swap --abort, the watcher's; NEW may still
+ * run, holding no slot) or a promote (zrun promote, the last step; OLD out
+ * of the slots, maybe still draining). swap_repair undoes the one and
+ * finishes the other; the supervisor has the canary's watcher do it.
+ * Reads only. */
+bool swap_canary_end_died(const char *root, const char *service);
+
 /* The containers of a replica group (sorted ids; service_free_ids them). */
 void swap_group_members(const char *root, const char *service, const char *group, char ***ids, size_t *n);
 

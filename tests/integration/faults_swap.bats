@@ -271,15 +271,31 @@ canary_killed_at() {
 	expect_eq "$(count_from new)" 30 "answers from NEW (version name new) after promote"
 }
 
-@test "promote_killed_while_draining_is_finished_by_repair" {
+# (the supervisor's watcher may be finishing it too: --wait queues behind it)
+@test "promote_killed_while_draining_is_finished_by_swap_resume" {
 	canary_killed_at swap-canary
 	rc=0
 	ZRUN_TEST_FAULT=swap-draining:kill zr promote api >"$WORK/promote.out" 2>&1 || rc=$?
 	expect_eq "$rc" 137 "exit of promote killed while draining"
-	zr service repair api > "$WORK/repair.out" 2>&1 || { cat "$WORK/repair.out" >&2; false; }
+	zr swap --resume --wait api > "$WORK/repair.out" 2>&1 || { cat "$WORK/repair.out" >&2; false; }
 	assert_version_gone "$O"
 	expect_eq "$(json_share "$N")" 100 "NEW's share after the repair of the promote"
 	zr service status api | grep -q "last swap: $O -> $N: done" || { zr service status api >&2; false; }
+}
+
+# Nobody runs a repair: the supervisor starts the canary's watcher for a
+# promote whose zrun died (as for an abort), which finishes it. Before, the
+# service waited at "needs repair", OLD out of the slots and signalled.
+@test "promote_killed_while_draining_is_finished_by_the_supervisor" {
+	canary_killed_at swap-canary
+	rc=0
+	ZRUN_TEST_FAULT=swap-draining:kill zr promote api >"$WORK/promote.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of promote killed while draining"
+	wait_until 15 eval 'zr service status api | grep -q "last swap: $O -> $N: done"' || { zr service status api >&2; false; }
+	assert_version_gone "$O"
+	expect_eq "$(json_share "$N")" 100 "NEW's share once the supervisor finished the promote"
+	answers_from 30
+	expect_eq "$(count_from new)" 30 "answers from NEW"
 }
 
 @test "abort_killed_after_new_went_is_finished_by_the_canary_watcher" {
@@ -292,21 +308,127 @@ canary_killed_at() {
 	wait_until 15 eval 'zr service status api | grep -q "last swap: $O -> $N: aborted"' || { zr service status api >&2; false; }
 }
 
-@test "a_canary_crash_after_the_supervisor_was_killed_is_still_aborted" {
-	local b sup fdstore
+# An abort killed once NEW left the slots, before its stop signal: NEW runs
+# ready with no share. Only OLD may get connections, status must not call
+# NEW a 10% canary, and a promote from there must not take OLD out of the
+# slots with nothing left in them (every connection then waits, unanswered).
+@test "abort_killed_after_new_left_the_slots_is_undone_and_never_promoted_onto_no_serving_version" {
+	local out
+	canary_killed_at swap-canary
+	rc=0
+	ZRUN_TEST_FAULT=stop-after-unserve:kill zr abort api >"$WORK/abort.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of abort killed after NEW left the slots"
+	answers_from 200
+	expect_eq "$(count_from "$O")" 200 "answers from OLD of 200 after the killed abort"
+	out=$(zr service status api)
+	[[ "$out" != *"canary: $N gets 10%"* ]] ||
+		{ echo "status calls NEW a 10% canary while it holds no slot: $out" >&2; false; }
+	[[ "$out" == *"needs repair"* || "$out" == *"last swap: $O -> $N: aborted"* ]] ||
+		{ echo "status neither names the repair nor says aborted: $out" >&2; false; }
+	zr promote api >"$WORK/promote.out" 2>&1 || true
+	answers_from 20
+	expect_eq "$(count_from "$O")" 20 "answers from OLD of 20 after a promote was tried"
+	zr swap --abort --wait api >"$WORK/swap-abort.out" 2>&1 || { cat "$WORK/swap-abort.out" >&2; false; }
+	assert_version_gone "$N"
+	expect_eq "$(zr list -q | tr '\n' ' ')" "$O " "versions left"
+	expect_eq "$(json_share "$O")" 100 "OLD's share after swap --abort"
+	zr service status api | grep -q "last swap: $O -> $N: aborted: canary aborted at 10%: asked by \`zrun abort\`" ||
+		{ zr service status api >&2; false; }
+}
+
+# canary_open: O serving, N its 10% canary; FDSTORE, SUP: the service's
+# fd holder (its recorded process) and the supervisor, its child
+canary_open() {
+	local b
 	first_version "$O"
 	b=$(mkver new)
 	vcreate "$N" "$b" --probe-period 50ms
-	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; false; }
-	fdstore=$(svc_supervisors)
-	wait_until 5 eval 'sup=$(pgrep -x -P "$fdstore" zrun-supervisor)'
-	kill -9 "$sup"
-	wait_until 10 eval 'new=$(pgrep -x -P "$fdstore" zrun-supervisor) && [ "$new" != "$sup" ]'
+	zr swap --canary 10% "$O" "$N" >"$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
+	FDSTORE=$(svc_supervisors)
+	wait_until 5 eval 'SUP=$(pgrep -x -P "$FDSTORE" zrun-supervisor)'
+}
+
+@test "a_canary_crash_after_the_supervisor_was_killed_is_still_aborted" {
+	canary_open
+	kill -9 "$SUP"
+	wait_until 10 eval 'new=$(pgrep -x -P "$FDSTORE" zrun-supervisor) && [ "$new" != "$SUP" ]'
 	kill -9 "$(init_pid "$N")"
 	wait_until 20 eval 'zr service status api | grep -q "last swap: $O -> $N: aborted: canary aborted at 10%: $N exited"' ||
 		{ zr service status api >&2; false; }
 	assert_version_gone "$N"
 	expect_eq "$(json_share "$O")" 100 "OLD's share after the canary crashed"
+}
+
+# The supervisor and the fd holder (the service's recorded process, the
+# supervisor's parent) SIGKILLed while a canary is open: the shares live
+# in the kernel's maps, held by the versions' sockets, so the split goes on,
+# and a new supervisor watches the canary again.
+@test "a_canary_keeps_its_share_after_its_supervisor_and_fd_holder_were_killed" {
+	canary_open
+	kill -9 "$FDSTORE" "$SUP"
+	answers_from 300
+	echo "# after the kill: $(tr '\n' ' ' <"$WORK/answers")" >&3
+	[ "$(count_from new)" -gt 0 ] && [ "$(count_from new)" -lt 90 ] ||
+		{ echo "expected NEW to answer about 10% of 300, saw: $(cat "$WORK/answers")" >&2; false; }
+	expect_eq "$(( $(count_from new) + $(count_from "$O") ))" 300 "answers from NEW and OLD of 300"
+	expect_eq "$(json_share "$N")" 10 "NEW's share after the kill"
+	zr service status api | grep -q "canary: $N gets 10% of new connections" || { zr service status api >&2; false; }
+	zr promote api >"$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; false; }
+	assert_version_gone "$O"
+	answers_from 30
+	expect_eq "$(count_from new)" 30 "answers from NEW after promote"
+}
+
+# deploy --canary killed once the canary is open, before its service record
+# names the new version: the promote names it (current, replica count,
+# settings), so status and the next deploy see what serves.
+@test "deploy_canary_killed_before_its_service_record_is_named_current_by_promote" {
+	local b
+	b=$(mkver v1)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 api "$b" >/dev/null
+	b=$(mkver v2)
+	echo api-2 api-2.r1 | tr ' ' '\n' >> "$WORK/ids"
+	rc=0
+	ZRUN_TEST_FAULT=swap-canary:kill zr deploy --canary 10% --replicas 2 --probe-period 50ms \
+		--probe-failure-threshold 100 api "$b" >"$WORK/deploy.out" 2>&1 || rc=$?
+	expect_eq "$rc" 137 "exit of deploy --canary killed once the canary opened"
+	expect_eq "$(json_share api-2)/$(json_share api-2.r1)" 5/5 "the new replicas' shares"
+	zr promote api >"$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; false; }
+	assert_version_gone api-1
+	zr service status api | grep -q "deployed api-2 (2 replicas)" || { zr service status api >&2; false; }
+	zr service status api | grep -q "last swap: api-1 -> api-2: done: promoted from 10%" || { zr service status api >&2; false; }
+	b=$(mkver v3)
+	echo api-3 api-3.r1 | tr ' ' '\n' >> "$WORK/ids"
+	zr deploy api "$b" >"$WORK/deploy3.out" 2>&1 || { cat "$WORK/deploy3.out" >&2; false; }
+	expect_eq "$(zr list -q | tr '\n' ' ')" "api-3 api-3.r1 " "versions after the next deploy (2 replicas remembered)"
+}
+
+# zrun service save while a canary is open, then every process dies (a
+# reboot): restore brings back the version the canary was tried against,
+# never the canary alone at 100%.
+@test "restore_of_a_service_saved_during_a_canary_brings_back_the_old_version" {
+	local b k id cg
+	b=$(mkver v1)
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --probe-failure-threshold 100 api "$b" >/dev/null
+	b=$(mkver v2)
+	zr deploy --canary 10% --probe-period 50ms --probe-failure-threshold 100 api "$b" >"$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out" >&2; false; }
+	zr list -q >> "$WORK/ids"
+	zr service save >"$WORK/save.out"
+	k=$(svc_supervisors)
+	kill -9 $k $(pgrep -P "$k")
+	for id in api-1 api-2; do
+		for cg in /sys/fs/cgroup/*"$(default_cgroup "$id")"; do
+			{ xargs -r kill -9 < "$cg/cgroup.procs"; } 2>/dev/null || true
+		done
+	done
+	wait_until 5 eval '! curl -s --max-time 1 "$URL/" >/dev/null' || { echo "still answering after kill -9" >&2; false; }
+	zr service restore >"$WORK/restore.out" 2>&1 || { cat "$WORK/restore.out" >&2; false; }
+	grep -q "restored api-1 (1 replica)" "$WORK/restore.out" ||
+		{ echo "expected api-1 (v1, the old side) restored, saw: $(cat "$WORK/save.out" "$WORK/restore.out")" >&2; false; }
+	answers_from 30
+	expect_eq "$(count_from v1)" 30 "answers from v1 after the restore"
+	expect_eq "$(zr list -q | tr '\n' ' ')" "api-1 " "versions after the restore"
 }
 
 # swap --abort SERVICE after a swap's zrun died before OLD was signalled:
@@ -352,6 +474,34 @@ canary_killed_at() {
 	[[ "$output" == *"stopped while draining: finishing it"* ]]
 	assert_version_gone "$O"
 	wait_serving "$URL/" new
+}
+
+# swap --resume holds the swap lock while it repairs: before, a swap run
+# meanwhile repaired the same record, swapped, and then had its record
+# overwritten by the resume's end (status named the dead swap, aborted).
+@test "swap_resume_holds_the_swap_lock_so_a_swap_meanwhile_keeps_its_record" {
+	local b out
+	first_version "$O"
+	b=$(mkver new)
+	vcreate "$N" "$b" --probe-period 50ms
+	run env ZRUN_TEST_FAULT=swap-probing "$ZRUN" --root "$ROOT" swap "$O" "$N"
+	[ "$status" -eq 137 ] || { echo "expected the swap to die of SIGKILL (137), saw $status: $output" >&2; false; }
+	# the resume held mid-repair: NEW out of the slots, not yet stopped
+	ZRUN_TEST_FAULT=stop-after-unserve:stop "$ZRUN" --root "$ROOT" swap --resume api </dev/null >"$WORK/swap.out" 2>&1 3>&- &
+	STOPPED_PID=$!
+	wait_until 30 eval 'test "$(proc_state $STOPPED_PID)" = T' ||
+		{ echo "the resume never stopped: $(cat "$WORK/swap.out")" >&2; false; }
+	b=$(mkver v3)
+	vcreate "$N-3" "$b" --probe-period 50ms
+	zr swap "$O" "$N-3" >"$WORK/swap3.out" 2>&1 || true
+	resume_swap
+	expect_eq "$rc" 0 "exit of the resumed swap --resume"
+	zr swap --wait "$O" "$N-3" >>"$WORK/swap3.out" 2>&1 || zr list >>"$WORK/swap3.out"
+	out=$(zr service status api)
+	[[ "$out" == *"last swap: $O -> $N-3: done"* ]] ||
+		{ echo "expected last swap $O -> $N-3: done, saw: $out; $(cat "$WORK/swap3.out")" >&2; false; }
+	assert_version_gone "$N"
+	wait_serving "$URL/" v3
 }
 
 @test "swap_resume_and_abort_refuse_bad_use_with_one_line" {
