@@ -168,7 +168,9 @@ JSON
 	ARGS='["sh","-c","for k in net ipc uts pid; do readlink /proc/self/ns/$k; done; hostname; echo pid=$$"]'
 	NAMESPACES="[{\"type\":\"network\",\"path\":\"/proc/$pa/ns/net\"},{\"type\":\"ipc\",\"path\":\"/proc/$pa/ns/ipc\"},{\"type\":\"uts\",\"path\":\"/proc/$pa/ns/uts\"},{\"type\":\"pid\",\"path\":\"/proc/$pa/ns/pid\"},{\"type\":\"mount\"}]"
 	B=$(bundle joinb)
-	run zr run -b "$B" "$TEST_ID-b"
+	# LeakSanitizer (the ASan suite's zrun) spins at exit in a process that
+	# joined another pid namespace: its tracer child lands in that namespace
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" run zr run -b "$B" "$TEST_ID-b"
 	echo "$output"
 	expect_eq "$status" 0 "exit status"
 	expect_eq "${lines[0]}" "$(ns_of "$pa" net)" "net ns"
