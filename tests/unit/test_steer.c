@@ -321,14 +321,17 @@ TEST(a_probe_s_port_reaches_a_socket_without_slots)
 	CHECK(bind(probe, (struct sockaddr *)&from, sizeof(from)) == 0);
 	CHECK(getsockname(probe, (struct sockaddr *)&from, &len) == 0);
 	CHECK(steer_probe_route(&s, ntohs(from.sin_port), 1, &err) == 0);
+	/* the others before the probe's: no late segment of the probe's
+	 * connection (in an emulated guest under load one of 500 was seen at
+	 * socket 1 when they came after it) can be taken for one of them */
+	spread(&l, socks, 2, 500, seen);
+	printf("#   500 other connections while the route is set: %d and %d (expected 500 and 0)\n", seen[0], seen[1]);
+	CHECK_INT(seen[1], 0);
 	CHECK(connect(probe, (const struct sockaddr *)&l.addr, l.addr_len) == 0);
 	int who = accepted_by(socks, 2, 1000);
 	if (who != 1)
 		printf("#   the probe's connection: expected socket 1 (no slot), saw %d\n", who);
 	CHECK_INT(who, 1);
-	spread(&l, socks, 2, 500, seen);
-	printf("#   500 other connections while the route is set: %d and %d (expected 500 and 0)\n", seen[0], seen[1]);
-	CHECK_INT(seen[1], 0);
 	CHECK(steer_probe_route(&s, 0, 0, &err) == 0);
 	CHECK_INT(steer_count(&s, 1), 0);
 	close(probe);
