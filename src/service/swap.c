@@ -430,6 +430,9 @@ int swap_promote(const struct swap_opts *o, const char *service, struct zrun_err
 		return -1;
 	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
 		  w.rec.canary_percent, w.rec.old_name);
+	/* the reason said the canary's shares: a done swap that still said
+	 * "NEW gets 10% ..." told status readers the split was still on */
+	snprintf(w.rec.reason, sizeof(w.rec.reason), "canary promoted from %u%% by `zrun promote`", w.rec.canary_percent);
 	/* straight to draining: NEW was proven ready when the canary opened,
 	 * and a repair finishes a swap killed from draining on */
 	int r = drain_old(&w, err);
@@ -500,6 +503,7 @@ int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun
 	} else if (next == 100) {
 		event_say(w.say.out, w.say.json, "promote", r->new_name, 0, "step to 100%%: promoting %s, %s drains",
 			  r->new_name, r->old_name);
+		snprintf(r->reason, sizeof(r->reason), "canary promoted from %u%% at its last step", r->canary_percent);
 		rc = drain_old(&w, err) < 0 ? -1 : 1;
 	} else if (steer_service_split(o->root, w.service, r->old_ids, r->n_old, r->new_ids, r->n_new, next, err) < 0) {
 		rc = -1;
