@@ -309,10 +309,16 @@ int steer_attach(const struct steer *s, int sock, struct zrun_error *err)
 
 int steer_add(const struct steer *s, unsigned index, int sock, struct zrun_error *err)
 {
-	uint64_t fd = (uint64_t)sock;
+	uint64_t fd = (uint64_t)sock, none = 0;
 
 	if (index >= STEER_SOCKS_MAX)
 		return zrun_error_set(err, 0, "steering: socket index %u: at most %d sockets", index, STEER_SOCKS_MAX);
+	/* counts[index] is the count of the socket at index: an index is
+	 * reused by the next version made, which showed the connections of
+	 * the version that had it before (a replica added by scale showed the
+	 * old version's thousands at once) */
+	if (map_update(s->counts_map, index, &none, BPF_ANY) < 0)
+		return zrun_error_set(err, errno, "steering: the count of socket %u", index);
 	if (map_update(s->socks_map, index, &fd, BPF_ANY) < 0)
 		return zrun_error_set(err, errno, "steering: socket %u into the map", index);
 	return 0;
