@@ -15,6 +15,7 @@
 #include "cgroup_container.h"
 #include "event.h"
 #include "probe.h"
+#include "procfs.h"
 #include "steer_service.h"
 #include "supervisor.h"
 #include "version.h"
@@ -531,6 +532,14 @@ static void stop_begin(const char *root, struct stopping *s, long grace_ms, cons
 	s->draining = true;
 	event_say(say->out, say->json, "draining", s->id, s->t - say->t0, "signal %d sent, draining (grace period %.1f s)",
 		  s->vc.stop_signal, (double)grace / 1000);
+	/* python or node as the container's init, with no handler: the
+	 * signal did nothing, and the wait that follows looked like a hang */
+	if (procfs_signal_dropped(s->st.pid, s->vc.stop_signal) == 1)
+		event_say(say->out, say->json, "signal-dropped", s->id, s->t - say->t0,
+			  "its init (pid 1 of the container) has no handler for signal %d, so the kernel drops it: "
+			  "it runs until SIGKILL at the end of the grace period (handle the signal in the program, "
+			  "or start it under an init such as tini)",
+			  s->vc.stop_signal);
 }
 
 /* One look at the draining ones: the drained say so, the overdue are
