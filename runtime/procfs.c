@@ -178,7 +178,7 @@ int procfs_signal_dropped(pid_t pid, int sig)
 	if (strtoull(blocked, NULL, 16) & bit)
 		return 0;
 	if (strtoull(ignored, NULL, 16) & bit)
-		return 1;
+		return 2;
 	/* "NSpid:\t4242\t1": pid 1 of a namespace below this one */
 	const char *tab = strrchr(nspid, '\t');
 	bool init = tab && strcmp(tab + 1, "1") == 0;

@@ -564,12 +564,13 @@ static void stop_begin(const char *root, struct stopping *s, long grace_ms, cons
 		  s->vc.stop_signal, (double)grace / 1000);
 	/* python or node as the container's init, with no handler: the
 	 * signal did nothing, and the wait that follows looked like a hang */
-	if (procfs_signal_dropped(s->st.pid, s->vc.stop_signal) == 1)
+	int dropped = procfs_signal_dropped(s->st.pid, s->vc.stop_signal);
+	if (dropped > 0)
 		event_say(say->out, say->json, "signal-dropped", s->id, s->t - say->t0,
-			  "its init (pid 1 of the container) has no handler for signal %d, so the kernel drops it: "
-			  "it runs until SIGKILL at the end of the grace period (handle the signal in the program, "
-			  "or start it under an init such as tini)",
-			  s->vc.stop_signal);
+			  "its init %s signal %d%s: it runs until SIGKILL at the end of the grace period (handle the signal "
+			  "in the program, or start it under an init such as tini)",
+			  dropped == 2 ? "ignores" : "(pid 1 of the container) has no handler for", s->vc.stop_signal,
+			  dropped == 2 ? " (SIG_IGN)" : ", so the kernel drops it");
 }
 
 /* One look at the draining ones: the drained say so, the overdue are

@@ -77,8 +77,8 @@ static void on_term(int sig)
 }
 
 /* In a child (the namespace is for its children only): pid 1 of a new pid
- * namespace with SIGTERM left at its default ('d'), handled ('h') or
- * blocked ('b'); exits 0 when procfs_signal_dropped says want. */
+ * namespace with SIGTERM left at its default ('d'), handled ('h'), ignored
+ * ('i') or blocked ('b'); exits 0 when procfs_signal_dropped says want. */
 static void check_init(char how, int want)
 {
 	int ready[2];
@@ -92,6 +92,8 @@ static void check_init(char how, int want)
 		sigaddset(&term, SIGTERM);
 		if (how == 'h')
 			signal(SIGTERM, on_term);
+		else if (how == 'i')
+			signal(SIGTERM, SIG_IGN);
 		else if (how == 'b')
 			sigprocmask(SIG_BLOCK, &term, NULL);
 		if (write(ready[1], "r", 1) != 1)
@@ -111,15 +113,16 @@ static void check_init(char how, int want)
 /* The kernel drops a signal whose action is the default when it is sent to
  * the init of a pid namespace below (pid_namespaces(7)): python or node as
  * a container's init ignores SIGTERM, and a swap waited out the whole grace
- * period with no word why. Handled or blocked (a signalfd), it arrives. */
+ * period with no word why. Handled or blocked (a signalfd), it arrives;
+ * ignored (SIG_IGN), it is dropped for any process. */
 TEST(signal_dropped_by_an_init_without_a_handler)
 {
-	const char hows[] = "dhb";
-	const int want[] = { 1, 0, 0 };
+	const char hows[] = "dhib";
+	const int want[] = { 1, 0, 2, 0 };
 
 	CHECK_INT(procfs_signal_dropped(getpid(), SIGTERM), 0);  /* not an init */
 	CHECK_INT(procfs_signal_dropped(0, SIGTERM), -1);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		pid_t pid = fork();
 		if (pid == 0)
 			check_init(hows[k], want[k]);
