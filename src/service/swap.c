@@ -549,8 +549,8 @@ static void repair_record(const char *root, struct swap_record *r, const struct 
 		state_clear(&st);
 		if (stopped < 0)  /* OLD serves on: the supervisor may restart it again */
 			version_clear_stopping(root, vc.service, r->old_ids[i]);
-		else if (stopped == 0 && !r->keep_old)
-			version_delete(root, r->old_ids[i], true, &ignored);
+		else if (stopped == 0 && !r->keep_old && version_delete(root, r->old_ids[i], true, &ignored) == 0)
+			event_say(say->out, say->json, "deleted", r->old_ids[i], now_ms() - say->t0, "deleted");
 	}
 	snprintf(r->reason, sizeof(r->reason), "interrupted while draining; %s",
 		 stopped == 0 ? "finished" : stopped < 0 ? "NEW was gone: OLD kept" : "NEW went while OLD drained");
@@ -568,6 +568,10 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
 		repair_record(root, &r, &say);
 		record_end(root, service, &r);
+		/* the last line says how it ended, as a swap's does: a resume
+		 * used to end on OLD's SIGKILL line, with nothing after it */
+		event_say(out, json, "repaired", r.new_name, now_ms() - say.t0, "swap %s -> %s %s: %s", r.old_name,
+			  r.new_name, swap_state_name(r.state), r.reason);
 	}
 	swap_record_clear(&r);
 	return 0;

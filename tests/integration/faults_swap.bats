@@ -350,6 +350,11 @@ canary_killed_at() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"stopped while draining: finishing it"* ]]
+	# it ends saying so, as a swap does (it ended on OLD's SIGKILL line)
+	[[ "$output" == *"$O: deleted"* ]] || { echo "expected a line '$O: deleted', seen: $output"; false; }
+	local last
+	last=$(printf '%s\n' "$output" | tail -1)
+	expect_eq "$last" "$N: swap $O -> $N done: interrupted while draining; finished" "the last line of swap --resume"
 	assert_version_gone "$O"
 	wait_serving "$URL/" new
 }
