@@ -442,8 +442,12 @@ void supervise_rescan(struct supervisor *s)
 			w->policy = vc->restart;
 			w->max = vc->restart_max;
 			if (status == STATUS_STOPPED && !version_is_stopping(s->root, s->service, id)) {
+				/* exited before we watched it (a program that fails at
+				 * once, within a rescan of its start): its status while
+				 * it is a zombie no one reaped, else unknown */
 				w->pid = st->pid;
-				exited(s, w, -1);   /* exited before we watched it */
+				w->start = st->pid_start_time;
+				exited(s, w, exit_status(w));
 			}
 		}
 		if (w && status == STATUS_RUNNING && (w->state != W_RUNNING || w->pid != st->pid) &&

@@ -200,3 +200,21 @@ if abs(v["memory_bytes"] - rss) > rss // 5:
 	deploy_b "$(mkver v2)"
 	wait_serving "$URL/" v2
 }
+
+# A version that fails at once (a program that exits before the supervisor's
+# next look at it, up to a second after its start: python's bind refused
+# ~50 ms in) was shown `down`, with no word why: the supervisor had never
+# watched it running, and had no exit status. `zrun start` asks it to look
+# at once; it holds a pidfd from then, which gives the status after the
+# init is reaped (PIDFD_GET_INFO, Linux 6.15).
+@test "a_version_that_exits_at_once_is_shown_crashed_with_its_exit_status" {
+	local b
+	[ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -ge 6015 ] || skip "PIDFD_GET_INFO needs Linux 6.15"
+	b=$(shell_ver v1 "sleep 0.2; exit 3")
+	vcreate "$SVC-1" "$b" --service "$SVC" --listen "tcp://127.0.0.1:$PORT"
+	zr start "$SVC-1"
+	wait_until 5 eval 'zr service status "$SVC" | grep -q "crashed (exit 3)"' ||
+		{ echo "expected $SVC-1 'crashed (exit 3)', seen:"; zr service status "$SVC"; return 1; }
+	run zr service status "$SVC"
+	expect_eq "$status" 3 "exit status of service status (down)"
+}
