@@ -218,3 +218,21 @@ if abs(v["memory_bytes"] - rss) > rss // 5:
 	run zr service status "$SVC"
 	expect_eq "$status" 3 "exit status of service status (down)"
 }
+
+# Each number with its unit against it ("cpu 0.00   s mem 0.8   MiB" read as
+# columns of units), and "1 connection" in the singular (first_version
+# makes one request).
+@test "status_writes_cpu_and_memory_with_their_units_and_one_connection_singular" {
+	first_version "$SVC-1"
+	run zr service status api
+	local line
+	line=$(printf '%s\n' "$output" | grep "^  $SVC-1 ")
+	[[ "$line" =~ " cpu "[0-9]+\.[0-9][0-9]"s "+"mem "[0-9]+\.[0-9]"MiB "+"restarts " ]] ||
+		{ echo "expected 'cpu N.NNs  mem N.NMiB  restarts', seen: $line"; return 1; }
+	[[ "$output" =~ "share 100%, "([0-9]+)" connection"(s?)" steered to it" ]] ||
+		{ echo "expected 'share 100%, N connection(s) steered to it', seen: $output"; return 1; }
+	local n=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+	[ "$n" -ge 1 ] || { echo "expected first_version's request counted, seen $n"; return 1; }
+	{ [ "$n" = 1 ] && [ -z "$s" ]; } || { [ "$n" != 1 ] && [ "$s" = s ]; } ||
+		{ echo "expected '1 connection' or 'N connections', seen '$n connection$s'"; return 1; }
+}
