@@ -431,7 +431,12 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 			return not_ready(m, gone, reason, err);
 		}
 		if (now_ms() > deadline_ms) {
-			snprintf(reason, sizeof(reason), "not ready before the %.1f s timeout", (double)timeout_ms / 1000);
+			/* what the last probe saw, as the waiting line says it: a
+			 * bare timeout told a user nothing of why (a program that
+			 * listens on a port of its own is "not accepting ...") */
+			snprintf(reason, sizeof(reason), "not ready before the %.1f s timeout (%d probe%s, last: %s)",
+				 (double)timeout_ms / 1000, pr.probes, pr.probes == 1 ? "" : "s",
+				 pr.probes ? pr.last : "none yet");
 			return not_ready(m, v, reason, err);
 		}
 		if (v->next_ms <= now_ms()) {

@@ -314,3 +314,15 @@ svc_json() { zr service --format json status "$SVC"; }
 	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/")
 	[[ "$code" == [2-4]?? ]] || { echo "expected an HTTP answer from busybox httpd with --intercept, seen '$code'"; return 1; }
 }
+
+# A deploy that times out said only "not ready before the 1.0 s timeout";
+# it says what its last probe saw too, as the waiting lines on a terminal do.
+@test "deploy_that_times_out_says_what_its_last_probe_saw" {
+	SVC=api
+	run deploy_version v1 --start-delay-ms 60000 -- --listen "tcp://127.0.0.1:$PORT" --timeout 1s
+	[ "$status" -ne 0 ] || { echo "expected the deploy to fail, it passed:"; cat "$WORK/deploy.out"; return 1; }
+	local want="not ready before the 1.0 s timeout ("
+	grep -qF "$want" "$WORK/deploy.out" && grep -q "probes\?, last: not accepting" "$WORK/deploy.out" ||
+		{ echo "expected: ... $want N probes, last: not accepting ...)"; echo "seen:"; cat "$WORK/deploy.out"; return 1; }
+	expect_eq "$(zr list -q | wc -l)" 0 "containers left after the failed deploy"
+}
