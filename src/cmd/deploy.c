@@ -157,5 +157,5 @@ const struct command cmd_deploy = { .name = "deploy", .args = "<service> <bundle
 	.opts = deploy_table, .run = run_deploy };
 
 const struct command cmd_rollback = { .name = "rollback", .args = "<service>",
-	.summary = "swap a service back to its previous version (kept by deploy --keep-old)",
+	.summary = "swap a service back to its previous version (kept by deploy --keep-old), or undo its open canary",
 	.opts = rollback_table, .run = run_rollback };

@@ -276,3 +276,11 @@ PY
 			{ echo "zrun help $c: expected \"until then every $fast ms for $for s, then $slow ms\", seen: $line"; false; }
 	done
 }
+
+# `zrun rollback` of a service with an open canary aborts it
+# (docs/service.md, "Canary releases"); its help said only "back to its
+# previous version (kept by deploy --keep-old)".
+@test "rollback_help_says_it_undoes_an_open_canary" {
+	run zr help rollback
+	[[ "$output" == *"or undo its open canary"* ]] || { echo "expected 'or undo its open canary' in: $output"; false; }
+}

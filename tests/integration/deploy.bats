@@ -326,3 +326,17 @@ svc_json() { zr service --format json status "$SVC"; }
 		{ echo "expected: ... $want N probes, last: not accepting ...)"; echo "seen:"; cat "$WORK/deploy.out"; return 1; }
 	expect_eq "$(zr list -q | wc -l)" 0 "containers left after the failed deploy"
 }
+
+# scale prints deploy's lines, and scripts read deploy's and rollback's as
+# JSON: scale had no --format ("unknown option --format").
+@test "scale_format_json_prints_one_json_object_per_line" {
+	SVC=api
+	deploy_version v1 -- --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms
+	run --separate-stderr zr scale --format json "$SVC" 2
+	zr list -q >> "$WORK/ids"
+	expect_eq "$status" 0 "exit status of scale --format json ($stderr)"
+	printf '%s\n' "$output" | "$BATS_TEST_DIRNAME/../lib/json_lines.py" deployed "scaled to 2 replicas"
+	run --separate-stderr zr scale --format yaml "$SVC" 1
+	expect_eq "$stderr" "zrun: scale: --format \"yaml\": expected text or json" "stderr of scale --format yaml"
+	expect_eq "$(zr list -q | wc -l)" 2 "replicas after the refused scale"
+}
