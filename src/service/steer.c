@@ -279,7 +279,14 @@ int steer_supported(const struct listener *l, struct zrun_error *err)
 	return 0;
 }
 
-int steer_group_open(const struct listener *l, struct zrun_error *err)
+/* A socket of l's group, listening. The group's first one (first) is bound
+ * without SO_REUSEPORT, so that the port must be free: with it, the bind
+ * joined any group already there (another service's, whose steering
+ * program each supervisor then put back over the other's every second);
+ * set after bind(), it still makes a group at listen(). The others set it
+ * before bind(): the group is the sockets bound to one address with it set,
+ * by one user. */
+static int group_socket(const struct listener *l, bool first, struct zrun_error *err)
 {
 	int one = 1;
 
@@ -288,45 +295,33 @@ int steer_group_open(const struct listener *l, struct zrun_error *err)
 	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return zrun_error_set(err, errno, "listener %s", l->url);
-	/* bound without SO_REUSEPORT, so that the port must be free: with it,
-	 * the bind joined any group already there (another service's, whose
-	 * steering program each supervisor then put back over the other's
-	 * every second); set after bind(), it still makes a group at listen() */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
+	int r = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (r == 0 && !first)
+		r = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (r == 0 && bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
 		int e = errno;
 		close(fd);
-		if (e == EADDRINUSE)
-			return zrun_error_set(err, e, "listener %s: another program or service listens there", l->url);
-		return zrun_error_set(err, e, "listener %s", l->url);
+		return zrun_error_set(err, e, "listener %s%s", l->url,
+				      e == EADDRINUSE && first ? ": another program or service listens there" : "");
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
-		int e = errno;
-		close(fd);
-		return zrun_error_set(err, e, "listener %s: the first socket of its SO_REUSEPORT group", l->url);
-	}
-	return fd;
-}
-
-int steer_socket_open(const struct listener *l, struct zrun_error *err)
-{
-	int one = 1;
-
-	if (l->kind != LISTENER_TCP)
-		return zrun_error_set(err, 0, "listener %s: a unix socket has no SO_REUSEPORT group", l->url);
-	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "listener %s", l->url);
-	/* SO_REUSEPORT before bind(): the group is the sockets bound to one
-	 * address with it set, by one user */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
+	if (r == 0 && first)
+		r = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (r < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
 		int e = errno;
 		close(fd);
 		return zrun_error_set(err, e, "listener %s: a socket of its SO_REUSEPORT group", l->url);
 	}
 	return fd;
+}
+
+int steer_group_open(const struct listener *l, struct zrun_error *err)
+{
+	return group_socket(l, true, err);
+}
+
+int steer_socket_open(const struct listener *l, struct zrun_error *err)
+{
+	return group_socket(l, false, err);
 }
 
 int steer_attach(const struct steer *s, int sock, struct zrun_error *err)
