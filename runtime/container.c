@@ -148,8 +148,11 @@ static int validate_spec(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_set(err, 0, "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings");
 	if (validate_id_maps(s, err) < 0)
 		return zrun_error_prefix(err, "config.json");
+	/* `zrun spec` (as runc spec) writes "terminal": true, so a new user's
+	 * first create or service version ends here: say which setting */
 	if (s->process->terminal && c->opts->console_socket == NULL && !c->opts->console_relay)
-		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached");
+		return zrun_error_set(err, 0, "cannot allocate a tty without --console-socket when detached "
+					      "(config.json: process.terminal is true; set it to false)");
 	if (rootless_check_devices(s, err) < 0)
 		return -1;
 	return rootfs_validate(s, c->opts->no_pivot, err);

@@ -134,3 +134,53 @@ unsigned long procfs_socket_inode(pid_t pid, long fd)
 	link[n] = '\0';
 	return sscanf(link, "socket:[%lu]", &ino) == 1 ? ino : 0;
 }
+
+/* A field of /proc/PID/status ("SigCgt:\t0000000000004a02\n"): the text
+ * after "NAME:" and the blanks, up to the line's end, into out. */
+static int status_field(const char *status, const char *name, char *out, size_t len)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = status; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, name, nl) != 0 || p[nl] != ':')
+			continue;
+		p += nl + 1;
+		p += strspn(p, " \t");
+		size_t n = strcspn(p, "\n");
+		snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+		return 0;
+	}
+	return -1;
+}
+
+int procfs_signal_dropped(pid_t pid, int sig)
+{
+	char path[64], buf[4096], nspid[256], caught[32], ignored[32], blocked[32];
+
+	if (pid <= 0 || sig < 1 || sig > 64)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (status_field(buf, "NSpid", nspid, sizeof(nspid)) < 0 || status_field(buf, "SigCgt", caught, sizeof(caught)) < 0 ||
+	    status_field(buf, "SigIgn", ignored, sizeof(ignored)) < 0 ||
+	    status_field(buf, "SigBlk", blocked, sizeof(blocked)) < 0)
+		return -1;
+	unsigned long long bit = 1ULL << (sig - 1);
+	/* a blocked signal is queued whatever its action (a signalfd reads
+	 * it: the demo httpd) */
+	if (strtoull(blocked, NULL, 16) & bit)
+		return 0;
+	if (strtoull(ignored, NULL, 16) & bit)
+		return 2;
+	/* "NSpid:\t4242\t1": pid 1 of a namespace below this one */
+	const char *tab = strrchr(nspid, '\t');
+	bool init = tab && strcmp(tab + 1, "1") == 0;
+	return init && !(strtoull(caught, NULL, 16) & bit) ? 1 : 0;
+}

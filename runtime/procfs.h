@@ -44,6 +44,15 @@ struct procfs_stat {
  * proc(5) says). */
 int procfs_stat(pid_t pid, struct procfs_stat *out);
 
+/* Does the kernel drop signal SIG sent to PID from here? 0 when PID blocks
+ * it (SigBlk: it is queued, as a signalfd reader wants); 2 when PID ignores
+ * it (SigIgn); 1 when PID is pid 1 of a pid namespace below ours and has no
+ * handler for it (SigCgt): the kernel does not give such an init a signal
+ * whose action is the default (pid_namespaces(7)), so a SIGTERM to python
+ * or node as a container's init does nothing. 0 when it is delivered, -1
+ * when /proc does not say. */
+int procfs_signal_dropped(pid_t pid, int sig);
+
 /* The inode of the socket behind fd FD of process PID (its /proc/PID/fd
  * link reads "socket:[N]"); 0 when that is not a socket or not there. */
 unsigned long procfs_socket_inode(pid_t pid, long fd);

@@ -29,7 +29,7 @@ struct create_cli {
 	{ "listen", OPT_LISTEN, required_argument, "[N=]URL", "the service's listener: tcp://HOST:PORT or unix:/PATH (repeatable)" }, \
 	{ "probe", OPT_PROBE, required_argument, "KIND", "readiness: accepting (default), http[:PATH], tcp, exec:CMD, notify" }, \
 	{ "probe-initial-delay", OPT_PROBE_DELAY, required_argument, "D", "wait D before the first probe (default 0s)" }, \
-	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes once one passed (default 10s; until then every 50-100 ms)" }, \
+	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes once one passed (default 10s; until then every 10 ms for 1 s, then 50 ms)" }, \
 	{ "probe-timeout", OPT_PROBE_TIMEOUT, required_argument, "D", "time one probe may take (default 1s)" }, \
 	{ "probe-success-threshold", OPT_PROBE_SUCCESS, required_argument, "N", "successes in a row that mean ready (default 1)" }, \
 	{ "probe-failure-threshold", OPT_PROBE_FAILURE, required_argument, "N", "failures in a row that abort a swap (default 3)" }, \

@@ -127,7 +127,7 @@ static const struct cli_opt deploy_table[] = {
 	{ "restart", OPT_RESTART, required_argument, "POLICY", "no, on-failure[:MAX] (default) or always; done by the supervisor" },
 	{ "probe", OPT_PROBE, required_argument, "KIND", "readiness: accepting (default), http[:PATH], tcp, exec:CMD, notify" },
 	{ "probe-initial-delay", OPT_PROBE_DELAY, required_argument, "D", "wait D before the first probe (default 0s)" },
-	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes once one passed (default 10s; until then every 50-100 ms)" },
+	{ "probe-period", OPT_PROBE_PERIOD, required_argument, "D", "time between probes once one passed (default 10s; until then every 10 ms for 1 s, then 50 ms)" },
 	{ "probe-timeout", OPT_PROBE_TIMEOUT, required_argument, "D", "time one probe may take (default 1s)" },
 	{ "probe-success-threshold", OPT_PROBE_SUCCESS, required_argument, "N", "successes in a row that mean ready (default 1)" },
 	{ "probe-failure-threshold", OPT_PROBE_FAILURE, required_argument, "N", "failures in a row that abort (default 3)" },
@@ -157,5 +157,5 @@ const struct command cmd_deploy = { .name = "deploy", .args = "<service> <bundle
 	.opts = deploy_table, .run = run_deploy };
 
 const struct command cmd_rollback = { .name = "rollback", .args = "<service>",
-	.summary = "swap a service back to its previous version (kept by deploy --keep-old)",
+	.summary = "swap a service back to its previous version (kept by deploy --keep-old), or undo its open canary",
 	.opts = rollback_table, .run = run_rollback };

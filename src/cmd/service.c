@@ -87,19 +87,23 @@ static void json_version(struct json_writer *w, const struct service *svc,
 
 static void print_version(const struct service *svc, const struct service_version *sv, const struct version_report *v)
 {
-	char restart[32], health[96], up[16];
+	char restart[32], health[96], up[16], cpu[32], mem[32];
 	unsigned share = 0;
 	uint64_t steered = 0;
 
 	restart_format(sv->vc.restart, sv->vc.restart_max, restart, sizeof(restart));
 	health_describe(v, health, sizeof(health));
 	format_uptime(v->uptime_s, up, sizeof(up));
-	printf("  %-20s %-30s pid %-7d up %-4s cpu %-7.2fs mem %-6.1fMiB restarts %-3d probe %s, restart %s%s%s\n",
-	       v->id, health, v->pid, v->status == STATUS_RUNNING ? up : "-", (double)v->cpu_ns / 1e9,
-	       (double)v->memory_bytes / 1048576.0, v->sup.restarts, probe_kind_name(sv->vc.probe.kind), restart,
-	       v->sup.message[0] ? "; " : "", v->sup.message);
+	/* the unit against its number, the padding after both ("cpu 0.00   s"
+	 * read as a column of its own) */
+	snprintf(cpu, sizeof(cpu), "%.2fs", (double)v->cpu_ns / 1e9);
+	snprintf(mem, sizeof(mem), "%.1fMiB", (double)v->memory_bytes / 1048576.0);
+	printf("  %-20s %-30s pid %-7d up %-4s cpu %-8s mem %-9s restarts %-3d probe %s, restart %s%s%s\n", v->id,
+	       health, v->pid, v->status == STATUS_RUNNING ? up : "-", cpu, mem, v->sup.restarts,
+	       probe_kind_name(sv->vc.probe.kind), restart, v->sup.message[0] ? "; " : "", v->sup.message);
 	if (steer_service_share(svc, &sv->vc, &share, &steered) == 0)
-		printf("  %-20s share %u%%, %llu connections steered to it\n", "", share, (unsigned long long)steered);
+		printf("  %-20s share %u%%, %llu connection%s steered to it\n", "", share, (unsigned long long)steered,
+		       steered == 1 ? "" : "s");
 }
 
 /* Whether each listener takes connections now (the supervisor's copies), and

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "container.h"
 #include "state.h"
+#include "supervisor.h"
 #include "version.h"
 
 static int no_opts(struct cli_ctx *ctx, int key, const char *arg, void *data)
@@ -25,6 +26,17 @@ static int run_start(struct cli_ctx *ctx, int argc, char **argv)
 		return -1;
 	if (container_start(ctx->root, argv[first], &ctx->err) < 0)
 		return zrun_error_prefix(&ctx->err, "start %s", argv[first]);
+	/* a version: its supervisor watches it from now, not from its next
+	 * look (up to a second later), so that a program that fails at once
+	 * (a bind refused) is seen crash with its exit status, not just gone */
+	struct container_state st;
+	struct version_config vc;
+	struct zrun_error ignored;
+	if (version_load(ctx->root, argv[first], &st, &vc, &ignored) == 0) {
+		if (vc.service[0])
+			supervisor_rescan(ctx->root, vc.service);
+		state_clear(&st);
+	}
 	return 0;
 }
 

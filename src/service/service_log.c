@@ -171,3 +171,47 @@ bool service_log_file_id(const char *name, char *id, size_t id_len, char *group,
 		*r = '\0';
 	return true;
 }
+
+/* The tail of DIR/ID.log into buf (NUL-terminated); its length, -1 if none. */
+static ssize_t read_tail(const char *root, const char *service, const char *id, char *buf, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + STATE_ID_MAX + 16];
+	struct stat sb;
+
+	if (service_log_dir(dir, sizeof(dir), root, service) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s.log", dir, id);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	off_t from = fstat(fd, &sb) == 0 && sb.st_size > (off_t)len - 1 ? sb.st_size - (off_t)(len - 1) : 0;
+	ssize_t n = pread(fd, buf, len - 1, from);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+int service_log_last_line(const char *root, const char *service, const char *id, const char *since, char *out,
+			  size_t len)
+{
+	char buf[4096];
+	ssize_t n = read_tail(root, service, id, buf, sizeof(buf));
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n <= 0)
+		return -1;
+	char *line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	/* every line starts with the time the supervisor read it; a log
+	 * outlives its version, and an id can be used again */
+	if (strlen(line) <= SERVICE_LOG_TIME_LEN || line[SERVICE_LOG_TIME_LEN] != ' ')
+		return -1;
+	if (since && strncmp(line, since, 19) < 0)
+		return -1;
+	line += SERVICE_LOG_TIME_LEN + 1;
+	snprintf(out, len, "%s", line);
+	return 0;
+}

@@ -45,6 +45,13 @@ void log_sink_close(struct log_sink *l);
 /* Open DIR/ID.log to append (O_CLOEXEC), making DIR; -1 on failure. */
 int service_log_open(const char *root, const char *service, const char *id);
 
+/* The last line ID wrote (without the time in front) into out, cut to len,
+ * if written at or after since (RFC 3339 UTC, as state's "created"; NULL:
+ * any); -1 when there is none (a version made by `zrun create` keeps
+ * create's stdio, and a log outlives its version). */
+int service_log_last_line(const char *root, const char *service, const char *id, const char *since, char *out,
+			  size_t len);
+
 /* "api-3.r2.log.1" -> id "api-3.r2", group "api-3"; false if not a log. */
 bool service_log_file_id(const char *name, char *id, size_t id_len, char *group, size_t group_len);
 

@@ -279,7 +279,14 @@ int steer_supported(const struct listener *l, struct zrun_error *err)
 	return 0;
 }
 
-int steer_socket_open(const struct listener *l, struct zrun_error *err)
+/* A socket of l's group, listening. The group's first one (first) is bound
+ * without SO_REUSEPORT, so that the port must be free: with it, the bind
+ * joined any group already there (another service's, whose steering
+ * program each supervisor then put back over the other's every second);
+ * set after bind(), it still makes a group at listen(). The others set it
+ * before bind(): the group is the sockets bound to one address with it set,
+ * by one user. */
+static int group_socket(const struct listener *l, bool first, struct zrun_error *err)
 {
 	int one = 1;
 
@@ -288,16 +295,33 @@ int steer_socket_open(const struct listener *l, struct zrun_error *err)
 	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return zrun_error_set(err, errno, "listener %s", l->url);
-	/* SO_REUSEPORT before bind(): the group is the sockets bound to one
-	 * address with it set, by one user */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
+	int r = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (r == 0 && !first)
+		r = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (r == 0 && bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
+		int e = errno;
+		close(fd);
+		return zrun_error_set(err, e, "listener %s%s", l->url,
+				      e == EADDRINUSE && first ? ": another program or service listens there" : "");
+	}
+	if (r == 0 && first)
+		r = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (r < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
 		int e = errno;
 		close(fd);
 		return zrun_error_set(err, e, "listener %s: a socket of its SO_REUSEPORT group", l->url);
 	}
 	return fd;
+}
+
+int steer_group_open(const struct listener *l, struct zrun_error *err)
+{
+	return group_socket(l, true, err);
+}
+
+int steer_socket_open(const struct listener *l, struct zrun_error *err)
+{
+	return group_socket(l, false, err);
 }
 
 int steer_attach(const struct steer *s, int sock, struct zrun_error *err)
@@ -309,10 +333,16 @@ int steer_attach(const struct steer *s, int sock, struct zrun_error *err)
 
 int steer_add(const struct steer *s, unsigned index, int sock, struct zrun_error *err)
 {
-	uint64_t fd = (uint64_t)sock;
+	uint64_t fd = (uint64_t)sock, none = 0;
 
 	if (index >= STEER_SOCKS_MAX)
 		return zrun_error_set(err, 0, "steering: socket index %u: at most %d sockets", index, STEER_SOCKS_MAX);
+	/* counts[index] is the count of the socket at index: an index is
+	 * reused by the next version made, which showed the connections of
+	 * the version that had it before (a replica added by scale showed the
+	 * old version's thousands at once) */
+	if (map_update(s->counts_map, index, &none, BPF_ANY) < 0)
+		return zrun_error_set(err, errno, "steering: the count of socket %u", index);
 	if (map_update(s->socks_map, index, &fd, BPF_ANY) < 0)
 		return zrun_error_set(err, errno, "steering: socket %u into the map", index);
 	return 0;

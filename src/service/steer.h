@@ -46,6 +46,10 @@ int steer_supported(const struct listener *l, struct zrun_error *err);
  * O_CLOEXEC. Until it is added, it gets no connection of a group with a
  * program attached (steer_attach). */
 int steer_socket_open(const struct listener *l, struct zrun_error *err);
+/* The group's first socket (the service's): the same, but the address must
+ * be free, as for a plain listener (EADDRINUSE when anything listens there,
+ * a group of another service included). */
+int steer_group_open(const struct listener *l, struct zrun_error *err);
 
 /* Make the maps and load the program (every slot names index 0, which is
  * empty until steer_add: no connection is accepted before one is added).

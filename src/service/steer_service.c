@@ -29,7 +29,7 @@ void steer_service_choose(struct service *svc, const struct listener *ls, size_t
 
 int steer_service_listener_open(const struct service *svc, const struct listener *l, struct zrun_error *err)
 {
-	return svc->steered ? steer_socket_open(l, err) : listener_open(l, err);
+	return svc->steered ? steer_group_open(l, err) : listener_open(l, err);
 }
 
 int steer_service_open(const struct service *svc, size_t i, struct steer *s, struct zrun_error *err)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,8 +15,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "exit_status.h"
 #include "json.h"
-#include "procfs.h"
 #include "service.h"
 #include "service_log.h"
 #include "swap_record.h"
@@ -29,16 +28,6 @@
 #define RESCAN_MS 1000
 #define PARK_HOLD_MS 5000  /* after a fetch: the version being made is not in the state yet */
 
-/* PIDFD_GET_INFO (Linux 6.15): the exit status of a reaped process, for any
- * holder of a pidfd; the supervisor is not the parent of the inits it watches. */
-struct zrun_pidfd_info {
-	uint64_t mask, cgroupid;
-	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-	int32_t exit_code;
-	uint32_t coredump_mask, spare;
-};
-#define ZRUN_PIDFD_GET_INFO _IOWR(0xFF, 11, struct zrun_pidfd_info)
-#define ZRUN_PIDFD_INFO_EXIT (1ULL << 3)
 
 enum watch_state { W_RUNNING, W_BACKOFF, W_RESTARTING, W_EXITED, W_GAVE_UP };
 static const char *const watch_state_names[] = { "running", "backoff", "restarting", "exited", "crash-loop" };
@@ -261,29 +250,10 @@ static void watch_running(struct watch *w, pid_t pid, unsigned long long start)
 	}
 }
 
-/* The wait status of a version's init that exited: from /proc while it is
- * a zombie (its parent, init or a subreaper, has not reaped it yet), else
- * from the pidfd (Linux 6.15+). -1 when unknown. */
+/* The wait status of a version's init that exited (exit_status.h). */
 static int exit_status(const struct watch *w)
 {
-	struct procfs_stat ps;
-
-	if (procfs_stat(w->pid, &ps) == 0 && ps.has_exit_code && ps.start_time == w->start)
-		return ps.exit_code;
-	struct zrun_pidfd_info info = { .mask = ZRUN_PIDFD_INFO_EXIT };
-	if (w->pidfd >= 0 && ioctl(w->pidfd, ZRUN_PIDFD_GET_INFO, &info) == 0 && (info.mask & ZRUN_PIDFD_INFO_EXIT))
-		return info.exit_code;
-	return -1;
-}
-
-static void describe_status(int status, char *buf, size_t len)
-{
-	if (status < 0)
-		snprintf(buf, len, "unknown");
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "signal %d", WTERMSIG(status));
-	else
-		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+	return exit_status_of(w->pid, w->start, w->pidfd);
 }
 
 /* Is id the new version of the service's open canary? */
@@ -309,7 +279,7 @@ static void exited(struct supervisor *s, struct watch *w, int status)
 	if (w->pidfd >= 0)
 		close(w->pidfd);
 	w->pidfd = -1;
-	describe_status(status, w->last_exit, sizeof(w->last_exit));
+	exit_status_describe(status, w->last_exit, sizeof(w->last_exit));
 	bool failed = status != 0;
 	if (version_is_stopping(s->root, s->service, w->id)) {
 		w->state = W_EXITED;
@@ -474,8 +444,12 @@ void supervise_rescan(struct supervisor *s)
 			w->policy = vc->restart;
 			w->max = vc->restart_max;
 			if (status == STATUS_STOPPED && !version_is_stopping(s->root, s->service, id)) {
+				/* exited before we watched it (a program that fails at
+				 * once, within a rescan of its start): its status while
+				 * it is a zombie no one reaped, else unknown */
 				w->pid = st->pid;
-				exited(s, w, -1);   /* exited before we watched it */
+				w->start = st->pid_start_time;
+				exited(s, w, exit_status(w));
 			}
 		}
 		if (w && status == STATUS_RUNNING && (w->state != W_RUNNING || w->pid != st->pid) &&

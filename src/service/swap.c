@@ -477,8 +477,9 @@ int swap_promote(const struct swap_opts *o, const char *service, struct zrun_err
 		return -1;
 	event_say(w.say.out, w.say.json, "promote", w.rec.new_name, 0, "promoting %s from %u%%: %s drains", w.rec.new_name,
 		  w.rec.canary_percent, w.rec.old_name);
-	/* the canary's own line ("gets 10% ...") would stay in `last swap:` */
-	snprintf(w.rec.reason, sizeof(w.rec.reason), "promoted from %u%%", w.rec.canary_percent);
+	/* the reason said the canary's shares: a done swap that still said
+	 * "NEW gets 10% ..." told status readers the split was still on */
+	snprintf(w.rec.reason, sizeof(w.rec.reason), "canary promoted from %u%% by `zrun promote`", w.rec.canary_percent);
 	/* straight to draining: NEW was proven ready when the canary opened,
 	 * and a repair finishes a swap killed from draining on */
 	int r = drain_old(&w, err);
@@ -544,7 +545,7 @@ int swap_canary_step(const struct swap_opts *o, const char *service, struct zrun
 	} else if (next == 100) {
 		event_say(w.say.out, w.say.json, "promote", r->new_name, 0, "step to 100%%: promoting %s, %s drains",
 			  r->new_name, r->old_name);
-		snprintf(r->reason, sizeof(r->reason), "promoted by its last step, from %u%%", r->canary_percent);
+		snprintf(r->reason, sizeof(r->reason), "canary promoted from %u%% at its last step", r->canary_percent);
 		rc = drain_old(&w, err) < 0 ? -1 : 1;
 		if (rc == 1)
 			canary_deployed(o->root, service, r);
@@ -601,8 +602,8 @@ static void repair_record(const char *root, const char *service, struct swap_rec
 		state_clear(&st);
 		if (stopped < 0)  /* OLD serves on: the supervisor may restart it again */
 			version_clear_stopping(root, vc.service, r->old_ids[i]);
-		else if (stopped == 0 && !r->keep_old)
-			version_delete(root, r->old_ids[i], true, &ignored);
+		else if (stopped == 0 && !r->keep_old && version_delete(root, r->old_ids[i], true, &ignored) == 0)
+			event_say(say->out, say->json, "deleted", r->old_ids[i], now_ms() - say->t0, "deleted");
 	}
 	if (stopped == 0)  /* a promote of a canary by deploy, finished */
 		canary_deployed(root, service, r);
@@ -622,6 +623,10 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
 		repair_record(root, service, &r, &say);
 		record_end(root, service, &r);
+		/* the last line says how it ended, as a swap's does: a resume
+		 * used to end on OLD's SIGKILL line, with nothing after it */
+		event_say(out, json, "repaired", r.new_name, now_ms() - say.t0, "swap %s -> %s %s: %s", r.old_name,
+			  r.new_name, swap_state_name(r.state), r.reason);
 	}
 	swap_record_clear(&r);
 	return 0;

@@ -14,8 +14,11 @@
 #include "cgroup.h"
 #include "cgroup_container.h"
 #include "event.h"
+#include "exit_status.h"
 #include "fault.h"
 #include "probe.h"
+#include "procfs.h"
+#include "service_log.h"
 #include "steer_service.h"
 #include "supervisor.h"
 #include "version.h"
@@ -351,6 +354,34 @@ static struct member *next_due(struct swap_members *m)
 	return due;
 }
 
+/* How a member that exited while probed ended, and the last line it
+ * wrote: the first thing a user needs (an app that binds the port itself
+ * says EADDRINUSE there), where "exited during probing" sent them looking.
+ * The supervisor drains the version's pipe on its own wake-up: wait for
+ * the line a little. */
+static void gone_reason(const struct swap_members *m, const struct member *v, char *buf, size_t len)
+{
+	char how[32], last[300] = "";
+	int status = exit_status_of(v->st.pid, v->st.pid_start_time, v->pidfd);
+
+	exit_status_describe(status, how, sizeof(how));
+	for (int i = 0; i < 10; i++) {
+		if (service_log_last_line(m->root, v->vc.service, v->id, v->st.created, last, sizeof(last)) == 0)
+			break;
+		last[0] = '\0';
+		usleep(20 * 1000);
+	}
+	/* Python, Go, nginx: "Address already in use"; Node: EADDRINUSE */
+	bool bound = strstr(last, "ddress already in use") || strstr(last, "EADDRINUSE");
+	if (last[0])
+		snprintf(buf, len, "%s exited during probing (%s); its last line: %s (all of it: `zrun logs %s`)%s", v->id,
+			 how, last, v->id,
+			 bound ? "; a program that binds the service's port itself needs --intercept (docs/intercept.md)"
+			       : "");
+	else
+		snprintf(buf, len, "%s exited during probing (%s)", v->id, how);
+}
+
 static int not_ready(const struct swap_members *m, const struct member *v, const char *reason,
 		     struct zrun_error *err)
 {
@@ -397,11 +428,16 @@ int swap_members_probe(struct swap_members *m, const char *label, long timeout_m
 			until = pr.last_line_ms + PROGRESS_EVERY_MS;
 		struct member *gone = sleep_until(m, until);
 		if (gone) {
-			snprintf(reason, sizeof(reason), "%s exited during probing", gone->id);
+			gone_reason(m, gone, reason, sizeof(reason));
 			return not_ready(m, gone, reason, err);
 		}
 		if (now_ms() > deadline_ms) {
-			snprintf(reason, sizeof(reason), "not ready before the %.1f s timeout", (double)timeout_ms / 1000);
+			/* what the last probe saw, as the waiting line says it: a
+			 * bare timeout told a user nothing of why (a program that
+			 * listens on a port of its own is "not accepting ...") */
+			snprintf(reason, sizeof(reason), "not ready before the %.1f s timeout (%d probe%s, last: %s)",
+				 (double)timeout_ms / 1000, pr.probes, pr.probes == 1 ? "" : "s",
+				 pr.probes ? pr.last : "none yet");
 			return not_ready(m, v, reason, err);
 		}
 		if (v->next_ms <= now_ms()) {
@@ -532,6 +568,15 @@ static void stop_begin(const char *root, struct stopping *s, long grace_ms, cons
 	s->draining = true;
 	event_say(say->out, say->json, "draining", s->id, s->t - say->t0, "signal %d sent, draining (grace period %.1f s)",
 		  s->vc.stop_signal, (double)grace / 1000);
+	/* python or node as the container's init, with no handler: the
+	 * signal did nothing, and the wait that follows looked like a hang */
+	int dropped = procfs_signal_dropped(s->st.pid, s->vc.stop_signal);
+	if (dropped > 0)
+		event_say(say->out, say->json, "signal-dropped", s->id, s->t - say->t0,
+			  "its init %s signal %d%s: it runs until SIGKILL at the end of the grace period (handle the signal "
+			  "in the program, or start it under an init such as tini)",
+			  dropped == 2 ? "ignores" : "(pid 1 of the container) has no handler for", s->vc.stop_signal,
+			  dropped == 2 ? " (SIG_IGN)" : ", so the kernel drops it");
 }
 
 /* One look at the draining ones: the drained say so, the overdue are

@@ -86,6 +86,16 @@ canary_open() {
 	[[ "$output" != *"canary:"* ]] || { echo "canary still shown: $output" >&2; return 1; }
 }
 
+@test "after_promote_the_last_swap_says_promoted_not_the_canary_s_old_split" {
+	canary_open 10%
+	zr promote api > "$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; return 1; }
+	run zr service status api
+	local want="last swap: $TEST_ID-v0 -> $TEST_ID-v1: done: canary promoted from 10% by \`zrun promote\`"
+	[[ "$output" == *"$want"* ]] || { echo "expected: $want"; echo "seen: $output"; return 1; }
+	# the split is over: a done swap that says "v1 gets 10% ..." is wrong
+	[[ "$output" != *"gets 10% of new connections"* ]] || { echo "expected no canary split after promote, seen: $output"; return 1; }
+}
+
 @test "abort_gives_old_every_connection_back_and_removes_new" {
 	canary_open 30%
 	zr abort api > "$WORK/abort.out" 2>&1 || { cat "$WORK/abort.out" >&2; return 1; }

@@ -260,3 +260,27 @@ PY
 	expect_eq "$status" 0 "exit status of features"
 	[[ "$output" != *checkpoint.enabled* && "$output" != *criu* ]] || { echo "features claims checkpointing"; false; }
 }
+
+# --probe-period's help said the startup probes come "every 50-100 ms";
+# they come every PROBE_STARTUP_FAST_MS for PROBE_STARTUP_FAST_FOR_MS, then
+# every PROBE_STARTUP_SLOW_MS (src/service/probe.h, docs/service.md).
+@test "probe_period_help_states_the_startup_schedule_of_probe_h" {
+	local h=$BATS_TEST_DIRNAME/../../src/service/probe.h fast slow for c line
+	fast=$(awk '$1 == "#define" && $2 == "PROBE_STARTUP_FAST_MS" { print $3 }' "$h")
+	slow=$(awk '$1 == "#define" && $2 == "PROBE_STARTUP_SLOW_MS" { print $3 }' "$h")
+	for=$(awk '$1 == "#define" && $2 == "PROBE_STARTUP_FAST_FOR_MS" { print $3 / 1000 }' "$h")
+	[ -n "$fast" ] && [ -n "$slow" ] && [ -n "$for" ] || { echo "probe.h: the startup constants not found"; false; }
+	for c in create deploy; do
+		line=$(zr help "$c" | grep -- '--probe-period')
+		[[ "$line" == *"until then every $fast ms for $for s, then $slow ms"* ]] ||
+			{ echo "zrun help $c: expected \"until then every $fast ms for $for s, then $slow ms\", seen: $line"; false; }
+	done
+}
+
+# `zrun rollback` of a service with an open canary aborts it
+# (docs/service.md, "Canary releases"); its help said only "back to its
+# previous version (kept by deploy --keep-old)".
+@test "rollback_help_says_it_undoes_an_open_canary" {
+	run zr help rollback
+	[[ "$output" == *"or undo its open canary"* ]] || { echo "expected 'or undo its open canary' in: $output"; false; }
+}

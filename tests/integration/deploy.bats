@@ -289,3 +289,54 @@ svc_json() { zr service --format json status "$SVC"; }
 	done
 	[ -z "$missing" ] || { echo "expected the last line of all $n replicas in zrun logs, saw $seen; missing:$missing" >&2; return 1; }
 }
+
+# A program that ignores fd 3 and binds the service's port itself (python3
+# -m http.server, app.listen(8080); here busybox httpd): the port is the
+# service's, its bind fails with EADDRINUSE and it exits. The deploy said
+# only "exited during probing", the cause was in `zrun logs`: it says the
+# exit status, the last line the version wrote and what to do; nothing is
+# left. With --intercept the same program serves.
+@test "deploy_of_a_program_that_binds_the_port_itself_says_its_exit_last_line_and_intercept" {
+	local dir=$WORK/b-own
+	mkdir -p "$dir"
+	ln -sfn "$WORK/rootfs" "$dir/rootfs"
+	ARGS="[\"httpd\",\"-f\",\"-p\",\"127.0.0.1:$PORT\"]" write_config "$dir"
+	sed -i '/"cgroupsPath"/d' "$dir/config.json"
+	run zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms api "$dir"
+	[ "$status" -ne 0 ] || { echo "expected the deploy to fail, it passed: $output"; return 1; }
+	local want="exited during probing (exit 1); its last line: httpd: bind: Address already in use (all of it: \`zrun logs api-1\`); a program that binds the service's port itself needs --intercept"
+	[[ "$output" == *"$want"* ]] || { echo "expected: ... $want"; echo "seen: $output"; return 1; }
+	expect_eq "$(zr list -q | wc -l)" 0 "containers left after the failed deploy"
+	zr deploy --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --intercept api "$dir" > "$WORK/deploy.out" 2>&1 ||
+		{ cat "$WORK/deploy.out"; return 1; }
+	zr list -q >> "$WORK/ids"
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/")
+	[[ "$code" == [2-4]?? ]] || { echo "expected an HTTP answer from busybox httpd with --intercept, seen '$code'"; return 1; }
+}
+
+# A deploy that times out said only "not ready before the 1.0 s timeout";
+# it says what its last probe saw too, as the waiting lines on a terminal do.
+@test "deploy_that_times_out_says_what_its_last_probe_saw" {
+	SVC=api
+	run deploy_version v1 --start-delay-ms 60000 -- --listen "tcp://127.0.0.1:$PORT" --timeout 1s
+	[ "$status" -ne 0 ] || { echo "expected the deploy to fail, it passed:"; cat "$WORK/deploy.out"; return 1; }
+	local want="not ready before the 1.0 s timeout ("
+	grep -qF "$want" "$WORK/deploy.out" && grep -q "probes\?, last: not accepting" "$WORK/deploy.out" ||
+		{ echo "expected: ... $want N probes, last: not accepting ...)"; echo "seen:"; cat "$WORK/deploy.out"; return 1; }
+	expect_eq "$(zr list -q | wc -l)" 0 "containers left after the failed deploy"
+}
+
+# scale prints deploy's lines, and scripts read deploy's and rollback's as
+# JSON: scale had no --format ("unknown option --format").
+@test "scale_format_json_prints_one_json_object_per_line" {
+	SVC=api
+	deploy_version v1 -- --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms
+	run --separate-stderr zr scale --format json "$SVC" 2
+	zr list -q >> "$WORK/ids"
+	expect_eq "$status" 0 "exit status of scale --format json ($stderr)"
+	printf '%s\n' "$output" | "$BATS_TEST_DIRNAME/../lib/json_lines.py" deployed "scaled to 2 replicas"
+	run --separate-stderr zr scale --format yaml "$SVC" 1
+	expect_eq "$stderr" "zrun: scale: --format \"yaml\": expected text or json" "stderr of scale --format yaml"
+	expect_eq "$(zr list -q | wc -l)" 2 "replicas after the refused scale"
+}

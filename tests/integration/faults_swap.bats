@@ -396,7 +396,7 @@ canary_open() {
 	zr promote api >"$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; false; }
 	assert_version_gone api-1
 	zr service status api | grep -q "deployed api-2 (2 replicas)" || { zr service status api >&2; false; }
-	zr service status api | grep -q "last swap: api-1 -> api-2: done: promoted from 10%" || { zr service status api >&2; false; }
+	zr service status api | grep -q "last swap: api-1 -> api-2: done: canary promoted from 10% by \`zrun promote\`" || { zr service status api >&2; false; }
 	b=$(mkver v3)
 	echo api-3 api-3.r1 | tr ' ' '\n' >> "$WORK/ids"
 	zr deploy api "$b" >"$WORK/deploy3.out" 2>&1 || { cat "$WORK/deploy3.out" >&2; false; }
@@ -472,6 +472,11 @@ canary_open() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"stopped while draining: finishing it"* ]]
+	# it ends saying so, as a swap does (it ended on OLD's SIGKILL line)
+	[[ "$output" == *"$O: deleted"* ]] || { echo "expected a line '$O: deleted', seen: $output"; false; }
+	local last
+	last=$(printf '%s\n' "$output" | tail -1)
+	expect_eq "$last" "$N: swap $O -> $N done: interrupted while draining; finished" "the last line of swap --resume"
 	assert_version_gone "$O"
 	wait_serving "$URL/" new
 }

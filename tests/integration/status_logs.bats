@@ -200,3 +200,39 @@ if abs(v["memory_bytes"] - rss) > rss // 5:
 	deploy_b "$(mkver v2)"
 	wait_serving "$URL/" v2
 }
+
+# A version that fails at once (a program that exits before the supervisor's
+# next look at it, up to a second after its start: python's bind refused
+# ~50 ms in) was shown `down`, with no word why: the supervisor had never
+# watched it running, and had no exit status. `zrun start` asks it to look
+# at once; it holds a pidfd from then, which gives the status after the
+# init is reaped (PIDFD_GET_INFO, Linux 6.15).
+@test "a_version_that_exits_at_once_is_shown_crashed_with_its_exit_status" {
+	local b
+	[ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -ge 6015 ] || skip "PIDFD_GET_INFO needs Linux 6.15"
+	b=$(shell_ver v1 "sleep 0.2; exit 3")
+	vcreate "$SVC-1" "$b" --service "$SVC" --listen "tcp://127.0.0.1:$PORT"
+	zr start "$SVC-1"
+	wait_until 5 eval 'zr service status "$SVC" | grep -q "crashed (exit 3)"' ||
+		{ echo "expected $SVC-1 'crashed (exit 3)', seen:"; zr service status "$SVC"; return 1; }
+	run zr service status "$SVC"
+	expect_eq "$status" 3 "exit status of service status (down)"
+}
+
+# Each number with its unit against it ("cpu 0.00   s mem 0.8   MiB" read as
+# columns of units), and "1 connection" in the singular (first_version
+# makes one request).
+@test "status_writes_cpu_and_memory_with_their_units_and_one_connection_singular" {
+	first_version "$SVC-1"
+	run zr service status api
+	local line
+	line=$(printf '%s\n' "$output" | grep "^  $SVC-1 ")
+	[[ "$line" =~ " cpu "[0-9]+\.[0-9][0-9]"s "+"mem "[0-9]+\.[0-9]"MiB "+"restarts " ]] ||
+		{ echo "expected 'cpu N.NNs  mem N.NMiB  restarts', seen: $line"; return 1; }
+	[[ "$output" =~ "share 100%, "([0-9]+)" connection"(s?)" steered to it" ]] ||
+		{ echo "expected 'share 100%, N connection(s) steered to it', seen: $output"; return 1; }
+	local n=${BASH_REMATCH[1]} s=${BASH_REMATCH[2]}
+	[ "$n" -ge 1 ] || { echo "expected first_version's request counted, seen $n"; return 1; }
+	{ [ "$n" = 1 ] && [ -z "$s" ]; } || { [ "$n" != 1 ] && [ "$s" = s ]; } ||
+		{ echo "expected '1 connection' or 'N connections', seen '$n connection$s'"; return 1; }
+}

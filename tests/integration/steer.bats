@@ -146,6 +146,60 @@ swap_through() {
 	expect_eq "$ok" "$n" "requests of $n answered by v2 after the stopped v0 (whose index v2 got) was deleted"
 }
 
+# steered_count ID: connections_steered of version ID in service api's
+# status (JSON); empty when status shows none for it
+steered_count() {
+	zr service --format json status api | python3 -c '
+import json, sys
+for v in json.load(sys.stdin)["versions"]:
+    if v["id"] == sys.argv[1]:
+        print(v.get("connections_steered", ""))' "$1"
+}
+
+# The count is per index of the group's socket array, and a version that
+# goes leaves its index to the next one made: that one showed the
+# connections of the one before it (a replica added by scale after a
+# promote showed the old version's count at once).
+@test "a_version_given_a_reused_socket_index_counts_only_its_own_connections" {
+	local b i
+	first_version "$TEST_ID-v0"
+	for i in $(seq 10); do curl -sf -o /dev/null "$URL/"; done
+	b=$(mkver v1)
+	vcreate "$TEST_ID-v1" "$b" --probe-period 50ms
+	zr swap "$TEST_ID-v0" "$TEST_ID-v1" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
+	# v2, only created: it gets v0's index, and no connection yet
+	b=$(mkver v2)
+	vcreate "$TEST_ID-v2" "$b" --probe-period 50ms
+	local seen
+	seen=$(steered_count "$TEST_ID-v2")
+	[ "$seen" = 0 ] || { echo "expected 0 connections steered to the created v2, seen '$seen' (v0 had 10)"; zr service status api; return 1; }
+}
+
+# A steered service's sockets have SO_REUSEPORT, so a second service (or
+# any program with it) whose first create bound the same port joined the
+# first one's group: create succeeded, and the two supervisors put their
+# own steering program back over the other's every second. The port must
+# be free for a new service, as it is for a plain listener.
+@test "a_new_service_on_the_port_of_a_steered_one_is_refused_and_leaves_nothing" {
+	local b ok=0 i body
+	first_version "$TEST_ID-v0"
+	b=$(mkver other)
+	echo "other-1" >> "$WORK/ids"
+	# to a file: a created container would hold `run`'s output open
+	local rc=0
+	zr create --service other --listen "tcp://127.0.0.1:$PORT" other-1 "$b" > "$WORK/other.out" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || { echo "expected a create of service other on port $PORT to fail"; zr service list; return 1; }
+	local want="zrun: create other-1: service other: listener tcp://127.0.0.1:$PORT: another program or service listens there: Address already in use"
+	expect_eq "$(cat "$WORK/other.out")" "$want" "the error of a second service on the port"
+	[ ! -e "$ROOT/.services/other" ] || { echo "service other left: $(ls "$ROOT/.services/other")"; return 1; }
+	expect_eq "$(zr list -q | grep -c other)" 0 "containers of service other"
+	for i in $(seq 20); do
+		body=$(curl -s --max-time 1 "$URL/" || true)
+		[[ "$body" == *"$TEST_ID-v0"* ]] && ok=$((ok + 1))
+	done
+	expect_eq "$ok" 20 "requests of 20 answered by api's v0"
+}
+
 # A serving version killed: its socket is gone and its slots name nothing
 # until the supervisor's restart takes them over. New connections wait in
 # the service's own socket meanwhile (as in the shared socket) and go to the

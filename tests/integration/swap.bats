@@ -262,3 +262,39 @@ kill_swap_at() {
 		printf '%s' "$line" | python3 -m json.tool > /dev/null || { echo "not JSON: $line" >&2; exit 1; }
 	done
 }
+
+# A program with no handler for its stop signal, as pid 1 of the container
+# (here a shell that runs the server, as many entrypoints do; python or
+# node as init): the kernel drops the signal, and the swap waited out the
+# grace period with nothing said. The demo httpd as init blocks SIGTERM
+# and reads it from a signalfd: it gets it, and nothing is said; told to
+# ignore it (SIG_IGN), that is said.
+@test "a_swap_says_when_old_s_init_drops_its_stop_signal" {
+	local old=$TEST_ID-v0 dir=$WORK/b-shell b
+	mkdir -p "$dir"
+	ln -sfn "$WORK/rootfs" "$dir/rootfs"
+	# LISTEN_PID names pid 1, the shell: the server, its child, sets its
+	# own (as systemd's sd_listen_fds wants) before it execs
+	ARGS='["sh","-c","sh -c \"LISTEN_PID=\\$\\$ exec /httpd --version-name v0\"; echo httpd ended"]' write_config "$dir"
+	sed -i '/"cgroupsPath"/d' "$dir/config.json"
+	vcreate "$old" "$dir" --listen "tcp://127.0.0.1:$PORT" --probe-period 50ms --grace-period 1s
+	zr start "$old"
+	wait_serving "$URL/" v0
+	b=$(mkver v1)
+	vcreate "$TEST_ID-v1" "$b" --probe-period 50ms
+	zr swap "$old" "$TEST_ID-v1" > "$WORK/swap.out" 2>&1 || { cat "$WORK/swap.out" >&2; return 1; }
+	local want="$old: its init (pid 1 of the container) has no handler for signal 15, so the kernel drops it"
+	grep -qF "$want" "$WORK/swap.out" || { echo "expected a line: $want"; echo "seen:"; cat "$WORK/swap.out"; return 1; }
+	grep -q "$old: still running after 1.0 s: SIGKILL" "$WORK/swap.out" || { echo "expected the SIGKILL after the grace period, seen:"; cat "$WORK/swap.out"; return 1; }
+	b=$(mkver v2 --ignore-sigterm)
+	vcreate "$TEST_ID-v2" "$b" --probe-period 50ms
+	zr swap "$TEST_ID-v1" "$TEST_ID-v2" > "$WORK/swap2.out" 2>&1 || { cat "$WORK/swap2.out" >&2; return 1; }
+	! grep -q "signal-dropped\|its init" "$WORK/swap2.out" || { echo "httpd reads SIGTERM from a signalfd, expected no such line, seen:"; cat "$WORK/swap2.out"; return 1; }
+	# SIG_IGN: dropped whatever the pid (v2 is httpd --ignore-sigterm)
+	b=$(mkver v3)
+	vcreate "$TEST_ID-v3" "$b" --probe-period 50ms
+	zr swap --grace-period 1s "$TEST_ID-v2" "$TEST_ID-v3" > "$WORK/swap3.out" 2>&1 || { cat "$WORK/swap3.out" >&2; return 1; }
+	want="$TEST_ID-v2: its init ignores signal 15 (SIG_IGN): it runs until SIGKILL"
+	grep -qF "$want" "$WORK/swap3.out" || { echo "expected a line: $want"; echo "seen:"; cat "$WORK/swap3.out"; return 1; }
+	wait_serving "$URL/" v3
+}

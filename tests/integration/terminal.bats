@@ -134,3 +134,16 @@ on_a_tty() {  # INPUT COMMAND...
 	zr delete --force "$TEST_ID"
 	assert_gone "$TEST_ID" $CGROUPS_PATH_PARENT/ttydetach
 }
+
+# `zrun spec` writes "terminal": true (as runc spec), so the first detached
+# create of a config a user made with it fails: the error names the setting
+# to change, which the console-socket wording alone did not.
+@test "a_detached_create_of_a_zrun_spec_config_names_process_terminal" {
+	make_rootfs "$WORK/spec"
+	(cd "$WORK/spec" && zr spec)
+	run zr create -b "$WORK/spec" "$TEST_ID"
+	[ "$status" -ne 0 ] || { echo "expected create to fail"; return 1; }
+	local want="zrun: create $TEST_ID: cannot allocate a tty without --console-socket when detached (config.json: process.terminal is true; set it to false)"
+	[ "$output" = "$want" ] || { echo "expected: $want"; echo "seen: $output"; return 1; }
+	assert_gone "$TEST_ID" "$(default_cgroup "$TEST_ID")"
+}
