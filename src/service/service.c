@@ -374,22 +374,35 @@ int service_lock(const char *root, const char *name, const char *file, bool nonb
 	char path[PATH_MAX];
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
-	if (ensure_dir(root, name, err) < 0)
-		return -1;
-	service_path(path, sizeof(path), root, name, file);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return zrun_error_set(err, errno, "open %s", path);
-	while (fcntl(fd, nonblock ? F_SETLK : F_SETLKW, &fl) < 0) {
-		int e = errno;
-		if (e == EINTR)
-			continue;
+	for (int tries = 0;; tries++) {
+		if (ensure_dir(root, name, err) < 0)
+			return -1;
+		service_path(path, sizeof(path), root, name, file);
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return zrun_error_set(err, errno, "open %s", path);
+		while (fcntl(fd, nonblock ? F_SETLK : F_SETLKW, &fl) < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			close(fd);
+			if (e == EAGAIN || e == EACCES)
+				return -2;
+			return zrun_error_set(err, e, "lock %s", path);
+		}
+		/* The holder waited for may have ended the service meanwhile
+		 * (service_remove unlinks the lock files with the dir): a lock
+		 * on that unlinked file excludes no one, and the dir is gone
+		 * (a create then failed making its members dir). Lock the file
+		 * the path names now. */
+		struct stat held, named;
+		if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_ino == named.st_ino &&
+		    held.st_dev == named.st_dev)
+			return fd;
 		close(fd);
-		if (e == EAGAIN || e == EACCES)
-			return -2;
-		return zrun_error_set(err, e, "lock %s", path);
+		if (tries >= 100)
+			return zrun_error_set(err, 0, "lock %s: the service was removed under it 100 times", path);
 	}
-	return fd;
 }
 
 int service_members_init(const char *root, const char *name, struct zrun_error *err)

@@ -217,6 +217,37 @@ last_delete_killed_at() {  # point
 	assert_no_unseen_supervisor "after the create"
 }
 
+# The last version's delete holds service.lock while it ends the service
+# (its dir and lock files go); a create of the same service waits for that
+# lock meanwhile. The create made the service anew: it used to lock the
+# unlinked file and fail making its members dir in the removed one.
+@test "a_create_waiting_while_the_last_delete_ends_the_service_makes_it_anew" {
+	local b del cr rc=0
+	first_version "$I-v1"
+	ZRUN_TEST_FAULT=service-end-after-supervisor-stop:stop "$ZRUN" --root "$ROOT" delete --force "$I-v1" \
+		</dev/null >"$WORK/delete.out" 2>&1 3>&- &
+	del=$!
+	wait_until 30 eval 'test "$(awk "{ print \$3 }" /proc/$del/stat 2>/dev/null)" = T' ||
+		{ echo "the delete never stopped: $(cat "$WORK/delete.out")" >&2; return 1; }
+	b=$(mkver "$I-v2")
+	echo "$I-v2" >> "$WORK/ids"
+	"$ZRUN" --root "$ROOT" create --service api --probe-failure-threshold 100 --probe-period 50ms \
+		--listen "tcp://127.0.0.1:$PORT" "$I-v2" "$b" </dev/null >"$WORK/create.out" 2>&1 3>&- &
+	cr=$!
+	# /proc/locks lists a blocked waiter as "N: -> POSIX ADVISORY WRITE PID ..."
+	wait_until 10 eval 'grep -q -- "-> POSIX *ADVISORY *WRITE $cr " /proc/locks' ||
+		{ kill -CONT "$del"; echo "the create never waited for service.lock: $(cat "$WORK/create.out")" >&2; return 1; }
+	kill -CONT "$del"
+	wait "$del" || rc=$?
+	expect_eq "$rc" 0 "exit of the delete: $(cat "$WORK/delete.out")"
+	rc=0
+	wait "$cr" || rc=$?
+	expect_eq "$rc" 0 "exit of the create that waited for the delete: $(cat "$WORK/create.out")"
+	zr start "$I-v2"
+	wait_serving "$URL/" "$I-v2"
+	assert_no_unseen_supervisor "after the create"
+}
+
 # ---- deploy killed at every step of a first deploy ----
 
 deploy_first_killed_at() {  # point
