@@ -224,16 +224,22 @@ dep() {  # dep NAME [-- deploy flags]: deploy_version with this file's listener
 }
 current_of() { zr service --format json status "$SVC" | grep -o '"current":"[^"]*"' | cut -d'"' -f4; }
 
+# v2_gets_about_25_percent LABEL: of 1000 new connections, v2 answers
+# about 250 (180-320); the count goes to the TAP output under LABEL.
+v2_gets_about_25_percent() {
+	answers 1000 > "$WORK/answers"
+	local n2
+	n2=$(count_of v2)
+	echo "# $1: v2 answered $n2 of 1000" >&3
+	[ "$n2" -ge 180 ] && [ "$n2" -le 320 ] || { echo "expected about 250 answers from v2 (180-320), saw $n2" >&2; return 1; }
+}
+
 @test "deploy_canary_gives_the_new_version_its_share_and_promote_makes_it_current" {
 	SVC=canary$BATS_TEST_NUMBER
 	dep v1
 	dep v2 -- --canary 25%
 	grep -q "$SVC-2 in canary: 1 replica, ready" "$WORK/deploy.out" || { cat "$WORK/deploy.out" >&2; return 1; }
-	answers 1000 > "$WORK/answers"
-	local n2
-	n2=$(count_of v2)
-	echo "# deploy --canary 25%: v2 answered $n2 of 1000" >&3
-	[ "$n2" -ge 180 ] && [ "$n2" -le 320 ] || { echo "expected about 250 answers from v2 (180-320), saw $n2" >&2; return 1; }
+	v2_gets_about_25_percent "deploy --canary 25%"
 	zr promote "$SVC" > "$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; return 1; }
 	assert_version_gone "$SVC-1"
 	expect_eq "$(current_of)" "$SVC-2" "the service's current version after promote"
@@ -275,11 +281,7 @@ replicas_running() {  # the ids zrun lists for $SVC, sorted, one line
 	dep v2 -- --canary 25% --replicas 2
 	grep -q "$SVC-2 in canary: 2 replicas, ready" "$WORK/deploy.out" || { cat "$WORK/deploy.out" >&2; return 1; }
 	expect_eq "$(replicas_running)" "$SVC-1 $SVC-1.r1 $SVC-2 $SVC-2.r1 " "the versions running in the canary"
-	answers 1000 > "$WORK/answers"
-	local n2
-	n2=$(count_of v2)
-	echo "# deploy --canary 25% --replicas 2: v2 answered $n2 of 1000" >&3
-	[ "$n2" -ge 180 ] && [ "$n2" -le 320 ] || { echo "expected about 250 answers from v2 (180-320), saw $n2" >&2; return 1; }
+	v2_gets_about_25_percent "deploy --canary 25% --replicas 2"
 	zr promote "$SVC" > "$WORK/promote.out" 2>&1 || { cat "$WORK/promote.out" >&2; return 1; }
 	assert_version_gone "$SVC-1"
 	assert_version_gone "$SVC-1.r1"
