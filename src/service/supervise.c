@@ -401,7 +401,7 @@ static void canary_look(struct supervisor *s)
 		return;
 	/* and for an abort or a promote of the canary that died, which it
 	 * finishes */
-	if ((r.state == SWAP_CANARY || swap_canary_end_died(s->root, s->service)) && r.n_new > 0) {
+	if ((r.state == SWAP_CANARY || swap_canary_end_died(&r)) && r.n_new > 0) {
 		pid_t pid = spawn_zrun(s, r.new_ids[0], "canary-watch", s->service);
 		s->canary_watch = pid > 0 ? pid : 0;
 	}

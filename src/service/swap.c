@@ -619,7 +619,7 @@ int swap_repair(const char *root, const char *service, FILE *out, bool json, str
 
 	if (got <= 0)
 		return got;
-	if (!resting(r.state) && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start && r.pid != getpid())) {
+	if (!resting(r.state) && !(swap_record_owner_alive(&r) && r.pid != getpid())) {
 		struct swap_say say = { .out = out, .json = json, .t0 = now_ms() };
 		repair_record(root, service, &r, &say);
 		record_end(root, service, &r);
@@ -646,7 +646,7 @@ int swap_repair_locked(const struct swap_opts *o, const char *service, struct zr
 /* a swap not finished (a canary is at rest too) whose zrun is gone */
 static bool record_dead(const struct swap_record *r)
 {
-	return !resting(r->state) && !(r->pid > 0 && state_pid_start_time(r->pid) == r->pid_start);
+	return !resting(r->state) && !swap_record_owner_alive(r);
 }
 
 /* swap_resume under the swap lock: before, a resume read and repaired the

@@ -31,7 +31,7 @@ static enum watch_look still_open(const char *root, const char *service, const c
 
 	/* an abort or a promote of this canary whose zrun died: finished
 	 * here, as the next swap command would */
-	if (ours && look == CANARY_OVER && swap_canary_end_died(root, service))
+	if (ours && look == CANARY_OVER && swap_canary_end_died(r))
 		look = CANARY_END_DIED;
 	if (got == 1 && look != CANARY_OPEN)
 		swap_record_clear(r);
@@ -103,7 +103,7 @@ int swap_canary_watch(const char *root, const char *service, FILE *out, struct z
 	int rc = 0;
 	if (swap_record_read(root, service, &r, err) < 0) {
 		rc = -1;
-	} else if (swap_canary_end_died(root, service)) {
+	} else if (swap_canary_end_died(&r)) {
 		/* started for it by the supervisor (supervise.c, canary_look) */
 		event_say(out, false, "repair", r.new_name, 0, "the %s of the canary of %s died: finishing it",
 			  r.state == SWAP_DRAINING ? "promote" : "abort", r.new_name);

@@ -310,16 +310,13 @@ bool swap_record_canary_aborting(const struct swap_record *r)
 	return r->state == SWAP_READY && r->canary_percent > 0;
 }
 
-bool swap_canary_end_died(const char *root, const char *service)
+bool swap_record_owner_alive(const struct swap_record *r)
 {
-	struct swap_record r;
-	struct zrun_error ignored;
+	return r->pid > 0 && state_pid_start_time(r->pid) == r->pid_start;
+}
 
-	if (swap_record_read(root, service, &r, &ignored) != 1)
-		return false;
-	/* its zrun gone: not the pid it started as (the swap's rule) */
-	bool ending = swap_record_canary_aborting(&r) || (r.state == SWAP_DRAINING && r.canary_percent > 0);
-	bool died = ending && !(r.pid > 0 && state_pid_start_time(r.pid) == r.pid_start);
-	swap_record_clear(&r);
-	return died;
+bool swap_canary_end_died(const struct swap_record *r)
+{
+	bool ending = swap_record_canary_aborting(r) || (r->state == SWAP_DRAINING && r->canary_percent > 0);
+	return ending && !swap_record_owner_alive(r);
 }

@@ -81,13 +81,16 @@ void swap_record_clear(struct swap_record *r);
  * left "canary" for "ready" and keeps the canary's share. */
 bool swap_record_canary_aborting(const struct swap_record *r);
 
-/* true when the end of the service's canary died before it was over: an
+/* The zrun that wrote r still runs: its pid, started when the record says
+ * (a reused pid is not it). */
+bool swap_record_owner_alive(const struct swap_record *r);
+
+/* true when r is the end of a canary that died before it was over: an
  * abort (zrun abort, rollback, swap --abort, the watcher's; NEW may still
  * run, holding no slot) or a promote (zrun promote, the last step; OLD out
  * of the slots, maybe still draining). swap_repair undoes the one and
- * finishes the other; the supervisor has the canary's watcher do it.
- * Reads only. */
-bool swap_canary_end_died(const char *root, const char *service);
+ * finishes the other; the supervisor has the canary's watcher do it. */
+bool swap_canary_end_died(const struct swap_record *r);
 
 /* The containers of a replica group (sorted ids; service_free_ids them). */
 void swap_group_members(const char *root, const char *service, const char *group, char ***ids, size_t *n);
