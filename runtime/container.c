@@ -550,7 +550,7 @@ static int create_steps(struct create_ctx *c, struct zrun_error *err)
 		return zrun_error_set(err, errno, "socketpair");
 	if (spawn_init(c, err) < 0 ||
 	    state_write_recovery(c->opts->root, c->opts->id, c->pid, cgroup_path(c->cg),
-				 cgroup_identity(c->cg), err) < 0 ||
+				 cgroup_identity(c->cg), cgroup_systemd_unit(c->cg), err) < 0 ||
 	    fault_check("create-after-clone", err) < 0 ||
 	    wait_ready(c, err) < 0 || fault_check("create-after-ready", err) < 0)
 		return -1;

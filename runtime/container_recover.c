@@ -38,17 +38,21 @@ static int kill_init(pid_t pid, unsigned long long start_time, struct zrun_error
 
 int container_delete_unreadable(const char *root, const char *id, struct zrun_error *err)
 {
-	char cgroup_path[PATH_MAX];
+	char cgroup_path[PATH_MAX], unit[320];
 	unsigned long long start_time, identity;
 	pid_t pid;
 
-	if (state_read_recovery(root, id, &pid, &start_time, &identity, cgroup_path,
-				sizeof(cgroup_path)) == 0) {
+	if (state_read_recovery(root, id, &pid, &start_time, &identity, cgroup_path, sizeof(cgroup_path), unit,
+				sizeof(unit)) == 0) {
 		struct cgroup *cg = cgroup_open_resolved(cgroup_path, err);
 		struct zrun_error not_ours;
 
-		if (cg == NULL)
+		/* a systemd scope: cgroup_destroy stops it (the cgroup's rmdir
+		 * alone could leave the unit "active" with no cgroup) */
+		if (cg == NULL || (unit[0] && cgroup_set_systemd_unit(cg, unit, err) < 0)) {
+			cgroup_free(cg);
 			return -1;
+		}
 		cgroup_set_init(cg, pid, start_time);
 		int r = kill_init(pid, start_time, err);
 		/* What the init left behind (no pid namespace) dies too, unless

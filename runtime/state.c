@@ -326,29 +326,33 @@ int state_write(const char *root, const struct container_state *st, struct zrun_
 	return ret;
 }
 
-/* "PID STARTTIME iIDENTITY CGROUP_PATH": a few bytes no later write touches,
- * so a corrupt state.json still leaves delete --force the init and the
- * cgroup (and the cgroup's identity: not one made again by another). An
- * older zrun wrote no "iIDENTITY" (its path starts with '/'). */
+/* "PID STARTTIME iIDENTITY [uUNIT ]CGROUP_PATH": a few bytes no later
+ * write touches, so a corrupt state.json still leaves delete --force the
+ * init and the cgroup (and the cgroup's identity: not one made again by
+ * another; and the systemd scope, which must be stopped, not only emptied:
+ * systemd may miss the empty event of a cgroup removed at once and keep the
+ * unit "active" for good). An older zrun wrote no "iIDENTITY" and no
+ * "uUNIT" (its path starts with '/'). */
 int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
-			 unsigned long long cgroup_identity, struct zrun_error *err)
+			 unsigned long long cgroup_identity, const char *systemd_unit, struct zrun_error *err)
 {
-	char path[4096], text[PATH_MAX + 64];
+	char path[4096], text[PATH_MAX + 320];
 	int n;
 
 	if (state_path(path, sizeof(path), root, id, STATE_RECOVERY_FILE) < 0)
 		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
-	n = snprintf(text, sizeof(text), "%d %llu i%llu %s\n", pid, state_pid_start_time(pid),
-		     cgroup_identity, cgroup_path);
+	n = snprintf(text, sizeof(text), "%d %llu i%llu %s%s%s%s\n", pid, state_pid_start_time(pid), cgroup_identity,
+		     systemd_unit ? "u" : "", systemd_unit ? systemd_unit : "", systemd_unit ? " " : "", cgroup_path);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return zrun_error_set(err, ENAMETOOLONG, "recovery of %s", id);
 	return state_write_file(path, text, (size_t)n, 0600, false, NULL, err);
 }
 
 int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
-			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len)
+			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len,
+			char *systemd_unit, size_t unit_len)
 {
-	char path[4096], text[PATH_MAX + 64];
+	char path[4096], text[PATH_MAX + 320];
 	int fd, pos = 0;
 	ssize_t n;
 
@@ -370,6 +374,14 @@ int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned l
 		if (sscanf(text + pos, "i%llu %n", cgroup_identity, &more) != 1 || more == 0)
 			return -1;
 		pos += more;
+	}
+	systemd_unit[0] = '\0';
+	if (text[pos] == 'u') {
+		size_t len = strcspn(text + pos + 1, " ");
+		if (len == 0 || len >= unit_len || text[pos + 1 + len] != ' ')
+			return -1;
+		snprintf(systemd_unit, unit_len, "%.*s", (int)len, text + pos + 1);
+		pos += (int)len + 2;
 	}
 	const char *cg = text + pos;
 	/* Never the hierarchy's root nor a climb out of it: this path gets

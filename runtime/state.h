@@ -76,15 +76,17 @@ int state_read(const char *root, const char *id, struct container_state *st, str
 int state_parse_json(const char *buf, size_t len, const char *origin, struct container_state *st,
 		     struct zrun_error *err);
 
-/* The recovery file of a container: its init's pid and start time and its
- * resolved cgroup path and identity, written once by create next to state.json and read
+/* The recovery file of a container: its init's pid and start time, its
+ * resolved cgroup path and identity and its systemd scope (NULL, "": none),
+ * written once by create next to state.json and read
  * only when state.json cannot be (delete --force). state_read_recovery
  * returns -1 when it is missing or malformed, or names the root cgroup. */
 #define STATE_RECOVERY_FILE "recovery"
 int state_write_recovery(const char *root, const char *id, pid_t pid, const char *cgroup_path,
-			 unsigned long long cgroup_identity, struct zrun_error *err);
+			 unsigned long long cgroup_identity, const char *systemd_unit, struct zrun_error *err);
 int state_read_recovery(const char *root, const char *id, pid_t *pid, unsigned long long *start_time,
-			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len);
+			unsigned long long *cgroup_identity, char *cgroup_path, size_t cgroup_path_len,
+			char *systemd_unit, size_t unit_len);
 
 /* Remove ROOT/ID and everything in it. ENOENT is success. */
 int state_remove(const char *root, const char *id, struct zrun_error *err);
